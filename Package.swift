@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+// Layers, bottom to top (each target may only import the ones above it in this list):
+//   CLibGit2       C module: libgit2 headers and a tiny shim
+//   MtimeCore      syscalls, object ids, blob hashing, timestamps (no libgit2: the guard uses it)
+//   GitKit         Swift owners of libgit2 handles; no C pointer types leave this module
+//   MtimeHistory   which commit last changed each path; the persistent cache
+//   MtimeManifest  the manifest format and .dockerignore rules (no libgit2)
+//   MtimeGuard     check / prepare / seal / run and the build stamp (no libgit2)
+//   MtimeRestore   working tree scan and mtime assignment on the host
+//   git-mtime, git-mtime-guard   command-line front ends
+import PackageDescription
+
+let package = Package(
+    name: "git-mtime",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "git-mtime", targets: ["git-mtime"]),
+        .executable(name: "git-mtime-guard", targets: ["git-mtime-guard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2",
+                       providers: [.apt(["libgit2-dev"])]),
+        .target(name: "MtimeCore", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "GitKit", dependencies: ["CLibGit2", "MtimeCore"]),
+        .target(name: "MtimeHistory", dependencies: ["GitKit", "MtimeCore"]),
+        .target(name: "MtimeManifest", dependencies: ["MtimeCore"]),
+        .target(name: "MtimeGuard", dependencies: ["MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeCore"]),
+        .executableTarget(name: "git-mtime", dependencies: [
+            "MtimeRestore", "MtimeManifest", "MtimeGuard",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Runs inside arbitrary container images: fully static, no libgit2, no Swift runtime needed there.
+        .executableTarget(name: "git-mtime-guard", dependencies: [
+            "MtimeGuard",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: [.unsafeFlags(["-static-executable"])],
+           linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization"])]),
+        .target(name: "TestSupport", dependencies: ["MtimeCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit", "MtimeHistory", "TestSupport"]),
+        .testTarget(name: "RestoreTests", dependencies: ["MtimeRestore", "TestSupport"]),
+        .testTarget(name: "ManifestTests", dependencies: ["MtimeManifest", "TestSupport"]),
+        .testTarget(name: "GuardTests", dependencies: ["MtimeGuard", "TestSupport"]),
+    ]
+)

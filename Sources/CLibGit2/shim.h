@@ -1,0 +1,13 @@
+#ifndef GIT_MTIME_CLIBGIT2_SHIM_H
+#define GIT_MTIME_CLIBGIT2_SHIM_H
+#include <git2.h>
+
+/* git_libgit2_opts is variadic, which Swift cannot call: one typed wrapper per option we set. */
+static inline int gitmtime_set_strict_hash_verification(int enabled) {
+    return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, enabled);
+}
+
+static inline int gitmtime_set_owner_validation(int enabled) {
+    return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, enabled);
+}
+#endif

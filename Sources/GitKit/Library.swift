@@ -1,0 +1,15 @@
+import CLibGit2
+
+/// libgit2's global state: initialised once per process, before any handle is created.
+enum Library {
+    /// `git_libgit2_init` is reference-counted and thread-safe; we take one reference for the
+    /// process lifetime and never shut down, so handles may outlive any one caller.
+    static let initialized: Bool = {
+        git_libgit2_init()
+        // Objects are addressed by their hash already; re-hashing every read doubles the walk cost.
+        gitmtime_set_strict_hash_verification(0)
+        return true
+    }()
+
+    static func ensureInitialized() { _ = initialized }
+}

@@ -1,0 +1,62 @@
+/// A path as the raw bytes the kernel and git store. Git paths need not be UTF-8
+/// (and may hold newlines), so nothing that touches the file system goes through `String`.
+public struct BytePath: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ string: String) { self.bytes = Array(string.utf8) }
+
+    public var isEmpty: Bool { bytes.isEmpty }
+    public var isAbsolute: Bool { bytes.first == UInt8(ascii: "/") }
+
+    /// `self/component`, with exactly one separator.
+    public func appending(_ other: BytePath) -> BytePath {
+        if bytes.isEmpty { return other }
+        if other.bytes.isEmpty { return self }
+        var joined = bytes
+        if joined.last != UInt8(ascii: "/") { joined.append(UInt8(ascii: "/")) }
+        joined.append(contentsOf: other.bytes.drop(while: { $0 == UInt8(ascii: "/") }))
+        return BytePath(joined)
+    }
+
+    public func appending(_ other: String) -> BytePath { appending(BytePath(other)) }
+
+    /// Components split on `/`, empty ones dropped.
+    public var components: [ArraySlice<UInt8>] {
+        bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+    }
+
+    /// Everything before the last `/` (empty for a top-level name).
+    public var parent: BytePath {
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return BytePath([]) }
+        return BytePath(Array(bytes[..<slash]))
+    }
+
+    public var lastComponent: BytePath {
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return self }
+        return BytePath(Array(bytes[(slash + 1)...]))
+    }
+
+    /// True when `self` is `other` or lies below it.
+    public func isWithin(_ other: BytePath) -> Bool {
+        if other.bytes.isEmpty { return true }
+        guard bytes.count >= other.bytes.count, bytes.starts(with: other.bytes) else { return false }
+        return bytes.count == other.bytes.count || bytes[other.bytes.count] == UInt8(ascii: "/")
+    }
+
+    /// Calls `body` with a NUL-terminated copy; a path with an embedded NUL can't name a file.
+    public func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) throws(SystemError) -> R {
+        if bytes.contains(0) { throw SystemError(operation: "use path", path: self, code: 22 /* EINVAL */) }
+        var terminated = bytes.map { CChar(bitPattern: $0) }
+        terminated.append(0)
+        return terminated.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Git orders tree entries and the index by raw bytes; so do we.
+    public static func < (lhs: BytePath, rhs: BytePath) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+
+    /// For messages: valid UTF-8 is shown as is, anything else escaped like `git ls-files -z` users expect.
+    public var description: String { PathEscaping.display(bytes) }
+}

@@ -1,0 +1,236 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What `lstat` says about a path (never follows a final symlink).
+public struct FileStatus: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case regular, symlink, directory, other }
+
+    public let kind: Kind
+    public let mode: UInt32
+    public let size: Int64
+    public let modificationTime: Timestamp
+    public let changeTime: Timestamp
+    public let device: UInt64
+    public let inode: UInt64
+    public let uid: UInt32
+    public let gid: UInt32
+
+    init(_ raw: stat) {
+        switch raw.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFLNK: kind = .symlink
+        case S_IFDIR: kind = .directory
+        default: kind = .other
+        }
+        mode = UInt32(raw.st_mode)
+        size = Int64(raw.st_size)
+        modificationTime = Timestamp(seconds: Int64(raw.st_mtim.tv_sec), nanoseconds: Int32(raw.st_mtim.tv_nsec))
+        changeTime = Timestamp(seconds: Int64(raw.st_ctim.tv_sec), nanoseconds: Int32(raw.st_ctim.tv_nsec))
+        device = UInt64(raw.st_dev)
+        inode = UInt64(raw.st_ino)
+        uid = UInt32(raw.st_uid)
+        gid = UInt32(raw.st_gid)
+    }
+
+    /// Any execute bit, as git records it (100755 vs 100644).
+    public var isExecutable: Bool { mode & 0o111 != 0 }
+}
+
+/// A file descriptor owned by exactly one value; closed when that value goes away.
+public final class FileDescriptor {
+    public let rawValue: Int32
+    public let path: BytePath
+
+    /// Opens read-only, never following a final symlink: we hash and never write contents.
+    public init(openForReading path: BytePath, relativeTo directory: FileDescriptor? = nil) throws(SystemError) {
+        let fd: Int32
+        fd = try path.withCString { name in
+                openat(directory?.rawValue ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)
+            }
+        guard fd >= 0 else { throw SystemError.last("open", path) }
+        self.rawValue = fd
+        self.path = path
+    }
+
+    /// Opens a directory (for `openat`-relative access and `fsync` after a rename).
+    public init(openDirectory path: BytePath) throws(SystemError) {
+        let fd: Int32
+        fd = try path.withCString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else { throw SystemError.last("open directory", path) }
+        self.rawValue = fd
+        self.path = path
+    }
+
+    init(adopting fd: Int32, path: BytePath) {
+        self.rawValue = fd
+        self.path = path
+    }
+
+    deinit { close(rawValue) }
+
+    public func status() throws(SystemError) -> FileStatus {
+        var raw = stat()
+        guard fstat(rawValue, &raw) == 0 else { throw SystemError.last("stat", path) }
+        return FileStatus(raw)
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 at end of file. Retries on EINTR.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
+        while true {
+            let count = Glibc.read(rawValue, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw SystemError.last("read", path) }
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws(SystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(rawValue, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SystemError.last("write", path)
+            }
+            offset += written
+        }
+    }
+
+    public func sync() throws(SystemError) {
+        guard fsync(rawValue) == 0 else { throw SystemError.last("fsync", path) }
+    }
+}
+
+/// Thin, typed wrappers over the few syscalls git-mtime needs. Every error names the path.
+public enum FileSystem {
+    public static func status(_ path: BytePath) throws(SystemError) -> FileStatus {
+        var raw = stat()
+        let result: Int32
+        result = try path.withCString { lstat($0, &raw) }
+        guard result == 0 else { throw SystemError.last("stat", path) }
+        return FileStatus(raw)
+    }
+
+    /// `lstat`, or nil when the path does not exist (ENOENT / ENOTDIR).
+    public static func statusIfPresent(_ path: BytePath) throws(SystemError) -> FileStatus? {
+        do { return try status(path) } catch {
+            if error.code == ENOENT || error.code == ENOTDIR { return nil }
+            throw error
+        }
+    }
+
+    /// Sets the modification time of `path` itself (a symlink keeps its target's time untouched);
+    /// the access time is left as it is.
+    public static func setModificationTime(_ path: BytePath, to time: Timestamp) throws(SystemError) {
+        var times = (timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2 /* UTIME_OMIT */),
+                     timespec(tv_sec: time_t(time.seconds), tv_nsec: Int(time.nanoseconds)))
+        let result: Int32
+        result = try path.withCString { name in
+                withUnsafePointer(to: &times) {
+                    $0.withMemoryRebound(to: timespec.self, capacity: 2) {
+                        utimensat(AT_FDCWD, name, $0, AT_SYMLINK_NOFOLLOW)
+                    }
+                }
+            }
+        guard result == 0 else { throw SystemError.last("set modification time", path) }
+    }
+
+    public static func readSymlink(_ path: BytePath) throws(SystemError) -> [UInt8] {
+        var capacity = 256
+        while true {
+            var buffer = [UInt8](repeating: 0, count: capacity)
+            let count: Int
+            count = try path.withCString { name in
+                    buffer.withUnsafeMutableBufferPointer {
+                        readlink(name, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), capacity)
+                    }
+                }
+            guard count >= 0 else { throw SystemError.last("read link", path) }
+            if count < capacity { return Array(buffer[..<count]) }
+            capacity *= 4
+        }
+    }
+
+    /// The whole file, read-only, refusing anything larger than `limit` bytes.
+    public static func readFile(_ path: BytePath, limit: Int = Int.max) throws(SystemError) -> [UInt8] {
+        let file = try FileDescriptor(openForReading: path)
+        let size = try file.status().size
+        guard size <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG) }
+        var contents = [UInt8]()
+        contents.reserveCapacity(Int(size))
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let count = try file.read(into: chunk)
+            if count == 0 { return contents }
+            contents.append(contentsOf: chunk[..<count])
+            guard contents.count <= limit else {
+                throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG)
+            }
+        }
+    }
+
+    /// Replaces `path` with `contents` so that a reader sees the old file or the new one, never a
+    /// mix: write a temporary sibling, fsync it, rename it over, fsync the directory.
+    public static func writeAtomically(_ path: BytePath, contents: [UInt8], permissions: mode_t = 0o644) throws(SystemError) {
+        let directory = path.parent.isEmpty ? BytePath(".") : path.parent
+        let temporary = directory.appending(BytePath([UInt8(ascii: ".")] + path.lastComponent.bytes + Array(".tmp-\(getpid())".utf8)))
+        let fd = try temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, permissions) }
+        guard fd >= 0 else { throw SystemError.last("create", temporary) }
+        do throws(SystemError) {
+            let file = FileDescriptor(adopting: fd, path: temporary)
+            try file.write(contents)
+            try file.sync()
+            try rename(temporary, to: path)
+        } catch {
+            try? remove(temporary)
+            throw error
+        }
+        // The rename is durable only once the directory entry is on disk.
+        try FileDescriptor(openDirectory: directory).sync()
+    }
+
+    public static func rename(_ source: BytePath, to destination: BytePath) throws(SystemError) {
+        let from = source.bytes.map { CChar(bitPattern: $0) } + [0]
+        let result = try destination.withCString { to in Glibc.rename(from, to) }
+        guard result == 0 else { throw SystemError.last("rename into place", destination) }
+    }
+
+    public static func createDirectory(_ path: BytePath, permissions: mode_t = 0o755) throws(SystemError) {
+        let result: Int32
+        result = try path.withCString { mkdir($0, permissions) }
+        guard result == 0 || errno == EEXIST else { throw SystemError.last("create directory", path) }
+    }
+
+    public static func remove(_ path: BytePath) throws(SystemError) {
+        let result: Int32
+        result = try path.withCString { unlink($0) }
+        guard result == 0 || errno == ENOENT else { throw SystemError.last("remove", path) }
+    }
+
+    /// Names in a directory, without `.` and `..`.
+    public static func listDirectory(_ path: BytePath) throws(SystemError) -> [BytePath] {
+        let handle: OpaquePointer?
+        handle = try path.withCString { opendir($0) }
+        guard let handle else { throw SystemError.last("list directory", path) }
+        defer { closedir(handle) }
+        var names: [BytePath] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.prefix(while: { $0 != 0 }))
+            }
+            if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
+            names.append(BytePath(name))
+        }
+        return names
+    }
+
+    /// The current time from the real-time clock.
+    public static func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(seconds: Int64(spec.tv_sec), nanoseconds: Int32(spec.tv_nsec))
+    }
+}

@@ -1,0 +1,120 @@
+import MtimeCore
+
+/// The text form of a manifest (docs/manifest.md):
+///
+///     git-mtime-manifest 1
+///     object-format sha1
+///     head <40 hex | ->
+///     dirty <count>
+///     entries <count>
+///     <mode octal> <object id> <seconds.nanoseconds> <escaped path>
+///     ...
+///
+/// Lines end in `\n`; fields are separated by one space; paths use `PathEscaping.encodeField`,
+/// so an entry line never holds a space, tab or newline inside a field.
+extension Manifest {
+    public static let magic = "git-mtime-manifest"
+    /// A manifest larger than this is refused before parsing: no real build context comes close.
+    public static let maximumSize = 1 << 30
+    public static let maximumEntries = 10_000_000
+
+    public func serialized() -> [UInt8] {
+        var text = "\(Manifest.magic) \(Manifest.formatVersion)\n"
+        text += "object-format \(objectFormat)\n"
+        text += "head \(headCommit?.hex ?? "-")\n"
+        text += "dirty \(dirtyCount)\n"
+        text += "entries \(entries.count)\n"
+        var out = Array(text.utf8)
+        out.reserveCapacity(out.count + entries.count * 100)
+        for entry in entries {
+            out.append(contentsOf: String(entry.mode, radix: 8).utf8)
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: entry.objectID.hex.utf8)
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: entry.modificationTime.description.utf8)
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: PathEscaping.encodeField(entry.path.bytes).utf8)
+            out.append(UInt8(ascii: "\n"))
+        }
+        return out
+    }
+
+    /// Parses and validates; any deviation from the format is an error naming the line.
+    public init(parsing bytes: [UInt8]) throws(ManifestError) {
+        guard bytes.count <= Manifest.maximumSize else { throw ManifestError(line: 0, "manifest is larger than \(Manifest.maximumSize) bytes") }
+        guard bytes.last == UInt8(ascii: "\n") else { throw ManifestError(line: 0, "manifest is truncated (no final newline)") }
+        let lines = bytes.dropLast().split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        func header(_ index: Int, _ key: String) throws(ManifestError) -> Substring {
+            guard index < lines.count else { throw ManifestError(line: index + 1, "missing '\(key)' header") }
+            let text = String(decoding: lines[index], as: UTF8.self)
+            let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == key else { throw ManifestError(line: index + 1, "expected '\(key) <value>'") }
+            return parts[1]
+        }
+        guard let version = Int(try header(0, Manifest.magic)) else { throw ManifestError(line: 1, "not a git-mtime manifest") }
+        guard version == Manifest.formatVersion else {
+            throw ManifestError(line: 1, "manifest format \(version) is not supported (this guard reads \(Manifest.formatVersion))")
+        }
+        let format = String(try header(1, "object-format"))
+        guard format == "sha1" else { throw ManifestError(line: 2, "object format '\(format)' is not supported") }
+        let headText = try header(2, "head")
+        let head: ObjectID?
+        if headText == "-" { head = nil } else {
+            guard let id = ObjectID(hex: headText) else { throw ManifestError(line: 3, "head is not a 40-digit object id") }
+            head = id
+        }
+        guard let dirty = Int(try header(3, "dirty")), dirty >= 0 else { throw ManifestError(line: 4, "dirty count is not a number") }
+        guard let count = Int(try header(4, "entries")), count >= 0, count <= Manifest.maximumEntries else {
+            throw ManifestError(line: 5, "entry count is not a number in range")
+        }
+        guard lines.count - 5 == count else {
+            throw ManifestError(line: 0, "manifest is truncated or padded: header says \(count) entries, found \(lines.count - 5)")
+        }
+        var entries: [ManifestEntry] = []
+        entries.reserveCapacity(count)
+        for index in 5..<lines.count {
+            let entry = try ManifestEntry(parsing: lines[index], line: index + 1)
+            if let previous = entries.last, !(previous.path < entry.path) {
+                throw ManifestError(line: index + 1, "entries are not sorted by path, or a path repeats: \(entry.path)")
+            }
+            entries.append(entry)
+        }
+        self.init(objectFormat: format, headCommit: head, dirtyCount: dirty, entries: entries)
+    }
+}
+
+extension ManifestEntry {
+    init(parsing line: ArraySlice<UInt8>, line number: Int) throws(ManifestError) {
+        let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard fields.count == 4 else { throw ManifestError(line: number, "expected 4 fields, found \(fields.count)") }
+        let modeText = String(decoding: fields[0], as: UTF8.self)
+        guard let mode = UInt32(modeText, radix: 8),
+              [ManifestEntry.regularMode, ManifestEntry.executableMode, ManifestEntry.symlinkMode].contains(mode)
+        else { throw ManifestError(line: number, "mode '\(modeText)' is not 100644, 100755 or 120000") }
+        guard let id = ObjectID(hex: String(decoding: fields[1], as: UTF8.self)) else {
+            throw ManifestError(line: number, "object id is not 40 hex digits")
+        }
+        guard let time = Timestamp(parsing: String(decoding: fields[2], as: UTF8.self)) else {
+            throw ManifestError(line: number, "time is not <seconds>.<9 digits>")
+        }
+        guard let pathBytes = PathEscaping.decodeField(fields[3]) else {
+            throw ManifestError(line: number, "path has a malformed escape or an unescaped control byte")
+        }
+        let path = BytePath(pathBytes)
+        if let problem = ManifestEntry.unsafePathReason(path) { throw ManifestError(line: number, "refusing path \(path): \(problem)") }
+        self.init(path: path, objectID: id, modificationTime: time, mode: mode)
+    }
+
+    /// Why a path can't be a context entry (nil if it can): it must stay inside the root by itself.
+    public static func unsafePathReason(_ path: BytePath) -> String? {
+        if path.isEmpty { return "empty path" }
+        if path.isAbsolute { return "absolute path" }
+        if path.bytes.contains(0) { return "contains a NUL byte" }
+        for component in path.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            if component.isEmpty { return "empty component" }
+            if component.elementsEqual([UInt8(ascii: ".")]) { return "contains '.'" }
+            if component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { return "contains '..'" }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct GuardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "git-mtime-guard", abstract: "(not yet implemented)")
+}

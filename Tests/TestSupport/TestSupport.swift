@@ -1,0 +1,156 @@
+import Foundation
+import MtimeCore
+
+/// A directory under the system temp dir, removed when the value is released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init(_ label: String = "git-mtime-test") {
+        let template = NSTemporaryDirectory() + "\(label).XXXXXX"
+        var bytes = Array(template.utf8CString)
+        guard let made = mkdtemp(&bytes) else { fatalError("mkdtemp failed for \(template)") }
+        path = String(cString: made)
+    }
+
+    deinit {
+        // Read-only directories left by tests must not stop the cleanup.
+        _ = try? run(["chmod", "-R", "u+rwx", path])
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    public func url(_ relative: String) -> String { (path as NSString).appendingPathComponent(relative) }
+}
+
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    public var succeeded: Bool { status == 0 }
+}
+
+public struct ProcessFailure: Error, CustomStringConvertible {
+    public let arguments: [String]
+    public let result: ProcessResult
+    public var description: String {
+        "\(arguments.joined(separator: " ")) exited \(result.status)\nstdout: \(result.stdout)\nstderr: \(result.stderr)"
+    }
+}
+
+/// Runs a program (looked up on PATH) to completion, capturing its output.
+@discardableResult
+public func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+                input: String? = nil) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe(), inPipe = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = inPipe
+    try process.run()
+    if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+    try? inPipe.fileHandleForWriting.close()
+    // Drain both pipes concurrently so a chatty child can't block on a full pipe.
+    nonisolated(unsafe) var errData = Data()
+    let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    errThread.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !errThread.isFinished { usleep(1000) }
+    return ProcessResult(status: process.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Like `run`, but throws unless the program exits 0.
+@discardableResult
+public func runChecked(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+                       input: String? = nil) throws -> ProcessResult {
+    let result = try run(arguments, in: directory, environment: environment, input: input)
+    guard result.succeeded else { throw ProcessFailure(arguments: arguments, result: result) }
+    return result
+}
+
+/// Path of an executable this package builds (`git-mtime`, `git-mtime-guard`), found next to the test bundle.
+public func builtProduct(_ name: String) -> String {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    fatalError("\(name) is not built next to the tests; run `swift build` first")
+}
+
+/// A real git repository in a temp dir, driven by the git CLI with fixed identities and dates.
+public final class GitRepository: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public var path: String { directory.path }
+    /// The next commit's time (seconds since the epoch); each commit advances it.
+    public var clock: Int64 = 1_600_000_000
+
+    public init(label: String = "repo", initialBranch: String = "main") throws {
+        directory = TemporaryDirectory(label)
+        try git("init", "-q", "-b", initialBranch)
+        try git("config", "user.name", "Test")
+        try git("config", "user.email", "test@example.com")
+        try git("config", "commit.gpgsign", "false")
+    }
+
+    /// Environment pinning author and committer dates (author one hour before the committer).
+    public func dateEnvironment(_ time: Int64) -> [String: String] {
+        ["GIT_COMMITTER_DATE": "@\(time) +0000", "GIT_AUTHOR_DATE": "@\(time - 3600) +0000"]
+    }
+
+    @discardableResult
+    public func git(_ arguments: String..., environment: [String: String] = [:]) throws -> String {
+        try runChecked(["git"] + arguments, in: path, environment: dateEnvironment(clock).merging(environment) { $1 }).stdout
+    }
+
+    @discardableResult
+    public func gitArray(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        try runChecked(["git"] + arguments, in: path, environment: dateEnvironment(clock).merging(environment) { $1 }).stdout
+    }
+
+    public func write(_ relative: String, _ contents: String) throws {
+        let full = directory.url(relative)
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
+    }
+
+    /// `git add -A && git commit` at the next clock tick; returns the new commit id.
+    @discardableResult
+    public func commit(_ message: String = "change", advancing seconds: Int64 = 100) throws -> String {
+        clock += seconds
+        try git("add", "-A")
+        try git("commit", "-q", "--allow-empty", "-m", message)
+        return try git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Every regular file's bytes under `root` (skipping `.git`): compare before and after a command
+/// to prove git-mtime never writes file contents.
+public func contentSnapshot(of root: String) throws -> [String: Data] {
+    var snapshot: [String: Data] = [:]
+    let enumerator = FileManager.default.enumerator(atPath: root)
+    while let relative = enumerator?.nextObject() as? String {
+        if relative == ".git" || relative.hasPrefix(".git/") { enumerator?.skipDescendants(); continue }
+        let full = (root as NSString).appendingPathComponent(relative)
+        var info = stat()
+        guard lstat(full, &info) == 0 else { continue }
+        if info.st_mode & S_IFMT == S_IFREG {
+            snapshot[relative] = FileManager.default.contents(atPath: full)
+        } else if info.st_mode & S_IFMT == S_IFLNK {
+            snapshot[relative] = Data(((try? FileManager.default.destinationOfSymbolicLink(atPath: full)) ?? "").utf8)
+        }
+    }
+    return snapshot
+}
+
+/// lstat's mtime of a path.
+public func modificationTime(_ path: String) throws -> Timestamp {
+    try FileSystem.status(BytePath(path)).modificationTime
+}

@@ -4,9 +4,10 @@
 //   MtimeCore      syscalls, object ids, blob hashing, timestamps (no libgit2: the guard uses it)
 //   GitKit         Swift owners of libgit2 handles; no C pointer types leave this module
 //   MtimeHistory   which commit last changed each path; the persistent cache
-//   MtimeManifest  the manifest format and .dockerignore rules (no libgit2)
+//   MtimeManifest  the manifest and build-stamp formats, .dockerignore rules (no libgit2)
 //   MtimeGuard     check / prepare / seal / run and the build stamp (no libgit2)
-//   MtimeRestore   working tree scan and mtime assignment on the host
+//   MtimeRestore   working tree scan and mtime assignment on the host; hook logic
+//   MtimeDocker    the `docker build` wrapper: argument parsing, injection of guard and manifest
 //   git-mtime, git-mtime-guard   command-line front ends
 import PackageDescription
 
@@ -32,8 +33,9 @@ let package = Package(
         .target(name: "MtimeManifest", dependencies: ["MtimeCore"]),
         .target(name: "MtimeGuard", dependencies: ["MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeDocker", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
-            "MtimeRestore", "MtimeManifest", "MtimeGuard",
+            "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Runs inside arbitrary container images: fully static, no libgit2, no Swift runtime needed there.
@@ -47,5 +49,7 @@ let package = Package(
         .testTarget(name: "RestoreTests", dependencies: ["MtimeRestore", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["MtimeManifest", "TestSupport"]),
         .testTarget(name: "GuardTests", dependencies: ["MtimeGuard", "TestSupport"]),
+        .testTarget(name: "HooksTests", dependencies: ["MtimeRestore", "MtimeManifest", "TestSupport"]),
+        .testTarget(name: "DockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
     ]
 )

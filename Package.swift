@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeDocker", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
-            "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker",
+            "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Runs inside arbitrary container images: fully static, no libgit2, no Swift runtime needed there.

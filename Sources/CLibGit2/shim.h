@@ -10,4 +10,8 @@ static inline int gitmtime_set_strict_hash_verification(int enabled) {
 static inline int gitmtime_set_owner_validation(int enabled) {
     return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, enabled);
 }
+
+static inline int gitmtime_set_caching(int enabled) {
+    return git_libgit2_opts(GIT_OPT_ENABLE_CACHING, enabled);
+}
 #endif

@@ -8,6 +8,9 @@ enum Library {
         git_libgit2_init()
         // Objects are addressed by their hash already; re-hashing every read doubles the walk cost.
         gitmtime_set_strict_hash_verification(0)
+        // The history walk keeps the few trees it re-reads itself; libgit2's object cache only
+        // costs locking, hashing and up to 256 MB of memory for objects read once.
+        gitmtime_set_caching(0)
         return true
     }()
 

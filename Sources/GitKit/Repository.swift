@@ -6,19 +6,58 @@ public final class Repository {
     let handle: OpaquePointer
 
     /// Opens the repository containing `path` (like `git -C path`), searching upwards.
+    /// A SHA-256 repository is refused with a clear error: libgit2 1.5 cannot read it.
     public init(discoveringFrom path: String) throws(GitError) {
         Library.ensureInitialized()
         var raw: OpaquePointer?
-        try check("open repository at \(path)", git_repository_open_ext(&raw, path, 0, nil))
+        let result = git_repository_open_ext(&raw, path, 0, nil)
+        if result < 0 {
+            let error = GitError.last(result, "open repository at \(path)")
+            // libgit2 1.5 refuses the unknown `extensions.objectformat` of a SHA-256 repository.
+            if error.message.lowercased().contains("objectformat") { throw Repository.sha256Unsupported(path) }
+            throw error
+        }
+        handle = raw!
+        guard objectFormatIsSupported else { throw Repository.sha256Unsupported(path) }
+    }
+
+    /// Opens the repository whose git dir is exactly `gitDirectory` (no discovery): a second,
+    /// independent handle for another thread, since one libgit2 handle must not be shared.
+    public init(gitDirectory: BytePath) throws(GitError) {
+        Library.ensureInitialized()
+        var raw: OpaquePointer?
+        let path = gitDirectory.bytes.map { CChar(bitPattern: $0) } + [0]
+        try check("open repository at \(gitDirectory)", git_repository_open(&raw, path))
         handle = raw!
     }
 
     deinit { git_repository_free(handle) }
 
+    private static func sha256Unsupported(_ path: String) -> GitError {
+        GitError(code: -1, operation: "open repository at \(path)",
+                 message: "SHA-256 repositories are not supported by libgit2 1.5")
+    }
+
     public var isBare: Bool { git_repository_is_bare(handle) == 1 }
     public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
     public var isHeadUnborn: Bool { git_repository_head_unborn(handle) == 1 }
     public var isWorktree: Bool { git_repository_is_worktree(handle) == 1 }
+
+    /// False for a SHA-256 repository (`extensions.objectformat = sha256`), which libgit2 1.5 cannot read.
+    public var objectFormatIsSupported: Bool {
+        guard let format = configString("extensions.objectformat") else { return true }
+        return format.lowercased() == "sha1"
+    }
+
+    /// A config value from a snapshot of the repository's configuration; nil when unset or unreadable.
+    public func configString(_ name: String) -> String? {
+        var config: OpaquePointer?
+        guard git_repository_config_snapshot(&config, handle) == 0, let config else { return nil }
+        defer { git_config_free(config) }
+        var value: UnsafePointer<CChar>?
+        guard git_config_get_string(&value, config, name) == 0, let value else { return nil }
+        return String(cString: value)
+    }
 
     /// The working tree root, with a trailing `/`; nil for a bare repository.
     public var workdir: BytePath? {
@@ -37,17 +76,32 @@ public final class Repository {
         try check("resolve HEAD", git_reference_name_to_id(&oid, handle, "HEAD"))
         return ObjectID(oid)
     }
+
+    /// Commits listed in `shallow` (a shallow clone's boundary): git treats them as having no parents.
+    public func shallowBoundaryCommits() throws(SystemError) -> Set<ObjectID> {
+        let file = commonDirectory.appending("shallow")
+        guard try FileSystem.statusIfPresent(file) != nil else { return [] }
+        let contents = try FileSystem.readFile(file)
+        var commits = Set<ObjectID>()
+        for line in contents.split(separator: 0x0A) {
+            if let id = ObjectID(hex: String(decoding: line, as: UTF8.self)) { commits.insert(id) }
+        }
+        return commits
+    }
 }
 
 extension ObjectID {
     init(_ oid: git_oid) {
-        self = withUnsafeBytes(of: oid.id) { ObjectID(bytes: $0) }
+        self = withUnsafeBytes(of: oid.id) { ObjectID(loading: $0.baseAddress!) }
     }
 
     var gitOID: git_oid {
         var oid = git_oid()
-        let raw = bytes
-        withUnsafeMutableBytes(of: &oid.id) { $0.copyBytes(from: raw) }
+        withUnsafeMutableBytes(of: &oid.id) { raw in
+            raw.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: middle.bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: low.bigEndian, toByteOffset: 16, as: UInt32.self)
+        }
         return oid
     }
 }

@@ -7,6 +7,13 @@ public struct BytePath: Hashable, Comparable, Sendable, CustomStringConvertible 
     public init(_ string: String) { self.bytes = Array(string.utf8) }
 
     public var isEmpty: Bool { bytes.isEmpty }
+
+    /// One call over the whole buffer: paths key many hot dictionaries.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (lhs: BytePath, rhs: BytePath) -> Bool { lhs.bytes == rhs.bytes }
     public var isAbsolute: Bool { bytes.first == UInt8(ascii: "/") }
 
     /// `self/component`, with exactly one separator.

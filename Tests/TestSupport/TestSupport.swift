@@ -36,10 +36,23 @@ public struct ProcessFailure: Error, CustomStringConvertible {
     }
 }
 
+/// The checkout these tests were built from (three levels above this file).
+private let projectCheckout = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
 /// Runs a program (looked up on PATH) to completion, capturing its output.
 @discardableResult
 public func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
                 input: String? = nil) throws -> ProcessResult {
+    // A test's git command must act on its own temp repository, never on the project's checkout
+    // (`swift test` runs with the package root as the working directory).
+    let effectiveDirectory = directory ?? FileManager.default.currentDirectoryPath
+    if arguments.first == "git", (effectiveDirectory + "/").hasPrefix(projectCheckout + "/") {
+        fatalError("refusing to run \(arguments.joined(separator: " ")) in the project checkout \(effectiveDirectory)")
+    }
+    guard FileManager.default.fileExists(atPath: effectiveDirectory) else {
+        throw ProcessFailure(arguments: arguments, result: ProcessResult(status: -1, stdout: "", stderr: "no such directory: \(effectiveDirectory)"))
+    }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibGit2
+import MtimeCore
+
+/// One entry of the index (`.git/index`), copied out of libgit2 so it outlives the index handle.
+/// The stat fields are what git recorded when it last saw the file clean; sizes and inode numbers
+/// are truncated to 32 bits, as the index format stores them.
+public struct IndexEntry: Sendable, Equatable {
+    public let path: BytePath
+    public let objectID: ObjectID
+    public let mode: UInt32
+    /// 0 for a normal entry; 1–3 for the sides of an unresolved merge conflict.
+    public let stage: Int
+    public let modificationTime: Timestamp
+    public let changeTime: Timestamp
+    public let inode: UInt32
+    public let uid: UInt32
+    public let gid: UInt32
+    public let fileSize: UInt32
+    /// Set by sparse checkout and `git update-index --skip-worktree`.
+    public let isSkipWorktree: Bool
+
+    init(_ raw: git_index_entry) {
+        path = BytePath(Array(UnsafeBufferPointer(start: UnsafeRawPointer(raw.path).assumingMemoryBound(to: UInt8.self),
+                                                  count: strlen(raw.path))))
+        objectID = ObjectID(raw.id)
+        mode = raw.mode
+        stage = Int((raw.flags & UInt16(GIT_INDEX_ENTRY_STAGEMASK)) >> UInt16(GIT_INDEX_ENTRY_STAGESHIFT))
+        modificationTime = Timestamp(seconds: Int64(raw.mtime.seconds), nanoseconds: Int32(bitPattern: raw.mtime.nanoseconds))
+        changeTime = Timestamp(seconds: Int64(raw.ctime.seconds), nanoseconds: Int32(bitPattern: raw.ctime.nanoseconds))
+        inode = raw.ino
+        uid = raw.uid
+        gid = raw.gid
+        fileSize = raw.file_size
+        isSkipWorktree = raw.flags_extended & UInt16(GIT_INDEX_ENTRY_SKIP_WORKTREE.rawValue) != 0
+    }
+}

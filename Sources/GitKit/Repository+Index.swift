@@ -1,0 +1,24 @@
+import CLibGit2
+import MtimeCore
+
+extension Repository {
+    /// Every entry of the index as it is on disk now (re-read, not libgit2's cached copy), in index order
+    /// (by path bytes, then stage).
+    public func indexEntries() throws(GitError) -> [IndexEntry] {
+        var raw: OpaquePointer?
+        try check("open the index", git_repository_index(&raw, handle))
+        defer { git_index_free(raw) }
+        try check("read the index", git_index_read(raw, 1))
+        let count = git_index_entrycount(raw)
+        var entries: [IndexEntry] = []
+        entries.reserveCapacity(count)
+        for position in 0..<count {
+            guard let entry = git_index_get_byindex(raw, position) else { continue }
+            entries.append(IndexEntry(entry.pointee))
+        }
+        return entries
+    }
+
+    /// The index file itself (`<git dir>/index`): its mtime decides which entries are racily clean.
+    public var indexFilePath: BytePath { gitDirectory.appending("index") }
+}

@@ -1,0 +1,34 @@
+import Crypto
+
+/// Hashes many files in a row with one reusable read buffer (one hasher per thread):
+/// allocating a large buffer per file costs more than hashing a small one.
+public final class BufferedBlobHasher {
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    public init(bufferSize: Int = 1 << 20) {
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The blob id of the regular file at `path` (opened read-only, never following a final symlink)
+    /// and what `fstat` says about the file that was read.
+    public func hash(regularFileAt path: BytePath) throws(SystemError) -> (id: ObjectID, status: FileStatus) {
+        let file = try FileDescriptor(openForReading: path)
+        let status = try file.status()
+        guard status.kind == .regular else { throw SystemError(operation: "hash (not a regular file)", path: path, code: 21 /* EISDIR */) }
+        var hasher = Insecure.SHA1()
+        hasher.update(data: Array("blob \(status.size)\0".utf8))
+        var total: Int64 = 0
+        while true {
+            let count = try file.read(into: buffer)
+            if count == 0 { break }
+            total += Int64(count)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+        guard total == status.size else {
+            throw SystemError(operation: "hash (file changed while reading)", path: path, code: 11 /* EAGAIN */)
+        }
+        return (ObjectID(bytes: Array(hasher.finalize())), status)
+    }
+}

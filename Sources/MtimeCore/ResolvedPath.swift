@@ -1,0 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension FileSystem {
+    /// The absolute path with every symlink, `.` and `..` resolved (`realpath`).
+    public static func resolve(_ path: BytePath) throws(SystemError) -> BytePath {
+        let resolved: UnsafeMutablePointer<CChar>?
+        resolved = try path.withCString { realpath($0, nil) }
+        guard let resolved else { throw SystemError.last("resolve path", path) }
+        defer { free(resolved) }
+        return BytePath(Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved))))
+    }
+}

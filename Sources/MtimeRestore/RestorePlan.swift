@@ -1,0 +1,161 @@
+import MtimeCore
+import MtimeHistory
+
+/// What `RestoreSession.plan` should cover and how to assign times.
+public struct RestoreOptions: Sendable {
+    /// Which commits count as changing a path (see `HistoryMode`).
+    public var historyMode: HistoryMode
+    /// Use the author time instead of the committer time.
+    public var useAuthorDate: Bool
+    /// Git pathspec patterns relative to the working-tree root; empty means every tracked file.
+    /// `RestoreSession.pathspecFromDiscoveryDirectory` converts patterns typed in a subdirectory.
+    public var pathspec: [String]
+    /// Exact root-relative paths (raw bytes, no wildcards; a directory selects everything below it)
+    /// to restrict to, on top of `pathspec`; nil for no restriction. For callers holding paths from
+    /// git itself (hooks), which need not be UTF-8 and may contain `*` or `[`.
+    public var paths: [BytePath]?
+    /// Also plan directories: each gets the newest final mtime among the tracked files below it.
+    public var includeDirectories: Bool
+    /// Hash the working-tree bytes of every present file that is not clean (dirty, staged) into
+    /// `PlannedFile.worktreeObjectID`, for callers (the manifest builder) that must describe them.
+    public var hashDirtyFiles: Bool
+    /// Walk the working tree for untracked and ignored entries (only ever counted and listed).
+    public var scanUntracked: Bool
+    /// Called from the planning thread while history is walked and files are checked.
+    public var progress: (@Sendable (RestoreProgress) -> Void)?
+
+    public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
+                paths: [BytePath]? = nil, includeDirectories: Bool = false, hashDirtyFiles: Bool = false, scanUntracked: Bool = false,
+                progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
+        self.historyMode = historyMode
+        self.useAuthorDate = useAuthorDate
+        self.pathspec = pathspec
+        self.paths = paths
+        self.includeDirectories = includeDirectories
+        self.hashDirtyFiles = hashDirtyFiles
+        self.scanUntracked = scanUntracked
+        self.progress = progress
+    }
+}
+
+/// How far planning has got, for a progress line.
+public enum RestoreProgress: Sendable, Equatable {
+    case walkingHistory(commits: Int)
+    case checkingFiles(checked: Int, total: Int)
+}
+
+/// Where a tracked path stands relative to HEAD.
+public enum FileState: String, Sendable, Equatable, CaseIterable {
+    /// The working-tree file has exactly HEAD's content and mode: it gets the commit time.
+    case clean
+    /// Present, but its content or mode differs from the index.
+    case modified
+    /// The index differs from HEAD (staged change, `git rm --cached`, conflict, or a path only in the index).
+    case staged
+    /// Tracked but absent from the working tree.
+    case deleted
+    /// A skip-worktree (sparse checkout) entry that is not on disk.
+    case sparse
+    /// A gitlink; its own repository is not ours to touch.
+    case submodule
+}
+
+/// One tracked path and what restore will do with it.
+public struct PlannedFile: Sendable, Equatable {
+    /// Relative to the working-tree root.
+    public var path: BytePath
+    /// HEAD's blob id (for a path only in the index: the index's id).
+    public var objectID: ObjectID
+    /// HEAD's mode (100644, 100755, 120000, 160000), or the index's for a path only in the index.
+    public var mode: UInt32
+    public var state: FileState
+    /// `lstat` of the working-tree file when planned; nil when absent.
+    public var current: FileStatus?
+    /// The mtime apply sets. Planning fills it for clean files only; a caller may set or change it
+    /// for any present file before calling `apply`.
+    public var target: Timestamp?
+    /// The id of the working-tree bytes (no filters): HEAD's id for a clean file whose bytes hash to
+    /// it, the hashed id for others when `hashDirtyFiles` was set, otherwise nil.
+    public var worktreeObjectID: ObjectID?
+    /// The commit that last changed the path, when history found one.
+    public var lastChange: LastChange?
+
+    /// The mode git would record for the working-tree file (nil when absent or neither file nor symlink).
+    public var worktreeMode: UInt32? {
+        guard let current else { return nil }
+        switch current.kind {
+        case .symlink: return 0o120000
+        case .regular: return current.isExecutable ? 0o100755 : 0o100644
+        default: return nil
+        }
+    }
+
+    /// The mtime the file will have after apply: its target, or the time it has now.
+    public var finalModificationTime: Timestamp? { target ?? current?.modificationTime }
+
+    public init(path: BytePath, objectID: ObjectID, mode: UInt32, state: FileState, current: FileStatus?,
+                target: Timestamp?, worktreeObjectID: ObjectID?, lastChange: LastChange?) {
+        self.path = path
+        self.objectID = objectID
+        self.mode = mode
+        self.state = state
+        self.current = current
+        self.target = target
+        self.worktreeObjectID = worktreeObjectID
+        self.lastChange = lastChange
+    }
+}
+
+/// A directory `--dirs` gives the newest final mtime of the tracked files below it.
+public struct PlannedDirectory: Sendable, Equatable {
+    /// Relative to the working-tree root; empty for the root itself.
+    public var path: BytePath
+    public var current: FileStatus
+    public var target: Timestamp
+}
+
+/// Everything restore would do, computed without changing anything. Edit targets, then `apply` it.
+public struct RestorePlan: Sendable {
+    public var head: ObjectID
+    /// Every tracked path the pathspec selects, sorted by path bytes.
+    public var files: [PlannedFile]
+    /// Sorted by path; empty unless `includeDirectories` was set.
+    public var directories: [PlannedDirectory]
+    /// Untracked and ignored entries (a whole untracked directory is one entry); empty unless scanned.
+    public var untracked: [BytePath]
+    public var ignored: [BytePath]
+    public var commitsWalked: Int
+    /// Clean files whose time is the shallow clone's boundary commit (their real last change is unknown).
+    public var shallowBoundaryFiles: Int
+    public var usedHistoryCache: Bool
+    /// Whether the plan covers every tracked file (no pathspec or paths): apply then rewrites the stat cache whole.
+    public var coversWholeTree: Bool
+    /// Pathspec patterns (root-relative, as given in the options) that matched no tracked path.
+    public var unmatchedPatterns: [String] = []
+
+    public func count(_ state: FileState) -> Int { files.reduce(0) { $0 + ($1.state == state ? 1 : 0) } }
+
+    /// Files (and then directories) whose mtime apply will change.
+    public var pendingFiles: [PlannedFile] {
+        files.filter { file in
+            guard let target = file.target, let current = file.current else { return false }
+            return current.modificationTime != target
+        }
+    }
+
+    public var pendingDirectories: [PlannedDirectory] {
+        directories.filter { $0.current.modificationTime != $0.target }
+    }
+}
+
+/// What `apply` did.
+public struct RestoreSummary: Sendable, Equatable {
+    public var filesSet = 0
+    /// Files with a target whose mtime already had it (not written again).
+    public var alreadyRight = 0
+    public var directoriesSet = 0
+    /// Files that changed on disk between plan and apply: left alone.
+    public var changedSincePlanned: [BytePath] = []
+
+    public init() {}
+}

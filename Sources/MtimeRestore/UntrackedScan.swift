@@ -1,0 +1,36 @@
+import GitKit
+import MtimeCore
+
+/// Finds untracked and ignored entries by reading only directories that hold tracked paths: an
+/// untracked or ignored directory is reported once and never entered (it may be a huge `target/`).
+struct UntrackedScan {
+    let repository: Repository
+    let workdir: BytePath
+    let indexPaths: [BytePath]
+    let isSelected: (BytePath) -> Bool
+
+    func run() throws -> (untracked: [BytePath], ignored: [BytePath]) {
+        let tracked = Set(indexPaths)
+        var trackedDirectories: Set<BytePath> = [BytePath([])]
+        for path in indexPaths {
+            var directory = path.parent
+            while !directory.isEmpty, trackedDirectories.insert(directory).inserted { directory = directory.parent }
+        }
+        var untracked: [BytePath] = [], ignored: [BytePath] = []
+        var pending = [BytePath([])]
+        while let directory = pending.popLast() {
+            for name in try FileSystem.listDirectory(directory.isEmpty ? workdir : workdir.appending(directory)) {
+                if name.bytes == Array(".git".utf8) { continue }
+                let path = directory.appending(name)
+                if tracked.contains(path) { continue }
+                if trackedDirectories.contains(path) {
+                    if (try FileSystem.statusIfPresent(workdir.appending(path)))?.kind == .directory { pending.append(path) }
+                    continue
+                }
+                if !isSelected(path) { continue }
+                if try repository.isIgnored(path) { ignored.append(path) } else { untracked.append(path) }
+            }
+        }
+        return (untracked.sorted(), ignored.sorted())
+    }
+}

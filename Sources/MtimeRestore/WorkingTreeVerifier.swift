@@ -1,0 +1,126 @@
+import GitKit
+import MtimeCore
+import MtimeHistory
+
+/// Decides whether a working-tree file holds exactly HEAD's content, as cheaply as possible:
+/// the index's stat data first (like git), then restore's own stat cache, and only then hashing.
+struct WorkingTreeVerifier {
+    let repository: Repository
+    let workdir: BytePath
+    let statCache: StatCache
+    /// The index file's mtime: entries not older than it may have changed unseen in the same tick.
+    let indexWrittenAt: Timestamp?
+    /// `core.filemode`: when false, the executable bit on disk means nothing.
+    let trustsExecutableBit: Bool
+    private let directories: DirectoryReachability
+
+    init(repository: Repository, workdir: BytePath, statCache: StatCache, indexWrittenAt: Timestamp?,
+         trustsExecutableBit: Bool) {
+        self.repository = repository
+        self.workdir = workdir
+        self.statCache = statCache
+        self.indexWrittenAt = indexWrittenAt
+        self.trustsExecutableBit = trustsExecutableBit
+        directories = DirectoryReachability(workdir: workdir)
+    }
+
+    func plan(_ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, hashingDirty: Bool) throws -> PlannedFile {
+        var file = PlannedFile(path: tracked.path, objectID: tracked.objectID, mode: tracked.mode, state: .clean,
+                               current: nil, target: nil, worktreeObjectID: nil, lastChange: tracked.lastChange)
+        if tracked.mode == 0o160000 {
+            file.state = .submodule
+            return file
+        }
+        let fullPath = workdir.appending(tracked.path)
+        file.current = try directories.isReachable(tracked.path) ? try FileSystem.statusIfPresent(fullPath) : nil
+        guard let entry = indexEntry, !isConflicted, entry.objectID == tracked.objectID, entry.mode == tracked.mode else {
+            file.state = .staged
+            if hashingDirty { file.worktreeObjectID = try hashIfFile(file.current, at: fullPath) }
+            return file
+        }
+        guard let status = file.current else {
+            file.state = entry.isSkipWorktree ? .sparse : .deleted
+            return file
+        }
+        guard hasExpectedType(status, mode: tracked.mode) else {
+            file.state = .modified
+            if hashingDirty { file.worktreeObjectID = try hashIfFile(status, at: fullPath) }
+            return file
+        }
+        if matchesIndexStat(status, entry) || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID) {
+            return file
+        }
+        let raw = try hash(at: fullPath)
+        file.worktreeObjectID = raw
+        guard raw != tracked.objectID else { return file }
+        // Bytes that differ may still be HEAD's content once filters (autocrlf, eol, ident) are applied.
+        if status.kind != .regular { file.state = .modified; return file }
+        // A filter libgit2 can't run (an external driver such as git-lfs) leaves the file unverified: not clean.
+        if (try? repository.hashWorkingTreeFile(tracked.path)) != tracked.objectID { file.state = .modified }
+        return file
+    }
+
+    /// A path in the index but not in HEAD: staged by definition.
+    func planIndexOnly(_ entry: IndexEntry, hashingDirty: Bool) throws -> PlannedFile {
+        let fullPath = workdir.appending(entry.path)
+        let current = try directories.isReachable(entry.path) ? try FileSystem.statusIfPresent(fullPath) : nil
+        return PlannedFile(path: entry.path, objectID: entry.objectID, mode: entry.mode, state: .staged, current: current,
+                           target: nil, worktreeObjectID: hashingDirty ? try hashIfFile(current, at: fullPath) : nil,
+                           lastChange: nil)
+    }
+
+    private func hasExpectedType(_ status: FileStatus, mode: UInt32) -> Bool {
+        switch mode {
+        case 0o120000: return status.kind == .symlink
+        case 0o100755: return status.kind == .regular && (status.isExecutable || !trustsExecutableBit)
+        default: return status.kind == .regular && (!status.isExecutable || !trustsExecutableBit)
+        }
+    }
+
+    /// git's own test (`ie_match_stat`): the file is as git last saw it clean, unless the entry is
+    /// racily clean (written in the same tick as the index, so a later change could hide).
+    private func matchesIndexStat(_ status: FileStatus, _ entry: IndexEntry) -> Bool {
+        guard let indexWrittenAt, entry.modificationTime < indexWrittenAt else { return false }
+        return status.modificationTime == entry.modificationTime
+            && status.changeTime == entry.changeTime
+            && UInt32(truncatingIfNeeded: status.inode) == entry.inode
+            && UInt32(truncatingIfNeeded: status.size) == entry.fileSize
+            && status.uid == entry.uid && status.gid == entry.gid
+    }
+
+    private func hash(at fullPath: BytePath) throws -> ObjectID {
+        do {
+            return try BlobHasher.hash(fileAt: fullPath)
+        } catch {
+            throw RestoreError.unreadable(error)
+        }
+    }
+
+    private func hashIfFile(_ status: FileStatus?, at fullPath: BytePath) throws -> ObjectID? {
+        guard let status, status.kind == .regular || status.kind == .symlink else { return nil }
+        return try hash(at: fullPath)
+    }
+}
+
+/// Whether every directory on the way to a path is a real directory. One that is a symlink (or a
+/// file) is never looked through — by git, nor by us: it could lead to files outside the working
+/// tree. Each directory is checked once per planning run.
+final class DirectoryReachability {
+    private let workdir: BytePath
+    private var known: [PathKey: Bool] = [:]
+
+    init(workdir: BytePath) { self.workdir = workdir }
+
+    func isReachable(_ path: BytePath) throws(SystemError) -> Bool {
+        let directory = path.parent
+        if directory.isEmpty { return true }
+        let key = PathKey(directory)
+        if let answer = known[key] { return answer }
+        var answer = try isReachable(directory)
+        if answer, let status = try FileSystem.statusIfPresent(workdir.appending(directory)) {
+            answer = status.kind == .directory
+        }
+        known[key] = answer
+        return answer
+    }
+}

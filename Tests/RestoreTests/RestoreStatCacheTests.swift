@@ -1,0 +1,92 @@
+import Foundation
+import MtimeCore
+@testable import MtimeRestore
+import Testing
+import TestSupport
+
+/// The stat cache that lets a warm run skip hashing, and the lock between concurrent runs.
+@Suite struct RestoreStatCacheTests {
+    @Test func aRewriteWithTheOldMtimeForcedBackIsStillFoundDirty() throws {
+        let repository = try GitRepository.basic()
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)
+        let path = repository.directory.url("src/main.c")
+        let restored = try modificationTime(path)
+        let cache = StatCache.load(from: BytePath(repository.directory.url(".git/git-mtime/stat-cache")))
+        #expect(cache.records.count == 5)
+        #expect(cache[BytePath("src/main.c")]?.modificationTime == restored)
+
+        // Same size, different bytes, mtime put back: only ctime betrays the change.
+        try repository.write("src/main.c", "int main(void) { return 2; }\n")
+        try setTime(path, restored)
+        let before = try contentSnapshot(of: repository.path)
+        let result = try gitMtime(["restore", "-v"], in: repository.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("modified: src/main.c"))
+        #expect(summaryValue(result.stdout, "already right") == "4")
+        #expect(try modificationTime(path) == restored)
+        #expect(try contentSnapshot(of: repository.path) == before)
+        let after = StatCache.load(from: BytePath(repository.directory.url(".git/git-mtime/stat-cache")))
+        #expect(after[BytePath("src/main.c")] == nil)
+    }
+
+    @Test func aCorruptCacheIsIgnored() throws {
+        let repository = try GitRepository.basic()
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)
+        let location = repository.directory.url(".git/git-mtime/stat-cache")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: location))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: location))
+        #expect(StatCache.load(from: BytePath(location)).records.isEmpty)
+        try repository.write("README.md", "HELLO\n")
+        let result = try gitMtime(["restore", "-v"], in: repository.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("modified: README.md"))
+        try expectRestored(repository.path, except: ["README.md"])
+        #expect(StatCache.load(from: BytePath(location)).records.count == 4)
+    }
+
+    @Test func theCacheRoundTripsEveryField() throws {
+        var cache = StatCache()
+        let status = try FileSystem.status(BytePath("/"))
+        cache[BytePath([0x61, 0x0A, 0xFF])] = StatCache.Record(status, objectID: ObjectID(hex: String(repeating: "ab", count: 20))!)
+        #expect(StatCache.decode(cache.encode()) == cache.records)
+        #expect(StatCache.decode(Array(cache.encode().dropLast())) == nil)
+    }
+
+    @Test func concurrentRestoresDoNotInterleave() throws {
+        let repository = try GitRepository.basic()
+        let before = try contentSnapshot(of: repository.path)
+        let results = try [0, 1].map { _ in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: builtProduct("git-mtime"))
+            process.arguments = ["restore", "-C", repository.path]
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            return (process, errors)
+        }.map { process, errors in
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, message)
+        }
+        for (status, message) in results {
+            #expect(status == 0 || (status == 75 && message.contains("another git-mtime restore is running")), "\(message)")
+        }
+        #expect(results.contains { $0.0 == 0 })
+        try expectRestored(repository.path)
+        #expect(try contentSnapshot(of: repository.path) == before)
+    }
+
+    @Test func aHeldLockMakesTheSecondRunGiveUpCleanly() throws {
+        let repository = try GitRepository.basic()
+        try FileSystem.createDirectory(BytePath(repository.directory.url(".git/git-mtime")))
+        let lock = try #require(try FileLock(exclusive: BytePath(repository.directory.url(".git/git-mtime/lock")), timeout: 1))
+        let before = try mtimeSnapshot(repository.path)
+        let result = try gitMtime(["restore"], in: repository.path)
+        #expect(result.status == 75)
+        #expect(result.stderr.contains("another git-mtime restore is running"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try mtimeSnapshot(repository.path) == before)
+        withExtendedLifetime(lock) {}
+    }
+}

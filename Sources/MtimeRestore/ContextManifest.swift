@@ -1,0 +1,78 @@
+import MtimeCore
+import MtimeManifest
+
+/// Describes a Docker build context: every tracked file under the context directory that is
+/// present in the working tree and not excluded by the context's `.dockerignore`, with the mtime
+/// restore assigns it (a dirty file keeps its current mtime and is described by its own bytes).
+public struct ContextManifestBuilder {
+    public let session: RestoreSession
+    /// The context directory relative to the working-tree root (empty: the root).
+    public let contextPrefix: BytePath
+    public let options: RestoreOptions
+
+    /// `contextDirectory` must lie inside a git working tree; `options` chooses the history mode and
+    /// author/committer time exactly as for `restore` (its pathspec is replaced by the context).
+    public init(contextDirectory: String, options: RestoreOptions = RestoreOptions()) throws {
+        session = try RestoreSession(discoveringFrom: contextDirectory)
+        contextPrefix = session.discoveryPrefix
+        var options = options
+        // Restore and hash only below the context (any bytes in its name, no pattern matching).
+        options.paths = contextPrefix.isEmpty ? nil : [contextPrefix]
+        options.hashDirtyFiles = true
+        self.options = options
+    }
+
+    /// Restores the context's clean files to their commit times, then describes the context.
+    /// Returns the manifest and a one-line summary of what restore changed.
+    public func restoreAndBuild() throws -> (manifest: Manifest, summary: String) {
+        let lock = try session.lock()
+        defer { _ = lock }
+        var plan = try session.plan(options)
+        // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
+        // context, and a host build that reads it must keep the time git gave it.
+        let ignore = try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix))
+        for index in plan.files.indices where !plan.files[index].path.isWithin(contextPrefix)
+            || ignore.excludes(relativeToContext(plan.files[index].path)) {
+            plan.files[index].target = nil
+        }
+        let applied = try session.apply(plan)
+        let manifest = try describe(plan)
+        let summary = "restored \(applied.filesSet) file(s), \(applied.alreadyRight) already right; "
+            + "manifest of \(manifest.entries.count) file(s), \(manifest.dirtyCount) dirty"
+        return (manifest, summary)
+    }
+
+    /// Describes the context as restore would leave it, changing nothing on disk.
+    public func build() throws -> Manifest {
+        try describe(session.plan(options))
+    }
+
+    private func describe(_ plan: RestorePlan) throws -> Manifest {
+        let ignore = try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix))
+        var entries: [ManifestEntry] = []
+        var dirty = 0
+        for file in plan.files {
+            guard file.path.isWithin(contextPrefix), let current = file.current, let mode = file.worktreeMode else { continue }
+            let relative = relativeToContext(file.path)
+            if ignore.excludes(relative) { continue }
+            switch file.state {
+            case .clean:
+                guard let target = file.target else { continue }
+                entries.append(ManifestEntry(path: relative, objectID: file.worktreeObjectID ?? file.objectID,
+                                             modificationTime: target, mode: file.mode))
+            case .modified, .staged:
+                guard let id = file.worktreeObjectID else { continue }
+                dirty += 1
+                entries.append(ManifestEntry(path: relative, objectID: id, modificationTime: current.modificationTime, mode: mode))
+            case .deleted, .sparse, .submodule:
+                continue
+            }
+        }
+        return Manifest(headCommit: plan.head, dirtyCount: dirty, entries: entries)
+    }
+
+    /// A working-tree path below the context, relative to the context directory.
+    private func relativeToContext(_ path: BytePath) -> BytePath {
+        BytePath(Array(path.bytes.dropFirst(contextPrefix.isEmpty ? 0 : contextPrefix.bytes.count + 1)))
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import MtimeCore
+import MtimeManifest
+import Testing
+import TestSupport
+
+@Suite struct ManifestCommandTests {
+    func oracleSeconds(_ repo: GitRepository, _ path: String) throws -> Int64 {
+        try #require(Int64(repo.git("log", "-1", "--first-parent", "--format=%ct", "--", path)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    func blobID(_ repo: GitRepository, _ path: String) throws -> ObjectID {
+        try #require(ObjectID(hex: repo.git("hash-object", "--", path).trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    @Test func describesTheContextAsDockerWouldSendIt() throws {
+        let repo = try GitRepository()
+        try repo.write("app/Cargo.toml", "[package]\n")
+        try repo.write("app/src/main.rs", "fn main() {}\n")
+        try repo.write("app/notes.md", "notes\n")
+        try repo.write("app/docs/keep.md", "keep\n")
+        try repo.write("app/target/stale", "build output that is tracked by mistake\n")
+        try repo.write("app/.dockerignore", "# comment\n*.md\ntarget\n!docs/keep.md\n")
+        try repo.write("outside.txt", "not in the context\n")
+        try repo.commit("first")
+        try repo.write("app/src/lib.rs", "pub fn f() {}\n")
+        try repo.commit("second")
+        try repo.write("app/src/main.rs", "fn main() { println!(\"dirty\"); }\n")   // dirty, unstaged
+        try repo.write("app/untracked.rs", "untracked\n")
+        let before = try contentSnapshot(of: repo.path)
+        let mtimeBefore = try modificationTime(repo.directory.url("app/Cargo.toml"))
+
+        let result = try runChecked([builtProduct("git-mtime"), "manifest", "-C", repo.path, "--context", "app"])
+        let manifest = try Manifest(parsing: Array(result.stdout.utf8))
+        #expect(manifest.entries.map(\.path.description) == [".dockerignore", "Cargo.toml", "docs/keep.md", "src/lib.rs", "src/main.rs"])
+        #expect(manifest.dirtyCount == 1)
+        #expect(manifest.headCommit == ObjectID(hex: try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)))
+        for entry in manifest.entries {
+            let path = "app/\(entry.path)"
+            #expect(entry.objectID == (try blobID(repo, path)), "\(path)")
+            #expect(entry.mode == ManifestEntry.regularMode)
+            if entry.path.description == "src/main.rs" {
+                #expect(entry.modificationTime == (try modificationTime(repo.directory.url(path))), "a dirty file keeps its mtime")
+            } else {
+                #expect(entry.modificationTime == Timestamp(commitSeconds: try oracleSeconds(repo, path), objectID: entry.objectID))
+            }
+        }
+        #expect(try modificationTime(repo.directory.url("app/Cargo.toml")) == mtimeBefore, "manifest alone changes nothing")
+
+        let again = try runChecked([builtProduct("git-mtime"), "manifest", "-C", repo.path, "--context", "app"])
+        #expect(again.stdout == result.stdout, "the same tree gives a byte-identical manifest")
+        #expect(try contentSnapshot(of: repo.path) == before)
+    }
+
+    @Test func restoreFlagAppliesTheRecordedTimesAndOutputIsAtomic() throws {
+        let repo = try GitRepository()
+        try repo.write("a.c", "int a;\n")
+        try repo.write("odd name\twith tab.c", "int b;\n")
+        try repo.commit()
+        let output = repo.directory.url("manifest.txt")
+        try runChecked([builtProduct("git-mtime"), "manifest", "--restore", "-o", output], in: repo.path)
+        let manifest = try Manifest(parsing: try FileSystem.readFile(BytePath(output)))
+        #expect(manifest.entries.count == 2)
+        for entry in manifest.entries {
+            #expect(try modificationTime(repo.directory.url(String(decoding: entry.path.bytes, as: UTF8.self))) == entry.modificationTime)
+        }
+        #expect(String(decoding: try FileSystem.readFile(BytePath(output)), as: UTF8.self).contains("odd\\x20name\\x09with\\x20tab.c"))
+    }
+
+    @Test func badDockerignoreAndNonRepositoryAreClearErrors() throws {
+        let repo = try GitRepository()
+        try repo.write(".dockerignore", "[unclosed\n")
+        try repo.write("a", "a\n")
+        try repo.commit()
+        let bad = try run([builtProduct("git-mtime"), "manifest", "-C", repo.path])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains(".dockerignore line 1"))
+        #expect(bad.stdout.isEmpty)
+
+        let empty = TemporaryDirectory()
+        let notRepo = try run([builtProduct("git-mtime"), "manifest", "-C", empty.path])
+        #expect(notRepo.status == 1)
+        #expect(notRepo.stderr.contains("not a git repository"))
+    }
+}

@@ -1,0 +1,103 @@
+import MtimeCore
+import Testing
+@testable import MtimeManifest
+
+@Suite struct ManifestFormatTests {
+    let id = ObjectID(hex: "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")!
+
+    func manifest(_ paths: [[UInt8]]) -> Manifest {
+        Manifest(headCommit: id, dirtyCount: 1, entries: paths.enumerated().map { index, path in
+            ManifestEntry(path: BytePath(path), objectID: id,
+                          modificationTime: Timestamp(seconds: 1_600_000_000 + Int64(index), nanoseconds: Int32(index * 7)),
+                          mode: index % 3 == 0 ? ManifestEntry.regularMode : index % 3 == 1 ? ManifestEntry.executableMode : ManifestEntry.symlinkMode)
+        })
+    }
+
+    @Test func roundTripsAnyPathByte() throws {
+        let odd: [[UInt8]] = [
+            Array("plain.rs".utf8), Array("with space".utf8), Array("tab\there".utf8), Array("new\nline".utf8),
+            Array("back\\slash".utf8), [0x6C, 0x61, 0x74, 0x69, 0x6E, 0xE9], Array("ünïcödé/ok".utf8), Array("-leading-dash".utf8),
+            [0x7F, 0x41], Array("dir/sub/file.c".utf8),
+        ]
+        let original = manifest(odd)
+        let text = original.serialized()
+        let parsed = try Manifest(parsing: text)
+        #expect(parsed == original)
+        #expect(parsed.serialized() == text, "the same tree gives byte-identical manifests")
+        let lines = text.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+        #expect(lines.contains { $0.hasSuffix(" new\\x0aline") })
+        #expect(lines.contains { $0.hasSuffix(" latin\\xe9") })
+        #expect(lines.contains { $0.hasSuffix(" with\\x20space") })
+        #expect(lines.contains { $0.hasSuffix(" ünïcödé/ok") })
+    }
+
+    @Test func exactHeader() throws {
+        let text = String(decoding: manifest([Array("a".utf8)]).serialized(), as: UTF8.self)
+        #expect(text == """
+            git-mtime-manifest 1
+            object-format sha1
+            head e69de29bb2d1d6434b8b29ae775ad8c2e48c5391
+            dirty 1
+            entries 1
+            100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1600000000.000000000 a
+
+            """)
+    }
+
+    @Test(arguments: [
+        ("", "truncated"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 2\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "truncated or padded"),
+        ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nentries 0\n", "format 2 is not supported"),
+        ("something else\n", "expected 'git-mtime-manifest"),
+        ("git-mtime-manifest 1\nobject-format sha256\nhead -\ndirty 0\nentries 0\n", "object format 'sha256'"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 99999999999\n", "entry count"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 /etc/passwd\n", "absolute path"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a/../../x\n", "contains '..'"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\\x00b\n", "NUL"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100600 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "mode '100600'"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100644 zz 1.000000000 a\n", "object id"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.5 a\n", "time"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 bad\\q\n", "malformed escape"),
+        ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 2\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 b\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "not sorted"),
+    ])
+    func rejectsBadInput(_ text: String, _ expected: String) throws {
+        let error = try #require(throws: ManifestError.self) { try Manifest(parsing: Array(text.utf8)) }
+        #expect(error.description.contains(expected), "\(error)")
+    }
+
+    /// A seeded mutator over a real manifest: every mutation either parses to a valid manifest
+    /// whose paths are all safe, or fails with a ManifestError — never a crash or a hang.
+    @Test func mutatedManifestsNeverCrash() throws {
+        let seed = manifest([Array("src/main.rs".utf8), Array("a b".utf8), Array("Cargo.toml".utf8)]).serialized()
+        var generator = SplitMix64(seed: 0x6769_746D_7469_6D65)
+        for _ in 0..<3000 {
+            var bytes = seed
+            for _ in 0...Int(generator.next() % 4) {
+                let position = Int(generator.next() % UInt64(bytes.count))
+                switch generator.next() % 4 {
+                case 0: bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+                case 1: bytes.remove(at: position)
+                case 2: bytes.insert([UInt8(ascii: "\n"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "\\"), 0][Int(generator.next() % 5)], at: position)
+                default: bytes = Array(bytes[..<position])
+                }
+                if bytes.isEmpty { break }
+            }
+            if let parsed = try? Manifest(parsing: bytes) {
+                for entry in parsed.entries { #expect(ManifestEntry.unsafePathReason(entry.path) == nil) }
+            }
+        }
+    }
+}
+
+/// A small deterministic generator so fuzz-style tests replay exactly.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,6 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ArgumentParser
+import MtimeCore
+import MtimeGuard
+import MtimeManifest
 
 @main
 struct GuardCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "git-mtime-guard", abstract: "(not yet implemented)")
+    static let configuration = CommandConfiguration(
+        commandName: "git-mtime-guard",
+        abstract: "Check a build context against its git-mtime manifest and keep build tools' mtime logic honest.",
+        discussion: """
+        Runs inside the build (any container: it is a static executable). Its defaults make this Dockerfile line work as written:
+
+          RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release
+
+        Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing).
+
+        Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry leaving the root; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
+        """,
+        subcommands: [CheckCommand.self, PrepareCommand.self, SealCommand.self, RunCommand.self])
+}
+
+/// The options every subcommand shares.
+struct ContextOptions: ParsableArguments {
+    @Option(help: "The manifest (default: `manifest` next to this executable).")
+    var manifest: String?
+
+    @Option(help: "The build context root the manifest's paths are relative to (default: the working directory).")
+    var root: String?
+
+    @Flag(help: "Skip manifest entries that are absent instead of failing.")
+    var allowMissing = false
+
+    func load() throws -> GuardContext {
+        try reporting { () throws(GuardError) in
+            try GuardContext(manifestPath: manifest.map(BytePath.init), root: root.map(BytePath.init), allowMissing: allowMissing)
+        }
+    }
+}
+
+struct StampOption: ParsableArguments {
+    @Option(help: "The build stamp (default: $GIT_MTIME_STAMP, else target/.git-mtime-stamp under the root). Keep it in the build output directory.")
+    var stamp: String?
+
+    func path(in context: GuardContext) -> BytePath { context.stampPath(explicit: stamp.map(BytePath.init)) }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify every entry's type and content; set each mtime to the manifest's where it differs.")
+
+    @OptionGroup var context: ContextOptions
+
+    func run() throws {
+        let context = try context.load()
+        let outcome = try reporting { () throws(GuardError) in try Guard.check(context) }
+        let missing = outcome.missingCount > 0 ? " (\(outcome.missingCount) missing, allowed)" : ""
+        note("\(outcome.entryCount - outcome.missingCount) files match the manifest\(missing); \(outcome.timesSet) mtimes set")
+    }
+}
+
+struct PrepareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prepare",
+        abstract: "Check, then give a fresh mtime to every file whose content differs from the last sealed build's.",
+        discussion: "Without a trusted stamp (absent, unreadable, foreign, or outputs newer than its seal time) every file counts as changed.")
+
+    @OptionGroup var context: ContextOptions
+    @OptionGroup var stamp: StampOption
+
+    func run() throws {
+        let context = try context.load()
+        try prepare(context, stamp: stamp.path(in: context))
+    }
+}
+
+struct SealCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seal",
+        abstract: "Verify the files, then record what this build consumed in the stamp (atomically).")
+
+    @OptionGroup var context: ContextOptions
+    @OptionGroup var stamp: StampOption
+
+    func run() throws {
+        let context = try context.load()
+        let path = stamp.path(in: context)
+        let sealed = try reporting { () throws(GuardError) in try Guard.seal(context, stamp: path, verify: true) }
+        note("sealed \(path) at \(sealed.sealTime) (\(sealed.entries.count) files)")
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "prepare, run the command, and seal the stamp if it exits 0; exit with the command's status.",
+        discussion: "INT, TERM, HUP and QUIT sent to the guard are passed on to the command.")
+
+    @OptionGroup var context: ContextOptions
+    @OptionGroup var stamp: StampOption
+
+    @Argument(parsing: .postTerminator, help: "The build command and its arguments, after `--` (looked up on PATH).")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("give the build command after `--`, e.g. `run -- cargo build`") }
+    }
+
+    func run() throws {
+        let context = try context.load()
+        let path = stamp.path(in: context)
+        try prepare(context, stamp: path)
+        let status = try reporting { () throws(GuardError) in try CommandRunner.run(command) }
+        if status == 0 {
+            try reporting { () throws(GuardError) in try Guard.seal(context, stamp: path, verify: false) }
+        } else {
+            note("\(command[0]) exited with status \(status); the stamp was not sealed")
+        }
+        throw ExitCode(status)
+    }
+}
+
+private func prepare(_ context: GuardContext, stamp: BytePath) throws {
+    let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: stamp) }
+    switch outcome.stamp {
+    case .trusted: break
+    case .absent: note("no build stamp at \(stamp): treating all \(outcome.entryCount) files as changed")
+    case .untrusted(let reason): note("warning: ignoring the build stamp: \(reason); treating all files as changed")
+    }
+    note("\(outcome.bumpedCount) of \(outcome.entryCount) files changed since the last sealed build, given mtime \(outcome.bumpTime); \(outcome.timesSet) mtimes set")
+}
+
+/// Runs `body`, printing a guard error's lines on stderr and exiting with its code.
+@discardableResult
+private func reporting<T>(_ body: () throws(GuardError) -> T) throws -> T {
+    do { return try body() } catch {
+        for line in error.lines { note(line) }
+        throw ExitCode(error.exitCode)
+    }
+}
+
+private func note(_ line: String) {
+    let bytes = Array("git-mtime-guard: \(line)\n".utf8)
+    _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

@@ -1,0 +1,107 @@
+import MtimeCore
+
+/// The text form of a build stamp (docs/stamp.md):
+///
+///     git-mtime-stamp 1
+///     root <escaped absolute path>
+///     sealed <seconds.nanoseconds>
+///     entries <count>
+///     <object id> <seconds.nanoseconds> <escaped path>
+///     ...
+///     checksum <git blob id of every byte above this line>
+///
+/// The checksum line comes last, so a truncated or edited stamp fails it.
+extension BuildStamp {
+    public static let magic = "git-mtime-stamp"
+    /// Larger stamps are refused unread: no real build context comes close.
+    public static let maximumSize = 1 << 30
+    public static let maximumEntries = Manifest.maximumEntries
+
+    public func serialized() -> [UInt8] {
+        var out = Array("\(BuildStamp.magic) \(BuildStamp.formatVersion)\n".utf8)
+        out.append(contentsOf: "root \(PathEscaping.encodeField(root.bytes))\n".utf8)
+        out.append(contentsOf: "sealed \(sealTime)\n".utf8)
+        out.append(contentsOf: "entries \(entries.count)\n".utf8)
+        out.reserveCapacity(out.count + entries.count * 100 + 50)
+        for entry in entries {
+            out.append(contentsOf: entry.objectID.hex.utf8)
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: entry.modificationTime.description.utf8)
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: PathEscaping.encodeField(entry.path.bytes).utf8)
+            out.append(UInt8(ascii: "\n"))
+        }
+        out.append(contentsOf: "checksum \(BlobHasher.hash(bytes: out).hex)\n".utf8)
+        return out
+    }
+
+    /// Parses and validates; any deviation from the format, or a checksum mismatch, is an error.
+    public init(parsing bytes: [UInt8]) throws(StampError) {
+        guard bytes.count <= BuildStamp.maximumSize else { throw StampError(line: 0, "stamp is larger than \(BuildStamp.maximumSize) bytes") }
+        guard bytes.last == UInt8(ascii: "\n") else { throw StampError(line: 0, "stamp is truncated (no final newline)") }
+        let body = bytes.dropLast()
+        let checksumStart = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? body.startIndex
+        let checksumLine = String(decoding: body[checksumStart...], as: UTF8.self)
+        let checked = Array(bytes[..<checksumStart])
+        guard checksumLine.hasPrefix("checksum "), let recorded = ObjectID(hex: checksumLine.dropFirst("checksum ".count)) else {
+            throw StampError(line: 0, "stamp is truncated (no checksum line)")
+        }
+        guard BlobHasher.hash(bytes: checked) == recorded else { throw StampError(line: 0, "stamp checksum does not match its contents") }
+
+        let lines = checked.dropLast().split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        func header(_ index: Int, _ key: String) throws(StampError) -> ArraySlice<UInt8> {
+            guard index < lines.count else { throw StampError(line: index + 1, "missing '\(key)' header") }
+            let parts = lines[index].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0].elementsEqual(key.utf8) else { throw StampError(line: index + 1, "expected '\(key) <value>'") }
+            return parts[1]
+        }
+        guard let version = Int(String(decoding: try header(0, BuildStamp.magic), as: UTF8.self)) else {
+            throw StampError(line: 1, "not a git-mtime build stamp")
+        }
+        guard version == BuildStamp.formatVersion else {
+            throw StampError(line: 1, "stamp format \(version) is not supported (this guard reads \(BuildStamp.formatVersion))")
+        }
+        guard let rootBytes = PathEscaping.decodeField(try header(1, "root")), rootBytes.first == UInt8(ascii: "/") else {
+            throw StampError(line: 2, "root is not an escaped absolute path")
+        }
+        guard let sealed = Timestamp(parsing: String(decoding: try header(2, "sealed"), as: UTF8.self)) else {
+            throw StampError(line: 3, "seal time is not <seconds>.<9 digits>")
+        }
+        guard let count = Int(String(decoding: try header(3, "entries"), as: UTF8.self)), count >= 0,
+              count <= BuildStamp.maximumEntries else {
+            throw StampError(line: 4, "entry count is not a number in range")
+        }
+        guard lines.count - 4 == count else {
+            throw StampError(line: 0, "stamp header says \(count) entries, found \(lines.count - 4)")
+        }
+        var entries: [Entry] = []
+        entries.reserveCapacity(count)
+        for index in 4..<lines.count {
+            let entry = try Entry(parsing: lines[index], line: index + 1)
+            if let previous = entries.last, !(previous.path < entry.path) {
+                throw StampError(line: index + 1, "entries are not sorted by path, or a path repeats: \(entry.path)")
+            }
+            entries.append(entry)
+        }
+        self.init(root: BytePath(rootBytes), sealTime: sealed, entries: entries)
+    }
+}
+
+extension BuildStamp.Entry {
+    init(parsing line: ArraySlice<UInt8>, line number: Int) throws(StampError) {
+        let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard fields.count == 3 else { throw StampError(line: number, "expected 3 fields, found \(fields.count)") }
+        guard let id = ObjectID(hex: String(decoding: fields[0], as: UTF8.self)) else {
+            throw StampError(line: number, "object id is not 40 hex digits")
+        }
+        guard let time = Timestamp(parsing: String(decoding: fields[1], as: UTF8.self)) else {
+            throw StampError(line: number, "time is not <seconds>.<9 digits>")
+        }
+        guard let pathBytes = PathEscaping.decodeField(fields[2]) else {
+            throw StampError(line: number, "path has a malformed escape or an unescaped control byte")
+        }
+        let path = BytePath(pathBytes)
+        if let problem = ManifestEntry.unsafePathReason(path) { throw StampError(line: number, "path \(path): \(problem)") }
+        self.init(path: path, objectID: id, modificationTime: time)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import MtimeCore
+import MtimeManifest
+import TestSupport
+
+/// A build context in a temp dir plus a manifest for it (kept outside the root), driven through
+/// the built `git-mtime-guard` executable.
+final class GuardProject: @unchecked Sendable {
+    let directory = TemporaryDirectory("guard-project")
+    let manifestDirectory = TemporaryDirectory("guard-manifest")
+    var root: String { directory.path }
+    var manifestPath: String { manifestDirectory.url("manifest") }
+    /// The "commit" time every entry gets: old, as when sources arrive from git.
+    var commitTime = Timestamp(seconds: 1_600_000_000)
+
+    func write(_ relative: String, _ contents: String, executable: Bool = false) throws {
+        let full = directory.url(relative)
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
+        if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: full) }
+    }
+
+    func path(_ relative: String) -> String { directory.url(relative) }
+
+    /// Writes a manifest of `files` as they are on disk now, each with the deterministic commit time.
+    @discardableResult
+    func writeManifest(_ files: [String]) throws -> Manifest {
+        let entries = try files.map { relative -> ManifestEntry in
+            let full = BytePath(path(relative))
+            let status = try FileSystem.status(full)
+            let mode = status.kind == .symlink ? ManifestEntry.symlinkMode
+                : status.isExecutable ? ManifestEntry.executableMode : ManifestEntry.regularMode
+            let id = try BlobHasher.hash(fileAt: full)
+            return ManifestEntry(path: BytePath(relative), objectID: id,
+                                 modificationTime: Timestamp(commitSeconds: commitTime.seconds, objectID: id), mode: mode)
+        }
+        let manifest = Manifest(headCommit: nil, dirtyCount: 0, entries: entries)
+        try writeManifestBytes(manifest.serialized())
+        return manifest
+    }
+
+    func writeManifestBytes(_ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: manifestPath))
+    }
+
+    /// Runs the guard in the root with `--manifest` added after the subcommand.
+    func guardCommand(_ subcommand: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> ProcessResult {
+        try run([builtProduct("git-mtime-guard"), subcommand, "--manifest", manifestPath] + arguments,
+                in: root, environment: toolEnvironment.merging(environment) { $1 })
+    }
+
+    /// Runs a build tool in the root with cargo on PATH.
+    func tool(_ arguments: [String]) throws -> ProcessResult {
+        try run(arguments, in: root, environment: toolEnvironment)
+    }
+}
+
+/// PATH with rustup's cargo first (tests may run without a login shell's PATH).
+let toolEnvironment: [String: String] = {
+    let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return ["PATH": "\(home)/.cargo/bin:\(path)", "CARGO_TERM_COLOR": "never"]
+}()
+
+/// Names after `Compiling` in cargo's stderr, sorted.
+func compiledCrates(_ stderr: String) -> [String] {
+    stderr.split(separator: "\n").compactMap { line -> String? in
+        let words = line.split(separator: " ")
+        guard words.first == "Compiling", words.count >= 2 else { return nil }
+        return String(words[1])
+    }.sorted()
+}
+
+/// mtimes of every regular file and symlink under `root`, by relative path.
+func modificationTimes(under root: String) throws -> [String: Timestamp] {
+    var times: [String: Timestamp] = [:]
+    let enumerator = FileManager.default.enumerator(atPath: root)
+    while let relative = enumerator?.nextObject() as? String {
+        let status = try FileSystem.status(BytePath((root as NSString).appendingPathComponent(relative)))
+        if status.kind != .directory { times[relative] = status.modificationTime }
+    }
+    return times
+}

@@ -1,7 +1,150 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import MtimeCore
+import MtimeRestore
 
-// Placeholder until the owning issue lands.
 struct HooksCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hooks", abstract: "(not yet implemented)")
-    func run() throws { throw ExitCode(3) }
+    static let configuration = CommandConfiguration(
+        commandName: "hooks",
+        abstract: "Install or remove the post-checkout, post-merge and post-rewrite hooks.",
+        discussion: """
+        After a clone the hooks restore every clean file to its commit time. After a branch switch, \
+        merge, pull, rebase or amend they look only at the paths that differ between the old and the \
+        new HEAD. In the default safe mode (git config mtime.hookMode safe) a file git just rewrote \
+        stays newer than your last build, unless the trusted build stamp (git config mtime.stamp PATH, \
+        default target/.git-mtime-stamp) shows that build consumed exactly this content: then it gets \
+        the mtime the stamp recorded, so switching away and back recompiles nothing. \
+        `git config mtime.hookMode commit` gives rewritten files their commit times instead. Dirty \
+        files are never touched, and the hooks never fail the git operation.
+        """,
+        subcommands: [HooksInstallCommand.self, HooksUninstallCommand.self, HooksRunCommand.self])
+}
+
+struct HookTargetOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The repository containing <directory> (default: the current one); core.hooksPath is honoured.",
+                               valueName: "directory"))
+    var repo: String?
+
+    @Flag(help: "The global hooks directory: the global core.hooksPath if set, else ~/.config/git-mtime/hooks, which becomes the global core.hooksPath.")
+    var global = false
+
+    @Option(help: ArgumentHelp("A git template directory: <directory>/hooks; every later `git clone --template <directory>` gets the hooks.",
+                               valueName: "directory"))
+    var template: String?
+
+    func validate() throws {
+        if [repo != nil, global, template != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give at most one of --repo, --global and --template")
+        }
+    }
+
+    var target: HookTarget {
+        if global { return .global }
+        if let template { return .template(template) }
+        return .repository(repo ?? ".")
+    }
+}
+
+struct HooksInstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install the hooks; a hook already there is kept and runs first, and its exit status is what git sees.",
+        discussion: "Installing again changes nothing. `git mtime hooks uninstall` puts a kept hook back byte-for-byte.")
+
+    @OptionGroup var target: HookTargetOptions
+
+    func run() throws {
+        try hookCommand("install") {
+            let location = try HookLocation.resolve(target.target)
+            let changes = try HookInstaller(directory: location.directory).install()
+            report(changes, in: location.directory)
+            if target.global, location.ownsGlobalHooksPath, try HookLocation.globalHooksPath() == nil {
+                try HookLocation.setGlobalHooksPath(String(decoding: location.directory.bytes, as: UTF8.self))
+                print("set the global core.hooksPath to \(location.directory)")
+                print("note: with core.hooksPath set, git runs hooks from there only, not from each repository's .git/hooks")
+            }
+        }
+    }
+}
+
+struct HooksUninstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uninstall",
+        abstract: "Remove the hooks git-mtime installed and put back the hooks they kept; other hooks are left alone.")
+
+    @OptionGroup var target: HookTargetOptions
+
+    func run() throws {
+        try hookCommand("uninstall") {
+            let location = try HookLocation.resolve(target.target)
+            let installer = HookInstaller(directory: location.directory)
+            report(try installer.uninstall(), in: location.directory)
+            if target.global, location.ownsGlobalHooksPath, try installer.isEmpty() {
+                if try HookLocation.globalHooksPath() != nil {
+                    try HookLocation.setGlobalHooksPath(nil)
+                    print("unset the global core.hooksPath")
+                }
+                if rmdir(String(decoding: location.directory.bytes, as: UTF8.self)) == 0 {
+                    print("removed the empty directory \(location.directory)")
+                }
+            }
+        }
+    }
+}
+
+/// What git's hook scripts call; not meant to be typed.
+struct HooksRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one hook's logic (called by the installed hook scripts).",
+        shouldDisplay: false)
+
+    @Flag(name: .shortAndLong, help: "Print what the hook did.")
+    var verbose = false
+
+    @Argument(help: ArgumentHelp("post-checkout, post-merge or post-rewrite.", valueName: "hook"))
+    var hook: String
+
+    @Argument(parsing: .captureForPassthrough, help: "The arguments git gave the hook.")
+    var arguments: [String] = []
+
+    func run() throws {
+        let startedAt = FileSystem.now()
+        try hookCommand("hooks run") {
+            guard let name = HookName(rawValue: hook) else {
+                throw HookError("unknown hook '\(hook)' (expected post-checkout, post-merge or post-rewrite)")
+            }
+            let input = name == .postRewrite ? readStandardInput() : ""
+            let outcome = try HookRunner(startedAt: startedAt).run(try HookEvent(hook: name, arguments: arguments, input: input))
+            if case .untrusted(let reason) = outcome.stamp {
+                printError("git-mtime: build stamp not trusted, changed files stay newer than the last build: \(reason)")
+            }
+            if verbose || getenv("GIT_MTIME_HOOK_VERBOSE") != nil { printError(outcome.summary) }
+        }
+    }
+
+    private func readStandardInput() -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if count > 0 { bytes += buffer[..<count]; continue }
+            if count < 0, errno == EINTR { continue }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}
+
+private func report(_ changes: [(HookName, HookChange)], in directory: BytePath) {
+    for (hook, change) in changes { print("\(directory.appending(hook.rawValue)): \(change.rawValue)") }
+}
+
+/// Runs `body`; any error becomes one line on stderr and exit status 1.
+private func hookCommand(_ name: String, _ body: () throws -> Void) throws {
+    do { try body() } catch {
+        printError("git-mtime \(name): error: \(error)")
+        throw ExitCode(1)
+    }
 }

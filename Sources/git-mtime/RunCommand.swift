@@ -1,7 +1,80 @@
 import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import MtimeCore
+import MtimeDocker
+import MtimeGuard
+import MtimeManifest
+import MtimeRestore
 
-// Placeholder until the owning issue lands.
 struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "(not yet implemented)")
-    func run() throws { throw ExitCode(3) }
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Restore, write a manifest and run the build under git-mtime-guard, on the host.",
+        discussion: """
+        The host twin of the Dockerfile line: restores the working tree's clean files to their commit \
+        times, describes the working tree in a manifest (a temporary file), then runs \
+        `git-mtime-guard run --manifest M --stamp S --root ROOT -- COMMAND...`: files whose content \
+        differs from what the last sealed build consumed get a fresh mtime, the command runs, and if \
+        it exits 0 the stamp is sealed. Example: git mtime run -- cargo build
+
+        The guard is GIT_MTIME_GUARD, else git-mtime-guard next to this executable, else on PATH. \
+        Exits with the command's status (128+N if signal N killed it); 1 if git-mtime itself failed \
+        before the command ran.
+        """)
+
+    @Option(help: ArgumentHelp("The build stamp (default: git config mtime.stamp, relative to the working-tree root, else target/.git-mtime-stamp).",
+                               valueName: "path"))
+    var stamp: String?
+
+    @Argument(parsing: .postTerminator, help: "The build command and its arguments, after `--`.")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("give the build command after `--`, e.g. `git mtime run -- cargo build`") }
+    }
+
+    func run() throws {
+        let status: Int32
+        do {
+            let guardPath = try GuardExecutable.locate(environment: ProcessInfo.processInfo.environment,
+                                                       runningExecutable: GuardExecutable.runningExecutable())
+            let session = try RestoreSession(discoveringFrom: ".")
+            let settings = try HookSettings(repository: session.repository, workdir: session.workdir)
+            let root = String(decoding: settings.root.bytes, as: UTF8.self)
+            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root).restoreAndBuild()
+            printError(summary)
+            let manifestFile = try TemporaryManifest(manifest.serialized())
+            defer { manifestFile.remove() }
+            let stampPath = stamp ?? String(decoding: settings.stampPath.bytes, as: UTF8.self)
+            status = try CommandRunner.run([guardPath, "run", "--manifest", manifestFile.path, "--stamp", stampPath,
+                                            "--root", root, "--"] + command)
+        } catch {
+            printError("git-mtime run: error: \(error)")
+            throw ExitCode(1)
+        }
+        throw ExitCode(status)
+    }
+}
+
+/// The manifest in a private temporary file for the guard to read; removed when the run ends.
+private struct TemporaryManifest {
+    let path: String
+
+    init(_ contents: [UInt8]) throws {
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(directory)/git-mtime-manifest.XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { throw SystemError.last("create a temporary manifest in", BytePath(directory)) }
+        close(fd)
+        path = String(cString: template)
+        do { try FileSystem.writeAtomically(BytePath(path), contents: contents, permissions: 0o600) } catch {
+            remove()
+            throw error
+        }
+    }
+
+    func remove() { unlink(path) }
 }

@@ -23,11 +23,14 @@ public enum BlobHasher {
     /// Streams an open regular file through SHA-1 in large reads; the size in the header
     /// comes from `fstat`, and a file that grows or shrinks while we read is an error.
     public static func hash(regularFile file: FileDescriptor) throws(SystemError) -> ObjectID {
-        let size = try file.status().size
-        var hasher = Insecure.SHA1()
-        hasher.update(data: Array("blob \(size)\0".utf8))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
+        return try hash(regularFile: file, size: file.status().size, buffer: buffer)
+    }
+
+    static func hash(regularFile file: FileDescriptor, size: Int64, buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ObjectID {
+        var hasher = Insecure.SHA1()
+        hasher.update(data: Array("blob \(size)\0".utf8))
         var total: Int64 = 0
         while true {
             let count = try file.read(into: buffer)

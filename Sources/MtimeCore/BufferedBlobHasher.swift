@@ -1,5 +1,3 @@
-import Crypto
-
 /// Hashes many files in a row with one reusable read buffer (one hasher per thread):
 /// allocating a large buffer per file costs more than hashing a small one.
 public final class BufferedBlobHasher {
@@ -17,18 +15,6 @@ public final class BufferedBlobHasher {
         let file = try FileDescriptor(openForReading: path)
         let status = try file.status()
         guard status.kind == .regular else { throw SystemError(operation: "hash (not a regular file)", path: path, code: 21 /* EISDIR */) }
-        var hasher = Insecure.SHA1()
-        hasher.update(data: Array("blob \(status.size)\0".utf8))
-        var total: Int64 = 0
-        while true {
-            let count = try file.read(into: buffer)
-            if count == 0 { break }
-            total += Int64(count)
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        }
-        guard total == status.size else {
-            throw SystemError(operation: "hash (file changed while reading)", path: path, code: 11 /* EAGAIN */)
-        }
-        return (ObjectID(bytes: Array(hasher.finalize())), status)
+        return (try BlobHasher.hash(regularFile: file, size: status.size, buffer: buffer), status)
     }
 }

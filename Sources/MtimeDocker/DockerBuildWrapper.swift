@@ -31,7 +31,7 @@ public struct DockerBuildWrapper {
     ///   - docker: the client to run; nil means `$DOCKER`, else `docker` on PATH.
     ///   - arguments: `build …` or `buildx build …`.
     public init(docker: String?, arguments: [String], message: @escaping (String) -> Void) throws(BuildArgumentsError) {
-        environment = ProcessInfoLite.environment()
+        environment = Environment.all()
         self.docker = docker ?? environment["DOCKER"].flatMap { $0.isEmpty ? nil : $0 } ?? "docker"
         self.arguments = try BuildArguments(parsing: arguments)
         self.message = message
@@ -151,13 +151,7 @@ public struct DockerBuildWrapper {
     }
 
     private func runDocker(_ arguments: [String]) throws -> Termination {
-        let pid = try ChildProcess.start([docker] + arguments)
-        SignalForwarding.child.store(pid, ordering: .relaxed)
-        // A signal that arrived between spawning and publishing the pid is passed on now.
-        if let signal = SignalForwarding.pending { kill(pid, signal) }
-        let termination = ChildProcess.wait(pid)
-        SignalForwarding.child.store(0, ordering: .relaxed)
-        return termination
+        try ChildProcess.run([docker] + arguments)
     }
 
     private static func readStandardInput() throws(SystemError) -> [UInt8] {

@@ -193,7 +193,7 @@ public struct DockerfileGuardLines: Sendable {
             for field in spec.split(separator: ",") {
                 let parts = field.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2 else { continue }
-                let value = String(parts[1]).trimmingCharacters(in: "\"'")
+                let value = String(parts[1]).trimming("\"'")
                 switch parts[0].lowercased() {
                 case "from": from = value
                 case "target", "dst", "destination": target = value
@@ -208,14 +208,4 @@ public struct DockerfileRewriteError: Error, Equatable, CustomStringConvertible 
     public let line: Int
     public let reason: String
     public var description: String { "line \(line): \(reason)" }
-}
-
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
-    }
-
-    func trimmingCharacters(in set: String) -> String {
-        String(drop(while: { set.contains($0) }).reversed().drop(while: { set.contains($0) }).reversed())
-    }
 }

@@ -13,7 +13,7 @@ final class PrivateDirectory {
     private var directories: [String] = []
 
     init() throws(SystemError) {
-        let base = ProcessInfoLite.environment("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let base = Environment.nonEmpty("TMPDIR") ?? "/tmp"
         var template = Array("\(base)/git-mtime-docker.XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw SystemError.last("create temporary directory", BytePath(base))
@@ -54,24 +54,5 @@ final class PrivateDirectory {
         for file in files.reversed() { unlink(file) }
         for directory in directories.reversed() { rmdir(directory) }
         rmdir(path)
-    }
-}
-
-enum ProcessInfoLite {
-    static func environment(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
-    }
-
-    static func environment() -> [String: String] {
-        var result: [String: String] = [:]
-        var entry = environ
-        while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            entry += 1
-        }
-        return result
     }
 }

@@ -46,7 +46,8 @@ public struct Manifest: Equatable, Sendable {
     }
 }
 
-public struct ManifestError: Error, Equatable, CustomStringConvertible {
+/// A malformed manifest or stamp: where, and why.
+public struct FormatError: Error, Equatable, CustomStringConvertible {
     /// 1-based line number where the problem is, 0 for the file as a whole.
     public let line: Int
     public let reason: String
@@ -57,4 +58,48 @@ public struct ManifestError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String { line > 0 ? "line \(line): \(reason)" : reason }
+}
+
+public typealias ManifestError = FormatError
+
+/// Reading rules shared by the line-oriented formats (manifest, stamp).
+enum LineFormat {
+    /// The value of header line `index`, which must read `<key> <value>`.
+    static func header(_ lines: [ArraySlice<UInt8>], _ index: Int, _ key: String) throws(FormatError) -> ArraySlice<UInt8> {
+        guard index < lines.count else { throw FormatError(line: index + 1, "missing '\(key)' header") }
+        let parts = lines[index].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].elementsEqual(key.utf8) else { throw FormatError(line: index + 1, "expected '\(key) <value>'") }
+        return parts[1]
+    }
+
+    static func number(_ field: ArraySlice<UInt8>) -> Int? { Int(String(decoding: field, as: UTF8.self)) }
+
+    static func objectID(_ field: ArraySlice<UInt8>, line: Int) throws(FormatError) -> ObjectID {
+        guard let id = ObjectID(hex: String(decoding: field, as: UTF8.self)) else { throw FormatError(line: line, "object id is not 40 hex digits") }
+        return id
+    }
+
+    static func time(_ field: ArraySlice<UInt8>, line: Int) throws(FormatError) -> Timestamp {
+        guard let time = Timestamp(parsing: String(decoding: field, as: UTF8.self)) else {
+            throw FormatError(line: line, "time is not <seconds>.<9 digits>")
+        }
+        return time
+    }
+
+    /// An escaped entry path that stays inside the root by itself.
+    static func entryPath(_ field: ArraySlice<UInt8>, line: Int) throws(FormatError) -> BytePath {
+        guard let bytes = PathEscaping.decodeField(field) else {
+            throw FormatError(line: line, "path has a malformed escape or an unescaped control byte")
+        }
+        let path = BytePath(bytes)
+        if let problem = ManifestEntry.unsafePathReason(path) { throw FormatError(line: line, "refusing path \(path): \(problem)") }
+        return path
+    }
+
+    /// Entries must be sorted by path bytes, each path once.
+    static func checkOrder(_ previous: BytePath?, _ path: BytePath, line: Int) throws(FormatError) {
+        if let previous, !(previous < path) {
+            throw FormatError(line: line, "entries are not sorted by path, or a path repeats: \(path)")
+        }
+    }
 }

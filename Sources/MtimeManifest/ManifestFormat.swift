@@ -45,11 +45,7 @@ extension Manifest {
         guard bytes.last == UInt8(ascii: "\n") else { throw ManifestError(line: 0, "manifest is truncated (no final newline)") }
         let lines = bytes.dropLast().split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         func header(_ index: Int, _ key: String) throws(ManifestError) -> Substring {
-            guard index < lines.count else { throw ManifestError(line: index + 1, "missing '\(key)' header") }
-            let text = String(decoding: lines[index], as: UTF8.self)
-            let parts = text.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0] == key else { throw ManifestError(line: index + 1, "expected '\(key) <value>'") }
-            return parts[1]
+            Substring(decoding: try LineFormat.header(lines, index, key), as: UTF8.self)
         }
         guard let version = Int(try header(0, Manifest.magic)) else { throw ManifestError(line: 1, "not a git-mtime manifest") }
         guard version == Manifest.formatVersion else {
@@ -74,9 +70,7 @@ extension Manifest {
         entries.reserveCapacity(count)
         for index in 5..<lines.count {
             let entry = try ManifestEntry(parsing: lines[index], line: index + 1)
-            if let previous = entries.last, !(previous.path < entry.path) {
-                throw ManifestError(line: index + 1, "entries are not sorted by path, or a path repeats: \(entry.path)")
-            }
+            try LineFormat.checkOrder(entries.last?.path, entry.path, line: index + 1)
             entries.append(entry)
         }
         self.init(objectFormat: format, headCommit: head, dirtyCount: dirty, entries: entries)
@@ -91,17 +85,9 @@ extension ManifestEntry {
         guard let mode = UInt32(modeText, radix: 8),
               [ManifestEntry.regularMode, ManifestEntry.executableMode, ManifestEntry.symlinkMode].contains(mode)
         else { throw ManifestError(line: number, "mode '\(modeText)' is not 100644, 100755 or 120000") }
-        guard let id = ObjectID(hex: String(decoding: fields[1], as: UTF8.self)) else {
-            throw ManifestError(line: number, "object id is not 40 hex digits")
-        }
-        guard let time = Timestamp(parsing: String(decoding: fields[2], as: UTF8.self)) else {
-            throw ManifestError(line: number, "time is not <seconds>.<9 digits>")
-        }
-        guard let pathBytes = PathEscaping.decodeField(fields[3]) else {
-            throw ManifestError(line: number, "path has a malformed escape or an unescaped control byte")
-        }
-        let path = BytePath(pathBytes)
-        if let problem = ManifestEntry.unsafePathReason(path) { throw ManifestError(line: number, "refusing path \(path): \(problem)") }
+        let id = try LineFormat.objectID(fields[1], line: number)
+        let time = try LineFormat.time(fields[2], line: number)
+        let path = try LineFormat.entryPath(fields[3], line: number)
         self.init(path: path, objectID: id, modificationTime: time, mode: mode)
     }
 

@@ -36,18 +36,7 @@ public struct BuildStamp: Equatable, Sendable {
     }
 }
 
-public struct StampError: Error, Equatable, CustomStringConvertible {
-    /// 1-based line number where the problem is, 0 for the file as a whole.
-    public let line: Int
-    public let reason: String
-
-    public init(line: Int, _ reason: String) {
-        self.line = line
-        self.reason = reason
-    }
-
-    public var description: String { line > 0 ? "line \(line): \(reason)" : reason }
-}
+public typealias StampError = FormatError
 
 /// What `BuildStamp.load` found. Only a trusted stamp may spare files from being bumped.
 public enum StampLoadResult: Equatable, Sendable {

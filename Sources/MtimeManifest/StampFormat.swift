@@ -50,10 +50,7 @@ extension BuildStamp {
 
         let lines = checked.dropLast().split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         func header(_ index: Int, _ key: String) throws(StampError) -> ArraySlice<UInt8> {
-            guard index < lines.count else { throw StampError(line: index + 1, "missing '\(key)' header") }
-            let parts = lines[index].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0].elementsEqual(key.utf8) else { throw StampError(line: index + 1, "expected '\(key) <value>'") }
-            return parts[1]
+            try LineFormat.header(lines, index, key)
         }
         guard let version = Int(String(decoding: try header(0, BuildStamp.magic), as: UTF8.self)) else {
             throw StampError(line: 1, "not a git-mtime build stamp")
@@ -78,9 +75,7 @@ extension BuildStamp {
         entries.reserveCapacity(count)
         for index in 4..<lines.count {
             let entry = try Entry(parsing: lines[index], line: index + 1)
-            if let previous = entries.last, !(previous.path < entry.path) {
-                throw StampError(line: index + 1, "entries are not sorted by path, or a path repeats: \(entry.path)")
-            }
+            try LineFormat.checkOrder(entries.last?.path, entry.path, line: index + 1)
             entries.append(entry)
         }
         self.init(root: BytePath(rootBytes), sealTime: sealed, entries: entries)
@@ -91,17 +86,9 @@ extension BuildStamp.Entry {
     init(parsing line: ArraySlice<UInt8>, line number: Int) throws(StampError) {
         let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard fields.count == 3 else { throw StampError(line: number, "expected 3 fields, found \(fields.count)") }
-        guard let id = ObjectID(hex: String(decoding: fields[0], as: UTF8.self)) else {
-            throw StampError(line: number, "object id is not 40 hex digits")
-        }
-        guard let time = Timestamp(parsing: String(decoding: fields[1], as: UTF8.self)) else {
-            throw StampError(line: number, "time is not <seconds>.<9 digits>")
-        }
-        guard let pathBytes = PathEscaping.decodeField(fields[2]) else {
-            throw StampError(line: number, "path has a malformed escape or an unescaped control byte")
-        }
-        let path = BytePath(pathBytes)
-        if let problem = ManifestEntry.unsafePathReason(path) { throw StampError(line: number, "path \(path): \(problem)") }
+        let id = try LineFormat.objectID(fields[0], line: number)
+        let time = try LineFormat.time(fields[1], line: number)
+        let path = try LineFormat.entryPath(fields[2], line: number)
         self.init(path: path, objectID: id, modificationTime: time)
     }
 }

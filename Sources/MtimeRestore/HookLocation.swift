@@ -1,4 +1,3 @@
-import Foundation
 import MtimeCore
 
 /// Where `git mtime hooks install/uninstall` works, found the way git itself finds hooks: asking
@@ -17,15 +16,15 @@ public struct HookLocation: Sendable {
     /// For `--global` when no core.hooksPath was set: install sets it, uninstall unsets it once empty.
     public let ownsGlobalHooksPath: Bool
 
-    public static func resolve(_ target: HookTarget, environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all())
         throws -> HookLocation {
         switch target {
         case .repository(let directory):
             let result = try git(["rev-parse", "--git-path", "hooks"], in: directory)
             guard result.status == 0 else {
-                throw HookError("\(directory): not a git repository: \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw HookError("\(directory): not a git repository: \(result.output.trimmingWhitespace())")
             }
-            let path = BytePath(result.output.trimmingCharacters(in: .newlines))
+            let path = BytePath(result.output.trimmingWhitespace())
             if path.isAbsolute { return HookLocation(directory: path, ownsGlobalHooksPath: false) }
             do {
                 return HookLocation(directory: try FileSystem.resolve(BytePath(directory)).appending(path), ownsGlobalHooksPath: false)
@@ -47,16 +46,16 @@ public struct HookLocation: Sendable {
     /// `$XDG_CONFIG_HOME/git-mtime/hooks`, else `~/.config/git-mtime/hooks`.
     public static func defaultGlobalDirectory(_ environment: [String: String]) -> String {
         if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") { return config + "/git-mtime/hooks" }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.config/git-mtime/hooks"
+        return (environment["HOME"] ?? "/") + "/.config/git-mtime/hooks"
     }
 
     /// `git config --global core.hooksPath`, with `~` expanded; nil when unset.
     public static func globalHooksPath() throws -> String? {
         let result = try git(["config", "--global", "--type=path", "--get", "core.hooksPath"], in: nil)
         switch result.status {
-        case 0: return result.output.trimmingCharacters(in: .newlines)
+        case 0: return result.output.trimmingWhitespace()
         case 1: return nil
-        default: throw HookError("cannot read the global git configuration: \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))")
+        default: throw HookError("cannot read the global git configuration: \(result.output.trimmingWhitespace())")
         }
     }
 
@@ -64,26 +63,19 @@ public struct HookLocation: Sendable {
         let arguments = path.map { ["config", "--global", "core.hooksPath", $0] } ?? ["config", "--global", "--unset", "core.hooksPath"]
         let result = try git(arguments, in: nil)
         guard result.status == 0 else {
-            throw HookError("git \(arguments.joined(separator: " ")) failed: \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw HookError("git \(arguments.joined(separator: " ")) failed: \(result.output.trimmingWhitespace())")
         }
     }
 
-    private static func git(_ arguments: [String], in directory: String?) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw HookError("cannot run git: \(error.localizedDescription)")
+    /// Runs git (stdin from /dev/null); its stdout and stderr come back together: the answers
+    /// read here are one line on success, and the message on failure.
+    private static func git(_ arguments: [String], in directory: String?) throws -> (status: Int32, output: String) {
+        let result: (termination: Termination, output: String)
+        do {
+            result = try ChildProcess.capture(["git"] + (directory.map { ["-C", $0] } ?? []) + arguments)
+        } catch {
+            throw HookError("cannot run git: \(error.message)")
         }
-        // git's answers here are a line or two: reading one pipe after the other cannot fill either.
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        return (result.termination.shellStatus, result.output)
     }
 }

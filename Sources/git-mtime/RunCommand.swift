@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,13 +38,13 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let status: Int32
         do {
-            let guardPath = try GuardExecutable.locate(environment: ProcessInfo.processInfo.environment,
+            let guardPath = try GuardExecutable.locate(environment: Environment.all(),
                                                        runningExecutable: GuardExecutable.runningExecutable())
             let session = try RestoreSession(discoveringFrom: ".")
             let settings = try HookSettings(repository: session.repository, workdir: session.workdir)
             let root = String(decoding: settings.root.bytes, as: UTF8.self)
             let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root).restoreAndBuild()
-            printError(summary)
+            printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }
             let stampPath = stamp ?? String(decoding: settings.stampPath.bytes, as: UTF8.self)
@@ -64,7 +63,7 @@ private struct TemporaryManifest {
     let path: String
 
     init(_ contents: [UInt8]) throws {
-        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let directory = Environment.nonEmpty("TMPDIR") ?? "/tmp"
         var template = Array("\(directory)/git-mtime-manifest.XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw SystemError.last("create a temporary manifest in", BytePath(directory)) }

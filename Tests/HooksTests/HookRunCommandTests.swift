@@ -15,7 +15,7 @@ import TestSupport
     #expect(!FileManager.default.fileExists(atPath: repo.directory.url("out/stamp")), "not sealed after a failure")
     let succeeded = try run(["git", "mtime", "run", "--stamp", "out/stamp", "--", "true"], in: repo.path, environment: hookEnvironment)
     #expect(succeeded.status == 0, "\(succeeded.stderr)")
-    #expect(succeeded.stderr.contains("git-mtime: restored 1 file(s)"), "\(succeeded.stderr)")
+    #expect(succeeded.stderr.contains("git-mtime run: restored 1 file(s)"), "\(succeeded.stderr)")
     #expect(FileManager.default.fileExists(atPath: repo.directory.url("out/stamp")))
     #expect(try contentSnapshot(of: repo.path).filter { !$0.key.hasPrefix("out") } == snapshot)
 }

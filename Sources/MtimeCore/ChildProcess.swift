@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Synchronization
+
+/// How a child process ended.
+public enum Termination: Equatable, Sendable {
+    case exited(Int32)
+    case signaled(Int32)
+
+    /// What a shell reports: the exit code, or 128 + the signal that killed it.
+    public var shellStatus: Int32 {
+        switch self {
+        case .exited(let code): return code
+        case .signaled(let signal): return 128 + signal
+        }
+    }
+}
+
+/// INT, TERM, HUP and QUIT that reach this process go on to the child `ChildProcess.run` is
+/// waiting for, and are remembered so a caller can stop before starting anything new.
+public enum SignalForwarding {
+    public static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+    static let child = Atomic<Int32>(0)
+    static let received = Atomic<Int32>(0)
+
+    /// Installs the handlers. No SA_RESTART: a blocking wait (for a lock, say) returns EINTR, so
+    /// Ctrl-C there stops the caller instead of being swallowed.
+    public static func install() {
+        for signal in forwarded {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signal in
+                SignalForwarding.received.store(signal, ordering: .relaxed)
+                let pid = SignalForwarding.child.load(ordering: .relaxed)
+                if pid > 0 { kill(pid, signal) }
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(signal, &action, nil)
+        }
+    }
+
+    /// The last forwarded signal received, if any.
+    public static var pending: Int32? {
+        let signal = received.load(ordering: .relaxed)
+        return signal == 0 ? nil : signal
+    }
+}
+
+/// Programs git-mtime and the guard run: `posix_spawnp` (PATH lookup like a shell), default signal
+/// dispositions in the child, and a `waitpid` that survives interrupted system calls.
+public enum ChildProcess {
+    /// Runs `arguments` sharing this process's standard streams and waits for it, forwarding
+    /// `SignalForwarding.forwarded` to it meanwhile. An error means it could not be started
+    /// (the `SystemError`'s code is posix_spawn's: ENOENT for a command not found).
+    public static func run(_ arguments: [String]) throws(SystemError) -> Termination {
+        precondition(!arguments.isEmpty, "run needs a command")
+        // Block the forwarded signals until the child's pid is published, so none is lost.
+        var forwarded = sigset_t(), previous = sigset_t()
+        sigemptyset(&forwarded)
+        for signal in SignalForwarding.forwarded { sigaddset(&forwarded, signal) }
+        sigprocmask(SIG_BLOCK, &forwarded, &previous)
+        defer { sigprocmask(SIG_SETMASK, &previous, nil) }
+        SignalForwarding.install()
+        // The child gets the forwarded signals deliverable even if whoever started us had them
+        // blocked (a dispatch worker thread blocks nearly all).
+        var childMask = previous
+        for signal in SignalForwarding.forwarded { sigdelset(&childMask, signal) }
+        let pid = try spawn(arguments, redirections: [], nullStandardInput: false, signalMask: childMask)
+        SignalForwarding.child.store(pid, ordering: .relaxed)
+        defer { SignalForwarding.child.store(0, ordering: .relaxed) }
+        if let signal = SignalForwarding.pending { kill(pid, signal) }
+        sigprocmask(SIG_UNBLOCK, &forwarded, nil)
+        return try wait(pid, command: arguments[0])
+    }
+
+    /// Runs to completion with stdin from /dev/null; stdout and stderr together are returned.
+    public static func capture(_ arguments: [String]) throws(SystemError) -> (termination: Termination, output: String) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw SystemError.last("create a pipe for", BytePath(arguments[0])) }
+        // Glibc's module map does not export pipe2: mark both ends close-on-exec by hand.
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        let pid: pid_t
+        do {
+            pid = try spawn(arguments, redirections: [(ends[1], 1), (ends[1], 2)], nullStandardInput: true, signalMask: none)
+        } catch {
+            close(ends[0]); close(ends[1])
+            throw error
+        }
+        close(ends[1])
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
+            if count > 0 { output += buffer[..<count]; continue }
+            if count < 0, errno == EINTR { continue }
+            break
+        }
+        close(ends[0])
+        return (try wait(pid, command: arguments[0]), String(decoding: output, as: UTF8.self))
+    }
+
+    private static func wait(_ pid: pid_t, command: String) throws(SystemError) -> Termination {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { throw SystemError.last("wait for", BytePath(command)) }
+        }
+        // WIFEXITED / WTERMSIG are macros Swift can't import.
+        let signal = status & 0x7F
+        return signal == 0 ? .exited((status >> 8) & 0xFF) : .signaled(signal)
+    }
+
+    private static func spawn(_ arguments: [String], redirections: [(from: Int32, to: Int32)],
+                              nullStandardInput: Bool, signalMask: sigset_t) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if nullStandardInput { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        for redirection in redirections { posix_spawn_file_actions_adddup2(&actions, redirection.from, redirection.to) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in SignalForwarding.forwarded { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = signalMask
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        guard result == 0 else { throw SystemError(operation: "run", path: BytePath(arguments[0]), code: result) }
+        return pid
+    }
+}
+
+/// The process environment, read without Foundation (the static guard and start-up time care).
+public enum Environment {
+    public static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// A variable's value, nil when unset or empty.
+    public static func nonEmpty(_ name: String) -> String? {
+        value(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public static func all() -> [String: String] {
+        var result: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return result
+    }
+}

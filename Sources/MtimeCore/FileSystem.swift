@@ -173,23 +173,41 @@ public enum FileSystem {
     }
 
     /// Replaces `path` with `contents` so that a reader sees the old file or the new one, never a
-    /// mix: write a temporary sibling, fsync it, rename it over, fsync the directory.
-    public static func writeAtomically(_ path: BytePath, contents: [UInt8], permissions: mode_t = 0o644) throws(SystemError) {
+    /// mix: write a temporary sibling, rename it over. `durable` also fsyncs the file and the
+    /// directory, so the new version survives a crash; caches that carry their own checksum skip
+    /// that, since losing their newest version is harmless and an fsync costs more than they save.
+    public static func writeAtomically(_ path: BytePath, contents: [UInt8], permissions: mode_t = 0o644,
+                                       durable: Bool = true) throws(SystemError) {
         let directory = path.parent.isEmpty ? BytePath(".") : path.parent
-        let temporary = directory.appending(BytePath([UInt8(ascii: ".")] + path.lastComponent.bytes + Array(".tmp-\(getpid())".utf8)))
+        let temporary = directory.appending(BytePath([UInt8(ascii: ".")] + path.lastComponent.bytes + Array("\(temporaryMarker)\(getpid())".utf8)))
         let fd = try temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, permissions) }
         guard fd >= 0 else { throw SystemError.last("create", temporary) }
         do throws(SystemError) {
             let file = FileDescriptor(adopting: fd, path: temporary)
             try file.write(contents)
-            try file.sync()
+            if durable { try file.sync() }
             try rename(temporary, to: path)
         } catch {
             try? remove(temporary)
             throw error
         }
         // The rename is durable only once the directory entry is on disk.
-        try FileDescriptor(openDirectory: directory).sync()
+        if durable { try FileDescriptor(openDirectory: directory).sync() }
+    }
+
+    /// What `writeAtomically` puts between a temporary's name and its writer's pid.
+    static let temporaryMarker = ".tmp-"
+
+    /// Removes the temporaries `writeAtomically` left in `directory` when its writer was killed
+    /// (their pid no longer runs). Call it while holding the lock that serialises the writers.
+    public static func removeAbandonedTemporaries(in directory: BytePath) {
+        guard let names = try? listDirectory(directory) else { return }
+        let marker = Array(temporaryMarker.utf8)
+        for name in names where name.bytes.first == UInt8(ascii: ".") {
+            guard let range = name.bytes.ranges(of: marker).last,
+                  let pid = Int32(String(decoding: name.bytes[range.upperBound...], as: UTF8.self)) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? remove(directory.appending(name)) }
+        }
     }
 
     public static func rename(_ source: BytePath, to destination: BytePath) throws(SystemError) {

@@ -61,7 +61,7 @@ struct HistoryCache {
     /// so failures are ignored.
     func store(_ commit: ObjectID, _ entries: [(path: BytePath, change: Change)]) {
         try? FileSystem.createDirectory(directory)
-        try? FileSystem.writeAtomically(file(for: commit), contents: encode(entries, commit: commit))
+        try? FileSystem.writeAtomically(file(for: commit), contents: encode(entries, commit: commit), durable: false)
         prune()
     }
 

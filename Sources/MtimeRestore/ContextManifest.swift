@@ -1,20 +1,24 @@
 import MtimeCore
 import MtimeManifest
 
-/// Describes a Docker build context: every tracked file under the context directory that is
-/// present in the working tree and not excluded by the context's `.dockerignore`, with the mtime
-/// restore assigns it (a dirty file keeps its current mtime and is described by its own bytes).
+/// Describes a build context: every tracked file under the context directory that is present in
+/// the working tree and (for a Docker context) not excluded by the context's `.dockerignore`, with
+/// the mtime restore assigns it (a dirty file keeps its current mtime and is described by its own bytes).
 public struct ContextManifestBuilder {
     public let session: RestoreSession
     /// The context directory relative to the working-tree root (empty: the root).
     public let contextPrefix: BytePath
     public let options: RestoreOptions
+    /// The context's `.dockerignore` rules, or none for a build that reads the working tree itself.
+    public let ignore: DockerIgnore
 
     /// `contextDirectory` must lie inside a git working tree; `options` chooses the history mode and
     /// author/committer time exactly as for `restore` (its pathspec is replaced by the context).
-    public init(contextDirectory: String, options: RestoreOptions = RestoreOptions()) throws {
+    /// `dockerContext: false` describes every tracked file, as a build on the host sees them.
+    public init(contextDirectory: String, options: RestoreOptions = RestoreOptions(), dockerContext: Bool = true) throws {
         session = try RestoreSession(discoveringFrom: contextDirectory)
         contextPrefix = session.discoveryPrefix
+        ignore = dockerContext ? try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix)) : .none
         var options = options
         // Restore and hash only below the context (any bytes in its name, no pattern matching).
         options.paths = contextPrefix.isEmpty ? nil : [contextPrefix]
@@ -30,7 +34,6 @@ public struct ContextManifestBuilder {
         var plan = try session.plan(options)
         // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
         // context, and a host build that reads it must keep the time git gave it.
-        let ignore = try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix))
         for index in plan.files.indices where !plan.files[index].path.isWithin(contextPrefix)
             || ignore.excludes(relativeToContext(plan.files[index].path)) {
             plan.files[index].target = nil
@@ -48,7 +51,6 @@ public struct ContextManifestBuilder {
     }
 
     private func describe(_ plan: RestorePlan) throws -> Manifest {
-        let ignore = try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix))
         var entries: [ManifestEntry] = []
         var dirty = 0
         for file in plan.files {

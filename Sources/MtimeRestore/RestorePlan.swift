@@ -156,6 +156,8 @@ public struct RestoreSummary: Sendable, Equatable {
     public var directoriesSet = 0
     /// Files that changed on disk between plan and apply: left alone.
     public var changedSincePlanned: [BytePath] = []
+    /// Why the stat cache could not be written, if it could not (the times were set regardless).
+    public var statCacheError: SystemError?
 
     public init() {}
 }

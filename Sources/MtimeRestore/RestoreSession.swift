@@ -46,6 +46,9 @@ public final class RestoreSession {
             try FileSystem.createDirectory(sharedDirectory)
             let path = sharedDirectory.appending("lock")
             guard let lock = try FileLock(exclusive: path, timeout: timeout) else { throw RestoreError.lockTimeout(path) }
+            // Whoever left cache temporaries behind was killed mid-write; we now own the caches.
+            FileSystem.removeAbandonedTemporaries(in: sharedDirectory)
+            FileSystem.removeAbandonedTemporaries(in: privateDirectory)
             return lock
         } catch let error as SystemError {
             throw RestoreError.system(error)
@@ -253,7 +256,9 @@ public final class RestoreSession {
         // A warm run that verified nothing new need not rewrite the file, unless some record is racily
         // clean against the old file's time: written now, it becomes trustworthy for the next run.
         if cache.records != previous.records || cache.records.values.contains(where: { !previous.isSettled($0) }) {
-            try cache.write(to: cacheLocation)
+            // The times are set by now; a cache that can't be written (full disk, read-only git dir)
+            // only costs the next run some hashing, so it is reported, not fatal.
+            do { try cache.write(to: cacheLocation) } catch { summary.statCacheError = error }
         }
         lastLoadedStatCache = nil
         return summary

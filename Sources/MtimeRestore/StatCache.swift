@@ -66,7 +66,7 @@ struct StatCache {
 
     func write(to path: BytePath) throws(SystemError) {
         try FileSystem.createDirectory(path.parent)
-        try FileSystem.replaceCacheFile(path, contents: encode())
+        try FileSystem.writeAtomically(path, contents: encode(), durable: false)
     }
 
     func encode() -> [UInt8] {

@@ -67,7 +67,6 @@ struct DockerCommand: ParsableCommand {
     }
 
     static func printMessage(_ text: String) {
-        var line = "git-mtime: \(text)\n"
-        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        printError("git-mtime: \(text)")
     }
 }

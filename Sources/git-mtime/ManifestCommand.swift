@@ -72,16 +72,3 @@ struct ManifestCommand: ParsableCommand {
         }
     }
 }
-
-/// Writes raw bytes to stdout (paths in a manifest need not be UTF-8, so no `print`).
-func writeStandardOutput(_ bytes: [UInt8]) throws(SystemError) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw SystemError.last("write", BytePath("<stdout>"))
-        }
-        offset += written
-    }
-}

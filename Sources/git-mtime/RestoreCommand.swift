@@ -23,8 +23,10 @@ struct RestoreCommand: ParsableCommand {
         `:/PATTERN` is relative to the top of the working tree. Without a PATHSPEC the whole working \
         tree is restored, wherever you are in it.
 
-        Exit codes: 0 done (also when some files were skipped); 1 error (not a repository, bare, \
-        no commits yet, SHA-256 repository, a file that cannot be read, ...) and nothing was changed; \
+        Exit codes: 0 done (also when some files were skipped); 1 error: found while planning (not a \
+        repository, bare, no commits yet, SHA-256 repository, a file that cannot be read, ...), nothing \
+        was changed; found while setting times (permission denied on a file), the files before it \
+        keep their new times and the rest are untouched: fix it and run again; \
         2 --strict and some files would get a shallow clone's boundary time (nothing was changed); \
         64 invalid arguments; 75 another restore held the repository's lock for too long.
         """)
@@ -95,6 +97,10 @@ struct RestoreCommand: ParsableCommand {
                 print("\(name)\t\(directory.current.modificationTime)\t\(directory.target)")
             }
         }
+        if let error = summary?.statCacheError {
+            printError("git-mtime restore: warning: the times are set, but the stat cache could not be written "
+                       + "(the next run checks files by content instead): \(error)")
+        }
         if let changed = summary?.changedSincePlanned, !changed.isEmpty {
             printError("git-mtime restore: \(changed.count) file(s) changed while restoring and were left alone (first: \(changed[0]))")
         }
@@ -130,41 +136,7 @@ struct RestoreCommand: ParsableCommand {
 }
 
 /// Prints `message` as one line on stderr and exits with `code`.
-func fail(_ message: String, code: Int32) -> Never {
+private func fail(_ message: String, code: Int32) -> Never {
     printError("git-mtime restore: error: \(message)")
     RestoreCommand.exit(withError: ExitCode(code))
-}
-
-func printError(_ message: String) {
-    let bytes = Array((message + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}
-
-/// A single progress line on a terminal's stderr, redrawn at most ten times a second and erased at the end.
-final class ProgressLine: @unchecked Sendable {
-    private var lastDrawn = ContinuousClock.now - .seconds(1)
-    private var visible = false
-
-    func show(_ progress: RestoreProgress) {
-        guard lastDrawn.duration(to: .now) >= .milliseconds(100) else { return }
-        lastDrawn = .now
-        let text: String
-        switch progress {
-        case .walkingHistory(let commits): text = "git-mtime: walking history: \(commits) commits"
-        case .checkingFiles(let checked, let total): text = "git-mtime: checking files: \(checked)/\(total)"
-        }
-        printRaw("\r\(text)\u{1B}[K")
-        visible = true
-    }
-
-    func erase() {
-        guard visible else { return }
-        printRaw("\r\u{1B}[K")
-        visible = false
-    }
-
-    private func printRaw(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    }
 }

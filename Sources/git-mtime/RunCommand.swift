@@ -43,7 +43,7 @@ struct RunCommand: ParsableCommand {
             let session = try RestoreSession(discoveringFrom: ".")
             let settings = try HookSettings(repository: session.repository, workdir: session.workdir)
             let root = String(decoding: settings.root.bytes, as: UTF8.self)
-            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root).restoreAndBuild()
+            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()
             printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }
@@ -68,7 +68,7 @@ private struct TemporaryManifest {
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw SystemError.last("create a temporary manifest in", BytePath(directory)) }
         close(fd)
-        path = String(cString: template)
+        path = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do { try FileSystem.writeAtomically(BytePath(path), contents: contents, permissions: 0o600) } catch {
             remove()
             throw error

@@ -115,19 +115,6 @@ func runEngine(_ directory: String, mode: HistoryMode = .firstParent, cache: Str
     return try engine.run()
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so a failing history can be regenerated.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Builds a random history with `git fast-import`: a main branch, side branches that fork and merge
 /// back (sometimes with an extra "evil" change in the merge), modifications, deletions, re-creations,
 /// mode changes, symlinks, directory/file swaps, equal and out-of-order commit dates.

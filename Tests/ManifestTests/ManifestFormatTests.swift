@@ -1,5 +1,6 @@
 import MtimeCore
 import Testing
+import TestSupport
 @testable import MtimeManifest
 
 @Suite struct ManifestFormatTests {
@@ -69,7 +70,7 @@ import Testing
     /// whose paths are all safe, or fails with a ManifestError — never a crash or a hang.
     @Test func mutatedManifestsNeverCrash() throws {
         let seed = manifest([Array("src/main.rs".utf8), Array("a b".utf8), Array("Cargo.toml".utf8)]).serialized()
-        var generator = SplitMix64(seed: 0x6769_746D_7469_6D65)
+        var generator = SeededGenerator(seed: 0x6769_746D_7469_6D65)
         for _ in 0..<3000 {
             var bytes = seed
             for _ in 0...Int(generator.next() % 4) {
@@ -86,18 +87,5 @@ import Testing
                 for entry in parsed.entries { #expect(ManifestEntry.unsafePathReason(entry.path) == nil) }
             }
         }
-    }
-}
-
-/// A small deterministic generator so fuzz-style tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -135,12 +135,7 @@ public final class RestoreSession {
         let join = IndexJoin(files: headFiles, index: try repository.indexEntries())
         let selected = restricted ? headFiles.indices.filter { isSelected(headFiles[$0].path) } : Array(headFiles.indices)
 
-        let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
-        lastLoadedStatCache = statCache
-        let verifier = WorkingTreeVerifier(
-            repository: repository, workdir: workdir, statCache: statCache,
-            indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
-            trustsExecutableBit: try repository.configBool("core.filemode", default: true))
+        let verifier = try workingTreeVerifier()
 
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.count)
@@ -206,6 +201,17 @@ public final class RestoreSession {
             scope.append(BytePath(literal))
         }
         return scope
+    }
+
+    /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`
+    /// then merges its new records into).
+    func workingTreeVerifier() throws -> WorkingTreeVerifier {
+        let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
+        lastLoadedStatCache = statCache
+        return WorkingTreeVerifier(
+            repository: repository, workdir: workdir, statCache: statCache,
+            indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
+            trustsExecutableBit: try repository.configBool("core.filemode", default: true))
     }
 
     /// Sets every planned target that differs from the file's current mtime (never its contents),

@@ -13,11 +13,7 @@ enum SafeTimes {
             for entry in try repository.indexEntries() {
                 if entry.stage == 0 { indexByPath[entry.path] = entry } else { conflicted.insert(entry.path) }
             }
-            let verifier = WorkingTreeVerifier(
-                repository: repository, workdir: session.workdir,
-                statCache: StatCache.load(from: StatCache.location(in: repository.gitDirectory)),
-                indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
-                trustsExecutableBit: try repository.configBool("core.filemode", default: true))
+            let verifier = try session.workingTreeVerifier()
             return try tracked.map { file in
                 try verifier.plan(file, indexEntry: indexByPath[file.path], isConflicted: conflicted.contains(file.path),
                                   hashingDirty: false)

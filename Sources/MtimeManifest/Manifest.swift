@@ -96,10 +96,26 @@ enum LineFormat {
         return path
     }
 
-    /// Entries must be sorted by path bytes, each path once.
-    static func checkOrder(_ previous: BytePath?, _ path: BytePath, line: Int) throws(FormatError) {
-        if let previous, !(previous < path) {
-            throw FormatError(line: line, "entries are not sorted by path, or a path repeats: \(path)")
+    /// The entry lines that follow `headerCount` header lines, the last of which is `entries <count>`:
+    /// exactly `count` of them, at most `maximum`, sorted by path bytes with each path once.
+    static func entries<Entry>(_ lines: [ArraySlice<UInt8>], headerCount: Int, maximum: Int, fileKind: String,
+                               path: (Entry) -> BytePath,
+                               parse: (ArraySlice<UInt8>, Int) throws(FormatError) -> Entry) throws(FormatError) -> [Entry] {
+        guard let count = number(try header(lines, headerCount - 1, "entries")), count >= 0, count <= maximum else {
+            throw FormatError(line: headerCount, "entry count is not a number in range")
         }
+        guard lines.count - headerCount == count else {
+            throw FormatError(line: 0, "\(fileKind) is truncated or padded: header says \(count) entries, found \(lines.count - headerCount)")
+        }
+        var entries: [Entry] = []
+        entries.reserveCapacity(count)
+        for index in headerCount..<lines.count {
+            let entry = try parse(lines[index], index + 1)
+            if let previous = entries.last.map(path), !(previous < path(entry)) {
+                throw FormatError(line: index + 1, "entries are not sorted by path, or a path repeats: \(path(entry))")
+            }
+            entries.append(entry)
+        }
+        return entries
     }
 }

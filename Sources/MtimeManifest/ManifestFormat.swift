@@ -60,19 +60,8 @@ extension Manifest {
             head = id
         }
         guard let dirty = Int(try header(3, "dirty")), dirty >= 0 else { throw ManifestError(line: 4, "dirty count is not a number") }
-        guard let count = Int(try header(4, "entries")), count >= 0, count <= Manifest.maximumEntries else {
-            throw ManifestError(line: 5, "entry count is not a number in range")
-        }
-        guard lines.count - 5 == count else {
-            throw ManifestError(line: 0, "manifest is truncated or padded: header says \(count) entries, found \(lines.count - 5)")
-        }
-        var entries: [ManifestEntry] = []
-        entries.reserveCapacity(count)
-        for index in 5..<lines.count {
-            let entry = try ManifestEntry(parsing: lines[index], line: index + 1)
-            try LineFormat.checkOrder(entries.last?.path, entry.path, line: index + 1)
-            entries.append(entry)
-        }
+        let entries = try LineFormat.entries(lines, headerCount: 5, maximum: Manifest.maximumEntries, fileKind: "manifest",
+                                             path: \ManifestEntry.path, parse: ManifestEntry.init(parsing:line:))
         self.init(objectFormat: format, headCommit: head, dirtyCount: dirty, entries: entries)
     }
 }

@@ -64,20 +64,8 @@ extension BuildStamp {
         guard let sealed = Timestamp(parsing: String(decoding: try header(2, "sealed"), as: UTF8.self)) else {
             throw StampError(line: 3, "seal time is not <seconds>.<9 digits>")
         }
-        guard let count = Int(String(decoding: try header(3, "entries"), as: UTF8.self)), count >= 0,
-              count <= BuildStamp.maximumEntries else {
-            throw StampError(line: 4, "entry count is not a number in range")
-        }
-        guard lines.count - 4 == count else {
-            throw StampError(line: 0, "stamp header says \(count) entries, found \(lines.count - 4)")
-        }
-        var entries: [Entry] = []
-        entries.reserveCapacity(count)
-        for index in 4..<lines.count {
-            let entry = try Entry(parsing: lines[index], line: index + 1)
-            try LineFormat.checkOrder(entries.last?.path, entry.path, line: index + 1)
-            entries.append(entry)
-        }
+        let entries = try LineFormat.entries(lines, headerCount: 4, maximum: BuildStamp.maximumEntries, fileKind: "stamp",
+                                             path: \Entry.path, parse: Entry.init(parsing:line:))
         self.init(root: BytePath(rootBytes), sealTime: sealed, entries: entries)
     }
 }

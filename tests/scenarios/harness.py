@@ -49,9 +49,6 @@ class Tools:
         for tool in (self.git_mtime, self.guard):
             if not os.access(tool, os.X_OK):
                 raise SystemExit("harness: %s is missing (build first, or set GIT_MTIME_BIN_DIR)" % tool)
-        help_text = subprocess.run([self.git_mtime, "run", "--help"], capture_output=True).stdout
-        # `git mtime run` is optional until it lands: a placeholder says so in its help.
-        self.has_mtime_run = b"not yet implemented" not in help_text and b"--stamp" in help_text
 
 
 class Location:
@@ -522,7 +519,7 @@ class Scenario:
 
     def choose_path(self, location):
         paths = ["guard-run", "guard-run", "guard-steps"]
-        if self.tools.has_mtime_run and not location.copy:
+        if not location.copy:
             paths.append("mtime-run")
         if not location.tainted:
             paths += ["plain"] * 3
@@ -752,9 +749,8 @@ def main():
     Tools(args.bin)  # fail early when a binary is missing
     seed = args.seed or "%08x" % random.SystemRandom().getrandbits(32)
     indices = args.only or list(range(args.scenarios))
-    print("harness: seed %s, %d scenario(s) of %d steps, %d job(s), binaries in %s%s"
-          % (seed, len(indices), args.steps, args.jobs, args.bin,
-             "" if Tools(args.bin).has_mtime_run else " (no `git mtime run` yet: not exercised)"), flush=True)
+    print("harness: seed %s, %d scenario(s) of %d steps, %d job(s), binaries in %s"
+          % (seed, len(indices), args.steps, args.jobs, args.bin), flush=True)
     jobs = [(args.bin, seed, i, args.steps, args.cargo_every, args.keep) for i in indices]
     totals, elapsed = {}, {}
     passed = failed = 0

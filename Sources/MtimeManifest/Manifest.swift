@@ -62,8 +62,15 @@ public struct FormatError: Error, Equatable, CustomStringConvertible {
 
 public typealias ManifestError = FormatError
 
-/// Reading rules shared by the line-oriented formats (manifest, stamp).
+/// Rules shared by the line-oriented formats (manifest, stamp).
 enum LineFormat {
+    /// Appends one entry line: the id, the time and the escaped path, after any `leading` fields.
+    static func appendEntry(_ leading: [String], _ id: ObjectID, _ time: Timestamp, _ path: BytePath, to out: inout [UInt8]) {
+        let fields = leading + [id.hex, time.description, PathEscaping.encodeField(path.bytes)]
+        out.append(contentsOf: fields.joined(separator: " ").utf8)
+        out.append(UInt8(ascii: "\n"))
+    }
+
     /// The value of header line `index`, which must read `<key> <value>`.
     static func header(_ lines: [ArraySlice<UInt8>], _ index: Int, _ key: String) throws(FormatError) -> ArraySlice<UInt8> {
         guard index < lines.count else { throw FormatError(line: index + 1, "missing '\(key)' header") }

@@ -27,14 +27,7 @@ extension Manifest {
         var out = Array(text.utf8)
         out.reserveCapacity(out.count + entries.count * 100)
         for entry in entries {
-            out.append(contentsOf: String(entry.mode, radix: 8).utf8)
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: entry.objectID.hex.utf8)
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: entry.modificationTime.description.utf8)
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: PathEscaping.encodeField(entry.path.bytes).utf8)
-            out.append(UInt8(ascii: "\n"))
+            LineFormat.appendEntry([String(entry.mode, radix: 8)], entry.objectID, entry.modificationTime, entry.path, to: &out)
         }
         return out
     }

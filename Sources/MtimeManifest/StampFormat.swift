@@ -24,12 +24,7 @@ extension BuildStamp {
         out.append(contentsOf: "entries \(entries.count)\n".utf8)
         out.reserveCapacity(out.count + entries.count * 100 + 50)
         for entry in entries {
-            out.append(contentsOf: entry.objectID.hex.utf8)
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: entry.modificationTime.description.utf8)
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: PathEscaping.encodeField(entry.path.bytes).utf8)
-            out.append(UInt8(ascii: "\n"))
+            LineFormat.appendEntry([], entry.objectID, entry.modificationTime, entry.path, to: &out)
         }
         out.append(contentsOf: "checksum \(BlobHasher.hash(bytes: out).hex)\n".utf8)
         return out

@@ -92,14 +92,7 @@ public enum ChildProcess {
             throw error
         }
         close(ends[1])
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
-            if count > 0 { output += buffer[..<count]; continue }
-            if count < 0, errno == EINTR { continue }
-            break
-        }
+        let output = (try? FileSystem.readToEnd(descriptor: ends[0], name: arguments[0])) ?? []
         close(ends[0])
         return (try wait(pid, command: arguments[0]), String(decoding: output, as: UTF8.self))
     }

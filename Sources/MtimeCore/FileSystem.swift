@@ -216,6 +216,19 @@ public enum FileSystem {
         guard result == 0 else { throw SystemError.last("rename into place", destination) }
     }
 
+    /// Everything left to read on an open descriptor this process does not own (standard input,
+    /// a pipe end), retrying interrupted reads.
+    public static func readToEnd(descriptor: Int32, name: String) throws(SystemError) -> [UInt8] {
+        var contents: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 { contents += buffer[..<count]; continue }
+            if count == 0 { return contents }
+            if errno != EINTR { throw SystemError.last("read", BytePath(name)) }
+        }
+    }
+
     public static func createDirectory(_ path: BytePath, permissions: mode_t = 0o755) throws(SystemError) {
         let result: Int32
         result = try path.withCString { mkdir($0, permissions) }

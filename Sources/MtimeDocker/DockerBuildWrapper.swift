@@ -55,7 +55,7 @@ public struct DockerBuildWrapper {
         let dockerfileName = arguments.dockerfilePath ?? "the Dockerfile on stdin"
         switch arguments.dockerfile {
         case .standardInput where mode == .rewrittenDockerfile:
-            dockerfileText = try Self.readStandardInput()
+            dockerfileText = try FileSystem.readToEnd(descriptor: 0, name: "<stdin>")
         case .standardInput:
             break
         default:
@@ -152,17 +152,6 @@ public struct DockerBuildWrapper {
 
     private func runDocker(_ arguments: [String]) throws -> Termination {
         try ChildProcess.run([docker] + arguments)
-    }
-
-    private static func readStandardInput() throws(SystemError) -> [UInt8] {
-        var contents: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if count > 0 { contents += buffer[..<count]; continue }
-            if count == 0 { return contents }
-            if errno != EINTR { throw SystemError.last("read", BytePath("<stdin>")) }
-        }
     }
 }
 

@@ -116,23 +116,14 @@ struct HooksRunCommand: ParsableCommand {
             guard let name = HookName(rawValue: hook) else {
                 throw HookError("unknown hook '\(hook)' (expected post-checkout, post-merge or post-rewrite)")
             }
-            let input = name == .postRewrite ? readStandardInput() : ""
+            // Only post-rewrite gets input (the rewritten commits); the others must not wait on stdin.
+            let input = name == .postRewrite
+                ? String(decoding: try FileSystem.readToEnd(descriptor: 0, name: "<stdin>"), as: UTF8.self) : ""
             let outcome = try HookRunner(startedAt: startedAt).run(try HookEvent(hook: name, arguments: arguments, input: input))
             if case .untrusted(let reason) = outcome.stamp {
                 printError("git-mtime: build stamp not trusted, changed files stay newer than the last build: \(reason)")
             }
             if verbose || getenv("GIT_MTIME_HOOK_VERBOSE") != nil { printError(outcome.summary) }
-        }
-    }
-
-    private func readStandardInput() -> String {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if count > 0 { bytes += buffer[..<count]; continue }
-            if count < 0, errno == EINTR { continue }
-            return String(decoding: bytes, as: UTF8.self)
         }
     }
 }

@@ -14,7 +14,8 @@ public enum EntryFinding: Sendable, Equatable {
     case matches(FileStatus)
     case missing
     case wrongType(found: String)
-    case changed(found: ObjectID)
+    /// Same type, other content: its id and lstat.
+    case changed(found: ObjectID, status: FileStatus)
 }
 
 /// Hashes every manifest entry on all cores: file reads, not SHA-1, bound the guard.
@@ -48,17 +49,18 @@ public enum ContentCheck {
         return findings
     }
 
-    /// The problem lines for everything that isn't a match (missing entries skipped when allowed).
+    /// The problem lines for every tracked entry that isn't a match (missing entries skipped when
+    /// allowed). Untracked entries are watched, not required to match: they may change at any time.
     public static func problems(_ findings: [EntryFinding], context: GuardContext) -> [String] {
         var lines: [String] = []
-        for (entry, finding) in zip(context.manifest.entries, findings) {
+        for (entry, finding) in zip(context.manifest.entries, findings) where !entry.isUntracked {
             switch finding {
             case .matches: continue
             case .missing:
                 if !context.allowMissing { lines.append("missing: \(entry.path)") }
             case .wrongType(let found):
                 lines.append("wrong type: \(entry.path) (manifest: \(typeName(entry)), found: \(found))")
-            case .changed(let found):
+            case .changed(let found, _):
                 lines.append("changed: \(entry.path) (manifest: \(entry.objectID), found: \(found))")
             }
         }
@@ -89,7 +91,7 @@ public enum ContentCheck {
             }
             id = hashed.id
         }
-        return id == entry.objectID ? .matches(status) : .changed(found: id)
+        return id == entry.objectID ? .matches(status) : .changed(found: id, status: status)
     }
 }
 

@@ -13,7 +13,7 @@ public struct GuardContext: Sendable {
     /// Absolute and free of symlinks: the identity recorded in stamps.
     public let root: BytePath
     public let manifestPath: BytePath
-    public let manifest: Manifest
+    public private(set) var manifest: Manifest
     /// Missing entries are skipped instead of being reported as a mismatch.
     public let allowMissing: Bool
 
@@ -39,6 +39,13 @@ public struct GuardContext: Sendable {
         self.manifestPath = manifestPath
         self.manifest = manifest
         self.allowMissing = allowMissing
+    }
+
+    /// The same context describing only the entries `isIncluded` selects.
+    func restricted(to isIncluded: (ManifestEntry) -> Bool) -> GuardContext {
+        var copy = self
+        copy.manifest.entries = manifest.entries.filter(isIncluded)
+        return copy
     }
 
     /// The file named `manifest` next to the running executable (`/git-mtime/guard` → `/git-mtime/manifest`).

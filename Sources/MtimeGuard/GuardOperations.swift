@@ -17,68 +17,86 @@ public struct CheckOutcome: Sendable {
 public struct PrepareOutcome: Sendable {
     public let stamp: StampLoadResult
     public let entryCount: Int
-    /// Files whose content differs from what the last sealed build consumed (all, without a trusted stamp).
+    /// Files whose content differs from what the last sealed build consumed (all tracked files, without
+    /// a trusted stamp), untracked ones included.
     public let bumpedCount: Int
-    /// The time given to those files: later than the seal time and than every file beside the stamp.
+    /// The time given to changed tracked files: later than the seal time and than every file beside the stamp.
     public let bumpTime: Timestamp
+    /// Changed untracked files get one nanosecond less (docs/stamp.md, "Untracked files").
+    public var untrackedBumpTime: Timestamp { bumpTime.previousNanosecond }
     public let timesSet: Int
 }
 
 /// check / prepare / seal (docs/stamp.md). Each validates everything before it sets any time.
 public enum Guard {
-    /// Verifies every entry against the manifest, then gives each the manifest's mtime.
+    /// Verifies every tracked entry against the manifest, then gives each entry whose content is the
+    /// manifest's the manifest's mtime.
     public static func check(_ context: GuardContext) throws(GuardError) -> CheckOutcome {
         let findings = try verify(context)
-        let timesSet = try applyTimes(context, findings: findings) { $0.modificationTime }
+        let timesSet = try applyTimes(context, findings: findings) { entry, file in ownTime(entry, file) }
         return CheckOutcome(entryCount: findings.count, missingCount: findings.count { $0 == .missing }, timesSet: timesSet)
     }
 
-    /// `check`, except that files whose id differs from the trusted stamp's get a fresh time instead.
+    /// `check`, except that files whose content differs from what the trusted stamp recorded get a
+    /// fresh time instead: tracked files always, untracked files when not already later than the last build.
     public static func prepare(_ context: GuardContext, stamp stampPath: BytePath) throws(GuardError) -> PrepareOutcome {
         let findings = try verify(context)
         let stamp = BuildStamp.load(at: stampPath, expectedRoot: context.root)
-        var bumpTime = FileSystem.now()
         let consumed: [BytePath: ObjectID]
+        // Every output of the last build is at most this old: trusted means nothing beside the stamp
+        // is newer than its seal time; without trust, the newest file beside the stamp.
+        let lastBuild: Timestamp?
         if case .trusted(let trusted) = stamp {
             consumed = trusted.objectIDsByPath
-            // Trusted means nothing beside the stamp is newer than the seal time.
-            bumpTime = max(bumpTime, trusted.sealTime.nextNanosecond)
+            lastBuild = trusted.sealTime
         } else {
             consumed = [:]
-            do {
-                if let newest = try BuildStamp.newestModificationTime(besideStamp: stampPath) {
-                    bumpTime = max(bumpTime, newest.nextNanosecond)
-                }
-            } catch { throw .io(error) }
+            do { lastBuild = try BuildStamp.newestModificationTime(besideStamp: stampPath) } catch { throw .io(error) }
         }
+        let untrackedBumpTime = max(FileSystem.now(), lastBuild?.nextNanosecond ?? .distantPast)
+        let bumpTime = untrackedBumpTime.nextNanosecond
+        let outputs = outputDirectory(of: stampPath, root: context.root)
         var bumpedCount = 0
-        let timesSet = try applyTimes(context, findings: findings) { entry in
-            if consumed[entry.path] == entry.objectID { return entry.modificationTime }
+        let timesSet = try applyTimes(context, findings: findings) { entry, file in
+            let own = ownTime(entry, file)
+            if consumed[entry.path] == file.id { return own }
+            if !entry.isUntracked {
+                bumpedCount += 1
+                return bumpTime
+            }
+            // An untracked file may be an output (an in-tree `.o` git doesn't ignore): bumping it to
+            // the same time as its changed source would hide the change, so it only gets a time
+            // below the tracked files', and only when it doesn't already look newer than the last build.
+            if let outputs, entry.path.isWithin(outputs) { return own }
+            if let lastBuild, own ?? file.status.modificationTime > lastBuild { return own }
             bumpedCount += 1
-            return bumpTime
+            return untrackedBumpTime
         }
         return PrepareOutcome(stamp: stamp, entryCount: findings.count, bumpedCount: bumpedCount, bumpTime: bumpTime, timesSet: timesSet)
     }
 
     /// Writes the stamp atomically: each present entry's id and current mtime, and the seal time.
-    /// With `verify`, every entry is first checked against the manifest (nothing is written on a
-    /// mismatch); `run` skips that because its `prepare` verified the same files just before.
+    /// Untracked entries are hashed now, after the build: what it left there is what the next build
+    /// compares with (so an in-tree output it rewrote does not count as changed).
+    /// With `verify`, every tracked entry is first checked against the manifest (nothing is written on
+    /// a mismatch); `run` skips that because its `prepare` verified the same files just before.
     @discardableResult
     public static func seal(_ context: GuardContext, stamp stampPath: BytePath, verify shouldVerify: Bool) throws(GuardError) -> BuildStamp {
         var entries: [BuildStamp.Entry] = []
         entries.reserveCapacity(context.manifest.entries.count)
-        if shouldVerify {
-            for (entry, finding) in zip(context.manifest.entries, try verify(context)) {
-                guard case .matches(let status) = finding else { continue }
-                entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: status.modificationTime))
-            }
+        let checked = shouldVerify ? context : context.restricted { $0.isUntracked }
+        let findings = shouldVerify ? try verify(context) : try ContentCheck.findings(for: checked)
+        for (entry, finding) in zip(checked.manifest.entries, findings) {
+            guard let file = presentFile(entry, finding) else { continue }
+            entries.append(.init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime))
         }
         do throws(SystemError) {
             if !shouldVerify {
-                for entry in context.manifest.entries {
+                for entry in context.manifest.entries where !entry.isUntracked {
                     guard let status = try FileSystem.statusIfPresent(context.path(of: entry.path)) else { continue }
                     entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: status.modificationTime))
                 }
+                entries.sort { $0.path < $1.path }
             }
             let directory = stampPath.parent.isEmpty ? BytePath(".") : stampPath.parent
             try createDirectories(directory)
@@ -92,7 +110,7 @@ public enum Guard {
         } catch { throw .io(error) }
     }
 
-    /// Hashes everything; any problem is a mismatch error and nothing has been touched.
+    /// Hashes everything; a tracked entry that doesn't match is a mismatch error and nothing has been touched.
     static func verify(_ context: GuardContext) throws(GuardError) -> [EntryFinding] {
         let findings = try ContentCheck.findings(for: context)
         let problems = ContentCheck.problems(findings, context: context)
@@ -100,18 +118,40 @@ public enum Guard {
         return findings
     }
 
-    /// Sets each matching entry's mtime to `time(entry)` where it differs; returns how many were set.
+    /// An entry's file as found on disk (its id and lstat); nil when missing or of another type.
+    private static func presentFile(_ entry: ManifestEntry, _ finding: EntryFinding) -> (id: ObjectID, status: FileStatus)? {
+        switch finding {
+        case .matches(let status): return (entry.objectID, status)
+        case .changed(let id, let status): return (id, status)
+        case .missing, .wrongType: return nil
+        }
+    }
+
+    /// The manifest's time when the file holds the manifest's content, else (an untracked file changed
+    /// since) nil: its current time stays.
+    private static func ownTime(_ entry: ManifestEntry, _ file: (id: ObjectID, status: FileStatus)) -> Timestamp? {
+        file.id == entry.objectID ? entry.modificationTime : nil
+    }
+
+    /// Gives each present entry the time `time` returns (nil: its current one) where it differs;
+    /// returns how many were set.
     private static func applyTimes(_ context: GuardContext, findings: [EntryFinding],
-                                   time: (ManifestEntry) -> Timestamp) throws(GuardError) -> Int {
+                                   time: (ManifestEntry, (id: ObjectID, status: FileStatus)) -> Timestamp?) throws(GuardError) -> Int {
         var count = 0
         for (entry, finding) in zip(context.manifest.entries, findings) {
-            guard case .matches(let status) = finding else { continue }
-            let wanted = time(entry)
-            if status.modificationTime == wanted { continue }
+            guard let file = presentFile(entry, finding), let wanted = time(entry, file),
+                  file.status.modificationTime != wanted else { continue }
             do { try FileSystem.setModificationTime(context.path(of: entry.path), to: wanted) } catch { throw .io(error) }
             count += 1
         }
         return count
+    }
+
+    /// The stamp's directory relative to the root, when it lies inside it: the build's output directory.
+    private static func outputDirectory(of stampPath: BytePath, root: BytePath) -> BytePath? {
+        let directory = stampPath.parent.isEmpty ? BytePath(".") : stampPath.parent
+        guard let resolved = try? FileSystem.resolve(directory), resolved.isWithin(root) else { return nil }
+        return BytePath(Array(resolved.bytes.dropFirst(root.bytes.count).drop { $0 == UInt8(ascii: "/") }))
     }
 
     /// The mtime the kernel gives a file created now in `directory`.
@@ -139,4 +179,11 @@ extension Timestamp {
     var nextNanosecond: Timestamp {
         nanoseconds == 999_999_999 ? Timestamp(seconds: seconds + 1, nanoseconds: 0) : Timestamp(seconds: seconds, nanoseconds: nanoseconds + 1)
     }
+
+    /// One nanosecond earlier: the largest time strictly less than this one.
+    var previousNanosecond: Timestamp {
+        nanoseconds == 0 ? Timestamp(seconds: seconds - 1, nanoseconds: 999_999_999) : Timestamp(seconds: seconds, nanoseconds: nanoseconds - 1)
+    }
+
+    static let distantPast = Timestamp(seconds: Int64.min / 2, nanoseconds: 0)
 }

@@ -54,6 +54,9 @@ public struct DockerIgnore: Sendable {
         try self.init(parsing: FileSystem.readFile(path, limit: 16 << 20))
     }
 
+    /// Whether any `!` rule can bring back a path below an excluded directory.
+    public var hasReincludes: Bool { rules.contains { $0.reincludes } }
+
     /// True when `path` (relative to the context, `/`-separated) is left out of the build context.
     public func excludes(_ path: BytePath) -> Bool {
         let file = DockerIgnore.clean(path.bytes)

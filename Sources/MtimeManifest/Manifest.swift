@@ -6,16 +6,21 @@ public struct ManifestEntry: Hashable, Sendable {
     public var path: BytePath
     /// Git blob id of the content (of the link target, for a symlink).
     public var objectID: ObjectID
-    /// The mtime the file must carry: its commit time, or its current mtime when dirty.
+    /// The mtime the file must carry: its commit time, or its current mtime when dirty or untracked.
     public var modificationTime: Timestamp
     /// Git's file mode: 0o100644, 0o100755 or 0o120000.
     public var mode: UInt32
+    /// Neither tracked nor ignored by git, yet part of the context (a new source not yet added, or an
+    /// in-tree output git doesn't ignore). The guard watches such files without requiring them to match:
+    /// docs/stamp.md, "Untracked files".
+    public var isUntracked: Bool
 
-    public init(path: BytePath, objectID: ObjectID, modificationTime: Timestamp, mode: UInt32) {
+    public init(path: BytePath, objectID: ObjectID, modificationTime: Timestamp, mode: UInt32, isUntracked: Bool = false) {
         self.path = path
         self.objectID = objectID
         self.modificationTime = modificationTime
         self.mode = mode
+        self.isUntracked = isUntracked
     }
 
     public var isSymlink: Bool { mode == ManifestEntry.symlinkMode }
@@ -29,11 +34,12 @@ public struct ManifestEntry: Hashable, Sendable {
 /// The list of files a build context holds, written by `git mtime manifest` on the host and read
 /// by `git-mtime-guard` inside the build. Specified in docs/manifest.md.
 public struct Manifest: Equatable, Sendable {
-    public static let formatVersion = 1
+    /// Version 2 added the `tracked`/`untracked` field; version 1 manifests (all tracked) are still read.
+    public static let formatVersion = 2
     public var objectFormat: String
     /// HEAD when the manifest was made; nil in a repository with no commit yet.
     public var headCommit: ObjectID?
-    /// How many entries were dirty (their id is of the working-tree bytes).
+    /// How many tracked entries were dirty (their id is of the working-tree bytes).
     public var dirtyCount: Int
     /// Sorted by path bytes, no duplicates.
     public var entries: [ManifestEntry]
@@ -44,6 +50,8 @@ public struct Manifest: Equatable, Sendable {
         self.dirtyCount = dirtyCount
         self.entries = entries.sorted { $0.path < $1.path }
     }
+
+    public var untrackedCount: Int { entries.count { $0.isUntracked } }
 }
 
 /// A malformed manifest or stamp: where, and why.

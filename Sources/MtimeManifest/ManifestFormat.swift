@@ -2,13 +2,16 @@ import MtimeCore
 
 /// The text form of a manifest (docs/manifest.md):
 ///
-///     git-mtime-manifest 1
+///     git-mtime-manifest 2
 ///     object-format sha1
 ///     head <40 hex | ->
 ///     dirty <count>
+///     untracked <count>
 ///     entries <count>
-///     <mode octal> <object id> <seconds.nanoseconds> <escaped path>
+///     <tracked|untracked> <mode octal> <object id> <seconds.nanoseconds> <escaped path>
 ///     ...
+///
+/// Version 1 had no `untracked` header and no first field: every entry was tracked.
 ///
 /// Lines end in `\n`; fields are separated by one space; paths use `PathEscaping.encodeField`,
 /// so an entry line never holds a space, tab or newline inside a field.
@@ -23,11 +26,13 @@ extension Manifest {
         text += "object-format \(objectFormat)\n"
         text += "head \(headCommit?.hex ?? "-")\n"
         text += "dirty \(dirtyCount)\n"
+        text += "untracked \(untrackedCount)\n"
         text += "entries \(entries.count)\n"
         var out = Array(text.utf8)
-        out.reserveCapacity(out.count + entries.count * 100)
+        out.reserveCapacity(out.count + entries.count * 110)
         for entry in entries {
-            LineFormat.appendEntry([String(entry.mode, radix: 8)], entry.objectID, entry.modificationTime, entry.path, to: &out)
+            LineFormat.appendEntry([entry.isUntracked ? "untracked" : "tracked", String(entry.mode, radix: 8)],
+                                   entry.objectID, entry.modificationTime, entry.path, to: &out)
         }
         return out
     }
@@ -41,8 +46,8 @@ extension Manifest {
             Substring(decoding: try LineFormat.header(lines, index, key), as: UTF8.self)
         }
         guard let version = Int(try header(0, Manifest.magic)) else { throw ManifestError(line: 1, "not a git-mtime manifest") }
-        guard version == Manifest.formatVersion else {
-            throw ManifestError(line: 1, "manifest format \(version) is not supported (this guard reads \(Manifest.formatVersion))")
+        guard version == 1 || version == Manifest.formatVersion else {
+            throw ManifestError(line: 1, "manifest format \(version) is not supported (this guard reads 1 and \(Manifest.formatVersion))")
         }
         let format = String(try header(1, "object-format"))
         guard format == "sha1" else { throw ManifestError(line: 2, "object format '\(format)' is not supported") }
@@ -53,24 +58,44 @@ extension Manifest {
             head = id
         }
         guard let dirty = Int(try header(3, "dirty")), dirty >= 0 else { throw ManifestError(line: 4, "dirty count is not a number") }
-        let entries = try LineFormat.entries(lines, headerCount: 5, maximum: Manifest.maximumEntries, fileKind: "manifest",
-                                             path: \ManifestEntry.path, parse: ManifestEntry.init(parsing:line:))
+        let hasOrigin = version >= 2
+        var untracked = 0
+        if hasOrigin {
+            guard let count = Int(try header(4, "untracked")), count >= 0 else { throw ManifestError(line: 5, "untracked count is not a number") }
+            untracked = count
+        }
+        let entries = try LineFormat.entries(lines, headerCount: hasOrigin ? 6 : 5, maximum: Manifest.maximumEntries,
+                                             fileKind: "manifest", path: \ManifestEntry.path) { line, number throws(ManifestError) in
+            try ManifestEntry(parsing: line, line: number, hasOrigin: hasOrigin)
+        }
         self.init(objectFormat: format, headCommit: head, dirtyCount: dirty, entries: entries)
+        guard untrackedCount == untracked else {
+            throw ManifestError(line: 5, "header says \(untracked) untracked entries, found \(untrackedCount)")
+        }
     }
 }
 
 extension ManifestEntry {
-    init(parsing line: ArraySlice<UInt8>, line number: Int) throws(ManifestError) {
-        let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard fields.count == 4 else { throw ManifestError(line: number, "expected 4 fields, found \(fields.count)") }
-        let modeText = String(decoding: fields[0], as: UTF8.self)
+    /// `hasOrigin`: the version 2 line, which starts with `tracked` or `untracked`.
+    init(parsing line: ArraySlice<UInt8>, line number: Int, hasOrigin: Bool) throws(ManifestError) {
+        let all = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        let expected = hasOrigin ? 5 : 4
+        guard all.count == expected else { throw ManifestError(line: number, "expected \(expected) fields, found \(all.count)") }
+        var untracked = false
+        if hasOrigin {
+            if all[0].elementsEqual("untracked".utf8) { untracked = true } else if !all[0].elementsEqual("tracked".utf8) {
+                throw ManifestError(line: number, "first field is not 'tracked' or 'untracked'")
+            }
+        }
+        let fields = all.suffix(4)
+        let modeText = String(decoding: fields[fields.startIndex], as: UTF8.self)
         guard let mode = UInt32(modeText, radix: 8),
               [ManifestEntry.regularMode, ManifestEntry.executableMode, ManifestEntry.symlinkMode].contains(mode)
         else { throw ManifestError(line: number, "mode '\(modeText)' is not 100644, 100755 or 120000") }
-        let id = try LineFormat.objectID(fields[1], line: number)
-        let time = try LineFormat.time(fields[2], line: number)
-        let path = try LineFormat.entryPath(fields[3], line: number)
-        self.init(path: path, objectID: id, modificationTime: time, mode: mode)
+        let id = try LineFormat.objectID(fields[fields.startIndex + 1], line: number)
+        let time = try LineFormat.time(fields[fields.startIndex + 2], line: number)
+        let path = try LineFormat.entryPath(fields[fields.startIndex + 3], line: number)
+        self.init(path: path, objectID: id, modificationTime: time, mode: mode, isUntracked: untracked)
     }
 
     /// Why a path can't be a context entry (nil if it can): it must stay inside the root by itself.

@@ -1,9 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MtimeCore
 import MtimeManifest
 
 /// Describes a build context: every tracked file under the context directory that is present in
 /// the working tree and (for a Docker context) not excluded by the context's `.dockerignore`, with
-/// the mtime restore assigns it (a dirty file keeps its current mtime and is described by its own bytes).
+/// the mtime restore assigns it (a dirty file keeps its current mtime and is described by its own
+/// bytes), and every untracked file there that git does not ignore, flagged, with its current mtime.
 public struct ContextManifestBuilder {
     public let session: RestoreSession
     /// The context directory relative to the working-tree root (empty: the root).
@@ -41,7 +45,7 @@ public struct ContextManifestBuilder {
         let applied = try session.apply(plan)
         let manifest = try describe(plan)
         let summary = "restored \(applied.filesSet) file(s), \(applied.alreadyRight) already right; "
-            + "manifest of \(manifest.entries.count) file(s), \(manifest.dirtyCount) dirty"
+            + "manifest of \(manifest.entries.count) file(s), \(manifest.dirtyCount) dirty, \(manifest.untrackedCount) untracked"
         return (manifest, summary)
     }
 
@@ -51,7 +55,7 @@ public struct ContextManifestBuilder {
     }
 
     private func describe(_ plan: RestorePlan) throws -> Manifest {
-        var entries: [ManifestEntry] = []
+        var entries = try untrackedEntries(tracked: plan.files.map(\.path))
         var dirty = 0
         for file in plan.files {
             guard file.path.isWithin(contextPrefix), let current = file.current, let mode = file.worktreeMode else { continue }
@@ -71,6 +75,39 @@ public struct ContextManifestBuilder {
             }
         }
         return Manifest(headCommit: plan.head, dirtyCount: dirty, entries: entries)
+    }
+
+    /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in it.
+    private func untrackedEntries(tracked: [BytePath]) throws -> [ManifestEntry] {
+        let prefix = contextPrefix
+        var scan = UntrackedScan(repository: session.repository, workdir: session.workdir, indexPaths: tracked,
+                                 isSelected: { $0.isWithin(prefix) || prefix.isWithin($0) })
+        scan.expandingDirectories = true
+        // Without `!` rules nothing below an excluded directory can be in the context: don't read it.
+        if !ignore.hasReincludes {
+            scan.isPruned = { [ignore] path in path.isWithin(prefix) && ignore.excludes(BytePath(Array(path.bytes.dropFirst(prefix.isEmpty ? 0 : prefix.bytes.count + 1)))) }
+        }
+        var entries: [ManifestEntry] = []
+        for path in try scan.run().untracked where path.isWithin(prefix) && path != prefix {
+            let relative = relativeToContext(path)
+            if ignore.excludes(relative) { continue }
+            let full = session.workdir.appending(path)
+            do throws(SystemError) {
+                guard let status = try FileSystem.statusIfPresent(full) else { continue }  // gone since the scan
+                let mode: UInt32
+                switch status.kind {
+                case .regular: mode = status.isExecutable ? ManifestEntry.executableMode : ManifestEntry.regularMode
+                case .symlink: mode = ManifestEntry.symlinkMode
+                case .directory, .other: continue  // sockets, fifos, devices: nothing a build reads as source
+                }
+                entries.append(ManifestEntry(path: relative, objectID: try BlobHasher.hash(fileAt: full),
+                                             modificationTime: status.modificationTime, mode: mode, isUntracked: true))
+            } catch {
+                if error.code == ENOENT { continue }
+                throw RestoreError.unreadable(error)
+            }
+        }
+        return entries
     }
 
     /// A working-tree path below the context, relative to the context directory.

@@ -2,12 +2,17 @@ import GitKit
 import MtimeCore
 
 /// Finds untracked and ignored entries by reading only directories that hold tracked paths: an
-/// untracked or ignored directory is reported once and never entered (it may be a huge `target/`).
+/// untracked or ignored directory is reported once and never entered (it may be a huge `target/`),
+/// unless `expandingDirectories` asks for every untracked file, as a build context holds them.
 struct UntrackedScan {
     let repository: Repository
     let workdir: BytePath
     let indexPaths: [BytePath]
     let isSelected: (BytePath) -> Bool
+    /// Enter untracked directories and report the files in them instead of the directory; ignored
+    /// directories, nested repositories and directories `isPruned` names are still not entered.
+    var expandingDirectories = false
+    var isPruned: (BytePath) -> Bool = { _ in false }
 
     func run() throws -> (untracked: [BytePath], ignored: [BytePath]) {
         let tracked = Set(indexPaths)
@@ -28,9 +33,21 @@ struct UntrackedScan {
                     continue
                 }
                 if !isSelected(path) { continue }
-                if try repository.isIgnored(path) { ignored.append(path) } else { untracked.append(path) }
+                if try repository.isIgnored(path) { ignored.append(path); continue }
+                if expandingDirectories, try isEnterable(path) {
+                    if !isPruned(path) { pending.append(path) }
+                    continue
+                }
+                untracked.append(path)
             }
         }
         return (untracked.sorted(), ignored.sorted())
+    }
+
+    /// A real directory (not a symlink to one) that is not another repository's working tree.
+    private func isEnterable(_ path: BytePath) throws -> Bool {
+        let full = workdir.appending(path)
+        guard try FileSystem.statusIfPresent(full)?.kind == .directory else { return false }
+        return try FileSystem.statusIfPresent(full.appending(".git")) == nil
     }
 }

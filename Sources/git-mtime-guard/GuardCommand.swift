@@ -53,7 +53,8 @@ struct StampOption: ParsableArguments {
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Verify every entry's type and content; set each mtime to the manifest's where it differs.")
+        abstract: "Verify every tracked entry's type and content; set each mtime to the manifest's where it differs.",
+        discussion: "Untracked entries (flagged in the manifest) are watched, not verified: they may change or vanish.")
 
     @OptionGroup var context: ContextOptions
 
@@ -69,7 +70,12 @@ struct PrepareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare",
         abstract: "Check, then give a fresh mtime to every file whose content differs from the last sealed build's.",
-        discussion: "Without a trusted stamp (absent, unreadable, foreign, or outputs newer than its seal time) every file counts as changed.")
+        discussion: """
+        Without a trusted stamp (absent, unreadable, foreign, or outputs newer than its seal time) every tracked \
+        file counts as changed. An untracked entry (a new source, or an in-tree output git doesn't ignore) whose \
+        content the stamp doesn't record gets a time one nanosecond below the tracked files', and only if it is \
+        not already newer than the last build, so an output never hides its changed source (docs/stamp.md).
+        """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
@@ -83,7 +89,7 @@ struct PrepareCommand: ParsableCommand {
 struct SealCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seal",
-        abstract: "Verify the files, then record what this build consumed in the stamp (atomically).")
+        abstract: "Verify the tracked files, hash the untracked ones as the build left them, and record it all in the stamp (atomically).")
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption

@@ -16,7 +16,10 @@ struct ManifestCommand: ParsableCommand {
         and not excluded by the context's .dockerignore (Docker's rules: *, ?, **, ! re-includes, \
         a leading /, comments; the last matching line wins). A clean file gets the mtime \
         `git mtime restore` assigns; a modified or staged file is described by its working-tree \
-        bytes and keeps its current mtime. The format is specified in docs/manifest.md; the same \
+        bytes and keeps its current mtime. Untracked files there that git does not ignore are listed \
+        too, flagged `untracked`, with their current mtime: the guard watches them (a new source not \
+        yet added) without mistaking an in-tree output for a source. The format is specified in \
+        docs/manifest.md; the same \
         tree always gives a byte-identical manifest. `git-mtime-guard` checks a build against it.
 
         Exit codes: 0 written; 1 error (not a repository, unreadable file, bad .dockerignore, ...).

@@ -22,17 +22,21 @@ final class GuardProject: @unchecked Sendable {
 
     func path(_ relative: String) -> String { directory.url(relative) }
 
-    /// Writes a manifest of `files` as they are on disk now, each with the deterministic commit time.
+    /// Writes a manifest of `files` as they are on disk now, each with the deterministic commit time,
+    /// and of the `untracked` files that exist, each with its current time, as `git mtime manifest` does.
     @discardableResult
-    func writeManifest(_ files: [String]) throws -> Manifest {
-        let entries = try files.map { relative -> ManifestEntry in
+    func writeManifest(_ files: [String], untracked: [String] = []) throws -> Manifest {
+        let present = untracked.filter { FileManager.default.fileExists(atPath: path($0)) }
+        let entries = try (files + present).map { relative -> ManifestEntry in
             let full = BytePath(path(relative))
             let status = try FileSystem.status(full)
             let mode = status.kind == .symlink ? ManifestEntry.symlinkMode
                 : status.isExecutable ? ManifestEntry.executableMode : ManifestEntry.regularMode
             let id = try BlobHasher.hash(fileAt: full)
+            let isUntracked = present.contains(relative)
             return ManifestEntry(path: BytePath(relative), objectID: id,
-                                 modificationTime: Timestamp(commitSeconds: commitTime.seconds, objectID: id), mode: mode)
+                                 modificationTime: isUntracked ? status.modificationTime : Timestamp(commitSeconds: commitTime.seconds, objectID: id),
+                                 mode: mode, isUntracked: isUntracked)
         }
         let manifest = Manifest(headCommit: nil, dirtyCount: 0, entries: entries)
         try writeManifestBytes(manifest.serialized())

@@ -29,9 +29,9 @@ private final class Refusal: @unchecked Sendable {
     func manifest(adding line: String) throws -> [UInt8] {
         let valid = try project.writeManifest(files).serialized()
         var lines = String(decoding: valid, as: UTF8.self).split(separator: "\n").map(String.init)
-        lines[4] = "entries 3"
-        let entries = (lines[5...] + [line]).sorted { $0.split(separator: " ")[3] < $1.split(separator: " ")[3] }
-        return Array(((lines[..<5] + entries).joined(separator: "\n") + "\n").utf8)
+        lines[5] = "entries 3"
+        let entries = (lines[6...] + ["tracked " + line]).sorted { $0.split(separator: " ")[4] < $1.split(separator: " ")[4] }
+        return Array(((lines[..<6] + entries).joined(separator: "\n") + "\n").utf8)
     }
 
     /// Runs `check` and requires it to fail with `code` and `message`, leaving everything as it was.
@@ -83,7 +83,7 @@ private let someID = "0123456789abcdef0123456789abcdef01234567"
 @Test func corruptManifestIsRefused() throws {
     let refusal = try Refusal()
     try refusal.expectRefused(refusal.manifest(adding: "100644 not-an-id 1.000000000 0bad"), code: 64,
-                              message: "line 6: object id is not 40 hex digits")
+                              message: "line 7: object id is not 40 hex digits")
     try refusal.expectRefused(Array("PK\u{3}\u{4} binary junk\n".utf8), code: 64, message: "expected 'git-mtime-manifest <value>'")
 }
 
@@ -91,7 +91,7 @@ private let someID = "0123456789abcdef0123456789abcdef01234567"
     let refusal = try Refusal()
     let valid = String(decoding: try refusal.project.writeManifest(refusal.files).serialized(), as: UTF8.self)
     try refusal.expectRefused(Array(valid.replacingOccurrences(of: "entries 2", with: "entries 99999999999999").utf8),
-                              code: 64, message: "line 5: entry count is not a number in range")
+                              code: 64, message: "line 6: entry count is not a number in range")
 }
 
 @Test func missingFileIsAMismatch() throws {

@@ -28,20 +28,28 @@ import TestSupport
         try repo.commit("second")
         try repo.write("app/src/main.rs", "fn main() { println!(\"dirty\"); }\n")   // dirty, unstaged
         try repo.write("app/untracked.rs", "untracked\n")
+        try repo.write("app/new/mod.rs", "in an untracked directory\n")
+        try repo.write("app/new/trace.log", "ignored by git\n")
+        try repo.write("app/target/out.o", "untracked, excluded by .dockerignore\n")
+        try repo.write("app/notes-2.md", "untracked, excluded by .dockerignore\n")
+        try repo.write(".git/info/exclude", "*.log\n")
+        let untrackedPaths = ["new/mod.rs", "untracked.rs"]
         let before = try contentSnapshot(of: repo.path)
         let mtimeBefore = try modificationTime(repo.directory.url("app/Cargo.toml"))
 
         let result = try runChecked([builtProduct("git-mtime"), "manifest", "-C", repo.path, "--context", "app"])
         let manifest = try Manifest(parsing: Array(result.stdout.utf8))
-        #expect(manifest.entries.map(\.path.description) == [".dockerignore", "Cargo.toml", "docs/keep.md", "src/lib.rs", "src/main.rs"])
+        #expect(manifest.entries.map(\.path.description)
+                == [".dockerignore", "Cargo.toml", "docs/keep.md", "new/mod.rs", "src/lib.rs", "src/main.rs", "untracked.rs"])
         #expect(manifest.dirtyCount == 1)
+        #expect(manifest.entries.filter(\.isUntracked).map(\.path.description) == untrackedPaths)
         #expect(manifest.headCommit == ObjectID(hex: try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)))
         for entry in manifest.entries {
             let path = "app/\(entry.path)"
             #expect(entry.objectID == (try blobID(repo, path)), "\(path)")
             #expect(entry.mode == ManifestEntry.regularMode)
-            if entry.path.description == "src/main.rs" {
-                #expect(entry.modificationTime == (try modificationTime(repo.directory.url(path))), "a dirty file keeps its mtime")
+            if entry.path.description == "src/main.rs" || entry.isUntracked {
+                #expect(entry.modificationTime == (try modificationTime(repo.directory.url(path))), "dirty and untracked files keep their mtimes")
             } else {
                 #expect(entry.modificationTime == Timestamp(commitSeconds: try oracleSeconds(repo, path), objectID: entry.objectID))
             }

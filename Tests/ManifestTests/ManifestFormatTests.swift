@@ -10,7 +10,8 @@ import TestSupport
         Manifest(headCommit: id, dirtyCount: 1, entries: paths.enumerated().map { index, path in
             ManifestEntry(path: BytePath(path), objectID: id,
                           modificationTime: Timestamp(seconds: 1_600_000_000 + Int64(index), nanoseconds: Int32(index * 7)),
-                          mode: index % 3 == 0 ? ManifestEntry.regularMode : index % 3 == 1 ? ManifestEntry.executableMode : ManifestEntry.symlinkMode)
+                          mode: index % 3 == 0 ? ManifestEntry.regularMode : index % 3 == 1 ? ManifestEntry.executableMode : ManifestEntry.symlinkMode,
+                          isUntracked: index % 4 == 3)
         })
     }
 
@@ -33,22 +34,39 @@ import TestSupport
     }
 
     @Test func exactHeader() throws {
-        let text = String(decoding: manifest([Array("a".utf8)]).serialized(), as: UTF8.self)
+        let text = String(decoding: manifest(["a", "b", "c", "d"].map { Array($0.utf8) }).serialized(), as: UTF8.self)
         #expect(text == """
-            git-mtime-manifest 1
+            git-mtime-manifest 2
             object-format sha1
             head e69de29bb2d1d6434b8b29ae775ad8c2e48c5391
             dirty 1
-            entries 1
-            100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1600000000.000000000 a
+            untracked 1
+            entries 4
+            tracked 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1600000000.000000000 a
+            tracked 100755 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1600000001.000000007 b
+            tracked 120000 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1600000002.000000014 c
+            untracked 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1600000003.000000021 d
 
             """)
+    }
+
+    /// Version 1 (no origin field) is still read: every entry is tracked.
+    @Test func readsVersionOne() throws {
+        let text = "git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100755 \(id.hex) 5.000000001 run.sh\n"
+        let parsed = try Manifest(parsing: Array(text.utf8))
+        #expect(parsed.entries == [ManifestEntry(path: BytePath("run.sh"), objectID: id, modificationTime: Timestamp(seconds: 5, nanoseconds: 1),
+                                                 mode: ManifestEntry.executableMode)])
+        #expect(parsed.untrackedCount == 0)
     }
 
     @Test(arguments: [
         ("", "truncated"),
         ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 2\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "truncated or padded"),
-        ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nentries 0\n", "format 2 is not supported"),
+        ("git-mtime-manifest 3\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 0\n", "format 3 is not supported"),
+        ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nentries 0\n", "expected 'untracked <value>'"),
+        ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 1\nentries 1\ntracked 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "header says 1 untracked"),
+        ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 1\nstaged 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "'tracked' or 'untracked'"),
+        ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 1\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "expected 5 fields"),
         ("something else\n", "expected 'git-mtime-manifest"),
         ("git-mtime-manifest 1\nobject-format sha256\nhead -\ndirty 0\nentries 0\n", "object format 'sha256'"),
         ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 99999999999\n", "entry count"),

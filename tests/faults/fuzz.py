@@ -175,8 +175,9 @@ def mutate(rng, data, rounds=None):
 def fix_counts(data):
     """Makes a mutated manifest's `entries` header agree with its line count, to get past that check."""
     lines = data.split(b"\n")
-    if len(lines) > 5 and lines[4].startswith(b"entries "):
-        lines[4] = b"entries %d" % (len(lines) - 6 if lines[-1] == b"" else len(lines) - 5)
+    header = next((i for i, line in enumerate(lines[:6]) if line.startswith(b"entries ")), None)
+    if header is not None:
+        lines[header] = b"entries %d" % (len(lines) - header - (2 if lines[-1] == b"" else 1))
     return b"\n".join(lines)
 
 
@@ -211,7 +212,8 @@ def decode_path(field):
 def check_prepared_times(world, stamp):
     """The guard trusted a (mutated, checksum-fixed) stamp: then prepare must have given every file whose id
     differs from the one the stamp records a time after the stamp's seal time, and every other file exactly
-    its manifest time."""
+    its manifest time. An untracked file whose id differs may also keep its own time (it is beside the
+    stamp, or already newer than the seal)."""
     lines = stamp.split(b"\n")
     try:
         sealed_text = next(l for l in lines if l.startswith(b"sealed "))[7:]
@@ -226,8 +228,10 @@ def check_prepared_times(world, stamp):
             path = decode_path(fields[2])
             if path is not None:
                 consumed[path] = fields[0].lower()  # the reader accepts either case for hex digits
-    for line in world.manifest.split(b"\n")[5:-1]:
-        mode, blob, when, escaped = line.split(b" ", 3)
+    manifest_lines = world.manifest.split(b"\n")
+    first_entry = next(i for i, line in enumerate(manifest_lines) if line.startswith(b"entries ")) + 1
+    for line in manifest_lines[first_entry:-1]:
+        origin, mode, blob, when, escaped = line.split(b" ", 4)
         path = decode_path(escaped)
         seconds, nanos = when.split(b".")
         manifest_time = int(seconds) * 10 ** 9 + int(nanos)
@@ -236,7 +240,7 @@ def check_prepared_times(world, stamp):
             if now != manifest_time:
                 return "trusted stamp records %s unchanged, yet prepare gave it %d, not its manifest time %d" % (
                     path, now, manifest_time)
-        elif now <= sealed:
+        elif now <= sealed and not (origin == b"untracked" and now == manifest_time):
             return "trusted stamp records other content for %s, yet prepare left it at %d, not after the seal %d" % (
                 path, now, sealed)
     return None

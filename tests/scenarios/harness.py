@@ -270,11 +270,9 @@ class Scenario:
         existing = set(os.listdir(os.path.join(self.repo, "src")))
         number = next(n for n in range(1, 1000) if "f%d.c" % n not in existing)
         path = "src/f%d.c" % number
-        # Staged, not left untracked: the manifest lists index entries, and an untracked source is
-        # outside the guard's reach (docs/RELIABILITY.md, defect 5, open).
-        self.steps.append("add new file %s (git add)" % path)
+        # Left untracked until a commit step adds it: the manifest lists it as an untracked entry.
+        self.steps.append("add untracked %s" % path)
         fixture.write(self.repo, path, fixture.unit_source(path, self.new_token(path)))
-        self.git("add", "--", path)
 
     def op_delete_file(self):
         units = [p for p in fixture.make_sources(self.repo) if p.startswith("src/f")]

@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // Layers, bottom to top (each target may only import the ones above it in this list):
-//   CLibGit2       C module: libgit2 headers and a tiny shim
+//   CLibGit2       C module: libgit2 and zlib headers and a tiny shim
 //   MtimeCore      syscalls, object ids, blob hashing, timestamps (no libgit2: the guard uses it)
-//   GitKit         Swift owners of libgit2 handles; no C pointer types leave this module
+//   GitKit         Swift owners of libgit2 handles, our own pack reader; no C pointer types leave this module
 //   MtimeHistory   which commit last changed each path; the persistent cache
 //   MtimeManifest  the manifest and build-stamp formats, .dockerignore rules (no libgit2)
 //   MtimeGuard     check / prepare / seal / run and the build stamp (no libgit2)

@@ -1,6 +1,7 @@
 #ifndef GIT_MTIME_CLIBGIT2_SHIM_H
 #define GIT_MTIME_CLIBGIT2_SHIM_H
 #include <git2.h>
+#include <zlib.h>
 
 /* git_libgit2_opts is variadic, which Swift cannot call: one typed wrapper per option we set. */
 static inline int gitmtime_set_strict_hash_verification(int enabled) {
@@ -13,5 +14,10 @@ static inline int gitmtime_set_owner_validation(int enabled) {
 
 static inline int gitmtime_set_caching(int enabled) {
     return git_libgit2_opts(GIT_OPT_ENABLE_CACHING, enabled);
+}
+
+/* inflateInit is a macro (it passes the header's version and struct size), which Swift cannot call. */
+static inline int gitmtime_inflate_init(z_stream *stream) {
+    return inflateInit(stream);
 }
 #endif

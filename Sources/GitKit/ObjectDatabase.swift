@@ -1,25 +1,60 @@
 import CLibGit2
 import MtimeCore
 
+/// The kinds of object git stores (the numbers are git's pack and libgit2's `git_object_t`).
+public enum ObjectKind: UInt8, Sendable {
+    case commit = 1, tree = 2, blob = 3, tag = 4
+}
+
+/// One object's type and bytes, copied out of the database.
+public struct RawObject: Sendable, Equatable {
+    public let kind: ObjectKind
+    public let bytes: [UInt8]
+
+    public init(kind: ObjectKind, bytes: [UInt8]) {
+        self.kind = kind
+        self.bytes = bytes
+    }
+}
+
 /// The object database of one repository: reads raw objects without libgit2's parsed object layer.
+/// Packed objects come from our own `PackReader` (no locks shared with other handles); loose
+/// objects, alternates and packs written after opening go through `git_odb_read`.
 /// Not thread-safe; open one per thread (each on its own `Repository`).
 public final class ObjectDatabase {
     let handle: OpaquePointer
     // The odb is reference-counted by libgit2, but our `Repository` must outlive it for its config and paths.
     private let repository: Repository
+    private let packs: PackReader
 
     public init(_ repository: Repository) throws(GitError) {
         var raw: OpaquePointer?
         try check("open object database", git_repository_odb(&raw, repository.handle))
-        handle = raw!
+        let handle = raw!
+        do {
+            packs = try PackReader(packDirectory: repository.commonDirectory.appending("objects/pack"))
+        } catch {
+            git_odb_free(handle)
+            throw error
+        }
+        self.handle = handle
         self.repository = repository
+        // A REF_DELTA's base outside our packs (a thin pack completed by loose objects) comes from libgit2.
+        packs.readElsewhere = { id throws(GitError) in
+            try ObjectDatabase.readWithLibgit2(handle, id, "read delta base") { type, bytes throws(GitError) in
+                (UInt8(type.rawValue), try ObjectBytes(copying: bytes))
+            }
+        }
     }
 
-    deinit { git_odb_free(handle) }
+    deinit {
+        packs.readElsewhere = nil
+        git_odb_free(handle)
+    }
 
     /// Reads and parses a tree object.
     public func tree(_ id: ObjectID) throws(GitError) -> Tree {
-        try withObject(id, expecting: GIT_OBJECT_TREE, "read tree") { bytes throws(GitError) in
+        try withObject(id, expecting: .tree, "read tree") { bytes throws(GitError) in
             guard let tree = Tree(parsing: bytes) else {
                 throw GitError(code: -1, operation: "read tree \(id)", message: "malformed tree object")
             }
@@ -29,7 +64,7 @@ public final class ObjectDatabase {
 
     /// Reads and parses a commit object's header (tree, parents, times).
     public func commit(_ id: ObjectID) throws(GitError) -> Commit {
-        try withObject(id, expecting: GIT_OBJECT_COMMIT, "read commit") { bytes throws(GitError) in
+        try withObject(id, expecting: .commit, "read commit") { bytes throws(GitError) in
             guard let commit = Commit(id: id, parsing: bytes) else {
                 throw GitError(code: -1, operation: "read commit \(id)", message: "malformed commit object")
             }
@@ -37,17 +72,48 @@ public final class ObjectDatabase {
         }
     }
 
-    private func withObject<R>(_ id: ObjectID, expecting type: git_object_t, _ operation: String,
+    /// Any object's type and bytes, read the same way the history walk reads them.
+    public func object(_ id: ObjectID) throws(GitError) -> RawObject {
+        try withAnyObject(id, "read object") { kind, bytes throws(GitError) in RawObject(kind: kind, bytes: Array(bytes)) }
+    }
+
+    /// True when one of the packs present at opening holds `id` (so our pack reader serves it).
+    public func isPacked(_ id: ObjectID) throws(GitError) -> Bool { try packs.locate(id) != nil }
+
+    private func withObject<R>(_ id: ObjectID, expecting kind: ObjectKind, _ operation: String,
                                _ body: (UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
+        try withAnyObject(id, operation) { found, bytes throws(GitError) in
+            guard found == kind else {
+                throw GitError(code: -1, operation: "\(operation) \(id)", message: "object has the wrong type")
+            }
+            return try body(bytes)
+        }
+    }
+
+    private func withAnyObject<R>(_ id: ObjectID, _ operation: String,
+                                  _ body: (ObjectKind, UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
+        if let location = try packs.locate(id) {
+            return try packs.withObject(at: location) { type, bytes throws(GitError) in
+                guard let kind = ObjectKind(rawValue: type) else {
+                    throw GitError(code: -1, operation: "\(operation) \(id)", message: "unknown object type \(type)")
+                }
+                return try body(kind, bytes)
+            }
+        }
+        return try ObjectDatabase.readWithLibgit2(handle, id, operation, body)
+    }
+
+    private static func readWithLibgit2<R>(_ handle: OpaquePointer, _ id: ObjectID, _ operation: String,
+                                           _ body: (ObjectKind, UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
         var oid = id.gitOID
         var raw: OpaquePointer?
         try check("\(operation) \(id)", git_odb_read(&raw, handle, &oid))
         let object = raw!
         defer { git_odb_object_free(object) }
-        guard git_odb_object_type(object) == type else {
-            throw GitError(code: -1, operation: "\(operation) \(id)", message: "object has the wrong type")
+        let type = git_odb_object_type(object)
+        guard type.rawValue >= 0, let kind = ObjectKind(rawValue: UInt8(type.rawValue)) else {
+            throw GitError(code: -1, operation: "\(operation) \(id)", message: "unknown object type \(type.rawValue)")
         }
-        let bytes = UnsafeRawBufferPointer(start: git_odb_object_data(object), count: git_odb_object_size(object))
-        return try body(bytes)
+        return try body(kind, UnsafeRawBufferPointer(start: git_odb_object_data(object), count: git_odb_object_size(object)))
     }
 }

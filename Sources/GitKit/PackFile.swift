@@ -51,7 +51,7 @@ final class MappedFile {
 
 /// A version-2 pack index (`objects/pack/*.idx`): fanout table, sorted ids, CRCs, 31-bit offsets
 /// with a table of 64-bit ones for packs over 2 GiB, then the pack's and the index's checksums.
-struct PackIndex {
+final class PackIndex {
     let file: MappedFile
     let objectCount: Int
     private let offsetsStart: Int
@@ -175,7 +175,7 @@ struct PackIndex {
 
 /// A pack (`objects/pack/*.pack`) with its index. Object data lies between the 12-byte header and
 /// the 20-byte trailing checksum; every read is checked against those bounds.
-struct PackFile {
+final class PackFile {
     let index: PackIndex
     let data: MappedFile
     /// Where object data ends: the trailing checksum starts here.

@@ -1,7 +1,7 @@
 import MtimeCore
 
-/// A parsed tree object: entries in git's order, names packed into one buffer so a tree costs
-/// two allocations however many entries it has.
+/// A parsed tree object: entries in git's order, names inside one buffer so a tree costs two
+/// allocations however many entries it has.
 public struct Tree: Sendable {
     public struct Entry: Sendable {
         public let nameStart: Int32
@@ -30,34 +30,44 @@ public struct Tree: Sendable {
     }
 
     /// Parses git's raw tree format: `<octal mode> <name>\0<20-byte id>` repeated. Nil when malformed.
+    /// `names` is the raw object itself (one copy, no per-entry appends): entries point at their
+    /// names inside it.
     public init?(parsing bytes: UnsafeRawBufferPointer) {
-        var names: [UInt8] = []
-        var entries: [Entry] = []
-        names.reserveCapacity(bytes.count / 2)
-        entries.reserveCapacity(bytes.count / 32)
-        var index = 0
         let count = bytes.count
-        while index < count {
-            var mode: UInt32 = 0
-            while index < count, bytes[index] != 0x20 {
-                let digit = bytes[index] &- 0x30
-                guard digit < 8 else { return nil }
-                mode = mode << 3 | UInt32(digit)
+        guard count > 0 else { self.init(names: [], entries: []); return }
+        let base = bytes.baseAddress!
+        // The shortest entry is `0 a\0` and an id: 24 bytes.
+        let capacity = count / 24
+        var malformed = false
+        let entries = [Entry](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            var index = 0
+            while index < count {
+                var mode: UInt32 = 0
+                while index < count {
+                    let byte = base.load(fromByteOffset: index, as: UInt8.self)
+                    if byte == 0x20 { break }
+                    let digit = byte &- 0x30
+                    guard digit < 8 else { malformed = true; return }
+                    mode = mode << 3 | UInt32(digit)
+                    index += 1
+                }
                 index += 1
+                let nameStart = index
+                while index < count, base.load(fromByteOffset: index, as: UInt8.self) != 0 { index += 1 }
+                guard index + 1 + ObjectID.byteCount <= count, index > nameStart, initialized < capacity else {
+                    malformed = true
+                    return
+                }
+                let id = ObjectID(loading: base + index + 1)
+                (buffer.baseAddress! + initialized).initialize(to: Entry(
+                    nameStart: Int32(truncatingIfNeeded: nameStart), nameCount: Int32(truncatingIfNeeded: index - nameStart),
+                    mode: Tree.canonicalMode(mode), id: id))
+                initialized += 1
+                index += 1 + ObjectID.byteCount
             }
-            index += 1
-            let nameStart = index
-            while index < count, bytes[index] != 0 { index += 1 }
-            guard index + 1 + ObjectID.byteCount <= count, index > nameStart else { return nil }
-            let start = Int32(names.count)
-            names.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<index]))
-            index += 1
-            let id = ObjectID(loading: bytes.baseAddress! + index)
-            index += ObjectID.byteCount
-            entries.append(Entry(nameStart: start, nameCount: Int32(names.count) - start,
-                                 mode: Tree.canonicalMode(mode), id: id))
         }
-        self.init(names: names, entries: entries)
+        guard !malformed, count <= Int(Int32.max) else { return nil }
+        self.init(names: Array(bytes), entries: entries)
     }
 
     /// Git's canon_mode: any regular file is 644 or 755 (old trees may hold e.g. 100664).

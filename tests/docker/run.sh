@@ -194,6 +194,25 @@ scenario_3() {
   printed=$(docker run --rm --network=none s3)
   if [ -z "$(compiled "$log.3")" ] && grep -q 'Finished' "$log.3" && [ "$printed" = "alpha 1 beta 2" ]; then pass "$name"
   else fail "$name" "compiled: $(compiled "$log.3")" "printed: $printed" "guard: $(grep 'git-mtime' "$log.3" | tr '\n' ' ')"; fi
+
+  # An untracked module (never `git add`ed) is part of the context: the manifest lists it as untracked.
+  name="3d. cache mount, a new untracked module in beta: beta and app compile"
+  echo "pub const N: u32 = 3;" >"$WS/beta/src/extra.rs"
+  printf 'mod extra;\npub fn version() -> u32 { extra::N }\n' >"$WS/beta/src/lib.rs"
+  (cd "$WS" && git add beta/src/lib.rs && GIT_AUTHOR_DATE="@1600000600 +0000" GIT_COMMITTER_DATE="@1600000600 +0000" git commit -q -m "beta uses extra")
+  wrapped_workspace_build s3 "$log.4" --build-arg RERUN=2 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.4")"; return; }
+  printed=$(docker run --rm --network=none s3)
+  if [ "$(compiled "$log.4")" = "app beta" ] && [ "$printed" = "alpha 1 beta 3" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.4")" "printed: $printed"; fi
+
+  name="3e. cache mount, the untracked module changed with an old mtime: rebuilt, not stale"
+  echo "pub const N: u32 = 4;" >"$WS/beta/src/extra.rs"
+  touch -d @1600000000 "$WS/beta/src/extra.rs"
+  before=$(content_digest "$WS")
+  wrapped_workspace_build s3 "$log.5" --build-arg RERUN=3 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.5")"; return; }
+  printed=$(docker run --rm --network=none s3)
+  if [ "$(compiled "$log.5")" = "app beta" ] && [ "$printed" = "alpha 1 beta 4" ] && [ "$before" = "$(content_digest "$WS")" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.5")" "printed: $printed" "guard: $(grep 'git-mtime' "$log.5" | tr '\n' ' ')"; fi
 }
 
 # --- 4. The classic builder: same Dockerfile, rewritten in a temporary copy -----------------------------------

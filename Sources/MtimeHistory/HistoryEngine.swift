@@ -31,8 +31,9 @@ public struct HistoryEngine {
     public let cacheDirectory: BytePath?
     public let only: [BytePath]?
     public let progress: (@Sendable (_ commitsWalked: Int) -> Void)?
-    /// Threads for the walk: the open paths are split into this many runs, each walked on its own
-    /// repository handle. The result does not depend on it. Defaults to the online CPUs, at most 4.
+    /// Threads for the walk, each on its own repository handle. `.firstParent` uses at most two: the
+    /// newer and the older half of the line. `.all` splits the open paths into this many runs. The
+    /// result does not depend on it. Defaults to the online CPUs, at most 4.
     public var maximumThreads: Int = HistoryEngine.defaultThreads
 
     /// cacheDirectory: where the persistent cache lives (nil: no cache); restore passes
@@ -64,18 +65,27 @@ public struct HistoryEngine {
         // Near a snapshot the walk is short: a second thread would only load the snapshot again.
         let nearSnapshot = cache?.hasSnapshot(near: headCommit, objects) ?? false
         let threads = nearSnapshot ? 1 : max(1, min(maximumThreads, trie.unresolvedFiles / HistoryEngine.minimumFilesPerThread))
-        let parts = trie.partitioned(into: threads)
         let outcomes: [WalkOutcome]
-        if parts.count == 1 {
-            outcomes = [try Walk.run(parts[0], objects: objects, from: headCommit, mode: mode, shallow: shallow,
+        let gitDirectory = repository.gitDirectory
+        let walkMode = mode, walkProgress = progress
+        if threads == 1 {
+            outcomes = [try Walk.run(trie, objects: objects, from: headCommit, mode: mode, shallow: shallow,
                                      cache: cache, progress: progress)]
+        } else if mode == .firstParent {
+            // Two halves of the first-parent line, each diffing every open path: the newer half from
+            // HEAD, the older one from the middle. A path takes the newer half's answer when it has one.
+            let split = LineSplit()
+            outcomes = try inParallel(2) { part in
+                let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory))
+                return try Walk.run(trie, objects: objects, from: headCommit, mode: walkMode, shallow: shallow, cache: cache,
+                                    progress: part == 0 ? walkProgress : nil, split: (split, isOlderHalf: part == 1))
+            }
         } else {
-            let gitDirectory = repository.gitDirectory
-            let mode = mode, progress = progress
+            let parts = trie.partitioned(into: threads)
             outcomes = try inParallel(parts.count) { part in
                 let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory))
-                return try Walk.run(parts[part], objects: objects, from: headCommit, mode: mode, shallow: shallow,
-                                    cache: cache, progress: part == 0 ? progress : nil)
+                return try Walk.run(parts[part], objects: objects, from: headCommit, mode: walkMode, shallow: shallow,
+                                    cache: cache, progress: part == 0 ? walkProgress : nil)
             }
         }
 
@@ -84,6 +94,8 @@ public struct HistoryEngine {
         var snapshot: [(path: BytePath, change: Change)] = []
         for index in files.indices where !files[index].isSubmodule {
             guard let outcome = outcomes.first(where: { $0.resolution[index] >= 0 }) else {
+                // The older half may have failed on history the answer needed after all.
+                if let failure = outcomes.lazy.compactMap(\.failure).first { throw failure }
                 throw HistoryError.unresolvedPath(files[index].path)
             }
             let change = outcome.changes[Int(outcome.resolution[index])]
@@ -91,7 +103,9 @@ public struct HistoryEngine {
             if change.lastChange.isShallowBoundary { shallowBoundaryFiles += 1 }
             snapshot.append((files[index].path, change))
         }
-        let commitsWalked = outcomes.map(\.commitsWalked).max() ?? 0
+        // Halves of the line walk different commits; path parts all walk the same ones.
+        let commitsWalked = mode == .firstParent ? outcomes.map(\.commitsWalked).reduce(0, +)
+                                                 : outcomes.map(\.commitsWalked).max() ?? 0
         let usedCache = outcomes.contains { $0.usedCache }
         if let cache, only == nil, !(usedCache && commitsWalked == 0) {
             cache.store(head, snapshot)
@@ -126,12 +140,51 @@ private func inParallel<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (
     return try results.withLock { slots in try slots.map { try $0!.get() } }
 }
 
+/// Where the two halves of a split first-parent walk meet. The newer half claims commits one by
+/// one from HEAD; the older half, once it has read the line, starts at its middle or just past the
+/// newer half's last claim, whichever is older, and the newer half stops there.
+final class LineSplit: Sendable {
+    private struct State {
+        var claimed = 0
+        var olderStart = Int.max
+    }
+
+    private let state = Mutex(State())
+    private let finished = Atomic<Bool>(false)
+
+    /// The newer half, before each commit: false once the older half has taken it.
+    func claimNext() -> Bool {
+        state.withLock { state in
+            guard state.claimed < state.olderStart else { return false }
+            state.claimed += 1
+            return true
+        }
+    }
+
+    /// The older half's first commit: `proposed`, or the first one the newer half has not claimed.
+    func start(at proposed: Int) -> Int {
+        state.withLock { state in
+            state.olderStart = max(proposed, state.claimed)
+            return state.olderStart
+        }
+    }
+
+    /// The newer half ended without handing over: the older half's answers cannot matter.
+    func finishNewerHalf() { finished.store(true, ordering: .releasing) }
+
+    var newerHalfFinished: Bool { finished.load(ordering: .acquiring) }
+}
+
 /// What one walk found: per file of the trie, the index of its change (-1: not this walk's file).
-struct WalkOutcome: Sendable {
+/// Unchecked: `failure` is handed once from the walking thread to the joining one.
+struct WalkOutcome: @unchecked Sendable {
     var resolution: [Int32]
     var changes: [Change]
     var commitsWalked: Int
     var usedCache: Bool
+    /// The older half's error: it reads history a serial walk might never reach (objects missing
+    /// there), so it fails the run only if a path needs its answers.
+    var failure: (any Error)? = nil
 }
 
 /// The state of one run's walk.
@@ -155,20 +208,36 @@ private struct Walk {
 
     static func run(_ trie: PathTrie, objects: ObjectDatabase, from head: Commit, mode: HistoryMode,
                     shallow: Set<ObjectID>, cache: HistoryCache?,
-                    progress: (@Sendable (_ commitsWalked: Int) -> Void)?) throws -> WalkOutcome {
+                    progress: (@Sendable (_ commitsWalked: Int) -> Void)?,
+                    split: (LineSplit, isOlderHalf: Bool)? = nil) throws -> WalkOutcome {
         var walk = Walk(differ: TreeDiffer(objects: objects, trie: trie), objects: objects, shallow: shallow,
                         cache: cache, progress: progress)
-        switch mode {
-        case .firstParent: try walk.firstParent(from: head)
-        case .all: try walk.allHistory(from: head)
+        var failure: (any Error)?
+        switch (mode, split) {
+        case (.firstParent, nil): try walk.firstParent(from: head, split: nil)
+        case (.firstParent, let (split, isOlderHalf)?):
+            if isOlderHalf {
+                do { try walk.olderHalf(from: head, split: split) } catch { failure = error }
+            } else {
+                try walk.firstParent(from: head, split: split)
+            }
+        case (.all, _): try walk.allHistory(from: head)
         }
         return WalkOutcome(resolution: walk.differ.trie.resolution, changes: walk.differ.changes,
-                           commitsWalked: walk.commitsWalked, usedCache: walk.usedCache)
+                           commitsWalked: walk.commitsWalked, usedCache: walk.usedCache, failure: failure)
     }
 
-    mutating func firstParent(from head: Commit) throws {
+    /// From `head` down the first-parent line; with `split`, only until the older half takes over.
+    mutating func firstParent(from head: Commit, split: LineSplit?) throws {
+        var handedOver = false
+        // Whatever else ends this walk (all resolved, a snapshot, the root, an error) ends the older half's too.
+        defer { if !handedOver { split?.finishNewerHalf() } }
         var commit = head
         while differ.trie.unresolvedFiles > 0 {
+            if let split, !split.claimNext() {
+                handedOver = true
+                return
+            }
             if let answers = snapshotAnswers(at: commit.id) {
                 for (leaf, change) in answers { differ.resolve(leaf, as: change) }
                 return
@@ -176,12 +245,40 @@ private struct Walk {
             let isBoundary = shallow.contains(commit.id)
             let parent = isBoundary ? nil : commit.parents.first
             let parentCommit = try parent.map { id throws(GitError) in try objects.commit(id) }
-            try differ.resolveDifferences(newer: commit.tree, older: parentCommit?.tree,
-                                          as: change(commit, boundary: isBoundary, merge: false))
-            counted()
+            try compare(commit, with: parentCommit, boundary: isBoundary)
             guard let parentCommit else { return }
             commit = parentCommit
         }
+    }
+
+    /// The older half: reads the whole line's commits (no trees), then walks from its middle, or from
+    /// wherever the newer half has got to, down to the root. Gives up as soon as the newer half
+    /// finishes without handing over.
+    mutating func olderHalf(from head: Commit, split: LineSplit) throws {
+        var line = [head]
+        while !split.newerHalfFinished, let last = line.last, !shallow.contains(last.id), let parent = last.parents.first {
+            line.append(try objects.commit(parent))
+        }
+        guard !split.newerHalfFinished else { return }
+        var index = split.start(at: line.count / 2)
+        while index < line.count, differ.trie.unresolvedFiles > 0, !split.newerHalfFinished {
+            let commit = line[index]
+            if let answers = snapshotAnswers(at: commit.id) {
+                for (leaf, change) in answers { differ.resolve(leaf, as: change) }
+                return
+            }
+            let isBoundary = shallow.contains(commit.id)
+            try compare(commit, with: isBoundary || index + 1 == line.count ? nil : line[index + 1], boundary: isBoundary)
+            index += 1
+        }
+    }
+
+    /// One step of the first-parent line: resolves the open paths whose entries differ from the
+    /// parent's (the empty tree for a root or shallow boundary).
+    private mutating func compare(_ commit: Commit, with parent: Commit?, boundary: Bool) throws {
+        try differ.resolveDifferences(newer: commit.tree, older: parent?.tree,
+                                      as: change(commit, boundary: boundary, merge: false))
+        counted()
     }
 
     mutating func allHistory(from head: Commit) throws {

@@ -37,6 +37,10 @@ let package = Package(
         .executableTarget(name: "git-mtime", dependencies: [
             "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], linkerSettings: [
+            // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
+            .unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_file",
+                          "-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_path"]),
         ]),
         // Runs inside arbitrary container images: fully static, no libgit2, no Swift runtime needed there.
         .executableTarget(name: "git-mtime-guard", dependencies: [

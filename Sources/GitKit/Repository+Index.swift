@@ -5,10 +5,12 @@ extension Repository {
     /// Every entry of the index as it is on disk now (re-read, not libgit2's cached copy), in index order
     /// (by path bytes, then stage).
     public func indexEntries() throws(GitError) -> [IndexEntry] {
+        // A standalone index object reads the file once; the repository's own index would be loaded
+        // and then, to be sure it is current, read again (two parses and checksums of a large file).
         var raw: OpaquePointer?
-        try check("open the index", git_repository_index(&raw, handle))
+        let path = indexFilePath.bytes.map { CChar(bitPattern: $0) } + [0]
+        try check("read the index", git_index_open(&raw, path))
         defer { git_index_free(raw) }
-        try check("read the index", git_index_read(raw, 1))
         let count = git_index_entrycount(raw)
         var entries: [IndexEntry] = []
         entries.reserveCapacity(count)

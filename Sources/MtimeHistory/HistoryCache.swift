@@ -48,7 +48,7 @@ struct HistoryCache {
     }
 
     /// The snapshot for `commit`, or nil when there is none or it fails validation (then it is removed).
-    func load(_ commit: ObjectID) -> [BytePath: Change]? {
+    func load(_ commit: ObjectID) -> Snapshot? {
         guard available.contains(commit) else { return nil }
         let path = file(for: commit)
         guard let bytes = try? FileSystem.readFile(path, limit: 1 << 30) else { return nil }
@@ -84,108 +84,154 @@ struct HistoryCache {
     func encode(_ entries: [(path: BytePath, change: Change)], commit: ObjectID) -> [UInt8] {
         var changes: [Change] = []
         var changeIndex: [ObjectID: UInt32] = [:]
-        var out = HistoryCache.magic
-        out.appendInteger(HistoryCache.version)
-        out.append(modeByte)
-        out.append(contentsOf: commit.bytes)
-        out.append(contentsOf: identity.bytes)
-        var entryBytes: [UInt8] = []
+        var indices: [UInt32] = []
+        indices.reserveCapacity(entries.count)
+        var pathBytes = 0
         for (path, change) in entries {
-            let index: UInt32
+            pathBytes += path.bytes.count
+            // Neighbouring paths often share their change: try the last one before hashing.
+            if let last = indices.last, changes[Int(last)] == change { indices.append(last); continue }
             if let known = changeIndex[change.lastChange.commit], changes[Int(known)] == change {
-                index = known
+                indices.append(known)
             } else {
-                index = UInt32(changes.count)
-                changeIndex[change.lastChange.commit] = index
+                changeIndex[change.lastChange.commit] = UInt32(changes.count)
+                indices.append(UInt32(changes.count))
                 changes.append(change)
             }
-            entryBytes.appendInteger(UInt32(path.bytes.count))
-            entryBytes.append(contentsOf: path.bytes)
-            entryBytes.appendInteger(index)
         }
-        out.appendInteger(UInt32(changes.count))
-        out.appendInteger(UInt32(entries.count))
-        for change in changes {
-            out.append(contentsOf: change.lastChange.commit.bytes)
-            out.appendInteger(UInt64(bitPattern: change.lastChange.committerTime))
-            out.appendInteger(UInt64(bitPattern: change.lastChange.authorTime))
-            out.append((change.lastChange.isShallowBoundary ? 1 : 0) | (change.isMerge ? 2 : 0))
+        let size = HistoryCache.magic.count + 4 + 1 + 2 * ObjectID.byteCount + 4 + 4
+            + changes.count * (ObjectID.byteCount + 8 + 8 + 1) + entries.count * (4 + 4) + pathBytes + ObjectID.byteCount
+        return BinaryWriter.bytes(size: size) { out in
+            out.append(HistoryCache.magic)
+            out.append(HistoryCache.version)
+            out.append(modeByte)
+            out.append(commit)
+            out.append(identity)
+            out.append(UInt32(changes.count))
+            out.append(UInt32(entries.count))
+            for change in changes {
+                out.append(change.lastChange.commit)
+                out.append(change.lastChange.committerTime)
+                out.append(change.lastChange.authorTime)
+                out.append(UInt8((change.lastChange.isShallowBoundary ? 1 : 0) | (change.isMerge ? 2 : 0)))
+            }
+            for (entry, index) in zip(entries, indices) {
+                out.append(UInt32(entry.path.bytes.count))
+                out.append(entry.path.bytes)
+                out.append(index)
+            }
+            out.appendChecksum()
         }
-        out.append(contentsOf: entryBytes)
-        out.append(contentsOf: Checksum.sha1(out).bytes)
-        return out
     }
 
     private var modeByte: UInt8 { mode == .firstParent ? 0 : 1 }
 
-    func decode(_ bytes: [UInt8], commit: ObjectID) -> [BytePath: Change]? {
-        guard bytes.count >= HistoryCache.magic.count + ObjectID.byteCount else { return nil }
-        let body = bytes[..<(bytes.count - ObjectID.byteCount)]
-        let trailer = bytes[body.endIndex...].withUnsafeBytes { ObjectID(loading: $0.baseAddress!) }
-        guard Checksum.sha1(body) == trailer else { return nil }
-        var reader = ByteReader(bytes: body)
-        guard reader.take(HistoryCache.magic.count).map(Array.init) == HistoryCache.magic,
-              reader.integer(UInt32.self) == HistoryCache.version,
-              reader.take(1)?.first == modeByte,
-              reader.objectID() == commit,
-              reader.objectID() == identity,
-              let changeCount = reader.integer(UInt32.self),
-              let entryCount = reader.integer(UInt32.self),
-              Int(changeCount) <= body.count, Int(entryCount) <= body.count
-        else { return nil }
-        var changes: [Change] = []
-        changes.reserveCapacity(Int(changeCount))
-        for _ in 0..<changeCount {
-            guard let id = reader.objectID(), let committed = reader.integer(UInt64.self),
-                  let authored = reader.integer(UInt64.self), let flags = reader.take(1)?.first, flags < 4
+    func decode(_ bytes: [UInt8], commit: ObjectID) -> Snapshot? {
+        bytes.withUnsafeBytes { file -> Snapshot? in
+            guard file.count >= HistoryCache.magic.count + ObjectID.byteCount, Checksum.hasValidTrailer(file) else { return nil }
+            var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]))
+            guard let magic = reader.take(HistoryCache.magic.count), magic.elementsEqual(HistoryCache.magic),
+                  reader.integer(UInt32.self) == HistoryCache.version,
+                  reader.integer(UInt8.self) == modeByte,
+                  reader.objectID() == commit,
+                  reader.objectID() == identity,
+                  let changeCount = reader.integer(UInt32.self),
+                  let entryCount = reader.integer(UInt32.self),
+                  Int(changeCount) <= reader.remaining, Int(entryCount) <= reader.remaining
             else { return nil }
-            changes.append(Change(lastChange: LastChange(commit: id, committerTime: Int64(bitPattern: committed),
-                                                         authorTime: Int64(bitPattern: authored),
-                                                         isShallowBoundary: flags & 1 != 0),
-                                  isMerge: flags & 2 != 0))
+            var snapshot = Snapshot()
+            snapshot.changes.reserveCapacity(Int(changeCount))
+            for _ in 0..<changeCount {
+                guard let id = reader.objectID(), let committed = reader.integer(Int64.self),
+                      let authored = reader.integer(Int64.self), let flags = reader.integer(UInt8.self), flags < 4
+                else { return nil }
+                snapshot.changes.append(Change(lastChange: LastChange(commit: id, committerTime: committed,
+                                                                      authorTime: authored,
+                                                                      isShallowBoundary: flags & 1 != 0),
+                                               isMerge: flags & 2 != 0))
+            }
+            snapshot.pathStarts.reserveCapacity(Int(entryCount) + 1)
+            snapshot.changeOfPath.reserveCapacity(Int(entryCount))
+            snapshot.pathBytes.reserveCapacity(reader.remaining)
+            for _ in 0..<entryCount {
+                guard let length = reader.integer(UInt32.self), let path = reader.take(Int(length)),
+                      let index = reader.integer(UInt32.self), Int(index) < snapshot.changes.count else { return nil }
+                snapshot.pathBytes.append(contentsOf: path)
+                snapshot.pathStarts.append(snapshot.pathBytes.count)
+                snapshot.changeOfPath.append(index)
+            }
+            guard reader.isAtEnd, snapshot.buildTable() else { return nil }
+            return snapshot
         }
-        var snapshot: [BytePath: Change] = [:]
-        snapshot.reserveCapacity(Int(entryCount))
-        for _ in 0..<entryCount {
-            guard let length = reader.integer(UInt32.self), let path = reader.take(Int(length)),
-                  let index = reader.integer(UInt32.self), Int(index) < changes.count else { return nil }
-            snapshot[BytePath(Array(path))] = changes[Int(index)]
+    }
+
+    /// One loaded snapshot: paths packed in one buffer and found through an open-addressing table
+    /// of their positions, so loading and asking 5,000 paths costs a few allocations, not 5,000.
+    struct Snapshot {
+        fileprivate(set) var changes: [Change] = []
+        /// Path `i` is `pathBytes[pathStarts[i]..<pathStarts[i + 1]]`; its change is `changes[changeOfPath[i]]`.
+        fileprivate var pathBytes: [UInt8] = []
+        fileprivate var pathStarts: [Int] = [0]
+        fileprivate var changeOfPath: [UInt32] = []
+        /// Path positions by hash, -1 for an empty slot; a power of two at least twice the path count.
+        private var table: [Int32] = []
+
+        var count: Int { changeOfPath.count }
+
+        subscript(path: BytePath) -> Change? {
+            path.bytes.withUnsafeBytes { wanted in
+                guard let position = position(of: wanted) else { return nil }
+                return changes[Int(changeOfPath[position])]
+            }
         }
-        guard reader.isAtEnd, snapshot.count == Int(entryCount) else { return nil }
-        return snapshot
-    }
-}
 
-private extension Array where Element == UInt8 {
-    mutating func appendInteger<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-}
+        private func position(of wanted: UnsafeRawBufferPointer) -> Int? {
+            guard !table.isEmpty else { return nil }
+            let mask = table.count - 1
+            var slot = Int(truncatingIfNeeded: Snapshot.hash(wanted)) & mask
+            return pathBytes.withUnsafeBytes { packed in
+                while true {
+                    let position = Int(table[slot])
+                    if position < 0 { return nil }
+                    let candidate = UnsafeRawBufferPointer(rebasing: packed[pathStarts[position]..<pathStarts[position + 1]])
+                    if compareBytes(candidate, wanted) == 0 { return position }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
 
-/// Bounds-checked sequential reads; every read returns nil past the end.
-private struct ByteReader {
-    let bytes: ArraySlice<UInt8>
-    var offset: Int
+        /// Fills the table; false when a path appears twice (not a snapshot we wrote).
+        fileprivate mutating func buildTable() -> Bool {
+            var size = 16
+            while size < 2 * count { size *= 2 }
+            var filled = [Int32](repeating: -1, count: size)
+            let mask = size - 1
+            let starts = pathStarts, count = count
+            defer { table = filled }
+            return pathBytes.withUnsafeBytes { packed in
+                filled.withUnsafeMutableBufferPointer { slots in
+                    for position in 0..<count {
+                        let path = UnsafeRawBufferPointer(rebasing: packed[starts[position]..<starts[position + 1]])
+                        var slot = Int(truncatingIfNeeded: Snapshot.hash(path)) & mask
+                        while slots[slot] >= 0 {
+                            let other = Int(slots[slot])
+                            if compareBytes(UnsafeRawBufferPointer(rebasing: packed[starts[other]..<starts[other + 1]]), path) == 0 {
+                                return false
+                            }
+                            slot = (slot + 1) & mask
+                        }
+                        slots[slot] = Int32(position)
+                    }
+                    return true
+                }
+            }
+        }
 
-    init(bytes: ArraySlice<UInt8>) {
-        self.bytes = bytes
-        offset = bytes.startIndex
-    }
-
-    var isAtEnd: Bool { offset == bytes.endIndex }
-
-    mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
-        guard count >= 0, bytes.endIndex - offset >= count else { return nil }
-        defer { offset += count }
-        return bytes[offset..<offset + count]
-    }
-
-    mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
-        guard let raw = take(MemoryLayout<T>.size) else { return nil }
-        return raw.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(as: T.self)) }
-    }
-
-    mutating func objectID() -> ObjectID? {
-        take(ObjectID.byteCount)?.withUnsafeBytes { ObjectID(loading: $0.baseAddress!) }
+        /// FNV-1a: paths are short and come from our own file, so a simple hash is enough.
+        private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return hash
+        }
     }
 }

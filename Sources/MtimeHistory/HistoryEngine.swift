@@ -58,10 +58,12 @@ public struct HistoryEngine {
         let head = try repository.headCommitID()
         let shallow = try repository.shallowBoundaryCommits()
         let headCommit = try objects.commit(head)
-        let trie = try PathTrie(tree: headCommit.tree, objects: objects, only: only)
-        let cache = try cacheDirectory.map { directory throws(SystemError) in
-            HistoryCache(directory: directory, mode: mode, identity: try cacheIdentity(shallow: shallow))
-        }
+        let identity = try cacheIdentity(shallow: shallow)
+        // Only a full run's trees are worth keeping: a pathspec run reads a part of them.
+        let trees = only == nil ? cacheDirectory.map { TreeCache(directory: $0, identity: identity) } : nil
+        let trie = try PathTrie(tree: headCommit.tree, objects: objects, only: only, trees: trees)
+        trees?.storeUsedTrees()
+        let cache = cacheDirectory.map { HistoryCache(directory: $0, mode: mode, identity: identity) }
         // Near a snapshot the walk is short: a second thread would only load the snapshot again.
         let nearSnapshot = cache?.hasSnapshot(near: headCommit, objects) ?? false
         let threads = nearSnapshot ? 1 : max(1, min(maximumThreads, trie.unresolvedFiles / HistoryEngine.minimumFilesPerThread))

@@ -26,13 +26,16 @@ struct PathTrie {
 
     var unresolvedFiles: Int { Int(unresolved[0]) }
 
-    /// Reads HEAD's whole tree. Files outside `only` (and submodules) start out resolved.
-    init(tree: ObjectID, objects: ObjectDatabase, only: [BytePath]?) throws(GitError) {
+    /// Reads HEAD's whole tree (through `trees` when given). Files outside `only` (and submodules)
+    /// start out resolved.
+    init(tree: ObjectID, objects: ObjectDatabase, only: [BytePath]?, trees: TreeCache? = nil) throws(GitError) {
         appendNode(name: [], isDirectory: true, parent: -1)
         var entries: [(id: ObjectID, mode: UInt32)] = [(tree, Tree.directoryMode)]
         var pending: [(node: Int32, path: BytePath)] = [(PathTrie.root, BytePath([]))]
         while let (node, path) = pending.popLast() {
-            let tree = try objects.tree(entries[Int(node)].id)
+            let id = entries[Int(node)].id
+            let tree: Tree
+            if let trees { tree = try trees.tree(id, objects: objects) } else { tree = try objects.tree(id) }
             firstChild[Int(node)] = Int32(isDirectory.count)
             childCount[Int(node)] = Int32(tree.entries.count)
             for entry in tree.entries {

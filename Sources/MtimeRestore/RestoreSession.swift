@@ -227,8 +227,7 @@ public final class RestoreSession {
 
     private func applyPlan(_ plan: RestorePlan) throws(SystemError) -> RestoreSummary {
         var summary = RestoreSummary()
-        var verified: [(path: BytePath, record: StatCache.Record)] = []
-        verified.reserveCapacity(plan.files.count)
+        var verified = StatCache.Builder(capacity: plan.files.count)
         for file in plan.files {
             guard let target = file.target, let planned = file.current else { continue }
             let fullPath = workdir.appending(file.path)
@@ -245,7 +244,7 @@ public final class RestoreSession {
                 // utimensat changed the ctime too: record the file as it is now.
                 status = try FileSystem.status(fullPath)
             }
-            if file.state == .clean { verified.append((file.path, StatCache.Record(status, objectID: file.objectID))) }
+            if file.state == .clean { verified.append(file.path, StatCache.Record(status, objectID: file.objectID)) }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
             let fullPath = workdir.appending(directory.path)
@@ -257,11 +256,10 @@ public final class RestoreSession {
 
         let cacheLocation = StatCache.location(in: repository.gitDirectory)
         let previous = lastLoadedStatCache ?? StatCache.load(from: cacheLocation)
-        var cache = plan.coversWholeTree ? StatCache() : previous
-        for (path, record) in verified { cache[path] = record }
+        let cache = plan.coversWholeTree ? verified.cache : previous.merging(verified.cache)
         // A warm run that verified nothing new need not rewrite the file, unless some record is racily
         // clean against the old file's time: written now, it becomes trustworthy for the next run.
-        if cache.records != previous.records || cache.records.values.contains(where: { !previous.isSettled($0) }) {
+        if !cache.hasSameEntries(as: previous) || cache.records.contains(where: { !previous.isSettled($0) }) {
             // The times are set by now; a cache that can't be written (full disk, read-only git dir)
             // only costs the next run some hashing, so it is reported, not fatal.
             do { try cache.write(to: cacheLocation) } catch { summary.statCacheError = error }

@@ -4,6 +4,10 @@ import MtimeCore
 /// through `utimensat`, its ctime) the index's stat data no longer matches, and without this every
 /// later run would re-hash every file. Kept in the per-worktree git dir, written atomically with a
 /// trailing checksum; a damaged or unknown file is treated as empty.
+///
+/// Entries are kept sorted by path bytes, paths packed into one buffer: restore asks for them in
+/// that same order, so a lookup is one comparison at a remembered position and loading or writing
+/// thousands of them costs a few allocations, not one per path.
 struct StatCache {
     /// Everything `lstat` says that a content change would disturb. ctime can't be set by users,
     /// so a file rewritten and given its old mtime back still differs here.
@@ -31,24 +35,145 @@ struct StatCache {
         }
     }
 
-    static let magic = Array("GMSTATC1".utf8)
+    static let magic = Array("GMSTATC2".utf8)
 
-    var records: [PathKey: Record] = [:]
+    /// Path `i` is `pathBytes[pathStarts[i]..<pathStarts[i + 1]]`; strictly increasing byte order.
+    private(set) var pathBytes: [UInt8] = []
+    private(set) var pathStarts: [Int] = [0]
+    /// `records[i]` belongs to path `i`.
+    private(set) var records: [Record] = []
     /// The cache file's own mtime when loaded: a record whose ctime is not older was taken in the
     /// same clock tick as the write, so a change in that tick would be invisible ("racily clean").
     var writtenAt: Timestamp?
 
+    init() {}
+
+    var count: Int { records.count }
+
+    /// Same paths and records (the load time aside).
+    func hasSameEntries(as other: StatCache) -> Bool {
+        records == other.records && pathStarts == other.pathStarts && pathBytes == other.pathBytes
+    }
+
+    /// Where the last lookup ended: the next one in path order starts there.
+    final class LookupHint {
+        var next = 0
+    }
+
+    func path(at index: Int) -> BytePath { BytePath(Array(pathBytes[pathStarts[index]..<pathStarts[index + 1]])) }
+
+    /// The position of `path`, trying `hint` (the entry after the previous match) before a binary search.
+    func index(of path: BytePath, hint: LookupHint? = nil) -> Int? {
+        path.bytes.withUnsafeBytes { wanted in
+            pathBytes.withUnsafeBytes { packed in
+                func order(_ index: Int) -> Int {
+                    compareBytes(UnsafeRawBufferPointer(rebasing: packed[pathStarts[index]..<pathStarts[index + 1]]), wanted)
+                }
+                if let hint, hint.next < records.count, order(hint.next) == 0 {
+                    hint.next += 1
+                    return hint.next - 1
+                }
+                var low = 0, high = records.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    let comparison = order(middle)
+                    if comparison == 0 {
+                        hint?.next = middle + 1
+                        return middle
+                    }
+                    if comparison < 0 { low = middle + 1 } else { high = middle }
+                }
+                return nil
+            }
+        }
+    }
+
     subscript(path: BytePath) -> Record? {
-        get { records[PathKey(path)] }
-        set { records[PathKey(path)] = newValue }
+        get { index(of: path).map { records[$0] } }
+        set {
+            var builder = Builder()
+            var inserted = false
+            for index in records.indices {
+                let existing = self.path(at: index)
+                if !inserted && !(existing < path) {
+                    if let newValue { builder.append(path, newValue) }
+                    inserted = true
+                    if existing == path { continue }
+                }
+                builder.append(existing, records[index])
+            }
+            if !inserted, let newValue { builder.append(path, newValue) }
+            let writtenAt = writtenAt
+            self = builder.cache
+            self.writtenAt = writtenAt
+        }
+    }
+
+    /// `self` with `newer`'s records added, replacing those for the same paths.
+    func merging(_ newer: StatCache) -> StatCache {
+        var builder = Builder(capacity: count + newer.count)
+        var old = 0, new = 0
+        while old < count || new < newer.count {
+            if new == newer.count {
+                builder.append(path(at: old), records[old]); old += 1; continue
+            }
+            if old == count {
+                builder.append(newer.path(at: new), newer.records[new]); new += 1; continue
+            }
+            let oldPath = path(at: old), newPath = newer.path(at: new)
+            if oldPath < newPath {
+                builder.append(oldPath, records[old]); old += 1
+            } else {
+                if oldPath == newPath { old += 1 }
+                builder.append(newPath, newer.records[new]); new += 1
+            }
+        }
+        return builder.cache
+    }
+
+    /// Collects entries, cheapest when given in increasing path order (restore's plan order).
+    struct Builder {
+        private var entries = StatCache()
+        private var inOrder = true
+
+        init(capacity: Int = 0) {
+            entries.records.reserveCapacity(capacity)
+            entries.pathStarts.reserveCapacity(capacity + 1)
+            entries.pathBytes.reserveCapacity(capacity * 32)
+        }
+
+        mutating func append(_ path: BytePath, _ record: Record) {
+            if inOrder, let last = entries.records.indices.last {
+                inOrder = entries.pathBytes.withUnsafeBytes { packed in
+                    path.bytes.withUnsafeBytes { next in
+                        compareBytes(UnsafeRawBufferPointer(rebasing: packed[entries.pathStarts[last]...]), next) < 0
+                    }
+                }
+            }
+            entries.pathBytes.append(contentsOf: path.bytes)
+            entries.pathStarts.append(entries.pathBytes.count)
+            entries.records.append(record)
+        }
+
+        /// The entries in path order; for a path given twice, the later record.
+        var cache: StatCache {
+            if inOrder { return entries }
+            var latest: [BytePath: Record] = [:]
+            for index in entries.records.indices { latest[entries.path(at: index)] = entries.records[index] }
+            var sorted = Builder(capacity: latest.count)
+            for path in latest.keys.sorted() { sorted.append(path, latest[path]!) }
+            return sorted.entries
+        }
     }
 
     /// `<per-worktree git dir>/git-mtime/stat-cache` (inside `RestoreSession.privateDirectory`).
     static func location(in gitDirectory: BytePath) -> BytePath { gitDirectory.appending("git-mtime/stat-cache") }
 
     /// The record for `path` when it vouches for exactly this file state and this blob.
-    func trusts(_ path: BytePath, status: FileStatus, objectID: ObjectID) -> Bool {
-        guard let record = records[PathKey(path)], record.objectID == objectID, record.matches(status) else { return false }
+    func trusts(_ path: BytePath, status: FileStatus, objectID: ObjectID, hint: LookupHint? = nil) -> Bool {
+        guard let index = index(of: path, hint: hint) else { return false }
+        let record = records[index]
+        guard record.objectID == objectID, record.matches(status) else { return false }
         return isSettled(record)
     }
 
@@ -60,8 +185,9 @@ struct StatCache {
 
     static func load(from path: BytePath) -> StatCache {
         guard let status = try? FileSystem.statusIfPresent(path), let bytes = try? FileSystem.readFile(path, limit: 1 << 30),
-              let records = decode(bytes) else { return StatCache() }
-        return StatCache(records: records, writtenAt: status.modificationTime)
+              var cache = decode(bytes) else { return StatCache() }
+        cache.writtenAt = status.modificationTime
+        return cache
     }
 
     func write(to path: BytePath) throws(SystemError) {
@@ -69,55 +195,75 @@ struct StatCache {
         try FileSystem.writeAtomically(path, contents: encode(), durable: false)
     }
 
+    /// Per entry after the path: device, inode, size, mtime seconds, ctime seconds (u64 each),
+    /// mtime and ctime nanoseconds, mode (u32 each), blob id.
+    private static let recordSize = 5 * 8 + 3 * 4 + ObjectID.byteCount
+
+    // Layout: magic, entry count u32, entries (path length u32, path, record), SHA-1 of everything
+    // before it. Integers little-endian; paths in strictly increasing byte order.
     func encode() -> [UInt8] {
-        var out = StatCache.magic
-        var writer = ByteWriter(bytes: out)
-        writer.append(UInt64(records.count))
-        for (key, record) in records {
-            writer.append(UInt64(key.path.bytes.count))
-            writer.bytes.append(contentsOf: key.path.bytes)
-            writer.append(record.device)
-            writer.append(record.inode)
-            writer.append(UInt64(bitPattern: record.size))
-            writer.append(UInt64(bitPattern: record.modificationTime.seconds))
-            writer.append(UInt64(UInt32(bitPattern: record.modificationTime.nanoseconds)))
-            writer.append(UInt64(bitPattern: record.changeTime.seconds))
-            writer.append(UInt64(UInt32(bitPattern: record.changeTime.nanoseconds)))
-            writer.append(UInt64(record.mode))
-            writer.bytes.append(contentsOf: record.objectID.bytes)
+        let size = StatCache.magic.count + 4 + records.count * (4 + StatCache.recordSize) + pathBytes.count + ObjectID.byteCount
+        return pathBytes.withUnsafeBytes { packed in
+            BinaryWriter.bytes(size: size) { writer in
+                writer.append(StatCache.magic)
+                writer.append(UInt32(records.count))
+                for (index, record) in records.enumerated() {
+                    let path = UnsafeRawBufferPointer(rebasing: packed[pathStarts[index]..<pathStarts[index + 1]])
+                    writer.append(UInt32(path.count))
+                    writer.append(path)
+                    writer.append(record.device)
+                    writer.append(record.inode)
+                    writer.append(record.size)
+                    writer.append(record.modificationTime.seconds)
+                    writer.append(record.changeTime.seconds)
+                    writer.append(record.modificationTime.nanoseconds)
+                    writer.append(record.changeTime.nanoseconds)
+                    writer.append(record.mode)
+                    writer.append(record.objectID)
+                }
+                writer.appendChecksum()
+            }
         }
-        out = writer.bytes
-        out.append(contentsOf: Checksum.sha1(out).bytes)
-        return out
     }
 
-    static func decode(_ bytes: [UInt8]) -> [PathKey: Record]? {
-        guard bytes.count >= magic.count + 8 + ObjectID.byteCount, bytes.starts(with: magic) else { return nil }
-        let body = Array(bytes[..<(bytes.count - ObjectID.byteCount)])
-        guard Checksum.sha1(body).bytes == Array(bytes[(bytes.count - ObjectID.byteCount)...]) else { return nil }
-        var reader = ByteReader(bytes: body, offset: magic.count)
-        guard let count = reader.uint64() else { return nil }
-        var records: [PathKey: Record] = [:]
-        for _ in 0..<count {
-            guard let length = reader.uint64(), let path = reader.take(Int(clamping: length)),
-                  let device = reader.uint64(), let inode = reader.uint64(), let size = reader.uint64(),
-                  let mtimeSeconds = reader.uint64(), let mtimeNanos = reader.uint64(),
-                  let ctimeSeconds = reader.uint64(), let ctimeNanos = reader.uint64(),
-                  let mode = reader.uint64(), let id = reader.objectID() else { return nil }
-            let record = Record(
-                device: device, inode: inode, size: Int64(bitPattern: size),
-                modificationTime: Timestamp(seconds: Int64(bitPattern: mtimeSeconds), nanoseconds: Int32(truncatingIfNeeded: mtimeNanos)),
-                changeTime: Timestamp(seconds: Int64(bitPattern: ctimeSeconds), nanoseconds: Int32(truncatingIfNeeded: ctimeNanos)),
-                mode: UInt32(truncatingIfNeeded: mode), objectID: id)
-            records[PathKey(BytePath(Array(path)))] = record
+    /// Nil unless `bytes` is exactly what `encode` writes (magic, lengths, order, checksum).
+    static func decode(_ bytes: [UInt8]) -> StatCache? {
+        bytes.withUnsafeBytes { file -> StatCache? in
+            guard file.count >= magic.count + 4 + ObjectID.byteCount, file.starts(with: magic),
+                  Checksum.hasValidTrailer(file) else { return nil }
+            var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
+                                      offset: magic.count)
+            guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (4 + recordSize) else { return nil }
+            var cache = StatCache()
+            cache.records.reserveCapacity(Int(count))
+            cache.pathStarts.reserveCapacity(Int(count) + 1)
+            cache.pathBytes.reserveCapacity(reader.remaining - Int(count) * (4 + recordSize))
+            var previous: UnsafeRawBufferPointer?
+            for _ in 0..<count {
+                guard let length = reader.integer(UInt32.self), let path = reader.take(Int(length)),
+                      previous.map({ compareBytes($0, path) < 0 }) ?? true,
+                      let device = reader.integer(UInt64.self), let inode = reader.integer(UInt64.self),
+                      let size = reader.integer(Int64.self),
+                      let mtimeSeconds = reader.integer(Int64.self), let ctimeSeconds = reader.integer(Int64.self),
+                      let mtimeNanos = reader.integer(Int32.self), let ctimeNanos = reader.integer(Int32.self),
+                      let mode = reader.integer(UInt32.self), let id = reader.objectID() else { return nil }
+                previous = path
+                cache.pathBytes.append(contentsOf: path)
+                cache.pathStarts.append(cache.pathBytes.count)
+                cache.records.append(Record(
+                    device: device, inode: inode, size: size,
+                    modificationTime: Timestamp(seconds: mtimeSeconds, nanoseconds: mtimeNanos),
+                    changeTime: Timestamp(seconds: ctimeSeconds, nanoseconds: ctimeNanos),
+                    mode: mode, objectID: id))
+            }
+            return reader.isAtEnd ? cache : nil
         }
-        return reader.isAtEnd ? records : nil
     }
 }
 
 extension StatCache.Record {
     fileprivate init(device: UInt64, inode: UInt64, size: Int64, modificationTime: Timestamp, changeTime: Timestamp,
-                 mode: UInt32, objectID: ObjectID) {
+                     mode: UInt32, objectID: ObjectID) {
         self.device = device
         self.inode = inode
         self.size = size
@@ -125,39 +271,6 @@ extension StatCache.Record {
         self.changeTime = changeTime
         self.mode = mode
         self.objectID = objectID
-    }
-}
-
-/// Little-endian fixed-width fields for the cache file.
-private struct ByteWriter {
-    var bytes: [UInt8]
-
-    mutating func append(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
-}
-
-private struct ByteReader {
-    let bytes: [UInt8]
-    var offset: Int
-
-    var isAtEnd: Bool { offset == bytes.count }
-
-    mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
-        guard count >= 0, bytes.count - offset >= count else { return nil }
-        defer { offset += count }
-        return bytes[offset..<(offset + count)]
-    }
-
-    mutating func uint64() -> UInt64? {
-        guard let slice = take(8) else { return nil }
-        return slice.reversed().reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    /// 20 raw bytes as an id, without the generic byte initialiser (slow enough to dominate a warm run).
-    mutating func objectID() -> ObjectID? {
-        guard let slice = take(ObjectID.byteCount) else { return nil }
-        return slice.withUnsafeBytes { ObjectID(loading: $0.baseAddress!) }
     }
 }
 

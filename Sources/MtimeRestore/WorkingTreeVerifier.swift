@@ -13,6 +13,9 @@ struct WorkingTreeVerifier {
     /// `core.filemode`: when false, the executable bit on disk means nothing.
     let trustsExecutableBit: Bool
     private let directories: DirectoryReachability
+    /// Files are planned in path order, the stat cache is sorted the same way: each lookup starts
+    /// where the previous one matched.
+    private let statCacheHint = StatCache.LookupHint()
 
     init(repository: Repository, workdir: BytePath, statCache: StatCache, indexWrittenAt: Timestamp?,
          trustsExecutableBit: Bool) {
@@ -31,8 +34,8 @@ struct WorkingTreeVerifier {
             file.state = .submodule
             return file
         }
-        let fullPath = workdir.appending(tracked.path)
-        file.current = try directories.isReachable(tracked.path) ? try FileSystem.statusIfPresent(fullPath) : nil
+        file.current = try directories.isReachable(tracked.path) ? try FileSystem.statusIfPresent(tracked.path, under: workdir) : nil
+        var fullPath: BytePath { workdir.appending(tracked.path) }
         guard let entry = indexEntry, !isConflicted, entry.objectID == tracked.objectID, entry.mode == tracked.mode else {
             file.state = .staged
             if hashingDirty { file.worktreeObjectID = try hashIfFile(file.current, at: fullPath) }
@@ -47,7 +50,7 @@ struct WorkingTreeVerifier {
             if hashingDirty { file.worktreeObjectID = try hashIfFile(status, at: fullPath) }
             return file
         }
-        if matchesIndexStat(status, entry) || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID) {
+        if matchesIndexStat(status, entry) || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID, hint: statCacheHint) {
             return file
         }
         let raw = try hash(at: fullPath)
@@ -108,11 +111,23 @@ struct WorkingTreeVerifier {
 final class DirectoryReachability {
     private let workdir: BytePath
     private var known: [PathKey: Bool] = [:]
+    /// The directory asked about last, and its answer: files come in path order, so most questions
+    /// repeat the previous one and need neither a new path nor a hash.
+    private var lastDirectory: [UInt8] = []
+    private var lastAnswer = true
 
     init(workdir: BytePath) { self.workdir = workdir }
 
     func isReachable(_ path: BytePath) throws(SystemError) -> Bool {
-        let directory = path.parent
+        guard let slash = path.bytes.lastIndex(of: UInt8(ascii: "/")) else { return true }
+        if slash == lastDirectory.count && path.bytes.starts(with: lastDirectory) { return lastAnswer }
+        let answer = try isDirectoryReachable(BytePath(Array(path.bytes[..<slash])))
+        lastDirectory = Array(path.bytes[..<slash])
+        lastAnswer = answer
+        return answer
+    }
+
+    private func isDirectoryReachable(_ directory: BytePath) throws(SystemError) -> Bool {
         if directory.isEmpty { return true }
         let key = PathKey(directory)
         if let answer = known[key] { return answer }

@@ -49,7 +49,10 @@ import TestSupport
         var cache = StatCache()
         let status = try FileSystem.status(BytePath("/"))
         cache[BytePath([0x61, 0x0A, 0xFF])] = StatCache.Record(status, objectID: ObjectID(hex: String(repeating: "ab", count: 20))!)
-        #expect(StatCache.decode(cache.encode()) == cache.records)
+        cache[BytePath("a")] = StatCache.Record(status, objectID: ObjectID(hex: String(repeating: "cd", count: 20))!)
+        #expect(cache.count == 2 && cache.path(at: 0) == BytePath("a"))
+        let decoded = try #require(StatCache.decode(cache.encode()))
+        #expect(decoded.hasSameEntries(as: cache))
         #expect(StatCache.decode(Array(cache.encode().dropLast())) == nil)
     }
 

@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Crypto
+
+/// Little-endian fixed-width fields for our cache files, written straight into one buffer of a
+/// size computed up front: a warm run encodes and decodes thousands of records, and per-field
+/// array appends or per-entry allocations showed up in its profile.
+public struct BinaryWriter {
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let capacity: Int
+    @usableFromInline var count = 0
+
+    /// Builds an array of exactly `size` bytes; `body` must write all of them.
+    public static func bytes(size: Int, _ body: (inout BinaryWriter) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var writer = BinaryWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!), capacity: size)
+            body(&writer)
+            precondition(writer.count == size, "cache encoding wrote \(writer.count) of \(size) bytes")
+            initialized = size
+        }
+    }
+
+    private init(base: UnsafeMutableRawPointer, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    @inlinable @inline(__always)
+    public mutating func append<T: FixedWidthInteger>(_ value: T) {
+        precondition(count + MemoryLayout<T>.size <= capacity)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: T.self)
+        count += MemoryLayout<T>.size
+    }
+
+    /// The id's 20 raw bytes, in git's (big-endian) order.
+    @inlinable @inline(__always)
+    public mutating func append(_ id: ObjectID) {
+        precondition(count + ObjectID.byteCount <= capacity)
+        base.storeBytes(of: id.high.bigEndian, toByteOffset: count, as: UInt64.self)
+        base.storeBytes(of: id.middle.bigEndian, toByteOffset: count + 8, as: UInt64.self)
+        base.storeBytes(of: id.low.bigEndian, toByteOffset: count + 16, as: UInt32.self)
+        count += ObjectID.byteCount
+    }
+
+    @inlinable @inline(__always)
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        precondition(count + bytes.count <= capacity)
+        if let source = bytes.baseAddress { (base + count).copyMemory(from: source, byteCount: bytes.count) }
+        count += bytes.count
+    }
+
+    @inlinable
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// The SHA-1 of everything written so far, appended as a trailer.
+    public mutating func appendChecksum() {
+        let digest = Checksum.sha1(UnsafeRawBufferPointer(start: base, count: count))
+        append(digest)
+    }
+}
+
+/// Bounds-checked little-endian reads over borrowed bytes; every read returns nil past the end.
+public struct BinaryReader {
+    public let bytes: UnsafeRawBufferPointer
+    @usableFromInline var offset: Int
+
+    public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    @inlinable public var isAtEnd: Bool { offset == bytes.count }
+    @inlinable public var remaining: Int { bytes.count - offset }
+
+    @inlinable @inline(__always)
+    public mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
+        guard bytes.count - offset >= MemoryLayout<T>.size else { return nil }
+        defer { offset += MemoryLayout<T>.size }
+        return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    @inlinable @inline(__always)
+    public mutating func objectID() -> ObjectID? {
+        guard bytes.count - offset >= ObjectID.byteCount else { return nil }
+        defer { offset += ObjectID.byteCount }
+        return ObjectID(loading: bytes.baseAddress! + offset)
+    }
+
+    /// The next `count` bytes, borrowed (valid as long as `bytes` is).
+    @inlinable @inline(__always)
+    public mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {
+        guard count >= 0, bytes.count - offset >= count else { return nil }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+    }
+}
+
+extension Checksum {
+    /// SHA-1 of raw bytes in memory, without the generic collection path.
+    public static func sha1(_ bytes: UnsafeRawBufferPointer) -> ObjectID {
+        var hasher = Insecure.SHA1()
+        hasher.update(bufferPointer: bytes)
+        return hasher.finalize().withUnsafeBytes { ObjectID(loading: $0.baseAddress!) }
+    }
+
+    /// Whether `file` ends in the SHA-1 of everything before it (our cache files' trailer).
+    public static func hasValidTrailer(_ file: UnsafeRawBufferPointer) -> Bool {
+        guard file.count >= ObjectID.byteCount else { return false }
+        let bodyCount = file.count - ObjectID.byteCount
+        return sha1(UnsafeRawBufferPointer(rebasing: file[..<bodyCount])) == ObjectID(loading: file.baseAddress! + bodyCount)
+    }
+}
+
+/// Byte order of two byte strings (git's path order): <0, 0, >0.
+@inlinable @inline(__always)
+public func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let common = min(a.count, b.count)
+    if common > 0 {
+        let order = memcmp(a.baseAddress!, b.baseAddress!, common)
+        if order != 0 { return Int(order) }
+    }
+    return a.count - b.count
+}

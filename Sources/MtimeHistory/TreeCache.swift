@@ -42,6 +42,7 @@ final class TreeCache {
     /// A cache that cannot be written only costs speed, so failures are ignored.
     func storeUsedTrees() {
         guard readFromObjects > 0 || Set(used.map(\.id)).count != stored.count else { return }
+        try? FileSystem.createDirectory(file.parent)
         try? FileSystem.writeAtomically(file, contents: encode(used), durable: false)
     }
 

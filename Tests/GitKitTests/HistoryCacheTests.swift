@@ -93,6 +93,43 @@ import TestSupport
         #expect(again.usedCache && again.commitsWalked == 0)
     }
 
+    /// HEAD's trees kept in `trees`: a warm run reads only changed trees from the object database,
+    /// gives the cold answer, and a damaged or foreign file is ignored (then rewritten).
+    @Test(arguments: ["intact", "flipped byte", "truncated", "foreign bytes"])
+    func treeCacheGivesTheColdAnswer(damage: String) throws {
+        let repo = try GitRepository(label: "history-trees")
+        try makeRandomHistory(in: repo, seed: 13, commits: 50)
+        let cache = repo.directory.url(".git/git-mtime")
+        let trees = cache + "/trees"
+        _ = try runEngine(repo.path, cache: cache)
+        #expect(FileManager.default.fileExists(atPath: trees))
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: trees)))
+        switch damage {
+        case "flipped byte": bytes[bytes.count / 2] ^= 0x40
+        case "truncated": bytes.removeLast(bytes.count / 3)
+        case "foreign bytes": bytes = Array(String(repeating: "not a cache file\n", count: 50).utf8)
+        default: break
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: trees))
+        try repo.write("d/e/deeper", "new subtree\n")
+        try repo.write("a", "changed again\n")
+        try repo.commit("changes two subtrees")
+        let warm = try runEngine(repo.path, cache: cache)
+        #expect(warm.files == (try runEngine(repo.path)).files)
+        #expect(mismatches(warm, try firstParentOracle(repo.path), entries: try headEntries(repo.path)) == [])
+        // Rewritten with the new HEAD's trees, which the next run uses as they are.
+        let rewritten = try Data(contentsOf: URL(fileURLWithPath: trees))
+        #expect(Array(rewritten) != bytes)
+        let again = try runEngine(repo.path, cache: cache)
+        #expect(again.files == warm.files)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: trees)) == rewritten)
+        // A restricted run reads part of the tree and leaves the file alone.
+        try repo.write("d/y", "restricted\n")
+        try repo.commit("for the restricted run")
+        _ = try runEngine(repo.path, cache: cache, only: [BytePath("d")])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: trees)) == rewritten)
+    }
+
     @Test func cacheFromAnotherRepositoryIsNotTrusted() throws {
         // Two repositories with the same commits: a snapshot copied across is rejected (it names
         // the other repository), though its commit ids match.

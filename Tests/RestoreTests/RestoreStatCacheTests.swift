@@ -45,6 +45,48 @@ import TestSupport
         #expect(StatCache.load(from: BytePath(location)).records.count == 4)
     }
 
+    /// A warm run that verifies nothing new leaves the settled cache file as it is, and its
+    /// answers (and a cold run's, caches removed) stay the same.
+    @Test func anUnchangedCacheIsNotRewrittenAndWarmEqualsCold() throws {
+        let repository = try GitRepository.basic()
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)  // settles racily clean records
+        let location = repository.directory.url(".git/git-mtime/stat-cache")
+        let settled = try FileSystem.status(BytePath(location))
+        let warm = try gitMtime(["restore", "-v"], in: repository.path)
+        #expect(warm.status == 0, "\(warm.stderr)")
+        #expect(summaryValue(warm.stdout, "files set") == "0")
+        #expect(try FileSystem.status(BytePath(location)) == settled)
+        try expectRestored(repository.path)
+        let warmTimes = try mtimeSnapshot(repository.path)
+        try FileManager.default.removeItem(atPath: repository.directory.url(".git/git-mtime"))
+        let cold = try gitMtime(["restore", "-v"], in: repository.path)
+        #expect(cold.status == 0, "\(cold.stderr)")
+        #expect(summaryValue(cold.stdout, "files set") == "0")
+        #expect(try mtimeSnapshot(repository.path) == warmTimes)
+    }
+
+    @Test func entriesOutOfOrderAreSortedAndAPartialPlanMerges() throws {
+        let status = try FileSystem.status(BytePath("/"))
+        let id = { (byte: String) in StatCache.Record(status, objectID: ObjectID(hex: String(repeating: byte, count: 20))!) }
+        var builder = StatCache.Builder()
+        builder.append(BytePath("b"), id("01"))
+        builder.append(BytePath("a/z"), id("02"))
+        builder.append(BytePath("b"), id("03"))
+        let built = builder.cache
+        #expect((0..<built.count).map { built.path(at: $0) } == [BytePath("a/z"), BytePath("b")])
+        #expect(built[BytePath("b")] == id("03"))
+        var newer = StatCache.Builder()
+        newer.append(BytePath("a"), id("04"))
+        newer.append(BytePath("b"), id("05"))
+        let merged = built.merging(newer.cache)
+        #expect((0..<merged.count).map { merged.path(at: $0) } == [BytePath("a"), BytePath("a/z"), BytePath("b")])
+        #expect(merged[BytePath("b")] == id("05") && merged[BytePath("a/z")] == id("02"))
+        let hint = StatCache.LookupHint()
+        #expect(merged.index(of: BytePath("a"), hint: hint) == 0 && merged.index(of: BytePath("a/z"), hint: hint) == 1)
+        #expect(merged.index(of: BytePath("a/y"), hint: hint) == nil && merged.index(of: BytePath("b"), hint: hint) == 2)
+    }
+
     @Test func theCacheRoundTripsEveryField() throws {
         var cache = StatCache()
         let status = try FileSystem.status(BytePath("/"))

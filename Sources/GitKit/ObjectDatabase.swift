@@ -80,6 +80,20 @@ public final class ObjectDatabase {
     /// True when one of the packs present at opening holds `id` (so our pack reader serves it).
     public func isPacked(_ id: ObjectID) throws(GitError) -> Bool { try packs.locate(id) != nil }
 
+    /// The object's kind and bytes in memory the caller may keep.
+    func ownedObject(_ id: ObjectID, _ operation: String) throws(GitError) -> (ObjectKind, ObjectBytes) {
+        if let location = try packs.locate(id) {
+            let (type, bytes) = try packs.objectBytes(at: location)
+            guard let kind = ObjectKind(rawValue: type) else {
+                throw GitError(code: -1, operation: "\(operation) \(id)", message: "unknown object type \(type)")
+            }
+            return (kind, bytes)
+        }
+        return try ObjectDatabase.readWithLibgit2(handle, id, operation) { kind, bytes throws(GitError) in
+            (kind, try ObjectBytes(copying: bytes))
+        }
+    }
+
     private func withObject<R>(_ id: ObjectID, expecting kind: ObjectKind, _ operation: String,
                                _ body: (UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
         try withAnyObject(id, operation) { found, bytes throws(GitError) in

@@ -120,6 +120,28 @@ final class PackReader {
     /// valid only during the call.
     func withObject<R>(at location: Location,
                        _ body: (UInt8, UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
+        switch try resolve(location, owned: false) {
+        case .owned(let type, let bytes): return try bytes.withBuffer { buffer throws(GitError) in try body(type, buffer) }
+        case .scratch(let type, let buffer): return try body(type, UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    /// The object's type and bytes in memory the caller may keep (possibly shared with the cache:
+    /// never written after it is made).
+    func objectBytes(at location: Location) throws(GitError) -> (type: UInt8, bytes: ObjectBytes) {
+        switch try resolve(location, owned: true) {
+        case .owned(let type, let bytes): return (type, bytes)
+        case .scratch: fatalError("resolve(owned: true) returned scratch memory")
+        }
+    }
+
+    private enum Resolved {
+        case owned(UInt8, ObjectBytes)
+        /// An undeltified object inflated into the reused buffer: valid until the next read.
+        case scratch(UInt8, UnsafeMutableRawBufferPointer)
+    }
+
+    private func resolve(_ location: Location, owned: Bool) throws(GitError) -> Resolved {
         chain.removeAll(keepingCapacity: true)
         var current = location
         var base: ObjectBytes
@@ -150,11 +172,11 @@ final class PackReader {
                     throw pack.corrupt("delta base \(header.baseID) not found", at: current.offset)
                 }
             default:
-                if chain.isEmpty {
+                if chain.isEmpty && !owned {
                     // Not a delta: inflate into the reused buffer, nothing to keep.
                     let output = scratch.reserve(header.size)
                     try inflate(pack, header, at: current.offset, into: output)
-                    return try body(header.type, UnsafeRawBufferPointer(output))
+                    return .scratch(header.type, output)
                 }
                 let bytes = try ObjectBytes(count: header.size)
                 try inflate(pack, header, at: current.offset,
@@ -180,7 +202,7 @@ final class PackReader {
             baseKey = DeltaBaseCache.key(link.location)
             baseIsCached = false
         }
-        return try base.withBuffer { bytes throws(GitError) in try body(type, bytes) }
+        return .owned(type, base)
     }
 
     /// Inflates an entry's zlib stream into exactly `output.count` bytes; anything else is corruption.

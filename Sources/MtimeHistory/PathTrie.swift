@@ -86,6 +86,19 @@ struct PathTrie {
         return nil
     }
 
+    /// The child of `directory` with the cursor's current name and kind, if HEAD's tree has one.
+    func child(of directory: Int32, matching entry: RawTree.Cursor) -> Int32? {
+        var low = firstChild[Int(directory)]
+        var high = low + childCount[Int(directory)]
+        while low < high {
+            let middle = (low + high) / 2
+            let order = entry.compareTreeOrder(with: name(of: middle), isTree: isDirectory[Int(middle)])
+            if order == 0 { return middle }
+            if order > 0 { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+
     /// Records the change for a file leaf and updates its directories' counts.
     mutating func resolve(_ node: Int32, change: Int32) {
         guard unresolved[Int(node)] > 0 else { return }

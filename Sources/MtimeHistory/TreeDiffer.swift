@@ -16,12 +16,13 @@ struct TreeDiffer {
     var changes: [Change] = []
     /// Recently read trees: a first-parent step reads the parent's trees, which the next step
     /// needs again as the newer side. Direct-mapped by the id's last bits (ids are uniformly
-    /// random, so no hashing), bounded by entries so huge trees cannot grow it unchecked.
+    /// random, so no hashing), bounded in bytes so huge trees cannot grow it unchecked.
     private var slotIDs = [ObjectID](repeating: .zero, count: TreeDiffer.slotCount)
-    private var slotTrees = [Tree?](repeating: nil, count: TreeDiffer.slotCount)
-    private var cachedEntries = 0
+    private var slotTrees = [RawTree](repeating: .empty, count: TreeDiffer.slotCount)
+    private var slotBytes = [Int](repeating: 0, count: TreeDiffer.slotCount)
+    private var cachedBytes = 0
     private static let slotCount = 4096
-    private static let cachedEntryLimit = 1 << 17
+    private static let cachedByteLimit = 8 << 20
 
     init(objects: ObjectDatabase, trie: PathTrie) {
         self.objects = objects
@@ -44,56 +45,55 @@ struct TreeDiffer {
         trie.resolve(leaf, change: index)
     }
 
-    mutating func tree(_ id: ObjectID?) throws(GitError) -> Tree {
+    mutating func tree(_ id: ObjectID?) throws(GitError) -> RawTree {
         guard let id else { return .empty }
         let slot = Int(truncatingIfNeeded: id.low) & (TreeDiffer.slotCount - 1)
-        if slotIDs[slot] == id, let cached = slotTrees[slot] { return cached }
-        let tree = try objects.tree(id)
-        if cachedEntries + tree.entries.count > TreeDiffer.cachedEntryLimit {
-            for index in slotTrees.indices { slotTrees[index] = nil }
-            cachedEntries = 0
+        if slotIDs[slot] == id { return slotTrees[slot] }
+        let tree = try objects.rawTree(id)
+        if cachedBytes + tree.byteCount > TreeDiffer.cachedByteLimit {
+            for index in slotTrees.indices where slotBytes[index] > 0 {
+                slotTrees[index] = .empty
+                slotIDs[index] = .zero
+                slotBytes[index] = 0
+            }
+            cachedBytes = 0
         }
-        cachedEntries += tree.entries.count - (slotTrees[slot]?.entries.count ?? 0)
+        cachedBytes += tree.byteCount - slotBytes[slot]
         slotIDs[slot] = id
         slotTrees[slot] = tree
+        slotBytes[slot] = tree.byteCount
         return tree
     }
 
+    /// Merge-joins the two trees' entries in git's order, in place in their raw bytes.
     private mutating func diff(directory: Int32, _ newerID: ObjectID?, _ olderID: ObjectID?, change: Int32) throws(GitError) {
         if newerID == olderID { return }
-        let newer = try tree(newerID)
-        let older = try tree(olderID)
-        var i = 0, j = 0
-        let newerCount = newer.entries.count, olderCount = older.entries.count
-        while i < newerCount || j < olderCount {
+        var newer = try tree(newerID).makeCursor()
+        var older = try tree(olderID).makeCursor()
+        var hasNewer = try newer.advance(), hasOlder = try older.advance()
+        while hasNewer || hasOlder {
             if trie.unresolved[Int(directory)] == 0 { return }
-            if j == olderCount {
-                try differs(directory, newer, newer.entries[i], nil, change); i += 1; continue
-            }
-            if i == newerCount {
-                try differs(directory, older, nil, older.entries[j], change); j += 1; continue
-            }
-            let a = newer.entries[i], b = older.entries[j]
-            let order = compareTreeOrder(newer.name(of: a), aIsTree: a.isTree, older.name(of: b), bIsTree: b.isTree)
+            let order = !hasOlder ? -1 : !hasNewer ? 1 : newer.compareTreeOrder(with: older)
             if order < 0 {
-                try differs(directory, newer, a, nil, change); i += 1
+                try differs(directory, newer, newer.id, nil, change)
+                hasNewer = try newer.advance()
             } else if order > 0 {
-                try differs(directory, older, nil, b, change); j += 1
+                try differs(directory, older, nil, older.id, change)
+                hasOlder = try older.advance()
             } else {
-                if a.id != b.id || a.mode != b.mode { try differs(directory, newer, a, b, change) }
-                i += 1; j += 1
+                if newer.id != older.id || newer.mode != older.mode { try differs(directory, newer, newer.id, older.id, change) }
+                hasNewer = try newer.advance()
+                hasOlder = try older.advance()
             }
         }
     }
 
-    /// One name whose entry differs between the trees (`nameSource` holds the name's bytes).
-    private mutating func differs(_ directory: Int32, _ nameSource: Tree, _ newer: Tree.Entry?, _ older: Tree.Entry?,
+    /// One name whose entry differs between the trees (`entry` is either side's, for its name and kind).
+    private mutating func differs(_ directory: Int32, _ entry: RawTree.Cursor, _ newerID: ObjectID?, _ olderID: ObjectID?,
                                   _ change: Int32) throws(GitError) {
-        let entry = newer ?? older!
-        guard let child = trie.child(of: directory, named: nameSource.name(of: entry), isTree: entry.isTree),
-              trie.unresolved[Int(child)] > 0 else { return }
+        guard let child = trie.child(of: directory, matching: entry), trie.unresolved[Int(child)] > 0 else { return }
         if entry.isTree {
-            try diff(directory: child, newer?.id, older?.id, change: change)
+            try diff(directory: child, newerID, olderID, change: change)
         } else {
             trie.resolve(child, change: change)
         }

@@ -80,6 +80,16 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         for (id, object) in expected {
             #expect(try objects.object(id) == object, "\(id)")
             if try objects.isPacked(id) { packed += 1 } else { loose += 1 }
+            if object.kind == .tree {
+                // The walk's cursor over the raw bytes sees what the parsed tree holds.
+                let parsed = try objects.tree(id)
+                var cursor = try objects.rawTree(id).makeCursor()
+                var seen: [([UInt8], UInt32, ObjectID)] = []
+                while try cursor.advance() { seen.append((cursor.name, cursor.mode, cursor.id)) }
+                #expect(seen.map(\.0) == parsed.entries.map { Array(parsed.name(of: $0)) })
+                #expect(seen.map(\.1) == parsed.entries.map(\.mode))
+                #expect(seen.map(\.2) == parsed.entries.map(\.id))
+            }
         }
         #expect(packed > 1000)
         #expect(loose >= 9)
@@ -164,6 +174,19 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
             }
         }
         #expect(thrown > sample.count)
+    }
+
+    @Test func malformedRawTreeIsAnError() throws {
+        let repo = try GitRepository(label: "raw-tree")
+        // A tree entry whose mode is not octal, written with hash-object's --literally.
+        let file = repo.directory.url("bad-tree")
+        try Data("100648 name\0".utf8 + [UInt8](repeating: 7, count: 20)).write(to: URL(fileURLWithPath: file))
+        let id = try #require(ObjectID(hex: try repo.git("hash-object", "-w", "-t", "tree", "--literally", file)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let objects = try ObjectDatabase(try Repository(discoveringFrom: repo.path))
+        var cursor = try objects.rawTree(id).makeCursor()
+        #expect(throws: GitError.self) { _ = try cursor.advance() }
+        #expect(throws: GitError.self) { _ = try objects.tree(id) }
     }
 
     /// Delta instructions that reach outside their base or result, or stop short, are errors.

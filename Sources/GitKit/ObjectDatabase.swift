@@ -42,7 +42,7 @@ public final class ObjectDatabase {
         // A REF_DELTA's base outside our packs (a thin pack completed by loose objects) comes from libgit2.
         packs.readElsewhere = { id throws(GitError) in
             try ObjectDatabase.readWithLibgit2(handle, id, "read delta base") { type, bytes throws(GitError) in
-                (UInt8(type.rawValue), try ObjectBytes(copying: bytes))
+                (UInt8(type.rawValue), try ObjectBytes.make(copying: bytes))
             }
         }
     }
@@ -90,7 +90,7 @@ public final class ObjectDatabase {
             return (kind, bytes)
         }
         return try ObjectDatabase.readWithLibgit2(handle, id, operation) { kind, bytes throws(GitError) in
-            (kind, try ObjectBytes(copying: bytes))
+            (kind, try ObjectBytes.make(copying: bytes))
         }
     }
 

@@ -106,33 +106,29 @@ final class PackIndex {
         let first = Int(truncatingIfNeeded: id.high >> 56)
         var low = first == 0 ? 0 : Int(file.bigEndian32(at: PackIndex.fanoutStart + 4 * (first - 1)))
         var high = Int(file.bigEndian32(at: PackIndex.fanoutStart + 4 * first))
-        // Ids are uniformly distributed, so the id's value predicts its position: one probe there,
-        // then widening steps to bracket it, then a short binary search. Most lookups touch one or
-        // two cache lines of the table instead of the ~log2(n) scattered ones a plain bisection does.
-        if high - low > 16 {
-            let withinBucket = id.high << 8
-            let guess = low + Int(truncatingIfNeeded: withinBucket.multipliedFullWidth(by: UInt64(high - low)).high)
+        // Ids are uniformly distributed, so an id's value predicts its position: interpolate
+        // between the known bounds a few times (each probe narrows them), then bisect what is
+        // left. Most lookups touch two or three cache lines of the table instead of the ~log2(n)
+        // scattered ones a plain bisection reads. Keys are the ids' first 8 bytes, less the bucket's
+        // first byte, so every bound fits 64 bits.
+        let key = id.high << 8
+        var lowKey: UInt64 = 0, highKey: UInt64 = .max
+        var rounds = 0
+        while high - low > 8, rounds < 4, highKey > lowKey, key >= lowKey, key <= highKey {
+            rounds += 1
+            let span = UInt64(high - low)
+            let product = (key - lowKey).multipliedFullWidth(by: span)
+            let (quotient, _) = (highKey - lowKey).dividingFullWidth(product)
+            let guess = low + Int(min(quotient, span - 1))
             let order = compareEntry(guess, id)
             if order == 0 { return try packOffset(at: guess) }
-            var step = 8
+            let guessKey = file.bigEndian64(at: PackIndex.idsStart + guess * ObjectID.byteCount) << 8
             if order < 0 {
                 low = guess + 1
-                while low + step < high {
-                    let probe = compareEntry(low + step, id)
-                    if probe == 0 { return try packOffset(at: low + step) }
-                    if probe > 0 { high = low + step; break }
-                    low += step + 1
-                    step *= 2
-                }
+                lowKey = guessKey
             } else {
                 high = guess
-                while high - step - 1 >= low {
-                    let probe = compareEntry(high - step - 1, id)
-                    if probe == 0 { return try packOffset(at: high - step - 1) }
-                    if probe < 0 { low = high - step; break }
-                    high -= step + 1
-                    step *= 2
-                }
+                highKey = guessKey
             }
         }
         while low < high {

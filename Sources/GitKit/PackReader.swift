@@ -4,30 +4,26 @@ import Glibc
 import CLibGit2
 import MtimeCore
 
-/// An object's inflated bytes in memory we own (malloc'd, not zero-filled: every byte is written).
-final class ObjectBytes {
-    let pointer: UnsafeMutableRawPointer
-    let count: Int
-
-    init(count: Int) throws(GitError) {
-        // One spare byte: zlib and memcpy need a valid pointer even for an empty object.
-        guard let pointer = malloc(count + 1) else {
-            throw GitError(code: -1, operation: "read object", message: "cannot allocate \(count) bytes")
+/// An object's inflated bytes in memory we own: one allocation holding the count and the bytes
+/// (not zero-filled: every byte is written), so touching the object brings its first bytes along.
+final class ObjectBytes: ManagedBuffer<Int, UInt8> {
+    /// One spare byte: zlib and memcpy need a valid pointer even for an empty object.
+    static func make(count: Int) throws(GitError) -> ObjectBytes {
+        guard count >= 0, count <= Int(UInt32.max) else {
+            throw GitError(code: -1, operation: "read object", message: "object of \(count) bytes is too large")
         }
-        self.pointer = pointer
-        self.count = count
+        return unsafeDowncast(ObjectBytes.create(minimumCapacity: count + 1) { _ in count }, to: ObjectBytes.self)
     }
 
-    init(copying bytes: UnsafeRawBufferPointer) throws(GitError) {
-        guard let pointer = malloc(bytes.count + 1) else {
-            throw GitError(code: -1, operation: "read object", message: "cannot allocate \(bytes.count) bytes")
-        }
-        if let source = bytes.baseAddress { pointer.copyMemory(from: source, byteCount: bytes.count) }
-        self.pointer = pointer
-        self.count = bytes.count
+    static func make(copying bytes: UnsafeRawBufferPointer) throws(GitError) -> ObjectBytes {
+        let object = try make(count: bytes.count)
+        if let source = bytes.baseAddress { object.pointer.copyMemory(from: source, byteCount: bytes.count) }
+        return object
     }
 
-    deinit { free(pointer) }
+    var count: Int { header }
+
+    var pointer: UnsafeMutableRawPointer { withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) } }
 
     var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: pointer, count: count) }
 
@@ -178,7 +174,7 @@ final class PackReader {
                     try inflate(pack, header, at: current.offset, into: output)
                     return .scratch(header.type, output)
                 }
-                let bytes = try ObjectBytes(count: header.size)
+                let bytes = try ObjectBytes.make(count: header.size)
                 try inflate(pack, header, at: current.offset,
                             into: UnsafeMutableRawBufferPointer(start: bytes.pointer, count: bytes.count))
                 (type, base, baseKey, baseIsCached) = (header.type, bytes, key, false)
@@ -250,7 +246,7 @@ final class PackReader {
         guard resultSize >= 0, resultSize / 0x100_0000 <= end else {
             throw pack.corrupt("delta result size \(resultSize) is impossible", at: offset)
         }
-        let result = try ObjectBytes(count: resultSize)
+        let result = try ObjectBytes.make(count: resultSize)
         let output = result.pointer
         let source = base.pointer
         var written = 0

@@ -176,6 +176,30 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         #expect(thrown > sample.count)
     }
 
+    /// A pack big enough that lookups interpolate within the fanout buckets: every id is found, and
+    /// ids next to them are not.
+    @Test func indexLookupFindsEveryObjectOfALargePack() throws {
+        let repo = try GitRepository(label: "pack-large")
+        var stream = "commit refs/heads/main\ncommitter C <c@example.com> 1600000000 +0000\ndata 1\nc\n"
+        for file in 0..<20_000 { stream += "M 100644 inline f\(file)\ndata \(String(file).utf8.count)\n\(file)\n" }
+        try runChecked(["git", "fast-import", "--quiet"], in: repo.path, input: stream)
+        let ids = try repo.git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
+            .split(separator: "\n").compactMap { ObjectID(hex: $0) }
+        #expect(ids.count > 20_000)
+        let objects = try ObjectDatabase(try Repository(discoveringFrom: repo.path))
+        let known = Set(ids)
+        var missed = 0, phantom = 0
+        for id in ids {
+            if try !objects.isPacked(id) { missed += 1 }
+            let neighbour = ObjectID(high: id.high, middle: id.middle, low: id.low ^ 1)
+            if !known.contains(neighbour), try objects.isPacked(neighbour) { phantom += 1 }
+            let far = ObjectID(high: id.high ^ 0xFF, middle: id.middle, low: id.low)
+            if !known.contains(far), try objects.isPacked(far) { phantom += 1 }
+        }
+        #expect(missed == 0)
+        #expect(phantom == 0)
+    }
+
     @Test func malformedRawTreeIsAnError() throws {
         let repo = try GitRepository(label: "raw-tree")
         // A tree entry whose mode is not octal, written with hash-object's --literally.
@@ -198,10 +222,10 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         let packPath = try #require(try packFiles(repo, ".pack").first)
         let index = try #require(try PackIndex.open(BytePath(indexPath)))
         let pack = try PackFile(index: index, packPath: BytePath(packPath))
-        let base = try ObjectBytes(count: 11)
+        let base = try ObjectBytes.make(count: 11)
         base.pointer.copyMemory(from: Array("hello world".utf8), byteCount: 11)
         func apply(_ delta: [UInt8]) throws(GitError) -> [UInt8] {
-            let copy = try ObjectBytes(count: delta.count)
+            let copy = try ObjectBytes.make(count: delta.count)
             copy.pointer.copyMemory(from: delta, byteCount: delta.count)
             return try copy.withBuffer { bytes throws(GitError) in
                 try PackReader.apply(bytes, to: base, pack, at: 12).withBuffer { Array($0) }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLibGit2
 import MtimeCore
 
 /// A whole file mapped read-only. Git never rewrites a pack or index in place (a repack writes
@@ -33,9 +34,11 @@ final class MappedFile {
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), count) }
 
+    /// A vanished file (a concurrent repack deleting an old pack) is "not found", like libgit2's.
     private static func failure(_ operation: String, _ path: BytePath) -> GitError {
         let code = errno
-        return GitError(code: -1, operation: "\(operation) \(path)", message: String(cString: strerror(code)))
+        return GitError(code: code == ENOENT ? GIT_ENOTFOUND.rawValue : -1, operation: "\(operation) \(path)",
+                        message: String(cString: strerror(code)))
     }
 
     @inline(__always)

@@ -79,9 +79,14 @@ final class PackReader {
         for name in names where name.bytes.count > 4 && name.bytes.suffix(4).elementsEqual(".idx".utf8) {
             let indexPath = directory.appending(name)
             let packPath = BytePath(Array(indexPath.bytes.dropLast(4)) + Array(".pack".utf8))
-            guard let status = try? FileSystem.statusIfPresent(packPath), status.kind == .regular,
-                  let index = try PackIndex.open(indexPath) else { continue }
-            found.append((try PackFile(index: index, packPath: packPath), status.modificationTime))
+            // A pack deleted since the listing (a concurrent repack) is skipped, as if never listed.
+            do {
+                guard let status = try? FileSystem.statusIfPresent(packPath), status.kind == .regular,
+                      let index = try PackIndex.open(indexPath) else { continue }
+                found.append((try PackFile(index: index, packPath: packPath), status.modificationTime))
+            } catch where error.isNotFound {
+                continue
+            }
         }
         packs = found.sorted { $0.time > $1.time }.map(\.pack)
         stream = .allocate(capacity: 1)

@@ -175,7 +175,7 @@ final class PackReader {
             default:
                 if chain.isEmpty && !owned {
                     // Not a delta: inflate into the reused buffer, nothing to keep.
-                    let output = scratch.reserve(header.size)
+                    let output = try scratch.reserve(header.size)
                     try inflate(pack, header, at: current.offset, into: output)
                     return .scratch(header.type, output)
                 }
@@ -197,7 +197,7 @@ final class PackReader {
             let link = chain[index]
             if !baseIsCached, let key = baseKey { cache.insert(base, type: type, for: key) }
             let pack = packs[link.location.pack]
-            let delta = deltaScratch.reserve(link.header.size)
+            let delta = try deltaScratch.reserve(link.header.size)
             try inflate(pack, link.header, at: link.location.offset, into: delta)
             base = try PackReader.apply(UnsafeRawBufferPointer(delta), to: base, pack, at: link.location.offset)
             baseKey = DeltaBaseCache.key(link.location)
@@ -309,12 +309,15 @@ private final class ScratchBuffer {
     private var capacity = 0
 
     /// At least `count` bytes (plus one, so even an empty object has a valid pointer); contents undefined.
-    func reserve(_ count: Int) -> UnsafeMutableRawBufferPointer {
+    func reserve(_ count: Int) throws(GitError) -> UnsafeMutableRawBufferPointer {
         if count + 1 > capacity || storage == nil {
             free(storage)
             capacity = max(count + 1, capacity * 2, 4096)
             storage = malloc(capacity)
-            if storage == nil { fatalError("out of memory allocating \(capacity) bytes") }
+            guard storage != nil else {
+                capacity = 0
+                throw GitError(code: -1, operation: "read object", message: "cannot allocate \(count) bytes")
+            }
         }
         return UnsafeMutableRawBufferPointer(start: storage, count: count)
     }

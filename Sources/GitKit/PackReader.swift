@@ -102,8 +102,6 @@ final class PackReader {
         stream.deallocate()
     }
 
-    var packCount: Int { packs.count }
-
     /// Where `id` is packed; nil when no pack has it. Tries the pack of the last hit first.
     func locate(_ id: ObjectID) throws(GitError) -> Location? {
         guard !packs.isEmpty else { return nil }

@@ -32,7 +32,8 @@ public final class ObjectDatabase {
         try check("open object database", git_repository_odb(&raw, repository.handle))
         let handle = raw!
         do {
-            packs = try PackReader(packDirectory: repository.commonDirectory.appending("objects/pack"))
+            let objects = repository.commonDirectory.appending("objects")
+            packs = try PackReader(packDirectories: ([objects] + ObjectDatabase.alternates(of: objects)).map { $0.appending("pack") })
         } catch {
             git_odb_free(handle)
             throw error
@@ -44,6 +45,17 @@ public final class ObjectDatabase {
             try ObjectDatabase.readWithLibgit2(handle, id, "read delta base") { type, bytes throws(GitError) in
                 (UInt8(type.rawValue), try ObjectBytes.make(copying: bytes))
             }
+        }
+    }
+
+    /// The object directories `objects/info/alternates` names (one level: git's nested alternates
+    /// and quoted paths are left to libgit2, which reads everything our packs lack).
+    private static func alternates(of objects: BytePath) -> [BytePath] {
+        guard let contents = try? FileSystem.readFile(objects.appending("info/alternates"), limit: 1 << 20) else { return [] }
+        return contents.split(separator: 0x0A).compactMap { line in
+            guard let first = line.first, first != UInt8(ascii: "#"), first != UInt8(ascii: "\"") else { return nil }
+            let path = BytePath(Array(line))
+            return path.isAbsolute ? path : objects.appending(path)
         }
     }
 

@@ -66,17 +66,21 @@ final class PackReader {
         var header: PackFile.EntryHeader
     }
 
-    /// Opens every version-2 index in `directory` (`objects/pack`) with its pack, newest first as
-    /// git searches them. A missing directory means no packs; an index whose pack is gone is skipped.
-    init(packDirectory directory: BytePath) throws(GitError) {
+    /// Opens every version-2 index in `directories` (`objects/pack`, then the alternates') with its
+    /// pack, newest first as git searches them. A missing directory means no packs; an index whose
+    /// pack is gone is skipped.
+    init(packDirectories directories: [BytePath]) throws(GitError) {
         var found: [(pack: PackFile, time: Timestamp)] = []
-        let names: [BytePath]
-        do {
-            names = try FileSystem.statusIfPresent(directory) == nil ? [] : try FileSystem.listDirectory(directory)
-        } catch {
-            throw GitError(code: -1, operation: "list \(directory)", message: error.message)
+        var listed: [(directory: BytePath, name: BytePath)] = []
+        for directory in directories {
+            do {
+                let names = try FileSystem.statusIfPresent(directory) == nil ? [] : try FileSystem.listDirectory(directory)
+                listed += names.map { (directory, $0) }
+            } catch {
+                throw GitError(code: -1, operation: "list \(directory)", message: error.message)
+            }
         }
-        for name in names where name.bytes.count > 4 && name.bytes.suffix(4).elementsEqual(".idx".utf8) {
+        for (directory, name) in listed where name.bytes.count > 4 && name.bytes.suffix(4).elementsEqual(".idx".utf8) {
             let indexPath = directory.appending(name)
             let packPath = BytePath(Array(indexPath.bytes.dropLast(4)) + Array(".pack".utf8))
             // A pack deleted since the listing (a concurrent repack) is skipped, as if never listed.
@@ -93,7 +97,7 @@ final class PackReader {
         stream.initialize(to: z_stream())
         guard gitmtime_inflate_init(stream) == Z_OK else {
             stream.deallocate()
-            throw GitError(code: -1, operation: "read packs in \(directory)", message: "cannot initialise zlib")
+            throw GitError(code: -1, operation: "read packs", message: "cannot initialise zlib")
         }
     }
 

@@ -112,6 +112,23 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         #expect(try objects.commit(newCommit).id == newCommit)
     }
 
+    /// A `clone --shared` holds no objects of its own: its alternate's packs are read as ours.
+    @Test func alternatesPacksAreRead() throws {
+        let origin = try GitRepository(label: "pack-origin")
+        try makeRandomHistory(in: origin, seed: 9, commits: 30)
+        try origin.git("repack", "-adq")
+        let clones = TemporaryDirectory("pack-shared")
+        let clone = clones.url("clone")
+        try runChecked(["git", "clone", "-q", "--shared", origin.path, clone], in: clones.path)
+        let objects = try ObjectDatabase(try Repository(discoveringFrom: clone))
+        let expected = try allObjectsFromGit(origin)
+        for (id, object) in expected {
+            #expect(try objects.isPacked(id))
+            #expect(try objects.object(id) == object)
+        }
+        #expect(expected.count > 50)
+    }
+
     @Test func truncatedPackIsAnError() throws {
         let repo = try GitRepository(label: "pack-truncated")
         try makeRandomHistory(in: repo, seed: 4, commits: 20)

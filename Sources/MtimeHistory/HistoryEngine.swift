@@ -75,7 +75,8 @@ public struct HistoryEngine {
                                      cache: cache, progress: progress)]
         } else if mode == .firstParent {
             // Two halves of the first-parent line, each diffing every open path: the newer half from
-            // HEAD, the older one from the middle. A path takes the newer half's answer when it has one.
+            // HEAD, the older one from about the middle (see LineSplit). A path takes the newer half's
+            // answer when it has one.
             let split = LineSplit()
             outcomes = try inParallel(2) { part in
                 let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory))
@@ -143,8 +144,8 @@ private func inParallel<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (
 }
 
 /// Where the two halves of a split first-parent walk meet. The newer half claims commits one by
-/// one from HEAD; the older half, once it has read the line, starts at its middle or just past the
-/// newer half's last claim, whichever is older, and the newer half stops there.
+/// one from HEAD; the older half, once it has read the line, picks where it starts (see `start`)
+/// and the newer half stops there.
 final class LineSplit: Sendable {
     private struct State {
         var claimed = 0
@@ -163,10 +164,15 @@ final class LineSplit: Sendable {
         }
     }
 
-    /// The older half's first commit: `proposed`, or the first one the newer half has not claimed.
-    func start(at proposed: Int) -> Int {
+    /// The older half's first commit, for a line of `n` commits of which the newer half has
+    /// claimed `c` while the older half read the whole line. Both halves then have equal work left
+    /// if a commit costs the newer half what it costs the older one plus reading it, and reading
+    /// the line took as long as the newer half's `c` commits: n² / (2n − c), n/2 when c is 0.
+    func start(lineCount n: Int) -> Int {
         state.withLock { state in
-            state.olderStart = max(proposed, state.claimed)
+            let c = state.claimed
+            let balanced = c >= n ? c : Int((Double(n) * Double(n) / Double(2 * n - c)).rounded())
+            state.olderStart = max(c, balanced)
             return state.olderStart
         }
     }
@@ -253,16 +259,16 @@ private struct Walk {
         }
     }
 
-    /// The older half: reads the whole line's commits (no trees), then walks from its middle, or from
-    /// wherever the newer half has got to, down to the root. Gives up as soon as the newer half
-    /// finishes without handing over.
+    /// The older half: reads the whole line's commits (no trees), then walks from the point
+    /// `LineSplit.start` picks down to the root. Gives up as soon as the newer half finishes
+    /// without handing over.
     mutating func olderHalf(from head: Commit, split: LineSplit) throws {
         var line = [head]
         while !split.newerHalfFinished, let last = line.last, !shallow.contains(last.id), let parent = last.parents.first {
             line.append(try objects.commit(parent))
         }
         guard !split.newerHalfFinished else { return }
-        var index = split.start(at: line.count / 2)
+        var index = split.start(lineCount: line.count)
         while index < line.count, differ.trie.unresolvedFiles > 0, !split.newerHalfFinished {
             let commit = line[index]
             if let answers = snapshotAnswers(at: commit.id) {

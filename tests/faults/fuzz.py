@@ -36,6 +36,7 @@ DICTIONARY = [
     b"\\x2e\\x2e/outside/secret.txt", b"\\x00", b"\\", b"\\x", b"\\xZZ", b"\\xff", b"\x00", b"\r\n", b"\n", b" ",
     b"-1", b"99999999999999999999", b"9223372036854775807", b"-9223372036854775808", b".999999999", b".1000000000",
     b"entries 10000001", b"entries 0", b"entries -1", b"dirty 99", b"head -", b"object-format sha256",
+    b"untracked 0", b"untracked 99", b"tracked", b"untracked", b"git-mtime-manifest 1",
     b"git-mtime-manifest 2", b"git-mtime-stamp 2", b"100755", b"120000", b"040000", b"160000", b"0" * 40, b"f" * 41,
     b"root /", b"root ../outside", b"sealed 0.000000000", b"checksum ", b"\xe9", b"\xc3\xa9", b"*", b"**", b"!", b"[",
     b"[^a-z]", b"#", b"\xef\xbb\xbf",
@@ -105,7 +106,7 @@ class World:
         # A manifest entry through the symlinked directory, with the outside file's real id: the guard
         # must refuse it (nothing outside the root may get a time set), whatever else the manifest says.
         blob = hashlib.sha1(b"blob 17\0outside the root\n").hexdigest().encode()
-        self.escape_line = b"100644 " + blob + b" 1000000000.000000000 escape/secret.txt\n"
+        self.escape_line = b"tracked 100644 " + blob + b" 1000000000.000000000 escape/secret.txt\n"
         self.reset()
 
     def git(self, cwd, *args):
@@ -270,9 +271,10 @@ def run_case(world, seed, iteration):
             stamp = fix_checksum(stamp)
     elif kind == "escape":
         lines = manifest.split(b"\n")
-        entries = sorted(lines[5:-1] + [world.escape_line.rstrip(b"\n")],
-                         key=lambda line: line.split(b" ", 3)[3])
-        manifest = b"\n".join(lines[:4] + [b"entries %d" % len(entries)] + entries) + b"\n"
+        header = next(i for i, line in enumerate(lines) if line.startswith(b"entries "))
+        entries = sorted(lines[header + 1:-1] + [world.escape_line.rstrip(b"\n")],
+                         key=lambda line: line.split(b" ", 4)[4])
+        manifest = b"\n".join(lines[:header] + [b"entries %d" % len(entries)] + entries) + b"\n"
         if rng.random() < 0.5:
             manifest = mutate(rng, manifest, rounds=1)
     manifest_path = os.path.join(world.tmp, "case.manifest")

@@ -244,6 +244,17 @@ final class PackReader {
                 if byte & 0x80 == 0 { return value }
             }
         }
+        // A copy's offset (flag bits 0–3) and size (bits 4–6): each set bit brings the operand's
+        // next byte, least significant first.
+        func operand(_ command: UInt8, flags: Range<Int>) throws(GitError) -> Int {
+            var value = 0
+            for flag in flags where command & (1 << flag) != 0 {
+                guard position < end else { throw pack.corrupt("truncated delta copy", at: offset) }
+                value |= Int(delta[position]) << (8 * (flag - flags.lowerBound))
+                position += 1
+            }
+            return value
+        }
         let baseSize = try size()
         guard baseSize == base.count else {
             throw pack.corrupt("delta expects a base of \(baseSize) bytes, got \(base.count)", at: offset)
@@ -262,24 +273,8 @@ final class PackReader {
             let command = input.load(fromByteOffset: position, as: UInt8.self)
             position += 1
             if command & 0x80 != 0 {
-                var copyOffset = 0, copySize = 0
-                var bit: UInt8 = 1
-                for shift in stride(from: 0, to: 32, by: 8) {
-                    if command & bit != 0 {
-                        guard position < end else { throw pack.corrupt("truncated delta copy", at: offset) }
-                        copyOffset |= Int(input.load(fromByteOffset: position, as: UInt8.self)) << shift
-                        position += 1
-                    }
-                    bit <<= 1
-                }
-                for shift in stride(from: 0, to: 24, by: 8) {
-                    if command & bit != 0 {
-                        guard position < end else { throw pack.corrupt("truncated delta copy", at: offset) }
-                        copySize |= Int(input.load(fromByteOffset: position, as: UInt8.self)) << shift
-                        position += 1
-                    }
-                    bit <<= 1
-                }
+                let copyOffset = try operand(command, flags: 0..<4)
+                var copySize = try operand(command, flags: 4..<7)
                 if copySize == 0 { copySize = 0x10000 }
                 guard copyOffset + copySize <= base.count, copySize <= resultSize - written else {
                     throw pack.corrupt("delta copies outside its base or result", at: offset)

@@ -37,6 +37,15 @@ public struct FileStatus: Sendable, Equatable {
 
     /// Any execute bit, as git records it (100755 vs 100644).
     public var isExecutable: Bool { mode & 0o111 != 0 }
+
+    /// The mode git records for this file: 0o100644, 0o100755 or 0o120000; nil for anything else.
+    public var gitMode: UInt32? {
+        switch kind {
+        case .symlink: return 0o120000
+        case .regular: return isExecutable ? 0o100755 : 0o100644
+        case .directory, .other: return nil
+        }
+    }
 }
 
 /// A file descriptor owned by exactly one value; closed when that value goes away.

@@ -85,7 +85,7 @@ public struct ContextManifestBuilder {
         scan.expandingDirectories = true
         // Without `!` rules nothing below an excluded directory can be in the context: don't read it.
         if !ignore.hasReincludes {
-            scan.isPruned = { [ignore] path in path.isWithin(prefix) && ignore.excludes(BytePath(Array(path.bytes.dropFirst(prefix.isEmpty ? 0 : prefix.bytes.count + 1)))) }
+            scan.isPruned = { [self] path in path.isWithin(prefix) && ignore.excludes(relativeToContext(path)) }
         }
         var entries: [ManifestEntry] = []
         for path in try scan.run().untracked where path.isWithin(prefix) && path != prefix {
@@ -93,13 +93,8 @@ public struct ContextManifestBuilder {
             if ignore.excludes(relative) { continue }
             let full = session.workdir.appending(path)
             do throws(SystemError) {
-                guard let status = try FileSystem.statusIfPresent(full) else { continue }  // gone since the scan
-                let mode: UInt32
-                switch status.kind {
-                case .regular: mode = status.isExecutable ? ManifestEntry.executableMode : ManifestEntry.regularMode
-                case .symlink: mode = ManifestEntry.symlinkMode
-                case .directory, .other: continue  // sockets, fifos, devices: nothing a build reads as source
-                }
+                // Gone since the scan, or a socket, fifo or device: nothing a build reads as source.
+                guard let status = try FileSystem.statusIfPresent(full), let mode = status.gitMode else { continue }
                 entries.append(ManifestEntry(path: relative, objectID: try BlobHasher.hash(fileAt: full),
                                              modificationTime: status.modificationTime, mode: mode, isUntracked: true))
             } catch {

@@ -81,14 +81,7 @@ public struct PlannedFile: Sendable, Equatable {
     public var lastChange: LastChange?
 
     /// The mode git would record for the working-tree file (nil when absent or neither file nor symlink).
-    public var worktreeMode: UInt32? {
-        guard let current else { return nil }
-        switch current.kind {
-        case .symlink: return 0o120000
-        case .regular: return current.isExecutable ? 0o100755 : 0o100644
-        default: return nil
-        }
-    }
+    public var worktreeMode: UInt32? { current?.gitMode }
 
     /// The mtime the file will have after apply: its target, or the time it has now.
     public var finalModificationTime: Timestamp? { target ?? current?.modificationTime }

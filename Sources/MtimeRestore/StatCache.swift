@@ -20,16 +20,6 @@ struct StatCache {
         var mode: UInt32
         var objectID: ObjectID
 
-        init(_ status: FileStatus, objectID: ObjectID) {
-            device = status.device
-            inode = status.inode
-            size = status.size
-            modificationTime = status.modificationTime
-            changeTime = status.changeTime
-            mode = status.mode
-            self.objectID = objectID
-        }
-
         func matches(_ status: FileStatus) -> Bool {
             self == Record(status, objectID: objectID)
         }
@@ -262,15 +252,10 @@ struct StatCache {
 }
 
 extension StatCache.Record {
-    fileprivate init(device: UInt64, inode: UInt64, size: Int64, modificationTime: Timestamp, changeTime: Timestamp,
-                     mode: UInt32, objectID: ObjectID) {
-        self.device = device
-        self.inode = inode
-        self.size = size
-        self.modificationTime = modificationTime
-        self.changeTime = changeTime
-        self.mode = mode
-        self.objectID = objectID
+    // In an extension, so the memberwise initializer the cache decoder uses stays available.
+    init(_ status: FileStatus, objectID: ObjectID) {
+        self.init(device: status.device, inode: status.inode, size: status.size, modificationTime: status.modificationTime,
+                  changeTime: status.changeTime, mode: status.mode, objectID: objectID)
     }
 }
 

@@ -30,8 +30,7 @@ final class GuardProject: @unchecked Sendable {
         let entries = try (files + present).map { relative -> ManifestEntry in
             let full = BytePath(path(relative))
             let status = try FileSystem.status(full)
-            let mode = status.kind == .symlink ? ManifestEntry.symlinkMode
-                : status.isExecutable ? ManifestEntry.executableMode : ManifestEntry.regularMode
+            let mode = status.gitMode ?? ManifestEntry.regularMode
             let id = try BlobHasher.hash(fileAt: full)
             let isUntracked = present.contains(relative)
             return ManifestEntry(path: BytePath(relative), objectID: id,
@@ -66,12 +65,10 @@ let toolEnvironment: [String: String] = {
     return ["PATH": "\(home)/.cargo/bin:\(path)", "CARGO_TERM_COLOR": "never"]
 }()
 
-/// Names after `Compiling` in cargo's stderr, sorted.
-func compiledCrates(_ stderr: String) -> [String] {
-    stderr.split(separator: "\n").compactMap { line -> String? in
-        let words = line.split(separator: " ")
-        guard words.first == "Compiling", words.count >= 2 else { return nil }
-        return String(words[1])
+/// Objects make compiled, from the `gcc -c -o OBJECT` commands it echoed, sorted.
+func compiledObjects(_ stdout: String) -> [String] {
+    stdout.split(separator: "\n").compactMap { line in
+        line.hasPrefix("gcc -c -o ") ? String(line.split(separator: " ")[3]) : nil
     }.sorted()
 }
 

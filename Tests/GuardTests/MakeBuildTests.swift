@@ -25,13 +25,6 @@ private func makeProject(mainMessage: String) throws -> GuardProject {
     return project
 }
 
-/// Objects make compiled, from the commands it echoed.
-private func compiledObjects(_ stdout: String) -> [String] {
-    stdout.split(separator: "\n").compactMap { line in
-        line.hasPrefix("gcc -c -o ") ? String(line.split(separator: " ")[3]) : nil
-    }.sorted()
-}
-
 private func sourceSnapshot(_ project: GuardProject) throws -> [String: Data] {
     try contentSnapshot(of: project.root).filter { !$0.key.hasPrefix("build") }
 }

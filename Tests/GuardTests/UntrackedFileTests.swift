@@ -9,13 +9,6 @@ import TestSupport
 
 private let stampArguments = ["--stamp", "build/.git-mtime-stamp"]
 
-/// Objects make compiled, from the commands it echoed.
-private func compiled(_ stdout: String) -> [String] {
-    stdout.split(separator: "\n").compactMap { line in
-        line.hasPrefix("gcc -c -o ") ? String(line.split(separator: " ")[3]) : nil
-    }.sorted()
-}
-
 /// Replaces `relative` with `contents` carrying the project's old commit time, as `cp -p` or a
 /// copy that keeps mtimes brings in a file: the change looks older than every output.
 private func replaceWithOldTime(_ project: GuardProject, _ relative: String, _ contents: String) throws {
@@ -52,26 +45,26 @@ private func stamp(_ project: GuardProject) throws -> BuildStamp {
     }
     func output() throws -> String { try project.tool([project.path("build/app")]).stdout }
 
-    #expect(compiled(try guardedMake().stdout) == ["build/extra.o", "build/main.o"])
+    #expect(compiledObjects(try guardedMake().stdout) == ["build/extra.o", "build/main.o"])
     #expect(try output() == "extra-1\n")
 
     // Trusted stamp: exactly the changed untracked source is rebuilt.
     try replaceWithOldTime(project, "src/extra.c", extra("extra-2"))
-    #expect(compiled(try project.tool(["make", "-n"]).stdout) == [], "plain make would keep the stale object")
-    #expect(compiled(try guardedMake().stdout) == ["build/extra.o"])
+    #expect(compiledObjects(try project.tool(["make", "-n"]).stdout) == [], "plain make would keep the stale object")
+    #expect(compiledObjects(try guardedMake().stdout) == ["build/extra.o"])
     #expect(try output() == "extra-2\n")
     #expect(try stamp(project).objectIDsByPath[BytePath("src/extra.c")] == BlobHasher.hash(bytes: Array(extra("extra-2").utf8)))
 
     // After an unsealed build the stamp is not trusted; the untracked source is still rebuilt.
     try project.write("src/extra.c", extra("extra-3"))
-    #expect(compiled(try project.tool(["make"]).stdout) == ["build/extra.o"])
+    #expect(compiledObjects(try project.tool(["make"]).stdout) == ["build/extra.o"])
     try replaceWithOldTime(project, "src/extra.c", extra("extra-4"))
     let untrusted = try guardedMake()
     #expect(untrusted.stderr.contains("ignoring the build stamp"))
-    #expect(compiled(untrusted.stdout).contains("build/extra.o"))
+    #expect(compiledObjects(untrusted.stdout).contains("build/extra.o"))
     #expect(try output() == "extra-4\n")
 
-    #expect(compiled(try guardedMake().stdout) == [], "nothing changed: nothing compiled")
+    #expect(compiledObjects(try guardedMake().stdout) == [], "nothing changed: nothing compiled")
 }
 
 @Test func untrackedInTreeOutputsNeverHideAChangedSource() throws {
@@ -89,20 +82,20 @@ private func stamp(_ project: GuardProject) throws -> BuildStamp {
     }
     func output() throws -> String { try project.tool([project.path("app")]).stdout }
 
-    #expect(compiled(try guardedMake().stdout) == ["src/a.o"])
+    #expect(compiledObjects(try guardedMake().stdout) == ["src/a.o"])
     #expect(try output() == "a-1\n")
 
     try replaceWithOldTime(project, "src/a.c", source("a-2"))
-    #expect(compiled(try guardedMake().stdout) == ["src/a.o"], "the outputs were not in the last stamp: never bumped past the source")
+    #expect(compiledObjects(try guardedMake().stdout) == ["src/a.o"], "the outputs were not in the last stamp: never bumped past the source")
     #expect(try output() == "a-2\n")
 
-    #expect(compiled(try guardedMake().stdout) == [], "the stamp recorded the outputs as the build left them")
+    #expect(compiledObjects(try guardedMake().stdout) == [], "the stamp recorded the outputs as the build left them")
 
     try project.write("build/unsealed-output", "written by a build that did not seal\n")
     try replaceWithOldTime(project, "src/a.c", source("a-3"))
     let untrusted = try guardedMake()
     #expect(untrusted.stderr.contains("ignoring the build stamp"))
-    #expect(compiled(untrusted.stdout) == ["src/a.o"])
+    #expect(compiledObjects(untrusted.stdout) == ["src/a.o"])
     #expect(try output() == "a-3\n")
 }
 

@@ -3,14 +3,6 @@ import MtimeCore
 import Testing
 import TestSupport
 
-/// Crates cargo says it compiled (its `Compiling NAME` lines on stderr).
-private func compiled(_ result: ProcessResult) -> [String] {
-    result.stderr.split(separator: "\n").compactMap { line in
-        let words = line.split(separator: " ")
-        return words.first == "Compiling" && words.count > 1 ? String(words[1]) : nil
-    }
-}
-
 /// A build sealed by `git mtime run -- cargo build`: switching to another branch and back without
 /// building recompiles nothing; building on the other branch is never stale.
 @Test func sealedCargoBuildSurvivesASwitchAndBack() throws {
@@ -32,7 +24,7 @@ private func compiled(_ result: ProcessResult) -> [String] {
 
     let sources = try contentSnapshot(of: repo.path).filter { !$0.key.hasPrefix("target") }
     let sealed = try repo.mtime("run", "--", "cargo", "build", "--offline")
-    #expect(compiled(sealed) == ["app"])
+    #expect(compiledCrates(sealed.stderr) == ["app"])
     #expect(try contentSnapshot(of: repo.path).filter { !$0.key.hasPrefix("target") } == sources)
     #expect(try repo.tool(repo.directory.url("target/debug/app")).stdout == "main\n")
 
@@ -41,11 +33,11 @@ private func compiled(_ result: ProcessResult) -> [String] {
     try repo.expectWorkingTreeMatchesHead()
     let again = try repo.tool("cargo", "build", "--offline")
     #expect(again.succeeded)
-    #expect(compiled(again) == [], "switching away and back recompiled: \(again.stderr)")
+    #expect(compiledCrates(again.stderr) == [], "switching away and back recompiled: \(again.stderr)")
     #expect(try repo.tool(repo.directory.url("target/debug/app")).stdout == "main\n")
 
     try repo.hookGit("checkout", "-q", "feature")
     let feature = try repo.tool("cargo", "build", "--offline")
-    #expect(compiled(feature) == ["app"])
+    #expect(compiledCrates(feature.stderr) == ["app"])
     #expect(try repo.tool(repo.directory.url("target/debug/app")).stdout == "feature\n")
 }

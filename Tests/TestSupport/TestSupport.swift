@@ -144,6 +144,15 @@ public final class GitRepository: @unchecked Sendable {
     }
 }
 
+/// Names after `Compiling` in cargo's stderr, sorted.
+public func compiledCrates(_ stderr: String) -> [String] {
+    stderr.split(separator: "\n").compactMap { line -> String? in
+        let words = line.split(separator: " ")
+        guard words.first == "Compiling", words.count >= 2 else { return nil }
+        return String(words[1])
+    }.sorted()
+}
+
 /// Every regular file's bytes under `root` (skipping `.git`): compare before and after a command
 /// to prove git-mtime never writes file contents.
 public func contentSnapshot(of root: String) throws -> [String: Data] {

@@ -1,6 +1,5 @@
 import Foundation
 import MtimeCore
-import Testing
 import TestSupport
 
 /// PATH with the built git-mtime and git-mtime-guard first (so `git mtime` resolves inside hooks)
@@ -41,13 +40,15 @@ extension GitRepository {
     public func commitTime(_ relative: String) throws -> Timestamp {
         let seconds = try git("log", "-1", "--first-parent", "--format=%ct", "--", relative)
         let blob = try git("rev-parse", "HEAD:\(relative)")
-        return Timestamp(commitSeconds: try #require(Int64(seconds.trimmingCharacters(in: .whitespacesAndNewlines))),
-                         objectID: try #require(ObjectID(hex: blob.trimmingCharacters(in: .whitespacesAndNewlines))))
+        return Timestamp(commitSeconds: try unwrap(Int64(seconds.trimmingCharacters(in: .whitespacesAndNewlines)), "commit time of \(relative)"),
+                         objectID: try unwrap(ObjectID(hex: blob.trimmingCharacters(in: .whitespacesAndNewlines)), "blob id of \(relative)"))
     }
 
-    /// Git's own proof that git-mtime wrote no contents: nothing modified, staged or deleted.
-    public func expectWorkingTreeMatchesHead(_ comment: Comment? = nil) throws {
-        #expect(try git("status", "--porcelain", "--untracked-files=no") == "", comment)
+    /// Git's own proof that git-mtime wrote no contents: nothing modified, staged or deleted (throws,
+    /// naming the changes, otherwise).
+    public func expectWorkingTreeMatchesHead(_ comment: String? = nil) throws {
+        let changes = try git("status", "--porcelain", "--untracked-files=no")
+        if !changes.isEmpty { throw TestFailure("working tree differs from HEAD\(comment.map { " (\($0))" } ?? ""):\n\(changes)") }
     }
 }
 
@@ -58,7 +59,7 @@ public func hookFile(_ repository: GitRepository, _ name: String) -> String? {
 
 /// File bytes and permission bits, to prove a hook comes back byte-for-byte.
 public func fileIdentity(_ path: String) throws -> (Data, Int) {
-    let data = try #require(FileManager.default.contents(atPath: path))
+    let data = try unwrap(FileManager.default.contents(atPath: path), "contents of \(path)")
     let attributes = try FileManager.default.attributesOfItem(atPath: path)
-    return (data, try #require(attributes[.posixPermissions] as? Int))
+    return (data, try unwrap(attributes[.posixPermissions] as? Int, "permissions of \(path)"))
 }

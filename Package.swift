@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "MtimeHistoryTests", dependencies: ["MtimeHistory", "GitKit", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeManifestTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
-        .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "GitKit", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
         .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "MtimeManifest", "TestSupport"]),

@@ -32,8 +32,10 @@ public final class ObjectDatabase {
         try check("open object database", git_repository_odb(&raw, repository.handle))
         let handle = raw!
         do {
-            let objects = repository.commonDirectory.appending("objects")
-            packs = try PackReader(packDirectories: ([objects] + ObjectDatabase.alternates(of: objects)).map { $0.appending("pack") })
+            let location = repository.location
+            let objects = location.objects
+            let directories = [objects] + ObjectDatabase.alternates(of: objects) + location.alternateObjectDirectories
+            packs = try PackReader(packDirectories: directories.map { $0.appending("pack") })
         } catch {
             git_odb_free(handle)
             throw error

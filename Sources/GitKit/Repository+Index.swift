@@ -21,6 +21,7 @@ extension Repository {
         return entries
     }
 
-    /// The index file itself (`<git dir>/index`): its mtime decides which entries are racily clean.
-    public var indexFilePath: BytePath { gitDirectory.appending("index") }
+    /// The index file itself (`<git dir>/index`, or `GIT_INDEX_FILE`): its mtime decides which
+    /// entries are racily clean.
+    public var indexFilePath: BytePath { location.indexFile }
 }

@@ -1,3 +1,4 @@
+import GitKit
 import MtimeCore
 import MtimeRestore
 
@@ -6,6 +7,9 @@ import MtimeRestore
 public enum HookTarget: Sendable, Equatable {
     /// The repository containing this directory (its core.hooksPath, else `<git dir>/hooks`).
     case repository(String)
+    /// A repository already located (under git's environment): asked about by its absolute paths,
+    /// so a relative `GIT_DIR` is not read again from another directory.
+    case located(RepositoryLocation)
     /// The global core.hooksPath; when unset, `~/.config/git-mtime/hooks`, which install then sets.
     case global
     /// `<DIR>/hooks`: every later `git clone --template DIR` (or init.templateDir=DIR) copies it.
@@ -19,9 +23,14 @@ public struct HookLocation: Sendable {
 
     public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all())
         throws -> HookLocation {
+        try resolve(target, environment: environment, gitOptions: [])
+    }
+
+    private static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all(), gitOptions: [String])
+        throws -> HookLocation {
         switch target {
         case .repository(let directory):
-            let result = try git(["rev-parse", "--git-path", "hooks"], in: directory)
+            let result = try git(gitOptions + ["rev-parse", "--git-path", "hooks"], in: directory)
             guard result.status == 0 else {
                 throw HookError("\(directory): not a git repository: \(result.output.trimmingWhitespace())")
             }
@@ -30,6 +39,10 @@ public struct HookLocation: Sendable {
             do {
                 return HookLocation(directory: try FileSystem.resolve(BytePath(directory)).appending(path), ownsGlobalHooksPath: false)
             } catch { throw RestoreError.system(error) }
+        case .located(let location):
+            let top = location.workTree ?? location.gitDirectory
+            let arguments = ["--git-dir=\(location.gitDirectory)"] + (location.workTree.map { ["--work-tree=\($0)"] } ?? [])
+            return try resolve(.repository(String(decoding: top.bytes, as: UTF8.self)), gitOptions: arguments)
         case .global:
             if let configured = try globalHooksPath() {
                 guard configured.hasPrefix("/") else {

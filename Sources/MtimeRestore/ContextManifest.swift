@@ -19,6 +19,7 @@ public struct ContextManifestBuilder {
     /// `dockerContext: false` describes every tracked file, as a build on the host sees them.
     public init(contextDirectory: String, options: RestoreOptions = RestoreOptions(), dockerContext: Bool = true) throws {
         session = try RestoreSession(discoveringFrom: contextDirectory)
+        guard session.startsInsideWorkTree else { throw RestoreError.outsideWorkTree(contextDirectory, workTree: session.workdir) }
         contextPrefix = session.discoveryPrefix
         ignore = dockerContext ? try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix)) : .none
         var options = options

@@ -8,35 +8,44 @@ public final class RestoreSession {
     public let repository: Repository
     /// The working-tree root, with a trailing `/`.
     public let workdir: BytePath
-    /// Where the session was opened, relative to the root (empty at the root): pathspecs are relative to it.
+    /// Where the session was opened, relative to the root (empty at the root, or outside the
+    /// working tree, where git takes pathspecs relative to the root): pathspecs are relative to it.
     public let discoveryPrefix: BytePath
+    /// Whether the start directory lies inside the working tree (with `GIT_WORK_TREE` it need not).
+    public let startsInsideWorkTree: Bool
     /// Per-worktree private directory: the stat cache.
     public let privateDirectory: BytePath
     /// Shared by all worktrees: the history cache and the lock.
     public let sharedDirectory: BytePath
+    /// git's environment when the session was opened: pathspec settings come from it too.
+    public let environment: GitEnvironment
     /// The stat cache as the last `plan` read it: apply merges into it without reading it again.
     private var lastLoadedStatCache: StatCache?
 
-    public init(discoveringFrom path: String) throws {
+    /// Opens the repository git would use when started in `path`, under git's environment
+    /// (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, … as `RepositoryLocation` applies them).
+    public init(discoveringFrom path: String, environment: GitEnvironment = .current()) throws {
         let repository: Repository
         do {
-            repository = try Repository(discoveringFrom: path)
+            repository = try Repository(RepositoryLocation.find(start: BytePath(path), environment: environment))
         } catch {
-            if error.message.contains("SHA-256") || error.message.contains("objectformat") {
-                throw RestoreError.unsupportedObjectFormat(path)
+            switch error {
+            case .notFound: throw RestoreError.notARepository(error)
+            case .unsupportedObjectFormat: throw RestoreError.unsupportedObjectFormat(path)
+            default: throw RestoreError.repository(error)
             }
-            if error.isNotFound { throw RestoreError.notARepository(path) }
-            throw RestoreError.git(error)
         }
-        guard !repository.isBare, let workdir = repository.workdir else {
+        guard let workdir = repository.workdir else {
             throw RestoreError.bareRepository(repository.gitDirectory)
         }
         guard !repository.isHeadUnborn else { throw RestoreError.unbornHead }
         self.repository = repository
         self.workdir = workdir
+        self.environment = environment
         privateDirectory = repository.gitDirectory.appending("git-mtime")
         sharedDirectory = repository.commonDirectory.appending("git-mtime")
-        discoveryPrefix = RestoreSession.prefix(of: BytePath(path), within: workdir)
+        discoveryPrefix = repository.location.prefix ?? BytePath([])
+        startsInsideWorkTree = repository.location.prefix != nil
     }
 
     /// Takes the repository-wide restore lock, waiting up to `timeout` seconds. Hold the returned
@@ -55,41 +64,6 @@ public final class RestoreSession {
         }
     }
 
-    /// Patterns typed relative to the discovery directory, rewritten relative to the root like git
-    /// does (`:/x` and `:(top)x` are already root-relative; `:!x` and `:^x` exclude).
-    public func pathspecFromDiscoveryDirectory(_ patterns: [String]) throws -> [String] {
-        try patterns.map { pattern in
-            var text = Substring(pattern)
-            var exclude = false
-            if text.hasPrefix(":!") || text.hasPrefix(":^") { exclude = true; text = text.dropFirst(2) }
-            var components: [Substring]
-            if text.hasPrefix(":/") { text = text.dropFirst(2); components = [] }
-            else if text.hasPrefix(":(top)") { text = text.dropFirst(6); components = [] }
-            else {
-                components = discoveryPrefix.components.map { Substring(decoding: $0, as: UTF8.self) }
-            }
-            let trailingSlash = text.hasSuffix("/")
-            for part in text.split(separator: "/", omittingEmptySubsequences: true) {
-                if part == "." { continue }
-                if part == ".." {
-                    guard components.popLast() != nil else { throw RestoreError.pathspecOutsideRepository(pattern) }
-                    continue
-                }
-                components.append(part)
-            }
-            var joined = components.joined(separator: "/")
-            if trailingSlash && !joined.isEmpty { joined += "/" }
-            if joined.isEmpty { joined = "*" }
-            return (exclude ? "!" : "") + joined
-        }
-    }
-
-    private static func prefix(of path: BytePath, within workdir: BytePath) -> BytePath {
-        guard let resolved = try? FileSystem.resolve(path), let root = try? FileSystem.resolve(workdir),
-              resolved.isWithin(root) else { return BytePath([]) }
-        return BytePath(Array(resolved.bytes.dropFirst(root.bytes.count).drop(while: { $0 == UInt8(ascii: "/") })))
-    }
-
     /// Decides every selected tracked path's state and target time without changing anything.
     /// Fails, naming the path, when a file's content can't be verified (unreadable).
     public func plan(_ options: RestoreOptions) throws -> RestorePlan {
@@ -99,108 +73,90 @@ public final class RestoreSession {
             throw RestoreError.system(error)
         } catch let error as GitError {
             throw RestoreError.git(error)
+        } catch let error as RepositoryError {
+            throw RestoreError.repository(error)
         }
     }
 
+    /// The phases: the selection (parsed first, so a bad pathspec costs nothing), the history walk,
+    /// the index join, selecting tracked paths, verifying each against the working tree, then
+    /// directories and the untracked scan when asked for.
     private func makePlan(_ options: RestoreOptions) throws -> RestorePlan {
         try FileSystem.createDirectory(sharedDirectory)
+        let selection = try pathSelection(options)
+        let history = try walkHistory(options, selection: selection)
+        let tracked = try joinIndex(history)
+        var matcher = selection.matcher()
+        let selected = tracked.head.indices.filter { matcher.isSelected(tracked.head[$0].path, isDirectory: tracked.head[$0].isSubmodule) }
+        let indexOnly = tracked.join.indexOnly.filter { matcher.isSelected($0.path, isDirectory: $0.mode == Tree.submoduleMode) }
+
         let progress = options.progress
-        let walkProgress: (@Sendable (Int) -> Void)? = progress.map { report in
-            { @Sendable commits in report(.walkingHistory(commits: commits)) }
-        }
-        // --dirs needs every tracked file's time for the enclosing directories, so it walks all paths.
-        let scope = options.includeDirectories ? nil : options.paths ?? RestoreSession.historyScope(of: options.pathspec)
-        let history = try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: sharedDirectory,
-                                        only: scope, progress: walkProgress).run()
-        // Exclusions are matched as patterns of their own: libgit2's `!dir` does not exclude what lies
-        // below `dir`, git's `:!dir` does.
-        let includes = options.pathspec.filter { !$0.hasPrefix("!") }
-        let excludes = options.pathspec.filter { $0.hasPrefix("!") }.map { String($0.dropFirst()) }
-        let included = includes.isEmpty ? nil : try Pathspec(includes)
-        let excluded = excludes.isEmpty ? nil : try Pathspec(excludes)
-        let exactPaths = options.paths.map(Set.init)
-        func isSelected(_ path: BytePath) -> Bool {
-            if let included, !included.matches(path) { return false }
-            if let excluded, excluded.matches(path) { return false }
-            guard let exactPaths else { return true }
-            var candidate = path
-            while !candidate.isEmpty {
-                if exactPaths.contains(candidate) { return true }
-                candidate = candidate.parent
-            }
-            return false
-        }
-        let restricted = !options.pathspec.isEmpty || exactPaths != nil
-        let headFiles = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
-        let join = IndexJoin(files: headFiles, index: try repository.indexEntries())
-        let selected = restricted ? headFiles.indices.filter { isSelected(headFiles[$0].path) } : Array(headFiles.indices)
-
         let verifier = try workingTreeVerifier()
-
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.count)
         var shallowBoundaryFiles = 0
         for (count, position) in selected.enumerated() {
             if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: selected.count)) }
-            let tracked = headFiles[position]
-            var file = try verifier.plan(tracked, indexEntry: join.entries[position], isConflicted: join.conflicted[position],
-                                         hashingDirty: options.hashDirtyFiles)
-            if file.state == .clean, let change = tracked.lastChange {
-                file.target = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
-                                        objectID: tracked.objectID)
+            let file = tracked.head[position]
+            var planned = try verifier.plan(file, indexEntry: tracked.join.entries[position], isConflicted: tracked.join.conflicted[position],
+                                            hashingDirty: options.hashDirtyFiles)
+            if planned.state == .clean, let change = file.lastChange {
+                planned.target = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
+                                           objectID: file.objectID)
                 if change.isShallowBoundary { shallowBoundaryFiles += 1 }
             }
-            files.append(file)
+            files.append(planned)
         }
         progress?(.checkingFiles(checked: selected.count, total: selected.count))
 
         // Paths only in the index (added, not yet committed): tracked, but with nothing to restore.
-        let indexOnly = join.indexOnly.filter { !restricted || isSelected($0.path) }
         if !indexOnly.isEmpty {
             for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, hashingDirty: options.hashDirtyFiles)) }
             files.sort { $0.path < $1.path }
         }
-        let unmatched = try includes.filter { pattern in
-            let single = try Pathspec([pattern])
-            return !files.contains { single.matches($0.path) }
-        }
 
         var plan = RestorePlan(head: history.head, files: files, directories: [], untracked: [], ignored: [],
                                commitsWalked: history.commitsWalked, shallowBoundaryFiles: shallowBoundaryFiles,
-                               usedHistoryCache: history.usedCache, coversWholeTree: !restricted,
-                               unmatchedPatterns: unmatched)
+                               usedHistoryCache: history.usedCache, coversWholeTree: !selection.isRestricted,
+                               unmatchedPatterns: matcher.unmatchedPatterns)
         if options.includeDirectories {
-            plan.directories = try DirectoryTimes.plan(files: files, allTracked: headFiles, workdir: workdir)
+            plan.directories = try DirectoryTimes.plan(files: files, allTracked: tracked.head, workdir: workdir)
         }
         if options.scanUntracked {
             let scan = try UntrackedScan(repository: repository, workdir: workdir,
-                                         indexPaths: headFiles.map(\.path) + join.indexOnly.map(\.path),
-                                         isSelected: isSelected).run()
+                                         indexPaths: tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path),
+                                         isSelected: selection.isSelected).run()
             plan.untracked = scan.untracked
             plan.ignored = scan.ignored
         }
         return plan
     }
 
-    /// The directories (or files) every pattern's matches lie within — the literal part before the
-    /// first wildcard, cut back to a whole component — so the history walk can stop early. Nil (all
-    /// paths) when there is no pathspec, an exclusion, or a pattern that can match anywhere.
-    static func historyScope(of patterns: [String]) -> [BytePath]? {
-        guard !patterns.isEmpty else { return nil }
-        var scope: [BytePath] = []
-        for pattern in patterns {
-            guard !pattern.hasPrefix("!") else { return nil }
-            let bytes = Array(pattern.utf8)
-            let wildcard = bytes.firstIndex { "*?[\\".utf8.contains($0) }
-            var literal = wildcard.map { Array(bytes[..<$0]) } ?? bytes
-            if wildcard != nil {
-                literal = literal.lastIndex(of: UInt8(ascii: "/")).map { Array(literal[..<$0]) } ?? []
-            }
-            while literal.last == UInt8(ascii: "/") { literal.removeLast() }
-            guard !literal.isEmpty else { return nil }
-            scope.append(BytePath(literal))
+    /// Phase: the options' pathspec (typed where the session was opened) and exact paths.
+    func pathSelection(_ options: RestoreOptions) throws -> PathSelection {
+        do {
+            return try PathSelection(pathspec: options.pathspec, paths: options.paths, prefix: discoveryPrefix,
+                                     workTree: BytePath(Array(workdir.bytes.dropLast())),
+                                     settings: try PathspecSettings(environment: environment))
+        } catch {
+            throw RestoreError.invalidPathspec(error)
         }
-        return scope
+    }
+
+    /// Phase: the last change of every HEAD file the selection can reach (all of them for `--dirs`,
+    /// which needs every tracked file's time for the enclosing directories).
+    private func walkHistory(_ options: RestoreOptions, selection: PathSelection) throws -> HistoryResult {
+        let walkProgress: (@Sendable (Int) -> Void)? = options.progress.map { report in
+            { @Sendable commits in report(.walkingHistory(commits: commits)) }
+        }
+        return try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: sharedDirectory,
+                                 only: options.includeDirectories ? nil : selection.historyScope, progress: walkProgress).run()
+    }
+
+    /// Phase: HEAD's files in path order, each paired with its index entry.
+    private func joinIndex(_ history: HistoryResult) throws -> (head: [TrackedFile], join: IndexJoin) {
+        let head = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
+        return (head, IndexJoin(files: head, index: try repository.indexEntries()))
     }
 
     /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`

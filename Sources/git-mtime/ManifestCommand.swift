@@ -23,8 +23,7 @@ struct ManifestCommand: ParsableCommand {
         Exit codes: 0 written; 1 error (not a repository, unreadable file, bad .dockerignore, ...).
         """)
 
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
-    var directory: String?
+    @OptionGroup var start: StartDirectoryOptions
 
     @Option(help: ArgumentHelp("The build context directory (default: the top of the working tree).", valueName: "dir"))
     var context: String?
@@ -43,13 +42,8 @@ struct ManifestCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let base = directory ?? "."
-            let contextDirectory: String
-            if let context {
-                contextDirectory = context.hasPrefix("/") || directory == nil ? context : "\(base)/\(context)"
-            } else {
-                contextDirectory = String(decoding: try RestoreSession(discoveringFrom: base).workdir.bytes, as: UTF8.self)
-            }
+            try start.enter()
+            let contextDirectory = try context ?? String(decoding: RestoreSession(discoveringFrom: ".").workdir.bytes, as: UTF8.self)
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
                 options: RestoreOptions(historyMode: history, useAuthorDate: authorDate))

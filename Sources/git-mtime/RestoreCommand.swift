@@ -17,20 +17,25 @@ struct RestoreCommand: ParsableCommand {
         The time's seconds come from the commit, its nanoseconds from the file's blob id, so equal \
         content gets equal times everywhere. A file that already has its time is not written again.
 
-        PATHSPEC uses git's pathspec rules, relative to the current directory (or -C's); \
-        `:/PATTERN` is relative to the top of the working tree. Without a PATHSPEC the whole working \
-        tree is restored, wherever you are in it.
+        PATHSPEC is matched exactly as git matches it, relative to the current directory (or -C's): \
+        `*` crosses directories, a directory names everything below it, and the magic `:(top)` or \
+        `:/`, `:(exclude)` or `:!` or `:^`, `:(glob)` (`**`), `:(icase)`, `:(literal)` and \
+        `:(attr:...)` as well as GIT_GLOB_PATHSPECS, GIT_NOGLOB_PATHSPECS, GIT_ICASE_PATHSPECS and \
+        GIT_LITERAL_PATHSPECS apply (docs/restore.md). Without a PATHSPEC, or with exclusions only, \
+        the whole working tree is restored, wherever you are in it. The repository is the one git \
+        would use: GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, `git --git-dir/--work-tree mtime restore` \
+        and core.worktree are honoured.
 
         Exit codes: 0 done (also when some files were skipped); 1 error: found while planning (not a \
-        repository, bare, no commits yet, SHA-256 repository, a file that cannot be read, ...), nothing \
+        repository, bare, no commits yet, SHA-256 repository, a pathspec git would refuse or that \
+        matches nothing, a file that cannot be read, ...), nothing \
         was changed; found while setting times (permission denied on a file), the files before it \
         keep their new times and the rest are untouched: fix it and run again; \
         2 --strict and some files would get a shallow clone's boundary time (nothing was changed); \
         64 invalid arguments; 75 another restore held the repository's lock for too long.
         """)
 
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
-    var directory: String?
+    @OptionGroup var start: StartDirectoryOptions
 
     @Flag(name: [.customShort("n"), .long], help: "Change nothing; print each file that would change: path, old and new mtime (tab-separated).")
     var dryRun = false
@@ -60,17 +65,17 @@ struct RestoreCommand: ParsableCommand {
         let plan: RestorePlan
         let summary: RestoreSummary?
         do {
-            let session = try RestoreSession(discoveringFrom: directory ?? ".")
+            try start.enter()
+            let session = try RestoreSession(discoveringFrom: ".")
             let lock = try session.lock(timeout: 5)
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
-            let rootRelative = try session.pathspecFromDiscoveryDirectory(pathspec)
-            let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: rootRelative,
+            let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: pathspec,
                                          includeDirectories: dirs, scanUntracked: verbose, progress: report)
             plan = try session.plan(options)
             progress?.erase()
-            if let unmatched = plan.unmatchedPatterns.first, let typed = rootRelative.firstIndex(of: unmatched) {
-                fail("pathspec '\(pathspec[typed])' did not match any tracked file; nothing was changed", code: 1)
+            if let unmatched = plan.unmatchedPatterns.first {
+                fail("pathspec '\(unmatched)' did not match any tracked file; nothing was changed", code: 1)
             }
             if strict && plan.shallowBoundaryFiles > 0 {
                 fail("\(plan.shallowBoundaryFiles) file(s) would get the shallow clone's boundary commit time, "

@@ -15,12 +15,12 @@ struct StatusCommand: ParsableCommand {
         path and whether it is trusted.
         """)
 
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
-    var directory: String?
+    @OptionGroup var start: StartDirectoryOptions
 
     func run() throws {
         do {
-            let session = try RestoreSession(discoveringFrom: directory ?? ".")
+            try start.enter()
+            let session = try RestoreSession(discoveringFrom: ".")
             let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
             let plan = try session.plan(RestoreOptions())
             let clean = plan.files.filter { $0.state == .clean && $0.target != nil }
@@ -31,7 +31,7 @@ struct StatusCommand: ParsableCommand {
             print("dirty files (left alone): \(plan.count(.modified) + plan.count(.staged))")
             print("deleted files: \(plan.count(.deleted))")
 
-            let location = try HookLocation.resolve(.repository(String(decoding: settings.root.bytes, as: UTF8.self)))
+            let location = try HookLocation.resolve(.located(session.repository.location))
             let installer = HookInstaller(directory: location.directory)
             let states = try HookName.allCases.map { hook in "\(hook.rawValue) \(describe(try installer.state(of: hook)))" }
             print("hooks (\(location.directory)): \(states.joined(separator: ", "))")

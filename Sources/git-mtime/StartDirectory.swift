@@ -1,0 +1,18 @@
+import ArgumentParser
+import Glibc
+import MtimeCore
+
+/// `-C <directory>`, as for git itself: the command runs as if started there, so relative paths in
+/// git's environment (`GIT_DIR`, `GIT_WORK_TREE`, …) and in pathspecs are taken from there too.
+struct StartDirectoryOptions: ParsableArguments {
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
+    var directory: String?
+
+    /// Changes into the directory, if one was given.
+    func enter() throws {
+        guard let directory else { return }
+        guard chdir(directory) == 0 else {
+            throw SystemError.last("change to directory", BytePath(directory))
+        }
+    }
+}

@@ -208,7 +208,7 @@ private struct Finder {
     func isGitDirectory(_ path: BytePath) -> Bool {
         guard Finder.isValidHead(path.appending("HEAD")) else { return false }
         let common = commonDirectory(of: path)
-        let objects = environment.path("GIT_OBJECT_DIRECTORY") ?? common.appending("objects")
+        let objects = environment.path("GIT_OBJECT_DIRECTORY").map { absolute($0, from: cwd) } ?? common.appending("objects")
         return Finder.isSearchable(objects) && Finder.isSearchable(common.appending("refs"))
     }
 

@@ -29,13 +29,18 @@ public struct Pathspec: Sendable {
         public let prefixLength: Int
         /// How many leading bytes hold no wildcard (at least `prefixLength`).
         public let literalLength: Int
-        /// Git adds one "everything" item when every item is an exclusion; it is never reported unmatched.
-        public let isImplicit: Bool
+        /// A non-glob `literal*suffix` pattern whose suffix has no wildcard: a suffix compare does
+        /// (git's PATHSPEC_ONESTAR).
+        let isOneStar: Bool
 
-        /// A non-glob `literal*suffix` pattern whose suffix has no wildcard: a suffix compare does.
-        fileprivate var isOneStar: Bool {
-            guard !magic.contains(.glob), literalLength < match.count, match[literalLength] == UInt8(ascii: "*") else { return false }
-            return !match[(literalLength + 1)...].contains(where: GitCharacter.isGlobSpecial)
+        init(original: String, match: [UInt8], magic: Magic, prefixLength: Int, literalLength: Int) {
+            self.original = original
+            self.match = match
+            self.magic = magic
+            self.prefixLength = prefixLength
+            self.literalLength = literalLength
+            isOneStar = !magic.contains(.glob) && literalLength < match.count && match[literalLength] == UInt8(ascii: "*")
+                && !match[(literalLength + 1)...].contains(where: GitCharacter.isGlobSpecial)
         }
     }
 
@@ -46,7 +51,6 @@ public struct Pathspec: Sendable {
     }
 
     public let items: [Item]
-    public var hasExclusions: Bool { items.contains { $0.magic.contains(.exclude) } }
 
     /// `arguments` as typed in `prefix` (relative to the working-tree root, empty at the root);
     /// `workTree` (symlink-free, absolute) lets absolute paths name files inside it, as in git.
@@ -58,7 +62,7 @@ public struct Pathspec: Sendable {
         }
         if !items.isEmpty && items.allSatisfy({ $0.magic.contains(.exclude) }) {
             // Like `git checkout`/`git restore`: the rest of the whole tree, wherever it was typed.
-            items.append(Item(original: ".", match: [], magic: [], prefixLength: 0, literalLength: 0, isImplicit: true))
+            items.append(Item(original: ".", match: [], magic: [], prefixLength: 0, literalLength: 0))
         }
         self.items = items
     }
@@ -101,8 +105,7 @@ public struct Pathspec: Sendable {
         if !magic.contains(.literal) {
             literalLength = max(match.firstIndex(where: GitCharacter.isGlobSpecial) ?? match.count, prefixLength)
         }
-        return Item(original: element, match: match, magic: magic, prefixLength: prefixLength, literalLength: literalLength,
-                    isImplicit: false)
+        return Item(original: element, match: match, magic: magic, prefixLength: prefixLength, literalLength: literalLength)
     }
 
     /// `:(a,b,…)rest`: returns `rest`.

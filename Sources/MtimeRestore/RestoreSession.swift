@@ -78,25 +78,68 @@ public final class RestoreSession {
         }
     }
 
-    /// The phases: the selection (parsed first, so a bad pathspec costs nothing), the history walk,
-    /// the index join, selecting tracked paths, verifying each against the working tree, then
-    /// directories and the untracked scan when asked for.
+    /// The phases, in order: parse the selection (first, so a bad pathspec costs nothing), walk the
+    /// history, join HEAD with the index, select the tracked paths, verify each against the working
+    /// tree, then directories and the untracked scan when asked for.
     private func makePlan(_ options: RestoreOptions) throws -> RestorePlan {
         try FileSystem.createDirectory(sharedDirectory)
         let selection = try pathSelection(options)
         let history = try walkHistory(options, selection: selection)
         let tracked = try joinIndex(history)
-        var matcher = selection.matcher()
-        let selected = tracked.head.indices.filter { matcher.isSelected(tracked.head[$0].path, isDirectory: tracked.head[$0].isSubmodule) }
-        let indexOnly = tracked.join.indexOnly.filter { matcher.isSelected($0.path, isDirectory: $0.mode == Tree.submoduleMode) }
+        let selected = select(tracked, selection)
+        let verified = try verify(selected, tracked, options)
+        var plan = RestorePlan(head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
+                               commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,
+                               usedHistoryCache: history.usedCache, coversWholeTree: !selection.isRestricted,
+                               unmatchedPatterns: selected.unmatchedPatterns)
+        if options.includeDirectories {
+            plan.directories = try DirectoryTimes.plan(files: plan.files, allTracked: tracked.head, workdir: workdir)
+        }
+        if options.scanUntracked {
+            let scan = try UntrackedScan(repository: repository, workdir: workdir,
+                                         indexPaths: tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path),
+                                         isSelected: selection.isSelected).run()
+            plan.untracked = scan.untracked
+            plan.ignored = scan.ignored
+        }
+        return plan
+    }
 
+    /// HEAD's files in path order, each paired with its index entry, and the index's other paths.
+    private struct Tracked {
+        var head: [TrackedFile]
+        var join: IndexJoin
+    }
+
+    /// What the selection phase picked: positions in HEAD's files, the index-only entries, and the
+    /// typed patterns that matched nothing.
+    private struct Selected {
+        var headPositions: [Int]
+        var indexOnly: [IndexEntry]
+        var unmatchedPatterns: [String]
+    }
+
+    /// Phase: the tracked paths (HEAD's and the index's) the selection takes; every one of them is
+    /// offered, so "did not match" counts exactly the paths git knows.
+    private func select(_ tracked: Tracked, _ selection: PathSelection) -> Selected {
+        var matcher = selection.matcher()
+        let positions = tracked.head.indices.filter { matcher.isSelected(tracked.head[$0].path, isDirectory: tracked.head[$0].isSubmodule) }
+        let indexOnly = tracked.join.indexOnly.filter { matcher.isSelected($0.path, isDirectory: $0.mode == Tree.submoduleMode) }
+        return Selected(headPositions: positions, indexOnly: indexOnly, unmatchedPatterns: matcher.unmatchedPatterns)
+    }
+
+    /// Phase: each selected path's state against the working tree, and the commit time of the clean
+    /// ones; also how many of those are a shallow clone's boundary time.
+    private func verify(_ selected: Selected, _ tracked: Tracked,
+                        _ options: RestoreOptions) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
         let progress = options.progress
         let verifier = try workingTreeVerifier()
         var files: [PlannedFile] = []
-        files.reserveCapacity(selected.count)
+        files.reserveCapacity(selected.headPositions.count)
         var shallowBoundaryFiles = 0
-        for (count, position) in selected.enumerated() {
-            if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: selected.count)) }
+        let total = selected.headPositions.count
+        for (count, position) in selected.headPositions.enumerated() {
+            if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: total)) }
             let file = tracked.head[position]
             var planned = try verifier.plan(file, indexEntry: tracked.join.entries[position], isConflicted: tracked.join.conflicted[position],
                                             hashingDirty: options.hashDirtyFiles)
@@ -107,29 +150,14 @@ public final class RestoreSession {
             }
             files.append(planned)
         }
-        progress?(.checkingFiles(checked: selected.count, total: selected.count))
+        progress?(.checkingFiles(checked: total, total: total))
 
         // Paths only in the index (added, not yet committed): tracked, but with nothing to restore.
-        if !indexOnly.isEmpty {
-            for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, hashingDirty: options.hashDirtyFiles)) }
+        if !selected.indexOnly.isEmpty {
+            for entry in selected.indexOnly { files.append(try verifier.planIndexOnly(entry, hashingDirty: options.hashDirtyFiles)) }
             files.sort { $0.path < $1.path }
         }
-
-        var plan = RestorePlan(head: history.head, files: files, directories: [], untracked: [], ignored: [],
-                               commitsWalked: history.commitsWalked, shallowBoundaryFiles: shallowBoundaryFiles,
-                               usedHistoryCache: history.usedCache, coversWholeTree: !selection.isRestricted,
-                               unmatchedPatterns: matcher.unmatchedPatterns)
-        if options.includeDirectories {
-            plan.directories = try DirectoryTimes.plan(files: files, allTracked: tracked.head, workdir: workdir)
-        }
-        if options.scanUntracked {
-            let scan = try UntrackedScan(repository: repository, workdir: workdir,
-                                         indexPaths: tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path),
-                                         isSelected: selection.isSelected).run()
-            plan.untracked = scan.untracked
-            plan.ignored = scan.ignored
-        }
-        return plan
+        return (files, shallowBoundaryFiles)
     }
 
     /// Phase: the options' pathspec (typed where the session was opened) and exact paths.
@@ -154,9 +182,9 @@ public final class RestoreSession {
     }
 
     /// Phase: HEAD's files in path order, each paired with its index entry.
-    private func joinIndex(_ history: HistoryResult) throws -> (head: [TrackedFile], join: IndexJoin) {
+    private func joinIndex(_ history: HistoryResult) throws -> Tracked {
         let head = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
-        return (head, IndexJoin(files: head, index: try repository.indexEntries()))
+        return Tracked(head: head, join: IndexJoin(files: head, index: try repository.indexEntries()))
     }
 
     /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`

@@ -19,9 +19,9 @@ struct RestoreCommand: ParsableCommand {
 
         PATHSPEC is matched exactly as git matches it, relative to the current directory (or -C's): \
         `*` crosses directories, a directory names everything below it, and the magic `:(top)` or \
-        `:/`, `:(exclude)` or `:!` or `:^`, `:(glob)` (`**`), `:(icase)`, `:(literal)` and \
-        `:(attr:...)` as well as GIT_GLOB_PATHSPECS, GIT_NOGLOB_PATHSPECS, GIT_ICASE_PATHSPECS and \
-        GIT_LITERAL_PATHSPECS apply (docs/restore.md). Without a PATHSPEC, or with exclusions only, \
+        `:/`, `:(exclude)` or `:!` or `:^`, `:(glob)` (`**`), `:(icase)`, `:(literal)`, and \
+        GIT_GLOB_PATHSPECS, GIT_NOGLOB_PATHSPECS, GIT_ICASE_PATHSPECS and GIT_LITERAL_PATHSPECS \
+        apply; `:(attr:...)` is refused (docs/restore.md). Without a PATHSPEC, or with exclusions only, \
         the whole working tree is restored, wherever you are in it. The repository is the one git \
         would use: GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, `git --git-dir/--work-tree mtime restore` \
         and core.worktree are honoured.

@@ -93,11 +93,12 @@ public final class Repository {
     /// The working tree root, with a trailing `/`; nil for a bare repository.
     public var workdir: BytePath? { location.workTree.map { BytePath($0.bytes + [UInt8(ascii: "/")]) } }
 
-    /// This worktree's private git dir (`.git`, or `.git/worktrees/NAME` for a linked worktree).
-    public var gitDirectory: BytePath { location.gitDirectory }
+    /// This worktree's private git dir (`.git`, or `.git/worktrees/NAME` for a linked worktree),
+    /// with a trailing `/` as libgit2 writes it (the history cache's identity is made from these bytes).
+    public var gitDirectory: BytePath { BytePath(location.gitDirectory.bytes + [UInt8(ascii: "/")]) }
 
-    /// The git dir shared by all worktrees (objects, refs, config).
-    public var commonDirectory: BytePath { location.commonDirectory }
+    /// The git dir shared by all worktrees (objects, refs, config), with a trailing `/`.
+    public var commonDirectory: BytePath { BytePath(location.commonDirectory.bytes + [UInt8(ascii: "/")]) }
 
     /// The commit HEAD points at.
     public func headCommitID() throws(GitError) -> ObjectID {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MtimeCore
 
 @main
 struct GitMtime: ParsableCommand {
@@ -8,7 +9,7 @@ struct GitMtime: ParsableCommand {
         discussion: """
         Installed on PATH as git-mtime, it runs as `git mtime COMMAND`.
         """,
-        version: "0.1.0",
+        version: Version.current,
         subcommands: [RestoreCommand.self, ManifestCommand.self, DockerCommand.self,
                       RunCommand.self, StatusCommand.self, HooksCommand.self])
 }

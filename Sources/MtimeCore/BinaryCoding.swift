@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Little-endian fixed-width fields for our cache files, written straight into one buffer of a
 /// size computed up front: a warm run encodes and decodes thousands of records, and per-field

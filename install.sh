@@ -65,16 +65,16 @@ source_dir=$(cd "$(dirname "$0")" && pwd)
 # files, then the directories that are left empty, deepest first. The record itself goes last, so
 # an interrupted uninstall can be run again.
 remove_recorded() {
-    listed=$1 keep=${2:-/dev/null}
-    grep '^file ' "$listed" | grep -vxF -f "$keep" | while IFS= read -r line; do
+    if [ -n "${2:-}" ]; then grep -vxF -f "$2" "$1" >"$work/remove" || true; else cp "$1" "$work/remove"; fi
+    grep '^file ' "$work/remove" | while IFS= read -r line; do
         path=${line#file }
         [ "$prefix/$path" != "$record" ] || continue
         [ -e "$prefix/$path" ] || [ -L "$prefix/$path" ] || continue
         rm -f "$prefix/$path" || die "cannot remove $prefix/$path"
         case "$path" in bin/*) say "removed $prefix/$path" ;; esac
     done
-    if [ "$keep" = /dev/null ]; then rm -f "$record"; fi
-    grep '^dir ' "$listed" | grep -vxF -f "$keep" | sort -r | while IFS= read -r line; do
+    [ -n "${2:-}" ] || rm -f "$record"
+    grep '^dir ' "$work/remove" | sort -r | while IFS= read -r line; do
         rmdir "$prefix/${line#dir }" 2>/dev/null || true
     done
 }

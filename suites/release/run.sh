@@ -165,8 +165,9 @@ cp -a "$repo" "$WORK/reference"
 
 # --- the tarball in a chroot holding only busybox, the release and the repository ------------------
 jail=$WORK/jail
-mkdir -p "$jail/bin" "$jail/opt" "$jail/tmp"
+mkdir -p "$jail/bin" "$jail/opt" "$jail/tmp" "$jail/dev" "$jail/usr/local"
 cp /bin/busybox "$jail/bin/busybox"
+mknod -m 666 "$jail/dev/null" c 1 3
 chroot "$jail" /bin/busybox --install -s /bin
 cp -a "$tree" "$jail/opt/git-mtime"
 cp -a "$repo" "$jail/repo"
@@ -188,6 +189,14 @@ check "chroot: after restore, manifest and two guard runs the times equal the so
 stamp_entries() { sed -n '/^entries /,/^checksum /p' "$1" | sed '1d;$d' | awk '{print $1, $3}'; }
 check "chroot: the sealed stamp records the same files and contents as the source build's" \
   diff <(stamp_entries "$jail/repo/target/.git-mtime-stamp") <(stamp_entries "$WORK/reference/target/.git-mtime-stamp")
+
+# install.sh needs only POSIX sh and the tools busybox has (as on Alpine): install, then uninstall.
+jail_listing() { chroot "$jail" /bin/sh -c "find / -xdev | sort"; }
+jail_before=$(jail_listing)
+check "chroot: busybox sh runs install.sh (default prefix /usr/local)" in_jail "
+  /opt/git-mtime/install.sh && /usr/local/bin/git-mtime --version && [ -s /usr/local/share/man/man1/git-mtime.1 ]"
+uninstalled_jail() { chroot "$jail" /opt/git-mtime/install.sh --uninstall >/dev/null && [ "$(jail_listing)" = "$jail_before" ]; }
+check "chroot: install.sh --uninstall leaves the chroot as it was" uninstalled_jail
 
 # --- install.sh --from, with no toolchain on PATH ---------------------------------------------------
 prefix=$WORK/prefix
@@ -222,6 +231,20 @@ check "git mtime --help opens the installed man page (manpath from PATH)" sh -c 
   grep -q 'Deterministic file mtimes' '$WORK/page' && grep -q 'git-mtime.restore(1)' '$WORK/page'"
 check "git mtime restore, through git, from the prefix" sh -c "
   cd '$WORK/reference' && PATH='$prefix/bin:$plain_path' git mtime restore"
+# The docker wrapper injects the guard it finds next to git-mtime. The "docker" here is a script
+# that keeps the injected directory's guard for comparison.
+wrapper_finds_guard() {
+  cat >"$WORK/fake-docker" <<EOF
+#!/bin/sh
+case "\$1" in version) echo "Docker version 28.0.0, build test"; exit 0 ;; esac
+for argument in "\$@"; do case "\$argument" in git-mtime=*) cp "\${argument#git-mtime=}/guard" '$WORK/injected-guard' ;; esac; done
+EOF
+  chmod +x "$WORK/fake-docker"
+  printf 'FROM scratch\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- true\n' >"$WORK/reference/Dockerfile"
+  (cd "$WORK/reference" && env -u GIT_MTIME_GUARD PATH="$plain_path" "$prefix/bin/git-mtime" docker --docker "$WORK/fake-docker" buildx build .) &&
+    rm "$WORK/reference/Dockerfile" && cmp "$WORK/injected-guard" "$prefix/bin/git-mtime-guard"
+}
+check "git mtime docker injects the git-mtime-guard installed next to git-mtime" wrapper_finds_guard
 check "the unpacked release's own install.sh installs too (no --from)" \
   env PATH="$plain_path" "$tree/install.sh" --prefix "$prefix"
 # An upgrade to a release without some file removes that file; the record lists exactly what is there.

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Start-up of the release executables next to `git --version`, in one hyperfine run (no shell
-# between hyperfine and the command), ratios to `git --version`'s mean.
+# between hyperfine and the command), ratios to `git --version` by mean and median wall time and by
+# CPU time (user + sys, steadier than wall time when other work shares the cores).
 #
 # usage: bench/startup.sh [BIN_DIR [BEFORE_DIR]]
 #   BIN_DIR     holds git-mtime and git-mtime-guard (default: the tree scripts/release stages,
 #               .build-release/dist-stage/git-mtime-*/bin)
 #   BEFORE_DIR  optional: another build's git-mtime, measured in the same run
-# RUNS (default 300) runs per command after 30 warm-ups.
+# RUNS (default 300) runs per command after 30 warm-ups. Then, where valgrind is installed, the
+# instructions each command executes (callgrind, children included): repeatable under any load.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$(ls -d "$root"/.build-release/dist-stage/git-mtime-*/bin 2>/dev/null | head -n1)}
@@ -46,8 +48,18 @@ python3 - "$work/result.json" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 reference = next(r for r in results if r["command"] == "git --version")
-print(f"{'command':55} {'mean':>9} {'median':>9} {'user+sys':>9}  ratio to git --version (mean)")
+print(f"{'command':52} {'mean':>8} {'median':>8} {'user+sys':>8}   ratios to git --version: mean / median / user+sys")
 for r in results:
-    print(f"{r['command']:55} {r['mean'] * 1e3:7.2f}ms {r['median'] * 1e3:7.2f}ms {(r['user'] + r['system']) * 1e3:7.2f}ms  "
-          f"{r['mean'] / reference['mean']:.2f}x")
+    cpu, reference_cpu = r["user"] + r["system"], reference["user"] + reference["system"]
+    print(f"{r['command']:52} {r['mean'] * 1e3:6.2f}ms {r['median'] * 1e3:6.2f}ms {cpu * 1e3:6.2f}ms   "
+          f"{r['mean'] / reference['mean']:.2f}x / {r['median'] / reference['median']:.2f}x / {cpu / reference_cpu:.2f}x")
 PY
+command -v valgrind >/dev/null || exit 0
+echo "instructions executed (valgrind --tool=callgrind --trace-children=yes):"
+for ((i = 0; i < ${#commands[@]}; i += 3)); do
+    label=${commands[i + 1]}
+    # shellcheck disable=SC2086
+    count=$(valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=/dev/null ${commands[i + 2]} 2>&1 >/dev/null |
+        awk '/refs:/ {gsub(",", "", $NF); total += $NF} END {print total}')
+    printf '  %-52s %12s\n' "$label" "$count"
+done

@@ -68,6 +68,8 @@ remove_recorded() {
     if [ -n "${2:-}" ]; then grep -vxF -f "$2" "$1" >"$work/remove" || true; else cp "$1" "$work/remove"; fi
     grep '^file ' "$work/remove" | while IFS= read -r line; do
         path=${line#file }
+        # The record is ours, but a path leaving the prefix is never acted on.
+        case "$path" in /*|*..*|*[!A-Za-z0-9._+/-]*|"") say "ignoring a strange record line: $line"; continue ;; esac
         [ "$prefix/$path" != "$record" ] || continue
         [ -e "$prefix/$path" ] || [ -L "$prefix/$path" ] || continue
         rm -f "$prefix/$path" || die "cannot remove $prefix/$path"
@@ -75,6 +77,7 @@ remove_recorded() {
     done
     [ -n "${2:-}" ] || rm -f "$record"
     grep '^dir ' "$work/remove" | sort -r | while IFS= read -r line; do
+        case "${line#dir }" in /*|*..*|*[!A-Za-z0-9._+/-]*|"") continue ;; esac
         rmdir "$prefix/${line#dir }" 2>/dev/null || true
     done
 }

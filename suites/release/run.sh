@@ -259,6 +259,15 @@ check "installing a release without a file removes that file" upgrade_drops_stal
 check "install.sh --uninstall" env PATH="$plain_path" "$tree/install.sh" --prefix "$prefix" --uninstall
 check "--uninstall leaves the prefix exactly as it was before the first install" \
   sh -c "[ \"\$(cd '$prefix' && find . -printf '%P %y %m\n' | LC_ALL=C sort)\" = '$empty_listing' ]"
+# A record line naming a path outside the prefix (a tampered record) is never acted on.
+tampered_record() {
+  echo outside >"$WORK/outside-file"
+  env PATH="$plain_path" "$tree/install.sh" --prefix "$prefix" >/dev/null || return 1
+  echo "file ../outside-file" >>"$prefix/share/git-mtime/installed-files"
+  env PATH="$plain_path" "$tree/install.sh" --prefix "$prefix" --uninstall | grep -q "ignoring a strange record line" &&
+    [ -f "$WORK/outside-file" ] && [ "$(listing)" = "$empty_listing" ]
+}
+check "--uninstall ignores a record line that leaves the prefix" tampered_record
 bad_checksum() {
   cp "$tarball" "$WORK/tampered.tar.gz"
   sed 's/^./0/' "$tarball.sha256" >"$WORK/tampered.tar.gz.sha256"

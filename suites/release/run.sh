@@ -176,7 +176,15 @@ in_jail() { chroot "$jail" /bin/sh -c "cd /repo && $1"; }
 check "the chroot has no git, libgit2 or Swift" sh -c "
   ! chroot '$jail' /bin/sh -c 'command -v git' && [ -z \"\$(find '$jail' -xdev \( -name 'libgit2*' -o -name 'libswift*' \) | head -n1)\" ]"
 check "chroot: git-mtime restore" in_jail "/opt/git-mtime/bin/git-mtime restore -v"
-check "chroot: restore set the same times as the source build" same_times "$jail/repo" "$WORK/reference"
+commit_seconds() {  # DIR: the seconds of each file's mtime are its last commit's (symlinks' own time)
+  local path expected
+  for path in src/main.rs:1600000000 docs/a.md:1600000000 link:1600000000 docs/b.md:1600086400 tool.sh:1600086400; do
+    expected=${path#*:}
+    [ "$(stat -c %Y "$1/${path%%:*}")" = "$expected" ] || { echo "${path%%:*}: $(stat -c %Y "$1/${path%%:*}") != $expected"; return 1; }
+  done
+}
+check "chroot: restore gave every file its last commit's time" commit_seconds "$jail/repo"
+check "chroot: restore set the same times as the source build, nanoseconds included" same_times "$jail/repo" "$WORK/reference"
 check "chroot: git-mtime manifest writes the source build's manifest, byte for byte" \
   sh -c "chroot '$jail' /bin/sh -c 'cd /repo && /opt/git-mtime/bin/git-mtime manifest -o /tmp/manifest' &&
          cmp '$jail/tmp/manifest' '$WORK/reference.manifest'"
@@ -186,6 +194,7 @@ check "chroot: git-mtime-guard run -- true again (trusted stamp: every file back
   in_jail "/opt/git-mtime/bin/git-mtime-guard run --manifest /tmp/manifest --root /repo -- true"
 check "chroot: after restore, manifest and two guard runs the times equal the source build's" \
   same_times "$jail/repo" "$WORK/reference"
+check "chroot: ... and are the commit times again" commit_seconds "$jail/repo"
 stamp_entries() { sed -n '/^entries /,/^checksum /p' "$1" | sed '1d;$d' | awk '{print $1, $3}'; }
 check "chroot: the sealed stamp records the same files and contents as the source build's" \
   diff <(stamp_entries "$jail/repo/target/.git-mtime-stamp") <(stamp_entries "$WORK/reference/target/.git-mtime-stamp")

@@ -178,3 +178,58 @@ import TestSupport
         #expect(try GitEnvironment().flag("GIT_GLOB_PATHSPECS") == nil)
     }
 }
+
+/// What libgit2 cannot follow is refused by name; the object directories git's environment names
+/// are read by both our pack reader and libgit2.
+@Suite struct RepositoryOpeningTests {
+    @Test func aCommonDirectoryOtherThanTheGitDirsOwnIsRefused() throws {
+        let repo = try GitRepository(label: "common-dir")
+        try repo.write("a", "a\n")
+        try repo.commit()
+        let copy = TemporaryDirectory("common-copy")
+        try runChecked(["cp", "-a", repo.directory.url(".git/."), copy.path])
+        let environment = GitEnvironment(["GIT_DIR": "\(repo.path)/.git", "GIT_COMMON_DIR": copy.path])
+        // git itself takes it.
+        let common = try runChecked(["git", "rev-parse", "--git-common-dir"], in: repo.path,
+                                    environment: ["GIT_DIR": "\(repo.path)/.git", "GIT_COMMON_DIR": copy.path]).stdout
+        #expect(common.trimmingCharacters(in: .newlines) == copy.path)
+        let location = try RepositoryLocation.find(workingDirectory: BytePath(repo.path), environment: environment)
+        #expect(location.commonDirectory == (try FileSystem.resolve(BytePath(copy.path))))
+        do {
+            _ = try Repository(location)
+            Issue.record("opened with a common directory libgit2 ignores")
+        } catch {
+            guard case .unsupportedCommonDirectory = error else { Issue.record("\(error)"); return }
+            #expect(error.description.contains("GIT_COMMON_DIR is \(try FileSystem.resolve(BytePath(copy.path)))"))
+        }
+    }
+
+    @Test func objectAndAlternateDirectoriesFromTheEnvironmentAreRead() throws {
+        let origin = try GitRepository(label: "objects-origin")
+        try origin.write("a", "a\n")
+        try origin.commit("packed")
+        try origin.git("gc", "-q")
+        try origin.write("b", "b\n")
+        try origin.commit("loose")
+        let head = try origin.git("rev-parse", "HEAD").trimmingCharacters(in: .newlines)
+
+        // A repository whose objects all live elsewhere, named only by GIT_ALTERNATE_OBJECT_DIRECTORIES.
+        let borrower = TemporaryDirectory("objects-borrower")
+        try runChecked(["git", "clone", "-q", "--shared", "--no-checkout", origin.path, "."], in: borrower.path)
+        try FileManager.default.removeItem(atPath: borrower.url(".git/objects/info/alternates"))
+        let alternates = GitEnvironment(["GIT_ALTERNATE_OBJECT_DIRECTORIES": "\(origin.path)/.git/objects"])
+        #expect(throws: GitError.self) { try ObjectDatabase(try Repository(discoveringFrom: borrower.path, environment: GitEnvironment())).commit(ObjectID(hex: head)!) }
+        let objects = try ObjectDatabase(try Repository(discoveringFrom: borrower.path, environment: alternates))
+        #expect(try objects.commit(ObjectID(hex: head)!).parents.count == 1)
+
+        // The same objects moved out of the git dir, named by GIT_OBJECT_DIRECTORY.
+        let moved = TemporaryDirectory("objects-moved")
+        try runChecked(["sh", "-c", "cp -a .git/objects/. '\(moved.path)' && rm -rf .git/objects/* "], in: origin.path)
+        let relocated = GitEnvironment(["GIT_OBJECT_DIRECTORY": moved.path])
+        let log = try runChecked(["git", "log", "--format=%H", "-1"], in: origin.path, environment: ["GIT_OBJECT_DIRECTORY": moved.path])
+        #expect(log.stdout.trimmingCharacters(in: .newlines) == head)
+        let database = try ObjectDatabase(try Repository(discoveringFrom: origin.path, environment: relocated))
+        let commit = try database.commit(ObjectID(hex: head)!)
+        #expect(try database.commit(commit.parents[0]).parents.isEmpty)
+    }
+}

@@ -35,8 +35,7 @@ public struct RepositoryLocation: Sendable, Equatable {
     /// tree, where git runs working-tree commands.
     public static func find(start: BytePath? = nil, workingDirectory: BytePath? = nil,
                             environment: GitEnvironment = .current()) throws(RepositoryError) -> RepositoryLocation {
-        var finder = try Finder(workingDirectory: workingDirectory, environment: environment)
-        return try finder.find(start: start)
+        try Finder(workingDirectory: workingDirectory, environment: environment).find(start: start)
     }
 }
 
@@ -56,7 +55,7 @@ private struct Finder {
         path.isAbsolute ? path : base.appending(path)
     }
 
-    mutating func find(start: BytePath?) throws(RepositoryError) -> RepositoryLocation {
+    func find(start: BytePath?) throws(RepositoryError) -> RepositoryLocation {
         var startDirectory = cwd
         if let start {
             do { startDirectory = try FileSystem.resolve(absolute(start, from: cwd)) } catch { throw .inaccessible(start, error) }
@@ -66,22 +65,24 @@ private struct Finder {
         }
         switch try discover(from: startDirectory) {
         case .dotGit(let gitDirectory, let top):
-            let configuration = try RepositoryConfiguration(gitDirectory: gitDirectory, commonDirectory: commonDirectory(of: gitDirectory),
-                                                            environment: environment)
+            let configuration = settings(of: gitDirectory)
             if environment.path("GIT_WORK_TREE") != nil || configuration.workTree != nil {
                 return try explicitSetup(gitDirectory, start: startDirectory, implicitWorkTree: true)
             }
             if configuration.isBare == true { return try location(gitDirectory, workTree: nil, start: startDirectory) }
             return try location(gitDirectory, workTree: top, start: startDirectory)
         case .bare(let gitDirectory):
-            let configuration = try RepositoryConfiguration(gitDirectory: gitDirectory, commonDirectory: commonDirectory(of: gitDirectory),
-                                                            environment: environment)
+            let configuration = settings(of: gitDirectory)
             // Git sets GIT_IMPLICIT_WORK_TREE=0 here: a bare repository's parent is no working tree.
             if environment.path("GIT_WORK_TREE") != nil || configuration.workTree != nil {
                 return try explicitSetup(gitDirectory, start: startDirectory, implicitWorkTree: false)
             }
             return try location(gitDirectory, workTree: nil, start: startDirectory)
         }
+    }
+
+    private func settings(of gitDirectory: BytePath) -> RepositoryConfiguration {
+        RepositoryConfiguration(gitDirectory: gitDirectory, commonDirectory: commonDirectory(of: gitDirectory), environment: environment)
     }
 
     private func flag(_ name: String) throws(RepositoryError) -> Bool? {
@@ -94,8 +95,7 @@ private struct Finder {
         if let followed = try readGitFile(gitDirectory) { gitDirectory = followed }
         guard isGitDirectory(gitDirectory) else { throw .notAGitDirectory(given) }
         gitDirectory = try resolved(gitDirectory)
-        let configuration = try RepositoryConfiguration(gitDirectory: gitDirectory, commonDirectory: commonDirectory(of: gitDirectory),
-                                                        environment: environment)
+        let configuration = settings(of: gitDirectory)
         let workTree: BytePath?
         if let fromEnvironment = environment.path("GIT_WORK_TREE") {
             workTree = try resolvedWorkTree(absolute(fromEnvironment, from: cwd), given: fromEnvironment)
@@ -266,7 +266,7 @@ private struct RepositoryConfiguration {
     var isBare: Bool?
     var workTree: BytePath?
 
-    init(gitDirectory: BytePath, commonDirectory: BytePath, environment: GitEnvironment) throws(RepositoryError) {
+    init(gitDirectory: BytePath, commonDirectory: BytePath, environment: GitEnvironment) {
         guard let common = ConfigFile(commonDirectory.appending("config")),
               common.integer("core.repositoryformatversion") != nil else { return }
         var hasCommon = environment.path("GIT_COMMON_DIR") != nil

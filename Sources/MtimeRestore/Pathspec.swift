@@ -55,9 +55,10 @@ public struct Pathspec: Sendable {
     /// `arguments` as typed in `prefix` (relative to the working-tree root, empty at the root);
     /// `workTree` (symlink-free, absolute) lets absolute paths name files inside it, as in git.
     public init(_ arguments: [String], prefix: BytePath, workTree: BytePath, settings: PathspecSettings) throws(PathspecError) {
+        // Git checks every argument for emptiness before parsing any.
+        if arguments.contains("") { throw .emptyPattern }
         var items: [Item] = []
         for argument in arguments {
-            if argument.isEmpty { throw .emptyPattern }
             items.append(try Pathspec.parse(argument, prefix: prefix, workTree: workTree, settings: settings))
         }
         if !items.isEmpty && items.allSatisfy({ $0.magic.contains(.exclude) }) {

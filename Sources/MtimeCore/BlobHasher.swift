@@ -16,7 +16,7 @@ public enum BlobHasher {
         switch status.kind {
         case .symlink: return hash(bytes: try FileSystem.readSymlink(path))
         case .regular: return try hash(regularFile: FileDescriptor(openForReading: path))
-        default: throw SystemError(operation: "hash (not a file or symlink)", path: path, code: 21 /* EISDIR */)
+        default: throw SystemError(operation: "hash (not a file or symlink)", path: path, errno: .isDirectory)
         }
     }
 
@@ -38,7 +38,18 @@ public enum BlobHasher {
             total += Int64(count)
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
-        guard total == size else { throw SystemError(operation: "hash (file changed while reading)", path: file.path, code: 11 /* EAGAIN */) }
+        guard total == size else { throw SystemError(operation: "hash (file changed while reading)", path: file.path, errno: .tryAgain) }
         return ObjectID(bytes: Array(hasher.finalize()))
     }
+}
+
+/// SHA-1 over bytes fed in pieces, for digests of records too many to hold at once.
+public struct StreamingDigest {
+    private var hasher = Insecure.SHA1()
+
+    public init() {}
+
+    public mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
+
+    public func finalize() -> ObjectID { ObjectID(bytes: Array(hasher.finalize())) }
 }

@@ -49,6 +49,7 @@ let package = Package(
         ], swiftSettings: [.unsafeFlags(["-static-executable"])],
            linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization"])]),
         .target(name: "TestSupport", dependencies: ["MtimeCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "CoreTests", dependencies: ["MtimeCore", "TestSupport"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "MtimeHistory", "TestSupport"]),
         .testTarget(name: "RestoreTests", dependencies: ["MtimeRestore", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["MtimeManifest", "TestSupport"]),

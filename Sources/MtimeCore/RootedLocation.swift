@@ -96,6 +96,8 @@ extension DirectoryTree {
                     walk.returnToRoot()
                 }
                 pending.append(contentsOf: next.components.reversed().map { (BytePath(Array($0)), true) })
+            } catch let error where error.kind == .notDirectory {
+                throw .invalid(path: path, reason: "goes through \(walk.current.pathOf(component)), which is not a directory")
             } catch {
                 throw .system(error)
             }

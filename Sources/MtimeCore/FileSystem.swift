@@ -117,9 +117,11 @@ public final class FileDescriptor {
         let size = try file.status().size
         guard size <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge) }
         // Straight into an array of the stat'ed size, plus one byte that tells whether the file grew
-        // meanwhile; only then the chunked loop below reads the rest.
+        // meanwhile; only then the chunked loop below reads the rest. A size the file system merely
+        // claims (a sparse file of exabytes) is not allocated up front.
+        let first = Int(min(max(size, 0), 64 << 20)) + 1
         var failure: SystemError?
-        var contents = [UInt8](unsafeUninitializedCapacity: Int(size) + 1) { buffer, initialized in
+        var contents = [UInt8](unsafeUninitializedCapacity: first) { buffer, initialized in
             while initialized < buffer.count {
                 do throws(SystemError) {
                     let count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
@@ -132,7 +134,7 @@ public final class FileDescriptor {
             }
         }
         if let failure { throw failure }
-        if contents.count <= Int(size) { return contents }
+        if contents.count < first { return contents }
         guard contents.count <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge) }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { chunk.deallocate() }

@@ -7,7 +7,8 @@ import TestSupport
 /// "Also"): a mutation generator rewrites every field of a real manifest in the other spellings a
 /// lenient parser would take (uppercase hex, leading zeros, `+`, a sign on a count, out-of-range
 /// times) and random bytes besides. Every mutation is either rejected, or parsed into a manifest
-/// that serializes back to the same bytes (paths aside: their escapes have equivalent spellings).
+/// with safe paths that serializes back to the same bytes (paths aside: their escapes have
+/// equivalent spellings). Never a crash or a hang.
 @Test func mutatedManifestsAreRejectedOrCanonical() throws {
     let id = BlobHasher.hash(bytes: Array("x".utf8))
     let seed = Manifest(headCommit: ObjectID(hex: String(repeating: "0a", count: 20))!, dirtyCount: 1, entries: [
@@ -37,16 +38,19 @@ import TestSupport
                        ("1600000000.000000005", "253402300800.000000000"), ("1600000000.000000005", "-62135596801.000000000")] {
         mutations.append(Array(text.replacingOccurrences(of: from, with: to).utf8))
     }
-    // Random: bytes replaced, removed, inserted.
-    var generator = SeededGenerator(seed: 0x6d75_7461_7465)
+    // Random: bytes replaced (by any byte, or one that spells numbers and paths), removed, inserted
+    // (path-breaking bytes), or the rest cut off.
+    var generator = SeededGenerator(seed: 0x6769_746D_7469_6D65)
     for _ in 0..<3000 {
         var bytes = seed
-        for _ in 0...Int(generator.next() % 3) {
+        for _ in 0...Int(generator.next() % 4) where !bytes.isEmpty {
             let position = Int(generator.next() % UInt64(bytes.count))
-            switch generator.next() % 3 {
-            case 0: bytes[position] = Array("0123456789abcdefABCDEF+- .\n\\x".utf8)[Int(generator.next() % 29)]
-            case 1: bytes.remove(at: position)
-            default: bytes.insert(UInt8(truncatingIfNeeded: generator.next()), at: position)
+            switch generator.next() % 5 {
+            case 0: bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+            case 1: bytes[position] = Array("0123456789abcdefABCDEF+- .\n\\x".utf8)[Int(generator.next() % 29)]
+            case 2: bytes.remove(at: position)
+            case 3: bytes.insert([UInt8(ascii: "\n"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "\\"), 0][Int(generator.next() % 5)], at: position)
+            default: bytes = Array(bytes[..<position])
             }
         }
         mutations.append(bytes)
@@ -56,6 +60,7 @@ import TestSupport
     for bytes in mutations where bytes != seed {
         guard let manifest = try? Manifest(parsing: bytes) else { rejected += 1; continue }
         parsed += 1
+        for entry in manifest.entries { #expect(ManifestEntry.unsafePathReason(entry.path) == nil) }
         let again = manifest.serialized()
         let inputLines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let outputLines = again.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)

@@ -22,7 +22,9 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
+from runner import Failure, Skip, run_checks  # noqa: E402
 
 CHECKS = []
 
@@ -30,14 +32,6 @@ CHECKS = []
 def check(function):
     CHECKS.append(function)
     return function
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
 
 
 def expect(condition, message):
@@ -599,31 +593,7 @@ def main():
     parser.add_argument("--bin", default=os.environ.get("GIT_MTIME_BIN_DIR", ".build/debug"))
     parser.add_argument("--only", action="append")
     args = parser.parse_args()
-    passed = failed = skipped = 0
-    for function in CHECKS:
-        if args.only and function.__name__ not in args.only:
-            continue
-        env = Env(args.bin)
-        started = time.monotonic()
-        try:
-            function(env)
-            passed += 1
-            print("ok   %s (%.1fs)" % (function.__name__, time.monotonic() - started), flush=True)
-        except Skip as reason:
-            skipped += 1
-            print("skip %s: %s" % (function.__name__, reason), flush=True)
-        except Failure as error:
-            failed += 1
-            print("FAIL %s: %s" % (function.__name__, error), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s: check error:\n%s" % (function.__name__, traceback.format_exc()), flush=True)
-        finally:
-            env.close()
-    if skipped:
-        print("redteam: %d checks skipped (see above)" % skipped)
-    print("redteam: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_checks("redteam", CHECKS, lambda: Env(args.bin), args.only)
 
 
 if __name__ == "__main__":

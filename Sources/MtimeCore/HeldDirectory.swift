@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A directory held open by descriptor. Every operation takes one entry *name* (no `/`, not `.` or
 /// `..`) relative to it and never follows a symlink in that name, so renaming a directory above it or

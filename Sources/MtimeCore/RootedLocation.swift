@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Where a file the environment named (the build stamp: `--stamp`, `$GIT_MTIME_STAMP`, a default
 /// under the root) lands, resolved once into a held directory.

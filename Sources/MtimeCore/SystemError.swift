@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An errno value by name: callers branch on these, never on numbers or message text.
 public struct Errno: RawRepresentable, Hashable, Sendable {

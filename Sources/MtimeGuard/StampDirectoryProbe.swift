@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MtimeCore
 
 /// Asks the file system where the stamp lives about its clock and its timestamp granularity, with

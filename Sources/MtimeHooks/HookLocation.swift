@@ -1,0 +1,82 @@
+import MtimeCore
+import MtimeRestore
+
+/// Where `git mtime hooks install/uninstall` works, found the way git itself finds hooks: asking
+/// git (so core.hooksPath, `~`, linked worktrees and relative paths mean what they mean to git).
+public enum HookTarget: Sendable, Equatable {
+    /// The repository containing this directory (its core.hooksPath, else `<git dir>/hooks`).
+    case repository(String)
+    /// The global core.hooksPath; when unset, `~/.config/git-mtime/hooks`, which install then sets.
+    case global
+    /// `<DIR>/hooks`: every later `git clone --template DIR` (or init.templateDir=DIR) copies it.
+    case template(String)
+}
+
+public struct HookLocation: Sendable {
+    public let directory: BytePath
+    /// For `--global` when no core.hooksPath was set: install sets it, uninstall unsets it once empty.
+    public let ownsGlobalHooksPath: Bool
+
+    public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all())
+        throws -> HookLocation {
+        switch target {
+        case .repository(let directory):
+            let result = try git(["rev-parse", "--git-path", "hooks"], in: directory)
+            guard result.status == 0 else {
+                throw HookError("\(directory): not a git repository: \(result.output.trimmingWhitespace())")
+            }
+            let path = BytePath(result.output.trimmingWhitespace())
+            if path.isAbsolute { return HookLocation(directory: path, ownsGlobalHooksPath: false) }
+            do {
+                return HookLocation(directory: try FileSystem.resolve(BytePath(directory)).appending(path), ownsGlobalHooksPath: false)
+            } catch { throw RestoreError.system(error) }
+        case .global:
+            if let configured = try globalHooksPath() {
+                guard configured.hasPrefix("/") else {
+                    throw HookError("the global core.hooksPath '\(configured)' is relative (each repository would see "
+                                           + "a different directory); make it absolute first")
+                }
+                return HookLocation(directory: BytePath(configured), ownsGlobalHooksPath: configured == defaultGlobalDirectory(environment))
+            }
+            return HookLocation(directory: BytePath(defaultGlobalDirectory(environment)), ownsGlobalHooksPath: true)
+        case .template(let directory):
+            return HookLocation(directory: BytePath(directory).appending("hooks"), ownsGlobalHooksPath: false)
+        }
+    }
+
+    /// `$XDG_CONFIG_HOME/git-mtime/hooks`, else `~/.config/git-mtime/hooks`.
+    public static func defaultGlobalDirectory(_ environment: [String: String]) -> String {
+        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") { return config + "/git-mtime/hooks" }
+        return (environment["HOME"] ?? "/") + "/.config/git-mtime/hooks"
+    }
+
+    /// `git config --global core.hooksPath`, with `~` expanded; nil when unset.
+    public static func globalHooksPath() throws -> String? {
+        let result = try git(["config", "--global", "--type=path", "--get", "core.hooksPath"], in: nil)
+        switch result.status {
+        case 0: return result.output.trimmingWhitespace()
+        case 1: return nil
+        default: throw HookError("cannot read the global git configuration: \(result.output.trimmingWhitespace())")
+        }
+    }
+
+    public static func setGlobalHooksPath(_ path: String?) throws {
+        let arguments = path.map { ["config", "--global", "core.hooksPath", $0] } ?? ["config", "--global", "--unset", "core.hooksPath"]
+        let result = try git(arguments, in: nil)
+        guard result.status == 0 else {
+            throw HookError("git \(arguments.joined(separator: " ")) failed: \(result.output.trimmingWhitespace())")
+        }
+    }
+
+    /// Runs git (stdin from /dev/null); its stdout and stderr come back together: the answers
+    /// read here are one line on success, and the message on failure.
+    private static func git(_ arguments: [String], in directory: String?) throws -> (status: Int32, output: String) {
+        let result: (termination: Termination, output: String)
+        do {
+            result = try ChildProcess.capture(["git"] + (directory.map { ["-C", $0] } ?? []) + arguments)
+        } catch {
+            throw HookError("cannot run git: \(error.message)")
+        }
+        return (result.termination.shellStatus, result.output)
+    }
+}

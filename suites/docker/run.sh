@@ -1,0 +1,394 @@
+#!/usr/bin/env bash
+# `git mtime docker build` on a real Docker engine (a private dockerd started here, no network).
+#
+#   GIT_MTIME_BIN_DIR=.build/debug suites/docker/run.sh [SCENARIO NUMBER…]
+#
+# Needs root (dockerd), docker.io, debootstrap, buildah (scenario 9) and a host Rust toolchain. The base image (Debian bookworm
+# minbase + gcc + the host's rustc/cargo) is built once and cached by scripts/docker-env.
+# Ends with exactly one line `docker: N passed, N failed`; exits non-zero on any failure.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$(cd "$ROOT" && cd "${GIT_MTIME_BIN_DIR:-.build/debug}" 2>/dev/null && pwd) || BIN=""
+DOCKER_CLIENT=/usr/bin/docker   # Debian's 20.10 client: BuildKit with DOCKER_BUILDKIT=1, classic with 0
+export PATH="$HOME/.cargo/bin:$PATH"
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok   - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1"; shift; for detail in "$@"; do echo "       $detail"; done; }
+summary() { echo "docker: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+
+# An engine that cannot start is a failure in CI and a visible skip elsewhere.
+unavailable() {
+  if [ "${CI:-}" = "true" ]; then
+    fail "docker engine" "$1"
+  else
+    echo "SKIPPED: the docker suite needs a local engine: $1"
+  fi
+  summary
+}
+[ -n "$BIN" ] && [ -x "$BIN/git-mtime" ] && [ -x "$BIN/git-mtime-guard" ] \
+  || { fail "binaries" "git-mtime and git-mtime-guard not found in ${GIT_MTIME_BIN_DIR:-.build/debug} (run swift build)"; summary; }
+[ "$(id -u)" -eq 0 ] || unavailable "not running as root (dockerd needs root)"
+command -v dockerd >/dev/null && [ -x "$DOCKER_CLIENT" ] || unavailable "docker.io is not installed (scripts/install-test-deps)"
+command -v rustc >/dev/null || unavailable "no host Rust toolchain (rustc) to put into the base image"
+
+WORK=$(mktemp -d /tmp/git-mtime-docker-tests.XXXXXX)
+cleanup() {
+  "$ROOT/scripts/docker-env" stop "$WORK/engine"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+env_line=$("$ROOT/scripts/docker-env" start "$WORK/engine") || unavailable "dockerd did not start"
+eval "$env_line"
+export DOCKER="$DOCKER_CLIENT"
+"$ROOT/scripts/docker-env" rust-base rust-base:local || unavailable "could not load the Rust base image"
+# Every temporary file the wrapper makes goes here, so the suite can prove none is left.
+export TMPDIR="$WORK/tmp"
+mkdir -p "$TMPDIR"
+
+docker() { "$DOCKER_CLIENT" "$@"; }
+git_mtime() { "$BIN/git-mtime" "$@"; }
+
+# A git repository with every commit at a fixed old date, so restored mtimes are years in the past.
+commit_all() {  # DIR SECONDS MESSAGE
+  (cd "$1" && git add -A && GIT_AUTHOR_DATE="@$2 +0000" GIT_COMMITTER_DATE="@$2 +0000" git commit -q -m "$3")
+}
+new_repo() {  # DIR
+  mkdir -p "$1"
+  (cd "$1" && git init -q -b main && git config user.name Test && git config user.email test@example.com)
+}
+content_digest() {  # DIR: every file's bytes outside .git
+  (cd "$1" && find . -path ./.git -prune -o -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+images() { docker image ls --all --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort; }
+# The classic builder keeps untagged intermediate images of the user's own build steps.
+tagged_images() { images | grep -v '^<none>:<none> '; }
+compiled() {  # LOG: crate names cargo compiled, sorted, space-separated
+  grep -o 'Compiling [a-z_-]* v' "$1" | awk '{print $2}' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# --- The single-crate project and its Dockerfiles -----------------------------------------------------------
+APP="$WORK/app"
+new_repo "$APP"
+cat >"$APP/Cargo.toml" <<'EOF'
+[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+EOF
+mkdir -p "$APP/src"
+echo 'fn main() { println!("the real app, version 1"); }' >"$APP/src/main.rs"
+printf '.git\ntarget\n' >"$APP/.dockerignore"
+commit_all "$APP" 1600000000 "app"
+(cd "$APP" && cargo generate-lockfile --offline -q) && commit_all "$APP" 1600000100 "lockfile"
+
+DOCKERFILES="$WORK/dockerfiles"
+mkdir -p "$DOCKERFILES"
+# The seed's Dockerfile: a dummy main.rs layer caches the dependencies, then the real sources arrive.
+cat >"$DOCKERFILES/seed.Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY Cargo.toml ./
+RUN mkdir src && echo 'fn main(){println!("Hello, world!");}' > src/main.rs && cargo build --release
+COPY . .
+RUN cargo build --release
+CMD ["/app/target/release/app"]
+EOF
+sed 's|^RUN cargo build --release$|RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release|' \
+  "$DOCKERFILES/seed.Dockerfile" >"$DOCKERFILES/guarded.Dockerfile"
+
+# --- 1. The bug: plain docker build of restored sources runs the dummy binary ----------------------------------
+scenario_1() {
+  local name="1. plain docker build after git mtime restore prints the dummy's output (the bug exists)"
+  local out="$WORK/s1.log" before after
+  before=$(content_digest "$APP")
+  git_mtime restore -C "$APP" >"$out" 2>&1 || { fail "$name" "git mtime restore failed: $(tail -n 3 "$out")"; return; }
+  local mtime; mtime=$(stat -c %Y "$APP/src/main.rs")
+  [ "$mtime" = 1600000000 ] || { fail "$name" "src/main.rs mtime after restore is $mtime, expected 1600000000"; return; }
+  DOCKER_BUILDKIT=1 docker build --network=none -q -t s1 -f "$DOCKERFILES/seed.Dockerfile" "$APP" >"$out" 2>&1 \
+    || { fail "$name" "docker build failed: $(tail -n 5 "$out")"; return; }
+  local printed; printed=$(docker run --rm --network=none s1)
+  after=$(content_digest "$APP")
+  if [ "$printed" = "Hello, world!" ] && [ "$before" = "$after" ]; then pass "$name"
+  else fail "$name" "program printed: $printed" "contents unchanged: $([ "$before" = "$after" ] && echo yes || echo no)"; fi
+}
+
+# --- 2. The guard line through the wrapper (BuildKit, image tagged git-mtime) ----------------------------------
+scenario_2() {
+  local name="2. wrapped BuildKit build with the guard line prints the real program's output"
+  local out="$WORK/s2.log" before after images_before images_after
+  before=$(content_digest "$APP")
+  images_before=$(images)
+  DOCKER_BUILDKIT=1 git_mtime docker build --network=none -t s2 -f "$DOCKERFILES/guarded.Dockerfile" "$APP" >"$out" 2>&1 \
+    || { fail "$name" "wrapper failed: $(tail -n 8 "$out")"; return; }
+  local printed; printed=$(docker run --rm --network=none s2)
+  after=$(content_digest "$APP")
+  images_after=$(images | grep -v '^s2:latest ')
+  if [ "$printed" = "the real app, version 1" ] && [ "$before" = "$after" ] \
+     && [ "$images_before" = "$images_after" ] && [ -z "$(ls -A "$TMPDIR")" ]; then pass "$name"
+  else fail "$name" "program printed: $printed" "contents unchanged: $([ "$before" = "$after" ] && echo yes || echo no)" \
+              "images left: $(diff <(echo "$images_before") <(echo "$images_after") | grep '^>' | tr '\n' ' ')" \
+              "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')" "log: $(grep -i 'git-mtime\|error' "$out" | head -n 5 | tr '\n' ' ')"; fi
+}
+
+# --- 3. Cache mount on target/, three-crate workspace: only what changed compiles -----------------------------
+WS="$WORK/workspace"
+write_workspace() {
+  new_repo "$WS"
+  cat >"$WS/Cargo.toml" <<'EOF'
+[workspace]
+members = ["alpha", "beta", "app"]
+resolver = "2"
+EOF
+  local crate
+  for crate in alpha beta; do
+    mkdir -p "$WS/$crate/src"
+    printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2021"\n' "$crate" >"$WS/$crate/Cargo.toml"
+    echo "pub fn version() -> u32 { 1 }" >"$WS/$crate/src/lib.rs"
+  done
+  mkdir -p "$WS/app/src"
+  printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nalpha = { path = "../alpha" }\nbeta = { path = "../beta" }\n' >"$WS/app/Cargo.toml"
+  echo 'fn main() { println!("alpha {} beta {}", alpha::version(), beta::version()); }' >"$WS/app/src/main.rs"
+  printf '.git\ntarget\nDockerfile\n' >"$WS/.dockerignore"
+  cat >"$WS/Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+# Changing this build argument makes the RUN execute without dropping the cache mount (--no-cache would empty it).
+ARG RERUN=0
+RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/
+CMD ["app"]
+EOF
+  (cd "$WS" && cargo generate-lockfile --offline -q)
+  commit_all "$WS" 1600000000 "workspace"
+}
+wrapped_workspace_build() {  # TAG LOG [extra docker options]
+  local tag=$1 log=$2
+  shift 2
+  DOCKER_BUILDKIT=1 git_mtime docker build --network=none --progress=plain "$@" -t "$tag" "$WS" >"$log" 2>&1
+}
+scenario_3() {
+  write_workspace
+  local log="$WORK/s3" before printed
+  local name="3a. cache mount, first build: all three crates compile"
+  wrapped_workspace_build s3 "$log.1" || { fail "$name" "wrapper failed: $(tail -n 8 "$log.1")"; return; }
+  printed=$(docker run --rm --network=none s3)
+  if [ "$(compiled "$log.1")" = "alpha app beta" ] && [ "$printed" = "alpha 1 beta 1" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.1")" "printed: $printed"; fi
+
+  name="3b. cache mount, one file changed in beta: only beta and app compile"
+  echo "pub fn version() -> u32 { 2 }" >"$WS/beta/src/lib.rs"
+  commit_all "$WS" 1600000500 "beta 2"
+  before=$(content_digest "$WS")
+  wrapped_workspace_build s3 "$log.2" || { fail "$name" "wrapper failed: $(tail -n 8 "$log.2")"; return; }
+  printed=$(docker run --rm --network=none s3)
+  if [ "$(compiled "$log.2")" = "app beta" ] && [ "$printed" = "alpha 1 beta 2" ] && [ "$before" = "$(content_digest "$WS")" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.2")" "printed: $printed"; fi
+
+  name="3c. cache mount, nothing changed (a new --build-arg so the RUN executes): nothing compiles"
+  wrapped_workspace_build s3 "$log.3" --build-arg RERUN=1 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.3")"; return; }
+  printed=$(docker run --rm --network=none s3)
+  if [ -z "$(compiled "$log.3")" ] && grep -q 'Finished' "$log.3" && [ "$printed" = "alpha 1 beta 2" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.3")" "printed: $printed" "guard: $(grep 'git-mtime' "$log.3" | tr '\n' ' ')"; fi
+
+  # An untracked module (never `git add`ed) is part of the context: the manifest lists it as untracked.
+  name="3d. cache mount, a new untracked module in beta: beta and app compile"
+  echo "pub const N: u32 = 3;" >"$WS/beta/src/extra.rs"
+  printf 'mod extra;\npub fn version() -> u32 { extra::N }\n' >"$WS/beta/src/lib.rs"
+  (cd "$WS" && git add beta/src/lib.rs && GIT_AUTHOR_DATE="@1600000600 +0000" GIT_COMMITTER_DATE="@1600000600 +0000" git commit -q -m "beta uses extra")
+  wrapped_workspace_build s3 "$log.4" --build-arg RERUN=2 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.4")"; return; }
+  printed=$(docker run --rm --network=none s3)
+  if [ "$(compiled "$log.4")" = "app beta" ] && [ "$printed" = "alpha 1 beta 3" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.4")" "printed: $printed"; fi
+
+  name="3e. cache mount, the untracked module changed with an old mtime: rebuilt, not stale"
+  echo "pub const N: u32 = 4;" >"$WS/beta/src/extra.rs"
+  touch -d @1600000000 "$WS/beta/src/extra.rs"
+  before=$(content_digest "$WS")
+  wrapped_workspace_build s3 "$log.5" --build-arg RERUN=3 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.5")"; return; }
+  printed=$(docker run --rm --network=none s3)
+  if [ "$(compiled "$log.5")" = "app beta" ] && [ "$printed" = "alpha 1 beta 4" ] && [ "$before" = "$(content_digest "$WS")" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.5")" "printed: $printed" "guard: $(grep 'git-mtime' "$log.5" | tr '\n' ' ')"; fi
+}
+
+# --- 4. The classic builder: same Dockerfile, rewritten in a temporary copy -----------------------------------
+scenario_4() {
+  local name="4. wrapped classic build (DOCKER_BUILDKIT=0) prints the real program's output"
+  local out="$WORK/s4.log" before after images_before images_after dockerfile_before
+  before=$(content_digest "$APP")
+  dockerfile_before=$(sha256sum <"$DOCKERFILES/guarded.Dockerfile")
+  images_before=$(tagged_images)
+  DOCKER_BUILDKIT=0 git_mtime docker build --network=none -t s4 -f "$DOCKERFILES/guarded.Dockerfile" "$APP" >"$out" 2>&1 \
+    || { fail "$name" "wrapper failed: $(tail -n 8 "$out")"; return; }
+  local printed; printed=$(docker run --rm --network=none s4)
+  after=$(content_digest "$APP")
+  # The classic builder keeps intermediate images of the build itself (untagged, children of s4); only
+  # tagged images are compared.
+  images_after=$(tagged_images | grep -v '^s4:latest ')
+  if [ "$printed" = "the real app, version 1" ] && [ "$before" = "$after" ] \
+     && [ "$dockerfile_before" = "$(sha256sum <"$DOCKERFILES/guarded.Dockerfile")" ] \
+     && [ "$images_before" = "$images_after" ] && [ -z "$(ls -A "$TMPDIR")" ] \
+     && ! docker run --rm --network=none --entrypoint /bin/sh s4 -c 'test -e /git-mtime'; then pass "$name"
+  else fail "$name" "program printed: $printed" "images left: $(diff <(echo "$images_before") <(echo "$images_after") | grep '^>' | tr '\n' ' ')" \
+              "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')" "log: $(grep -i 'git-mtime\|error' "$out" | head -n 5 | tr '\n' ' ')"; fi
+}
+
+# --- 5. A failing build: docker's exit status, nothing left behind --------------------------------------------
+scenario_5() {
+  local ctx="$WORK/failing" record="$WORK/docker-calls"
+  new_repo "$ctx"
+  echo "data" >"$ctx/input.txt"
+  cat >"$ctx/Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'echo failing on purpose; exit 3'
+EOF
+  commit_all "$ctx" 1600000000 "failing"
+  # A docker that records each call's exit status, so the wrapper's status is compared with docker's own.
+  cat >"$WORK/recording-docker" <<EOF
+#!/bin/sh
+"$DOCKER_CLIENT" "\$@"
+status=\$?
+echo "\$status \$*" >>"$record"
+exit \$status
+EOF
+  chmod +x "$WORK/recording-docker"
+  local mode buildkit
+  for mode in buildkit classic; do
+    [ "$mode" = buildkit ] && buildkit=1 || buildkit=0
+    local name="5. failing build ($mode): the wrapper exits with docker's status, leaves no file, image or tag"
+    local before images_before status docker_status
+    : >"$record"
+    before=$(content_digest "$ctx")
+    images_before=$(tagged_images)
+    DOCKER_BUILDKIT=$buildkit git_mtime docker --docker "$WORK/recording-docker" build --network=none -t s5 "$ctx" >"$WORK/s5.log" 2>&1
+    status=$?
+    docker_status=$(grep " build --network=none -t s5 " "$record" | awk '{print $1}')
+    if [ "$status" -ne 0 ] && [ "$status" = "$docker_status" ] && grep -q "failing on purpose" "$WORK/s5.log" \
+       && [ "$images_before" = "$(tagged_images)" ] \
+       && [ -z "$(ls -A "$TMPDIR")" ] && [ "$before" = "$(content_digest "$ctx")" ] \
+       && ! images | grep -q '^git-mtime'; then pass "$name"
+    else fail "$name" "wrapper status $status, docker status ${docker_status:-none}" "images: $(images | grep git-mtime | tr '\n' ' ')" \
+                "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')" "log: $(tail -n 4 "$WORK/s5.log" | tr '\n' ' ')"; fi
+  done
+}
+
+# --- 6. Ctrl-C during the build: forwarded to docker, which cancels; everything removed --------------------------
+scenario_6() {
+  local ctx="$WORK/interrupted" name="6. SIGINT during a wrapped build stops docker and leaves no file, image or tag"
+  new_repo "$ctx"
+  echo "data" >"$ctx/input.txt"
+  cat >"$ctx/Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'echo now sleeping; sleep 60'
+EOF
+  commit_all "$ctx" 1600000000 "interrupted"
+  local images_before; images_before=$(tagged_images)
+  # Started directly (not through a shell function) so that $! is the wrapper itself.
+  DOCKER_BUILDKIT=1 "$BIN/git-mtime" docker build --network=none --progress=plain -t s6 "$ctx" >"$WORK/s6.log" 2>&1 &
+  local pid=$! i
+  for i in $(seq 1 300); do grep -q "now sleeping" "$WORK/s6.log" && break; sleep 0.1; done
+  local started_at; started_at=$(date +%s)
+  kill -INT "$pid"
+  wait "$pid"
+  local status=$? took=$(($(date +%s) - started_at))
+  # docker cancels the build on SIGINT and exits 1; the wrapper exits with docker's status.
+  if grep -q "now sleeping" "$WORK/s6.log" && grep -q "CANCELED" "$WORK/s6.log" && [ "$status" -eq 1 ] && [ "$took" -lt 30 ] \
+     && [ -z "$(ls -A "$TMPDIR")" ] && [ "$images_before" = "$(tagged_images)" ] && ! images | grep -q '^git-mtime'; then pass "$name"
+  else fail "$name" "status $status after ${took}s" "images: $(images | grep git-mtime | tr '\n' ' ')" \
+              "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')" "log: $(tail -n 4 "$WORK/s6.log" | tr '\n' ' ')"; fi
+}
+
+# --- 7. The Dockerfile on stdin (`-f -`), in both BuildKit and classic mode ------------------------------------
+scenario_7() {
+  local buildkit
+  for buildkit in 1 0; do
+    local name="7. Dockerfile on stdin (-f -, DOCKER_BUILDKIT=$buildkit) prints the real program's output"
+    DOCKER_BUILDKIT=$buildkit git_mtime docker build --network=none -t s7 -f - "$APP" <"$DOCKERFILES/guarded.Dockerfile" >"$WORK/s7.log" 2>&1 \
+      || { fail "$name" "wrapper failed: $(tail -n 8 "$WORK/s7.log")"; continue; }
+    local printed; printed=$(docker run --rm --network=none s7)
+    if [ "$printed" = "the real app, version 1" ] && [ -z "$(ls -A "$TMPDIR")" ] && ! images | grep -q '^git-mtime'; then pass "$name"
+    else fail "$name" "program printed: $printed" "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')"; fi
+  done
+}
+
+# --- 8. Two wrapped BuildKit builds at once: they take turns with the git-mtime tag, both succeed ----------------
+scenario_8() {
+  local name="8. two concurrent wrapped BuildKit builds both succeed, one waits for the other's git-mtime tag"
+  local ctx="$WORK/concurrent"
+  new_repo "$ctx"
+  echo "data" >"$ctx/input.txt"
+  cat >"$ctx/Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+ARG WHO
+RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'sleep 3; echo "built by $WHO" >/who'
+CMD ["cat", "/who"]
+EOF
+  commit_all "$ctx" 1600000000 "concurrent"
+  DOCKER_BUILDKIT=1 git_mtime docker build --network=none --build-arg WHO=first -t s8a "$ctx" >"$WORK/s8a.log" 2>&1 &
+  local first=$!
+  sleep 1
+  DOCKER_BUILDKIT=1 git_mtime docker build --network=none --build-arg WHO=second -t s8b "$ctx" >"$WORK/s8b.log" 2>&1
+  local second_status=$?
+  wait "$first"
+  local first_status=$?
+  local a b; a=$(docker run --rm --network=none s8a); b=$(docker run --rm --network=none s8b)
+  if [ "$first_status" -eq 0 ] && [ "$second_status" -eq 0 ] && [ "$a" = "built by first" ] && [ "$b" = "built by second" ] \
+     && grep -q "waiting for another wrapped build" "$WORK/s8b.log" && [ -z "$(ls -A "$TMPDIR")" ] && ! images | grep -q '^git-mtime'; then pass "$name"
+  else fail "$name" "statuses $first_status $second_status, printed: $a / $b" "second log: $(head -n 3 "$WORK/s8b.log" | tr '\n' ' ')"; fi
+}
+
+# --- 9. buildah: the --build-context mode on a real builder ----------------------------------------------------
+scenario_9() {
+  local name="9. wrapped buildah build (--build-context mode) runs the guard and the command"
+  if ! command -v buildah >/dev/null; then
+    if [ "${CI:-}" = "true" ]; then fail "$name" "buildah is not installed (apt-get install buildah)"
+    else echo "SKIPPED: $name: buildah is not installed (apt-get install buildah)"; fi
+    return
+  fi
+  # Private storage (vfs, chroot isolation: no daemon, nothing outside $WORK).
+  export CONTAINERS_STORAGE_CONF="$WORK/buildah/storage.conf" BUILDAH_ISOLATION=chroot
+  mkdir -p "$WORK/buildah/base/bin"
+  printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$WORK/buildah/root" "$WORK/buildah/run" >"$CONTAINERS_STORAGE_CONF"
+  cp /bin/busybox "$WORK/buildah/base/bin/sh"
+  local container; container=$(buildah from scratch) && buildah copy "$container" "$WORK/buildah/base" / >/dev/null \
+    && buildah config --env PATH=/bin "$container" && buildah commit -q "$container" busybox-base >/dev/null && buildah rm "$container" >/dev/null \
+    || { fail "$name" "could not make the busybox base image"; return; }
+  local ctx="$WORK/buildah-ctx"
+  new_repo "$ctx"
+  echo "buildah data" >"$ctx/input.txt"
+  cat >"$ctx/Dockerfile" <<'EOF'
+FROM busybox-base
+WORKDIR /app
+COPY . .
+RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'cat input.txt'
+EOF
+  commit_all "$ctx" 1600000000 "buildah"
+  local before; before=$(content_digest "$ctx")
+  git_mtime docker --docker buildah build -t s9 "$ctx" >"$WORK/s9.log" 2>&1
+  local status=$?
+  if [ "$status" -eq 0 ] && grep -q "^buildah data$" "$WORK/s9.log" && grep -q "through: --build-context" "$WORK/s9.log" \
+     && grep -q "^git-mtime-guard: .*mtimes set" "$WORK/s9.log" && [ -z "$(ls -A "$TMPDIR")" ] && [ "$before" = "$(content_digest "$ctx")" ]; then
+    pass "$name"
+  else fail "$name" "status $status" "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')" "log: $(grep -v '^Copying' "$WORK/s9.log" | tail -n 6 | tr '\n' ' ')"; fi
+  buildah rm --all >/dev/null 2>&1
+  buildah rmi --all --force >/dev/null 2>&1
+  unset CONTAINERS_STORAGE_CONF BUILDAH_ISOLATION
+}
+
+started=$(date +%s)
+# Arguments pick scenarios by number (default: all); 2 and 4 need nothing from 1, 3 runs 3a-3c in order.
+for scenario in "${@:-1 2 3 4 5 6 7 8 9}"; do
+  for number in $scenario; do "scenario_$number"; done
+done
+echo "runtime: $(($(date +%s) - started)) s (engine and base image excluded)"
+summary

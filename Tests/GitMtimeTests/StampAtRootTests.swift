@@ -36,6 +36,7 @@ func aStampAtTheRootIsTrustedWhenNothingChanged(ignoreOutputs: Bool) throws {
     #expect(!second.stderr.contains("warning"), "\(second.stderr)")
 
     try repo.write("util.c", "int util(void) { return 1 - 1; }\n")
+    try repo.git("commit", "-q", "-m", "util", "util.c")
     let edited = try repo.mtime("run", "--", "make")
     #expect(compilations(edited) == ["cc -c -o util.o util.c", "cc -o prog main.o util.o"], "\(edited.stdout)")
 

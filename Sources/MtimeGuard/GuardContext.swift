@@ -85,10 +85,12 @@ public struct GuardContext: Sendable {
             switch error {
             case .invalid:
                 throw .usage("--stamp \(error)")
-            case .leavesRoot(_, let target, _):
+            case .leavesRoot:
+                // Resolved here only to word the advice; nothing is written through it.
+                let place = (try? FileSystem.resolve(path.parent.isEmpty ? BytePath(".") : path.parent))?.description ?? "<the real directory>"
                 throw .usage("the build stamp \(path) would be written outside the root: \(error); nothing was changed. "
                     + "To keep the stamp there, name that place: --stamp (or \(GuardContext.stampEnvironmentVariable)) "
-                    + "\(target.isAbsolute ? target.appending(path.lastComponent).description : "<the real directory>/\(path.lastComponent)")")
+                    + "\(place)/\(path.lastComponent)")
             case .system(let error):
                 throw .io(error)
             }

@@ -254,7 +254,7 @@ def committed_stamp_directory_symlink_leaving_the_root(env):
         expect_status(process, 64, " ".join(argv))
         expect_line(process, "the build stamp %s/target/.git-mtime-stamp would be written outside the root: %s/target is a symlink "
                     "to ../outside, which leaves the root %s; nothing was changed. To keep the stamp there, name that place: "
-                    "--stamp (or GIT_MTIME_STAMP) <the real directory>/.git-mtime-stamp" % (real_root, real_root, real_root), " ".join(argv))
+                    "--stamp (or GIT_MTIME_STAMP) %s/.git-mtime-stamp" % (real_root, real_root, real_root, os.path.realpath(world.outside)), " ".join(argv))
     expect(not os.path.exists(os.path.join(world.root, "ran")), "the command ran")
     world.expect_outside_untouched("a stamp through target -> ../outside")
 

@@ -94,7 +94,7 @@ private struct OutputWalk {
     let excluded: Set<BytePath>
     let stampName: BytePath
     let rootPrefix: BytePath?
-    var digest = StreamingDigest()
+    var digest = SHA1()
     var count = 0
     var newest: Timestamp?
     var failure: SystemError?

@@ -54,6 +54,6 @@ let package = Package(
         .testTarget(name: "ManifestTests", dependencies: ["MtimeManifest", "TestSupport"]),
         .testTarget(name: "GuardTests", dependencies: ["MtimeGuard", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["MtimeRestore", "MtimeManifest", "TestSupport"]),
-        .testTarget(name: "DockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
+        .testTarget(name: "DockerTests", dependencies: ["MtimeDocker", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

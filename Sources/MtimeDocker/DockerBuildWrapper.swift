@@ -6,12 +6,18 @@ import Musl
 import MtimeCore
 import MtimeManifest
 
-/// What the host side is asked to prepare: the local context directory (as typed) and the Dockerfile
-/// the build reads (nil when it comes from stdin or a URL), whose `<Dockerfile>.dockerignore` BuildKit
-/// prefers to the context's `.dockerignore`.
+/// What the host side is asked to prepare, and what decides which files the build's context holds.
 public struct ContextRequest: Equatable, Sendable {
+    /// The local context directory, as typed.
     public var directory: String
+    /// The Dockerfile the build reads, as the client resolved it (nil when it comes from stdin or a
+    /// URL): BuildKit prefers its `<Dockerfile>.dockerignore` to the context's `.dockerignore`. In the
+    /// rewriting modes the client gets a temporary copy under the same name, that ignore file beside it.
     public var dockerfile: String?
+    /// How the build is run: with `.rewrittenForClassicBuilder` the classic client sends that copy from
+    /// outside the context, adding it to the context and to the context's `.dockerignore`.
+    public var mode: InjectionMode
+    public var client: Client
 }
 
 /// What the wrapper needs from the host side: the context's mtimes restored and its manifest.
@@ -94,7 +100,7 @@ public struct DockerBuildWrapper {
             message("note: \(dockerfileName) has no `RUN --mount=type=bind,from=\(DockerfileGuardLines.sourceName),target=/git-mtime …` line, so the guard will not run")
         }
 
-        let prepared = try prepareContext(ContextRequest(directory: context, dockerfile: inputs.dockerfilePath))
+        let prepared = try prepareContext(ContextRequest(directory: context, dockerfile: inputs.dockerfilePath, mode: mode, client: clientKind))
         message(prepared.summary)
         // A Ctrl-C during the restore: its work is complete and consistent; start nothing more.
         if let signal = SignalForwarding.pending { return .signaled(signal) }

@@ -289,3 +289,44 @@ import TestSupport
         #expect(InjectionMode.buildContext.dockerfileRules(for: docker28) == .buildKit)
     }
 }
+
+/// The fixtures are what the installed clients print: checked against them wherever the same client
+/// versions are installed (skipped, with the reason, elsewhere).
+@Suite struct InstalledClientFlagTests {
+    /// The fixture's first line names the client's `--version` output.
+    static func installed(_ executable: String, fixture: String) -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: executable),
+              let header = try? String(contentsOf: ClientFlagLists.directory.appendingPathComponent(fixture), encoding: .utf8)
+                .split(separator: "\n").first,
+              let version = try? run([executable, "--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) else { return false }
+        return header.hasSuffix(version) || header.contains(version + ",") || header.contains(version + " ")
+    }
+
+    func compare(_ command: [String], environment: [String: String] = [:], fixture: String) throws {
+        let live = try run(command, environment: environment)
+        #expect(live.status == 0, "\(live.stderr)")
+        let recorded = try String(contentsOf: ClientFlagLists.directory.appendingPathComponent(fixture), encoding: .utf8)
+        #expect(Set(ClientFlagLists.parseHelp(live.stdout)) == Set(ClientFlagLists.parseHelp(recorded)))
+    }
+
+    @Test(.enabled(if: installed("/usr/bin/docker", fixture: "docker-20.10-classic-build-help.txt"), "docker.io 20.10 is not installed"))
+    func docker20() throws {
+        try compare(["/usr/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "0"], fixture: "docker-20.10-classic-build-help.txt")
+        try compare(["/usr/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "1"], fixture: "docker-20.10-buildkit-build-help.txt")
+    }
+
+    @Test(.enabled(if: installed("/usr/local/bin/docker", fixture: "docker-28-classic-build-help.txt"), "docker 28.2.2 is not installed"))
+    func docker28() throws {
+        try compare(["/usr/local/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "0"], fixture: "docker-28-classic-build-help.txt")
+    }
+
+    @Test(.enabled(if: installed("/usr/bin/podman", fixture: "podman-4.3-build-help.txt"), "podman 4.3 is not installed"))
+    func podman() throws {
+        try compare(["/usr/bin/podman", "build", "--help"], fixture: "podman-4.3-build-help.txt")
+    }
+
+    @Test(.enabled(if: installed("/usr/bin/buildah", fixture: "buildah-1.28-build-help.txt"), "buildah 1.28 is not installed"))
+    func buildah() throws {
+        try compare(["/usr/bin/buildah", "build", "--help"], fixture: "buildah-1.28-build-help.txt")
+    }
+}

@@ -7,9 +7,9 @@
 /// - BuildKit: only the mount's source changes, `from=git-mtime-inject:<random>`;
 /// - the classic builder, which has no `RUN --mount`:
 ///
-///       COPY --from=<image> / /git-mtime/
+///       COPY --from=<image> ["/", "/git-mtime/"]
 ///       RUN /git-mtime/guard run -- cargo build --release
-///       RUN rm -rf '/git-mtime' || true
+///       RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
 ///
 /// The Dockerfile is read as BuildKit's parser reads it (frontend/dockerfile/parser): parser directives
 /// (`# escape=`), line continuations with comment and blank lines inside, heredocs, quoted flags.
@@ -77,19 +77,35 @@ public struct DockerfileGuardLines: Sendable {
             }
             let target = run.target.hasSuffix("/") ? run.target : run.target + "/"
             out += text[cursor..<run.range.lowerBound]
-            out += Array("COPY --from=\(image) \(run.source) \(target)\n".utf8)
+            // JSON form: a target with blanks stays one argument.
+            out += Array("COPY --from=\(image) [\(DockerfileGuardLines.jsonString(run.source)), \(DockerfileGuardLines.jsonString(target))]\n".utf8)
             // The RUN without the mount flag (and the blanks after it), continuation lines kept as written.
             var flagEnd = run.mountFlag.upperBound
             while flagEnd < run.range.upperBound, text[flagEnd] == UInt8(ascii: " ") || text[flagEnd] == UInt8(ascii: "\t") { flagEnd += 1 }
             out += text[run.range.lowerBound..<run.mountFlag.lowerBound]
             out += text[flagEnd..<run.range.upperBound]
             if !run.isExecForm {
-                out += Array("\nRUN rm -rf \(DockerfileGuardLines.shellQuoted(run.target)) || true".utf8)
+                // Only what the COPY brought: the target may be a directory the image already had.
+                let files = ["guard", "manifest"].map { DockerfileGuardLines.shellQuoted(target + $0) }.joined(separator: " ")
+                out += Array("\nRUN rm -f \(files) && rmdir \(DockerfileGuardLines.shellQuoted(run.target)) 2>/dev/null || true".utf8)
             }
             cursor = run.range.upperBound
         }
         out += text[cursor...]
         return out
+    }
+
+    static func jsonString(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case _ where scalar.value < 0x20: result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
     }
 
     static func shellQuoted(_ text: String) -> String {

@@ -26,9 +26,9 @@ import TestSupport
         #expect(try classic(text) == """
             FROM rust
             COPY . .
-            COPY --from=img:1 / /git-mtime/
+            COPY --from=img:1 ["/", "/git-mtime/"]
             RUN /git-mtime/guard run -- cargo build --release
-            RUN rm -rf '/git-mtime' || true
+            RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
             CMD ["app"]
 
             """)
@@ -70,13 +70,13 @@ import TestSupport
         #expect(lines.guardRuns.map(\.line) == [2])
         #expect(try classic(text) == """
             FROM rust
-            COPY --from=img:1 / /git-mtime/
+            COPY --from=img:1 ["/", "/git-mtime/"]
             RUN \\
             # a comment inside the instruction
 
                 /git-mtime/guard run -- \\
                 cargo build --release
-            RUN rm -rf '/git-mtime' || true
+            RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
             CMD ["app"]
 
             """)
@@ -87,9 +87,9 @@ import TestSupport
         let text = "FROM rust\n\(guardLine) # release build\nCMD x\n"
         #expect(try classic(text) == """
             FROM rust
-            COPY --from=img:1 / /git-mtime/
+            COPY --from=img:1 ["/", "/git-mtime/"]
             RUN /git-mtime/guard run -- cargo build --release # release build
-            RUN rm -rf '/git-mtime' || true
+            RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
             CMD x
 
             """)
@@ -114,12 +114,12 @@ import TestSupport
         #expect(lines.guardRuns.map(\.line) == [2])
         #expect(try classic(text) == """
             FROM rust
-            COPY --from=img:1 / /git-mtime/
+            COPY --from=img:1 ["/", "/git-mtime/"]
             RUN <<EOF
             /git-mtime/guard run -- make
             RUN --mount=type=bind,from=git-mtime,target=/git-mtime not an instruction
             EOF
-            RUN rm -rf '/git-mtime' || true
+            RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
             RUN <<-"END" cat
             \t\(guardLine)
             \tEND
@@ -132,7 +132,7 @@ import TestSupport
 
     @Test func mountFlagOnItsOwnContinuationLine() throws {
         let text = "FROM rust\nRUN \\\n  --network=none \\\n  --mount=type=bind,from=git-mtime,target=/gm \\\n  /gm/guard run -- make\n"
-        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 / /gm/\nRUN \\\n  --network=none \\\n  \\\n  /gm/guard run -- make\nRUN rm -rf '/gm' || true\n")
+        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 [\"/\", \"/gm/\"]\nRUN \\\n  --network=none \\\n  \\\n  /gm/guard run -- make\nRUN rm -f '/gm/guard' '/gm/manifest' && rmdir '/gm' 2>/dev/null || true\n")
     }
 
     /// `# escape=`` ` ``: the backtick continues lines, a backslash at the end is just a character.
@@ -141,7 +141,7 @@ import TestSupport
         let lines = DockerfileGuardLines(parsing: Array(text.utf8))
         #expect(lines.guardRuns.map(\.line) == [4])
         #expect(DockerfileInstructions(Array(text.utf8)).escape == UInt8(ascii: "`"))
-        #expect(try classic(text) == "# syntax=docker/dockerfile:1\n# escape=`\nFROM rust\nCOPY --from=img:1 / /git-mtime/\nRUN `\n  /git-mtime/guard run -- make C:\\\nRUN rm -rf '/git-mtime' || true\nCMD x\n")
+        #expect(try classic(text) == "# syntax=docker/dockerfile:1\n# escape=`\nFROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN `\n  /git-mtime/guard run -- make C:\\\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\n")
     }
 
     /// A directive after an instruction or a blank line is a comment; an escaped escape ends no line.
@@ -150,32 +150,40 @@ import TestSupport
         #expect(DockerfileInstructions(Array(late.utf8)).escape == UInt8(ascii: "\\"))
         #expect(DockerfileInstructions(Array(late.utf8)).instructions.count == 3)
         let escaped = "FROM rust\n\(guardLine) \\\\\nCMD x\n"
-        #expect(try classic(escaped).contains("--release \\\\\nRUN rm -rf '/git-mtime' || true\nCMD x\n"))
+        #expect(try classic(escaped).contains("--release \\\\\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\n"))
     }
 
     @Test func quotedMountFlagAndSourceField() throws {
         let text = "FROM rust\nRUN --mount=\"type=bind,from=git-mtime,source=/,target=/g m\" '/g m/guard' run -- make\n"
         let run = try #require(DockerfileGuardLines(parsing: Array(text.utf8)).guardRuns.first)
         #expect(run.target == "/g m")
-        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 / /g m/\nRUN '/g m/guard' run -- make\nRUN rm -rf '/g m' || true\n")
+        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 [\"/\", \"/g m/\"]\nRUN '/g m/guard' run -- make\nRUN rm -f '/g m/guard' '/g m/manifest' && rmdir '/g m' 2>/dev/null || true\n")
         // The BuildKit rewrite writes the mount plainly; a value that would need quoting is refused.
         #expect(throws: DockerfileRewriteError.self) { try buildKit(text) }
         let plain = "FROM rust\nRUN --mount='type=bind,from=git-mtime,target=/gm' /gm/guard run -- make\n"
         #expect(try buildKit(plain) == "FROM rust\nRUN --mount=type=bind,from=img:1,target=/gm /gm/guard run -- make\n")
     }
 
+    /// The mount may target a directory the image has: the cleanup removes only the two files it copied.
+    @Test func cleanupRemovesOnlyWhatItCopied() throws {
+        let text = "FROM rust\nRUN --mount=type=bind,from=git-mtime,target=/usr/local/bin /usr/local/bin/guard run -- make\n"
+        let rewritten = try classic(text)
+        #expect(rewritten.hasSuffix("\nRUN rm -f '/usr/local/bin/guard' '/usr/local/bin/manifest' && rmdir '/usr/local/bin' 2>/dev/null || true\n"))
+        #expect(!rewritten.contains("rm -rf"))
+    }
+
     @Test func crlfAndByteOrderMark() throws {
         let text = "\u{FEFF}# escape=\\\r\nFROM rust\r\n\(guardLine)\r\nCMD x\r\n"
-        #expect(try classic(text) == "\u{FEFF}# escape=\\\r\nFROM rust\r\nCOPY --from=img:1 / /git-mtime/\n\(guardLine.replacingOccurrences(of: "--mount=type=bind,from=git-mtime,target=/git-mtime ", with: ""))\r\nRUN rm -rf '/git-mtime' || true\nCMD x\r\n")
+        #expect(try classic(text) == "\u{FEFF}# escape=\\\r\nFROM rust\r\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\n\(guardLine.replacingOccurrences(of: "--mount=type=bind,from=git-mtime,target=/git-mtime ", with: ""))\r\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\r\n")
     }
 
     @Test func execFormGetsNoShellCleanup() throws {
         let text = "FROM rust\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime [\"/git-mtime/guard\", \"run\", \"--\", \"make\"]\n"
-        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 / /git-mtime/\nRUN [\"/git-mtime/guard\", \"run\", \"--\", \"make\"]\n")
+        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN [\"/git-mtime/guard\", \"run\", \"--\", \"make\"]\n")
     }
 
     @Test func aFileWithoutFinalNewline() throws {
-        #expect(try classic("FROM rust\n\(guardLine)") == "FROM rust\nCOPY --from=img:1 / /git-mtime/\nRUN /git-mtime/guard run -- cargo build --release\nRUN rm -rf '/git-mtime' || true")
+        #expect(try classic("FROM rust\n\(guardLine)") == "FROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN /git-mtime/guard run -- cargo build --release\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true")
     }
 
     @Test func cacheMountsCannotBeRewrittenForTheClassicBuilder() throws {
@@ -194,7 +202,7 @@ import TestSupport
 
     @Test func twoGuardedStages() throws {
         let text = "FROM a AS one\n\(guardLine)\nFROM b\n\(guardLine)\n"
-        #expect(try classic(text).components(separatedBy: "COPY --from=img:1 / /git-mtime/\n").count == 3)
+        #expect(try classic(text).components(separatedBy: "COPY --from=img:1 [\"/\", \"/git-mtime/\"]\n").count == 3)
         #expect(try buildKit(text).components(separatedBy: "from=img:1").count == 3)
     }
 
@@ -255,9 +263,9 @@ import TestSupport
             for instruction in before.instructions {
                 let command = String(decoding: instruction.arguments(escape: before.escape), as: UTF8.self)
                 let isGuard = DockerfileGuardLines.guardRun(instruction, escape: before.escape) != nil
-                if isGuard { expected.append("COPY:/ /git-mtime/") }
+                if isGuard { expected.append("COPY:[\"/\", \"/git-mtime/\"]") }
                 expected.append("\(instruction.keyword):\(command)")
-                if isGuard { expected.append("RUN:rm -rf '/git-mtime' || true") }
+                if isGuard { expected.append("RUN:rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true") }
             }
             let actual = after.instructions.map { "\($0.keyword):\(String(decoding: $0.arguments(escape: after.escape), as: UTF8.self))" }
             #expect(actual == expected, "\(text)")

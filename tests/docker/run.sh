@@ -72,16 +72,19 @@ compiled() {  # LOG: crate names cargo compiled, sorted, space-separated
 }
 
 # A quick context: the guard runs `cat input.txt` into /out; the image prints /out.
-quick_context() {  # DIR TEXT [DOCKERFILE NAME]
-  new_repo "$1"
-  echo "$2" >"$1/input.txt"
-  cat >"$1/${3:-Dockerfile}" <<'EOF'
+quick_dockerfile() {  # FILE
+  cat >"$1" <<'EOF'
 FROM rust-base:local
 WORKDIR /app
 COPY . .
 RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'cat input.txt >/out'
 CMD ["cat", "/out"]
 EOF
+}
+quick_context() {  # DIR TEXT [DOCKERFILE NAME]
+  new_repo "$1"
+  echo "$2" >"$1/input.txt"
+  quick_dockerfile "$1/${3:-Dockerfile}"
   commit_all "$1" 1600000000 "quick"
 }
 wrapped_output() {  # TAG LOG WRAPPER-ARGUMENTS…: the wrapped build's image output, or nothing when it failed
@@ -417,14 +420,18 @@ EOF
   else fail "$name" "client a: $(tr '\n' ';' <"$WORK/s8a.result")" "client b: $(tr '\n' ';' <"$WORK/s8b.result")" "left on the daemon: $(echo "$left" | tr '\n' ' ')"; fi
 }
 
+# A missing builder is a failure in CI and a visible skip elsewhere (then it returns non-zero).
+have_client() {  # SCENARIO-NAME PROGRAM
+  command -v "$2" >/dev/null && return 0
+  if [ "${CI:-}" = "true" ]; then fail "$1" "$2 is not installed (scripts/install-test-deps)"
+  else echo "SKIPPED: $1: $2 is not installed (scripts/install-test-deps)"; fi
+  return 1
+}
+
 # --- 9. buildah: the --build-context mode on a real builder ----------------------------------------------------
 scenario_9() {
   local name="9. wrapped buildah build (--build-context mode) runs the guard and the command"
-  if ! command -v buildah >/dev/null; then
-    if [ "${CI:-}" = "true" ]; then fail "$name" "buildah is not installed (apt-get install buildah)"
-    else echo "SKIPPED: $name: buildah is not installed (apt-get install buildah)"; fi
-    return
-  fi
+  have_client "$name" buildah || return
   # Private storage (vfs, chroot isolation: no daemon, nothing outside $WORK).
   export CONTAINERS_STORAGE_CONF="$WORK/buildah/storage.conf" BUILDAH_ISOLATION=chroot
   mkdir -p "$WORK/buildah/base/bin"
@@ -509,14 +516,8 @@ scenario_11() {
     ctx="$WORK/history-$kind"
     if [ "$kind" = no-commit ]; then new_repo "$ctx"; else mkdir -p "$ctx"; fi
     echo "$kind" >"$ctx/input.txt"
-    sed 's|cat input.txt >/out|cat input.txt >/out; grep -c "^untracked 1" /git-mtime/manifest >>/out; grep "^head " /git-mtime/manifest >>/out|' \
-      >"$ctx/Dockerfile" <<'EOF'
-FROM rust-base:local
-WORKDIR /app
-COPY . .
-RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'cat input.txt >/out'
-CMD ["cat", "/out"]
-EOF
+    quick_dockerfile "$ctx/Dockerfile"
+    sed -i 's|cat input.txt >/out|cat input.txt >/out; grep -c "^untracked 1" /git-mtime/manifest >>/out; grep "^head " /git-mtime/manifest >>/out|' "$ctx/Dockerfile"
     for buildkit in 1 0; do
       name="11. a context with $kind (DOCKER_BUILDKIT=$buildkit): built under the guard, every file untracked, one note"
       out=$(DOCKER_BUILDKIT=$buildkit wrapped_output s11 "$WORK/s11.log" build --network=none -t s11 "$ctx")
@@ -534,11 +535,7 @@ EOF
 # GIT_MTIME_PODMAN_DRIVER=overlay uses overlay storage instead: the same scenarios, a third of the time.
 scenario_12() {
   local name="12. podman"
-  if ! command -v podman >/dev/null; then
-    if [ "${CI:-}" = "true" ]; then fail "$name" "podman is not installed (scripts/install-test-deps)"
-    else echo "SKIPPED: $name: podman is not installed (apt-get install podman)"; fi
-    return
-  fi
+  have_client "$name" podman || return
   local storage="$WORK/podman"
   mkdir -p "$storage/tmp"
   printf '[storage]\ndriver = "%s"\ngraphroot = "%s"\nrunroot = "%s"\n' "${GIT_MTIME_PODMAN_DRIVER:-vfs}" "$storage/root" "$storage/run" >"$storage/storage.conf"

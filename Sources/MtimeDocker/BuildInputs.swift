@@ -66,11 +66,6 @@ public struct BuildInputs: Equatable, Sendable {
     /// The Dockerfiles the build reads, in order (one, except for several `-f` with podman or buildah).
     public let dockerfiles: [Dockerfile]
 
-    public init(context: Context, dockerfiles: [Dockerfile]) {
-        self.context = context
-        self.dockerfiles = dockerfiles
-    }
-
     public init(_ arguments: BuildArguments, rules: Rules) throws(DockerWrapperError) {
         var contextArgument = arguments.context
         if contextArgument == nil {

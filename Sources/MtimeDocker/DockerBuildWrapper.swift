@@ -23,7 +23,7 @@ public struct ContextRequest: Equatable, Sendable {
 /// What the wrapper needs from the host side: the context's mtimes restored and its manifest.
 public struct PreparedContext: Sendable {
     public var manifest: Manifest
-    /// Lines for the user (how many files were restored, how many dirty; why times were not restored).
+    /// One line for the user: how many files were restored, how many dirty; or why no time was restored.
     public var summary: String
 
     public init(manifest: Manifest, summary: String) {

@@ -1,6 +1,6 @@
 /// Which build options take a value, the one thing the wrapper must know about the options it passes
 /// through: without it, `--label ctx .` would make `ctx` the context. The union over the clients the
-/// wrapper drives (Tests/DockerTests/Fixtures holds their flag lists; the tests check every flag):
+/// wrapper drives (Tests/MtimeDockerTests/Fixtures holds their flag lists; the tests check every flag):
 /// docker build 20.10 (classic and BuildKit) and 28, docker buildx build (docker/buildx source, with its
 /// hidden and former experimental flags), podman build 4.3 and buildah build 1.28. No name means a value
 /// in one client and none in another.

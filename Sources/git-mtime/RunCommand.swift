@@ -1,9 +1,6 @@
 import ArgumentParser
-#if canImport(Glibc)
 import Glibc
-#endif
 import MtimeCore
-import MtimeDocker
 import MtimeGuard
 import MtimeManifest
 import MtimeRestore
@@ -43,12 +40,12 @@ struct RunCommand: ParsableCommand {
             let rootPath: BytePath, defaultStamp: BytePath
             do {
                 let session = try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true)
-                let settings = try HookSettings(repository: session.repository, workdir: session.workdir)
+                let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
                 (rootPath, defaultStamp) = (settings.root, settings.stampPath)
             } catch RestoreError.notARepository {
                 // No repository, so no settings: the current directory is the root, the stamp its default.
                 rootPath = try FileSystem.resolve(BytePath("."))
-                defaultStamp = rootPath.appending(HookSettings.defaultStamp)
+                defaultStamp = rootPath.appending(RepositorySettings.defaultStamp)
             }
             let root = String(decoding: rootPath.bytes, as: UTF8.self)
             let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()

@@ -109,7 +109,7 @@ public struct DockerfileGuardLines: Sendable {
     }
 
     static func shellQuoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        "'" + text.replacing("'", with: "'\\''") + "'"
     }
 
     /// The instruction's `RUN` flags, and whether one of them is a bind mount `from=git-mtime`.

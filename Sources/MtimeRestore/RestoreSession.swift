@@ -24,7 +24,9 @@ public final class RestoreSession {
 
     /// Opens the repository git would use when started in `path`, under git's environment
     /// (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, … as `RepositoryLocation` applies them).
-    public init(discoveringFrom path: String, environment: GitEnvironment = .current()) throws {
+    /// `allowingUnbornHead`: a repository with no commit yet opens too (`repository.isHeadUnborn`); then
+    /// only its working tree and ignore rules are usable, there is no history to plan from.
+    public init(discoveringFrom path: String, allowingUnbornHead: Bool = false, environment: GitEnvironment = .current()) throws {
         let repository: Repository
         do {
             repository = try Repository(RepositoryLocation.find(start: BytePath(path), environment: environment))
@@ -38,7 +40,7 @@ public final class RestoreSession {
         guard let workdir = repository.workdir else {
             throw RestoreError.bareRepository(repository.gitDirectory)
         }
-        guard !repository.isHeadUnborn else { throw RestoreError.unbornHead }
+        guard allowingUnbornHead || !repository.isHeadUnborn else { throw RestoreError.unbornHead }
         self.repository = repository
         self.workdir = workdir
         self.environment = environment

@@ -43,7 +43,18 @@ struct ManifestCommand: ParsableCommand {
     func run() throws {
         do {
             try start.enter()
-            let contextDirectory = try context ?? String(decoding: RestoreSession(discoveringFrom: ".").workdir.bytes, as: UTF8.self)
+            let contextDirectory: String
+            if let context {
+                contextDirectory = context
+            } else {
+                // The top of the working tree; outside a repository, the directory itself.
+                do {
+                    contextDirectory = String(decoding: try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true).workdir.bytes,
+                                              as: UTF8.self)
+                } catch RestoreError.notARepository {
+                    contextDirectory = "."
+                }
+            }
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
                 options: RestoreOptions(historyMode: history, useAuthorDate: authorDate))
@@ -54,6 +65,9 @@ struct ManifestCommand: ParsableCommand {
                 printError("git-mtime manifest: \(result.summary)")
             } else {
                 manifest = try builder.build()
+                if let reason = builder.withoutHistory {
+                    printError("git-mtime manifest: note: no commit times (\(reason)): every file is listed as untracked")
+                }
             }
             let bytes = manifest.serialized()
             if let output {

@@ -36,6 +36,11 @@ public final class Repository {
                 throw .unsupportedCommonDirectory(given: location.commonDirectory, libgit2: common)
             }
             do { try Repository.configure(handle, location) } catch { throw .git(error) }
+            if !location.indexIsDefault {
+                let index = try Repository.openIndex(location)
+                defer { git_index_free(index) }
+                do { try check("use the index \(location.indexFile)", git_repository_set_index(handle, index)) } catch { throw .git(error) }
+            }
         } catch {
             git_repository_free(handle)
             throw error
@@ -48,12 +53,6 @@ public final class Repository {
     private static func configure(_ handle: OpaquePointer, _ location: RepositoryLocation) throws(GitError) {
         if let workTree = location.workTree {
             try check("set the working tree \(workTree)", (try? workTree.withCString { git_repository_set_workdir(handle, $0, 0) }) ?? -1)
-        }
-        if location.indexFile != location.gitDirectory.appending("index") {
-            var index: OpaquePointer?
-            try check("open the index \(location.indexFile)", (try? location.indexFile.withCString { git_index_open(&index, $0) }) ?? -1)
-            defer { git_index_free(index) }
-            try check("use the index \(location.indexFile)", git_repository_set_index(handle, index))
         }
         if location.objectDirectory != nil || !location.alternateObjectDirectories.isEmpty {
             if let objects = location.objectDirectory {
@@ -73,6 +72,17 @@ public final class Repository {
     }
 
     deinit { git_repository_free(handle) }
+
+    /// A standalone `git_index` read from the location's index file (the caller frees it); a missing
+    /// file is an empty index, as for git. A file libgit2 cannot read is diagnosed in git's words.
+    static func openIndex(_ location: RepositoryLocation) throws(RepositoryError) -> OpaquePointer {
+        var raw: OpaquePointer?
+        let result = (try? location.indexFile.withCString { git_index_open(&raw, $0) }) ?? -1
+        guard result == 0, let raw else {
+            throw .invalidIndex(location.indexFile, IndexFileProblem.diagnose(location.indexFile), fromEnvironment: !location.indexIsDefault)
+        }
+        return raw
+    }
 
     /// No working tree (a bare repository, or `core.bare`, or `git --bare`).
     public var isBare: Bool { location.workTree == nil }

@@ -33,6 +33,8 @@ public enum RepositoryError: Error, CustomStringConvertible, Sendable {
     /// `GIT_COMMON_DIR` names another directory than the git dir's own `commondir`: libgit2 1.5
     /// always takes the latter.
     case unsupportedCommonDirectory(given: BytePath, libgit2: BytePath)
+    /// The index (`<git dir>/index`, or `GIT_INDEX_FILE` when `fromEnvironment`) cannot be read.
+    case invalidIndex(BytePath, IndexFileProblem, fromEnvironment: Bool)
     case git(GitError)
 
     public var description: String {
@@ -56,6 +58,8 @@ public enum RepositoryError: Error, CustomStringConvertible, Sendable {
         case .unsupportedCommonDirectory(let given, let libgit2):
             return "GIT_COMMON_DIR is \(given), but the git dir's common directory is \(libgit2); "
                 + "libgit2 1.5 cannot use another one"
+        case .invalidIndex(let path, let problem, let fromEnvironment):
+            return "cannot read the index \(path)\(fromEnvironment ? " (named by GIT_INDEX_FILE)" : ""): \(problem)"
         case .git(let error): return error.description
         }
     }

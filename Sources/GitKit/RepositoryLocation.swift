@@ -26,6 +26,9 @@ public struct RepositoryLocation: Sendable, Equatable {
     /// it (possible with `GIT_WORK_TREE`), where git takes pathspecs relative to the top.
     public let prefix: BytePath?
 
+    /// Whether the index is the git dir's own (no `GIT_INDEX_FILE` naming another).
+    public var indexIsDefault: Bool { indexFile == gitDirectory.appending("index") }
+
     /// The objects directory git reads.
     public var objects: BytePath { objectDirectory ?? commonDirectory.appending("objects") }
 

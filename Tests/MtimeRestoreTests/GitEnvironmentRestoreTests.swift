@@ -200,3 +200,40 @@ import TestSupport
         expectFailure(outside, containing: "is outside the working tree")
     }
 }
+
+/// An index git cannot read is named, with git's reason and where it came from, not libgit2's
+/// message ("no longer exists" for a file that is there); nothing is changed.
+@Suite struct UnreadableIndexTests {
+    @Test func anUnreadableIndexIsNamedWithGitsReason() throws {
+        let repository = try GitRepository.basic()
+        try runChecked(["sh", "-c", "find . -path ./.git -prune -o -type f -exec touch {} +"], in: repository.path)
+        let holder = TemporaryDirectory("bad-index")
+        let good = try Data(contentsOf: URL(fileURLWithPath: repository.directory.url(".git/index")))
+        try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: holder.url("short.index")))
+        try (Data("DIRC".utf8) + Data([0, 0, 0, 9]) + Data(count: 40)).write(to: URL(fileURLWithPath: holder.url("v9.index")))
+        try (Data("XXXX".utf8) + good.dropFirst(4)).write(to: URL(fileURLWithPath: holder.url("signature.index")))
+        // A right header claiming 1000 entries, then zeros.
+        try (Data("DIRC".utf8) + Data([0, 0, 0, 2, 0, 0, 3, 232]) + Data(count: 60)).write(to: URL(fileURLWithPath: holder.url("cut.index")))
+        try FileManager.default.createDirectory(atPath: holder.url("dir.index"), withIntermediateDirectories: false)
+        let before = try mtimeSnapshot(repository.path)
+        let cases: [(String, String)] = [
+            ("short.index", "index file smaller than expected"), ("v9.index", "bad index version 9"),
+            ("signature.index", "bad signature"), ("cut.index", "index file corrupt"), ("dir.index", "not a regular file"),
+        ]
+        for (name, reason) in cases {
+            // git refuses it too.
+            let git = try run(["git", "status", "--porcelain"], in: repository.path, environment: ["GIT_INDEX_FILE": holder.url(name)])
+            #expect(git.status != 0, "\(name): \(git.stdout)")
+            for command in [["restore"], ["status"], ["manifest"]] {
+                let result = try run([builtProduct("git-mtime")] + command, in: repository.path,
+                                     environment: ["GIT_INDEX_FILE": holder.url(name)])
+                expectFailure(result, containing: "cannot read the index \(holder.url(name)) (named by GIT_INDEX_FILE): \(reason)")
+            }
+        }
+        // The repository's own index, broken: the same reason, without the variable.
+        try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: repository.directory.url(".git/index")))
+        let own = try run([builtProduct("git-mtime"), "restore"], in: repository.path)
+        expectFailure(own, containing: "cannot read the index \(try FileSystem.resolve(BytePath(repository.path)))/.git/index: index file smaller than expected")
+        #expect(try mtimeSnapshot(repository.path) == before)
+    }
+}

@@ -18,7 +18,8 @@ struct ManifestCommand: ParsableCommand {
         too, flagged `untracked`, with their current mtime: the guard watches them (a new source not \
         yet added) without mistaking an in-tree output for a source. The format is specified in \
         docs/manifest.md; the same \
-        tree always gives a byte-identical manifest. `git-mtime-guard` checks a build against it.
+        tree always gives a byte-identical manifest. `git-mtime-guard` checks a build against it. \
+        \(gitEnvironmentHelp) The context must lie inside that working tree.
 
         Exit codes: 0 written; 1 error (not a repository, unreadable file, bad .dockerignore, ...).
         """)

@@ -22,9 +22,7 @@ struct RestoreCommand: ParsableCommand {
         `:/`, `:(exclude)` or `:!` or `:^`, `:(glob)` (`**`), `:(icase)`, `:(literal)`, and \
         GIT_GLOB_PATHSPECS, GIT_NOGLOB_PATHSPECS, GIT_ICASE_PATHSPECS and GIT_LITERAL_PATHSPECS \
         apply; `:(attr:...)` is refused (docs/restore.md). Without a PATHSPEC, or with exclusions only, \
-        the whole working tree is restored, wherever you are in it. The repository is the one git \
-        would use: GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, `git --git-dir/--work-tree mtime restore` \
-        and core.worktree are honoured.
+        the whole working tree is restored, wherever you are in it. \(gitEnvironmentHelp)
 
         Exit codes: 0 done (also when some files were skipped); 1 error: found while planning (not a \
         repository, bare, no commits yet, SHA-256 repository, a pathspec git would refuse or that \

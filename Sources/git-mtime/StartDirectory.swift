@@ -16,3 +16,7 @@ struct StartDirectoryOptions: ParsableArguments {
         }
     }
 }
+
+/// One sentence for every command's help: which repository it acts on.
+let gitEnvironmentHelp = "The repository is the one git would use here: GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, " +
+    "core.worktree, linked worktrees and `git --git-dir=A --work-tree=B mtime ...` are honoured (docs/restore.md)."

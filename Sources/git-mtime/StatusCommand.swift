@@ -12,7 +12,7 @@ struct StatusCommand: ParsableCommand {
         Changes nothing. Prints: how many clean tracked files already have their commit time and how \
         many don't, the dirty (modified or staged) and deleted files, whether the hooks are installed \
         (and whether they chain a hook that was there before), the hook mode, and the build stamp's \
-        path and whether it is trusted.
+        path and whether it is trusted. \(gitEnvironmentHelp)
         """)
 
     @OptionGroup var start: StartDirectoryOptions

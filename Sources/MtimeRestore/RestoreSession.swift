@@ -165,9 +165,11 @@ public final class RestoreSession {
     /// Phase: the options' pathspec (typed where the session was opened) and exact paths.
     func pathSelection(_ options: RestoreOptions) throws -> PathSelection {
         do {
+            // git reads GIT_*_PATHSPECS only for a pattern it parses: with none (the hooks, a build
+            // context) a value it would refuse does not matter.
+            let settings = options.pathspec.isEmpty ? PathspecSettings() : try PathspecSettings(environment: environment)
             return try PathSelection(pathspec: options.pathspec, paths: options.paths, prefix: discoveryPrefix,
-                                     workTree: BytePath(Array(workdir.bytes.dropLast())),
-                                     settings: try PathspecSettings(environment: environment))
+                                     workTree: BytePath(Array(workdir.bytes.dropLast())), settings: settings)
         } catch {
             throw RestoreError.invalidPathspec(error)
         }

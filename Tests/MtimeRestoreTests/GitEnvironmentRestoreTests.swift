@@ -178,6 +178,27 @@ import TestSupport
         #expect(try mtimeSnapshot(repository.path) == before)
     }
 
+    /// git reads GIT_*_PATHSPECS only when it parses a pattern: with none, a value it would refuse
+    /// (or a combination) is no error, for git nor for us; with one, both refuse it.
+    @Test func pathspecSettingsMatterOnlyForAPattern() throws {
+        let repository = try GitRepository.basic()
+        for environment in [["GIT_GLOB_PATHSPECS": "maybe"], ["GIT_GLOB_PATHSPECS": "1", "GIT_NOGLOB_PATHSPECS": "1"]] {
+            try runChecked(["git", "ls-files"], in: repository.path, environment: environment)
+            try touchAll(repository.path)
+            let whole = try run([builtProduct("git-mtime"), "restore"], in: repository.path, environment: environment)
+            #expect(whole.status == 0, "\(environment): \(whole.stderr)")
+            try expectRestored(repository.path)
+            let manifest = try run([builtProduct("git-mtime"), "manifest"], in: repository.path, environment: environment)
+            #expect(manifest.status == 0, "\(environment): \(manifest.stderr)")
+
+            let git = try run(["git", "ls-files", "README.md"], in: repository.path, environment: environment)
+            #expect(git.status != 0)
+            let message = git.stderr.replacingOccurrences(of: "fatal: ", with: "").trimmingCharacters(in: .newlines)
+            expectFailure(try run([builtProduct("git-mtime"), "restore", "README.md"], in: repository.path, environment: environment),
+                          containing: message)
+        }
+    }
+
     @Test func manifestDescribesTheWorkTreeTheEnvironmentNames() throws {
         let repository = try GitRepository.basic()
         let bystander = try GitRepository.basic()

@@ -1,4 +1,5 @@
 import CLibGit2
+import Glibc
 import MtimeCore
 
 /// An open repository. Owns its `git_repository` handle; everything else in GitKit borrows it.

@@ -33,6 +33,9 @@ public enum RepositoryError: Error, CustomStringConvertible, Sendable {
     /// `GIT_COMMON_DIR` names another directory than the git dir's own `commondir`: libgit2 1.5
     /// always takes the latter.
     case unsupportedCommonDirectory(given: BytePath, libgit2: BytePath)
+    /// A discovered repository another user owns (`path`, owned by `owner`), which `safe.directory`
+    /// does not name.
+    case dubiousOwnership(BytePath, path: BytePath, owner: UInt32?)
     /// The index (`<git dir>/index`, or `GIT_INDEX_FILE` when `fromEnvironment`) cannot be read.
     case invalidIndex(BytePath, IndexFileProblem, fromEnvironment: Bool)
     case git(GitError)
@@ -58,6 +61,10 @@ public enum RepositoryError: Error, CustomStringConvertible, Sendable {
         case .unsupportedCommonDirectory(let given, let libgit2):
             return "GIT_COMMON_DIR is \(given), but the git dir's common directory is \(libgit2); "
                 + "libgit2 1.5 cannot use another one"
+        case .dubiousOwnership(let repository, let path, let owner):
+            let whose = owner.map { "\(path) is owned by uid \($0), not by you" } ?? "GIT_TEST_ASSUME_DIFFERENT_OWNER is set"
+            return "detected dubious ownership in repository at '\(repository)' (\(whose)); "
+                + "to trust it: git config --global --add safe.directory \(repository)"
         case .invalidIndex(let path, let problem, let fromEnvironment):
             return "cannot read the index \(path)\(fromEnvironment ? " (named by GIT_INDEX_FILE)" : ""): \(problem)"
         case .git(let error): return error.description

@@ -66,8 +66,10 @@ private struct Finder {
         if let explicit = environment.path("GIT_DIR") {
             return try explicitSetup(explicit, start: startDirectory, implicitWorkTree: try flag("GIT_IMPLICIT_WORK_TREE") ?? true)
         }
-        switch try discover(from: startDirectory) {
-        case .dotGit(let gitDirectory, let top):
+        let discovered = try discover(from: startDirectory)
+        switch discovered {
+        case .dotGit(let gitDirectory, let top, let gitFile):
+            try RepositoryOwnership(environment: environment).check(gitFile: gitFile, workTree: top, gitDirectory: gitDirectory)
             let configuration = settings(of: gitDirectory)
             if environment.path("GIT_WORK_TREE") != nil || configuration.workTree != nil {
                 return try explicitSetup(gitDirectory, start: startDirectory, implicitWorkTree: true)
@@ -75,6 +77,7 @@ private struct Finder {
             if configuration.isBare == true { return try location(gitDirectory, workTree: nil, start: startDirectory) }
             return try location(gitDirectory, workTree: top, start: startDirectory)
         case .bare(let gitDirectory):
+            try RepositoryOwnership(environment: environment).check(gitFile: nil, workTree: nil, gitDirectory: gitDirectory)
             let configuration = settings(of: gitDirectory)
             // Git sets GIT_IMPLICIT_WORK_TREE=0 here: a bare repository's parent is no working tree.
             if environment.path("GIT_WORK_TREE") != nil || configuration.workTree != nil {
@@ -145,7 +148,7 @@ private struct Finder {
 
     private enum Discovered {
         /// `<top>/.git`, a directory or a file naming one.
-        case dotGit(BytePath, top: BytePath)
+        case dotGit(BytePath, top: BytePath, gitFile: BytePath?)
         case bare(BytePath)
     }
 
@@ -157,9 +160,9 @@ private struct Finder {
         while true {
             let candidate = BytePath(directory).appending(".git")
             if let followed = try readGitFile(candidate) {
-                return .dotGit(followed, top: BytePath(directory))
+                return .dotGit(followed, top: BytePath(directory), gitFile: candidate)
             }
-            if isGitDirectory(candidate) { return .dotGit(candidate, top: BytePath(directory)) }
+            if isGitDirectory(candidate) { return .dotGit(candidate, top: BytePath(directory), gitFile: nil) }
             if isGitDirectory(BytePath(directory)) { return .bare(BytePath(directory)) }
             if directory.count <= 1 { throw .notFound(start, reason: .reachedTop) }
             var offset = directory.count
@@ -312,6 +315,19 @@ final class ConfigFile {
         defer { git_config_entry_free(entry) }
         guard let value = entry.pointee.value else { return nil }
         return Array(UnsafeRawBufferPointer(start: value, count: strlen(value)))
+    }
+
+    /// Every value of a multivar, in file order (a key without a value reads as empty).
+    func all(_ name: String) -> [[UInt8]] {
+        var iterator: OpaquePointer?
+        guard git_config_multivar_iterator_new(&iterator, handle, name, nil) == 0, let iterator else { return [] }
+        defer { git_config_iterator_free(iterator) }
+        var values: [[UInt8]] = []
+        var entry: UnsafeMutablePointer<git_config_entry>?
+        while git_config_next(&entry, iterator) == 0, let entry {
+            values.append(entry.pointee.value.map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? [])
+        }
+        return values
     }
 
     func bool(_ name: String) -> Bool? {

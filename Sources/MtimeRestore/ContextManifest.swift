@@ -37,7 +37,7 @@ public struct ContextManifestBuilder {
             session = nil
             do { root = try FileSystem.resolve(BytePath(contextDirectory)) } catch { throw RestoreError.system(error) }
             contextPrefix = BytePath([])
-            withoutHistory = "\(contextDirectory) is not in a git repository"
+            withoutHistory = "\(root) is not in a git repository"
         }
         ignore = dockerContext ? try DockerIgnore(contextDirectory: root.appending(contextPrefix)) : .none
         var options = options

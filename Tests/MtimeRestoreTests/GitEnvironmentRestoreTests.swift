@@ -258,3 +258,81 @@ import TestSupport
         #expect(try mtimeSnapshot(repository.path) == before)
     }
 }
+
+/// A repository another user owns is refused as git refuses it, in git's words, and accepted when
+/// `safe.directory` names it as git's message says (libgit2 1.5 compares it with the git dir and
+/// knows no `*`): checked against git itself, through `git -c`, `GIT_CONFIG_COUNT` and the global
+/// file, with GIT_TEST_ASSUME_DIFFERENT_OWNER (git's own test switch) and, as root, a real owner.
+@Suite struct RepositoryOwnershipTests {
+    @Test func safeDirectoryIsReadAsGitReadsIt() throws {
+        let repository = try GitRepository.basic()
+        let root = try FileSystem.resolve(BytePath(repository.path)).description
+        let home = TemporaryDirectory("ownership-home")
+        let isolated = ["HOME": home.path, "XDG_CONFIG_HOME": home.url(".config"), "GIT_CONFIG_NOSYSTEM": "1",
+                        "GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"]
+        let cases: [(options: [String], environment: [String: String], global: [String], directory: String)] = [
+            ([], [:], [], ""),
+            (["-c", "safe.directory=\(root)"], [:], [], ""),
+            (["-c", "safe.directory=\(root)"], [:], [], "src/util"),
+            (["-c", "safe.directory=\(root)/"], [:], [], ""),
+            (["-c", "safe.directory=\(root)/.git"], [:], [], ""),
+            (["-c", "safe.directory=*"], [:], [], ""),
+            (["-c", "safe.directory=*", "-c", "safe.directory="], [:], [], ""),
+            (["-c", "safe.directory="], [:], ["*"], ""),
+            ([], [:], [root], "src"),
+            ([], [:], ["/elsewhere", "*"], ""),
+            ([], ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": root], [], ""),
+            ([], ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "Safe.Directory", "GIT_CONFIG_VALUE_0": "*"], [], ""),
+            // An explicit git dir is not checked at all.
+            (["--git-dir=\(root)/.git", "--work-tree=\(root)"], [:], [], ""),
+        ]
+        for test in cases {
+            try? FileManager.default.removeItem(atPath: home.url(".gitconfig"))
+            for value in test.global {
+                try runChecked(["git", "config", "--global", "--add", "safe.directory", value], in: home.path, environment: isolated)
+            }
+            let environment = isolated.merging(test.environment) { $1 }.merging(hookEnvironment) { $1 }
+            let directory = test.directory.isEmpty ? repository.path : repository.directory.url(test.directory)
+            let git = try run(["git"] + test.options + ["status", "--porcelain"], in: directory, environment: environment)
+            let ours = try run(["git"] + test.options + ["mtime", "restore", "-n"], in: directory, environment: environment)
+            if git.status == 0 {
+                #expect(ours.status == 0, "\(test): git accepts, we refused: \(ours.stderr)")
+            } else {
+                #expect(git.stderr.contains("detected dubious ownership in repository at '\(root)'"), "\(test): \(git.stderr)")
+                expectFailure(ours, containing: "detected dubious ownership in repository at '\(root)' (GIT_TEST_ASSUME_DIFFERENT_OWNER is set); "
+                              + "to trust it: git config --global --add safe.directory \(root)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "giving the repository to another user needs root"))
+    func anotherUsersRepositoryIsRefusedAsGitRefusesIt() throws {
+        let repository = try GitRepository.basic()
+        try runChecked(["sh", "-c", "find . -path ./.git -prune -o -type f -exec touch {} +"], in: repository.path)
+        try runChecked(["chown", "-R", "12345:12345", repository.path])
+        defer { _ = try? run(["chown", "-R", "0:0", repository.path]) }
+        let home = TemporaryDirectory("ownership-home")
+        let environment = ["HOME": home.path, "XDG_CONFIG_HOME": home.url(".config"), "GIT_CONFIG_NOSYSTEM": "1"]
+        let before = try mtimeSnapshot(repository.path)
+
+        let git = try run(["git", "status"], in: repository.path, environment: environment)
+        #expect(git.status != 0 && git.stderr.contains("detected dubious ownership"), "\(git.stderr)")
+        let root = try FileSystem.resolve(BytePath(repository.path)).description
+        for command in [["restore"], ["status"], ["manifest"]] {
+            let result = try run([builtProduct("git-mtime")] + command, in: repository.path, environment: environment)
+            expectFailure(result, containing: "detected dubious ownership in repository at '\(root)' (\(root) is owned by uid 12345, not by you); "
+                          + "to trust it: git config --global --add safe.directory \(root)")
+        }
+        #expect(try mtimeSnapshot(repository.path) == before)
+        // Root's own repository with SUDO_UID naming someone else is still root's, as for git.
+        let rootsOwn = try GitRepository.basic()
+        let sudo = try run([builtProduct("git-mtime"), "restore", "-n"], in: rootsOwn.path, environment: ["SUDO_UID": "12345"])
+        #expect(sudo.status == 0, "\(sudo.stderr)")
+
+        try runChecked(["git", "config", "--global", "--add", "safe.directory", root], in: home.path, environment: environment)
+        try runChecked(["git", "status"], in: repository.path, environment: environment)
+        let trusted = try run([builtProduct("git-mtime"), "restore"], in: repository.path, environment: environment)
+        #expect(trusted.status == 0, "\(trusted.stderr)")
+        try expectRestored(repository.path, environment: environment)
+    }
+}

@@ -1,5 +1,4 @@
 import CLibGit2
-import Glibc
 import MtimeCore
 
 /// An open repository. Owns its `git_repository` handle; everything else in GitKit borrows it.

@@ -14,6 +14,11 @@ public enum RestoreError: Error, CustomStringConvertible {
     case invalidSetting(key: String, value: String, expected: String)
     case git(GitError)
     case system(SystemError)
+    /// A partial clone's filter left out trees the history walk reads.
+    case missingTrees(remote: String, filter: String?)
+    /// A clone that lacks history and has no remote to fetch it from.
+    case noRemoteForHistory(BytePath)
+    case historyFetchFailed(command: String, reason: String)
 
     public var description: String {
         switch self {
@@ -29,6 +34,15 @@ public enum RestoreError: Error, CustomStringConvertible {
         case .invalidSetting(let key, let value, let expected): return "\(key) is '\(value)'; expected \(expected)"
         case .git(let error): return error.description
         case .system(let error): return error.description
+        case .missingTrees(let remote, let filter):
+            let cause = filter.map { "remote.\(remote).partialclonefilter=\($0)" } ?? "promisor remote '\(remote)'"
+            return "this partial clone (\(cause)) lacks the trees of older commits, which restore reads; "
+                + "fetch them once, without file contents: git mtime restore --fetch-history "
+                + "(or clone with --filter=blob:none); nothing was changed"
+        case .noRemoteForHistory(let workdir):
+            return "\(workdir) lacks history and has no remote to fetch it from; nothing was changed"
+        case .historyFetchFailed(let command, let reason):
+            return "fetching history failed: `\(command)` \(reason); no mtime was changed"
         }
     }
 }

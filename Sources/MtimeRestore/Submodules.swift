@@ -1,0 +1,200 @@
+import GitKit
+import MtimeCore
+
+/// The submodules a recursive restore covers, nested ones included: each initialized one that is
+/// checked out at the commit its superproject records and has no modified, staged or deleted file
+/// is opened as a `RestoreSession` of its own (its own history, lock and caches) and planned; every
+/// other one is left alone, with the reason (docs/restore.md, "Submodules"). Paths are relative to
+/// the outermost working tree.
+public final class Submodules {
+    /// A submodule planned like any repository: its clean files get the times of its own history.
+    public struct Planned {
+        public let path: BytePath
+        public let session: RestoreSession
+        public var plan: RestorePlan
+        /// Held from planning through `apply`: no other restore of the submodule interleaves.
+        let lock: FileLock
+    }
+
+    /// A submodule recursion did not enter, and why. Its files keep their mtimes.
+    public struct LeftAlone: Sendable, Equatable, CustomStringConvertible {
+        public enum Reason: Sendable, Equatable {
+            /// No repository checked out there (`git submodule update --init` was not run).
+            case notInitialized
+            /// Checked out at another commit than the one the superproject's HEAD records (nil:
+            /// the submodule was added but not committed).
+            case notAtRecordedCommit(recorded: ObjectID?, checkedOut: ObjectID)
+            /// The superproject's index records another commit than its HEAD (a staged bump).
+            case staged
+            /// `count` tracked files modified, staged or deleted; `first` relative to the submodule.
+            case dirty(count: Int, first: BytePath)
+            /// Its directory or repository can't be used (a symlink on the way, a `.git` that names
+            /// no repository, a working tree elsewhere, no commit): why.
+            case unusable(String)
+        }
+
+        public let path: BytePath
+        public let reason: Reason
+
+        public var description: String {
+            switch reason {
+            case .notInitialized: return "\(path): not initialized (git submodule update --init)"
+            case .notAtRecordedCommit(nil, let checkedOut):
+                return "\(path): checked out at \(checkedOut.short), but no commit of it is recorded in the superproject's HEAD"
+            case .notAtRecordedCommit(let recorded?, let checkedOut):
+                return "\(path): checked out at \(checkedOut.short), the superproject records \(recorded.short) (git submodule update)"
+            case .staged: return "\(path): a new commit of it is staged in the superproject, not committed"
+            case .dirty(let count, let first): return "\(path): \(count) tracked file(s) modified, staged or deleted (first: \(first))"
+            case .unusable(let why): return "\(path): \(why)"
+            }
+        }
+    }
+
+    public internal(set) var planned: [Planned] = []
+    public internal(set) var leftAlone: [LeftAlone] = []
+
+    /// Plans every submodule below `session`'s working tree that `options` can select (its
+    /// pathspec and paths are matched against superproject paths), recursively. Throws what planning
+    /// a repository throws (an unreadable file, a lock held too long), having changed nothing.
+    public init(of session: RestoreSession, options: RestoreOptions, fetchingHistory fetch: HistoryFetch? = nil,
+                lockTimeout: Double = 5) throws {
+        let scope = options.paths ?? RestoreSession.historyScope(of: options.pathspec)
+        try collect(below: session, at: BytePath([]), scope: scope, options: options, fetch: fetch, lockTimeout: lockTimeout)
+    }
+
+    /// Sets the planned times in every planned submodule (`RestoreSession.apply` for each).
+    public func apply() throws -> [(path: BytePath, summary: RestoreSummary)] {
+        try planned.map { ($0.path, try $0.session.apply($0.plan)) }
+    }
+
+    /// Clean files whose time is a shallow boundary's, over all planned submodules.
+    public var shallowBoundaryFiles: Int { planned.reduce(0) { $0 + $1.plan.shallowBoundaryFiles } }
+
+    private func collect(below session: RestoreSession, at prefix: BytePath, scope: [BytePath]?, options: RestoreOptions,
+                         fetch: HistoryFetch?, lockTimeout: Double) throws {
+        let index: [IndexEntry]
+        do { index = try session.repository.indexEntries() } catch { throw RestoreError.git(error) }
+        var gitlinks: [BytePath: (entry: IndexEntry?, conflicted: Bool)] = [:]
+        for entry in index where entry.mode == Tree.submoduleMode {
+            if entry.stage == 0 { gitlinks[entry.path, default: (nil, false)].entry = entry }
+            else { gitlinks[entry.path, default: (nil, false)].conflicted = true }
+        }
+        guard !gitlinks.isEmpty else { return }
+        let objects: ObjectDatabase
+        do { objects = try ObjectDatabase(session.repository) } catch { throw RestoreError.git(error) }
+        for (relative, gitlink) in gitlinks.sorted(by: { $0.key < $1.key }) {
+            let path = prefix.appending(relative)
+            guard Submodules.scope(scope, within: path) != [] else { continue }
+            guard let entry = gitlink.entry, !gitlink.conflicted else {
+                leftAlone.append(LeftAlone(path: path, reason: .unusable("its gitlink has an unresolved merge conflict")))
+                continue
+            }
+            switch try open(relative, of: session, at: path, recorded: entry.objectID, objects: objects) {
+            case .leftAlone(let reason):
+                leftAlone.append(LeftAlone(path: path, reason: reason))
+            case .opened(let child):
+                let lock = try child.lock(timeout: lockTimeout)
+                var childOptions = options
+                childOptions.submodulePath = path
+                let plan = try child.plan(childOptions, fetchingHistory: fetch)
+                let dirty = plan.files.filter { [.modified, .staged, .deleted].contains($0.state) }
+                if let first = dirty.first {
+                    leftAlone.append(LeftAlone(path: path, reason: .dirty(count: dirty.count, first: first.path)))
+                    continue
+                }
+                planned.append(Planned(path: path, session: child, plan: plan, lock: lock))
+                try collect(below: child, at: path, scope: scope, options: options, fetch: fetch, lockTimeout: lockTimeout)
+            }
+        }
+    }
+
+    private enum Opening {
+        case opened(RestoreSession)
+        case leftAlone(LeftAlone.Reason)
+    }
+
+    /// The submodule at `relative` in `parent`'s working tree, as a session, if it is initialized,
+    /// reachable without a symlink, its own working tree, and at the commit `parent`'s HEAD and
+    /// index (`recorded`) both record.
+    private func open(_ relative: BytePath, of parent: RestoreSession, at path: BytePath,
+                      recorded indexCommit: ObjectID, objects: ObjectDatabase) throws -> Opening {
+        // Every directory on the way and the submodule's own must be real directories: a symlink could
+        // lead out of the working tree, and git never looks through one.
+        var directory = BytePath([])
+        for component in relative.components {
+            directory = directory.appending(BytePath(Array(component)))
+            let status: FileStatus?
+            do { status = try FileSystem.statusIfPresent(parent.workdir.appending(directory)) } catch { throw RestoreError.system(error) }
+            guard let status else { return .leftAlone(.notInitialized) }
+            guard status.kind == .directory else {
+                return .leftAlone(.unusable("\(prefixOf(path, relative, directory)) is not a directory (a symlink or a file)"))
+            }
+        }
+        let full = parent.workdir.appending(relative)
+        do {
+            guard try FileSystem.statusIfPresent(full.appending(".git")) != nil else { return .leftAlone(.notInitialized) }
+        } catch {
+            throw RestoreError.system(error)
+        }
+        let child: RestoreSession
+        do {
+            // The submodule's own repository, found from its `.git`, never the superproject's.
+            child = try RestoreSession(discoveringFrom: String(decoding: full.bytes, as: UTF8.self))
+        } catch let error as RestoreError {
+            if case .unbornHead = error { return .leftAlone(.unusable("it has no commit checked out")) }
+            return .leftAlone(.unusable("its repository can't be opened: \(error)"))
+        }
+        guard let expected = try? FileSystem.resolve(full), let actual = try? FileSystem.resolve(child.workdir),
+              expected == actual else {
+            return .leftAlone(.unusable("its .git names a repository whose working tree is \(child.workdir), not this directory"))
+        }
+        let checkedOut: ObjectID
+        do { checkedOut = try child.repository.headCommitID() } catch { return .leftAlone(.unusable("its HEAD can't be read: \(error)")) }
+        let headCommit = try headGitlink(relative, in: parent, objects: objects)
+        guard let recorded = headCommit, recorded == checkedOut else {
+            if headCommit != nil && indexCommit == checkedOut { return .leftAlone(.staged) }
+            return .leftAlone(.notAtRecordedCommit(recorded: headCommit, checkedOut: checkedOut))
+        }
+        guard indexCommit == recorded else { return .leftAlone(.staged) }
+        return .opened(child)
+    }
+
+    private func prefixOf(_ path: BytePath, _ relative: BytePath, _ directory: BytePath) -> BytePath {
+        BytePath(Array(path.bytes.dropLast(relative.bytes.count))).appending(directory)
+    }
+
+    /// The commit `parent`'s HEAD records at the gitlink `relative`; nil when HEAD has no gitlink there.
+    private func headGitlink(_ relative: BytePath, in parent: RestoreSession, objects: ObjectDatabase) throws -> ObjectID? {
+        do {
+            var tree = try objects.tree(try objects.commit(try parent.repository.headCommitID()).tree)
+            let components = relative.components
+            for (position, component) in components.enumerated() {
+                guard let entry = tree.entries.first(where: { tree.name(of: $0).elementsEqual(component) }) else { return nil }
+                if position == components.count - 1 { return entry.mode == Tree.submoduleMode ? entry.id : nil }
+                guard entry.isTree else { return nil }
+                tree = try objects.tree(entry.id)
+            }
+            return nil
+        } catch {
+            throw parent.missingObjectError(error)
+        }
+    }
+
+    /// A history scope (nil: everything; see `RestoreSession.historyScope(of:)`) seen from inside the
+    /// submodule at `path`: nil when it covers the whole submodule, its parts below `path` made
+    /// relative to it, or empty when nothing in the submodule can be selected.
+    static func scope(_ scope: [BytePath]?, within path: BytePath) -> [BytePath]? {
+        guard let scope, !path.isEmpty else { return scope }
+        var inside: [BytePath] = []
+        for entry in scope {
+            if path.isWithin(entry) { return nil }
+            if entry.isWithin(path) { inside.append(BytePath(Array(entry.bytes.dropFirst(path.bytes.count + 1)))) }
+        }
+        return inside
+    }
+}
+
+extension ObjectID {
+    /// The first seven hex digits, as git abbreviates.
+    var short: String { String(hex.prefix(7)) }
+}

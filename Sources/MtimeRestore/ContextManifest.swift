@@ -35,7 +35,7 @@ public struct ContextManifestBuilder {
         defer { _ = lock }
         var plan = try session.plan(options)
         // The context holds the submodules' files too: always recurse.
-        let submodules = try Submodules(of: session, options: options)
+        let submodules = try Submodules(of: session, plan: plan, options: options)
         // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
         // context, and a host build that reads it must keep the time git gave it.
         leaveOutsideContextAlone(&plan, at: BytePath([]))
@@ -51,7 +51,8 @@ public struct ContextManifestBuilder {
 
     /// Describes the context as restore would leave it, changing nothing on disk.
     public func build() throws -> Manifest {
-        try describe(session.plan(options), Submodules(of: session, options: options))
+        let plan = try session.plan(options)
+        return try describe(plan, Submodules(of: session, plan: plan, options: options))
     }
 
     /// Clears the targets of the files of `plan` (a repository at `path`) that the context doesn't hold.

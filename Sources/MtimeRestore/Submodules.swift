@@ -54,12 +54,13 @@ public final class Submodules {
     public internal(set) var leftAlone: [LeftAlone] = []
 
     /// Plans every submodule below `session`'s working tree that `options` can select (its
-    /// pathspec and paths are matched against superproject paths), recursively. Throws what planning
-    /// a repository throws (an unreadable file, a lock held too long), having changed nothing.
-    public init(of session: RestoreSession, options: RestoreOptions, fetchingHistory fetch: HistoryFetch? = nil,
+    /// pathspec and paths are matched against superproject paths), recursively; `plan` is the
+    /// session's own plan for `options`. Throws what planning a repository throws (an unreadable
+    /// file, a lock held too long), having changed nothing.
+    public init(of session: RestoreSession, plan: RestorePlan, options: RestoreOptions, fetchingHistory fetch: HistoryFetch? = nil,
                 lockTimeout: Double = 5) throws {
         let scope = options.paths ?? RestoreSession.historyScope(of: options.pathspec)
-        try collect(below: session, at: BytePath([]), scope: scope, options: options, fetch: fetch, lockTimeout: lockTimeout)
+        try collect(below: session, plan: plan, at: BytePath([]), scope: scope, options: options, fetch: fetch, lockTimeout: lockTimeout)
     }
 
     /// Sets the planned times in every planned submodule (`RestoreSession.apply` for each).
@@ -70,8 +71,11 @@ public final class Submodules {
     /// Clean files whose time is a shallow boundary's, over all planned submodules.
     public var shallowBoundaryFiles: Int { planned.reduce(0) { $0 + $1.plan.shallowBoundaryFiles } }
 
-    private func collect(below session: RestoreSession, at prefix: BytePath, scope: [BytePath]?, options: RestoreOptions,
-                         fetch: HistoryFetch?, lockTimeout: Double) throws {
+    private func collect(below session: RestoreSession, plan: RestorePlan, at prefix: BytePath, scope: [BytePath]?,
+                         options: RestoreOptions, fetch: HistoryFetch?, lockTimeout: Double) throws {
+        // Without a pathspec the plan holds every gitlink that can be selected: none, nothing to read.
+        // A pattern may reach below a gitlink it doesn't match itself (`sub/src`): then the index says.
+        if options.pathspec.isEmpty && !plan.files.contains(where: { $0.mode == Tree.submoduleMode }) { return }
         let index: [IndexEntry]
         do { index = try session.repository.indexEntries() } catch { throw RestoreError.git(error) }
         var gitlinks: [BytePath: (entry: IndexEntry?, conflicted: Bool)] = [:]
@@ -103,7 +107,7 @@ public final class Submodules {
                     continue
                 }
                 planned.append(Planned(path: path, session: child, plan: plan, lock: lock))
-                try collect(below: child, at: path, scope: scope, options: options, fetch: fetch, lockTimeout: lockTimeout)
+                try collect(below: child, plan: plan, at: path, scope: scope, options: options, fetch: fetch, lockTimeout: lockTimeout)
             }
         }
     }

@@ -93,7 +93,7 @@ struct RestoreCommand: ParsableCommand {
             }) : nil
             plan = try session.plan(options, fetchingHistory: fetch)
             if try recurseSubmodules ?? session.repository.configBool("submodule.recurse", default: false) {
-                submodules = try Submodules(of: session, options: options, fetchingHistory: fetch)
+                submodules = try Submodules(of: session, plan: plan, options: options, fetchingHistory: fetch)
             }
             progress?.erase()
             let unmatched = plan.unmatchedPatterns.filter { pattern in

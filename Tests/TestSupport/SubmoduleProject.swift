@@ -3,7 +3,7 @@ import MtimeCore
 
 /// A superproject whose submodule `vendor/library` has a nested submodule `deps/inner`, each with a
 /// history of its own (at clearly different times; the inner one with a merge, so first-parent
-/// matters), and a fresh `git clone --recurse-submodules` of it: every file there has its checkout
+/// matters), added by file:// URLs that serve filters, and a fresh `git clone --recurse-submodules` of it: every file there has its checkout
 /// time until something restores it.
 public final class SubmoduleProject: @unchecked Sendable {
     public let inner: GitRepository
@@ -37,7 +37,7 @@ public final class SubmoduleProject: @unchecked Sendable {
         try library.write("lib.c", "int lib(void) { return 1; }\n")
         try library.write("include/lib.h", "int lib(void);\n")
         try library.commit("library first")
-        try library.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", inner.path, "deps/inner")
+        try library.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", "file://\(inner.path)", "deps/inner")
         try library.commit("add inner")
         try library.write("lib.c", "int lib(void) { return 2; }\n")
         try library.commit("library second")
@@ -45,11 +45,12 @@ public final class SubmoduleProject: @unchecked Sendable {
         top = try GitRepository(label: "top")
         try top.write("main.c", "int main(void) { return 0; }\n")
         try top.commit("top first")
-        try top.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", library.path, "vendor/library")
+        try top.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", "file://\(library.path)", "vendor/library")
         try top.commit("add library")
         try top.write("README", "top\n")
         try top.commit("top second")
 
+        for origin in [inner, library, top] { try origin.git("config", "uploadpack.allowFilter", "true") }
         clone = try GitRepository(cloning: top.path, label: "superproject", arguments: cloneArguments)
     }
 

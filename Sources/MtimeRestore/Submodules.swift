@@ -52,6 +52,8 @@ public final class Submodules {
 
     public internal(set) var planned: [Planned] = []
     public internal(set) var leftAlone: [LeftAlone] = []
+    /// Each repository opened so far (its resolved common git dir) and where.
+    private var repositories: [BytePath: BytePath] = [:]
 
     /// Plans every submodule below `session`'s working tree that `options` can select (its
     /// pathspec and paths are matched against superproject paths), recursively; `plan` is the
@@ -60,6 +62,7 @@ public final class Submodules {
     public init(of session: RestoreSession, plan: RestorePlan, options: RestoreOptions, fetchingHistory fetch: HistoryFetch? = nil,
                 lockTimeout: Double = 5) throws {
         let scope = options.paths ?? RestoreSession.historyScope(of: options.pathspec)
+        repositories[(try? FileSystem.resolve(session.repository.commonDirectory)) ?? session.repository.commonDirectory] = BytePath([])
         try collect(below: session, plan: plan, at: BytePath([]), scope: scope, options: options, fetch: fetch, lockTimeout: lockTimeout)
     }
 
@@ -97,6 +100,14 @@ public final class Submodules {
             case .leftAlone(let reason):
                 leftAlone.append(LeftAlone(path: path, reason: reason))
             case .opened(let child):
+                // Two paths sharing one repository (a `.git` file naming another's git dir) would
+                // wait on their own lock; the second is no submodule of its own.
+                let common = (try? FileSystem.resolve(child.repository.commonDirectory)) ?? child.repository.commonDirectory
+                if let owner = repositories[common] {
+                    leftAlone.append(LeftAlone(path: path, reason: .unusable("its repository is the one at \(owner.isEmpty ? "the top" : "\(owner)")")))
+                    continue
+                }
+                repositories[common] = path
                 let lock = try child.lock(timeout: lockTimeout)
                 var childOptions = options
                 childOptions.submodulePath = path

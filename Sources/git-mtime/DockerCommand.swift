@@ -17,6 +17,7 @@ struct DockerCommand: ParsableCommand {
 
           RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release
 
+        The context's clean files (its initialized submodules' too) get their commit times first. \
         Every docker option is passed through unchanged. Guard and manifest go to a private temporary \
         directory and reach the build as `--build-context git-mtime=DIR` (buildx), a local image tagged \
         git-mtime (DOCKER_BUILDKIT=1 without buildx), or a temporary Dockerfile that copies them in (the \

@@ -12,7 +12,8 @@ struct RestoreCommand: ParsableCommand {
         abstract: "Set each clean tracked file's mtime to the time of the last commit that changed it.",
         discussion: """
         Only files whose working-tree content and mode equal HEAD's are touched; modified, staged, \
-        deleted, untracked and ignored files and submodules are left alone (counted by -v). Contents \
+        deleted, untracked and ignored files, and submodules unless --recurse-submodules, are left alone \
+        (counted by -v). Contents \
         are never written: only modification times, of symlinks themselves rather than their targets. \
         The time's seconds come from the commit, its nanoseconds from the file's blob id, so equal \
         content gets equal times everywhere. A file that already has its time is not written again.

@@ -149,6 +149,20 @@ import TestSupport
         #expect(try mtimeSnapshot(project.clone.directory.url("vendor/library")) == untouched)
     }
 
+    /// A second gitlink whose checkout is a linked worktree of the first submodule's repository:
+    /// one repository, one lock; the second is reported instead of waiting on our own lock.
+    @Test func twoSubmodulesSharingOneRepositoryAreNotBothOpened() throws {
+        let project = try SubmoduleProject()
+        let commit = try project.git(in: "vendor/library", "rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        try project.git(in: "vendor/library", "worktree", "add", "-q", "--detach", "../copy", commit)
+        try project.clone.git("update-index", "--add", "--cacheinfo", "160000,\(commit),vendor/copy")
+        try project.clone.git("commit", "-q", "-m", "a second gitlink")
+        let result = try gitMtime(["restore", "--recurse-submodules"], in: project.path)
+        #expect(result.status == 0, "\(result.stderr)")   // not 75: it never waits on a lock it holds itself
+        #expect(result.stderr.contains("left submodule vendor/library: its repository is the one at vendor/copy"), "\(result.stderr)")
+        #expect(try project.filesWithoutTheirCommitTime(in: ["vendor/copy"]) == [])
+    }
+
     /// Restore run inside a submodule restores that repository, as git would act on it.
     @Test func restoreInsideASubmoduleActsOnTheSubmodule() throws {
         let project = try SubmoduleProject()

@@ -32,7 +32,8 @@ seconds() { local start=$(date +%s.%N); "$@" >/dev/null 2>"$work/stderr" || { ca
 size() { du -sb "$1/.git" | cut -f1; }
 mib() { echo "scale=1; $1 / 1048576" | bc; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
-times() { (cd "$1" && git ls-files -z | xargs -0 stat -c '%y %n') 2>/dev/null; }
+# Every tracked file's mtime (gitlinks are directories restore doesn't set).
+times() { (cd "$1" && git ls-files -s -z | grep -zv '^160000' | cut -z -f2 | xargs -0 stat -c '%y %n') 2>/dev/null; }
 
 echo "upstream: $name, $(git -C "$served" rev-list --count HEAD) commits, $(git -C "$served" ls-tree -r HEAD | wc -l) files;" \
      "git $(git --version | cut -d' ' -f3); load average $(cut -d' ' -f1-3 /proc/loadavg)"

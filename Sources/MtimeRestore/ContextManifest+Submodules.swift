@@ -19,7 +19,7 @@ extension ContextManifestBuilder {
         }
         for submodule in submodules.leftAlone where submodule.path.isWithin(contextPrefix) {
             let pruned: (BytePath) -> Bool = ignore.hasReincludes ? { _ in false } : isExcluded
-            for path in try Submodules.files(below: submodule.path, in: session.workdir, isPruned: pruned) where !isExcluded(path) {
+            for path in try Submodules.files(below: submodule.path, in: root, isPruned: pruned) where !isExcluded(path) {
                 if let entry = try untrackedEntry(path) { entries.append(entry) }
             }
         }

@@ -6,10 +6,18 @@ import MtimeManifest
 /// the working tree and (for a Docker context) not excluded by the context's `.dockerignore`, with
 /// the mtime restore assigns it (a dirty file keeps its current mtime and is described by its own
 /// bytes), and every untracked file there that git does not ignore, flagged, with its current mtime.
+///
+/// A context without history (a repository with no commit yet, or a directory in no repository) gets
+/// a manifest of what is there, every file untracked, `head -`: the build runs, nothing gets a time.
 public struct ContextManifestBuilder {
-    public let session: RestoreSession
-    /// The context directory relative to the working-tree root (empty: the root).
+    /// Nil when the context is not in a git repository.
+    public let session: RestoreSession?
+    /// The working-tree root (the context itself outside a repository).
+    let root: BytePath
+    /// The context directory relative to `root` (empty: the root).
     public let contextPrefix: BytePath
+    /// Why there are no commit times to give (nil when there are).
+    public let withoutHistory: String?
     public let options: RestoreOptions
     /// The context's `.dockerignore` rules, or none for a build that reads the working tree itself.
     public let ignore: DockerIgnore
@@ -18,9 +26,19 @@ public struct ContextManifestBuilder {
     /// author/committer time exactly as for `restore` (its pathspec is replaced by the context).
     /// `dockerContext: false` describes every tracked file, as a build on the host sees them.
     public init(contextDirectory: String, options: RestoreOptions = RestoreOptions(), dockerContext: Bool = true) throws {
-        session = try RestoreSession(discoveringFrom: contextDirectory)
-        contextPrefix = session.discoveryPrefix
-        ignore = dockerContext ? try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix)) : .none
+        do {
+            let session = try RestoreSession(discoveringFrom: contextDirectory, allowingUnbornHead: true)
+            self.session = session
+            root = session.workdir
+            contextPrefix = session.discoveryPrefix
+            withoutHistory = session.repository.isHeadUnborn ? "the repository has no commit yet" : nil
+        } catch RestoreError.notARepository {
+            session = nil
+            do { root = try FileSystem.resolve(BytePath(contextDirectory)) } catch { throw RestoreError.system(error) }
+            contextPrefix = BytePath([])
+            withoutHistory = "\(contextDirectory) is not in a git repository"
+        }
+        ignore = dockerContext ? try DockerIgnore(contextDirectory: root.appending(contextPrefix)) : .none
         var options = options
         // Restore and hash only below the context (any bytes in its name, no pattern matching).
         options.paths = contextPrefix.isEmpty ? nil : [contextPrefix]
@@ -31,6 +49,10 @@ public struct ContextManifestBuilder {
     /// Restores the context's clean files to their commit times, then describes the context.
     /// Returns the manifest and a one-line summary of what restore changed.
     public func restoreAndBuild() throws -> (manifest: Manifest, summary: String) {
+        guard let session, withoutHistory == nil else {
+            let manifest = try describeWithoutHistory()
+            return (manifest, "note: times not restored (\(withoutHistory ?? "")): manifest of \(manifest.entries.count) file(s), all untracked")
+        }
         let lock = try session.lock()
         defer { _ = lock }
         var plan = try session.plan(options)
@@ -51,8 +73,14 @@ public struct ContextManifestBuilder {
 
     /// Describes the context as restore would leave it, changing nothing on disk.
     public func build() throws -> Manifest {
+        guard let session, withoutHistory == nil else { return try describeWithoutHistory() }
         let plan = try session.plan(options)
         return try describe(plan, Submodules(of: session, plan: plan, options: options))
+    }
+
+    /// Every file of the context as untracked, `head -`.
+    private func describeWithoutHistory() throws -> Manifest {
+        Manifest(headCommit: nil, dirtyCount: 0, entries: try untrackedEntries(tracked: []))
     }
 
     /// Clears the targets of the files of `plan` (a repository at `path`) that the context doesn't hold.
@@ -87,12 +115,11 @@ public struct ContextManifestBuilder {
     }
 
     /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in
-    /// it, of the repository `in` (default: the session's) whose working tree is at `at` (a submodule's path).
-    func untrackedEntries(tracked: [BytePath], in repository: RestoreSession? = nil, at path: BytePath = BytePath([])) throws -> [ManifestEntry] {
+    /// it: of the working tree's own repository, or of the submodule `submodule` at `path`.
+    func untrackedEntries(tracked: [BytePath], in submodule: RestoreSession? = nil, at path: BytePath = BytePath([])) throws -> [ManifestEntry] {
         let prefix = contextPrefix
-        let repository = repository ?? session
-        var scan = UntrackedScan(repository: repository.repository, workdir: repository.workdir, indexPaths: tracked,
-                                 isSelected: { path.appending($0).isWithin(prefix) || prefix.isWithin(path.appending($0)) })
+        var scan = UntrackedScan(repository: submodule?.repository ?? session?.repository, workdir: submodule?.workdir ?? root,
+                                 indexPaths: tracked, isSelected: { path.appending($0).isWithin(prefix) || prefix.isWithin(path.appending($0)) })
         scan.expandingDirectories = true
         // Without `!` rules nothing below an excluded directory can be in the context: don't read it.
         if !ignore.hasReincludes { scan.isPruned = { [self] in isExcluded(path.appending($0)) } }
@@ -111,7 +138,7 @@ public struct ContextManifestBuilder {
     /// The entry for an untracked working-tree path below the context: its current bytes and mtime;
     /// nil when it is gone, or a socket, fifo or device (nothing a build reads as source).
     func untrackedEntry(_ path: BytePath) throws -> ManifestEntry? {
-        let full = session.workdir.appending(path)
+        let full = root.appending(path)
         do throws(SystemError) {
             guard let status = try FileSystem.statusIfPresent(full), let mode = status.gitMode else { return nil }
             return ManifestEntry(path: relativeToContext(path), objectID: try BlobHasher.hash(fileAt: full),

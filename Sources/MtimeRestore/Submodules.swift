@@ -108,10 +108,15 @@ public final class Submodules {
                     continue
                 }
                 repositories[common] = path
-                let lock = try child.lock(timeout: lockTimeout)
                 var childOptions = options
                 childOptions.submodulePath = path
-                let plan = try child.plan(childOptions, fetchingHistory: fetch)
+                let lock: FileLock, plan: RestorePlan
+                do {
+                    lock = try child.lock(timeout: lockTimeout)
+                    plan = try child.plan(childOptions, fetchingHistory: fetch)
+                } catch let error as RestoreError {
+                    throw RestoreError.inSubmodule(path, error)
+                }
                 let dirty = plan.files.filter { [.modified, .staged, .deleted].contains($0.state) }
                 if let first = dirty.first {
                     leftAlone.append(LeftAlone(path: path, reason: .dirty(count: dirty.count, first: first.path)))

@@ -114,7 +114,7 @@ struct RestoreCommand: ParsableCommand {
             }
         } catch let error as RestoreError {
             progress?.erase()
-            fail(error.description, code: { if case .lockTimeout = error { return 75 } else { return 1 } }())
+            fail(error.description, code: { if case .lockTimeout = error.innermost { return 75 } else { return 1 } }())
         } catch {
             progress?.erase()
             fail("\(error)", code: 1)

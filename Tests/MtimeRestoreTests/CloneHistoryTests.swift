@@ -142,6 +142,29 @@ import TestSupport
         #expect(try mtimeSnapshot(clone.path) == before)
     }
 
+    /// Treeless submodules (`git submodule update --filter=tree:0`): the stop names the submodule and
+    /// the fix that reaches it; that fix completes each one in its own repository.
+    @Test func treelessSubmodulesAreNamedAndCompleted() throws {
+        let project = try SubmoduleProject(cloneArguments: [])
+        try project.git(in: ".", "submodule", "update", "-q", "--init", "--recursive", "--filter=tree:0")
+        #expect(try project.git(in: "vendor/library", "config", "remote.origin.partialclonefilter") == "tree:0\n")
+        let before = try mtimeSnapshot(project.path)
+        let manifest = try gitMtime(["manifest"], in: project.path)
+        #expect(manifest.status == 1)
+        #expect(manifest.stderr == "git-mtime manifest: error: submodule vendor/library: this partial clone "
+                + "(remote.origin.partialclonefilter=tree:0) lacks the trees of older commits, which restore reads; fetch them once, "
+                + "without file contents: git mtime restore --recurse-submodules --fetch-history (or clone with --filter=blob:none); "
+                + "nothing was changed\n", "\(manifest.stderr)")
+        #expect(try mtimeSnapshot(project.path) == before)
+
+        let result = try gitMtime(["restore", "--recurse-submodules", "--fetch-history"], in: project.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("fetching history: git fetch --refetch --filter=blob:none origin (in submodule vendor/library)\n"),
+                "\(result.stderr)")
+        #expect(try project.filesWithoutTheirCommitTime(in: ["."] + SubmoduleProject.submodules) == [])
+        #expect(try gitMtime(["manifest"], in: project.path).status == 0)
+    }
+
     /// `git clone --recurse-submodules --shallow-submodules` (CI's usual checkout): each shallow
     /// submodule is deepened in its own repository.
     @Test func fetchHistoryDeepensShallowSubmodules() throws {

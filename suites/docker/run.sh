@@ -159,6 +159,18 @@ scenario_2() {
 
 # --- 3. Cache mount on target/, three-crate workspace: only what changed compiles -----------------------------
 WS="$WORK/workspace"
+cache_mount_dockerfile() {  # DIR: a guarded cargo build of the binary `app` with a cache mount on target/
+  printf '.git\ntarget\nDockerfile\n' >"$1/.dockerignore"
+  cat >"$1/Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+# Changing this build argument makes the RUN execute without dropping the cache mount (--no-cache would empty it).
+ARG RERUN=0
+RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/
+CMD ["app"]
+EOF
+}
 write_workspace() {  # [DIR] (default $WS)
   local WS=${1:-$WS}
   new_repo "$WS"
@@ -176,16 +188,7 @@ EOF
   mkdir -p "$WS/app/src"
   printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nalpha = { path = "../alpha" }\nbeta = { path = "../beta" }\n' >"$WS/app/Cargo.toml"
   echo 'fn main() { println!("alpha {} beta {}", alpha::version(), beta::version()); }' >"$WS/app/src/main.rs"
-  printf '.git\ntarget\nDockerfile\n' >"$WS/.dockerignore"
-  cat >"$WS/Dockerfile" <<'EOF'
-FROM rust-base:local
-WORKDIR /app
-COPY . .
-# Changing this build argument makes the RUN execute without dropping the cache mount (--no-cache would empty it).
-ARG RERUN=0
-RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/
-CMD ["app"]
-EOF
+  cache_mount_dockerfile "$WS"
   (cd "$WS" && cargo generate-lockfile --offline -q)
   commit_all "$WS" 1600000000 "workspace"
 }
@@ -607,15 +610,7 @@ scenario_13() {
   mkdir -p "$sm/src"
   printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngamma = { path = "vendor/gamma" }\n' >"$sm/Cargo.toml"
   echo 'fn main() { println!("gamma {}", gamma::version()); }' >"$sm/src/main.rs"
-  printf '.git\ntarget\nDockerfile\n' >"$sm/.dockerignore"
-  cat >"$sm/Dockerfile" <<'EOF'
-FROM rust-base:local
-WORKDIR /app
-COPY . .
-ARG RERUN=0
-RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/
-CMD ["app"]
-EOF
+  cache_mount_dockerfile "$sm"
   (cd "$sm" && git -c protocol.file.allow=always submodule add -q "$gamma" vendor/gamma && cargo generate-lockfile --offline -q)
   commit_all "$sm" 1600000000 "app with gamma in a submodule"
   build13() {  # LOG RERUN

@@ -32,6 +32,7 @@ extension Submodules {
     /// followed (nothing is listed when a directory on the way is one); `.git` entries are skipped
     /// and directories `isPruned` names not entered. What Docker sends of a submodule left alone.
     static func files(below path: BytePath, in workdir: BytePath, isPruned: (BytePath) -> Bool) throws -> [BytePath] {
+        guard Submodules.unsafePathReason(path) == nil else { return [] }
         do throws(SystemError) {
             guard try DirectoryReachability(workdir: workdir).isReachable(path),
                   let status = try FileSystem.statusIfPresent(workdir.appending(path)) else { return [] }

@@ -71,11 +71,13 @@ public struct ContextManifestBuilder {
         return (manifest, summary)
     }
 
-    /// Describes the context as restore would leave it, changing nothing on disk.
-    public func build() throws -> Manifest {
-        guard let session, withoutHistory == nil else { return try describeWithoutHistory() }
+    /// Describes the context as restore would leave it, changing nothing on disk; with the
+    /// submodules left alone (their files are listed as untracked), for the caller to report.
+    public func build() throws -> (manifest: Manifest, leftAlone: [Submodules.LeftAlone]) {
+        guard let session, withoutHistory == nil else { return (try describeWithoutHistory(), []) }
         let plan = try session.plan(options)
-        return try describe(plan, Submodules(of: session, plan: plan, options: options))
+        let submodules = try Submodules(of: session, plan: plan, options: options)
+        return (try describe(plan, submodules), submodules.leftAlone)
     }
 
     /// Every file of the context as untracked, `head -`.

@@ -1,5 +1,6 @@
 import GitKit
 import MtimeCore
+import MtimeManifest
 
 /// The submodules a recursive restore covers, nested ones included: each initialized one that is
 /// checked out at the commit its superproject records and has no modified, staged or deleted file
@@ -54,6 +55,10 @@ public final class Submodules {
     public internal(set) var leftAlone: [LeftAlone] = []
     /// Each repository opened so far (its resolved common git dir) and where.
     private var repositories: [BytePath: BytePath] = [:]
+    /// Where a submodule's git directories may be (resolved): the outermost working tree and its git
+    /// directories (`.git/modules/…`). A `.git` leading anywhere else would have restore write its
+    /// lock and caches outside the root it was given.
+    private var repositoryRoots: [BytePath] = []
 
     /// Plans every submodule below `session`'s working tree that `options` can select (its
     /// pathspec and paths are matched against superproject paths), recursively; `plan` is the
@@ -63,6 +68,8 @@ public final class Submodules {
                 lockTimeout: Double = 5) throws {
         let scope = options.paths ?? RestoreSession.historyScope(of: options.pathspec)
         repositories[(try? FileSystem.resolve(session.repository.commonDirectory)) ?? session.repository.commonDirectory] = BytePath([])
+        repositoryRoots = [session.workdir, session.repository.gitDirectory, session.repository.commonDirectory]
+            .compactMap { try? FileSystem.resolve($0) }
         try collect(below: session, plan: plan, at: BytePath([]), scope: scope, options: options, fetch: fetch, lockTimeout: lockTimeout)
     }
 
@@ -92,6 +99,11 @@ public final class Submodules {
         for (relative, gitlink) in gitlinks.sorted(by: { $0.key < $1.key }) {
             let path = prefix.appending(relative)
             guard Submodules.scope(scope, within: path) != [] else { continue }
+            // An index is anyone's file: a gitlink at `../x` or `a/.git/b` would lead out of the tree.
+            if let why = Submodules.unsafePathReason(path) {
+                leftAlone.append(LeftAlone(path: path, reason: .unusable("its path is unsafe (\(why)): never entered")))
+                continue
+            }
             guard let entry = gitlink.entry, !gitlink.conflicted else {
                 leftAlone.append(LeftAlone(path: path, reason: .unusable("its gitlink has an unresolved merge conflict")))
                 continue
@@ -168,6 +180,12 @@ public final class Submodules {
               expected == actual else {
             return .leftAlone(.unusable("its .git names a repository whose working tree is \(child.workdir), not this directory"))
         }
+        for directory in [child.repository.gitDirectory, child.repository.commonDirectory] {
+            let resolved = try? FileSystem.resolve(directory)
+            guard let resolved, repositoryRoots.contains(where: { resolved.isWithin($0) }) else {
+                return .leftAlone(.unusable("its repository \(resolved ?? directory) is outside the superproject's working tree and git directory"))
+            }
+        }
         let checkedOut: ObjectID
         do { checkedOut = try child.repository.headCommitID() } catch { return .leftAlone(.unusable("its HEAD can't be read: \(error)")) }
         let headCommit = try headGitlink(relative, in: parent, objects: objects)
@@ -177,6 +195,14 @@ public final class Submodules {
         }
         guard indexCommit == recorded else { return .leftAlone(.staged) }
         return .opened(child)
+    }
+
+    /// Why a gitlink path can't name a submodule inside the working tree (nil if it can): a manifest
+    /// path's rules (no `..`, `.`, empty or absolute) and no `.git` component in any case.
+    static func unsafePathReason(_ path: BytePath) -> String? {
+        if let why = ManifestEntry.unsafePathReason(path) { return why }
+        if path.components.contains(where: { String(decoding: $0, as: UTF8.self).lowercased() == ".git" }) { return "contains '.git'" }
+        return nil
     }
 
     private func prefixOf(_ path: BytePath, _ relative: BytePath, _ directory: BytePath) -> BytePath {

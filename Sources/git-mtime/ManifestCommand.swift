@@ -67,7 +67,11 @@ struct ManifestCommand: ParsableCommand {
                 manifest = result.manifest
                 printError("git-mtime manifest: \(result.summary)")
             } else {
-                manifest = try builder.build()
+                let result = try builder.build()
+                manifest = result.manifest
+                for submodule in result.leftAlone {
+                    printError("git-mtime manifest: left submodule \(submodule) (its files listed as untracked)")
+                }
                 if let reason = builder.withoutHistory {
                     printError("git-mtime manifest: note: no commit times (\(reason)): every file is listed as untracked")
                 }

@@ -32,6 +32,25 @@ public struct GitEnvironment: Sendable, Equatable {
 
     public func path(_ name: String) -> BytePath? { values[name].map(BytePath.init) }
 
+    /// git's `local_repo_env`: the variables that describe one repository, which git clears before it
+    /// runs a command in another one.
+    public static let localRepositoryVariables: Set<String> = [
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE",
+        "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX", "GIT_SHALLOW_FILE",
+        "GIT_COMMON_DIR",
+    ]
+
+    /// The environment git gives a submodule (`prepare_submodule_repo_env`): the local variables
+    /// cleared, `git -c` settings kept.
+    public func forSubmodule() -> GitEnvironment {
+        var environment = self
+        for name in GitEnvironment.localRepositoryVariables where name != "GIT_CONFIG_PARAMETERS" && name != "GIT_CONFIG_COUNT" {
+            environment.values[name] = nil
+        }
+        return environment
+    }
+
     /// `git_env_bool`: nil when unset; git's boolean spellings (true/yes/on, false/no/off, empty is
     /// false, a number is true unless 0, with an optional k/m/g unit); anything else is an error.
     public func flag(_ name: String) throws(GitEnvironmentError) -> Bool? {

@@ -5,7 +5,7 @@ import MtimeCore
 /// (`Pathspec`, git's own parsing and matching), and/or exact root-relative paths from callers that
 /// hold them (the hooks, a build context). Also tells the history walk where it may stop early and
 /// which typed patterns matched nothing.
-public struct PathSelection {
+public struct PathSelection: Sendable {
     public let pathspec: Pathspec?
     /// Raw bytes, no pattern matching; a directory selects everything below it.
     public let exactPaths: [BytePath]?

@@ -23,6 +23,13 @@ public struct RestoreOptions: Sendable {
     public var scanUntracked: Bool
     /// Called from the planning thread while history is walked and files are checked.
     public var progress: (@Sendable (RestoreProgress) -> Void)?
+    /// Where this repository's working tree lies in the working tree `pathspec` and `paths` were
+    /// written for: a submodule's path, so `PATH` in it is selected as `submodulePath/PATH` is.
+    /// Empty (the default) for the repository itself.
+    public var submodulePath = BytePath([])
+    /// The pathspec and paths as the superproject's session parsed them (relative to where the
+    /// command ran there), for a submodule's plan; nil: the session parses `pathspec` itself.
+    public var selection: PathSelection?
 
     public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
                 paths: [BytePath]? = nil, includeDirectories: Bool = false, hashDirtyFiles: Bool = false, scanUntracked: Bool = false,

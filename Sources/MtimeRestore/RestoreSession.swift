@@ -74,7 +74,7 @@ public final class RestoreSession {
         } catch let error as SystemError {
             throw RestoreError.system(error)
         } catch let error as GitError {
-            throw RestoreError.git(error)
+            throw missingObjectError(error)
         } catch let error as RepositoryError {
             throw RestoreError.repository(error)
         }
@@ -85,10 +85,10 @@ public final class RestoreSession {
     /// tree, then directories and the untracked scan when asked for.
     private func makePlan(_ options: RestoreOptions) throws -> RestorePlan {
         try FileSystem.createDirectory(sharedDirectory)
-        let selection = try pathSelection(options)
+        let selection = try selection(for: options)
         let history = try walkHistory(options, selection: selection)
         let tracked = try joinIndex(history)
-        let selected = select(tracked, selection)
+        let selected = select(tracked, selection, outer: options.submodulePath)
         let verified = try verify(selected, tracked, options)
         var plan = RestorePlan(head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
                                commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,
@@ -100,7 +100,7 @@ public final class RestoreSession {
         if options.scanUntracked {
             let scan = try UntrackedScan(repository: repository, workdir: workdir,
                                          indexPaths: tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path),
-                                         isSelected: selection.isSelected).run()
+                                         isSelected: { [outer = options.submodulePath] in selection.isSelected(outer.appending($0)) }).run()
             plan.untracked = scan.untracked
             plan.ignored = scan.ignored
         }
@@ -123,10 +123,13 @@ public final class RestoreSession {
 
     /// Phase: the tracked paths (HEAD's and the index's) the selection takes; every one of them is
     /// offered, so "did not match" counts exactly the paths git knows.
-    private func select(_ tracked: Tracked, _ selection: PathSelection) -> Selected {
+    private func select(_ tracked: Tracked, _ selection: PathSelection, outer: BytePath) -> Selected {
         var matcher = selection.matcher()
-        let positions = tracked.head.indices.filter { matcher.isSelected(tracked.head[$0].path, isDirectory: tracked.head[$0].isSubmodule) }
-        let indexOnly = tracked.join.indexOnly.filter { matcher.isSelected($0.path, isDirectory: $0.mode == Tree.submoduleMode) }
+        // In a submodule, paths are selected as the superproject's pathspec sees them.
+        let positions = tracked.head.indices.filter {
+            matcher.isSelected(outer.appending(tracked.head[$0].path), isDirectory: tracked.head[$0].isSubmodule)
+        }
+        let indexOnly = tracked.join.indexOnly.filter { matcher.isSelected(outer.appending($0.path), isDirectory: $0.mode == Tree.submoduleMode) }
         return Selected(headPositions: positions, indexOnly: indexOnly, unmatchedPatterns: matcher.unmatchedPatterns)
     }
 
@@ -162,6 +165,12 @@ public final class RestoreSession {
         return (files, shallowBoundaryFiles)
     }
 
+    /// The options' selection: the one a superproject's session already made for a submodule's
+    /// plan, else this session's own.
+    func selection(for options: RestoreOptions) throws -> PathSelection {
+        try options.selection ?? pathSelection(options)
+    }
+
     /// Phase: the options' pathspec (typed where the session was opened) and exact paths.
     func pathSelection(_ options: RestoreOptions) throws -> PathSelection {
         do {
@@ -182,7 +191,8 @@ public final class RestoreSession {
             { @Sendable commits in report(.walkingHistory(commits: commits)) }
         }
         return try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: sharedDirectory,
-                                 only: options.includeDirectories ? nil : selection.historyScope, progress: walkProgress).run()
+                                 only: options.includeDirectories ? nil : Submodules.scope(selection.historyScope, within: options.submodulePath),
+                                 progress: walkProgress).run()
     }
 
     /// Phase: HEAD's files in path order, each paired with its index entry.

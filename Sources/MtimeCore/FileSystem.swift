@@ -247,6 +247,21 @@ public enum FileSystem {
         try directory.writeAtomically(path.lastComponent, contents: contents, permissions: permissions, durable: durable)
     }
 
+    /// Writes a file a user named (`-o PATH`) as a shell's `>` would, except that a regular file is
+    /// replaced atomically: a symlink is followed to the file it names, and a device, FIFO or socket
+    /// (/dev/null, /dev/stdout's target) is written in place, never replaced by a regular file.
+    public static func writeOutput(_ path: BytePath, contents: [UInt8]) throws(SystemError) {
+        var target = path
+        if try statusIfPresent(path)?.kind == .symlink { target = try resolve(path) }
+        if let existing = try statusIfPresent(target), existing.kind != .regular {
+            let fd = try target.withCString { open($0, O_WRONLY | O_NOCTTY | O_CLOEXEC) }
+            guard fd >= 0 else { throw SystemError.last("open for writing", target) }
+            try FileDescriptor(adopting: fd, path: target).write(contents)
+            return
+        }
+        try writeAtomically(target, contents: contents)
+    }
+
     /// Removes the temporaries `writeAtomically` left in `directory` when its writer was killed
     /// (their pid no longer runs). Call it while holding the lock that serialises the writers.
     public static func removeAbandonedTemporaries(in directory: BytePath) {

@@ -32,7 +32,7 @@ struct ManifestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The build context directory (default: the top of the working tree).", valueName: "dir"))
     var context: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the manifest to <file> (atomically) instead of standard output.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the manifest to <file> instead of standard output (a regular file is replaced atomically; a symlink, device or FIFO is written through, as by >).", valueName: "file"))
     var output: String?
 
     @Flag(help: "Also set the context's clean files to those mtimes (as `git mtime restore` would) before describing them.")
@@ -78,7 +78,7 @@ struct ManifestCommand: ParsableCommand {
             }
             let bytes = manifest.serialized()
             if let output {
-                try FileSystem.writeAtomically(BytePath(output), contents: bytes)
+                try FileSystem.writeOutput(BytePath(output), contents: bytes)
             } else {
                 try writeStandardOutput(bytes)
             }

@@ -15,3 +15,20 @@ extension Repository {
         return value != 0
     }
 }
+
+extension Repository {
+    /// A path setting as git's `--type=path` reads it (a leading `~/` is the home directory), from a
+    /// snapshot of the configuration; nil when unset or empty.
+    public func configPath(_ name: String) throws(GitError) -> String? {
+        var config: OpaquePointer?
+        try check("read configuration", git_repository_config_snapshot(&config, handle))
+        defer { git_config_free(config) }
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        let result = git_config_get_path(&buffer, config, name)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        try check("read configuration \(name)", result)
+        guard let pointer = buffer.ptr, buffer.size > 0 else { return nil }
+        return String(cString: pointer)
+    }
+}

@@ -2,25 +2,34 @@ import GitKit
 import MtimeCore
 
 /// Snapshots of finished runs: for one commit and mode, every file path of that commit's tree and
-/// the change that decides its time. One file per snapshot (`history-<mode>-<commit>`), written
-/// atomically; a file that fails any check (magic, version, mode, commit, repository, lengths,
-/// SHA-1 trailer) is removed and ignored, never trusted.
+/// the change that decides its time. One file per snapshot (`history-v2-<mode>-<commit>`), written
+/// atomically; a file that fails any check (magic, version, mode, commit, boundary, lengths, SHA-1
+/// trailer) is removed and ignored, never trusted.
+///
+/// A commit id names its whole history, so a snapshot is valid in any clone that has the commit
+/// with the same shallow boundary (none, in a full clone): the directory can be shared between
+/// clones and restored by a CI cache (`HistoryCacheLocation`). Snapshots of commits this history
+/// lacks (another repository, a rewritten branch) are simply never reached. The format version is
+/// part of the file name, so versions sharing a directory never read each other's files.
 struct HistoryCache {
     let directory: BytePath
     let mode: HistoryMode
-    /// Identifies the repository and its shallow boundary: a snapshot is only valid for both.
-    let identity: ObjectID
+    /// The shallow boundary the answers were computed with (a digest of its sorted commit ids).
+    let boundary: ObjectID
     /// Commits that have a snapshot file for this mode.
     private(set) var available: Set<ObjectID> = []
 
     static let keep = 8
     private static let magic = Array("git-mtime history\n".utf8)
-    private static let version: UInt32 = 1
+    private static let version: UInt32 = 2
+    /// A temporary this old in the directory was left by a writer that died: writers are not
+    /// serialised (the directory may be shared), so age, not a pid, says it is abandoned.
+    static let abandonedTemporaryAge: Int64 = 3600
 
-    init(directory: BytePath, mode: HistoryMode, identity: ObjectID) {
+    init(directory: BytePath, mode: HistoryMode, boundary: ObjectID) {
         self.directory = directory
         self.mode = mode
-        self.identity = identity
+        self.boundary = boundary
         let prefix = filePrefix
         for name in (try? FileSystem.listDirectory(directory)) ?? [] where name.bytes.starts(with: prefix) {
             if let id = ObjectID(hex: String(decoding: name.bytes.dropFirst(prefix.count), as: UTF8.self)) {
@@ -29,7 +38,14 @@ struct HistoryCache {
         }
     }
 
-    private var filePrefix: [UInt8] { Array("history-\(mode.rawValue)-".utf8) }
+    /// The digest `boundary` holds for a shallow boundary (the empty set for a full clone).
+    static func boundary(of shallow: Set<ObjectID>) -> ObjectID {
+        var bytes = Array("shallow\n".utf8)
+        for id in shallow.sorted() { bytes.append(contentsOf: id.bytes) }
+        return Checksum.sha1(bytes)
+    }
+
+    private var filePrefix: [UInt8] { Array("history-v\(HistoryCache.version)-\(mode.rawValue)-".utf8) }
 
     private func file(for commit: ObjectID) -> BytePath {
         directory.appending(BytePath(filePrefix + Array(commit.hex.utf8)))
@@ -57,28 +73,44 @@ struct HistoryCache {
         return nil
     }
 
-    /// Writes a snapshot and prunes old ones. A cache that cannot be written only costs speed,
-    /// so failures are ignored.
+    /// Writes a snapshot and prunes old ones. A cache that cannot be written (a read-only or
+    /// vanished directory, a full disk) only costs speed, so failures are ignored.
     func store(_ commit: ObjectID, _ entries: [(path: BytePath, change: Change)]) {
         try? FileSystem.createDirectory(directory)
         try? FileSystem.writeAtomically(file(for: commit), contents: encode(entries, commit: commit), durable: false)
         prune()
     }
 
+    /// Keeps the newest `keep` snapshots of this mode and version; removes the unversioned files
+    /// of format 1 (`history-<mode>-<commit>`, `trees`), which only ever lived in a repository's
+    /// own directory, and abandoned temporaries.
     private func prune() {
         let prefix = filePrefix
         guard let names = try? FileSystem.listDirectory(directory) else { return }
         var snapshots: [(time: Timestamp, path: BytePath)] = []
-        for name in names where name.bytes.starts(with: prefix) {
+        for name in names {
             let path = directory.appending(name)
-            if let status = try? FileSystem.status(path) { snapshots.append((status.modificationTime, path)) }
+            if name.bytes.starts(with: prefix) {
+                if let status = try? FileSystem.status(path) { snapshots.append((status.modificationTime, path)) }
+            } else if HistoryCache.isFormat1(name) {
+                try? FileSystem.remove(path)
+            }
         }
+        FileSystem.removeAbandonedTemporaries(in: directory, minimumAge: HistoryCache.abandonedTemporaryAge)
         guard snapshots.count > HistoryCache.keep else { return }
         snapshots.sort { ($0.time, $0.path) > ($1.time, $1.path) }
         for old in snapshots[HistoryCache.keep...] { try? FileSystem.remove(old.path) }
     }
 
-    // Layout: magic, version u32, mode u8, commit id, identity id, change count u32, entry count u32,
+    private static func isFormat1(_ name: BytePath) -> Bool {
+        if name.bytes.elementsEqual("trees".utf8) { return true }
+        return HistoryMode.allCases.contains { mode in
+            let prefix = Array("history-\(mode.rawValue)-".utf8)
+            return name.bytes.count == prefix.count + 2 * ObjectID.byteCount && name.bytes.starts(with: prefix)
+        }
+    }
+
+    // Layout: magic, version u32, mode u8, commit id, boundary id, change count u32, entry count u32,
     // changes (id, committer time i64, author time i64, flags u8), entries (path length u32, path,
     // change index u32), then SHA-1 of everything before it. Integers little-endian.
     func encode(_ entries: [(path: BytePath, change: Change)], commit: ObjectID) -> [UInt8] {
@@ -106,7 +138,7 @@ struct HistoryCache {
             out.append(HistoryCache.version)
             out.append(modeByte)
             out.append(commit)
-            out.append(identity)
+            out.append(boundary)
             out.append(UInt32(changes.count))
             out.append(UInt32(entries.count))
             for change in changes {
@@ -134,7 +166,7 @@ struct HistoryCache {
                   reader.integer(UInt32.self) == HistoryCache.version,
                   reader.integer(UInt8.self) == modeByte,
                   reader.objectID() == commit,
-                  reader.objectID() == identity,
+                  reader.objectID() == boundary,
                   let changeCount = reader.integer(UInt32.self),
                   let entryCount = reader.integer(UInt32.self),
                   Int(changeCount) <= reader.remaining, Int(entryCount) <= reader.remaining

@@ -54,12 +54,12 @@ public struct HistoryEngine {
         let head = try repository.headCommitID()
         let shallow = try repository.shallowBoundaryCommits()
         let headCommit = try objects.commit(head)
-        let identity = try cacheIdentity(shallow: shallow)
+        let boundary = HistoryCache.boundary(of: shallow)
         // Only a full run's trees are worth keeping: a pathspec run reads a part of them.
-        let trees = only == nil ? cacheDirectory.map { TreeCache(directory: $0, identity: identity) } : nil
+        let trees = only == nil ? cacheDirectory.map { TreeCache(directory: $0) } : nil
         let trie = try PathTrie(tree: headCommit.tree, objects: objects, only: only, trees: trees)
         trees?.storeUsedTrees()
-        let cache = cacheDirectory.map { HistoryCache(directory: $0, mode: mode, identity: identity) }
+        let cache = cacheDirectory.map { HistoryCache(directory: $0, mode: mode, boundary: boundary) }
         // Near a snapshot the walk is short: a second thread would only load the snapshot again.
         let nearSnapshot = cache?.hasSnapshot(near: headCommit, objects) ?? false
         let threads = nearSnapshot ? 1 : max(1, min(maximumThreads, trie.unresolvedFiles / HistoryEngine.minimumFilesPerThread))
@@ -112,14 +112,6 @@ public struct HistoryEngine {
         progress?(commitsWalked)
         return HistoryResult(head: head, files: files, commitsWalked: commitsWalked,
                              shallowBoundaryFiles: shallowBoundaryFiles, usedCache: usedCache)
-    }
-
-    /// The repository (its common dir) and its shallow boundary: a snapshot is valid only for both.
-    private func cacheIdentity(shallow: Set<ObjectID>) throws(SystemError) -> ObjectID {
-        var bytes = repository.commonDirectory.bytes
-        bytes.append(0)
-        for id in shallow.sorted() { bytes.append(contentsOf: id.bytes) }
-        return Checksum.sha1(bytes)
     }
 
     /// `a/b/` and `./a/b` name the same path as `a/b`; `.` and `` name the whole tree.

@@ -9,8 +9,8 @@ struct DockerCommand: ParsableCommand {
         commandName: "docker",
         abstract: "Run `docker build` with the context's mtimes restored and the guard injected.",
         usage: """
-        git mtime docker [--docker <path>] build [docker build options] <context>
-        git mtime docker [--docker <path>] buildx build [docker buildx build options] <context>
+        git mtime docker [--docker <path>] [--cache-dir <dir>] build [docker build options] <context>
+        git mtime docker [--docker <path>] [--cache-dir <dir>] buildx build [docker buildx build options] <context>
         """,
         discussion: """
         The Dockerfile runs the guard with one line (any build command after `--`):
@@ -30,6 +30,8 @@ struct DockerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The docker client to run (default: $DOCKER, else docker on PATH).", valueName: "path"))
     var docker: String?
 
+    @OptionGroup var cache: HistoryCacheOption
+
     @Argument(parsing: .captureForPassthrough,
               help: ArgumentHelp("`build` or `buildx build`, then docker's own options and the context.", valueName: "docker-arguments"))
     var dockerArguments: [String] = []
@@ -46,7 +48,8 @@ struct DockerCommand: ParsableCommand {
         let termination: Termination
         do {
             termination = try wrapper.run { context in
-                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: context).restoreAndBuild()
+                let options = RestoreOptions(historyCacheDirectory: cache.directory())
+                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: context, options: options).restoreAndBuild()
                 return PreparedContext(manifest: manifest, summary: summary)
             }
         } catch {

@@ -25,6 +25,8 @@ struct RunCommand: ParsableCommand {
                                valueName: "path"))
     var stamp: String?
 
+    @OptionGroup var cache: HistoryCacheOption
+
     @Argument(parsing: .postTerminator, help: "The build command and its arguments, after `--`.")
     var command: [String] = []
 
@@ -40,7 +42,9 @@ struct RunCommand: ParsableCommand {
             let session = try RestoreSession(discoveringFrom: ".")
             let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
             let root = String(decoding: settings.root.bytes, as: UTF8.self)
-            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()
+            let (manifest, summary) = try ContextManifestBuilder(
+                contextDirectory: root, options: RestoreOptions(historyCacheDirectory: cache.directory()),
+                dockerContext: false).restoreAndBuild()
             printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }

@@ -65,6 +65,7 @@ public struct HistoryEngine {
         let threads = nearSnapshot ? 1 : max(1, min(maximumThreads, trie.unresolvedFiles / HistoryEngine.minimumFilesPerThread))
         let outcomes: [WalkOutcome]
         let gitDirectory = repository.gitDirectory
+        let packs = objects.sharedPacks
         let walkMode = mode, walkProgress = progress
         if threads == 1 {
             outcomes = [try Walk.run(trie, objects: objects, from: headCommit, mode: mode, shallow: shallow,
@@ -75,14 +76,14 @@ public struct HistoryEngine {
             // answer when it has one.
             let split = LineSplit()
             outcomes = try inParallel(2) { part in
-                let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory))
+                let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory), sharing: packs)
                 return try Walk.run(trie, objects: objects, from: headCommit, mode: walkMode, shallow: shallow, cache: cache,
                                     progress: part == 0 ? walkProgress : nil, split: (split, isOlderHalf: part == 1))
             }
         } else {
             let parts = trie.partitioned(into: threads)
             outcomes = try inParallel(parts.count) { part in
-                let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory))
+                let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory), sharing: packs)
                 return try Walk.run(parts[part], objects: objects, from: headCommit, mode: walkMode, shallow: shallow,
                                     cache: cache, progress: part == 0 ? walkProgress : nil)
             }

@@ -44,7 +44,7 @@ measure() {
     label=$1 dir=$2
     shift 2
     (cd "$dir" && /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err") || {
-        echo "failed: $label: $*"; cat "$work/err"; exit 1
+        echo "failed: $label: $*"; cat "$work/err"; return 1
     }
     echo "$label $(cat "$work/time")" >> "$results"
 }
@@ -65,8 +65,13 @@ cold_round() { # SUFFIX [graph]
 }
 
 cold_round ""
-if [ -x "$last_modified_git" ] && "$last_modified_git" last-modified -h > /dev/null 2>&1; then
-    measure "last-modified" "$work/reference" "$last_modified_git" last-modified -r HEAD
+# `last-modified -h` exits 129 (usage), so its output says whether the command exists.
+if [ -x "$last_modified_git" ] && "$last_modified_git" last-modified -h 2>&1 | grep -q "usage: git last-modified"; then
+    # It may take many minutes at this scale: past LAST_MODIFIED_TIMEOUT seconds it is stopped and
+    # reported as "more than" that.
+    if ! measure "last-modified" "$work/reference" timeout "${LAST_MODIFIED_TIMEOUT:-900}" "$last_modified_git" last-modified -r HEAD; then
+        echo "last-modified-timeout ${LAST_MODIFIED_TIMEOUT:-900} 0 0 0" >> "$results"
+    fi
 else
     echo "note: no git with last-modified at $last_modified_git (git >= 2.52): that column is skipped"
 fi
@@ -124,7 +129,8 @@ awk '
                 printf "  before: wall %.2fx, cpu %.2fx, peak rss %.2fx\n", W["cold-before" suffix] / W[ref],
                     C["cold-before" suffix] / C[ref], R["cold-before" suffix] / R[ref]
         }
-        if ("last-modified" in W) printf "cold restore / git last-modified -r: wall %.3fx\n", W["cold-new"] / W["last-modified"]
+        if ("last-modified" in W) printf "cold restore / git last-modified -r: wall %.3fx, cpu %.3fx, peak rss %.2fx\n", W["cold-new"] / W["last-modified"], C["cold-new"] / C["last-modified"], R["cold-new"] / R["last-modified"]
+        if ("last-modified-timeout" in W) printf "git last-modified -r: stopped after %d s (cold restore / it: < %.3fx wall)\n", W["last-modified-timeout"], W["cold-new"] / W["last-modified-timeout"]
         printf "warm after one commit: %.0f ms (git status %.0f ms)\n", W["warm-new"] * 1000, W["git-status-new"] * 1000
         if ("warm-before" in W) printf "  before: %.0f ms (git status %.0f ms)\n", W["warm-before"] * 1000, W["git-status-before"] * 1000
         printf "fresh clone, restored --cache-dir: %.0f ms\n", W["restored-cache-dir"] * 1000

@@ -76,6 +76,11 @@ public struct RawTree {
             GitError(code: -1, operation: "read tree \(treeID.map(\.hex) ?? "")", message: "malformed tree object at byte \(offset)")
         }
 
+        /// Whether the current entry is named `name`, compared in place.
+        public func hasName(_ name: ArraySlice<UInt8>) -> Bool {
+            withExtendedLifetime(storage) { nameBytes.elementsEqual(name) }
+        }
+
         /// The current entry's name in place: valid while this cursor (which keeps the bytes) lives.
         var nameBytes: UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(start: base.map { $0 + nameStart }, count: nameCount)

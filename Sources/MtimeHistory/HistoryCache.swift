@@ -11,25 +11,42 @@ import MtimeCore
 /// clones and restored by a CI cache (`HistoryCacheLocation`). Snapshots of commits this history
 /// lacks (another repository, a rewritten branch) are simply never reached. The format version is
 /// part of the file name, so versions sharing a directory never read each other's files.
+///
+/// Anyone who can write a shared directory can write a well-formed snapshot, so outside the
+/// repository's own directory a snapshot is trusted only when this repository wrote it or
+/// `SnapshotCheck` passed it before: their digests (SHA-1 trailers) are listed in `trustList`,
+/// inside the repository, where the shared directory's writers cannot reach.
 struct HistoryCache {
     let directory: BytePath
+    /// Nil when `directory` is the repository's own (everything in it was written by this repository).
+    let trustList: BytePath?
     let mode: HistoryMode
     /// The shallow boundary the answers were computed with (a digest of its sorted commit ids).
     let boundary: ObjectID
     /// Commits that have a snapshot file for this mode.
     private(set) var available: Set<ObjectID> = []
+    /// Digests of snapshots this repository wrote to, or checked in, a directory other than its own.
+    private let trusted: Set<ObjectID>
+    /// How many digests the trust list keeps (newest last).
+    static let trustListLength = 64
 
     static let keep = 8
+    /// The trust list's name in the repository's own cache directory.
+    static let trustListName = "trusted-snapshots-v2"
     private static let magic = Array("git-mtime history\n".utf8)
     private static let version: UInt32 = 2
     /// A temporary this old in the directory was left by a writer that died: writers are not
     /// serialised (the directory may be shared), so age, not a pid, says it is abandoned.
     static let abandonedTemporaryAge: Int64 = 3600
 
-    init(directory: BytePath, mode: HistoryMode, boundary: ObjectID) {
+    /// `trustList`: where this repository lists the snapshots it trusts in `directory` (nil: `directory`
+    /// is the repository's own, every snapshot there is trusted).
+    init(directory: BytePath, mode: HistoryMode, boundary: ObjectID, trustList: BytePath? = nil) {
         self.directory = directory
         self.mode = mode
         self.boundary = boundary
+        self.trustList = trustList
+        trusted = trustList.map { Set(HistoryCache.readTrustList($0)) } ?? []
         let prefix = filePrefix
         for name in (try? FileSystem.listDirectory(directory)) ?? [] where name.bytes.starts(with: prefix) {
             if let id = ObjectID(hex: String(decoding: name.bytes.dropFirst(prefix.count), as: UTF8.self)) {
@@ -73,12 +90,33 @@ struct HistoryCache {
         return nil
     }
 
-    /// Writes a snapshot and prunes old ones. A cache that cannot be written (a read-only or
-    /// vanished directory, a full disk) only costs speed, so failures are ignored.
-    func store(_ commit: ObjectID, _ entries: [(path: BytePath, change: Change)]) {
+    /// Whether the walk may use `snapshot` as it is (else `SnapshotCheck` must pass its answers first).
+    func isTrusted(_ snapshot: Snapshot) -> Bool { trustList == nil || trusted.contains(snapshot.digest) }
+
+    /// Writes a snapshot and prunes old ones; returns its digest. A cache that cannot be written (a
+    /// read-only or vanished directory, a full disk) only costs speed, so failures are ignored.
+    @discardableResult
+    func store(_ commit: ObjectID, _ entries: [(path: BytePath, change: Change)]) -> ObjectID {
         try? FileSystem.createDirectory(directory)
-        try? FileSystem.writeAtomically(file(for: commit), contents: encode(entries, commit: commit), durable: false)
+        let bytes = encode(entries, commit: commit)
+        try? FileSystem.writeAtomically(file(for: commit), contents: bytes, durable: false)
         prune()
+        return bytes.withUnsafeBytes { ObjectID(loading: $0.baseAddress! + $0.count - ObjectID.byteCount) }
+    }
+
+    /// Adds `digests` to the trust list (kept to the newest `trustListLength`). Unwritable: the
+    /// next run checks those snapshots again, which only costs time.
+    func trust(_ digests: [ObjectID]) {
+        guard let trustList, !digests.isEmpty else { return }
+        var list = HistoryCache.readTrustList(trustList).filter { !digests.contains($0) } + digests
+        list = Array(list.suffix(HistoryCache.trustListLength))
+        try? FileSystem.createDirectory(trustList.parent)
+        try? FileSystem.writeAtomically(trustList, contents: Array(list.map { $0.hex + "\n" }.joined().utf8), durable: false)
+    }
+
+    private static func readTrustList(_ path: BytePath) -> [ObjectID] {
+        guard let bytes = try? FileSystem.readFile(path, limit: 1 << 20) else { return [] }
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { ObjectID(hex: String(decoding: $0, as: UTF8.self)) }
     }
 
     /// Keeps the newest `keep` snapshots of this mode and version; removes the unversioned files
@@ -172,6 +210,7 @@ struct HistoryCache {
                   Int(changeCount) <= reader.remaining, Int(entryCount) <= reader.remaining
             else { return nil }
             var snapshot = Snapshot()
+            snapshot.digest = ObjectID(loading: file.baseAddress! + file.count - ObjectID.byteCount)
             snapshot.changes.reserveCapacity(Int(changeCount))
             for _ in 0..<changeCount {
                 guard let id = reader.objectID(), let committed = reader.integer(Int64.self),
@@ -200,6 +239,8 @@ struct HistoryCache {
     /// One loaded snapshot: paths packed in one buffer and found through an open-addressing table
     /// of their positions, so loading and asking 5,000 paths costs a few allocations, not 5,000.
     struct Snapshot {
+        /// The file's SHA-1 trailer: names its whole content.
+        fileprivate(set) var digest: ObjectID = .zero
         fileprivate(set) var changes: [Change] = []
         /// Path `i` is `pathBytes[pathStarts[i]..<pathStarts[i + 1]]`; its change is `changes[changeOfPath[i]]`.
         fileprivate var pathBytes: [UInt8] = []

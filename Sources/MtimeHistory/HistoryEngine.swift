@@ -59,7 +59,11 @@ public struct HistoryEngine {
         let trees = only == nil ? cacheDirectory.map { TreeCache(directory: $0) } : nil
         let trie = try PathTrie(tree: headCommit.tree, objects: objects, only: only, trees: trees)
         trees?.storeUsedTrees()
-        let cache = cacheDirectory.map { HistoryCache(directory: $0, mode: mode, boundary: boundary) }
+        let ownDirectory = HistoryCacheLocation.defaultDirectory(of: repository)
+        let cache = cacheDirectory.map { directory in
+            HistoryCache(directory: directory, mode: mode, boundary: boundary,
+                         trustList: directory == ownDirectory ? nil : ownDirectory.appending(HistoryCache.trustListName))
+        }
         // Near a snapshot the walk is short: a second thread would only load the snapshot again.
         let nearSnapshot = cache?.hasSnapshot(near: headCommit, objects) ?? false
         let threads = nearSnapshot ? 1 : max(1, min(maximumThreads, trie.unresolvedFiles / HistoryEngine.minimumFilesPerThread))
@@ -107,9 +111,11 @@ public struct HistoryEngine {
         let commitsWalked = mode == .firstParent ? outcomes.map(\.commitsWalked).reduce(0, +)
                                                  : outcomes.map(\.commitsWalked).max() ?? 0
         let usedCache = outcomes.contains { $0.usedCache }
+        var trusted = outcomes.flatMap(\.checkedSnapshots)
         if let cache, only == nil, !(usedCache && commitsWalked == 0) {
-            cache.store(head, snapshot)
+            trusted.append(cache.store(head, snapshot))
         }
+        cache?.trust(trusted)
         progress?(commitsWalked)
         return HistoryResult(head: head, files: files, commitsWalked: commitsWalked,
                              shallowBoundaryFiles: shallowBoundaryFiles, usedCache: usedCache)

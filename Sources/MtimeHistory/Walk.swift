@@ -8,6 +8,8 @@ struct WalkOutcome: @unchecked Sendable {
     var changes: [Change]
     var commitsWalked: Int
     var usedCache: Bool
+    /// Snapshots from outside the repository that `SnapshotCheck` passed (their digests).
+    var checkedSnapshots: [ObjectID]
     /// The older half's error: it reads history a serial walk might never reach (objects missing
     /// there), so it fails the run only if a path needs its answers.
     var failure: (any Error)? = nil
@@ -22,6 +24,7 @@ struct Walk {
     let progress: (@Sendable (_ commitsWalked: Int) -> Void)?
     var commitsWalked = 0
     var usedCache = false
+    var checkedSnapshots: [ObjectID] = []
 
     private init(resolver: PathResolver, objects: ObjectDatabase, shallow: Set<ObjectID>, cache: HistoryCache?,
                  progress: (@Sendable (_ commitsWalked: Int) -> Void)?) {
@@ -50,7 +53,8 @@ struct Walk {
         case (.all, _): try walk.allHistory(from: head)
         }
         return WalkOutcome(resolution: walk.resolver.trie.resolution, changes: walk.resolver.changes,
-                           commitsWalked: walk.commitsWalked, usedCache: walk.usedCache, failure: failure)
+                           commitsWalked: walk.commitsWalked, usedCache: walk.usedCache,
+                           checkedSnapshots: walk.checkedSnapshots, failure: failure)
     }
 
     /// From `head` down the first-parent line; with `split`, only until the older half takes over.
@@ -158,13 +162,18 @@ struct Walk {
     }
 
     /// The snapshot's answer for every open path, or nil when there is no valid snapshot for
-    /// `commit` or it lacks one of them.
+    /// `commit`, it lacks one of them, or (not trusted) an answer fails `SnapshotCheck`.
     private mutating func snapshotAnswers(at commit: ObjectID) -> [(leaf: Int32, change: Change)]? {
         guard let cache, cache.available.contains(commit), let snapshot = cache.load(commit) else { return nil }
         var answers: [(leaf: Int32, change: Change)] = []
         for leaf in resolver.trie.unresolvedLeaves() {
             guard let change = snapshot[resolver.trie.file(at: leaf).path] else { return nil }
             answers.append((leaf, change))
+        }
+        if !cache.isTrusted(snapshot) {
+            var check = SnapshotCheck(objects: objects, mode: cache.mode, shallow: shallow)
+            guard check.passes(answers.map { (resolver.trie.file(at: $0.leaf), $0.change) }) else { return nil }
+            checkedSnapshots.append(snapshot.digest)
         }
         usedCache = true
         return answers

@@ -134,17 +134,11 @@ import TestSupport
                 try clone.commit()
             }
             // Both started before either is waited for.
-            let processes = clones.map { clone in
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: tool)
-                process.arguments = ["restore", "--cache-dir", cache.path, "-C", clone.path]
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                return process
+            let processes = try clones.map { clone in
+                try Subprocess([tool, "restore", "--cache-dir", cache.path, "-C", clone.path], stdout: .discard)
             }
-            for process in processes { try process.run() }
-            for process in processes { process.waitUntilExit() }
-            #expect(processes.map(\.terminationStatus) == [0, 0], "round \(round)")
+            let results = processes.map { $0.wait() }
+            #expect(results.map(\.status) == [0, 0], "round \(round): \(results.map(\.stderr))")
             for clone in clones { try expectRestored(clone.path) }
         }
         #expect(names(cache.path).filter { $0.hasPrefix("history-") }.count == 8)

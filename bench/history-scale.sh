@@ -40,13 +40,14 @@ fresh_clone() { # DIR [commit-graph]
 }
 
 # measure LABEL DIR COMMAND...: runs COMMAND in DIR, appends "LABEL wall user sys maxrss_kb" to $results.
+# (POSIX sh has no local variables: measure's own are named m_*, so a caller's $label survives.)
 measure() {
-    label=$1 dir=$2
+    m_label=$1 m_dir=$2
     shift 2
-    (cd "$dir" && /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err") || {
-        echo "failed: $label: $*"; cat "$work/err"; return 1
+    (cd "$m_dir" && /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err") || {
+        echo "failed: $m_label: $*"; cat "$work/err"; return 1
     }
-    echo "$label $(cat "$work/time")" >> "$results"
+    echo "$m_label $(cat "$work/time")" >> "$results"
 }
 
 cold_round() { # SUFFIX [graph]
@@ -131,7 +132,9 @@ awk '
         }
         if ("last-modified" in W) printf "cold restore / git last-modified -r: wall %.3fx, cpu %.3fx, peak rss %.2fx\n", W["cold-new"] / W["last-modified"], C["cold-new"] / C["last-modified"], R["cold-new"] / R["last-modified"]
         if ("last-modified-timeout" in W) printf "git last-modified -r: stopped after %d s (cold restore / it: < %.3fx wall)\n", W["last-modified-timeout"], W["cold-new"] / W["last-modified-timeout"]
-        printf "warm after one commit: %.0f ms (git status %.0f ms)\n", W["warm-new"] * 1000, W["git-status-new"] * 1000
+        printf "warm after one commit: %.0f ms wall, %.0f ms cpu (git status %.0f / %.0f ms)\n", W["warm-new"] * 1000,
+            C["warm-new"] * 1000, W["git-status-new"] * 1000, C["git-status-new"] * 1000
         if ("warm-before" in W) printf "  before: %.0f ms (git status %.0f ms)\n", W["warm-before"] * 1000, W["git-status-before"] * 1000
-        printf "fresh clone, restored --cache-dir: %.0f ms\n", W["restored-cache-dir"] * 1000
+        printf "fresh clone, restored --cache-dir: %.0f ms wall, %.0f ms cpu (%.2fx the cold restore cpu)\n",
+            W["restored-cache-dir"] * 1000, C["restored-cache-dir"] * 1000, C["restored-cache-dir"] / C["cold-new"]
     }' "$results"

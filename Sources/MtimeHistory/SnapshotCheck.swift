@@ -28,10 +28,13 @@ struct SnapshotCheck {
 
     /// True when every answer passes; any missing or malformed object counts as a failure.
     mutating func passes(_ answers: [(file: TrackedFile, change: Change)]) -> Bool {
-        // By commit, then path: neighbours read the same trees, which `RecentTrees` keeps.
+        // Newest commit first, then by path: neighbours read the same trees (which `RecentTrees`
+        // keeps) and commits close in history, whose trees the pack reader's delta-base cache holds.
         let ordered = answers.sorted { a, b in
-            let (one, other) = (a.change.lastChange.commit, b.change.lastChange.commit)
-            return one != other ? one < other : a.file.path.bytes.lexicographicallyPrecedes(b.file.path.bytes)
+            let (one, other) = (a.change.lastChange, b.change.lastChange)
+            if one.committerTime != other.committerTime { return one.committerTime > other.committerTime }
+            if one.commit != other.commit { return one.commit < other.commit }
+            return a.file.path.bytes.lexicographicallyPrecedes(b.file.path.bytes)
         }
         for (file, change) in ordered {
             guard (try? passes(file, change)) == true else { return false }

@@ -264,13 +264,21 @@ public enum FileSystem {
 
     /// Removes the temporaries `writeAtomically` left in `directory` when its writer was killed
     /// (their pid no longer runs). Call it while holding the lock that serialises the writers.
-    public static func removeAbandonedTemporaries(in directory: BytePath) {
+    /// `minimumAge` (seconds) is for a directory whose writers share no lock and perhaps no pid
+    /// namespace (a shared cache): a temporary is removed only once it is that old, whatever its pid.
+    public static func removeAbandonedTemporaries(in directory: BytePath, minimumAge: Int64? = nil) {
         guard let names = try? listDirectory(directory) else { return }
         let marker = Array(HeldDirectory.temporaryMarker.utf8)
+        let now = FileSystem.now()
         for name in names where name.bytes.first == UInt8(ascii: ".") {
             guard let range = name.bytes.ranges(of: marker).last,
                   let pid = Int32(String(decoding: name.bytes[range.upperBound...], as: UTF8.self)) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { try? remove(directory.appending(name)) }
+            let path = directory.appending(name)
+            if let minimumAge {
+                if let status = try? status(path), status.modificationTime.seconds + minimumAge < now.seconds { try? remove(path) }
+            } else if kill(pid, 0) != 0 && errno == ESRCH {
+                try? remove(path)
+            }
         }
     }
 

@@ -44,6 +44,8 @@ struct ManifestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Which commits count: 'first-parent' or 'all' (see `git mtime restore --help`).", valueName: "mode"))
     var history: HistoryMode = .firstParent
 
+    @OptionGroup var cache: HistoryCacheOption
+
     func run() throws {
         do {
             let base = directory ?? "."
@@ -60,7 +62,8 @@ struct ManifestCommand: ParsableCommand {
             }
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
-                options: RestoreOptions(historyMode: history, useAuthorDate: authorDate))
+                options: RestoreOptions(historyMode: history, useAuthorDate: authorDate,
+                                        historyCacheDirectory: cache.directory(relativeTo: directory)))
             let manifest: Manifest
             if restore {
                 let result = try builder.restoreAndBuild()

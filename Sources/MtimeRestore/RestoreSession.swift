@@ -15,7 +15,8 @@ public final class RestoreSession {
     public let startsInsideWorkTree: Bool
     /// Per-worktree private directory: the stat cache.
     public let privateDirectory: BytePath
-    /// Shared by all worktrees: the history cache and the lock.
+    /// Shared by all worktrees: the lock, and the history cache unless it lives elsewhere
+    /// (`RestoreOptions.historyCacheDirectory`, `HistoryCacheLocation`).
     public let sharedDirectory: BytePath
     /// git's environment when the session was opened: pathspec settings come from it too.
     public let environment: GitEnvironment
@@ -45,7 +46,7 @@ public final class RestoreSession {
         self.workdir = workdir
         self.environment = environment
         privateDirectory = repository.gitDirectory.appending("git-mtime")
-        sharedDirectory = repository.commonDirectory.appending("git-mtime")
+        sharedDirectory = HistoryCacheLocation.defaultDirectory(of: repository)
         discoveryPrefix = repository.location.prefix ?? BytePath([])
         startsInsideWorkTree = repository.location.prefix != nil
     }
@@ -190,7 +191,9 @@ public final class RestoreSession {
         let walkProgress: (@Sendable (Int) -> Void)? = options.progress.map { report in
             { @Sendable commits in report(.walkingHistory(commits: commits)) }
         }
-        return try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: sharedDirectory,
+        let cacheDirectory = try HistoryCacheLocation.resolve(explicit: options.historyCacheDirectory,
+                                                              environment: Environment.all(), repository: repository)
+        return try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: cacheDirectory,
                                  only: options.includeDirectories ? nil : Submodules.scope(selection.historyScope, within: options.submodulePath),
                                  progress: walkProgress).run()
     }

@@ -9,8 +9,8 @@ struct DockerCommand: ParsableCommand {
         commandName: "docker",
         abstract: "Run `docker build` with the context's mtimes restored and the guard injected.",
         usage: """
-        git mtime docker [--docker <path>] [client options] build [docker build options] <context>
-        git mtime docker [--docker <path>] [client options] buildx build [docker buildx build options] <context>
+        git mtime docker [--docker <path>] [--cache-dir <dir>] [client options] build [docker build options] <context>
+        git mtime docker [--docker <path>] [--cache-dir <dir>] [client options] buildx build [docker buildx build options] <context>
         git mtime docker --docker podman|buildah [client options] build [options] [<context>]
         """,
         discussion: """
@@ -42,6 +42,8 @@ struct DockerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The client to run: docker, podman or buildah (default: $DOCKER, else docker on PATH). Give it first.", valueName: "path"))
     var docker: String?
 
+    @OptionGroup var cache: HistoryCacheOption
+
     @Argument(parsing: .captureForPassthrough,
               help: ArgumentHelp("Client options, `build` (or `buildx build`, `image build`, `bud`), then the build's own options and the context.", valueName: "docker-arguments"))
     var dockerArguments: [String] = []
@@ -59,7 +61,8 @@ struct DockerCommand: ParsableCommand {
         let termination: Termination
         do {
             termination = try wrapper.run { request in
-                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory).restoreAndBuild()
+                let options = RestoreOptions(historyCacheDirectory: cache.directory())
+                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory, options: options).restoreAndBuild()
                 return PreparedContext(manifest: manifest, summary: summary)
             }
         } catch {

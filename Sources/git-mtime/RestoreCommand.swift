@@ -63,6 +63,8 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Also set directories, the working-tree root included: each gets the newest mtime among the tracked files below it.")
     var dirs = false
 
+    @OptionGroup var cache: HistoryCacheOption
+
     @Flag(help: "Fail (exit 2, nothing changed) when a shallow clone leaves some files with the boundary commit's time instead of their real last change.")
     var strict = false
 
@@ -89,8 +91,10 @@ struct RestoreCommand: ParsableCommand {
             let lock = try session.lock(timeout: 5)
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
+            // -C is already entered: a relative --cache-dir is taken from there.
             let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: pathspec,
-                                         includeDirectories: dirs, scanUntracked: verbose, progress: report)
+                                         includeDirectories: dirs, scanUntracked: verbose,
+                                         historyCacheDirectory: cache.directory(), progress: report)
             let fetch = fetchHistory ? HistoryFetch(announce: { [progress] in
                 progress?.erase()
                 printError("git-mtime restore: fetching history: \($0)")

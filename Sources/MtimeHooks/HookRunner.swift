@@ -42,7 +42,7 @@ public enum HookEvent: Sendable, Equatable {
 public struct HookOutcome: Sendable {
     public enum Scope: Sendable, Equatable {
         case nothing
-        /// A clone's first checkout: every clean tracked file got its commit time.
+        /// A clone's (or a new linked worktree's) first checkout: every clean tracked file got its commit time.
         case fullRestore
         /// Only the files that differ between the old and the new HEAD were considered.
         case changedPaths(Int)
@@ -96,6 +96,11 @@ public struct HookRunner {
         defer { withExtendedLifetime(lock) {} }
         switch event {
         case .checkout(let previous, _, _) where previous == .zero:
+            // No previous HEAD: a clone's first checkout, where no build output can exist yet, or a
+            // checkout from an orphan or unborn branch over a tree that may hold outputs: a rewrite.
+            guard try FreshCheckout.isFresh(session.repository) else {
+                return try updateChangedPaths(session, from: nil, rewritten: true)
+            }
             var outcome = HookOutcome()
             outcome.scope = .fullRestore
             outcome.filesSet = try session.apply(try session.plan(RestoreOptions())).filesSet
@@ -118,8 +123,8 @@ public struct HookRunner {
     }
 
     /// `rewritten`: git wrote the changed files just now (checkout, merge, rebase), as opposed to an
-    /// amend, which records files the user already had.
-    private func updateChangedPaths(_ session: RestoreSession, from old: ObjectID, rewritten: Bool) throws -> HookOutcome {
+    /// amend, which records files the user already had. `old` nil: every file of HEAD changed.
+    private func updateChangedPaths(_ session: RestoreSession, from old: ObjectID?, rewritten: Bool) throws -> HookOutcome {
         let repository = session.repository
         let settings = try RepositorySettings(repository: repository, workdir: session.workdir)
         var outcome = HookOutcome()

@@ -53,7 +53,7 @@ public struct ContextManifestBuilder {
     }
 
     private func describe(_ plan: RestorePlan) throws -> Manifest {
-        var entries = try untrackedEntries(tracked: plan.files.map(\.path))
+        var entries = try untrackedEntries(tracked: plan.files)
         var dirty = 0
         for file in plan.files {
             guard file.path.isWithin(contextPrefix), let current = file.current, let mode = file.worktreeMode else { continue }
@@ -76,9 +76,10 @@ public struct ContextManifestBuilder {
     }
 
     /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in it.
-    private func untrackedEntries(tracked: [BytePath]) throws -> [ManifestEntry] {
+    private func untrackedEntries(tracked: [PlannedFile]) throws -> [ManifestEntry] {
         let prefix = contextPrefix
-        var scan = UntrackedScan(repository: session.repository, workdir: session.workdir, indexPaths: tracked,
+        var scan = UntrackedScan(repository: session.repository, workdir: session.workdir, indexPaths: tracked.map(\.path),
+                                 gitlinks: Set(tracked.filter { $0.state == .submodule }.map(\.path)),
                                  isSelected: { $0.isWithin(prefix) || prefix.isWithin($0) })
         scan.expandingDirectories = true
         // Without `!` rules nothing below an excluded directory can be in the context: don't read it.

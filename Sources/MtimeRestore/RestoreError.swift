@@ -4,6 +4,8 @@ import MtimeCore
 /// Why restore refused to run or stopped before changing anything. `description` is the one line
 /// the command prints.
 public enum RestoreError: Error, CustomStringConvertible {
+    case noSuchDirectory(String)
+    case notADirectory(String)
     case notARepository(String)
     case bareRepository(BytePath)
     case unbornHead
@@ -17,6 +19,8 @@ public enum RestoreError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .noSuchDirectory(let path): return "\(path): no such directory"
+        case .notADirectory(let path): return "\(path) is not a directory"
         case .notARepository(let path): return "not a git repository (or any parent up to the file system root): \(path)"
         case .bareRepository(let path): return "\(path) is a bare repository: there is no working tree to restore"
         case .unbornHead: return "the repository has no commits yet (HEAD is unborn): nothing to restore"

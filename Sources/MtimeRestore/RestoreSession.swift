@@ -1,3 +1,4 @@
+import Glibc
 import GitKit
 import MtimeCore
 import MtimeHistory
@@ -18,6 +19,7 @@ public final class RestoreSession {
     private var lastLoadedStatCache: StatCache?
 
     public init(discoveringFrom path: String) throws {
+        try RestoreSession.requireDirectory(path)
         let repository: Repository
         do {
             repository = try Repository(discoveringFrom: path)
@@ -37,6 +39,21 @@ public final class RestoreSession {
         privateDirectory = repository.gitDirectory.appending("git-mtime")
         sharedDirectory = repository.commonDirectory.appending("git-mtime")
         discoveryPrefix = RestoreSession.prefix(of: BytePath(path), within: workdir)
+    }
+
+    /// Fails naming `path` when it is missing or not a directory (before git's "not a repository").
+    public static func requireDirectory(_ path: String) throws(RestoreError) {
+        let kind: FileStatus.Kind
+        do throws(SystemError) {
+            kind = try FileSystem.status(try FileSystem.resolve(BytePath(path))).kind
+        } catch {
+            switch error.code {
+            case ENOENT: throw .noSuchDirectory(path)
+            case ENOTDIR: throw .notADirectory(path)
+            default: throw .system(error)
+            }
+        }
+        guard kind == .directory else { throw .notADirectory(path) }
     }
 
     /// Takes the repository-wide restore lock, waiting up to `timeout` seconds. Hold the returned
@@ -173,9 +190,10 @@ public final class RestoreSession {
             plan.directories = try DirectoryTimes.plan(files: files, allTracked: headFiles, workdir: workdir)
         }
         if options.scanUntracked {
+            let gitlinks = headFiles.filter { $0.mode == 0o160000 }.map(\.path) + join.indexOnly.filter { $0.mode == 0o160000 }.map(\.path)
             let scan = try UntrackedScan(repository: repository, workdir: workdir,
                                          indexPaths: headFiles.map(\.path) + join.indexOnly.map(\.path),
-                                         isSelected: isSelected).run()
+                                         gitlinks: Set(gitlinks), isSelected: isSelected).run()
             plan.untracked = scan.untracked
             plan.ignored = scan.ignored
         }

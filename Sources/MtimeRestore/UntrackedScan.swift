@@ -4,10 +4,16 @@ import MtimeCore
 /// Finds untracked and ignored entries by reading only directories that hold tracked paths: an
 /// untracked or ignored directory is reported once and never entered (it may be a huge `target/`),
 /// unless `expandingDirectories` asks for every untracked file, as a build context holds them.
+///
+/// What is on disk decides, as for `git status`: a tracked file replaced by a directory leaves that
+/// directory untracked (`src/gen/main.c` where `src/gen` was a file), and a tracked directory
+/// replaced by a file or a symlink leaves that entry untracked (`d -> elsewhere` where `d/x` was).
 struct UntrackedScan {
     let repository: Repository
     let workdir: BytePath
     let indexPaths: [BytePath]
+    /// Submodules among `indexPaths`: their directories are theirs, never untracked.
+    var gitlinks: Set<BytePath> = []
     let isSelected: (BytePath) -> Bool
     /// Enter untracked directories and report the files in them instead of the directory; ignored
     /// directories, nested repositories and directories `isPruned` names are still not entered.
@@ -27,10 +33,17 @@ struct UntrackedScan {
             for name in try FileSystem.listDirectory(directory.isEmpty ? workdir : workdir.appending(directory)) {
                 if name.bytes == Array(".git".utf8) { continue }
                 let path = directory.appending(name)
-                if tracked.contains(path) { continue }
-                if trackedDirectories.contains(path) {
-                    if (try FileSystem.statusIfPresent(workdir.appending(path)))?.kind == .directory { pending.append(path) }
-                    continue
+                let isTrackedFile = tracked.contains(path), isTrackedDirectory = trackedDirectories.contains(path)
+                if isTrackedFile || isTrackedDirectory {
+                    if gitlinks.contains(path) { continue }
+                    let kind = try FileSystem.statusIfPresent(workdir.appending(path))?.kind
+                    if kind == .directory {
+                        if isTrackedDirectory { pending.append(path); continue }
+                    } else if isTrackedFile || kind == nil {
+                        continue  // the tracked file itself (whatever it holds now), or gone meanwhile
+                    }
+                    // Replaced: a directory where a file was tracked, or a file or symlink where a
+                    // directory was. What is there now is untracked.
                 }
                 if !isSelected(path) { continue }
                 if try repository.isIgnored(path) { ignored.append(path); continue }

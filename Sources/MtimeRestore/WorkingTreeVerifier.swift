@@ -35,6 +35,8 @@ struct WorkingTreeVerifier {
             return file
         }
         file.current = try directories.isReachable(tracked.path) ? try FileSystem.statusIfPresent(tracked.path, under: workdir) : nil
+        // A directory where a file is tracked: the file is gone (git status: D); the directory is untracked.
+        if file.current?.kind == .directory { file.current = nil }
         var fullPath: BytePath { workdir.appending(tracked.path) }
         guard let entry = indexEntry, !isConflicted, entry.objectID == tracked.objectID, entry.mode == tracked.mode else {
             file.state = .staged
@@ -66,7 +68,8 @@ struct WorkingTreeVerifier {
     /// A path in the index but not in HEAD: staged by definition.
     func planIndexOnly(_ entry: IndexEntry, hashingDirty: Bool) throws -> PlannedFile {
         let fullPath = workdir.appending(entry.path)
-        let current = try directories.isReachable(entry.path) ? try FileSystem.statusIfPresent(fullPath) : nil
+        var current = try directories.isReachable(entry.path) ? try FileSystem.statusIfPresent(fullPath) : nil
+        if current?.kind == .directory { current = nil }
         return PlannedFile(path: entry.path, objectID: entry.objectID, mode: entry.mode, state: .staged, current: current,
                            target: nil, worktreeObjectID: hashingDirty ? try hashIfFile(current, at: fullPath) : nil,
                            lastChange: nil)

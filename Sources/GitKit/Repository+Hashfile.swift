@@ -35,3 +35,18 @@ extension Array where Element == UInt8 {
         return terminated.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
+
+extension Repository {
+    /// Whether checking out `path` (relative to the working tree) runs any of git's filters
+    /// (`core.autocrlf`, `text`/`eol`, `ident`, a `filter=` driver): only then can a clean file's
+    /// bytes on disk differ from its blob.
+    public func hasCheckoutFilters(_ path: BytePath) throws(GitError) -> Bool {
+        var filters: OpaquePointer?
+        let result = path.bytes.withNulTerminatedBytes { name in
+            git_filter_list_load(&filters, handle, nil, name, GIT_FILTER_TO_WORKTREE, GIT_FILTER_DEFAULT.rawValue)
+        }
+        try check("read the attributes of \(path)", result)
+        defer { git_filter_list_free(filters) }
+        return filters != nil
+    }
+}

@@ -149,7 +149,8 @@ public struct HookRunner {
             var partial = try session.plan(verifying: changed, head: head)
             for index in partial.files.indices where partial.files[index].state == .clean {
                 guard let current = partial.files[index].current else { continue }
-                if let entry = consumed[partial.files[index].path], entry.objectID == partial.files[index].objectID {
+                // The stamp records the bytes the build read (the guard hashes files as they are on disk).
+                if let entry = consumed[partial.files[index].path], entry.objectID == partial.files[index].worktreeObjectID {
                     partial.files[index].target = entry.modificationTime
                     outcome.fromStamp += 1
                 } else if rewritten && current.modificationTime < startedAt {

@@ -24,7 +24,7 @@ public struct ContextManifestBuilder {
         var options = options
         // Restore and hash only below the context (any bytes in its name, no pattern matching).
         options.paths = contextPrefix.isEmpty ? nil : [contextPrefix]
-        options.hashDirtyFiles = true
+        options.identifyWorkingTreeBytes = true
         self.options = options
     }
 
@@ -61,9 +61,10 @@ public struct ContextManifestBuilder {
             if ignore.excludes(relative) { continue }
             switch file.state {
             case .clean:
-                guard let target = file.target else { continue }
-                entries.append(ManifestEntry(path: relative, objectID: file.worktreeObjectID ?? file.objectID,
-                                             modificationTime: target, mode: file.mode))
+                // The bytes and mode on disk, as the guard will find them: filters (autocrlf, eol,
+                // ident) may have rewritten the bytes, core.fileMode=false may leave the mode unlike HEAD's.
+                guard let target = file.target, let id = file.worktreeObjectID else { continue }
+                entries.append(ManifestEntry(path: relative, objectID: id, modificationTime: target, mode: mode))
             case .modified, .staged:
                 guard let id = file.worktreeObjectID else { continue }
                 dirty += 1

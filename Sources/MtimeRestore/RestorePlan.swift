@@ -16,23 +16,25 @@ public struct RestoreOptions: Sendable {
     public var paths: [BytePath]?
     /// Also plan directories: each gets the newest final mtime among the tracked files below it.
     public var includeDirectories: Bool
-    /// Hash the working-tree bytes of every present file that is not clean (dirty, staged) into
-    /// `PlannedFile.worktreeObjectID`, for callers (the manifest builder) that must describe them.
-    public var hashDirtyFiles: Bool
+    /// Fill `PlannedFile.worktreeObjectID` for every present file, for callers (the manifest
+    /// builder, the hooks' stamp rule) that must describe the bytes on disk: dirty and staged files
+    /// are hashed, and so are clean files that git's checkout filters (autocrlf, eol, ident) may
+    /// have rewritten; any other clean file holds exactly HEAD's blob.
+    public var identifyWorkingTreeBytes: Bool
     /// Walk the working tree for untracked and ignored entries (only ever counted and listed).
     public var scanUntracked: Bool
     /// Called from the planning thread while history is walked and files are checked.
     public var progress: (@Sendable (RestoreProgress) -> Void)?
 
     public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
-                paths: [BytePath]? = nil, includeDirectories: Bool = false, hashDirtyFiles: Bool = false, scanUntracked: Bool = false,
+                paths: [BytePath]? = nil, includeDirectories: Bool = false, identifyWorkingTreeBytes: Bool = false, scanUntracked: Bool = false,
                 progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
         self.historyMode = historyMode
         self.useAuthorDate = useAuthorDate
         self.pathspec = pathspec
         self.paths = paths
         self.includeDirectories = includeDirectories
-        self.hashDirtyFiles = hashDirtyFiles
+        self.identifyWorkingTreeBytes = identifyWorkingTreeBytes
         self.scanUntracked = scanUntracked
         self.progress = progress
     }
@@ -74,8 +76,9 @@ public struct PlannedFile: Sendable, Equatable {
     /// The mtime apply sets. Planning fills it for clean files only; a caller may set or change it
     /// for any present file before calling `apply`.
     public var target: Timestamp?
-    /// The id of the working-tree bytes (no filters): HEAD's id for a clean file whose bytes hash to
-    /// it, the hashed id for others when `hashDirtyFiles` was set, otherwise nil.
+    /// The id of the working-tree bytes as they are (no filters), the id the guard computes: set
+    /// for every present file when `identifyWorkingTreeBytes` was set, and whenever planning hashed
+    /// the file anyway; otherwise nil.
     public var worktreeObjectID: ObjectID?
     /// The commit that last changed the path, when history found one.
     public var lastChange: LastChange?

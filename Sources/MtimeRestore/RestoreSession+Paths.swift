@@ -13,10 +13,10 @@ extension RestoreSession {
             for entry in try repository.indexEntries() {
                 if entry.stage == 0 { indexByPath[entry.path] = entry } else { conflicted.insert(entry.path) }
             }
-            let verifier = try workingTreeVerifier()
+            let verifier = try workingTreeVerifier(trackedPaths: nil)
             let files = try tracked.map { file in
                 try verifier.plan(file, indexEntry: indexByPath[file.path], isConflicted: conflicted.contains(file.path),
-                                  hashingDirty: false)
+                                  identifying: true)
             }
             return RestorePlan(head: head, files: files, directories: [], untracked: [], ignored: [], commitsWalked: 0,
                                shallowBoundaryFiles: 0, usedHistoryCache: false, coversWholeTree: false)

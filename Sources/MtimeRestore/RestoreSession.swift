@@ -152,7 +152,7 @@ public final class RestoreSession {
         let join = IndexJoin(files: headFiles, index: try repository.indexEntries())
         let selected = restricted ? headFiles.indices.filter { isSelected(headFiles[$0].path) } : Array(headFiles.indices)
 
-        let verifier = try workingTreeVerifier()
+        let verifier = try workingTreeVerifier(trackedPaths: headFiles.map(\.path) + join.indexOnly.map(\.path))
 
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.count)
@@ -161,7 +161,7 @@ public final class RestoreSession {
             if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: selected.count)) }
             let tracked = headFiles[position]
             var file = try verifier.plan(tracked, indexEntry: join.entries[position], isConflicted: join.conflicted[position],
-                                         hashingDirty: options.hashDirtyFiles)
+                                         identifying: options.identifyWorkingTreeBytes)
             if file.state == .clean, let change = tracked.lastChange {
                 file.target = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
                                         objectID: tracked.objectID)
@@ -174,7 +174,7 @@ public final class RestoreSession {
         // Paths only in the index (added, not yet committed): tracked, but with nothing to restore.
         let indexOnly = join.indexOnly.filter { !restricted || isSelected($0.path) }
         if !indexOnly.isEmpty {
-            for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, hashingDirty: options.hashDirtyFiles)) }
+            for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, identifying: options.identifyWorkingTreeBytes)) }
             files.sort { $0.path < $1.path }
         }
         let unmatched = try includes.filter { pattern in
@@ -223,13 +223,15 @@ public final class RestoreSession {
 
     /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`
     /// then merges its new records into).
-    func workingTreeVerifier() throws -> WorkingTreeVerifier {
+    /// `trackedPaths`: every tracked path when the caller has them (see `CheckoutFilters`).
+    func workingTreeVerifier(trackedPaths: [BytePath]?) throws -> WorkingTreeVerifier {
         let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
         lastLoadedStatCache = statCache
         return WorkingTreeVerifier(
             repository: repository, workdir: workdir, statCache: statCache,
             indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
-            trustsExecutableBit: try repository.configBool("core.filemode", default: true))
+            trustsExecutableBit: try repository.configBool("core.filemode", default: true),
+            checkoutFilters: try CheckoutFilters(repository: repository, workdir: workdir, trackedPaths: trackedPaths))
     }
 
     /// Sets every planned target that differs from the file's current mtime (never its contents),

@@ -12,22 +12,24 @@ struct WorkingTreeVerifier {
     let indexWrittenAt: Timestamp?
     /// `core.filemode`: when false, the executable bit on disk means nothing.
     let trustsExecutableBit: Bool
+    let checkoutFilters: CheckoutFilters
     private let directories: DirectoryReachability
     /// Files are planned in path order, the stat cache is sorted the same way: each lookup starts
     /// where the previous one matched.
     private let statCacheHint = StatCache.LookupHint()
 
     init(repository: Repository, workdir: BytePath, statCache: StatCache, indexWrittenAt: Timestamp?,
-         trustsExecutableBit: Bool) {
+         trustsExecutableBit: Bool, checkoutFilters: CheckoutFilters) {
         self.repository = repository
         self.workdir = workdir
         self.statCache = statCache
         self.indexWrittenAt = indexWrittenAt
         self.trustsExecutableBit = trustsExecutableBit
+        self.checkoutFilters = checkoutFilters
         directories = DirectoryReachability(workdir: workdir)
     }
 
-    func plan(_ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, hashingDirty: Bool) throws -> PlannedFile {
+    func plan(_ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool) throws -> PlannedFile {
         var file = PlannedFile(path: tracked.path, objectID: tracked.objectID, mode: tracked.mode, state: .clean,
                                current: nil, target: nil, worktreeObjectID: nil, lastChange: tracked.lastChange)
         if tracked.mode == 0o160000 {
@@ -40,7 +42,7 @@ struct WorkingTreeVerifier {
         var fullPath: BytePath { workdir.appending(tracked.path) }
         guard let entry = indexEntry, !isConflicted, entry.objectID == tracked.objectID, entry.mode == tracked.mode else {
             file.state = .staged
-            if hashingDirty { file.worktreeObjectID = try hashIfFile(file.current, at: fullPath) }
+            if identifying { file.worktreeObjectID = try hashIfFile(file.current, at: fullPath) }
             return file
         }
         guard let status = file.current else {
@@ -49,10 +51,15 @@ struct WorkingTreeVerifier {
         }
         guard hasExpectedType(status, mode: tracked.mode) else {
             file.state = .modified
-            if hashingDirty { file.worktreeObjectID = try hashIfFile(status, at: fullPath) }
+            if identifying { file.worktreeObjectID = try hashIfFile(status, at: fullPath) }
             return file
         }
         if matchesIndexStat(status, entry) || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID, hint: statCacheHint) {
+            if identifying {
+                // Clean as git sees it; the bytes are HEAD's blob unless a checkout filter rewrote them.
+                file.worktreeObjectID = try checkoutFilters.apply(to: tracked.path, mode: tracked.mode)
+                    ? try hash(at: fullPath) : tracked.objectID
+            }
             return file
         }
         let raw = try hash(at: fullPath)
@@ -66,12 +73,12 @@ struct WorkingTreeVerifier {
     }
 
     /// A path in the index but not in HEAD: staged by definition.
-    func planIndexOnly(_ entry: IndexEntry, hashingDirty: Bool) throws -> PlannedFile {
+    func planIndexOnly(_ entry: IndexEntry, identifying: Bool) throws -> PlannedFile {
         let fullPath = workdir.appending(entry.path)
         var current = try directories.isReachable(entry.path) ? try FileSystem.statusIfPresent(fullPath) : nil
         if current?.kind == .directory { current = nil }
         return PlannedFile(path: entry.path, objectID: entry.objectID, mode: entry.mode, state: .staged, current: current,
-                           target: nil, worktreeObjectID: hashingDirty ? try hashIfFile(current, at: fullPath) : nil,
+                           target: nil, worktreeObjectID: identifying ? try hashIfFile(current, at: fullPath) : nil,
                            lastChange: nil)
     }
 

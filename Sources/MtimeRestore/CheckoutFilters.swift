@@ -1,0 +1,52 @@
+import GitKit
+import MtimeCore
+
+/// Whether git's checkout filters (`core.autocrlf`, the `text`/`eol`, `ident` and `filter`
+/// attributes) may have made a clean file's bytes on disk differ from its blob: only those files
+/// need hashing to describe the bytes on disk (docs/manifest.md).
+///
+/// Asking libgit2 costs an attribute lookup per file (it checks every `.gitattributes` on the way),
+/// so a repository with no attribute file anywhere and no `core.autocrlf=true` is answered at once.
+struct CheckoutFilters {
+    private let repository: Repository
+    private let mayApply: Bool
+
+    /// `trackedPaths`: every tracked path, when known (to look for attribute files next to them);
+    /// nil asks libgit2 for every file.
+    init(repository: Repository, workdir: BytePath, trackedPaths: [BytePath]?) throws(SystemError) {
+        self.repository = repository
+        guard let trackedPaths else { mayApply = true; return }
+        if CheckoutFilters.autocrlf(repository) { mayApply = true; return }
+        mayApply = try CheckoutFilters.hasAttributeFiles(repository: repository, workdir: workdir, trackedPaths: trackedPaths)
+    }
+
+    /// Whether checking out `path` with `mode` runs a filter (symlinks never do).
+    func apply(to path: BytePath, mode: UInt32) throws(GitError) -> Bool {
+        guard mayApply, mode != 0o120000 else { return false }
+        return try repository.hasCheckoutFilters(path)
+    }
+
+    private static func autocrlf(_ repository: Repository) -> Bool {
+        guard let value = repository.configString("core.autocrlf")?.lowercased() else { return false }
+        return ["true", "yes", "on", "1"].contains(value)  // `input` only converts on the way in
+    }
+
+    private static func hasAttributeFiles(repository: Repository, workdir: BytePath, trackedPaths: [BytePath]) throws(SystemError) -> Bool {
+        let name = BytePath(".gitattributes")
+        var directories: Set<BytePath> = [BytePath([])]
+        for path in trackedPaths {
+            if path.lastComponent == name { return true }
+            directories.insert(path.parent)
+        }
+        // Untracked attribute files count too (git reads the working tree's).
+        for directory in directories where try FileSystem.statusIfPresent(directory.appending(name), under: workdir) != nil {
+            return true
+        }
+        if repository.configString("core.attributesFile") != nil { return true }
+        var elsewhere = [repository.commonDirectory.appending("info/attributes"), BytePath("/etc/gitattributes")]
+        if let config = Environment.nonEmpty("XDG_CONFIG_HOME") { elsewhere.append(BytePath(config).appending("git/attributes")) }
+        if let home = Environment.nonEmpty("HOME") { elsewhere.append(BytePath(home).appending(".config/git/attributes")) }
+        for path in elsewhere where try FileSystem.statusIfPresent(path) != nil { return true }
+        return false
+    }
+}

@@ -7,15 +7,18 @@ import MtimeCore
 ///
 /// Asking libgit2 costs an attribute lookup per file (it checks every `.gitattributes` on the way),
 /// so a repository with no attribute file anywhere and no `core.autocrlf=true` is answered at once.
+///
+/// libgit2 can't read a split index, and its attribute lookup reads the index: with one, every file
+/// filters may apply to counts as filtered (hashed: slower, never wrong).
 struct CheckoutFilters {
     private let repository: Repository
     private let mayApply: Bool
+    private let indexIsSplit: Bool
 
-    /// `trackedPaths`: every tracked path, when known (to look for attribute files next to them);
-    /// nil asks libgit2 for every file.
-    init(repository: Repository, workdir: BytePath, trackedPaths: [BytePath]?) throws(SystemError) {
+    /// `trackedPaths`: every tracked path (attribute files next to them count).
+    init(repository: Repository, workdir: BytePath, trackedPaths: [BytePath], indexIsSplit: Bool) throws(SystemError) {
         self.repository = repository
-        guard let trackedPaths else { mayApply = true; return }
+        self.indexIsSplit = indexIsSplit
         if CheckoutFilters.autocrlf(repository) { mayApply = true; return }
         mayApply = try CheckoutFilters.hasAttributeFiles(repository: repository, workdir: workdir, trackedPaths: trackedPaths)
     }
@@ -23,6 +26,7 @@ struct CheckoutFilters {
     /// Whether checking out `path` with `mode` runs a filter (symlinks never do).
     func apply(to path: BytePath, mode: UInt32) throws(GitError) -> Bool {
         guard mayApply, mode != 0o120000 else { return false }
+        if indexIsSplit { return true }
         return try repository.hasCheckoutFilters(path)
     }
 

@@ -14,6 +14,7 @@ public enum RestoreError: Error, CustomStringConvertible {
     case lockTimeout(BytePath)
     case unreadable(SystemError)
     case invalidSetting(key: String, value: String, expected: String)
+    case splitIndex(reason: String)
     case git(GitError)
     case system(SystemError)
 
@@ -31,6 +32,10 @@ public enum RestoreError: Error, CustomStringConvertible {
             return "another git-mtime restore is running in this repository (waited for the lock \(path)); try again"
         case .unreadable(let error): return "cannot verify \(error.path.map { "\($0)" } ?? "a file"): \(error.message); nothing was changed"
         case .invalidSetting(let key, let value, let expected): return "\(key) is '\(value)'; expected \(expected)"
+        case .splitIndex(let reason):
+            return "the index is split (core.splitIndex=true or `git update-index --split-index`), which libgit2 1.5 can't read, "
+                + "and git could not list it either (\(reason)); to unsplit it: git config core.splitIndex false && "
+                + "git update-index --no-split-index"
         case .git(let error): return error.description
         case .system(let error): return error.description
         }

@@ -10,10 +10,11 @@ extension RestoreSession {
         do {
             var indexByPath: [BytePath: IndexEntry] = [:]
             var conflicted: Set<BytePath> = []
-            for entry in try repository.indexEntries() {
+            let index = try IndexReader(repository, workdir: workdir)
+            for entry in index.entries {
                 if entry.stage == 0 { indexByPath[entry.path] = entry } else { conflicted.insert(entry.path) }
             }
-            let verifier = try workingTreeVerifier(trackedPaths: nil)
+            let verifier = try workingTreeVerifier(trackedPaths: index.entries.map(\.path), indexIsSplit: index.isSplit)
             let files = try tracked.map { file in
                 try verifier.plan(file, indexEntry: indexByPath[file.path], isConflicted: conflicted.contains(file.path),
                                   identifying: true)

@@ -149,10 +149,11 @@ public final class RestoreSession {
         }
         let restricted = !options.pathspec.isEmpty || exactPaths != nil
         let headFiles = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
-        let join = IndexJoin(files: headFiles, index: try repository.indexEntries())
+        let index = try IndexReader(repository, workdir: workdir)
+        let join = IndexJoin(files: headFiles, index: index.entries)
         let selected = restricted ? headFiles.indices.filter { isSelected(headFiles[$0].path) } : Array(headFiles.indices)
 
-        let verifier = try workingTreeVerifier(trackedPaths: headFiles.map(\.path) + join.indexOnly.map(\.path))
+        let verifier = try workingTreeVerifier(trackedPaths: headFiles.map(\.path) + join.indexOnly.map(\.path), indexIsSplit: index.isSplit)
 
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.count)
@@ -223,15 +224,16 @@ public final class RestoreSession {
 
     /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`
     /// then merges its new records into).
-    /// `trackedPaths`: every tracked path when the caller has them (see `CheckoutFilters`).
-    func workingTreeVerifier(trackedPaths: [BytePath]?) throws -> WorkingTreeVerifier {
+    /// `trackedPaths`: every tracked path (see `CheckoutFilters`).
+    func workingTreeVerifier(trackedPaths: [BytePath], indexIsSplit: Bool) throws -> WorkingTreeVerifier {
         let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
         lastLoadedStatCache = statCache
         return WorkingTreeVerifier(
             repository: repository, workdir: workdir, statCache: statCache,
             indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
             trustsExecutableBit: try repository.configBool("core.filemode", default: true),
-            checkoutFilters: try CheckoutFilters(repository: repository, workdir: workdir, trackedPaths: trackedPaths))
+            checkoutFilters: try CheckoutFilters(repository: repository, workdir: workdir, trackedPaths: trackedPaths,
+                                                 indexIsSplit: indexIsSplit))
     }
 
     /// Sets every planned target that differs from the file's current mtime (never its contents),

@@ -141,16 +141,13 @@ public struct HookRunner {
             plan = try session.plan(RestoreOptions(paths: changed.map(\.path)))
         case .safe:
             outcome.stamp = settings.loadStamp()
-            var consumed: [BytePath: BuildStamp.Entry] = [:]
-            if case .trusted(let stamp) = outcome.stamp {
-                consumed = Dictionary(stamp.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-            }
+            var consumed: ConsumedContent?
+            if case .trusted(let stamp) = outcome.stamp { consumed = ConsumedContent(stamp) }
             // No history needed: only which files are clean, and the stamp.
             var partial = try session.plan(verifying: changed, head: head)
             for index in partial.files.indices where partial.files[index].state == .clean {
                 guard let current = partial.files[index].current else { continue }
-                // The stamp records the bytes the build read (the guard hashes files as they are on disk).
-                if let entry = consumed[partial.files[index].path], entry.objectID == partial.files[index].worktreeObjectID {
+                if let entry = consumed?.entry(for: partial.files[index]) {
                     partial.files[index].target = entry.modificationTime
                     outcome.fromStamp += 1
                 } else if rewritten && current.modificationTime < startedAt {

@@ -23,12 +23,16 @@ public struct RestoreOptions: Sendable {
     public var identifyWorkingTreeBytes: Bool
     /// Walk the working tree for untracked and ignored entries (only ever counted and listed).
     public var scanUntracked: Bool
+    /// The last sealed build (a trusted stamp): clean files whose content it did not consume keep
+    /// an mtime later than it instead of their commit time (`RestorePlan.keptNewer`). Implies
+    /// `identifyWorkingTreeBytes`.
+    public var sealedBuild: ConsumedContent?
     /// Called from the planning thread while history is walked and files are checked.
     public var progress: (@Sendable (RestoreProgress) -> Void)?
 
     public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
                 paths: [BytePath]? = nil, includeDirectories: Bool = false, identifyWorkingTreeBytes: Bool = false, scanUntracked: Bool = false,
-                progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
+                sealedBuild: ConsumedContent? = nil, progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
         self.historyMode = historyMode
         self.useAuthorDate = useAuthorDate
         self.pathspec = pathspec
@@ -36,6 +40,7 @@ public struct RestoreOptions: Sendable {
         self.includeDirectories = includeDirectories
         self.identifyWorkingTreeBytes = identifyWorkingTreeBytes
         self.scanUntracked = scanUntracked
+        self.sealedBuild = sealedBuild
         self.progress = progress
     }
 }
@@ -128,6 +133,8 @@ public struct RestorePlan: Sendable {
     public var coversWholeTree: Bool
     /// Pathspec patterns (root-relative, as given in the options) that matched no tracked path.
     public var unmatchedPatterns: [String] = []
+    /// Clean files `RestoreOptions.sealedBuild` kept later than the last build (content it did not consume).
+    public var keptNewer: [BytePath] = []
 
     public func count(_ state: FileState) -> Int { files.reduce(0) { $0 + ($1.state == state ? 1 : 0) } }
 

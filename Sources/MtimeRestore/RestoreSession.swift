@@ -120,6 +120,7 @@ public final class RestoreSession {
     }
 
     private func makePlan(_ options: RestoreOptions) throws -> RestorePlan {
+        let startedAt = FileSystem.now()
         try FileSystem.createDirectory(sharedDirectory)
         let progress = options.progress
         let walkProgress: (@Sendable (Int) -> Void)? = progress.map { report in
@@ -155,6 +156,7 @@ public final class RestoreSession {
 
         let verifier = try workingTreeVerifier(trackedPaths: headFiles.map(\.path) + join.indexOnly.map(\.path), indexIsSplit: index.isSplit)
 
+        let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.count)
         var shallowBoundaryFiles = 0
@@ -162,7 +164,7 @@ public final class RestoreSession {
             if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: selected.count)) }
             let tracked = headFiles[position]
             var file = try verifier.plan(tracked, indexEntry: join.entries[position], isConflicted: join.conflicted[position],
-                                         identifying: options.identifyWorkingTreeBytes)
+                                         identifying: identifying)
             if file.state == .clean, let change = tracked.lastChange {
                 file.target = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
                                         objectID: tracked.objectID)
@@ -175,7 +177,7 @@ public final class RestoreSession {
         // Paths only in the index (added, not yet committed): tracked, but with nothing to restore.
         let indexOnly = join.indexOnly.filter { !restricted || isSelected($0.path) }
         if !indexOnly.isEmpty {
-            for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, identifying: options.identifyWorkingTreeBytes)) }
+            for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, identifying: identifying)) }
             files.sort { $0.path < $1.path }
         }
         let unmatched = try includes.filter { pattern in
@@ -187,6 +189,9 @@ public final class RestoreSession {
                                commitsWalked: history.commitsWalked, shallowBoundaryFiles: shallowBoundaryFiles,
                                usedHistoryCache: history.usedCache, coversWholeTree: !restricted,
                                unmatchedPatterns: unmatched)
+        if let sealedBuild = options.sealedBuild {
+            plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
+        }
         if options.includeDirectories {
             plan.directories = try DirectoryTimes.plan(files: files, allTracked: headFiles, workdir: workdir)
         }

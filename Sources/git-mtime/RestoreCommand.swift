@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import MtimeCore
 import MtimeHistory
+import MtimeManifest
 import MtimeRestore
 
 extension HistoryMode: ExpressibleByArgument {}
@@ -16,6 +17,12 @@ struct RestoreCommand: ParsableCommand {
         are never written: only modification times, of symlinks themselves rather than their targets. \
         The time's seconds come from the commit, its nanoseconds from the file's blob id, so equal \
         content gets equal times everywhere. A file that already has its time is not written again.
+
+        After a sealed build (a trusted build stamp at git config mtime.stamp, default \
+        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file whose content that build \
+        did not consume keeps an mtime later than the build instead (its own if it already is, else \
+        now), so a plain make or cargo build afterwards sees the change; -v lists those files. \
+        --ignore-stamp gives every clean file its commit time regardless.
 
         PATHSPEC uses git's pathspec rules, relative to the current directory (or -C's); \
         `:/PATTERN` is relative to the top of the working tree. Without a PATHSPEC the whole working \
@@ -50,6 +57,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Fail (exit 2, nothing changed) when a shallow clone leaves some files with the boundary commit's time instead of their real last change.")
     var strict = false
 
+    @Flag(help: "Give every clean file its commit time, even one whose content the last sealed build (the trusted build stamp) did not consume.")
+    var ignoreStamp = false
+
     @Argument(help: ArgumentHelp("Limit the restore to matching paths (git pathspec).", valueName: "pathspec"))
     var pathspec: [String] = []
 
@@ -59,14 +69,19 @@ struct RestoreCommand: ParsableCommand {
         defer { progress?.erase() }
         let plan: RestorePlan
         let summary: RestoreSummary?
+        var stamp = StampLoadResult.absent
         do {
             let session = try RestoreSession(discoveringFrom: directory ?? ".")
             let lock = try session.lock(timeout: 5)
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
             let rootRelative = try session.pathspecFromDiscoveryDirectory(pathspec)
-            let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: rootRelative,
+            if !ignoreStamp {
+                stamp = try RepositorySettings(repository: session.repository, workdir: session.workdir).loadStamp()
+            }
+            var options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: rootRelative,
                                          includeDirectories: dirs, scanUntracked: verbose, progress: report)
+            if case .trusted(let sealed) = stamp { options.sealedBuild = ConsumedContent(sealed) }
             plan = try session.plan(options)
             progress?.erase()
             if let unmatched = plan.unmatchedPatterns.first, let typed = rootRelative.firstIndex(of: unmatched) {
@@ -106,7 +121,15 @@ struct RestoreCommand: ParsableCommand {
             printError("git-mtime restore: \(plan.shallowBoundaryFiles) file(s) got the shallow clone's boundary commit time "
                        + "(their real last change is not in this clone; use --strict to make this an error)")
         }
-        if verbose { report(plan, summary, seconds: started.duration(to: .now)) }
+        if verbose {
+            switch stamp {
+            case .trusted: for path in plan.keptNewer { print("not built yet, kept newer than the last build: \(path)") }
+            case .untrusted(let reason): printError("git-mtime restore: build stamp not trusted (\(reason)): every clean file gets its commit time")
+            case .absent: break
+            }
+            report(plan, summary, seconds: started.duration(to: .now))
+            if case .trusted = stamp { print("kept newer than the last sealed build: \(plan.keptNewer.count)") }
+        }
     }
 
     private func report(_ plan: RestorePlan, _ summary: RestoreSummary?, seconds: Duration) {

@@ -32,7 +32,7 @@ extension RestorePlan {
     mutating func keepUnbuiltContentNewer(than consumed: ConsumedContent, now: Timestamp) -> [BytePath] {
         let builtUntil = consumed.builtUntil
         var kept: [BytePath] = []
-        for index in files.indices where files[index].state == .clean && files[index].target != nil {
+        for index in files.indices where files[index].state == .clean && files[index].commitTime != nil {
             guard let current = files[index].current, consumed.entry(for: files[index]) == nil else { continue }
             files[index].target = current.modificationTime > builtUntil ? nil : max(now, oneNanosecond(after: builtUntil))
             kept.append(files[index].path)

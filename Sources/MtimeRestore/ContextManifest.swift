@@ -30,9 +30,20 @@ public struct ContextManifestBuilder {
 
     /// Restores the context's clean files to their commit times, then describes the context.
     /// Returns the manifest and a one-line summary of what restore changed.
-    public func restoreAndBuild() throws -> (manifest: Manifest, summary: String) {
+    ///
+    /// As `git mtime restore` does, content the host's last sealed build (the trusted stamp at
+    /// `mtime.stamp`) did not consume keeps an mtime later than that build on disk, so a plain host
+    /// build afterwards is not stale; the manifest still records the commit time, which the guard
+    /// applies inside the build before it bumps what its own stamp did not record. `consultingStamp`
+    /// false skips that, for `git mtime run`, whose guard bumps by that same stamp right after.
+    public func restoreAndBuild(consultingStamp: Bool = true) throws -> (manifest: Manifest, summary: String) {
         let lock = try session.lock()
         defer { _ = lock }
+        var options = options
+        if consultingStamp, case .trusted(let stamp) = try RepositorySettings(repository: session.repository,
+                                                                             workdir: session.workdir).loadStamp() {
+            options.sealedBuild = ConsumedContent(stamp)
+        }
         var plan = try session.plan(options)
         // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
         // context, and a host build that reads it must keep the time git gave it.
@@ -63,8 +74,8 @@ public struct ContextManifestBuilder {
             case .clean:
                 // The bytes and mode on disk, as the guard will find them: filters (autocrlf, eol,
                 // ident) may have rewritten the bytes, core.fileMode=false may leave the mode unlike HEAD's.
-                guard let target = file.target, let id = file.worktreeObjectID else { continue }
-                entries.append(ManifestEntry(path: relative, objectID: id, modificationTime: target, mode: mode))
+                guard let time = file.commitTime, let id = file.worktreeObjectID else { continue }
+                entries.append(ManifestEntry(path: relative, objectID: id, modificationTime: time, mode: mode))
             case .modified, .staged:
                 guard let id = file.worktreeObjectID else { continue }
                 dirty += 1

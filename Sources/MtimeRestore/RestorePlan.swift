@@ -78,9 +78,13 @@ public struct PlannedFile: Sendable, Equatable {
     public var state: FileState
     /// `lstat` of the working-tree file when planned; nil when absent.
     public var current: FileStatus?
-    /// The mtime apply sets. Planning fills it for clean files only; a caller may set or change it
-    /// for any present file before calling `apply`.
+    /// The mtime apply sets. Planning fills it for clean files only (their `commitTime`, or a later
+    /// time under `RestoreOptions.sealedBuild`); a caller may set or change it for any present file
+    /// before calling `apply`.
     public var target: Timestamp?
+    /// A clean file's deterministic time: its last change's commit seconds, nanoseconds from HEAD's
+    /// blob id (what the manifest records); nil for other files and when history found no change.
+    public var commitTime: Timestamp? = nil
     /// The id of the working-tree bytes as they are (no filters), the id the guard computes: set
     /// for every present file when `identifyWorkingTreeBytes` was set, and whenever planning hashed
     /// the file anyway; otherwise nil.

@@ -166,8 +166,9 @@ public final class RestoreSession {
             var file = try verifier.plan(tracked, indexEntry: join.entries[position], isConflicted: join.conflicted[position],
                                          identifying: identifying)
             if file.state == .clean, let change = tracked.lastChange {
-                file.target = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
-                                        objectID: tracked.objectID)
+                file.commitTime = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
+                                            objectID: tracked.objectID)
+                file.target = file.commitTime
                 if change.isShallowBoundary { shallowBoundaryFiles += 1 }
             }
             files.append(file)

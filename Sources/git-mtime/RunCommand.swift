@@ -40,7 +40,9 @@ struct RunCommand: ParsableCommand {
             let session = try RestoreSession(discoveringFrom: ".")
             let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
             let root = String(decoding: settings.root.bytes, as: UTF8.self)
-            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()
+            // The guard bumps what the stamp did not record right after: no need to consult it here too.
+            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false)
+                .restoreAndBuild(consultingStamp: false)
             printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }

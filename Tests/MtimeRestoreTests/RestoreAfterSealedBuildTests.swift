@@ -1,5 +1,6 @@
 import Foundation
 import MtimeCore
+import MtimeManifest
 import Testing
 import TestSupport
 
@@ -63,5 +64,22 @@ import TestSupport
         let restored = try repo.mtime("restore", "-v")
         #expect(restored.stderr.contains("build stamp not trusted"), "\(restored.stderr)")
         #expect(try repo.time("b.txt") == repo.commitTime("b.txt"))
+    }
+
+    /// `manifest --restore` (what `git mtime docker build` runs) follows the same rule on disk, while
+    /// the manifest keeps the deterministic commit time for the guard.
+    @Test func manifestRestoreFollowsTheSameRule() throws {
+        let repo = try project()
+        try repo.mtime("run", "--", "make")
+        try repo.git("reset", "-q", "--hard", "HEAD~1")
+        let output = repo.directory.url(".git/test-manifest")
+        try repo.mtime("manifest", "--restore", "-o", output)
+        let manifest = try Manifest(parsing: try FileSystem.readFile(BytePath(output)))
+        let entry = try #require(manifest.entries.first { $0.path == BytePath("a.txt") })
+        #expect(entry.modificationTime == (try repo.commitTime("a.txt")), "the manifest keeps the commit time")
+        #expect(try repo.time("a.txt") > entry.modificationTime, "on disk it stays later than the sealed build")
+        #expect(try repo.time("b.txt") == repo.commitTime("b.txt"))
+        #expect(try repo.tool("make").stdout.contains("cat a.txt b.txt"))
+        #expect(try built(repo) == "a1\nb1\n")
     }
 }

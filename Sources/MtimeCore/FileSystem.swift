@@ -49,11 +49,12 @@ public final class FileDescriptor {
     public let rawValue: Int32
     public let path: BytePath
 
-    /// Opens read-only, never following a final symlink: we hash and never write contents.
+    /// Opens read-only, never following a final symlink (we hash and never write contents), and
+    /// never waiting for a writer should a FIFO have taken the file's place.
     public init(openForReading path: BytePath, relativeTo directory: FileDescriptor? = nil) throws(SystemError) {
         let fd: Int32
         fd = try path.withCString { name in
-                openat(directory?.rawValue ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)
+                openat(directory?.rawValue ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)
             }
         guard fd >= 0 else { throw SystemError.last("open", path) }
         self.rawValue = fd
@@ -307,6 +308,14 @@ public enum FileSystem {
             names.append(BytePath(name))
         }
         return names
+    }
+
+    /// `CLOCK_REALTIME_COARSE`, the tick the kernel stamps file times from: a file changed at or
+    /// after this moment gets a ctime not older than it (a fine reading could run ahead of the tick).
+    public static func coarseNow() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &spec)
+        return Timestamp(seconds: Int64(spec.tv_sec), nanoseconds: Int32(spec.tv_nsec))
     }
 
     /// The current time from the real-time clock.

@@ -52,6 +52,11 @@ public struct ContextManifestBuilder {
             plan.files[index].target = nil
         }
         let applied = try session.apply(plan)
+        // Written while restore ran: described as they are now, like any dirty file.
+        let changed = Set(applied.changedSincePlanned + applied.changedWhileSetting)
+        for index in plan.files.indices where changed.contains(plan.files[index].path) {
+            try describeAsDirty(&plan.files[index])
+        }
         let manifest = try describe(plan)
         let summary = "restored \(applied.filesSet) file(s), \(applied.alreadyRight) already right; "
             + "manifest of \(manifest.entries.count) file(s), \(manifest.dirtyCount) dirty, \(manifest.untrackedCount) untracked"
@@ -85,6 +90,18 @@ public struct ContextManifestBuilder {
             }
         }
         return Manifest(headCommit: plan.head, dirtyCount: dirty, entries: entries)
+    }
+
+    private func describeAsDirty(_ file: inout PlannedFile) throws {
+        let full = session.workdir.appending(file.path)
+        file.state = .modified
+        file.target = nil
+        do throws(SystemError) {
+            file.current = try FileSystem.statusIfPresent(full)
+            file.worktreeObjectID = file.current?.gitMode == nil ? nil : try BlobHasher.hash(fileAt: full)
+        } catch {
+            throw RestoreError.unreadable(error)
+        }
     }
 
     /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in it.

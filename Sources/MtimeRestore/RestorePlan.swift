@@ -139,6 +139,9 @@ public struct RestorePlan: Sendable {
     public var unmatchedPatterns: [String] = []
     /// Clean files `RestoreOptions.sealedBuild` kept later than the last build (content it did not consume).
     public var keptNewer: [BytePath] = []
+    /// The file system's coarse clock when planning began: a file whose ctime is not older may have
+    /// changed after it was verified, unseen, so apply doesn't record it in the stat cache.
+    public var startedAt: Timestamp? = nil
 
     public func count(_ state: FileState) -> Int { files.reduce(0) { $0 + ($1.state == state ? 1 : 0) } }
 
@@ -163,6 +166,8 @@ public struct RestoreSummary: Sendable, Equatable {
     public var directoriesSet = 0
     /// Files that changed on disk between plan and apply: left alone.
     public var changedSincePlanned: [BytePath] = []
+    /// Files written while their time was being set: they got the current time and are not recorded.
+    public var changedWhileSetting: [BytePath] = []
     /// Why the stat cache could not be written, if it could not (the times were set regardless).
     public var statCacheError: SystemError?
 

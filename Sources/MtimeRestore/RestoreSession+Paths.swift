@@ -8,6 +8,7 @@ extension RestoreSession {
     /// the whole tree or the history walk, and set the targets themselves before `apply`.
     public func plan(verifying tracked: [TrackedFile], head: ObjectID) throws -> RestorePlan {
         do {
+            let checkedFrom = FileSystem.coarseNow()
             var indexByPath: [BytePath: IndexEntry] = [:]
             var conflicted: Set<BytePath> = []
             let index = try IndexReader(repository, workdir: workdir)
@@ -20,7 +21,7 @@ extension RestoreSession {
                                   identifying: true)
             }
             return RestorePlan(head: head, files: files, directories: [], untracked: [], ignored: [], commitsWalked: 0,
-                               shallowBoundaryFiles: 0, usedHistoryCache: false, coversWholeTree: false)
+                               shallowBoundaryFiles: 0, usedHistoryCache: false, coversWholeTree: false, startedAt: checkedFrom)
         } catch let error as SystemError {
             throw RestoreError.system(error)
         } catch let error as GitError {

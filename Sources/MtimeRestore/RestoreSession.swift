@@ -121,6 +121,7 @@ public final class RestoreSession {
 
     private func makePlan(_ options: RestoreOptions) throws -> RestorePlan {
         let startedAt = FileSystem.now()
+        let checkedFrom = FileSystem.coarseNow()
         try FileSystem.createDirectory(sharedDirectory)
         let progress = options.progress
         let walkProgress: (@Sendable (Int) -> Void)? = progress.map { report in
@@ -189,7 +190,7 @@ public final class RestoreSession {
         var plan = RestorePlan(head: history.head, files: files, directories: [], untracked: [], ignored: [],
                                commitsWalked: history.commitsWalked, shallowBoundaryFiles: shallowBoundaryFiles,
                                usedHistoryCache: history.usedCache, coversWholeTree: !restricted,
-                               unmatchedPatterns: unmatched)
+                               unmatchedPatterns: unmatched, startedAt: checkedFrom)
         if let sealedBuild = options.sealedBuild {
             plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
         }
@@ -256,23 +257,34 @@ public final class RestoreSession {
     private func applyPlan(_ plan: RestorePlan) throws(SystemError) -> RestoreSummary {
         var summary = RestoreSummary()
         var verified = StatCache.Builder(capacity: plan.files.count)
-        for file in plan.files {
-            guard let target = file.target, let planned = file.current else { continue }
-            let fullPath = workdir.appending(file.path)
-            var status = planned
-            if planned.modificationTime == target {
-                summary.alreadyRight += 1
-            } else {
-                guard try FileSystem.statusIfPresent(fullPath) == planned else {
-                    summary.changedSincePlanned.append(file.path)
-                    continue
+        let setter = GuardedTimeSetter()
+        try GuardedTimeSetter.withLeaseBreaksIgnored { () throws(SystemError) in
+            for file in plan.files {
+                guard let target = file.target, let planned = file.current else { continue }
+                // What the stat cache may vouch for: nothing that could have changed after it was verified.
+                var recordable: FileStatus?
+                if planned.modificationTime == target {
+                    summary.alreadyRight += 1
+                    // Verified while planning; a change in the same clock tick as that check would not show in
+                    // the ctime, so only a file last changed before planning began is recorded.
+                    if let startedAt = plan.startedAt, planned.changeTime < startedAt { recordable = planned }
+                } else {
+                    let expected = file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil)
+                    switch try setter.set(workdir.appending(file.path), planned: planned, to: target, expected: expected,
+                                          expectedIsCertain: file.worktreeObjectID != nil) {
+                    case .changedSincePlanned:
+                        summary.changedSincePlanned.append(file.path)
+                        continue
+                    case .changedWhileSetting:
+                        summary.changedWhileSetting.append(file.path)
+                        continue
+                    case .set(let status, let verified):
+                        summary.filesSet += 1
+                        if verified { recordable = status }
+                    }
                 }
-                try FileSystem.setModificationTime(fullPath, to: target)
-                summary.filesSet += 1
-                // utimensat changed the ctime too: record the file as it is now.
-                status = try FileSystem.status(fullPath)
+                if file.state == .clean, let recordable { verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID)) }
             }
-            if file.state == .clean { verified.append(file.path, StatCache.Record(status, objectID: file.objectID)) }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
             let fullPath = workdir.appending(directory.path)

@@ -117,6 +117,10 @@ struct RestoreCommand: ParsableCommand {
         if let changed = summary?.changedSincePlanned, !changed.isEmpty {
             printError("git-mtime restore: \(changed.count) file(s) changed while restoring and were left alone (first: \(changed[0]))")
         }
+        if let written = summary?.changedWhileSetting, !written.isEmpty {
+            printError("git-mtime restore: \(written.count) file(s) were written while their time was being set; they keep "
+                       + "the current time, newer than any build (first: \(written[0]))")
+        }
         if plan.shallowBoundaryFiles > 0 {
             printError("git-mtime restore: \(plan.shallowBoundaryFiles) file(s) got the shallow clone's boundary commit time "
                        + "(their real last change is not in this clone; use --strict to make this an error)")
@@ -140,6 +144,7 @@ struct RestoreCommand: ParsableCommand {
         for path in plan.ignored { print("ignored: \(path)") }
         if let summary {
             for path in summary.changedSincePlanned { print("changed while restoring (left alone): \(path)") }
+            for path in summary.changedWhileSetting { print("written while its time was set (now has the current time): \(path)") }
         }
         let pending = plan.pendingFiles.count
         let dirty = plan.count(.modified) + plan.count(.staged) + plan.count(.deleted)

@@ -10,22 +10,34 @@ import MtimeCore
 ///
 /// libgit2 can't read a split index, and its attribute lookup reads the index: with one, every file
 /// filters may apply to counts as filtered (hashed: slower, never wrong).
-struct CheckoutFilters {
+///
+/// Looked into only when first asked: a plain restore never asks.
+final class CheckoutFilters {
     private let repository: Repository
-    private let mayApply: Bool
+    private let workdir: BytePath
+    private let trackedPaths: () -> [BytePath]
     private let indexIsSplit: Bool
+    private var knownMayApply: Bool?
 
     /// `trackedPaths`: every tracked path (attribute files next to them count).
-    init(repository: Repository, workdir: BytePath, trackedPaths: [BytePath], indexIsSplit: Bool) throws(SystemError) {
+    init(repository: Repository, workdir: BytePath, trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) {
         self.repository = repository
+        self.workdir = workdir
+        self.trackedPaths = trackedPaths
         self.indexIsSplit = indexIsSplit
-        if CheckoutFilters.autocrlf(repository) { mayApply = true; return }
-        mayApply = try CheckoutFilters.hasAttributeFiles(repository: repository, workdir: workdir, trackedPaths: trackedPaths)
+    }
+
+    private func mayApply() throws -> Bool {
+        if let knownMayApply { return knownMayApply }
+        let answer = try CheckoutFilters.autocrlf(repository)
+            || CheckoutFilters.hasAttributeFiles(repository: repository, workdir: workdir, trackedPaths: trackedPaths())
+        knownMayApply = answer
+        return answer
     }
 
     /// Whether checking out `path` with `mode` runs a filter (symlinks never do).
-    func apply(to path: BytePath, mode: UInt32) throws(GitError) -> Bool {
-        guard mayApply, mode != 0o120000 else { return false }
+    func apply(to path: BytePath, mode: UInt32) throws -> Bool {
+        guard mode != 0o120000, try mayApply() else { return false }
         if indexIsSplit { return true }
         return try repository.hasCheckoutFilters(path)
     }

@@ -21,11 +21,19 @@ public struct ConsumedContent: Sendable {
         guard let id = file.worktreeObjectID, let entry = entries[file.path], entry.objectID == id else { return nil }
         return entry
     }
+
+    /// True when the build consumed other bytes at `file`'s path than the file holds now. A path the
+    /// stamp doesn't record is not an input of that build as far as anyone can tell (outside its
+    /// context, or new since: make and cargo see a new file through the target it adds).
+    public func consumedOtherContent(than file: PlannedFile) -> Bool {
+        guard let entry = entries[file.path] else { return false }
+        return entry.objectID != file.worktreeObjectID
+    }
 }
 
 extension RestorePlan {
-    /// `restore` after a sealed build (docs/restore.md, "After a sealed build"): a clean file whose
-    /// content the trusted stamp does not record was not consumed by that build, so its commit time,
+    /// `restore` after a sealed build (docs/restore.md, "After a sealed build"): a clean file whose path
+    /// the trusted stamp records with other content was not built as it is now, so its commit time,
     /// usually older than the build's outputs, would hide the change from make and cargo. It keeps
     /// its mtime when that is already later than the last build (`builtUntil`, the seal time), and
     /// otherwise gets `now`, as the safe-mode hook gives a file git rewrote. Returns those paths.
@@ -33,7 +41,7 @@ extension RestorePlan {
         let builtUntil = consumed.builtUntil
         var kept: [BytePath] = []
         for index in files.indices where files[index].state == .clean && files[index].commitTime != nil {
-            guard let current = files[index].current, consumed.entry(for: files[index]) == nil else { continue }
+            guard let current = files[index].current, consumed.consumedOtherContent(than: files[index]) else { continue }
             files[index].target = current.modificationTime > builtUntil ? nil : max(now, oneNanosecond(after: builtUntil))
             kept.append(files[index].path)
         }

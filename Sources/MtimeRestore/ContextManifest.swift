@@ -31,8 +31,8 @@ public struct ContextManifestBuilder {
     /// Restores the context's clean files to their commit times, then describes the context.
     /// Returns the manifest and a one-line summary of what restore changed.
     ///
-    /// As `git mtime restore` does, content the host's last sealed build (the trusted stamp at
-    /// `mtime.stamp`) did not consume keeps an mtime later than that build on disk, so a plain host
+    /// As `git mtime restore` does, a file whose content differs from what the host's last sealed
+    /// build (the trusted stamp at `mtime.stamp`) consumed keeps an mtime later than that build on disk, so a plain host
     /// build afterwards is not stale; the manifest still records the commit time, which the guard
     /// applies inside the build before it bumps what its own stamp did not record. `consultingStamp`
     /// false skips that, for `git mtime run`, whose guard bumps by that same stamp right after.

@@ -23,7 +23,7 @@ public struct RestoreOptions: Sendable {
     public var identifyWorkingTreeBytes: Bool
     /// Walk the working tree for untracked and ignored entries (only ever counted and listed).
     public var scanUntracked: Bool
-    /// The last sealed build (a trusted stamp): clean files whose content it did not consume keep
+    /// The last sealed build (a trusted stamp): clean files at paths it recorded with other content keep
     /// an mtime later than it instead of their commit time (`RestorePlan.keptNewer`). Implies
     /// `identifyWorkingTreeBytes`.
     public var sealedBuild: ConsumedContent?
@@ -137,11 +137,11 @@ public struct RestorePlan: Sendable {
     public var coversWholeTree: Bool
     /// Pathspec patterns (root-relative, as given in the options) that matched no tracked path.
     public var unmatchedPatterns: [String] = []
-    /// Clean files `RestoreOptions.sealedBuild` kept later than the last build (content it did not consume).
+    /// Clean files `RestoreOptions.sealedBuild` kept later than the last build (it consumed other content there).
     public var keptNewer: [BytePath] = []
     /// The file system's coarse clock when planning began: a file whose ctime is not older may have
     /// changed after it was verified, unseen, so apply doesn't record it in the stat cache.
-    public var startedAt: Timestamp? = nil
+    public var checkedFrom: Timestamp? = nil
 
     public func count(_ state: FileState) -> Int { files.reduce(0) { $0 + ($1.state == state ? 1 : 0) } }
 

@@ -155,7 +155,8 @@ public final class RestoreSession {
         let join = IndexJoin(files: headFiles, index: index.entries)
         let selected = restricted ? headFiles.indices.filter { isSelected(headFiles[$0].path) } : Array(headFiles.indices)
 
-        let verifier = try workingTreeVerifier(trackedPaths: headFiles.map(\.path) + join.indexOnly.map(\.path), indexIsSplit: index.isSplit)
+        let verifier = try workingTreeVerifier(trackedPaths: { headFiles.map(\.path) + join.indexOnly.map(\.path) },
+                                               indexIsSplit: index.isSplit)
 
         let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
         var files: [PlannedFile] = []
@@ -190,7 +191,7 @@ public final class RestoreSession {
         var plan = RestorePlan(head: history.head, files: files, directories: [], untracked: [], ignored: [],
                                commitsWalked: history.commitsWalked, shallowBoundaryFiles: shallowBoundaryFiles,
                                usedHistoryCache: history.usedCache, coversWholeTree: !restricted,
-                               unmatchedPatterns: unmatched, startedAt: checkedFrom)
+                               unmatchedPatterns: unmatched, checkedFrom: checkedFrom)
         if let sealedBuild = options.sealedBuild {
             plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
         }
@@ -232,15 +233,15 @@ public final class RestoreSession {
     /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`
     /// then merges its new records into).
     /// `trackedPaths`: every tracked path (see `CheckoutFilters`).
-    func workingTreeVerifier(trackedPaths: [BytePath], indexIsSplit: Bool) throws -> WorkingTreeVerifier {
+    func workingTreeVerifier(trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) throws -> WorkingTreeVerifier {
         let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
         lastLoadedStatCache = statCache
         return WorkingTreeVerifier(
             repository: repository, workdir: workdir, statCache: statCache,
             indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
             trustsExecutableBit: try repository.configBool("core.filemode", default: true),
-            checkoutFilters: try CheckoutFilters(repository: repository, workdir: workdir, trackedPaths: trackedPaths,
-                                                 indexIsSplit: indexIsSplit))
+            checkoutFilters: CheckoutFilters(repository: repository, workdir: workdir, trackedPaths: trackedPaths,
+                                             indexIsSplit: indexIsSplit))
     }
 
     /// Sets every planned target that differs from the file's current mtime (never its contents),
@@ -267,7 +268,7 @@ public final class RestoreSession {
                     summary.alreadyRight += 1
                     // Verified while planning; a change in the same clock tick as that check would not show in
                     // the ctime, so only a file last changed before planning began is recorded.
-                    if let startedAt = plan.startedAt, planned.changeTime < startedAt { recordable = planned }
+                    if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
                 } else {
                     let expected = file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil)
                     switch try setter.set(workdir.appending(file.path), planned: planned, to: target, expected: expected,

@@ -19,9 +19,10 @@ struct RestoreCommand: ParsableCommand {
         content gets equal times everywhere. A file that already has its time is not written again.
 
         After a sealed build (a trusted build stamp at git config mtime.stamp, default \
-        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file whose content that build \
-        did not consume keeps an mtime later than the build instead (its own if it already is, else \
-        now), so a plain make or cargo build afterwards sees the change; -v lists those files. \
+        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file at a path the stamp \
+        records, holding other content than that build consumed, keeps an mtime later than the build \
+        instead (its own if it already is, else now), so a plain make or cargo build afterwards sees \
+        the change; -v lists those files. \
         --ignore-stamp gives every clean file its commit time regardless.
 
         PATHSPEC uses git's pathspec rules, relative to the current directory (or -C's); \
@@ -57,7 +58,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Fail (exit 2, nothing changed) when a shallow clone leaves some files with the boundary commit's time instead of their real last change.")
     var strict = false
 
-    @Flag(help: "Give every clean file its commit time, even one whose content the last sealed build (the trusted build stamp) did not consume.")
+    @Flag(help: "Give every clean file its commit time, even where the last sealed build (the trusted build stamp) consumed other content.")
     var ignoreStamp = false
 
     @Argument(help: ArgumentHelp("Limit the restore to matching paths (git pathspec).", valueName: "pathspec"))

@@ -6,16 +6,6 @@ import TestSupport
 
 /// Issue 10, defects 3 and 10–12: the hooks never recurse and never lose a user's work.
 
-private func twoBranches() throws -> GitRepository {
-    let repo = try GitRepository()
-    try repo.write("a.txt", "a1\n")
-    try repo.commit("a1")
-    try repo.git("branch", "other")
-    try repo.write("a.txt", "a2\n")
-    try repo.commit("a2")
-    return repo
-}
-
 /// `git` with the built products on PATH, killed after 60 s: a hook that recursed used to run until
 /// fork failed.
 private func boundedGit(_ repo: GitRepository, _ arguments: String...) throws -> ProcessResult {
@@ -28,7 +18,7 @@ private func hooksDirectory(_ repo: GitRepository) -> String { repo.directory.ur
 /// A post-checkout that is a symlink to git-mtime's script (a shared copy) is ours: install leaves
 /// it alone and chains nothing; uninstall removes the link and never its target.
 @Test func symlinkedHookIsRecognisedAsOurs() throws {
-    let repo = try twoBranches()
+    let repo = try GitRepository.withBranchOther()
     let shared = TemporaryDirectory("shared-hooks")
     let script = shared.url("post-checkout")
     try Data(HookScript.text(for: .postCheckout).utf8).write(to: URL(fileURLWithPath: script))
@@ -57,7 +47,7 @@ private func hooksDirectory(_ repo: GitRepository) -> String { repo.directory.ur
 /// call runs our script once more, which does nothing, so a checkout ends, with git-mtime's work done once.
 @Test func ourScriptAsItsOwnChainedHookCannotRecurse() throws {
     for asSymlink in [true, false] {
-        let repo = try twoBranches()
+        let repo = try GitRepository.withBranchOther()
         try repo.mtime("hooks", "install")
         let chained = hooksDirectory(repo) + "/post-checkout" + HookScript.chainedSuffix
         if asSymlink {
@@ -77,7 +67,7 @@ private func hooksDirectory(_ repo: GitRepository) -> String { repo.directory.ur
 /// Lines appended to git-mtime's script are never thrown away: install refuses (naming the file),
 /// uninstall leaves it byte-identical and says so with exit 1, and removes the others.
 @Test func editedHookIsNeverReplacedOrDeleted() throws {
-    let repo = try twoBranches()
+    let repo = try GitRepository.withBranchOther()
     try repo.mtime("hooks", "install")
     let edited = hooksDirectory(repo) + "/post-merge"
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: edited))
@@ -126,7 +116,7 @@ private func hooksDirectory(_ repo: GitRepository) -> String { repo.directory.ur
         """
     #expect(HookScript.isUnedited(Array(firstRelease.utf8), for: .postMerge))
     #expect(!HookScript.isUnedited(Array((firstRelease + "echo mine\n").utf8), for: .postMerge))
-    let repo = try twoBranches()
+    let repo = try GitRepository.withBranchOther()
     try Data(firstRelease.utf8).write(to: URL(fileURLWithPath: hooksDirectory(repo) + "/post-merge"))
     let install = try repo.mtime("hooks", "install")
     #expect(install.stdout.contains("post-merge: updated to this version's script"), "\(install.stdout)")
@@ -160,7 +150,7 @@ private func hooksDirectory(_ repo: GitRepository) -> String { repo.directory.ur
 /// post-rewrite's standard input reaches the chained hook byte for byte: empty stays empty,
 /// trailing blank lines are kept.
 @Test func chainedPostRewriteGetsStandardInputByteForByte() throws {
-    let repo = try twoBranches()
+    let repo = try GitRepository.withBranchOther()
     let userHook = hooksDirectory(repo) + "/post-rewrite"
     try Data("#!/bin/sh\ncat > \"$(git rev-parse --git-dir)/received\"\n".utf8).write(to: URL(fileURLWithPath: userHook))
     try runChecked(["chmod", "755", userHook])

@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -109,7 +110,7 @@ class Scenario:
                       "units_compiled": 0, "unnecessary_units": 0, "mtime_commands": 0, "git_ops": 0,
                       "ops_failed_by_git": 0, "unnecessary_units_plain": 0, "unnecessary_units_trusted_stamp": 0,
                       "unnecessary_units_untrusted_stamp": 0, "unnecessary_units_future_dates": 0,
-                      "unnecessary_units_other_build": 0, "promise_violations": 0}
+                      "unnecessary_units_other_build": 0, "promise_violations": 0, "restore_kept_newer": 0}
         self.violation = None
         self.future_dated = False
         self.commit_time = BASE_COMMIT_TIME + self.rng.randint(0, 86400)
@@ -451,20 +452,36 @@ class Scenario:
     def op_restore(self):
         args = self.rng.choice([[], [], ["--history", "all"], ["--dirs"], ["src"], ["rs"], [":/include"], ["-v"]])
         self.steps.append("git mtime restore %s" % " ".join(args))
-        self.mtime("restore", "-C", self.repo, *args)
+        process = self.mtime("restore", "-C", self.repo, *args)
         if not any(a in ("src", ":/include") for a in args):
             self.locations["cargo"].tainted = True
         if "rs" not in args:
             self.locations["make"].tainted = True
         if not args or args in (["-v"], ["--dirs"]):
-            self.check_restored_times()
+            # With a trusted mtime.stamp, restore keeps files whose content differs from what that build
+            # consumed later than it (docs/restore.md, "After a sealed build"); -v names them.
+            listing = self.mtime("restore", "-C", self.repo, "-v", "-n", read_only=True).stdout.decode("utf-8", "surrogateescape")
+            kept = {line.split(": ", 1)[1] for line in listing.splitlines()
+                    if line.startswith("not built yet, kept newer than the last build: ")}
+            self.stats["restore_kept_newer"] += len(kept)
+            self.check_restored_times(kept)
 
-    def check_restored_times(self):
-        """Every clean tracked file has exactly the time `git log -1 --first-parent` and its blob id give."""
+    def check_restored_times(self, kept=frozenset()):
+        """Every clean tracked file has exactly the time `git log -1 --first-parent` and its blob id give,
+        but for `kept`: paths the trusted stamp records with other content, which must be later than its seal."""
         dirty = {line[3:] for line in self.git_out("status", "--porcelain", "--untracked-files=no").splitlines()}
+        sealed, recorded = self.stamp_record(os.path.join(self.repo, "build", STAMP_NAME)) if kept else (None, {})
         for line in self.git_out("ls-files", "-s").splitlines():
             info, path = line.split("\t", 1)
             if path in dirty:
+                continue
+            if path in kept:
+                actual = os.lstat(os.path.join(self.repo, path)).st_mtime_ns
+                on_disk = self.git_out("hash-object", "--no-filters", "--", path).strip()
+                if path not in recorded or recorded[path] == on_disk or sealed is None or actual <= sealed:
+                    raise Failure("after restore, %s was kept newer than the last sealed build, but the stamp records %s "
+                                  "(on disk: %s) and its mtime %d is not after the seal %s"
+                                  % (path, recorded.get(path), on_disk, actual, sealed))
                 continue
             blob = info.split()[1]
             seconds = int(self.git_out("log", "-1", "--first-parent", "--format=%ct", "--", path).strip())
@@ -473,6 +490,22 @@ class Scenario:
             if actual != expected:
                 raise Failure("after restore, %s has mtime %d, expected %d (commit time %d, blob %s)"
                               % (path, actual, expected, seconds, blob))
+
+    @staticmethod
+    def stamp_record(stamp):
+        """The seal time (ns) and the recorded id per path of a stamp file (version 1 or 2 layout)."""
+        sealed, recorded = None, {}
+        with open(stamp, "rb") as handle:
+            for line in handle.read().decode("utf-8", "surrogateescape").splitlines():
+                fields = line.split(" ")
+                if fields[0] == "sealed" and len(fields) == 2:
+                    seconds, nanos = fields[1].split(".")
+                    sealed = int(seconds) * 10 ** 9 + int(nanos)
+                elif len(fields) >= 3 and len(fields[-3]) == 40:
+                    path = re.sub(r"\\(\\|x[0-9a-f]{2})",
+                                  lambda m: "\\" if m.group(1) == "\\" else chr(int(m.group(1)[1:], 16)), fields[-1])
+                    recorded[path] = fields[-3]
+        return sealed, recorded
 
     def op_manifest(self):
         self.steps.append("git mtime manifest (read-only) and restore -n")

@@ -9,7 +9,8 @@ import MtimeCore
 /// directory untracked (`src/gen/main.c` where `src/gen` was a file), and a tracked directory
 /// replaced by a file or a symlink leaves that entry untracked (`d -> elsewhere` where `d/x` was).
 struct UntrackedScan {
-    let repository: Repository
+    /// Nil for a directory in no repository: nothing is ignored.
+    let repository: Repository?
     let workdir: BytePath
     let indexPaths: [BytePath]
     /// Submodules among `indexPaths`: their directories are theirs, never untracked.
@@ -46,7 +47,7 @@ struct UntrackedScan {
                     // directory was. What is there now is untracked.
                 }
                 if !isSelected(path) { continue }
-                if try repository.isIgnored(path) { ignored.append(path); continue }
+                if let repository, try repository.isIgnored(path) { ignored.append(path); continue }
                 if expandingDirectories, try isEnterable(path) {
                     if !isPruned(path) { pending.append(path) }
                     continue

@@ -14,15 +14,15 @@ import MtimeCore
 /// Looked into only when first asked: a plain restore never asks.
 final class CheckoutFilters {
     private let repository: Repository
-    private let workdir: BytePath
+    private let files: WorkingTreeFiles
     private let trackedPaths: () -> [BytePath]
     private let indexIsSplit: Bool
     private var knownMayApply: Bool?
 
     /// `trackedPaths`: every tracked path (attribute files next to them count).
-    init(repository: Repository, workdir: BytePath, trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) {
+    init(repository: Repository, files: WorkingTreeFiles, trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) {
         self.repository = repository
-        self.workdir = workdir
+        self.files = files
         self.trackedPaths = trackedPaths
         self.indexIsSplit = indexIsSplit
     }
@@ -30,7 +30,7 @@ final class CheckoutFilters {
     private func mayApply() throws -> Bool {
         if let knownMayApply { return knownMayApply }
         let answer = try CheckoutFilters.autocrlf(repository)
-            || CheckoutFilters.hasAttributeFiles(repository: repository, workdir: workdir, trackedPaths: trackedPaths())
+            || CheckoutFilters.hasAttributeFiles(repository: repository, files: files, trackedPaths: trackedPaths())
         knownMayApply = answer
         return answer
     }
@@ -47,7 +47,7 @@ final class CheckoutFilters {
         return ["true", "yes", "on", "1"].contains(value)  // `input` only converts on the way in
     }
 
-    private static func hasAttributeFiles(repository: Repository, workdir: BytePath, trackedPaths: [BytePath]) throws(SystemError) -> Bool {
+    private static func hasAttributeFiles(repository: Repository, files: WorkingTreeFiles, trackedPaths: [BytePath]) throws(SystemError) -> Bool {
         let name = BytePath(".gitattributes")
         var directories: Set<BytePath> = [BytePath([])]
         for path in trackedPaths {
@@ -55,7 +55,7 @@ final class CheckoutFilters {
             directories.insert(path.parent)
         }
         // Untracked attribute files count too (git reads the working tree's).
-        for directory in directories where try FileSystem.statusIfPresent(directory.appending(name), under: workdir) != nil {
+        for directory in directories where try files.status(directory.appending(name)) != nil {
             return true
         }
         if repository.configString("core.attributesFile") != nil { return true }

@@ -21,6 +21,8 @@ public struct ContextManifestBuilder {
     public let options: RestoreOptions
     /// The context's `.dockerignore` rules, or none for a build that reads the working tree itself.
     public let ignore: DockerIgnore
+    /// The files below `root`, reached through held directories only (the session's, when there is one).
+    let files: WorkingTreeFiles
 
     /// `contextDirectory` must lie inside a git working tree; `options` chooses the history mode and
     /// author/committer time exactly as for `restore` (its pathspec is replaced by the context).
@@ -38,6 +40,9 @@ public struct ContextManifestBuilder {
             contextPrefix = BytePath([])
             withoutHistory = "\(contextDirectory) is not in a git repository"
         }
+        do throws(SystemError) {
+            if let session { files = try session.workingTreeFiles() } else { files = try WorkingTreeFiles(root: root) }
+        } catch { throw RestoreError.system(error) }
         ignore = dockerContext ? try DockerIgnore(contextDirectory: root.appending(contextPrefix)) : .none
         var options = options
         // Restore and hash only below the context (any bytes in its name, no pattern matching).
@@ -121,13 +126,24 @@ public struct ContextManifestBuilder {
     }
 
     private func describeAsDirty(_ file: inout PlannedFile) throws {
-        let full = root.appending(file.path)
         file.state = .modified
         file.target = nil
+        file.worktreeObjectID = nil
+        guard let (id, status) = try hashIfFile(file.path) else { file.current = nil; return }
+        file.current = status
+        file.worktreeObjectID = id
+    }
+
+    /// The id and status of the regular file or symlink at `path`; nil when it is gone (or replaced
+    /// meanwhile) or is something else: a socket, fifo or device is nothing a build reads as source.
+    private func hashIfFile(_ path: BytePath) throws -> (id: ObjectID, status: FileStatus)? {
         do throws(SystemError) {
-            file.current = try FileSystem.statusIfPresent(full)
-            file.worktreeObjectID = file.current?.gitMode == nil ? nil : try BlobHasher.hash(fileAt: full)
+            guard try files.status(path)?.gitMode != nil, let (id, status) = try files.hash(path), status.gitMode != nil else {
+                return nil
+            }
+            return (id, status)
         } catch {
+            if error.isAbsent || error.isSymlink { return nil }
             throw RestoreError.unreadable(error)
         }
     }
@@ -135,7 +151,7 @@ public struct ContextManifestBuilder {
     /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in it.
     private func untrackedEntries(tracked: [PlannedFile]) throws -> [ManifestEntry] {
         let prefix = contextPrefix
-        var scan = UntrackedScan(repository: session?.repository, workdir: root, indexPaths: tracked.map(\.path),
+        var scan = UntrackedScan(repository: session?.repository, files: files, indexPaths: tracked.map(\.path),
                                  gitlinks: Set(tracked.filter { $0.state == .submodule }.map(\.path)),
                                  isSelected: { $0.isWithin(prefix) || prefix.isWithin($0) })
         scan.expandingDirectories = true
@@ -147,16 +163,9 @@ public struct ContextManifestBuilder {
         for path in try scan.run().untracked where path.isWithin(prefix) && path != prefix {
             let relative = relativeToContext(path)
             if ignore.excludes(relative) { continue }
-            let full = root.appending(path)
-            do throws(SystemError) {
-                // Gone since the scan, or a socket, fifo or device: nothing a build reads as source.
-                guard let status = try FileSystem.statusIfPresent(full), let mode = status.gitMode else { continue }
-                entries.append(ManifestEntry(path: relative, objectID: try BlobHasher.hash(fileAt: full),
-                                             modificationTime: status.modificationTime, mode: mode, isUntracked: true))
-            } catch {
-                if error.isNotFound { continue }
-                throw RestoreError.unreadable(error)
-            }
+            guard let (id, status) = try hashIfFile(path), let mode = status.gitMode else { continue }
+            entries.append(ManifestEntry(path: relative, objectID: id, modificationTime: status.modificationTime, mode: mode,
+                                         isUntracked: true))
         }
         return entries
     }

@@ -35,27 +35,24 @@ struct GuardedTimeSetter {
     private static let readLease: Int32 = Int32(F_RDLCK)
     private static let noLease: Int32 = Int32(F_UNLCK)
 
-    /// Sets `fullPath`'s mtime to `target` if it still is exactly `planned`. `expected`: the id its
-    /// bytes had when verified, used only when no lease can be taken; nil when unknown, and not
-    /// `expectedIsCertain` when it is HEAD's blob id for a file a checkout filter may have rewritten
-    /// (other bytes then prove nothing).
-    func set(_ fullPath: BytePath, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
+    /// Sets the mtime of `name` in `directory` (held: nothing on the way is resolved again) to
+    /// `target` if it still is exactly `planned`. `expected`: the id its bytes had when verified,
+    /// used only when no lease can be taken; nil when unknown, and not `expectedIsCertain` when it is
+    /// HEAD's blob id for a file a checkout filter may have rewritten (other bytes then prove nothing).
+    func set(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
              expectedIsCertain: Bool) throws(SystemError) -> Outcome {
-        if planned.kind == .symlink { return try setSymlink(fullPath, planned: planned, to: target) }
+        if planned.kind == .symlink { return try setSymlink(name, in: directory, planned: planned, to: target) }
         let file: FileDescriptor
-        do { file = try FileDescriptor(openForReading: fullPath) } catch {
-            switch error.code {
-            case ENOENT, ENOTDIR, ELOOP, ENXIO, EWOULDBLOCK: return .changedSincePlanned
-            // Not readable (a file of someone else's that we may still set the time of): by path, unrecorded.
-            case EACCES: return try setByPath(fullPath, planned: planned, to: target)
-            default: throw error
-            }
+        do { file = try directory.openFile(name) } catch {
+            if error.isAbsent || error.isSymlink { return .changedSincePlanned }
+            // Not readable (a file of someone else's that we may still set the time of): by name, unrecorded.
+            if error.kind == .permissionDenied { return try setByName(name, in: directory, planned: planned, to: target) }
+            throw error
         }
-        let fd = file.rawValue
-        let leased = fcntl(fd, GuardedTimeSetter.setLease, GuardedTimeSetter.readLease) == 0
-        defer { if leased { _ = fcntl(fd, GuardedTimeSetter.setLease, GuardedTimeSetter.noLease) } }
+        let leased = fcntl(file.rawValue, GuardedTimeSetter.setLease, GuardedTimeSetter.readLease) == 0
+        defer { if leased { _ = fcntl(file.rawValue, GuardedTimeSetter.setLease, GuardedTimeSetter.noLease) } }
         guard try file.status() == planned else { return .changedSincePlanned }
-        try setModificationTime(of: file, to: target)
+        try file.setModificationTime(to: target)
         let after = try file.status()
         let untouched = after.isSameFile(as: planned) && after.size == planned.size && after.modificationTime == target
         if leased { return .set(status: after, recordable: untouched) }
@@ -66,37 +63,31 @@ struct GuardedTimeSetter {
         let end = try file.status()
         if id != expected {
             guard expectedIsCertain else { return .set(status: after, recordable: false) }
-            try setModificationTime(of: file, to: FileSystem.now())
+            try file.setModificationTime(to: FileSystem.now())
             return .changedWhileSetting
         }
         // Written after the set (but back to the same bytes, or while we read): its own mtime is newer.
         return .set(status: end, recordable: untouched && end == after)
     }
 
-    private func setSymlink(_ fullPath: BytePath, planned: FileStatus, to target: Timestamp) throws(SystemError) -> Outcome {
-        guard try FileSystem.statusIfPresent(fullPath) == planned else { return .changedSincePlanned }
-        try FileSystem.setModificationTime(fullPath, to: target)
-        guard let after = try FileSystem.statusIfPresent(fullPath) else { return .changedWhileSetting }
+    private func setSymlink(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp)
+        throws(SystemError) -> Outcome {
+        guard try directory.statusIfPresent(name) == planned else { return .changedSincePlanned }
+        try directory.setModificationTime(of: name, to: target)
+        guard let after = try directory.statusIfPresent(name) else { return .changedWhileSetting }
         if after.isSameFile(as: planned) && after.kind == .symlink && after.modificationTime == target {
             return .set(status: after, recordable: true)
         }
         // Replaced between the check and the set: our time may have landed on the newcomer.
-        try FileSystem.setModificationTime(fullPath, to: FileSystem.now())
+        try directory.setModificationTime(of: name, to: FileSystem.now())
         return .changedWhileSetting
     }
 
-    private func setByPath(_ fullPath: BytePath, planned: FileStatus, to target: Timestamp) throws(SystemError) -> Outcome {
-        guard try FileSystem.statusIfPresent(fullPath) == planned else { return .changedSincePlanned }
-        try FileSystem.setModificationTime(fullPath, to: target)
-        return .set(status: try FileSystem.status(fullPath), recordable: false)
-    }
-
-    // TODO(merge guard): FileDescriptor.setModificationTime(to:) lands in MtimeCore with the file layer.
-    private func setModificationTime(of file: FileDescriptor, to time: Timestamp) throws(SystemError) {
-        var times = (timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2 /* UTIME_OMIT */),
-                     timespec(tv_sec: time_t(time.seconds), tv_nsec: Int(time.nanoseconds)))
-        let result = withUnsafePointer(to: &times) { $0.withMemoryRebound(to: timespec.self, capacity: 2) { futimens(file.rawValue, $0) } }
-        guard result == 0 else { throw SystemError.last("set modification time", file.path) }
+    private func setByName(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp)
+        throws(SystemError) -> Outcome {
+        guard try directory.statusIfPresent(name) == planned else { return .changedSincePlanned }
+        try directory.setModificationTime(of: name, to: target)
+        return .set(status: try directory.status(name), recordable: false)
     }
 
     /// A lease break is announced with SIGIO, whose default action ends the process: ignored while
@@ -109,9 +100,4 @@ struct GuardedTimeSetter {
         defer { sigaction(SIGIO, &previous, nil) }
         return try body()
     }
-}
-
-extension FileStatus {
-    /// Same device and inode: the same file, whatever its name is now.
-    func isSameFile(as other: FileStatus) -> Bool { device == other.device && inode == other.inode }
 }

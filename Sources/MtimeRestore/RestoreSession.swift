@@ -17,6 +17,17 @@ public final class RestoreSession {
     public let sharedDirectory: BytePath
     /// The stat cache as the last `plan` read it: apply merges into it without reading it again.
     private var lastLoadedStatCache: StatCache?
+    /// The working tree through held directories, opened by the first plan; apply works in the same
+    /// held directories the plan verified.
+    private var heldFiles: WorkingTreeFiles?
+
+    /// The working tree's files, reached only through held directory descriptors.
+    func workingTreeFiles() throws(SystemError) -> WorkingTreeFiles {
+        if let heldFiles { return heldFiles }
+        let files = try WorkingTreeFiles(root: workdir)
+        heldFiles = files
+        return files
+    }
 
     /// `allowingUnbornHead`: a repository with no commit yet opens too (`repository.isHeadUnborn`); then
     /// only its working tree and ignore rules are usable, there is no history to plan from.
@@ -198,11 +209,11 @@ public final class RestoreSession {
             plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
         }
         if options.includeDirectories {
-            plan.directories = try DirectoryTimes.plan(files: files, allTracked: headFiles, workdir: workdir)
+            plan.directories = try DirectoryTimes.plan(files: files, allTracked: headFiles, in: workingTreeFiles())
         }
         if options.scanUntracked {
             let gitlinks = headFiles.filter { $0.mode == 0o160000 }.map(\.path) + join.indexOnly.filter { $0.mode == 0o160000 }.map(\.path)
-            let scan = try UntrackedScan(repository: repository, workdir: workdir,
+            let scan = try UntrackedScan(repository: repository, files: workingTreeFiles(),
                                          indexPaths: headFiles.map(\.path) + join.indexOnly.map(\.path),
                                          gitlinks: Set(gitlinks), isSelected: isSelected).run()
             plan.untracked = scan.untracked
@@ -238,11 +249,12 @@ public final class RestoreSession {
     func workingTreeVerifier(trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) throws -> WorkingTreeVerifier {
         let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
         lastLoadedStatCache = statCache
+        let files = try workingTreeFiles()
         return WorkingTreeVerifier(
-            repository: repository, workdir: workdir, statCache: statCache,
+            repository: repository, files: files, statCache: statCache,
             indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
             trustsExecutableBit: try repository.configBool("core.filemode", default: true),
-            checkoutFilters: CheckoutFilters(repository: repository, workdir: workdir, trackedPaths: trackedPaths,
+            checkoutFilters: CheckoutFilters(repository: repository, files: files, trackedPaths: trackedPaths,
                                              indexIsSplit: indexIsSplit))
     }
 
@@ -261,6 +273,7 @@ public final class RestoreSession {
         var summary = RestoreSummary()
         var verified = StatCache.Builder(capacity: plan.files.count)
         let setter = GuardedTimeSetter()
+        let tree = try workingTreeFiles()
         try GuardedTimeSetter.withLeaseBreaksIgnored { () throws(SystemError) in
             for file in plan.files {
                 guard let target = file.target, let planned = file.current else { continue }
@@ -273,7 +286,11 @@ public final class RestoreSession {
                     if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
                 } else {
                     let expected = file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil)
-                    switch try setter.set(workdir.appending(file.path), planned: planned, to: target, expected: expected,
+                    guard let (directory, name) = try tree.parent(of: file.path) else {
+                        summary.changedSincePlanned.append(file.path)  // a directory on the way was replaced
+                        continue
+                    }
+                    switch try setter.set(name, in: directory, planned: planned, to: target, expected: expected,
                                           expectedIsCertain: file.worktreeObjectID != nil) {
                     case .changedSincePlanned:
                         summary.changedSincePlanned.append(file.path)
@@ -290,10 +307,17 @@ public final class RestoreSession {
             }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
-            let fullPath = workdir.appending(directory.path)
-            guard let now = try FileSystem.statusIfPresent(fullPath), now.modificationTime == directory.current.modificationTime
-            else { continue }
-            try FileSystem.setModificationTime(fullPath, to: directory.target)
+            if directory.path.isEmpty {
+                // The root: the caller chose its path; only a directory below it is reached through held ones.
+                guard let now = try FileSystem.statusIfPresent(workdir), now.isSameFile(as: directory.current),
+                      now.modificationTime == directory.current.modificationTime else { continue }
+                try FileSystem.setModificationTime(workdir, to: directory.target)
+            } else {
+                guard let (parent, name) = try tree.parent(of: directory.path),
+                      let now = try parent.statusIfPresent(name), now.isSameFile(as: directory.current),
+                      now.modificationTime == directory.current.modificationTime else { continue }
+                try parent.setModificationTime(of: name, to: directory.target)
+            }
             summary.directoriesSet += 1
         }
 

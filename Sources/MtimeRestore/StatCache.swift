@@ -258,17 +258,3 @@ extension StatCache.Record {
                   changeTime: status.changeTime, mode: status.mode, objectID: objectID)
     }
 }
-
-/// A dictionary key for a path that hashes all its bytes in one call: `BytePath`'s synthesized
-/// `Hashable` feeds the hasher byte by byte, which dominated warm runs over thousands of paths.
-struct PathKey: Hashable {
-    let path: BytePath
-
-    init(_ path: BytePath) { self.path = path }
-
-    static func == (lhs: PathKey, rhs: PathKey) -> Bool { lhs.path.bytes == rhs.path.bytes }
-
-    func hash(into hasher: inout Hasher) {
-        path.bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
-}

@@ -8,10 +8,13 @@ import MtimeCore
 /// What is on disk decides, as for `git status`: a tracked file replaced by a directory leaves that
 /// directory untracked (`src/gen/main.c` where `src/gen` was a file), and a tracked directory
 /// replaced by a file or a symlink leaves that entry untracked (`d -> elsewhere` where `d/x` was).
+///
+/// Directories are read through held descriptors (`WorkingTreeFiles`), never through a symlink: a
+/// directory swapped for one while the scan runs is skipped, not followed.
 struct UntrackedScan {
     /// Nil for a directory in no repository: nothing is ignored.
     let repository: Repository?
-    let workdir: BytePath
+    let files: WorkingTreeFiles
     let indexPaths: [BytePath]
     /// Submodules among `indexPaths`: their directories are theirs, never untracked.
     var gitlinks: Set<BytePath> = []
@@ -31,13 +34,15 @@ struct UntrackedScan {
         var untracked: [BytePath] = [], ignored: [BytePath] = []
         var pending = [BytePath([])]
         while let directory = pending.popLast() {
-            for name in try FileSystem.listDirectory(directory.isEmpty ? workdir : workdir.appending(directory)) {
+            // Gone, or swapped for a symlink, since it was listed: nothing to read there.
+            guard let held = try files.directory(directory) else { continue }
+            for name in try held.names() {
                 if name.bytes == Array(".git".utf8) { continue }
                 let path = directory.appending(name)
                 let isTrackedFile = tracked.contains(path), isTrackedDirectory = trackedDirectories.contains(path)
                 if isTrackedFile || isTrackedDirectory {
                     if gitlinks.contains(path) { continue }
-                    let kind = try FileSystem.statusIfPresent(workdir.appending(path))?.kind
+                    let kind = try held.statusIfPresent(name)?.kind
                     if kind == .directory {
                         if isTrackedDirectory { pending.append(path); continue }
                     } else if isTrackedFile || kind == nil {
@@ -48,7 +53,7 @@ struct UntrackedScan {
                 }
                 if !isSelected(path) { continue }
                 if let repository, try repository.isIgnored(path) { ignored.append(path); continue }
-                if expandingDirectories, try isEnterable(path) {
+                if expandingDirectories, try isEnterable(name, in: held) {
                     if !isPruned(path) { pending.append(path) }
                     continue
                 }
@@ -59,9 +64,11 @@ struct UntrackedScan {
     }
 
     /// A real directory (not a symlink to one) that is not another repository's working tree.
-    private func isEnterable(_ path: BytePath) throws -> Bool {
-        let full = workdir.appending(path)
-        guard try FileSystem.statusIfPresent(full)?.kind == .directory else { return false }
-        return try FileSystem.statusIfPresent(full.appending(".git")) == nil
+    private func isEnterable(_ name: BytePath, in parent: HeldDirectory) throws(SystemError) -> Bool {
+        guard try parent.statusIfPresent(name)?.kind == .directory else { return false }
+        do { return try parent.subdirectory(name).statusIfPresent(BytePath(".git")) == nil } catch {
+            if error.isAbsent || error.isSymlink { return false }  // replaced since the stat
+            throw error
+        }
     }
 }

@@ -253,6 +253,62 @@ def parent_swapped_while_a_large_file_is_hashed(env):
     expect(statuses.get(0, 0) + statuses.get(64, 0) + statuses.get(74, 0) > 0, "statuses %s" % statuses)
 
 
+def restore_swap_rounds(env, world, rounds, strace_filter, prepare):
+    """`git mtime restore` (and `manifest --restore`) under the swapper, each round after `prepare`."""
+    statuses = {}
+    for round_number in range(rounds):
+        prepare()
+        swapper = Swapper(world)
+        swapper.start()
+        argv = [env.git_mtime, "restore"] if round_number % 2 == 0 else \
+            [env.git_mtime, "manifest", "--restore", "-o", os.path.join(world.base, "cache")]
+        try:
+            process = env.run(["strace", "-f", "-qq", "-o", "/dev/null"] + strace_filter + argv, cwd=world.root, timeout=60)
+        finally:
+            swapper.stop.set()
+            swapper.join()
+        expect(process.returncode in (0, 1), "%s exited %d under the swapper: %s" % (argv[1], process.returncode, stderr(process)))
+        statuses[process.returncode] = statuses.get(process.returncode, 0) + 1
+        world.expect_outside_untouched("`git mtime %s` with a racing swapper (statuses so far %s)" % (argv[1], statuses))
+    return statuses
+
+
+def restore_world(env, name):
+    """A World whose root is a repository tracking a/victim, committed long ago; its time is stale."""
+    world = World(env, name)
+    world.write("a/victim", b"inside\n")
+    env.git(world.root, "init", "-q")
+    env.git(world.root, "add", "a/victim")
+    dated = dict(env.env, GIT_COMMITTER_DATE="@1000000000 +0000", GIT_AUTHOR_DATE="@1000000000 +0000")
+    commit = subprocess.run(["git", "commit", "-q", "-m", "victim"], cwd=world.root, env=dated, capture_output=True)
+    expect(commit.returncode == 0, "git commit: %s" % stderr(commit))
+    world.sentinel = world.outside_state()
+    return world
+
+
+@check
+def parent_swapped_for_a_symlink_while_restore_sets_times(env):
+    """restore plans, then sets a/victim's time while a/ keeps turning into a symlink to the outside."""
+    world = restore_world(env, "restore-swap")
+    before = world.contents()
+    victim = os.path.join(world.root, "a", "victim")
+    statuses = restore_swap_rounds(env, world, 30, ["-e", "trace=utimensat", "-e", "inject=utimensat:delay_enter=20000"],
+                                   lambda: os.utime(victim))  # a time restore must set again
+    expect(world.contents() == before, "contents changed in the root")
+    expect(statuses.get(0, 0) > 0, "no round got through (statuses %s): the check tests nothing" % statuses)
+
+
+@check
+def parent_swapped_for_a_symlink_while_restore_checks_files(env):
+    """The window between restore's stat, hash and open of a/victim: every openat and fstatat waits."""
+    world = restore_world(env, "restore-swap-check")
+    victim = os.path.join(world.root, "a", "victim")
+    statuses = restore_swap_rounds(env, world, 20, ["-e", "trace=openat,newfstatat,fstat,utimensat",
+                                                    "-e", "inject=openat,newfstatat:delay_enter=3000"],
+                                   lambda: os.utime(victim))
+    expect(statuses.get(0, 0) + statuses.get(1, 0) > 0, "statuses %s" % statuses)
+
+
 # ----- defect 2 and 6: where the stamp may live -----
 
 @check

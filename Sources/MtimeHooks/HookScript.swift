@@ -15,8 +15,9 @@ public enum HookScript {
     /// The second line of every script we write: how we recognise our own files (and never chain them).
     public static let marker = "# git-mtime hook:"
     public static let chainedSuffix = ".git-mtime-chained"
-    /// Set by our script for the chained hook it runs, to that hook's path: the same script started
-    /// as its own chained hook (a copy or symlink of it kept under that name) then does nothing.
+    /// Set by our script for the chained hook it runs, to that hook's path: our script started while
+    /// that hook runs (as a copy or symlink kept under its name, or from a wrapper there that calls
+    /// the hook by any path) finds its own chained hook named there (`-ef`: the same file) and does nothing.
     public static let chainGuardVariable = "GIT_MTIME_CHAINED_HOOK"
 
     /// True when `contents` carries our marker: a script git-mtime wrote, edited or not.
@@ -51,8 +52,9 @@ public enum HookScript {
         # status is what git sees. Setting mtimes never fails the git operation. Put commands of your
         # own in \(hook.chainedName), not here: install and uninstall never replace an edited copy.
         chained="${0%/*}/\(hook.chainedName)"
-        # Started as our own chained hook: the outer run does the work (else the chain calls itself forever).
-        [ "${\(chainGuardVariable)-}" = "$0" ] && exit 0
+        # Started from inside our own chained hook (a copy, a symlink or a wrapper of this script kept
+        # under that name, whatever path it used): the outer run does the work, else the chain never ends.
+        [ -n "${\(chainGuardVariable)-}" ] && { [ "$\(chainGuardVariable)" = "$chained" ] || [ "$\(chainGuardVariable)" -ef "$chained" ]; } && exit 0
 
         """
         if readsInput {

@@ -43,25 +43,27 @@ private func hooksDirectory(_ repo: GitRepository) -> String { repo.directory.ur
 }
 
 /// The state the old installer left behind (a symlink to our script renamed to the chained name,
-/// our script in its place), and a plain copy of our script kept as the chained hook: the chained
-/// call runs our script once more, which does nothing, so a checkout ends, with git-mtime's work done once.
-@Test func ourScriptAsItsOwnChainedHookCannotRecurse() throws {
-    for asSymlink in [true, false] {
-        let repo = try GitRepository.withBranchOther()
-        try repo.mtime("hooks", "install")
-        let chained = hooksDirectory(repo) + "/post-checkout" + HookScript.chainedSuffix
-        if asSymlink {
-            try FileManager.default.createSymbolicLink(atPath: chained, withDestinationPath: hooksDirectory(repo) + "/post-checkout")
-        } else {
-            try Data(HookScript.text(for: .postCheckout).utf8).write(to: URL(fileURLWithPath: chained))
-            try runChecked(["chmod", "755", chained])
-        }
-        let started = FileSystem.now()
-        let checkout = try boundedGit(repo, "checkout", "-q", "other")
-        #expect(checkout.status == 0, "symlink \(asSymlink): \(checkout.stderr)")
-        #expect(try repo.time("a.txt") >= started)
-        try repo.expectWorkingTreeMatchesHead()
+/// our script in its place), a plain copy of our script kept as the chained hook, and a chained hook
+/// that calls our script by another path (relative or absolute): the nested run of our script does
+/// nothing, so a checkout ends, with git-mtime's work done once.
+@Test(arguments: ["symlink", "copy", "wrapper", "absolute wrapper"])
+func ourScriptAsItsOwnChainedHookCannotRecurse(_ form: String) throws {
+    let repo = try GitRepository.withBranchOther()
+    try repo.mtime("hooks", "install")
+    let ours = hooksDirectory(repo) + "/post-checkout"
+    let chained = ours + HookScript.chainedSuffix
+    switch form {
+    case "symlink": try FileManager.default.createSymbolicLink(atPath: chained, withDestinationPath: ours)
+    case "copy": try Data(HookScript.text(for: .postCheckout).utf8).write(to: URL(fileURLWithPath: chained))
+    case "wrapper": try Data("#!/bin/sh\nexec \"${0%/*}/post-checkout\" \"$@\"\n".utf8).write(to: URL(fileURLWithPath: chained))
+    default: try Data("#!/bin/sh\nexec '\(ours)' \"$@\"\n".utf8).write(to: URL(fileURLWithPath: chained))
     }
+    if form != "symlink" { try runChecked(["chmod", "755", chained]) }
+    let started = FileSystem.now()
+    let checkout = try boundedGit(repo, "checkout", "-q", "other")
+    #expect(checkout.status == 0, "\(form): \(checkout.stderr)")
+    #expect(try repo.time("a.txt") >= started)
+    try repo.expectWorkingTreeMatchesHead()
 }
 
 /// Lines appended to git-mtime's script are never thrown away: install refuses (naming the file),

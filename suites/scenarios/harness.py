@@ -204,11 +204,45 @@ class Scenario:
         self.steps.append("init: make project with %d units, cargo workspace" % UNIT_COUNT)
         self.git("init", "-q")
         self.git("config", "mtime.stamp", "build/" + STAMP_NAME)
+        self.choose_shape()
         self.git("add", "-A")
         self.git("commit", "-q", "-m", "initial", date=True)
         mode = self.rng.choice(["none", "safe", "commit"])
         self.steps.append("hooks: %s" % mode)
         self.set_hooks(mode)
+
+    def choose_shape(self):
+        """Repository shapes issue 13 found stale or failing builds in, each in a share of the scenarios
+        (drawn from their own stream, so a seed's operations don't depend on them): git's checkout filters
+        (`eol=crlf`, `ident`, `core.autocrlf`), `core.fileMode=false` with a mode on disk that differs
+        from the index, and a split index. The manifest must describe the bytes and modes on disk."""
+        shape_rng = random.Random("%s:%d:shape" % (self.seed, self.index))
+        self.shape = [name for name in ("filters", "autocrlf", "filemode", "splitindex") if shape_rng.random() < 0.2]
+        if "filters" in self.shape:
+            # Headers checked out with CRLF; README carries an expanded $Id$ on disk, never in the blob.
+            fixture.write(self.repo, ".gitattributes", "*.h text eol=crlf\nREADME ident\n")
+            fixture.write(self.repo, "README", "scenario project $Id$\n")
+        if "autocrlf" in self.shape:
+            # make and cargo's lock file need LF; every other text file is written with CRLF by checkouts.
+            with open(os.path.join(self.repo, ".gitattributes"), "a") as f:
+                f.write("Makefile -text\nrs/Cargo.lock -text\n")
+        if self.shape:
+            self.steps.append("shape: %s" % ", ".join(self.shape))
+        self.apply_shape_config()
+
+    def apply_shape_config(self):
+        """The shape's settings, which live in .git/config (again after a clone)."""
+        shape = getattr(self, "shape", [])
+        if "autocrlf" in shape:
+            self.git("config", "core.autocrlf", "true")
+        if "filemode" in shape:
+            self.git("config", "core.fileMode", "false")
+            readme = os.path.join(self.repo, "README")
+            if os.path.isfile(readme) and not os.path.islink(readme):
+                os.chmod(readme, 0o755)  # git keeps calling it 100644, clean
+        if "splitindex" in shape:
+            self.git("config", "core.splitIndex", "true")
+            self.git("update-index", "--split-index")
 
     def bind_locations(self):
         """(Re)points the repository's two build locations at self.repo, keeping their history."""
@@ -441,11 +475,98 @@ class Scenario:
         self.repo = destination
         self.bind_locations()
         self.git("config", "mtime.stamp", "build/" + STAMP_NAME)
+        if self.index_exists():
+            self.apply_shape_config()
         if self.hook_mode != "none":
             self.git("config", "mtime.hookMode", self.hook_mode)
             # The clone's post-checkout gave every file its commit time (a full restore).
             self.locations["make"].tainted = True
             self.locations["cargo"].tainted = True
+
+    def index_exists(self):
+        return os.path.exists(os.path.join(self.repo, ".git", "index"))
+
+    def op_orphan_checkout(self):
+        """Issue 13 case 1: `checkout --orphan` then `checkout -f BRANCH`. The hook sees a null previous
+        HEAD, yet this is a rewrite of a tree with outputs, not a clone: rewritten files must stay new."""
+        current = self.current_branch()
+        targets = self.branches(remote=False)
+        target = current if current != "HEAD" and self.rng.random() < 0.6 else self.rng.choice(targets)
+        if target == "HEAD":
+            return self.op_checkout()
+        existing = set(self.branches(remote=False))
+        name = next("orphan%d" % n for n in range(1, 1000) if "orphan%d" % n not in existing)
+        self.steps.append("checkout --orphan %s, then checkout -f %s" % (name, target))
+        self.git("checkout", "-q", "--orphan", name)
+        self.git("checkout", "-q", "-f", target)
+
+    def op_replace_path(self):
+        """Issue 10 defect 8: a tracked path replaced by a directory of files or a symlink (or put back).
+        README is in the make context but no build input; op_manifest checks the untracked entries."""
+        readme = os.path.join(self.repo, "README")
+        if os.path.isfile(readme) and not os.path.islink(readme):
+            kind = self.rng.choice(["directory", "symlink"])
+            self.steps.append("replace tracked README by a %s" % kind)
+            os.unlink(readme)
+            if kind == "directory":
+                fixture.write(self.repo, "README/notes.txt", "notes %s\n" % self.new_token("README/notes.txt"))
+                fixture.write(self.repo, "README/more/deeper.txt", "deeper\n")
+            else:
+                os.symlink(self.rng.choice(["include", "Makefile", "missing-target"]), readme)
+        else:
+            self.steps.append("put README back")
+            if os.path.isdir(readme) and not os.path.islink(readme):
+                shutil.rmtree(readme)
+            elif os.path.lexists(readme):
+                os.unlink(readme)
+            if self.git("checkout", "-q", "HEAD", "--", "README", check=False).returncode != 0:
+                fixture.write(self.repo, "README", "scenario project\n")
+
+    def op_restore_racing_write(self):
+        """Issue 10 defect 7: a source is written while `git mtime restore` runs (strace holds each
+        utimensat, so the write usually lands inside one). Whichever way it lands, the file ends up no
+        older than the write, `git status` calls it modified, and restore doesn't call it right."""
+        if shutil.which("strace") is None:
+            return self.op_edit()
+        path = self.rng.choice(self.editable_files())
+        token = self.new_token(path)
+        self.steps.append("git mtime restore with %s -> %s written while it runs" % (path, token))
+        trace = os.path.join(self.tmp, "restore-trace")
+        if os.path.exists(trace):
+            os.unlink(trace)
+        before = snapshot.contents(self.repo)
+        process = subprocess.Popen(["strace", "-f", "-qq", "-o", trace, "-e", "trace=utimensat",
+                                    "-e", "inject=utimensat:delay_enter=20000", self.tools.git_mtime, "restore",
+                                    "-C", self.repo], cwd=self.repo, env=self.env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(200):
+            if process.poll() is not None or (os.path.exists(trace) and "utimensat(" in open(trace, errors="replace").read()):
+                break
+            time.sleep(0.005)
+        probe = os.path.join(self.tmp, "write-started")
+        with open(probe, "w") as f:
+            f.write("now")
+        started = os.lstat(probe).st_mtime_ns  # the file system's clock, as the write will see it
+        self.write_token(path, token)
+        out, err = process.communicate(timeout=300)
+        self.stats["mtime_commands"] += 1
+        if process.returncode != 0:
+            raise Failure("`git mtime restore` with a racing write exited %d: %s" % (process.returncode, err.decode(errors="replace")))
+        after = snapshot.contents(self.repo)
+        after.pop(path, None)
+        before.pop(path, None)
+        difference = snapshot.describe_difference(before, after)
+        if difference:
+            raise Failure("git mtime restore changed a file's content: %s" % difference)
+        self.locations["make"].tainted = self.locations["cargo"].tainted = True
+        mtime = os.lstat(os.path.join(self.repo, path)).st_mtime_ns
+        if mtime < started:
+            raise Failure("%s was written during restore at %d or later, but has mtime %d" % (path, started, mtime))
+        if self.git_out("status", "--porcelain", "--untracked-files=no", "--", path).strip():
+            listing = self.mtime("restore", "-C", self.repo, "-n", "-v", read_only=True).stdout.decode(errors="replace")
+            if "modified: %s\n" % path not in listing:
+                raise Failure("after a write racing restore, git calls %s modified but `restore -n -v` does not:\n%s"
+                              % (path, listing))
 
     # ----- git-mtime steps -----
 
@@ -509,8 +630,18 @@ class Scenario:
 
     def op_manifest(self):
         self.steps.append("git mtime manifest (read-only) and restore -n")
-        self.mtime("manifest", "-C", self.repo, "-o", os.path.join(self.tmp, "manifest-check"), read_only=True)
+        listing = os.path.join(self.tmp, "manifest-check")
+        self.mtime("manifest", "-C", self.repo, "-o", listing, read_only=True)
         self.mtime("restore", "-C", self.repo, "-n", read_only=True)
+        # Every untracked file git reports in the context is an entry (replaced paths included), no other.
+        with open(listing, "rb") as f:
+            listed = {line.split(b" ", 4)[4].decode("utf-8", "surrogateescape") for line in f.read().splitlines()
+                      if line.startswith(b"untracked ") and line.count(b" ") >= 4}
+        others = self.run(["git", "ls-files", "-z", "--others", "--exclude-standard"], self.repo, what="git").stdout
+        expected = {p for p in others.decode("utf-8", "surrogateescape").split("\0") if p and not p.startswith("rs/")}
+        if listed != expected:
+            raise Failure("the manifest's untracked entries differ from git's: only in the manifest %s, only in git %s"
+                          % (sorted(listed - expected), sorted(expected - listed)))
 
     def op_hooks(self):
         mode = self.rng.choice([m for m in ("none", "safe", "commit") if m != self.hook_mode])
@@ -726,7 +857,8 @@ class Scenario:
     OPS = [("edit", 18), ("revert_edit", 4), ("add_file", 3), ("delete_file", 2), ("break", 2), ("import_old", 3),
            ("touch", 2), ("commit", 12), ("branch", 4), ("checkout", 9), ("merge", 5), ("rebase", 4),
            ("cherry_pick", 3), ("amend", 3), ("stash", 3), ("reset", 3), ("clone", 2), ("copy", 6),
-           ("restore", 6), ("manifest", 2), ("hooks", 3)]
+           ("restore", 6), ("manifest", 2), ("hooks", 3), ("orphan_checkout", 2), ("replace_path", 2),
+           ("restore_racing_write", 2)]
 
     def execute(self):
         self.setup()

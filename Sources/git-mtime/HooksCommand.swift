@@ -60,7 +60,7 @@ struct HooksInstallCommand: ParsableCommand {
     @OptionGroup var target: HookTargetOptions
 
     func run() throws {
-        try hookCommand("install") {
+        try hookCommand("hooks install") {
             let location = try HookLocation.resolve(target.target)
             if let refusal = location.installRefusal { throw HookError(refusal) }
             let changes = try HookInstaller(directory: location.directory).install()
@@ -83,7 +83,7 @@ struct HooksUninstallCommand: ParsableCommand {
     @OptionGroup var target: HookTargetOptions
 
     func run() throws {
-        try hookCommand("uninstall") {
+        try hookCommand("hooks uninstall") {
             let location = try HookLocation.resolve(target.target)
             let installer = HookInstaller(directory: location.directory)
             let changes = try installer.uninstall()

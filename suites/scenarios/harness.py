@@ -207,6 +207,13 @@ class Scenario:
         self.choose_shape()
         self.git("add", "-A")
         self.git("commit", "-q", "-m", "initial", date=True)
+        if {"filters", "autocrlf"} & set(self.shape):
+            # As a clone would have them: written by git, through the filters (CRLF, an expanded $Id$).
+            for path in self.git_out("ls-files", "-z").split("\0"):
+                if path:
+                    os.unlink(os.path.join(self.repo, path))
+            self.git("checkout", "-q", "--", ".")
+            self.apply_shape_config()  # README's mode on disk again
         mode = self.rng.choice(["none", "safe", "commit"])
         self.steps.append("hooks: %s" % mode)
         self.set_hooks(mode)

@@ -8,23 +8,17 @@ import TestSupport
 /// has just created (a clone, `git worktree add`); from an orphan or unborn branch over an existing
 /// tree it is a rewrite, and safe mode keeps rewritten files newer than any earlier build.
 
-/// main: a.txt a2 (commit time years ago), old: a.txt a1. Hooks installed, `old` checked out.
+/// main: a.txt a2 (commit time years ago), other: a.txt a1. Hooks installed, `other` checked out.
 private func projectOnOldBranch() throws -> GitRepository {
-    let repo = try GitRepository()
-    try repo.write("a.txt", "a1\n")
-    try repo.write("same.txt", "same\n")
-    try repo.commit("a1")
-    try repo.git("branch", "old")
-    try repo.write("a.txt", "a2\n")
-    try repo.commit("a2")
-    try repo.git("checkout", "-q", "old")
+    let repo = try GitRepository.withBranchOther()
+    try repo.git("checkout", "-q", "other")
     try repo.mtime("hooks", "install")
     return repo
 }
 
 @Test func checkoutFromAnOrphanBranchIsARewrite() throws {
     let repo = try projectOnOldBranch()
-    let built = FileSystem.now()  // a build of `old` happens here: outputs newer than every source
+    let built = FileSystem.now()  // a build of `other` happens here: outputs newer than every source
     try repo.hookGit("checkout", "-q", "--orphan", "tmp")
     let started = FileSystem.now()
     let checkout = try repo.hookGit("checkout", "-q", "-f", "main")

@@ -27,14 +27,9 @@ import TestSupport
     func restoreWithWriteInTheWindow(_ repo: GitRepository, write: () throws -> Void) throws -> (status: Int32, stderr: String) {
         let strace = try #require(RestoreRaceTests.strace)
         let trace = repo.directory.url(".git/trace")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: strace)
-        process.arguments = ["-f", "-o", trace, "-e", "trace=utimensat,write", "-e", "inject=utimensat:delay_enter=1500000",
-                             "-e", "inject=write:delay_enter=50000", builtProduct("git-mtime"), "restore"]
-        process.currentDirectoryURL = URL(fileURLWithPath: repo.path)
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
+        let process = try Subprocess([strace, "-f", "-o", trace, "-e", "trace=utimensat,write",
+                                      "-e", "inject=utimensat:delay_enter=1500000", "-e", "inject=write:delay_enter=50000",
+                                      builtProduct("git-mtime"), "restore"], in: repo.path, stdout: .discard)
         var inWindow = false
         for _ in 0..<400 where !inWindow {
             usleep(10_000)
@@ -42,9 +37,8 @@ import TestSupport
         }
         #expect(inWindow, "restore reached utimensat")
         try write()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stderr)
+        let result = process.wait()
+        return (result.status, result.stderr)
     }
 
     /// After the race: git, restore, the stat cache and the manifest all see the new content, and

@@ -1,3 +1,4 @@
+import Glibc
 import GitKit
 import MtimeCore
 
@@ -40,6 +41,36 @@ final class CheckoutFilters {
         guard mode != 0o120000, try mayApply() else { return false }
         if indexIsSplit { return true }
         return try repository.hasCheckoutFilters(path)
+    }
+
+    /// The blob id git would store for `bytes`, the working-tree content of `path`, with its filters
+    /// (autocrlf, eol, ident) applied; nil when that can't be told (a filter libgit2 can't run, such
+    /// as an external driver): the caller treats the file as modified. With a split index libgit2
+    /// can't read attributes (it reads the index for them), so git hashes the bytes as `path`
+    /// (`hash-object --path`), from a private copy: the working-tree file is never opened by path.
+    func blobID(ofWorkingTreeBytes bytes: [UInt8], path: BytePath) -> ObjectID? {
+        guard indexIsSplit else { return try? repository.blobID(ofWorkingTreeBytes: bytes, path: path) }
+        // argv is text: a name that isn't UTF-8 stays unverified (modified), never mangled.
+        func text(_ path: BytePath) -> String? { String(validatingUTF8: path.bytes.map { CChar(bitPattern: $0) } + [0]) }
+        let scratch = repository.gitDirectory.appending("git-mtime")
+        let copy = BytePath(Array(".filter-input\(HeldDirectory.temporaryMarker)\(getpid())".utf8))
+        guard let name = text(path), let root = text(files.tree.root.path), let gitDirectory = text(repository.gitDirectory),
+              let copyPath = text(scratch.appending(copy)) else { return nil }
+        do throws(SystemError) {
+            try FileSystem.createDirectory(scratch)
+            let directory = try HeldDirectory(opening: scratch)
+            try directory.remove(copy)
+            defer { try? directory.remove(copy) }
+            let file = try directory.createFile(copy, permissions: 0o600)
+            try file.write(bytes)
+            let result = try ChildProcess.captureBytes(
+                ["git", "-C", root, "--git-dir=\(gitDirectory)", "--work-tree=\(root)", "hash-object", "--path=\(name)", "--", copyPath],
+                includingStandardError: false)
+            guard result.termination == .exited(0), let line = result.output.split(separator: UInt8(ascii: "\n")).first else { return nil }
+            return ObjectID(hex: String(decoding: line, as: UTF8.self))
+        } catch {
+            return nil
+        }
     }
 
     private static func autocrlf(_ repository: Repository) -> Bool {

@@ -70,7 +70,7 @@ struct WorkingTreeVerifier {
         // A filter libgit2 can't run (an external driver such as git-lfs) leaves the file unverified: not clean.
         let bytes: [UInt8]
         do { bytes = try files.contents(tracked.path) } catch { throw RestoreError.unreadable(error) }
-        if (try? repository.blobID(ofWorkingTreeBytes: bytes, path: tracked.path)) != tracked.objectID { file.state = .modified }
+        if checkoutFilters.blobID(ofWorkingTreeBytes: bytes, path: tracked.path) != tracked.objectID { file.state = .modified }
         return file
     }
 

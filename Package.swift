@@ -4,7 +4,8 @@
 //   MtimeCore      syscalls, object ids, blob hashing, timestamps (no libgit2: the guard uses it)
 //   GitKit         Swift owners of libgit2 handles, our own pack reader; no C pointer types leave this module
 //   MtimeHistory   which commit last changed each path; the persistent cache
-//   MtimeManifest  the manifest and build-stamp formats, .dockerignore rules (no libgit2)
+//   MtimeManifest  the manifest and build-stamp formats (no libgit2)
+//   MtimeDockerContext  which files a Docker build context holds: .dockerignore as Docker's clients apply it
 //   MtimeGuard     check / prepare / seal / run and the build stamp (no libgit2)
 //   MtimeRestore   working tree scan and mtime assignment on the host; hook logic
 //   MtimeDocker    the `docker build` wrapper: argument parsing, injection of guard and manifest
@@ -31,11 +32,12 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CLibGit2", "MtimeCore"]),
         .target(name: "MtimeHistory", dependencies: ["GitKit", "MtimeCore"]),
         .target(name: "MtimeManifest", dependencies: ["MtimeCore"]),
+        .target(name: "MtimeDockerContext", dependencies: ["MtimeCore"]),
         .target(name: "MtimeGuard", dependencies: ["MtimeManifest", "MtimeCore"]),
-        .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeCore"]),
-        .target(name: "MtimeDocker", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
+        .target(name: "MtimeDocker", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
-            "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker",
+            "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeDockerContext", "MtimeGuard", "MtimeDocker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "MtimeHistory", "TestSupport"]),
         .testTarget(name: "RestoreTests", dependencies: ["MtimeRestore", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["MtimeManifest", "TestSupport"]),
+        .testTarget(name: "DockerContextTests", dependencies: ["MtimeDockerContext", "TestSupport"]),
         .testTarget(name: "GuardTests", dependencies: ["MtimeGuard", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["MtimeRestore", "MtimeManifest", "TestSupport"]),
         .testTarget(name: "DockerTests", dependencies: ["MtimeDocker", "TestSupport"]),

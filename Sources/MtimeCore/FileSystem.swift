@@ -64,6 +64,15 @@ public final class FileDescriptor {
         self.path = path
     }
 
+    /// Opens read-only following every symlink, as any other program reading `path` would (non-blocking,
+    /// so a FIFO in its place can't hang the open).
+    public init(openFollowingSymlinks path: BytePath) throws(SystemError) {
+        let fd = try path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
+        guard fd >= 0 else { throw SystemError.last("open", path) }
+        self.rawValue = fd
+        self.path = path
+    }
+
     /// Opens a directory (for `openat`-relative access and `fsync` after a rename).
     public init(openDirectory path: BytePath) throws(SystemError) {
         let fd: Int32
@@ -109,6 +118,40 @@ public final class FileDescriptor {
 
     public func sync() throws(SystemError) {
         guard fsync(rawValue) == 0 else { throw SystemError.last("fsync", path) }
+    }
+
+    /// Everything from the current offset to the end, refusing more than `limit` bytes.
+    public func readAll(limit: Int = Int.max) throws(SystemError) -> [UInt8] {
+        let size = try status().size
+        guard size <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG) }
+        // Straight into an array of the stat'ed size, plus one byte that tells whether the file grew
+        // meanwhile; only then the chunked loop below reads the rest.
+        var failure: SystemError?
+        var contents = [UInt8](unsafeUninitializedCapacity: Int(size) + 1) { buffer, initialized in
+            while initialized < buffer.count {
+                do throws(SystemError) {
+                    let count = try read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
+                    if count == 0 { return }
+                    initialized += count
+                } catch {
+                    failure = error
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+        if contents.count <= Int(size) { return contents }
+        guard contents.count <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG) }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let count = try read(into: chunk)
+            if count == 0 { return contents }
+            contents.append(contentsOf: chunk[..<count])
+            guard contents.count <= limit else {
+                throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG)
+            }
+        }
     }
 }
 
@@ -194,37 +237,7 @@ public enum FileSystem {
 
     /// The whole file, read-only, refusing anything larger than `limit` bytes.
     public static func readFile(_ path: BytePath, limit: Int = Int.max) throws(SystemError) -> [UInt8] {
-        let file = try FileDescriptor(openForReading: path)
-        let size = try file.status().size
-        guard size <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG) }
-        // Straight into an array of the stat'ed size, plus one byte that tells whether the file grew
-        // meanwhile; only then the chunked loop below reads the rest.
-        var failure: SystemError?
-        var contents = [UInt8](unsafeUninitializedCapacity: Int(size) + 1) { buffer, initialized in
-            while initialized < buffer.count {
-                do throws(SystemError) {
-                    let count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
-                    if count == 0 { return }
-                    initialized += count
-                } catch {
-                    failure = error
-                    return
-                }
-            }
-        }
-        if let failure { throw failure }
-        if contents.count <= Int(size) { return contents }
-        guard contents.count <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG) }
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let count = try file.read(into: chunk)
-            if count == 0 { return contents }
-            contents.append(contentsOf: chunk[..<count])
-            guard contents.count <= limit else {
-                throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG)
-            }
-        }
+        try FileDescriptor(openForReading: path).readAll(limit: limit)
     }
 
     /// Replaces `path` with `contents` so that a reader sees the old file or the new one, never a

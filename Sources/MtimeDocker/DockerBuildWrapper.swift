@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import MtimeCore
+import MtimeDockerContext
 import MtimeManifest
 
 /// What the wrapper needs from the host side: the context's mtimes restored and its manifest.
@@ -38,14 +39,16 @@ public struct DockerBuildWrapper {
     }
 
     /// Runs the build; the result is docker's own termination (or the signal that stopped the wrapper first).
-    public func run(prepareContext: (String) throws -> PreparedContext) throws -> Termination {
+    /// `prepareContext` gets the context directory, the Dockerfile and the builder, which decide the
+    /// files the context holds.
+    public func run(prepareContext: (String, DockerfileLocation, DockerBuilder) throws -> PreparedContext) throws -> Termination {
         SignalForwarding.install()
         guard case .directory(let context) = arguments.context else {
             message("the build context is \(arguments.context == .standardInput ? "stdin" : "a URL"): nothing to restore, running docker unchanged")
             return try runDocker(arguments.command + arguments.options)
         }
         let guardPath = try GuardExecutable.locate(environment: environment, runningExecutable: GuardExecutable.runningExecutable())
-        let mode = selectMode()
+        let (mode, clientVersion) = selectMode()
 
         let cleanup = Cleanup()
         defer { cleanup.run() }
@@ -69,7 +72,14 @@ public struct DockerBuildWrapper {
             message("note: \(dockerfileName) has no `RUN --mount=type=bind,from=\(DockerfileGuardLines.sourceName),target=/git-mtime …` line, so the guard will not run")
         }
 
-        let prepared = try prepareContext(context)
+        // The rewrite hands docker a Dockerfile outside the context, which the classic client adds itself.
+        let dockerfileLocation: DockerfileLocation
+        switch arguments.dockerfile {
+        case _ where mode == .rewrittenDockerfile, .standardInput: dockerfileLocation = .standardInput
+        case .inContext: dockerfileLocation = .standard
+        case .path(let path): dockerfileLocation = .path(BytePath(path))
+        }
+        let prepared = try prepareContext(context, dockerfileLocation, mode.contextBuilder(clientVersion: clientVersion))
         message(prepared.summary)
         // A Ctrl-C during the restore: its work is complete and consistent; start nothing more.
         if let signal = SignalForwarding.pending { return .signaled(signal) }
@@ -115,10 +125,11 @@ public struct DockerBuildWrapper {
         return try runDocker(arguments.command + options)
     }
 
-    private func selectMode() -> InjectionMode {
+    private func selectMode() -> (InjectionMode, clientVersion: String) {
         let version = (try? ChildProcess.capture([docker, "--version"]))?.output ?? ""
-        return InjectionMode.select(builder: arguments.builder, clientVersion: version, buildkit: environment["DOCKER_BUILDKIT"],
-                                    buildxAvailable: { (try? ChildProcess.capture([docker, "buildx", "version"]))?.termination == .exited(0) })
+        let mode = InjectionMode.select(builder: arguments.builder, clientVersion: version, buildkit: environment["DOCKER_BUILDKIT"],
+                                        buildxAvailable: { (try? ChildProcess.capture([docker, "buildx", "version"]))?.termination == .exited(0) })
+        return (mode, version)
     }
 
     /// The tag `git-mtime` is one name per engine: concurrent wrapped builds take turns.

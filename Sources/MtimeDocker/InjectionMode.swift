@@ -1,3 +1,5 @@
+import MtimeDockerContext
+
 /// How guard and manifest reach the `RUN --mount=type=bind,from=git-mtime,…` line.
 public enum InjectionMode: Equatable, Sendable, CustomStringConvertible {
     /// buildx, buildah and podman: `--build-context git-mtime=DIR`.
@@ -39,6 +41,19 @@ public enum InjectionMode: Equatable, Sendable, CustomStringConvertible {
             // default to the classic builder unless the daemon says otherwise, which the rewrite also survives.
             if let major = clientMajorVersion, major >= 23, buildxAvailable() { return .buildContext }
             return .rewrittenDockerfile
+        }
+    }
+
+    /// The builder that receives the context in this mode, and which pattern code its client runs: that
+    /// decides which files the context holds (docs/docker.md, "Which files the context holds").
+    public func contextBuilder(clientVersion: String) -> DockerBuilder {
+        let engine = Self.clientMajorVersion(fromVersionOutput: clientVersion).map { $0 >= 23 ? DockerPatternEngine.patternmatcher : .fileutils }
+        switch self {
+        // buildx (and buildah/podman, whose rules are taken to be BuildKit's) walk with today's fsutil.
+        case .buildContext: return DockerBuilder(kind: .buildKit, client: .patternmatcher)
+        // docker < 23 sends a BuildKit context itself, with docker/docker's pkg/fileutils.
+        case .taggedImage: return DockerBuilder(kind: .buildKit, client: .fileutils)
+        case .rewrittenDockerfile: return DockerBuilder(kind: .classic, client: engine ?? .patternmatcher)
         }
     }
 

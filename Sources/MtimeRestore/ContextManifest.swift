@@ -2,10 +2,11 @@
 import Glibc
 #endif
 import MtimeCore
+import MtimeDockerContext
 import MtimeManifest
 
 /// Describes a build context: every tracked file under the context directory that is present in
-/// the working tree and (for a Docker context) not excluded by the context's `.dockerignore`, with
+/// the working tree and (for a Docker context) in the context Docker sends (`DockerContextRules`), with
 /// the mtime restore assigns it (a dirty file keeps its current mtime and is described by its own
 /// bytes), and every untracked file there that git does not ignore, flagged, with its current mtime.
 public struct ContextManifestBuilder {
@@ -13,16 +14,19 @@ public struct ContextManifestBuilder {
     /// The context directory relative to the working-tree root (empty: the root).
     public let contextPrefix: BytePath
     public let options: RestoreOptions
-    /// The context's `.dockerignore` rules, or none for a build that reads the working tree itself.
-    public let ignore: DockerIgnore
+    /// Which files Docker sends (the `.dockerignore` the builder reads, applied as its client does),
+    /// or no rules for a build that reads the working tree itself.
+    public let rules: DockerContextRules
 
     /// `contextDirectory` must lie inside a git working tree; `options` chooses the history mode and
     /// author/committer time exactly as for `restore` (its pathspec is replaced by the context).
-    /// `dockerContext: false` describes every tracked file, as a build on the host sees them.
-    public init(contextDirectory: String, options: RestoreOptions = RestoreOptions(), dockerContext: Bool = true) throws {
+    /// `docker`: the Dockerfile and builder of the Docker build (they choose the ignore file and how
+    /// it applies); nil describes every tracked file, as a build on the host sees them.
+    public init(contextDirectory: String, options: RestoreOptions = RestoreOptions(),
+                docker: (dockerfile: DockerfileLocation, builder: DockerBuilder)? = (.standard, .current)) throws {
         session = try RestoreSession(discoveringFrom: contextDirectory)
         contextPrefix = session.discoveryPrefix
-        ignore = dockerContext ? try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix)) : .none
+        rules = try docker.map { try DockerContextRules(contextDirectory: BytePath(contextDirectory), dockerfile: $0.dockerfile, builder: $0.builder) } ?? .none
         var options = options
         // Restore and hash only below the context (any bytes in its name, no pattern matching).
         options.paths = contextPrefix.isEmpty ? nil : [contextPrefix]
@@ -38,8 +42,9 @@ public struct ContextManifestBuilder {
         var plan = try session.plan(options)
         // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
         // context, and a host build that reads it must keep the time git gave it.
-        for index in plan.files.indices where !plan.files[index].path.isWithin(contextPrefix)
-            || ignore.excludes(relativeToContext(plan.files[index].path)) {
+        let context = rules.evaluator()
+        for index in plan.files.indices where try !plan.files[index].path.isWithin(contextPrefix)
+            || !context.includes(relativeToContext(plan.files[index].path)) {
             plan.files[index].target = nil
         }
         let applied = try session.apply(plan)
@@ -55,12 +60,13 @@ public struct ContextManifestBuilder {
     }
 
     private func describe(_ plan: RestorePlan) throws -> Manifest {
-        var entries = try untrackedEntries(tracked: plan.files.map(\.path))
+        let context = rules.evaluator()
+        var entries = try untrackedEntries(tracked: plan.files.map(\.path), context: context)
         var dirty = 0
         for file in plan.files {
             guard file.path.isWithin(contextPrefix), let current = file.current, let mode = file.worktreeMode else { continue }
             let relative = relativeToContext(file.path)
-            if ignore.excludes(relative) { continue }
+            if try !context.includes(relative) { continue }
             switch file.state {
             case .clean:
                 guard let target = file.target else { continue }
@@ -77,20 +83,27 @@ public struct ContextManifestBuilder {
         return Manifest(headCommit: plan.head, dirtyCount: dirty, entries: entries)
     }
 
-    /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in it.
-    private func untrackedEntries(tracked: [BytePath]) throws -> [ManifestEntry] {
+    /// The untracked, unignored files (and symlinks) below the context that Docker sends.
+    private func untrackedEntries(tracked: [BytePath], context: DockerContextEvaluator) throws -> [ManifestEntry] {
         let prefix = contextPrefix
         var scan = UntrackedScan(repository: session.repository, workdir: session.workdir, indexPaths: tracked,
                                  isSelected: { $0.isWithin(prefix) || prefix.isWithin($0) })
         scan.expandingDirectories = true
-        // Without `!` rules nothing below an excluded directory can be in the context: don't read it.
-        if !ignore.hasReincludes {
-            scan.isPruned = { [self] path in path.isWithin(prefix) && ignore.excludes(relativeToContext(path)) }
+        // Docker's walk does not go into such a directory: nothing below it is in the context.
+        var pruneFailure: Error?
+        scan.isPruned = { [self] path in
+            guard path.isWithin(prefix), path != prefix else { return false }
+            do { return try !context.entersDirectory(relativeToContext(path)) } catch {
+                pruneFailure = error
+                return false
+            }
         }
+        let found = try scan.run().untracked
+        if let pruneFailure { throw pruneFailure }
         var entries: [ManifestEntry] = []
-        for path in try scan.run().untracked where path.isWithin(prefix) && path != prefix {
+        for path in found where path.isWithin(prefix) && path != prefix {
             let relative = relativeToContext(path)
-            if ignore.excludes(relative) { continue }
+            if try !context.includes(relative) { continue }
             let full = session.workdir.appending(path)
             do throws(SystemError) {
                 // Gone since the scan, or a socket, fifo or device: nothing a build reads as source.

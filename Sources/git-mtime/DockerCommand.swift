@@ -47,8 +47,8 @@ struct DockerCommand: ParsableCommand {
         }
         let termination: Termination
         do {
-            termination = try wrapper.run { context in
-                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: context).restoreAndBuild()
+            termination = try wrapper.run { context, dockerfile, builder in
+                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: context, docker: (dockerfile, builder)).restoreAndBuild()
                 return PreparedContext(manifest: manifest, summary: summary)
             }
         } catch {

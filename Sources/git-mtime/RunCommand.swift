@@ -43,7 +43,7 @@ struct RunCommand: ParsableCommand {
             let session = try RestoreSession(discoveringFrom: ".")
             let settings = try HookSettings(repository: session.repository, workdir: session.workdir)
             let root = String(decoding: settings.root.bytes, as: UTF8.self)
-            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()
+            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, docker: nil).restoreAndBuild()
             printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }

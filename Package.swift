@@ -1,20 +1,21 @@
 // swift-tools-version:6.0
 // Layers, bottom to top (each target may only import the ones above it in this list):
 //   CLibGit2       C module: libgit2 and zlib headers and a tiny shim
-//   MtimeCore      syscalls, object ids, blob hashing, timestamps (no libgit2: the guard uses it)
+//   MtimeCore      syscalls, object ids, blob hashing, timestamps, child processes (no libgit2: the guard uses it)
 //   GitKit         Swift owners of libgit2 handles, our own pack reader; no C pointer types leave this module
-//   MtimeHistory   which commit last changed each path; the persistent cache
+//   MtimeHistory   which commit last changed each path; the persistent cache; tree diffs
 //   MtimeManifest  the manifest and build-stamp formats (no libgit2)
-//   MtimeDockerContext  which files a Docker build context holds: .dockerignore as Docker's clients apply it
+//   MtimeDockerContext  which files a Docker build context holds: .dockerignore as each docker client applies it (no libgit2)
 //   MtimeGuard     check / prepare / seal / run and the build stamp (no libgit2)
-//   MtimeRestore   working tree scan and mtime assignment on the host; hook logic
-//   MtimeDocker    the `docker build` wrapper: argument parsing, injection of guard and manifest
+//   MtimeRestore   working tree scan and mtime assignment on the host; the context manifest; repository settings
+//   MtimeHooks     install / uninstall / run of the git hooks
+//   MtimeDocker    the `docker build` wrapper: argument parsing, injection of guard and manifest (no libgit2)
 //   git-mtime, git-mtime-guard   command-line front ends
+// docs/ARCHITECTURE.md describes each layer. Each target declares exactly the modules it imports.
 import PackageDescription
 
 let package = Package(
     name: "git-mtime",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "git-mtime", targets: ["git-mtime"]),
         .executable(name: "git-mtime-guard", targets: ["git-mtime-guard"]),
@@ -35,9 +36,10 @@ let package = Package(
         .target(name: "MtimeDockerContext", dependencies: ["MtimeCore"]),
         .target(name: "MtimeGuard", dependencies: ["MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
-        .target(name: "MtimeDocker", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
+        .target(name: "MtimeHooks", dependencies: ["MtimeRestore", "MtimeHistory", "GitKit", "MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeDocker", dependencies: ["MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
-            "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeDockerContext", "MtimeGuard", "MtimeDocker",
+            "MtimeCore", "MtimeHistory", "MtimeRestore", "MtimeHooks", "MtimeManifest", "MtimeDockerContext", "MtimeGuard", "MtimeDocker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
@@ -46,17 +48,22 @@ let package = Package(
         ]),
         // Runs inside arbitrary container images: fully static, no libgit2, no Swift runtime needed there.
         .executableTarget(name: "git-mtime-guard", dependencies: [
-            "MtimeGuard",
+            "MtimeGuard", "MtimeManifest", "MtimeCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.unsafeFlags(["-static-executable"])],
            linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization"])]),
         .target(name: "TestSupport", dependencies: ["MtimeCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "GitKitTests", dependencies: ["GitKit", "MtimeHistory", "TestSupport"]),
-        .testTarget(name: "RestoreTests", dependencies: ["MtimeRestore", "TestSupport"]),
-        .testTarget(name: "ManifestTests", dependencies: ["MtimeManifest", "TestSupport"]),
-        .testTarget(name: "DockerContextTests", dependencies: ["MtimeDockerContext", "TestSupport"]),
-        .testTarget(name: "GuardTests", dependencies: ["MtimeGuard", "TestSupport"]),
-        .testTarget(name: "HooksTests", dependencies: ["MtimeRestore", "MtimeManifest", "TestSupport"]),
-        .testTarget(name: "DockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
+        // One test target per library target; GitMtimeTests covers the commands that live in the
+        // git-mtime executable itself (run, status). Command-level tests run the built executables.
+        .testTarget(name: "MtimeCoreTests", dependencies: ["MtimeCore", "TestSupport"]),
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeHistoryTests", dependencies: ["MtimeHistory", "GitKit", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeManifestTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeDockerContextTests", dependencies: ["MtimeDockerContext", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
+        .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "MtimeManifest", "TestSupport"]),
     ]
 )

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A path below a root directory resolved as if that root were `/`: a symlink's absolute target
 /// starts again at the root, and `..` never climbs above it. This is how BuildKit reads a file out

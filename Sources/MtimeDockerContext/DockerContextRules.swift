@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MtimeCore
 
 /// Which Dockerfile a build uses, as its client was told.

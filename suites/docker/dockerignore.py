@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Differential test: the files `git mtime manifest` lists against the files a real Docker build receives.
 
-    tests/docker/dockerignore.py [--cases N] [--seed S] [--soak] [--jobs J] [--keep]
-    tests/docker/dockerignore.py --rules          only the hand-written rule cases (Tests/DockerContextTests/EngineCases.json)
-    tests/docker/dockerignore.py --record-rules   record what the engine does with them
+    suites/docker/dockerignore.py [--cases N] [--seed S] [--soak] [--jobs J] [--keep]
+    suites/docker/dockerignore.py --rules          only the hand-written rule cases (Tests/MtimeDockerContextTests/EngineCases.json)
+    suites/docker/dockerignore.py --record-rules   record what the engine does with them
 
 Each case is a git repository with a random tree (spaces, UTF-8, invalid UTF-8, dot files, `[ * ? \\ + (`
 in names, symlinks, tracked and untracked files) and a random `.dockerignore` (`*`, `?`, `[...]` with
@@ -351,7 +351,7 @@ def describe_case(case_dir):
     return "\n".join(lines)
 
 
-RULES_FILE = os.path.join(ROOT, "Tests", "DockerContextTests", "EngineCases.json")
+RULES_FILE = os.path.join(ROOT, "Tests", "MtimeDockerContextTests", "EngineCases.json")
 
 
 def unescape(text):
@@ -467,7 +467,7 @@ def run_case(index, seed, work, binary, builders, lock, keep):
         if not agree:
             with lock:
                 print("MISMATCH seed=%s case=%d builder=%s (%s)" % (seed, index, engine.name, notes))
-                print("  replay: tests/docker/dockerignore.py --seed %s --only %d --keep" % (seed, index))
+                print("  replay: suites/docker/dockerignore.py --seed %s --only %d --keep" % (seed, index))
                 print("  tree and patterns:\n" + describe_case(case_dir))
                 if isinstance(got, str) or isinstance(expected, str):
                     print("  docker: %s\n  manifest: %s" % (got if isinstance(got, str) else sorted(got),

@@ -111,8 +111,6 @@ struct RuneSet: Equatable, Sendable {
         ranges = merged
     }
 
-    static func + (lhs: RuneSet, rhs: RuneSet) -> RuneSet { RuneSet(lhs.ranges + rhs.ranges) }
-
     var inverted: RuneSet {
         var result = RuneSet()
         var next: Rune = 0
@@ -123,15 +121,6 @@ struct RuneSet: Equatable, Sendable {
         if next <= GoUTF8.maxRune { result.ranges.append(next...GoUTF8.maxRune) }
         return result
     }
-
-    func contains(_ rune: Rune) -> Bool {
-        var low = 0, high = ranges.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ranges[middle].upperBound < rune { low = middle + 1 } else { high = middle }
-        }
-        return low < ranges.count && ranges[low].contains(rune)
-    }
 }
 
 extension GoRegexp {
@@ -140,7 +129,6 @@ extension GoRegexp {
     }
 
     indirect enum Node: Sendable {
-        case empty
         case runes(RuneSet)
         case assertion(Assertion)
         case concat([Node])
@@ -270,7 +258,7 @@ extension GoRegexp {
                 return repeatIsValid(body, limit)
             case .concat(let items), .alternate(let items):
                 return items.allSatisfy { repeatIsValid($0, limit) }
-            case .empty, .runes, .assertion:
+            case .runes, .assertion:
                 return true
             }
         }
@@ -712,8 +700,6 @@ extension GoRegexp {
 
         private mutating func emit(_ node: Node, next: Int) throws(ParseError) -> Int {
             switch node {
-            case .empty:
-                return next
             case .runes(let set):
                 return try append(.runes(set, next: next))
             case .assertion(let assertion):

@@ -61,10 +61,13 @@ public struct DockerContextRules: Sendable {
     /// BuildKit 23+ (fsutil's filter): an exception with a wildcard makes it walk into every
     /// excluded directory.
     let walksEveryExcludedDirectory: Bool
-    /// Classic builder: paths the daemon removes when its own reading of `.dockerignore` excludes them.
+    /// Classic builder: what the daemon does with the context it receives.
     let daemonRemovals: DaemonRemovals?
 
     struct DaemonRemovals: Sendable {
+        /// The Dockerfile inside the context: the daemon reads it from what it received, so a client
+        /// whose walk left it out (its two pattern checks can disagree) makes the build fail.
+        let dockerfile: BytePath?
         /// `.dockerignore` and the Dockerfile's path relative to the context (when it is inside), and
         /// what removing each deletes: the daemon resolves the name first, so for a symlinked
         /// `.dockerignore` it deletes the file the link points to and leaves the link.
@@ -192,7 +195,7 @@ public struct DockerContextRules: Sendable {
                 }
                 candidates.append((dockerfile, dockerfile))
             }
-            daemonRemovals = DaemonRemovals(candidates: candidates, reading: classic.daemon.reading)
+            daemonRemovals = DaemonRemovals(dockerfile: classic.dockerfile, candidates: candidates, reading: classic.daemon.reading)
         } else {
             daemonRemovals = nil
         }
@@ -356,6 +359,11 @@ public final class DockerContextEvaluator {
         if let daemonRemoved { return daemonRemoved }
         var removed: Set<BytePath> = []
         if let daemon = rules.daemonRemovals {
+            if let dockerfile = daemon.dockerfile, try !includesBeforeDaemon(dockerfile) {
+                throw DockerIgnoreError(origin: nil, reason: "the classic client leaves the Dockerfile \(dockerfile) out of the context "
+                    + "although it means to send it (its own two pattern checks disagree), and the daemon fails: "
+                    + "\"Cannot locate specified Dockerfile\"")
+            }
             var received = true
             for entry in daemon.reading.requiredEntries where try !includesBeforeDaemon(entry) { received = false }
             switch daemon.reading.outcome {

@@ -139,6 +139,17 @@ import TestSupport
             .evaluator().entersDirectory(BytePath("build")))
     }
 
+    /// docker 23+'s classic client decides whether to re-include the Dockerfile with the deprecated
+    /// `Matches` and walks with `MatchesUsingParentResults`; when they disagree it leaves the Dockerfile
+    /// out and the daemon fails ("Cannot locate specified Dockerfile"). docker 20.10 uses one for both.
+    @Test func theClassicBuildFailsWhenTheClientLeavesItsDockerfileOut() throws {
+        let directory = try layout(["ctx/a": "", "ctx/build/x.Dockerfile": "FROM scratch\n", "ctx/.dockerignore": "**/[x].*\n![^.]*\n"])
+        let dockerfile = DockerfileLocation.path(BytePath(directory.url("ctx/build/x.Dockerfile")))
+        let error = #expect(throws: DockerIgnoreError.self) { try kept(directory, classic23, dockerfile: dockerfile, paths: ["a"]) }
+        #expect(error?.description.contains("Cannot locate specified Dockerfile") == true)
+        #expect(try kept(directory, classic, dockerfile: dockerfile, paths: ["a", "build/x.Dockerfile"]) == ["a", "build/x.Dockerfile"])
+    }
+
     @Test func confinedResolutionNeverLeavesTheRoot() throws {
         let directory = try layout(["secret": "outside\n", "ctx/inside": "in\n", "ctx/dir/file": "deep\n"],
                                    symlinks: ["ctx/up": "../secret", "ctx/abs": "/secret", "ctx/chain": "up",

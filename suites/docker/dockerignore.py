@@ -451,6 +451,16 @@ def engines(bin_dir):
     return found
 
 
+DOCUMENTED_DIFFERENCES = []
+
+
+def truncated_by_docker(engine, got, expected):
+    """The classic client of docker 23+ (go-archive) stops its walk at the first pattern error and sends
+    what it has, without failing: git-mtime refuses such a pattern instead (a documented difference)."""
+    return (not engine.buildkit and "--daemon-version" in engine.manifest_options and isinstance(got, set)
+            and isinstance(expected, str) and "is not a valid Go regular expression" in expected)
+
+
 def run_case(index, seed, work, binary, builders, lock, keep):
     rng = random.Random("%s-%d" % (seed, index))
     case_dir = os.path.join(work, "case-%d" % index)
@@ -463,6 +473,13 @@ def run_case(index, seed, work, binary, builders, lock, keep):
         expected = manifest_files(binary, case_dir, context, dockerfile, engine.manifest_options)
         both_failed = isinstance(got, str) and isinstance(expected, str)
         agree = both_failed or got == expected
+        if not agree and truncated_by_docker(engine, got, expected):
+            with lock:
+                print("note: seed=%s case=%d builder=%s: a pattern Go's regexp rejects, evaluated in the middle of the "
+                      "classic client's walk, cut the context short (docs/docker.md, differences); git-mtime refuses it"
+                      % (seed, index, engine.name))
+            DOCUMENTED_DIFFERENCES.append(index)
+            agree = True
         results.append(agree)
         if not agree:
             with lock:
@@ -542,7 +559,8 @@ def main():
             print("note: no docker 23+ client at %s: the patternmatcher classic builder is not compared" % DOCKER_NEW)
         lock = threading.Lock()
         indices = [arguments.only] if arguments.only is not None else range(count)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, arguments.jobs)) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, arguments.jobs))
+        try:
             futures = [pool.submit(run_case, index, seed, work, binary, builders, lock, arguments.keep) for index in indices]
             for future in futures:
                 try:
@@ -554,6 +572,11 @@ def main():
                 except Exception as error:  # a harness failure is a failure, with its reason
                     print("FAIL - case raised: %r" % (error,))
                     failed += 1
+        finally:
+            # Ctrl-C: the cases not started yet are dropped, the engine is stopped below.
+            pool.shutdown(wait=True, cancel_futures=True)
+        if DOCUMENTED_DIFFERENCES:
+            print("dockerignore: %d case(s) with the documented truncation difference" % len(DOCUMENTED_DIFFERENCES))
         if arguments.keep:
             print("cases kept in %s" % work)
     finally:

@@ -63,8 +63,9 @@ class Engine:
                              cwd=case_dir, env=env, capture_output=True)
         if run.returncode != 0:
             return "build failed: " + run.stderr.decode(errors="replace").strip()[-400:]
+        # Not removed afterwards: a concurrent case may be tagging the same cached image (the private
+        # engine and everything in it go when the run ends).
         saved = subprocess.run([self.client, "save", tag], capture_output=True)
-        subprocess.run([self.client, "rmi", tag], capture_output=True)
         if saved.returncode != 0:
             # An image without a layer (COPY of an empty context) can't be saved: nothing arrived.
             if b"empty export" in saved.stderr:

@@ -131,7 +131,7 @@ public struct DockerContextRules: Sendable {
     public init(contextDirectory: BytePath, dockerfile: DockerfileLocation, builder: DockerBuilder) throws {
         switch builder.kind {
         case .buildKit:
-            let (file, contents) = try Self.readBuildKitIgnoreFile(context: contextDirectory, dockerfile: dockerfile)
+            let (file, contents) = try Self.readBuildKitIgnoreFile(context: contextDirectory, dockerfile: dockerfile, client: builder.client)
             try self.init(builder: builder, ignoreFile: file, contents: contents, classic: nil)
         case .classic:
             let path = contextDirectory.appending(BytePath(Self.ignoreName))
@@ -208,26 +208,45 @@ public struct DockerContextRules: Sendable {
 
     /// BuildKit: `<Dockerfile>.dockerignore` in the Dockerfile's directory, else the context's `.dockerignore`.
     /// An unreadable, missing or non-regular file counts as absent, as BuildKit's `ReadFile` error does.
-    private static func readBuildKitIgnoreFile(context: BytePath, dockerfile: DockerfileLocation) throws -> (String?, [UInt8]?) {
-        let dockerfileDirectory: BytePath?, dockerfileName: [UInt8]
+    private static func readBuildKitIgnoreFile(context: BytePath, dockerfile: DockerfileLocation,
+                                               client: DockerPatternEngine) throws -> (String?, [UInt8]?) {
+        let located: (directory: BytePath, name: [UInt8])?
         switch dockerfile {
-        case .standard: (dockerfileDirectory, dockerfileName) = (context, Array("Dockerfile".utf8))
-        case .path(let path):
-            // filepath.Dir and filepath.Base of the -f value.
-            let cleaned = BytePath(GoStrings.clean(path.bytes))
-            let parent = cleaned.parent.isEmpty ? BytePath(cleaned.isAbsolute ? "/" : ".") : cleaned.parent
-            (dockerfileDirectory, dockerfileName) = (parent, cleaned.lastComponent.bytes)
-        case .standardInput: (dockerfileDirectory, dockerfileName) = (nil, [])
+        case .standard: located = (context, Array("Dockerfile".utf8))
+        case .path(let path): located = directoryAndName(path)
+        case .standardInput: located = nil
         }
-        if let dockerfileDirectory {
-            let name = BytePath(dockerfileName + Self.ignoreName)
-            if let contents = try readConfined(name, under: dockerfileDirectory) {
-                return (dockerfileDirectory.appending(name).description, contents)
+        if var (directory, name) = located {
+            // buildx renames a missing `Dockerfile` to an existing `dockerfile` before BuildKit sees it
+            // (handleLowercaseDockerfile); docker 20.10's BuildKit keeps the name and falls back itself.
+            if client == .patternmatcher, name == Array("Dockerfile".utf8),
+               let names = try? FileSystem.listDirectory(directory).map(\.bytes),
+               !names.contains(name), names.contains(Array("dockerfile".utf8)) {
+                name = Array("dockerfile".utf8)
+            }
+            let ignore = BytePath(name + ignoreName)
+            if let contents = try readConfined(ignore, under: directory) {
+                return (directory.appending(ignore).description, contents)
             }
         }
-        let name = BytePath(Self.ignoreName)
-        guard let contents = try readConfined(name, under: context) else { return (nil, nil) }
-        return (context.appending(name).description, contents)
+        let ignore = BytePath(ignoreName)
+        guard let contents = try readConfined(ignore, under: context) else { return (nil, nil) }
+        return (context.appending(ignore).description, contents)
+    }
+
+    /// Go's `filepath.Dir` and `filepath.Base` of a Dockerfile path, as the client splits `-f`.
+    private static func directoryAndName(_ path: BytePath) -> (directory: BytePath, name: [UInt8]) {
+        let cleaned = BytePath(GoStrings.clean(path.bytes))
+        let parent = cleaned.parent.isEmpty ? BytePath(cleaned.isAbsolute ? "/" : ".") : cleaned.parent
+        return (parent, cleaned.lastComponent.bytes)
+    }
+
+    /// What BuildKit reads as `<Dockerfile>.dockerignore` for this Dockerfile (nil: nothing, it then
+    /// reads the context's `.dockerignore`): for a wrapper that hands BuildKit a copy of the Dockerfile
+    /// elsewhere and puts the same rules beside it.
+    public static func buildKitIgnoreFile(besideDockerfile path: BytePath) throws -> [UInt8]? {
+        let (directory, name) = directoryAndName(path)
+        return try readConfined(BytePath(name + ignoreName), under: directory)
     }
 
     private static func readConfined(_ name: BytePath, under directory: BytePath) throws -> [UInt8]? {
@@ -240,7 +259,7 @@ public struct DockerContextRules: Sendable {
     private static func readFollowingSymlinks(_ path: BytePath) throws -> [UInt8]? {
         let file: FileDescriptor
         do { file = try FileDescriptor(openFollowingSymlinks: path) } catch {
-            if error.code == ENOENT { return nil }
+            if error.isNotFound { return nil }
             throw error
         }
         guard try file.status().kind == .regular else {

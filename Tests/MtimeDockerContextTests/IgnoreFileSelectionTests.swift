@@ -64,6 +64,9 @@ import TestSupport
                                     "ctx/Dockerfile.dockerignore": "b\n"])
         try FileManager.default.removeItem(atPath: directory.url("ctx/Dockerfile"))
         #expect(try kept(directory, buildKit, paths: ["a", "b"]) == ["a"])
+        // buildx renames the Dockerfile to `dockerfile` before BuildKit sees it (handleLowercaseDockerfile,
+        // from buildx's code: no buildx here to run).
+        #expect(try kept(directory, buildKit23, paths: ["a", "b"]) == ["b"])
     }
 
     /// Defect 4: a symlinked `.dockerignore` is followed by both builders.

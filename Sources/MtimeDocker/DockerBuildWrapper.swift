@@ -32,8 +32,10 @@ public struct ContextRequest: Equatable, Sendable {
         case (.rewrittenMountSource, _):
             return (dockerfile, DockerBuilder(kind: .buildKit, client: .fileutils))
         case (.rewrittenForClassicBuilder, .docker(let major)):
-            let engine: DockerPatternEngine = major.map { $0 >= 23 ? .patternmatcher : .fileutils } ?? .patternmatcher
-            // A copy from outside the context is one the classic client adds itself, as for stdin.
+            let engine = major.map(DockerPatternEngine.init(dockerMajorVersion:)) ?? .patternmatcher
+            // A copy from outside the context is one the classic client adds itself, as for stdin. The
+            // daemon's own pattern code then decides only about `.dockerignore`, which the guard skips
+            // in this mode, so its version is not asked.
             return (dockerfileIsCopied ? .standardInput : dockerfile, DockerBuilder(kind: .classic, client: engine))
         case (.rewrittenForClassicBuilder, _):
             return (dockerfileIsCopied ? .standardInput : dockerfile, DockerBuilder(kind: .classic, client: .patternmatcher))

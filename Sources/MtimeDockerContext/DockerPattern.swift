@@ -12,6 +12,11 @@ public enum DockerPatternEngine: String, Sendable, Equatable, CaseIterable {
     public init?(dockerVersion text: String) {
         let digits = text.drop { !$0.isNumber }.prefix { $0.isNumber }
         guard let major = Int(digits) else { return nil }
+        self.init(dockerMajorVersion: major)
+    }
+
+    /// docker/cli moved from pkg/fileutils to moby/patternmatcher in 23.0.
+    public init(dockerMajorVersion major: Int) {
         self = major >= 23 ? .patternmatcher : .fileutils
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import MtimeDockerContext
 
 /// The hand-written rule cases of EngineCases.json, each with what real Docker builds received
-/// (recorded by `tests/docker/dockerignore.py --record-rules`; the docker suite checks that the engine
+/// (recorded by `suites/docker/dockerignore.py --record-rules`; the docker suite checks that the engine
 /// still does so). Here the rules alone decide, with no files: the same verdicts, per builder.
 struct EngineCase: Sendable, CustomTestStringConvertible {
     let name: String

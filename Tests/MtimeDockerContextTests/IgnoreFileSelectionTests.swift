@@ -6,7 +6,7 @@ import TestSupport
 
 /// Which ignore file a build reads and how a symlinked one is followed, on real files. Every expectation
 /// here is what Debian's docker 20.10 engine did with the same layout (BuildKit and classic builder,
-/// with the 20.10 and the 28 client), checked again by the layouts of tests/docker/dockerignore.py.
+/// with the 20.10 and the 28 client), checked again by the layouts of suites/docker/dockerignore.py.
 @Suite struct IgnoreFileSelectionTests {
     let buildKit = DockerBuilder(kind: .buildKit, client: .fileutils)
     let classic = DockerBuilder(kind: .classic, client: .fileutils)

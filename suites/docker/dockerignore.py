@@ -36,6 +36,7 @@ import sys
 import tarfile
 import tempfile
 import threading
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -560,6 +561,7 @@ def main():
             print("note: no docker 23+ client at %s: the patternmatcher classic builder is not compared" % DOCKER_NEW)
         lock = threading.Lock()
         indices = [arguments.only] if arguments.only is not None else range(count)
+        started_cases = time.monotonic()
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, arguments.jobs))
         try:
             futures = [pool.submit(run_case, index, seed, work, binary, builders, lock, arguments.keep) for index in indices]
@@ -576,6 +578,9 @@ def main():
         finally:
             # Ctrl-C: the cases not started yet are dropped, the engine is stopped below.
             pool.shutdown(wait=True, cancel_futures=True)
+        if len(indices):
+            elapsed = time.monotonic() - started_cases
+            print("dockerignore: %d random cases in %.0f s (%.2f s a case, %d jobs)" % (len(indices), elapsed, elapsed / len(indices), arguments.jobs))
         if DOCUMENTED_DIFFERENCES:
             print("dockerignore: %d case(s) with the documented truncation difference" % len(DOCUMENTED_DIFFERENCES))
         if arguments.keep:

@@ -199,6 +199,11 @@ public struct DockerContextRules: Sendable {
         } else {
             daemonRemovals = nil
         }
+        if builder.kind == .buildKit {
+            // BuildKit's Dockerfile frontend reads the ignore file and hands the patterns to the local
+            // source as a JSON attribute: encoding/json turns each invalid UTF-8 byte into U+FFFD.
+            entries = entries.map { (GoStrings.coercedToValidUTF8($0.pattern), $0.origin) }
+        }
         patterns = try DockerPattern.compile(entries, engine: builder.client)
         hasExclusions = patterns.contains(where: \.exclusion)
         let wildcards = Set("*[]?^\\".utf8)

@@ -162,73 +162,137 @@ struct DockerPattern: Sendable {
     }
 }
 
-/// Go's `filepath.Match` syntax check (Go ≥ 1.16 checks the whole pattern): a `[` class needs a
-/// closing `]` and at least one character or range, `-` and `]` can't start a range end, a `\` needs
-/// a following character, a class character must be valid UTF-8.
+/// Go's `filepath.Match`, which Docker calls as `filepath.Match(pattern, ".")` to check a pattern's
+/// syntax. A chunk (the text between unbracketed `*`s) is checked whole once it is tried (a `[` class
+/// needs a closing `]` and at least one character or range, `-` and `]` can't start a range end, a `\`
+/// needs a following character, a class character must be valid UTF-8), but Match returns at the
+/// first chunk that fails to match: what follows it is never checked. So `x*[*` is accepted and `*[*`
+/// is not (measured with docker 20.10 and 28, both builders).
 enum GoFilepathMatch {
+    enum Outcome: Equatable { case matched, notMatched, badPattern }
+
     static func isValidPattern(_ pattern: [UInt8]) -> Bool {
-        let star = UInt8(ascii: "*"), backslash = UInt8(ascii: "\\")
-        var index = 0
-        while index < pattern.count {
-            while index < pattern.count, pattern[index] == star { index += 1 }
-            // scanChunk: up to the next `*` outside a class.
-            var end = index
-            var inRange = false
-            scan: while end < pattern.count {
-                switch pattern[end] {
-                case backslash: if end + 1 < pattern.count { end += 1 }
-                case UInt8(ascii: "["): inRange = true
-                case UInt8(ascii: "]"): inRange = false
-                case star where !inRange: break scan
-                default: break
-                }
-                end += 1
-            }
-            guard isValidChunk(pattern[index..<end]) else { return false }
-            index = end
-        }
-        return true
+        match(pattern[...], name: Array(".".utf8)[...]) != .badPattern
     }
 
-    private static func isValidChunk(_ chunk: ArraySlice<UInt8>) -> Bool {
-        var index = chunk.startIndex
-        let end = chunk.endIndex
-        /// `getEsc`: one class character; false on a syntax error.
-        func classCharacter() -> Bool {
-            guard index < end, chunk[index] != UInt8(ascii: "-"), chunk[index] != UInt8(ascii: "]") else { return false }
-            if chunk[index] == UInt8(ascii: "\\") {
-                index += 1
-                guard index < end else { return false }
+    static func match(_ pattern: ArraySlice<UInt8>, name: ArraySlice<UInt8>) -> Outcome {
+        var pattern = pattern, name = name
+        chunks: while !pattern.isEmpty {
+            let (star, chunk, rest) = scanChunk(pattern)
+            pattern = rest
+            // A trailing `*` matches the rest unless it holds a `/`.
+            if star && chunk.isEmpty { return name.contains(slash) ? .notMatched : .matched }
+            switch matchChunk(chunk, name) {
+            case .badPattern: return .badPattern
+            case .matched(let remainder) where remainder.isEmpty || !pattern.isEmpty:
+                name = remainder
+                continue chunks
+            default: break
             }
-            let (rune, width) = GoUTF8.decode(chunk, at: index)
-            if rune == GoUTF8.runeError && width == 1 { return false }
-            index += width
-            return index < end
-        }
-        while index < end {
-            switch chunk[index] {
-            case UInt8(ascii: "["):
-                index += 1
-                if index < end, chunk[index] == UInt8(ascii: "^") { index += 1 }
-                var ranges = 0
-                while true {
-                    if index < end, chunk[index] == UInt8(ascii: "]"), ranges > 0 { index += 1; break }
-                    guard classCharacter() else { return false }
-                    if chunk[index] == UInt8(ascii: "-") {
-                        index += 1
-                        guard classCharacter() else { return false }
+            if star {
+                var index = name.startIndex
+                while index < name.endIndex, name[index] != slash {
+                    switch matchChunk(chunk, name[(index + 1)...]) {
+                    case .badPattern: return .badPattern
+                    case .matched(let remainder) where !(pattern.isEmpty && !remainder.isEmpty):
+                        name = remainder
+                        continue chunks
+                    default: break
                     }
+                    index += 1
+                }
+            }
+            return .notMatched
+        }
+        return name.isEmpty ? .matched : .notMatched
+    }
+
+    private static let slash = UInt8(ascii: "/"), star = UInt8(ascii: "*"), backslash = UInt8(ascii: "\\")
+
+    /// `scanChunk`: leading stars, then up to the next `*` outside a class.
+    private static func scanChunk(_ pattern: ArraySlice<UInt8>) -> (star: Bool, chunk: ArraySlice<UInt8>, rest: ArraySlice<UInt8>) {
+        var pattern = pattern
+        var star = false
+        while pattern.first == Self.star { pattern = pattern.dropFirst(); star = true }
+        var end = pattern.startIndex
+        var inRange = false
+        scan: while end < pattern.endIndex {
+            switch pattern[end] {
+            case backslash: if end + 1 < pattern.endIndex { end += 1 }
+            case UInt8(ascii: "["): inRange = true
+            case UInt8(ascii: "]"): inRange = false
+            case Self.star where !inRange: break scan
+            default: break
+            }
+            end += 1
+        }
+        return (star, pattern[..<end], pattern[end...])
+    }
+
+    private enum ChunkOutcome { case matched(ArraySlice<UInt8>), notMatched, badPattern }
+
+    /// `matchChunk` (Go ≥ 1.16): after a mismatch it still reads the rest of the chunk, for its syntax.
+    private static func matchChunk(_ chunk: ArraySlice<UInt8>, _ name: ArraySlice<UInt8>) -> ChunkOutcome {
+        var chunk = chunk, name = name
+        var failed = false
+        /// `getEsc`: one class character, or nil on a syntax error.
+        func classCharacter() -> Rune? {
+            guard let first = chunk.first, first != UInt8(ascii: "-"), first != UInt8(ascii: "]") else { return nil }
+            if first == backslash {
+                chunk = chunk.dropFirst()
+                guard !chunk.isEmpty else { return nil }
+            }
+            let (rune, width) = GoUTF8.decode(chunk, at: chunk.startIndex)
+            if rune == GoUTF8.runeError && width == 1 { return nil }
+            chunk = chunk.dropFirst(width)
+            return chunk.isEmpty ? nil : rune
+        }
+        while let first = chunk.first {
+            if !failed && name.isEmpty { failed = true }
+            switch first {
+            case UInt8(ascii: "["):
+                var rune: Rune = 0
+                if !failed {
+                    let (decoded, width) = GoUTF8.decode(name, at: name.startIndex)
+                    rune = decoded
+                    name = name.dropFirst(width)
+                }
+                chunk = chunk.dropFirst()
+                var negated = false
+                if chunk.first == UInt8(ascii: "^") { negated = true; chunk = chunk.dropFirst() }
+                var matched = false, ranges = 0
+                while true {
+                    if chunk.first == UInt8(ascii: "]"), ranges > 0 { chunk = chunk.dropFirst(); break }
+                    guard let low = classCharacter() else { return .badPattern }
+                    var high = low
+                    if chunk.first == UInt8(ascii: "-") {
+                        chunk = chunk.dropFirst()
+                        guard let end = classCharacter() else { return .badPattern }
+                        high = end
+                    }
+                    if low <= rune && rune <= high { matched = true }
                     ranges += 1
                 }
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < end else { return false }
-                index += 1
+                if matched == negated { failed = true }
+            case UInt8(ascii: "?"):
+                if !failed {
+                    if name.first == slash { failed = true }
+                    name = name.dropFirst(GoUTF8.decode(name, at: name.startIndex).width)
+                }
+                chunk = chunk.dropFirst()
             default:
-                index += 1
+                if first == backslash {
+                    chunk = chunk.dropFirst()
+                    if chunk.isEmpty { return .badPattern }
+                }
+                if !failed {
+                    if chunk.first != name.first { failed = true }
+                    name = name.dropFirst()
+                }
+                chunk = chunk.dropFirst()
             }
         }
-        return true
+        return failed ? .notMatched : .matched(name)
     }
 }
 
@@ -259,6 +323,20 @@ enum GoStrings {
             end = runeStart
         }
         return bytes[start..<end]
+    }
+
+    /// A string after a round trip through `encoding/json`: each byte that starts no valid UTF-8
+    /// sequence is replaced by U+FFFD (a valid U+FFFD stays as it is).
+    static func coercedToValidUTF8(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let (rune, width) = GoUTF8.decode(bytes[...], at: index)
+            if rune == GoUTF8.runeError, width == 1 { out += [0xEF, 0xBF, 0xBD] } else { out += bytes[index..<index + width] }
+            index += width
+        }
+        return out
     }
 
     static func clean(_ path: [UInt8]) -> [UInt8] {

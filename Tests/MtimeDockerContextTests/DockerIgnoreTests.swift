@@ -96,6 +96,47 @@ import Testing
         #expect(try kept("a\n!a/b/**\n", ["a/b/x", "a/c"], buildKit23) == ["a/b/x"])
     }
 
+    /// Docker checks a pattern with `filepath.Match(p, ".")`, which returns at the first chunk that
+    /// does not match: a syntax error after it goes unnoticed (measured with docker 20.10 and 28, both
+    /// builders; the differential test's seed 421c4099 case 10 found it).
+    @Test func onlyTheChunksFilepathMatchTriesAreChecked() throws {
+        for valid in ["x*[*", "targeta*b.rs/[*", "x\\[", "*", "a/b*["] {
+            #expect(GoFilepathMatch.isValidPattern(Array(valid.utf8)), "\(valid)")
+        }
+        for invalid in ["*[*", "x[", "[", "[]a]", ".[", "\\", "[z-]"] {
+            #expect(!GoFilepathMatch.isValidPattern(Array(invalid.utf8)), "\(invalid)")
+        }
+        for builder in [DockerBuilder.current, DockerBuilder(kind: .classic, client: .fileutils)] {
+            #expect(try kept("x*[*\n", ["x", "y"], builder) == ["y"])
+        }
+    }
+
+    func keptBytes(_ contents: [UInt8], _ paths: [[UInt8]], _ builder: DockerBuilder) throws -> [[UInt8]] {
+        let context = try DockerContextRules(builder: builder, ignoreFile: ".dockerignore", contents: contents, classic: nil).evaluator()
+        return try paths.filter { try context.includes(BytePath($0)) }
+    }
+
+    /// BuildKit's frontend passes the patterns on as JSON, so an invalid UTF-8 byte in one arrives as
+    /// U+FFFD, which Go's regexp then matches against the byte in a name (seed 421c4099 cases 147, 166,
+    /// 207, 342 of the differential test); the classic client reads the file's bytes as they are.
+    @Test func buildKitPatternsArriveAsValidUTF8() throws {
+        let buildKit20 = DockerBuilder(kind: .buildKit, client: .fileutils)
+        let range: [UInt8] = Array("a/[".utf8) + [0xFF, UInt8(ascii: "-"), 0xFF] + Array("]\n".utf8)
+        let byteName: [UInt8] = Array("a/".utf8) + [0xFF]
+        for builder in [buildKit20, .current] {
+            #expect(try keptBytes(range, [byteName, Array("a/b".utf8)], builder) == [Array("a/b".utf8)])
+        }
+        #expect(throws: DockerIgnoreError.self) { try keptBytes(range, [], DockerBuilder(kind: .classic, client: .fileutils)) }
+        // `ab\xff` excluded, `!ab\xff/x` excepted: BuildKit's exception reads `ab\u{FFFD}/x`, which no
+        // longer starts with the directory's path, so the walk does not enter it.
+        let directory: [UInt8] = Array("ab".utf8) + [0xFF]
+        let exception = directory + [UInt8(ascii: "\n"), UInt8(ascii: "!")] + directory + Array("/x\n".utf8)
+        #expect(try keptBytes(exception, [directory + Array("/x".utf8), Array("y".utf8)], buildKit20) == [Array("y".utf8)])
+        #expect(try keptBytes(exception, [directory + Array("/x".utf8), Array("y".utf8)], DockerBuilder(kind: .classic, client: .fileutils))
+                == [directory + Array("/x".utf8), Array("y".utf8)])
+        #expect(GoStrings.coercedToValidUTF8([0x61, 0xFF, 0xEF, 0xBF, 0xBD, 0xC3]) == [0x61, 0xEF, 0xBF, 0xBD, 0xEF, 0xBF, 0xBD, 0xEF, 0xBF, 0xBD])
+    }
+
     @Test func engineFromDockerVersion() {
         #expect(DockerPatternEngine(dockerVersion: "20.10.24+dfsg1") == .fileutils)
         #expect(DockerPatternEngine(dockerVersion: "Docker version 28.2.2, build e6534b4") == .patternmatcher)

@@ -3,7 +3,7 @@
 #
 #   GIT_MTIME_BIN_DIR=.build/debug suites/docker/run.sh [SCENARIO NUMBER…]
 #
-# Needs root (dockerd), docker.io, debootstrap, buildah (scenario 9), podman (scenario 12) and a host Rust toolchain. The base image (Debian bookworm
+# Needs root (dockerd), docker.io, debootstrap, buildah (scenario 9), podman (scenario 12) and a host Rust toolchain; 13 puts a crate in a submodule. The base image (Debian bookworm
 # minbase + gcc + the host's rustc/cargo) is built once and cached by scripts/docker-env.
 # Ends with exactly one line `docker: N passed, N failed`; exits non-zero on any failure.
 set -uo pipefail
@@ -159,6 +159,18 @@ scenario_2() {
 
 # --- 3. Cache mount on target/, three-crate workspace: only what changed compiles -----------------------------
 WS="$WORK/workspace"
+cache_mount_dockerfile() {  # DIR: a guarded cargo build of the binary `app` with a cache mount on target/
+  printf '.git\ntarget\nDockerfile\n' >"$1/.dockerignore"
+  cat >"$1/Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+# Changing this build argument makes the RUN execute without dropping the cache mount (--no-cache would empty it).
+ARG RERUN=0
+RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/
+CMD ["app"]
+EOF
+}
 write_workspace() {  # [DIR] (default $WS)
   local WS=${1:-$WS}
   new_repo "$WS"
@@ -176,16 +188,7 @@ EOF
   mkdir -p "$WS/app/src"
   printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nalpha = { path = "../alpha" }\nbeta = { path = "../beta" }\n' >"$WS/app/Cargo.toml"
   echo 'fn main() { println!("alpha {} beta {}", alpha::version(), beta::version()); }' >"$WS/app/src/main.rs"
-  printf '.git\ntarget\nDockerfile\n' >"$WS/.dockerignore"
-  cat >"$WS/Dockerfile" <<'EOF'
-FROM rust-base:local
-WORKDIR /app
-COPY . .
-# Changing this build argument makes the RUN execute without dropping the cache mount (--no-cache would empty it).
-ARG RERUN=0
-RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/
-CMD ["app"]
-EOF
+  cache_mount_dockerfile "$WS"
   (cd "$WS" && cargo generate-lockfile --offline -q)
   commit_all "$WS" 1600000000 "workspace"
 }
@@ -595,7 +598,50 @@ scenario_12() {
   podman rmi --all --force >/dev/null 2>&1
 }
 
-# --- 13. The ignore file each builder reads, as it reads it, reaches the guard (issue 11: 1, 2, 4) ---------------
+# --- 13. A crate in a submodule, cache mount on target/: a submodule bump with an old mtime is rebuilt --------
+scenario_13() {
+  local gamma="$WORK/gamma" sm="$WORK/with-submodule" log="$WORK/s13" printed
+  new_repo "$gamma"
+  mkdir -p "$gamma/src"
+  printf '[package]\nname = "gamma"\nversion = "0.1.0"\nedition = "2021"\n' >"$gamma/Cargo.toml"
+  echo "pub fn version() -> u32 { 1 }" >"$gamma/src/lib.rs"
+  commit_all "$gamma" 1500000000 "gamma 1"
+  new_repo "$sm"
+  mkdir -p "$sm/src"
+  printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngamma = { path = "vendor/gamma" }\n' >"$sm/Cargo.toml"
+  echo 'fn main() { println!("gamma {}", gamma::version()); }' >"$sm/src/main.rs"
+  cache_mount_dockerfile "$sm"
+  (cd "$sm" && git -c protocol.file.allow=always submodule add -q "$gamma" vendor/gamma && cargo generate-lockfile --offline -q)
+  commit_all "$sm" 1600000000 "app with gamma in a submodule"
+  build13() {  # LOG RERUN
+    DOCKER_BUILDKIT=1 git_mtime docker build --network=none --progress=plain --build-arg "RERUN=$2" -t s13 "$sm" >"$1" 2>&1
+  }
+
+  local name="13a. a crate in a submodule, first build: gamma and app compile"
+  build13 "$log.1" 0 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.1")"; return; }
+  printed=$(docker run --rm --network=none s13)
+  if [ "$(compiled "$log.1")" = "app gamma" ] && [ "$printed" = "gamma 1" ] && grep -q "in 1 submodule(s)" "$log.1"; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.1")" "printed: $printed" "wrapper: $(grep 'git-mtime' "$log.1" | head -n 3 | tr '\n' ' ')"; fi
+
+  name="13b. the submodule bumped to a commit older than the build, its source copied with that old mtime: rebuilt"
+  echo "pub fn version() -> u32 { 2 }" >"$gamma/src/lib.rs"
+  commit_all "$gamma" 1500000500 "gamma 2"
+  (cd "$sm/vendor/gamma" && git -c protocol.file.allow=always fetch -q && git checkout -q origin/main)
+  commit_all "$sm" 1600000500 "bump gamma"
+  touch -d @1500000500 "$sm/vendor/gamma/src/lib.rs"
+  build13 "$log.2" 1 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.2")"; return; }
+  printed=$(docker run --rm --network=none s13)
+  if [ "$(compiled "$log.2")" = "app gamma" ] && [ "$printed" = "gamma 2" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.2")" "printed: $printed" "guard: $(grep 'git-mtime' "$log.2" | tr '\n' ' ')"; fi
+
+  name="13c. nothing changed: nothing compiles"
+  build13 "$log.3" 2 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.3")"; return; }
+  printed=$(docker run --rm --network=none s13)
+  if [ -z "$(compiled "$log.3")" ] && grep -q 'Finished' "$log.3" && [ "$printed" = "gamma 2" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.3")" "printed: $printed"; fi
+}
+
+# --- 14. The ignore file each builder reads, as it reads it, reaches the guard (issue 11: 1, 2, 4) ---------------
 # Each guarded build lists what it received; the guard has already compared that with the manifest.
 rules_context() {  # DIR: a symlinked .dockerignore (notes), app.Dockerfile.dockerignore (**/*.log)
   new_repo "$1"
@@ -614,31 +660,31 @@ DOCKERFILE
   cp "$1/Dockerfile" "$1/app.Dockerfile"
   commit_all "$1" 1600000000 "rules"
 }
-scenario_13() {
+scenario_14() {
   local name out ctx="$WORK/rules" before status client
   rules_context "$ctx"
   before=$(content_digest "$ctx")
 
-  name="13a. BuildKit with -f app.Dockerfile reads app.Dockerfile.dockerignore instead of .dockerignore"
-  out=$(DOCKER_BUILDKIT=1 wrapped_output s13 "$WORK/s13a.log" build --network=none -t s13 -f "$ctx/app.Dockerfile" "$ctx")
+  name="14a. BuildKit with -f app.Dockerfile reads app.Dockerfile.dockerignore instead of .dockerignore"
+  out=$(DOCKER_BUILDKIT=1 wrapped_output s14 "$WORK/s14a.log" build --network=none -t s14 -f "$ctx/app.Dockerfile" "$ctx")
   if [ "$out" = "./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./notes/a.txt ./rules/context.rules " ] \
-     && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s13a.log"; then pass "$name"
-  else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s13a.log" | tail -n 4 | tr '\n' ' ')"; fi
+     && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14a.log"; then pass "$name"
+  else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14a.log" | tail -n 4 | tr '\n' ' ')"; fi
 
-  name="13b. BuildKit follows a symlinked .dockerignore inside the context"
-  out=$(DOCKER_BUILDKIT=1 wrapped_output s13 "$WORK/s13b.log" build --network=none -t s13 "$ctx")
+  name="14b. BuildKit follows a symlinked .dockerignore inside the context"
+  out=$(DOCKER_BUILDKIT=1 wrapped_output s14 "$WORK/s14b.log" build --network=none -t s14 "$ctx")
   if [ "$out" = "./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./logs/app.log ./rules/context.rules ./x.log " ] \
-     && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s13b.log"; then pass "$name"
-  else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s13b.log" | tail -n 4 | tr '\n' ' ')"; fi
+     && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14b.log"; then pass "$name"
+  else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14b.log" | tail -n 4 | tr '\n' ' ')"; fi
 
   # The classic client sends the wrapper's Dockerfile (outside the context) by appending its name to
   # .dockerignore in the tar stream, which fails for a symlink ("archive/tar: write too long"): refused first.
-  name="13c. classic builder, symlinked .dockerignore: refused before docker builds, with the reason"
-  DOCKER_BUILDKIT=0 git_mtime docker build --network=none -t s13 "$ctx" >"$WORK/s13c.log" 2>&1
+  name="14c. classic builder, symlinked .dockerignore: refused before docker builds, with the reason"
+  DOCKER_BUILDKIT=0 git_mtime docker build --network=none -t s14 "$ctx" >"$WORK/s14c.log" 2>&1
   status=$?
-  if [ "$status" -ne 0 ] && grep -q "is a symlink, and the classic builder's client cannot send it" "$WORK/s13c.log" \
-     && ! grep -q "^Step 1/" "$WORK/s13c.log"; then pass "$name"
-  else fail "$name" "status $status" "log: $(tail -n 3 "$WORK/s13c.log" | tr '\n' ' ')"; fi
+  if [ "$status" -ne 0 ] && grep -q "is a symlink, and the classic builder's client cannot send it" "$WORK/s14c.log" \
+     && ! grep -q "^Step 1/" "$WORK/s14c.log"; then pass "$name"
+  else fail "$name" "status $status" "log: $(tail -n 3 "$WORK/s14c.log" | tr '\n' ' ')"; fi
 
   # A regular .dockerignore: the classic builder ignores app.Dockerfile.dockerignore. `**.log` is a suffix
   # match for the 23+ client (moby/patternmatcher) and a `(.*/)?\.log` regexp for the 20.10 one (fileutils);
@@ -650,21 +696,21 @@ scenario_13() {
     expected="./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./logs/app.log ./rules/context.rules ./x.log "
     [ "$("$client" --version | sed 's/^Docker version \([0-9]*\).*/\1/')" -ge 23 ] \
       && expected="./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./rules/context.rules "
-    name="13d. classic builder, $("$client" --version | cut -d, -f1): only .dockerignore applies, **.log as that client matches it"
-    out=$(DOCKER="$client" DOCKER_BUILDKIT=0 wrapped_output s13 "$WORK/s13d.log" build --network=none -t s13 -f "$ctx/app.Dockerfile" "$ctx")
+    name="14d. classic builder, $("$client" --version | cut -d, -f1): only .dockerignore applies, **.log as that client matches it"
+    out=$(DOCKER="$client" DOCKER_BUILDKIT=0 wrapped_output s14 "$WORK/s14d.log" build --network=none -t s14 -f "$ctx/app.Dockerfile" "$ctx")
     if [ "$out" = "$expected" ] \
-       && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s13d.log"; then pass "$name"
-    else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s13d.log" | tail -n 4 | tr '\n' ' ')"; fi
+       && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14d.log"; then pass "$name"
+    else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14d.log" | tail -n 4 | tr '\n' ' ')"; fi
   done
   rm "$ctx/.dockerignore" && ln -s rules/context.rules "$ctx/.dockerignore"
 
-  name="13e. the context's contents are unchanged by every build above"
+  name="14e. the context's contents are unchanged by every build above"
   if [ "$before" = "$(content_digest "$ctx")" ]; then pass "$name"; else fail "$name" "contents changed"; fi
 }
 
 started=$(date +%s)
 # Arguments pick scenarios by number (default: all); 2 and 4 need nothing from 1, 3 runs 3a-3c in order.
-for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13}"; do
+for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13 14}"; do
   for number in $scenario; do "scenario_$number"; done
 done
 echo "runtime: $(($(date +%s) - started)) s (engine and base image excluded)"

@@ -61,6 +61,15 @@ public final class FileDescriptor {
         self.path = path
     }
 
+    /// Opens read-only following every symlink, as any other program reading `path` would (non-blocking,
+    /// so a FIFO in its place can't hang the open).
+    public init(openFollowingSymlinks path: BytePath) throws(SystemError) {
+        let fd = try path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
+        guard fd >= 0 else { throw SystemError.last("open", path) }
+        self.rawValue = fd
+        self.path = path
+    }
+
     /// Opens a directory (for `openat`-relative access and `fsync` after a rename).
     public init(openDirectory path: BytePath) throws(SystemError) {
         let fd: Int32

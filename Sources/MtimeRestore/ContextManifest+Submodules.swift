@@ -11,15 +11,17 @@ extension ContextManifestBuilder {
         for submodule in submodules.planned where submodule.path.isWithin(contextPrefix) {
             for file in submodule.plan.files where file.state == .clean {
                 let path = submodule.path.appending(file.path)
-                guard let target = file.target, file.worktreeMode != nil, !isExcluded(path) else { continue }
+                guard let target = file.target, file.worktreeMode != nil, try !isExcluded(path) else { continue }
                 entries.append(ManifestEntry(path: relativeToContext(path), objectID: file.worktreeObjectID ?? file.objectID,
                                              modificationTime: target, mode: file.mode, isInSubmodule: true))
             }
             entries += try untrackedEntries(tracked: submodule.plan.files, in: submodule.session, at: submodule.path)
         }
         for submodule in submodules.leftAlone where submodule.path.isWithin(contextPrefix) {
-            let pruned: (BytePath) -> Bool = ignore.hasReincludes ? { _ in false } : isExcluded
-            for path in try Submodules.files(below: submodule.path, in: files, isPruned: pruned) where !isExcluded(path) {
+            // A pattern that fails on a directory fails again on a file below it, unpruned.
+            let pruned: (BytePath) -> Bool = { [self] in (try? isPrunedDirectory($0)) ?? false }
+            for path in try Submodules.files(below: submodule.path, in: files, isPruned: pruned) {
+                if try isExcluded(path) { continue }
                 if let entry = try untrackedEntry(path) { entries.append(entry) }
             }
         }

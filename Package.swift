@@ -5,7 +5,8 @@
 //   MtimeCore      syscalls, object ids, blob hashing, timestamps, child processes, the version (no libgit2: the guard uses it)
 //   GitKit         Swift owners of libgit2 handles, our own pack reader; no C pointer types leave this module
 //   MtimeHistory   which commit last changed each path; the persistent cache; tree diffs
-//   MtimeManifest  the manifest and build-stamp formats, .dockerignore rules (no libgit2)
+//   MtimeManifest  the manifest and build-stamp formats (no libgit2)
+//   MtimeDockerContext  which files a Docker build context holds: .dockerignore as each docker client applies it (no libgit2)
 //   MtimeGuard     check / prepare / seal / run and the build stamp (no libgit2)
 //   MtimeRestore   working tree scan and mtime assignment on the host; the context manifest; repository settings
 //   MtimeHooks     install / uninstall / run of the git hooks
@@ -32,12 +33,13 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CLibGit2", "MtimeCore"]),
         .target(name: "MtimeHistory", dependencies: ["GitKit", "MtimeCore"]),
         .target(name: "MtimeManifest", dependencies: ["MtimeCore"]),
+        .target(name: "MtimeDockerContext", dependencies: ["MtimeCore"]),
         .target(name: "MtimeGuard", dependencies: ["MtimeManifest", "MtimeCore"]),
-        .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
         .target(name: "MtimeHooks", dependencies: ["MtimeRestore", "MtimeHistory", "GitKit", "MtimeManifest", "MtimeCore"]),
-        .target(name: "MtimeDocker", dependencies: ["MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeDocker", dependencies: ["MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
-            "MtimeCore", "MtimeHistory", "MtimeRestore", "MtimeHooks", "MtimeManifest", "MtimeGuard", "MtimeDocker",
+            "MtimeCore", "MtimeHistory", "MtimeRestore", "MtimeHooks", "MtimeManifest", "MtimeDockerContext", "MtimeGuard", "MtimeDocker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
@@ -57,10 +59,11 @@ let package = Package(
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeHistoryTests", dependencies: ["MtimeHistory", "GitKit", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeManifestTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeDockerContextTests", dependencies: ["MtimeDockerContext", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "GitKit", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
-        .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "MtimeDockerContext", "MtimeCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "MtimeManifest", "TestSupport"]),
     ]
 )

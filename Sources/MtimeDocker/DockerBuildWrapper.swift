@@ -1,5 +1,6 @@
 import Glibc
 import MtimeCore
+import MtimeDockerContext
 import MtimeManifest
 
 /// What the host side is asked to prepare, and what decides which files the build's context holds.
@@ -14,6 +15,32 @@ public struct ContextRequest: Equatable, Sendable {
     /// outside the context, adding it to the context and to the context's `.dockerignore`.
     public var mode: InjectionMode
     public var client: Client
+    /// Whether the client is given a temporary copy of the Dockerfile (a rewriting mode, and a Dockerfile
+    /// with the guard line or from stdin) rather than the Dockerfile itself.
+    public var dockerfileIsCopied: Bool
+
+    /// The Dockerfile and builder as `MtimeDockerContext` takes them: they decide which files the
+    /// context holds (docs/docker.md, "Which files the context holds").
+    public var contextBuild: (dockerfile: DockerfileLocation, builder: DockerBuilder) {
+        let dockerfile = self.dockerfile.map { DockerfileLocation.path(BytePath($0)) } ?? .standardInput
+        switch (mode, client) {
+        // buildx walks with today's fsutil; buildah and podman are given the same rules (unverified).
+        case (.buildContext, _):
+            return (dockerfile, DockerBuilder(kind: .buildKit, client: .patternmatcher))
+        // docker < 23 sends a BuildKit context itself, with docker/docker's pkg/fileutils; the copy sits
+        // beside a copy of its ignore file, so the original's path gives the same rules.
+        case (.rewrittenMountSource, _):
+            return (dockerfile, DockerBuilder(kind: .buildKit, client: .fileutils))
+        case (.rewrittenForClassicBuilder, .docker(let major)):
+            let engine = major.map(DockerPatternEngine.init(dockerMajorVersion:)) ?? .patternmatcher
+            // A copy from outside the context is one the classic client adds itself, as for stdin. The
+            // daemon's own pattern code then decides only about `.dockerignore`, which the guard skips
+            // in this mode, so its version is not asked.
+            return (dockerfileIsCopied ? .standardInput : dockerfile, DockerBuilder(kind: .classic, client: engine))
+        case (.rewrittenForClassicBuilder, _):
+            return (dockerfileIsCopied ? .standardInput : dockerfile, DockerBuilder(kind: .classic, client: .patternmatcher))
+        }
+    }
 }
 
 /// What the wrapper needs from the host side: the context's mtimes restored and its manifest.
@@ -96,7 +123,12 @@ public struct DockerBuildWrapper {
             message("note: \(dockerfileName) has no `RUN --mount=type=bind,from=\(DockerfileGuardLines.sourceName),target=/git-mtime …` line, so the guard will not run")
         }
 
-        let prepared = try prepareContext(ContextRequest(directory: context, dockerfile: inputs.dockerfilePath, mode: mode, client: clientKind))
+        // The rewrite below hands the client a copy when there is a guard line to rewrite, or stdin to replay.
+        let copiesDockerfile = rewrites && dockerfileText.map {
+            !DockerfileGuardLines(parsing: $0).guardRuns.isEmpty || inputs.dockerfiles.first == .standardInput
+        } ?? false
+        let prepared = try prepareContext(ContextRequest(directory: context, dockerfile: inputs.dockerfilePath, mode: mode, client: clientKind,
+                                                         dockerfileIsCopied: copiesDockerfile))
         message(prepared.summary)
         // A Ctrl-C during the restore: its work is complete and consistent; start nothing more.
         if let signal = SignalForwarding.pending { return .signaled(signal) }
@@ -153,7 +185,7 @@ public struct DockerBuildWrapper {
     private func writeDockerfile(_ text: [UInt8], in directory: PrivateDirectory, replacing original: String?) throws -> String {
         _ = try directory.makeDirectory("dockerfile")
         let name = original.map { String($0.split(separator: "/").last ?? "Dockerfile") } ?? "Dockerfile"
-        if let original, let ignore = try? FileSystem.readFile(BytePath(original + ".dockerignore"), limit: 16 << 20) {
+        if let original, let ignore = try DockerContextRules.buildKitIgnoreFile(besideDockerfile: BytePath(original)) {
             _ = try directory.write("dockerfile/\(name).dockerignore", ignore, permissions: 0o644)
         }
         return try directory.write("dockerfile/\(name)", text, permissions: 0o644)

@@ -1,3 +1,4 @@
+import Glibc
 import GitKit
 import MtimeCore
 import MtimeHistory
@@ -22,12 +23,24 @@ public final class RestoreSession {
     public let environment: GitEnvironment
     /// The stat cache as the last `plan` read it: apply merges into it without reading it again.
     private var lastLoadedStatCache: StatCache?
+    /// The working tree through held directories, opened by the first plan; apply works in the same
+    /// held directories the plan verified.
+    private var heldFiles: WorkingTreeFiles?
+
+    /// The working tree's files, reached only through held directory descriptors.
+    func workingTreeFiles() throws(SystemError) -> WorkingTreeFiles {
+        if let heldFiles { return heldFiles }
+        let files = try WorkingTreeFiles(root: workdir)
+        heldFiles = files
+        return files
+    }
 
     /// Opens the repository git would use when started in `path`, under git's environment
     /// (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, … as `RepositoryLocation` applies them).
     /// `allowingUnbornHead`: a repository with no commit yet opens too (`repository.isHeadUnborn`); then
     /// only its working tree and ignore rules are usable, there is no history to plan from.
     public init(discoveringFrom path: String, allowingUnbornHead: Bool = false, environment: GitEnvironment = .current()) throws {
+        try RestoreSession.requireDirectory(path)
         let repository: Repository
         do {
             repository = try Repository(RepositoryLocation.find(start: BytePath(path), environment: environment))
@@ -49,6 +62,21 @@ public final class RestoreSession {
         sharedDirectory = HistoryCacheLocation.defaultDirectory(of: repository)
         discoveryPrefix = repository.location.prefix ?? BytePath([])
         startsInsideWorkTree = repository.location.prefix != nil
+    }
+
+    /// Fails naming `path` when it is missing or not a directory (before git's "not a repository").
+    public static func requireDirectory(_ path: String) throws(RestoreError) {
+        let kind: FileStatus.Kind
+        do throws(SystemError) {
+            kind = try FileSystem.status(try FileSystem.resolve(BytePath(path))).kind
+        } catch {
+            switch error.code {
+            case ENOENT: throw .noSuchDirectory(path)
+            case ENOTDIR: throw .notADirectory(path)
+            default: throw .system(error)
+            }
+        }
+        guard kind == .directory else { throw .notADirectory(path) }
     }
 
     /// Takes the repository-wide restore lock, waiting up to `timeout` seconds. Hold the returned
@@ -85,6 +113,8 @@ public final class RestoreSession {
     /// history, join HEAD with the index, select the tracked paths, verify each against the working
     /// tree, then directories and the untracked scan when asked for.
     private func makePlan(_ options: RestoreOptions) throws -> RestorePlan {
+        let startedAt = FileSystem.now()
+        let checkedFrom = FileSystem.coarseNow()
         try FileSystem.createDirectory(sharedDirectory)
         let selection = try selection(for: options)
         let history = try walkHistory(options, selection: selection)
@@ -94,13 +124,19 @@ public final class RestoreSession {
         var plan = RestorePlan(head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
                                commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,
                                usedHistoryCache: history.usedCache, coversWholeTree: !selection.isRestricted,
-                               unmatchedPatterns: selected.unmatchedPatterns)
+                               unmatchedPatterns: selected.unmatchedPatterns, checkedFrom: checkedFrom)
+        if let sealedBuild = options.sealedBuild {
+            plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
+        }
         if options.includeDirectories {
-            plan.directories = try DirectoryTimes.plan(files: plan.files, allTracked: tracked.head, workdir: workdir)
+            plan.directories = try DirectoryTimes.plan(files: plan.files, allTracked: tracked.head, in: workingTreeFiles())
         }
         if options.scanUntracked {
-            let scan = try UntrackedScan(repository: repository, workdir: workdir,
+            let gitlinks = tracked.head.filter { $0.mode == Tree.submoduleMode }.map(\.path)
+                + tracked.join.indexOnly.filter { $0.mode == Tree.submoduleMode }.map(\.path)
+            let scan = try UntrackedScan(repository: repository, files: workingTreeFiles(),
                                          indexPaths: tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path),
+                                         gitlinks: Set(gitlinks),
                                          isSelected: { [outer = options.submodulePath] in selection.isSelected(outer.appending($0)) }).run()
             plan.untracked = scan.untracked
             plan.ignored = scan.ignored
@@ -112,6 +148,8 @@ public final class RestoreSession {
     private struct Tracked {
         var head: [TrackedFile]
         var join: IndexJoin
+        /// A split index, which libgit2 can't read (`IndexReader`): attributes can't be asked about either.
+        var indexIsSplit: Bool
     }
 
     /// What the selection phase picked: positions in HEAD's files, the index-only entries, and the
@@ -139,7 +177,9 @@ public final class RestoreSession {
     private func verify(_ selected: Selected, _ tracked: Tracked,
                         _ options: RestoreOptions) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
         let progress = options.progress
-        let verifier = try workingTreeVerifier()
+        let verifier = try workingTreeVerifier(trackedPaths: { tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path) },
+                                               indexIsSplit: tracked.indexIsSplit)
+        let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.headPositions.count)
         var shallowBoundaryFiles = 0
@@ -148,10 +188,11 @@ public final class RestoreSession {
             if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: total)) }
             let file = tracked.head[position]
             var planned = try verifier.plan(file, indexEntry: tracked.join.entries[position], isConflicted: tracked.join.conflicted[position],
-                                            hashingDirty: options.hashDirtyFiles)
+                                            identifying: identifying)
             if planned.state == .clean, let change = file.lastChange {
-                planned.target = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
-                                           objectID: file.objectID)
+                planned.commitTime = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
+                                               objectID: file.objectID)
+                planned.target = planned.commitTime
                 if change.isShallowBoundary { shallowBoundaryFiles += 1 }
             }
             files.append(planned)
@@ -160,7 +201,7 @@ public final class RestoreSession {
 
         // Paths only in the index (added, not yet committed): tracked, but with nothing to restore.
         if !selected.indexOnly.isEmpty {
-            for entry in selected.indexOnly { files.append(try verifier.planIndexOnly(entry, hashingDirty: options.hashDirtyFiles)) }
+            for entry in selected.indexOnly { files.append(try verifier.planIndexOnly(entry, identifying: identifying)) }
             files.sort { $0.path < $1.path }
         }
         return (files, shallowBoundaryFiles)
@@ -198,21 +239,26 @@ public final class RestoreSession {
                                  progress: walkProgress).run()
     }
 
-    /// Phase: HEAD's files in path order, each paired with its index entry.
+    /// Phase: HEAD's files in path order, each paired with its index entry (a split index too).
     private func joinIndex(_ history: HistoryResult) throws -> Tracked {
         let head = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
-        return Tracked(head: head, join: IndexJoin(files: head, index: try repository.indexEntries()))
+        let index = try IndexReader(repository, workdir: workdir)
+        return Tracked(head: head, join: IndexJoin(files: head, index: index.entries), indexIsSplit: index.isSplit)
     }
 
     /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`
     /// then merges its new records into).
-    func workingTreeVerifier() throws -> WorkingTreeVerifier {
+    /// `trackedPaths`: every tracked path (see `CheckoutFilters`).
+    func workingTreeVerifier(trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) throws -> WorkingTreeVerifier {
         let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
         lastLoadedStatCache = statCache
+        let files = try workingTreeFiles()
         return WorkingTreeVerifier(
-            repository: repository, workdir: workdir, statCache: statCache,
+            repository: repository, files: files, statCache: statCache,
             indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
-            trustsExecutableBit: try repository.configBool("core.filemode", default: true))
+            trustsExecutableBit: try repository.configBool("core.filemode", default: true),
+            checkoutFilters: CheckoutFilters(repository: repository, files: files, trackedPaths: trackedPaths,
+                                             indexIsSplit: indexIsSplit))
     }
 
     /// Sets every planned target that differs from the file's current mtime (never its contents),
@@ -229,29 +275,52 @@ public final class RestoreSession {
     private func applyPlan(_ plan: RestorePlan) throws(SystemError) -> RestoreSummary {
         var summary = RestoreSummary()
         var verified = StatCache.Builder(capacity: plan.files.count)
-        for file in plan.files {
-            guard let target = file.target, let planned = file.current else { continue }
-            let fullPath = workdir.appending(file.path)
-            var status = planned
-            if planned.modificationTime == target {
-                summary.alreadyRight += 1
-            } else {
-                guard try FileSystem.statusIfPresent(fullPath) == planned else {
-                    summary.changedSincePlanned.append(file.path)
-                    continue
+        let setter = GuardedTimeSetter()
+        let tree = try workingTreeFiles()
+        try GuardedTimeSetter.withLeaseBreaksIgnored { () throws(SystemError) in
+            for file in plan.files {
+                guard let target = file.target, let planned = file.current else { continue }
+                // What the stat cache may vouch for: nothing that could have changed after it was verified.
+                var recordable: FileStatus?
+                if planned.modificationTime == target {
+                    summary.alreadyRight += 1
+                    // Verified while planning; a change in the same clock tick as that check would not show in
+                    // the ctime, so only a file last changed before planning began is recorded.
+                    if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
+                } else {
+                    let expected = file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil)
+                    guard let (directory, name) = try tree.parent(of: file.path) else {
+                        summary.changedSincePlanned.append(file.path)  // a directory on the way was replaced
+                        continue
+                    }
+                    switch try setter.set(name, in: directory, planned: planned, to: target, expected: expected,
+                                          expectedIsCertain: file.worktreeObjectID != nil) {
+                    case .changedSincePlanned:
+                        summary.changedSincePlanned.append(file.path)
+                        continue
+                    case .changedWhileSetting:
+                        summary.changedWhileSetting.append(file.path)
+                        continue
+                    case .set(let status, let verified):
+                        summary.filesSet += 1
+                        if verified { recordable = status }
+                    }
                 }
-                try FileSystem.setModificationTime(fullPath, to: target)
-                summary.filesSet += 1
-                // utimensat changed the ctime too: record the file as it is now.
-                status = try FileSystem.status(fullPath)
+                if file.state == .clean, let recordable { verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID)) }
             }
-            if file.state == .clean { verified.append(file.path, StatCache.Record(status, objectID: file.objectID)) }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
-            let fullPath = workdir.appending(directory.path)
-            guard let now = try FileSystem.statusIfPresent(fullPath), now.modificationTime == directory.current.modificationTime
-            else { continue }
-            try FileSystem.setModificationTime(fullPath, to: directory.target)
+            if directory.path.isEmpty {
+                // The root: the caller chose its path; only a directory below it is reached through held ones.
+                guard let now = try FileSystem.statusIfPresent(workdir), now.isSameFile(as: directory.current),
+                      now.modificationTime == directory.current.modificationTime else { continue }
+                try FileSystem.setModificationTime(workdir, to: directory.target)
+            } else {
+                guard let (parent, name) = try tree.parent(of: directory.path),
+                      let now = try parent.statusIfPresent(name), now.isSameFile(as: directory.current),
+                      now.modificationTime == directory.current.modificationTime else { continue }
+                try parent.setModificationTime(of: name, to: directory.target)
+            }
             summary.directoriesSet += 1
         }
 

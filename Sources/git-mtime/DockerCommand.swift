@@ -62,7 +62,8 @@ struct DockerCommand: ParsableCommand {
         do {
             termination = try wrapper.run { request in
                 let options = RestoreOptions(historyCacheDirectory: cache.directory())
-                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory, options: options).restoreAndBuild()
+                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory, options: options,
+                                                                     docker: request.contextBuild).restoreAndBuild()
                 return PreparedContext(manifest: manifest, summary: summary)
             }
         } catch {

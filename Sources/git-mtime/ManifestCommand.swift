@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import MtimeCore
+import MtimeDockerContext
 import MtimeHistory
 import MtimeManifest
 import MtimeRestore
@@ -11,8 +12,9 @@ struct ManifestCommand: ParsableCommand {
         abstract: "Describe a build context: each file's blob id, assigned mtime, mode and path.",
         discussion: """
         Lists every tracked file under the context directory that is present in the working tree \
-        and not excluded by the context's .dockerignore (Docker's rules: *, ?, **, ! re-includes, \
-        a leading /, comments; the last matching line wins). A clean file gets the mtime \
+        and in the context Docker sends: the ignore file the builder reads (BuildKit: \
+        <Dockerfile>.dockerignore, else .dockerignore) applied as that docker version applies it \
+        (docs/docker.md, "Which files the context holds"). A clean file gets the mtime \
         `git mtime restore` assigns; a modified or staged file is described by its working-tree \
         bytes and keeps its current mtime. Untracked files there that git does not ignore are listed \
         too, flagged `untracked`, with their current mtime: the guard watches them (a new source not \
@@ -32,6 +34,20 @@ struct ManifestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The build context directory (default: the top of the working tree).", valueName: "dir"))
     var context: String?
 
+    @Option(help: ArgumentHelp("The build's Dockerfile, as given to docker -f (relative to the current directory or -C; '-' for stdin).",
+                               valueName: "path"))
+    var dockerfile: String?
+
+    @Option(help: ArgumentHelp("The builder that gets the context; classic is DOCKER_BUILDKIT=0.", valueName: "kind"))
+    var builder: DockerBuilder.Kind = .buildKit
+
+    @Option(help: ArgumentHelp("The docker client's version (default: 23 or later; 20.10 and older match patterns differently).",
+                               valueName: "version"))
+    var dockerVersion: String?
+
+    @Option(help: ArgumentHelp("Classic builder: the daemon's version, if it differs from the client's.", valueName: "version"))
+    var daemonVersion: String?
+
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the manifest to <file> instead of standard output (a regular file is replaced atomically; a symlink, device or FIFO is written through, as by >).", valueName: "file"))
     var output: String?
 
@@ -45,6 +61,27 @@ struct ManifestCommand: ParsableCommand {
     var history: HistoryMode = .firstParent
 
     @OptionGroup var cache: HistoryCacheOption
+
+    func validate() throws {
+        for (name, version) in [("--docker-version", dockerVersion), ("--daemon-version", daemonVersion)] {
+            if let version, DockerPatternEngine(dockerVersion: version) == nil {
+                throw ValidationError("\(name) expects a docker version such as 20.10 or 28.2.2, got '\(version)'")
+            }
+        }
+    }
+
+    /// Which files the build context holds depends on the Dockerfile and the builder. -C is
+    /// already entered: a relative --dockerfile is taken from there.
+    private func dockerBuild() -> (dockerfile: DockerfileLocation, builder: DockerBuilder) {
+        let location: DockerfileLocation
+        switch dockerfile {
+        case nil: location = .standard
+        case "-"?: location = .standardInput
+        case let path?: location = .path(BytePath(path))
+        }
+        let client = dockerVersion.flatMap(DockerPatternEngine.init(dockerVersion:)) ?? .patternmatcher
+        return (location, DockerBuilder(kind: builder, client: client, daemon: daemonVersion.flatMap(DockerPatternEngine.init(dockerVersion:))))
+    }
 
     func run() throws {
         do {
@@ -64,7 +101,8 @@ struct ManifestCommand: ParsableCommand {
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
                 options: RestoreOptions(historyMode: history, useAuthorDate: authorDate,
-                                        historyCacheDirectory: cache.directory()))
+                                        historyCacheDirectory: cache.directory()),
+                docker: dockerBuild())
             let manifest: Manifest
             if restore {
                 let result = try builder.restoreAndBuild()
@@ -92,3 +130,5 @@ struct ManifestCommand: ParsableCommand {
         }
     }
 }
+
+extension DockerBuilder.Kind: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import MtimeCore
+import MtimeRestore
 
 /// `-C <directory>`, as for git itself: the command runs as if started there, so relative paths in
 /// git's environment (`GIT_DIR`, `GIT_WORK_TREE`, …) and in pathspecs are taken from there too.
@@ -11,6 +12,8 @@ struct StartDirectoryOptions: ParsableArguments {
     /// Changes into the directory, if one was given.
     func enter() throws {
         guard let directory else { return }
+        // A missing directory or a file is named as such, not as a failed chdir.
+        try RestoreSession.requireDirectory(directory)
         guard chdir(directory) == 0 else {
             throw SystemError.last("change to directory", BytePath(directory))
         }

@@ -127,4 +127,52 @@ import TestSupport
         #expect(bad.stderr.contains(".dockerignore line 1"))
         #expect(bad.stdout.isEmpty)
     }
+
+    func listedPaths(_ repo: GitRepository, _ arguments: [String] = []) throws -> [String] {
+        let result = try runChecked([builtProduct("git-mtime"), "manifest", "-C", repo.path, "--context", "ctx"] + arguments)
+        return try Manifest(parsing: Array(result.stdout.utf8)).entries.map(\.path.description)
+    }
+
+    /// Defect 1 (issue 11): Docker 23+ reads `**.log` as "ends with .log" and `?` as one UTF-8 character;
+    /// docker 20.10 as `(.*/)?\.log` (what the engine here does with its own client).
+    @Test func patternsFollowTheDockerVersionsRules() throws {
+        let repo = try GitRepository()
+        for path in ["ctx/x.log", "ctx/logs/app.log", "ctx/é.txt", "ctx/ab.txt", "ctx/keep"] { try repo.write(path, "x\n") }
+        try repo.write("ctx/.dockerignore", "**.log\n?.txt\n")
+        try repo.commit()
+        #expect(try listedPaths(repo) == [".dockerignore", "ab.txt", "keep"])
+        #expect(try listedPaths(repo, ["--docker-version", "20.10.24"]) == [".dockerignore", "ab.txt", "keep", "logs/app.log", "x.log"])
+        #expect(try listedPaths(repo, ["--builder", "classic", "--docker-version", "28.2.2"]) == [".dockerignore", "ab.txt", "keep"])
+        let bad = try run([builtProduct("git-mtime"), "manifest", "-C", repo.path, "--docker-version", "latest"])
+        #expect(bad.status != 0 && bad.stderr.contains("--docker-version expects a docker version"))
+    }
+
+    /// Defect 2: BuildKit reads `<Dockerfile>.dockerignore` first; `--dockerfile` names the Dockerfile.
+    @Test func theDockerfilesOwnIgnoreFileWinsUnderBuildKit() throws {
+        let repo = try GitRepository()
+        for path in ["ctx/a", "ctx/b", "ctx/c"] { try repo.write(path, "x\n") }
+        try repo.write("ctx/.dockerignore", "a\n")
+        try repo.write("ctx/Dockerfile.dockerignore", "b\n")
+        try repo.write("ctx/build/x.Dockerfile", "FROM scratch\n")
+        try repo.write("ctx/build/x.Dockerfile.dockerignore", "c\nbuild\n")
+        try repo.commit()
+        #expect(try listedPaths(repo) == [".dockerignore", "Dockerfile.dockerignore", "a", "build/x.Dockerfile",
+                                          "build/x.Dockerfile.dockerignore", "c"])
+        #expect(try listedPaths(repo, ["--builder", "classic"]) == [".dockerignore", "Dockerfile.dockerignore", "b",
+                                                                    "build/x.Dockerfile", "build/x.Dockerfile.dockerignore", "c"])
+        // Relative to -C, as docker resolves -f from where it runs.
+        #expect(try listedPaths(repo, ["--dockerfile", "ctx/build/x.Dockerfile"]) == [".dockerignore", "Dockerfile.dockerignore", "a", "b"])
+    }
+
+    /// Defect 4: a symlinked `.dockerignore` is followed (it was refused: "Too many levels of symbolic links").
+    @Test func aSymlinkedDockerignoreIsFollowed() throws {
+        let repo = try GitRepository()
+        for path in ["ctx/a", "ctx/b"] { try repo.write(path, "x\n") }
+        try repo.write("ctx/docker/ignore", "a\n")
+        try FileManager.default.createSymbolicLink(atPath: repo.directory.url("ctx/.dockerignore"), withDestinationPath: "docker/ignore")
+        try repo.commit()
+        #expect(try listedPaths(repo) == [".dockerignore", "b", "docker/ignore"])
+        #expect(try listedPaths(repo, ["--builder", "classic"]) == [".dockerignore", "b", "docker/ignore"])
+    }
 }
+

@@ -22,6 +22,12 @@ public final class Subprocess: @unchecked Sendable {
     /// Serialises pipe creation (whose close-on-exec flag is set in a second call) with spawning.
     private static let spawnLock = NSLock()
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does not export.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
     /// Starts `arguments` (looked up on PATH) in `directory` with `environment` over this process's
     /// own; `input` is written to its stdin and closed (stdin is /dev/null when nil).
     public init(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
@@ -67,6 +73,10 @@ public final class Subprocess: @unchecked Sendable {
                     outputEnds.append((ends.read, target == 1))
                 }
             }
+            // Descriptors other code in this process opened without close-on-exec (Foundation's
+            // `Data.write`) must not reach the child: a hook file held open there makes running it
+            // fail with ETXTBSY.
+            _ = Subprocess.closeFrom?(&actions, 3)
             let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
             let envp: [UnsafeMutablePointer<CChar>?] = environmentLines.map { strdup($0) } + [nil]
             defer { for pointer in argv + envp { free(pointer) } }

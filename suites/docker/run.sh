@@ -641,9 +641,76 @@ scenario_13() {
   else fail "$name" "compiled: $(compiled "$log.3")" "printed: $printed"; fi
 }
 
+# --- 14. The ignore file each builder reads, as it reads it, reaches the guard (issue 11: 1, 2, 4) ---------------
+# Each guarded build lists what it received; the guard has already compared that with the manifest.
+rules_context() {  # DIR: a symlinked .dockerignore (notes), app.Dockerfile.dockerignore (**/*.log)
+  new_repo "$1"
+  mkdir -p "$1/logs" "$1/notes" "$1/rules"
+  echo rules >"$1/input.txt"; echo x >"$1/x.log"; echo app >"$1/logs/app.log"; echo a >"$1/notes/a.txt"
+  printf '.git\nnotes\n' >"$1/rules/context.rules"
+  ln -s rules/context.rules "$1/.dockerignore"
+  printf '.git\n**/*.log\n' >"$1/app.Dockerfile.dockerignore"
+  cat >"$1/Dockerfile" <<'DOCKERFILE'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'find . ! -type d | sort | tr "\n" " " >/out'
+CMD ["cat", "/out"]
+DOCKERFILE
+  cp "$1/Dockerfile" "$1/app.Dockerfile"
+  commit_all "$1" 1600000000 "rules"
+}
+scenario_14() {
+  local name out ctx="$WORK/rules" before status client
+  rules_context "$ctx"
+  before=$(content_digest "$ctx")
+
+  name="14a. BuildKit with -f app.Dockerfile reads app.Dockerfile.dockerignore instead of .dockerignore"
+  out=$(DOCKER_BUILDKIT=1 wrapped_output s14 "$WORK/s14a.log" build --network=none -t s14 -f "$ctx/app.Dockerfile" "$ctx")
+  if [ "$out" = "./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./notes/a.txt ./rules/context.rules " ] \
+     && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14a.log"; then pass "$name"
+  else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14a.log" | tail -n 4 | tr '\n' ' ')"; fi
+
+  name="14b. BuildKit follows a symlinked .dockerignore inside the context"
+  out=$(DOCKER_BUILDKIT=1 wrapped_output s14 "$WORK/s14b.log" build --network=none -t s14 "$ctx")
+  if [ "$out" = "./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./logs/app.log ./rules/context.rules ./x.log " ] \
+     && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14b.log"; then pass "$name"
+  else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14b.log" | tail -n 4 | tr '\n' ' ')"; fi
+
+  # The classic client sends the wrapper's Dockerfile (outside the context) by appending its name to
+  # .dockerignore in the tar stream, which fails for a symlink ("archive/tar: write too long"): refused first.
+  name="14c. classic builder, symlinked .dockerignore: refused before docker builds, with the reason"
+  DOCKER_BUILDKIT=0 git_mtime docker build --network=none -t s14 "$ctx" >"$WORK/s14c.log" 2>&1
+  status=$?
+  if [ "$status" -ne 0 ] && grep -q "is a symlink, and the classic builder's client cannot send it" "$WORK/s14c.log" \
+     && ! grep -q "^Step 1/" "$WORK/s14c.log"; then pass "$name"
+  else fail "$name" "status $status" "log: $(tail -n 3 "$WORK/s14c.log" | tr '\n' ' ')"; fi
+
+  # A regular .dockerignore: the classic builder ignores app.Dockerfile.dockerignore. `**.log` is a suffix
+  # match for the 23+ client (moby/patternmatcher) and a `(.*/)?\.log` regexp for the 20.10 one (fileutils);
+  # the 20.10 daemon re-applies .dockerignore to the Dockerfile and itself with fileutils.
+  rm "$ctx/.dockerignore" && printf '.git\nnotes\n**.log\n' >"$ctx/.dockerignore"
+  local expected
+  for client in /usr/bin/docker /usr/local/bin/docker; do
+    [ -x "$client" ] || continue
+    expected="./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./logs/app.log ./rules/context.rules ./x.log "
+    [ "$("$client" --version | sed 's/^Docker version \([0-9]*\).*/\1/')" -ge 23 ] \
+      && expected="./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./rules/context.rules "
+    name="14d. classic builder, $("$client" --version | cut -d, -f1): only .dockerignore applies, **.log as that client matches it"
+    out=$(DOCKER="$client" DOCKER_BUILDKIT=0 wrapped_output s14 "$WORK/s14d.log" build --network=none -t s14 -f "$ctx/app.Dockerfile" "$ctx")
+    if [ "$out" = "$expected" ] \
+       && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14d.log"; then pass "$name"
+    else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14d.log" | tail -n 4 | tr '\n' ' ')"; fi
+  done
+  rm "$ctx/.dockerignore" && ln -s rules/context.rules "$ctx/.dockerignore"
+
+  name="14e. the context's contents are unchanged by every build above"
+  if [ "$before" = "$(content_digest "$ctx")" ]; then pass "$name"; else fail "$name" "contents changed"; fi
+}
+
 started=$(date +%s)
 # Arguments pick scenarios by number (default: all); 2 and 4 need nothing from 1, 3 runs 3a-3c in order.
-for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13}"; do
+for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13 14}"; do
   for number in $scenario; do "scenario_$number"; done
 done
 echo "runtime: $(($(date +%s) - started)) s (engine and base image excluded)"

@@ -8,6 +8,9 @@
 //   MtimeGuard     check / prepare / seal / run and the build stamp (no libgit2)
 //   MtimeRestore   working tree scan and mtime assignment on the host; hook logic
 //   MtimeDocker    the `docker build` wrapper: argument parsing, injection of guard and manifest
+//   MtimeDockerfile  the Dockerfile syntax: directives, continuations, heredocs, stages, variables (no libgit2)
+//   MtimeDoctor    `git mtime doctor`: stale-build hazards in Dockerfiles, .dockerignore and the repository
+//   MtimeExplain   `git mtime explain`: why a file has (or will get) its mtime
 //   git-mtime, git-mtime-guard   command-line front ends
 import PackageDescription
 
@@ -34,8 +37,11 @@ let package = Package(
         .target(name: "MtimeGuard", dependencies: ["MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeDocker", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeDockerfile"),
+        .target(name: "MtimeDoctor", dependencies: ["MtimeDockerfile", "MtimeRestore", "MtimeManifest", "GitKit", "MtimeCore"]),
+        .target(name: "MtimeExplain", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeHistory", "GitKit", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
-            "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker",
+            "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker", "MtimeDoctor", "MtimeExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
@@ -55,5 +61,8 @@ let package = Package(
         .testTarget(name: "GuardTests", dependencies: ["MtimeGuard", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["MtimeRestore", "MtimeManifest", "TestSupport"]),
         .testTarget(name: "DockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
+        .testTarget(name: "DockerfileTests", dependencies: ["MtimeDockerfile"]),
+        .testTarget(name: "DoctorTests", dependencies: ["MtimeDoctor", "MtimeDockerfile", "TestSupport"]),
+        .testTarget(name: "ExplainTests", dependencies: ["MtimeExplain", "TestSupport"]),
     ]
 )

@@ -38,8 +38,8 @@ let package = Package(
         .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeDocker", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeDockerfile"),
-        .target(name: "MtimeDoctor", dependencies: ["MtimeDockerfile", "MtimeRestore", "MtimeManifest", "GitKit", "MtimeCore"]),
-        .target(name: "MtimeExplain", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeHistory", "GitKit", "MtimeCore"]),
+        .target(name: "MtimeDoctor", dependencies: ["MtimeDockerfile", "MtimeDocker", "MtimeRestore", "MtimeManifest", "GitKit", "MtimeCore"]),
+        .target(name: "MtimeExplain", dependencies: ["MtimeGuard", "MtimeRestore", "MtimeManifest", "MtimeHistory", "GitKit", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
             "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker", "MtimeDoctor", "MtimeExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

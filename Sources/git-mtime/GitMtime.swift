@@ -10,5 +10,5 @@ struct GitMtime: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [RestoreCommand.self, ManifestCommand.self, DockerCommand.self,
-                      RunCommand.self, StatusCommand.self, HooksCommand.self])
+                      RunCommand.self, StatusCommand.self, HooksCommand.self, DoctorCommand.self, ExplainCommand.self])
 }

@@ -1,0 +1,70 @@
+import MtimeCore
+import MtimeManifest
+
+/// What the build context sends: build outputs and `.git` that `.dockerignore` should keep out, and
+/// a `.dockerignore` Docker would refuse.
+public struct ContextRules {
+    /// The context directory.
+    public let context: BytePath
+    /// How paths in the context are shown (the context directory as the user sees it, `""` for `.`).
+    public let displayPrefix: String
+    /// Directories (relative to the context) the Dockerfiles' builds write into.
+    public let buildOutputs: [String]
+    /// Whether git ignores a context-relative path (nil outside a repository).
+    public let isIgnoredByGit: ((BytePath) -> Bool)?
+
+    public init(context: BytePath, displayPrefix: String, buildOutputs: [String], isIgnoredByGit: ((BytePath) -> Bool)?) {
+        self.context = context
+        self.displayPrefix = displayPrefix
+        self.buildOutputs = buildOutputs
+        self.isIgnoredByGit = isIgnoredByGit
+    }
+
+    /// `ignoreFile` is the `.dockerignore` the build reads (BuildKit prefers `<Dockerfile>.dockerignore`).
+    public func findings(ignoreFile: BytePath? = nil) -> [Finding] {
+        let path = ignoreFile ?? context.appending(".dockerignore")
+        let shown = display(path)
+        let exists = (try? FileSystem.statusIfPresent(path)) != nil
+        let ignore: DockerIgnore
+        do {
+            ignore = exists ? try DockerIgnore(parsing: FileSystem.readFile(path, limit: 16 << 20)) : .none
+        } catch let error as DockerIgnoreError {
+            return [Finding(file: shown, line: error.line, severity: .hazard, rule: .dockerignoreSyntax,
+                            cause: "Docker refuses this pattern (\(error.reason)), and so does `git mtime docker build`.",
+                            fix: Fix("Fix or remove the pattern on line \(error.line)."))]
+        } catch {
+            return [Finding(file: shown, line: 0, severity: .hazard, rule: .dockerignoreSyntax,
+                            cause: "It cannot be read: \(error).", fix: Fix("Make it readable."))]
+        }
+        var findings: [Finding] = []
+        var candidates = buildOutputs
+        // Output directories already on disk that git ignores: what a host build left there.
+        let present = (try? FileSystem.listDirectory(context)) ?? []
+        for name in present.map({ String(decoding: $0.bytes, as: UTF8.self) }).sorted() where ContextRules.outputNames.contains(name) {
+            let status = try? FileSystem.statusIfPresent(context.appending(name))
+            guard status?.kind == .directory, isIgnoredByGit?(BytePath(name)) ?? true else { continue }
+            if !candidates.contains(name) { candidates.append(name) }
+        }
+        for output in candidates where !ignore.excludes(BytePath(output)) {
+            findings.append(Finding(
+                file: shown, line: 0, severity: .warning, rule: .dockerignoreOutputs,
+                cause: "\(output)/ is not excluded\(exists ? "" : " (there is no .dockerignore)"): build outputs from the host are sent with every build, and `COPY . .` puts them beside the sources, where they can look newer than a changed source.",
+                fix: Fix("Exclude it:", lines: [FixLine(.add, file: shown, text: output)])))
+        }
+        if (try? FileSystem.statusIfPresent(context.appending(".git"))) != nil, !ignore.excludes(BytePath(".git")) {
+            findings.append(Finding(
+                file: shown, line: 0, severity: .warning, rule: .dockerignoreGit,
+                cause: ".git is not excluded\(exists ? "" : " (there is no .dockerignore)"): the whole history is sent with every build and `COPY . .` changes with every commit; the manifest already carries what the guard needs from git.",
+                fix: Fix("Exclude it:", lines: [FixLine(.add, file: shown, text: ".git")])))
+        }
+        return findings
+    }
+
+    static let outputNames: Set<String> = ["target", "build", "builddir", "_build", ".build", "out", "dist", "obj", "node_modules"]
+
+    private func display(_ path: BytePath) -> String {
+        guard path.isWithin(context) else { return path.description }
+        let relative = String(decoding: path.bytes.dropFirst(context.bytes.count).drop { $0 == UInt8(ascii: "/") }, as: UTF8.self)
+        return displayPrefix.isEmpty ? relative : displayPrefix + "/" + relative
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import MtimeCore
+import MtimeDoctor
+import Testing
+import TestSupport
+
+/// A repository set up the way the README recommends: hooks installed, .dockerignore excluding
+/// `.git` and the build outputs.
+func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
+    let repo = try GitRepository(label: label)
+    try repo.write("Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\n")
+    try repo.write("src/main.rs", "fn main() {}\n")
+    try repo.write(".dockerignore", ".git\ntarget\nbuild\n")
+    try repo.write(".gitignore", "target/\n")
+    try repo.commit("app")
+    try runChecked([builtProduct("git-mtime"), "hooks", "install"], in: repo.path)
+    return repo
+}
+
+@Suite struct DoctorCommandTests {
+    @Test func everyReadmeRecipeComesOutCleanThroughTheCommand() throws {
+        let repo = try wellKeptRepository()
+        let readme = try projectFile("README.md")
+        let recipes = dockerfileBlocks(in: String(readme[readme.range(of: "\n## ")!.lowerBound...])).filter { $0.text.hasPrefix("FROM") }
+        #expect(recipes.count >= 3)
+        for recipe in recipes {
+            try repo.write("Dockerfile", recipe.text)
+            try repo.git("add", "Dockerfile")
+            let result = try doctor([], in: repo.path)
+            #expect(result.status == 0, "\(recipe.heading): \(result.stdout)")
+            #expect(result.stdout.hasPrefix("doctor: 0 hazards, 0 warnings, 0 notes (Dockerfile; context .; repository "), "\(result.stdout)")
+        }
+    }
+
+    @Test func findsTrackedDockerfilesNamesTheSeedsHazardAndExitsByIt() throws {
+        let repo = try wellKeptRepository()
+        let readme = try projectFile("README.md")
+        let seed = dockerfileBlocks(in: String(readme[..<readme.range(of: "\n## ")!.lowerBound]))[0].text
+        try repo.write("Dockerfile", seed)
+        try repo.write("docker/app.Dockerfile", "FROM debian\nRUN echo hi\n")
+        try repo.write("Dockerfile.dev", "FROM debian\n")
+        try repo.write("Containerfile", "FROM debian\n")
+        try repo.write("notes/dockerfile-tips.md", "not a Dockerfile\n")
+        try repo.commit("dockerfiles")
+        // BuildKit's per-Dockerfile ignore file is not a Dockerfile.
+        try repo.write("Dockerfile.dockerignore", ".git\ntarget\n")
+        try repo.git("add", "Dockerfile.dockerignore")
+
+        let text = try doctor([], in: repo.path)
+        #expect(text.status == 1)
+        #expect(text.stdout.hasPrefix("""
+            Dockerfile:6: hazard: `cargo build --release` runs after `COPY . .` (line 5)
+            """))
+        #expect(text.stdout.contains("\n    Dockerfile:6: \(readmeGuardLine)\n"))
+        #expect(text.stdout.hasSuffix("doctor: 1 hazard, 0 warnings, 0 notes (Containerfile, Dockerfile, Dockerfile.dev, docker/app.Dockerfile; context .; repository \(try FileSystem.resolve(BytePath(repo.path))))\n"))
+
+        // Fixed as told, and from a subdirectory: clean.
+        try repo.write("Dockerfile", seed.replacingOccurrences(of: "RUN cargo build --release\n", with: readmeGuardLine + "\n"))
+        let fixed = try doctor(["-C", "docker"], in: repo.path)
+        #expect(fixed.status == 0, "\(fixed.stdout)")
+    }
+
+    @Test func argumentsAndSyntaxErrors() throws {
+        let repo = try wellKeptRepository()
+        try repo.write("Dockerfile", "FROM rust\nRUN <<EOF\ncargo build\n")
+        try repo.git("add", "Dockerfile")
+        let broken = try doctorJSON(in: repo.path)
+        #expect(broken.status == 1)
+        #expect(rules(broken.findings) == ["dockerfile-syntax"])
+        #expect(broken.findings[0]["line"] as? Int == 2)
+
+        #expect(try doctor(["--dockerfile", "missing/Dockerfile"], in: repo.path).status == 64)
+        #expect(try doctor(["--context", "nowhere"], in: repo.path).status == 64)
+        #expect(try doctor(["--format", "yaml"], in: repo.path).status == 64)
+
+        // Outside a repository only an explicit Dockerfile can be checked.
+        let loose = TemporaryDirectory("doctor-loose")
+        try Data("FROM rust\nCOPY . .\nRUN cargo build\nCOPY . .\nRUN cargo build\n".utf8).write(to: URL(fileURLWithPath: loose.url("Dockerfile")))
+        #expect(try doctor([], in: loose.path).status == 64)
+        let alone = try doctorJSON(["--dockerfile", "Dockerfile"], in: loose.path)
+        #expect(alone.status == 1 && rules(alone.findings).contains("stale-after-copy"))
+    }
+
+    @Test func classicBuilderFromTheEnvironment() throws {
+        let repo = try wellKeptRepository()
+        try repo.write("Dockerfile", """
+            FROM rust
+            WORKDIR /app
+            COPY . .
+            RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build
+            """)
+        try repo.git("add", "Dockerfile")
+        #expect(try doctor([], in: repo.path, environment: ["DOCKER_BUILDKIT": "1"]).status == 0)
+        let classic = try doctorJSON(in: repo.path, environment: ["DOCKER_BUILDKIT": "0"])
+        #expect(classic.status == 1 && rules(classic.findings) == ["classic-builder-mounts"])
+    }
+
+    @Test func dockerignoreOutputsGitAndSyntax() throws {
+        let repo = try wellKeptRepository()
+        try repo.write("Dockerfile", "FROM rust\nWORKDIR /app\nCOPY . .\n\(readmeGuardLine)\n")
+        try repo.git("add", "Dockerfile")
+        try repo.write("target/release/app", "built on the host\n")
+        try FileManager.default.removeItem(atPath: repo.directory.url(".dockerignore"))
+        let missing = try doctorJSON(in: repo.path)
+        #expect(missing.status == 0)
+        #expect(rules(missing.findings) == ["dockerignore-outputs", "dockerignore-git"])
+        let lines = missing.findings.compactMap { (($0["fix"] as? [String: Any])?["lines"] as? [[String: Any]])?.first?["text"] as? String }
+        #expect(lines == ["target", ".git"])
+
+        // The lines the fixes name, added: nothing left.
+        try repo.write(".dockerignore", lines.joined(separator: "\n") + "\n")
+        #expect(rules(try doctorJSON(in: repo.path).findings).isEmpty)
+
+        try repo.write(".dockerignore", ".git\ntarget\n!\n")
+        let bad = try doctorJSON(in: repo.path)
+        #expect(bad.status == 1 && rules(bad.findings) == ["dockerignore-syntax"] && bad.findings[0]["line"] as? Int == 3)
+
+        // BuildKit reads Dockerfile.dockerignore instead of the context's .dockerignore.
+        try repo.write(".dockerignore", ".git\ntarget\n")
+        try repo.write("Dockerfile.dockerignore", "target\n")
+        let own = try doctorJSON(in: repo.path)
+        #expect(rules(own.findings) == ["dockerignore-git"] && own.findings[0]["file"] as? String == "Dockerfile.dockerignore")
+    }
+
+    @Test func noCacheInScripts() throws {
+        let repo = try wellKeptRepository()
+        try repo.write("scripts/release.sh", "#!/bin/sh\nset -e\ndocker build --no-cache -t app .\napk add --no-cache git\n")
+        try repo.write(".github/workflows/ci.yml", "steps:\n  - run: docker buildx build --no-cache --load .\n")
+        try repo.commit("scripts")
+        let found = try doctorJSON(in: repo.path)
+        #expect(found.status == 0)
+        #expect(found.findings.map { "\($0["file"]!):\($0["line"]!) \($0["rule"]!)" } == [
+            ".github/workflows/ci.yml:2 workaround-no-cache", "scripts/release.sh:3 workaround-no-cache",
+        ])
+    }
+}
+
+@Suite struct RepositoryDoctorTests {
+    /// A repository with history in three directories, served over file:// with filters allowed.
+    func upstream() throws -> GitRepository {
+        let repo = try GitRepository(label: "doctor-upstream")
+        for index in 1...3 {
+            try repo.write("d\(index)/f.txt", "\(index)\n")
+            try repo.commit("commit \(index)")
+        }
+        try repo.git("config", "uploadpack.allowFilter", "true")
+        return repo
+    }
+
+    func clone(_ upstream: GitRepository, _ options: [String]) throws -> TemporaryDirectory {
+        let target = TemporaryDirectory("doctor-clone")
+        try runChecked(["git", "clone", "-q"] + options + ["file://\(upstream.path)", "work"], in: target.path)
+        return target
+    }
+
+    @Test func shallowCloneAndItsFix() throws {
+        let source = try upstream()
+        let cloned = try clone(source, ["--depth", "1"])
+        let work = cloned.url("work")
+        let shallow = try doctorJSON(in: work)
+        #expect(shallow.status == 0)
+        let finding = try #require(shallow.findings.first { $0["rule"] as? String == "shallow-clone" })
+        #expect(finding["severity"] as? String == "warning" && finding["file"] as? String == ".git/shallow")
+        #expect((finding["cause"] as? String)?.contains("(3 files here)") == true)
+        try runChecked(["git", "fetch", "-q", "--unshallow"], in: work)
+        #expect(!rules(try doctorJSON(in: work).findings).contains("shallow-clone"))
+    }
+
+    @Test func treelessCloneIsAHazardUntilItIsBlobless() throws {
+        let source = try upstream()
+        let cloned = try clone(source, ["--filter=tree:0"])
+        let work = cloned.url("work")
+        #expect(try run([builtProduct("git-mtime"), "restore"], in: work).status == 1)
+        let treeless = try doctorJSON(in: work)
+        #expect(treeless.status == 1)
+        let finding = try #require(treeless.findings.first { $0["rule"] as? String == "treeless-clone" })
+        let command = try #require(((finding["fix"] as? [String: Any])?["lines"] as? [[String: Any]])?.first?["text"] as? String)
+        #expect(command == "git config remote.origin.partialclonefilter blob:none && git fetch --refetch origin")
+        try runChecked(["sh", "-c", command], in: work)
+        #expect(!rules(try doctorJSON(in: work).findings).contains("treeless-clone"))
+        #expect(try run([builtProduct("git-mtime"), "restore"], in: work).status == 0)
+    }
+
+    @Test func hooksMissingBrokenAndInTheWrongDirectory() throws {
+        let repo = try GitRepository(label: "doctor-hooks")
+        try repo.write("a.txt", "a\n")
+        try repo.commit()
+        let hooks = repo.directory.url(".git/hooks")
+        #expect(rules(try doctorJSON(in: repo.path).findings).contains("hooks-missing"))
+
+        try runChecked([builtProduct("git-mtime"), "hooks", "install"], in: repo.path)
+        #expect(!rules(try doctorJSON(in: repo.path).findings).contains { $0.hasPrefix("hooks") })
+
+        try runChecked(["chmod", "-x", hooks + "/post-merge"])
+        let notExecutable = try doctorJSON(in: repo.path).findings.filter { $0["rule"] as? String == "hooks-incomplete" }
+        #expect(notExecutable.map { $0["file"] as? String } == [".git/hooks/post-merge"])
+        try runChecked(["chmod", "+x", hooks + "/post-merge"])
+
+        // A hook manager replaced one of ours.
+        try Data("#!/bin/sh\nexec other-tool\n".utf8).write(to: URL(fileURLWithPath: hooks + "/post-rewrite"))
+        let replaced = try doctorJSON(in: repo.path).findings.filter { $0["rule"] as? String == "hooks-incomplete" }
+        #expect(replaced.map { $0["file"] as? String } == [".git/hooks/post-rewrite"])
+        try runChecked([builtProduct("git-mtime"), "hooks", "install"], in: repo.path)
+
+        // core.hooksPath elsewhere: ours in .git/hooks never run.
+        try repo.git("config", "core.hooksPath", ".githooks")
+        let moved = try doctorJSON(in: repo.path).findings
+        #expect(rules(moved).filter { $0.hasPrefix("hooks") }.sorted() == ["hooks-incomplete", "hooks-missing"])
+        #expect(moved.first { $0["rule"] as? String == "hooks-missing" }?["file"] as? String == ".githooks")
+    }
+
+    @Test func stampOutsideTheTreeAndUntrustedStampNamesTheFile() throws {
+        let repo = try GitRepository(label: "doctor-stamp")
+        try repo.write("src/a.c", "int a;\n")
+        try repo.commit()
+        let elsewhere = TemporaryDirectory("doctor-stamp-elsewhere")
+        try repo.git("config", "mtime.stamp", elsewhere.url("stamp"))
+        #expect(rules(try doctorJSON(in: repo.path).findings).contains("stamp-outside-tree"))
+        try repo.git("config", "--unset", "mtime.stamp")
+        #expect(!rules(try doctorJSON(in: repo.path).findings).contains("stamp-outside-tree"))
+
+        try runChecked([builtProduct("git-mtime"), "run", "--", "sh", "-c", "mkdir -p target && echo built > target/out"], in: repo.path,
+                       environment: ["GIT_MTIME_GUARD": builtProduct("git-mtime-guard")])
+        #expect(!rules(try doctorJSON(in: repo.path).findings).contains("stamp-untrusted"))
+        // A build that did not seal: its output is newer than the seal.
+        try repo.write("target/unsealed.o", "object\n")
+        try FileSystem.setModificationTime(BytePath(repo.directory.url("target/unsealed.o")), to: Timestamp(seconds: 4_000_000_000))
+        let untrusted = try #require(try doctorJSON(in: repo.path).findings.first { $0["rule"] as? String == "stamp-untrusted" })
+        #expect(untrusted["file"] as? String == "target/.git-mtime-stamp")
+        #expect((untrusted["cause"] as? String)?.contains("target/unsealed.o") == true)
+    }
+}

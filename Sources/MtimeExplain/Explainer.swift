@@ -69,10 +69,12 @@ public struct Explainer {
 
         return try zip(givenPaths, relatives).map { given, relative in
             var explanation = Explanation(given: given, path: relative)
+            explanation.historyMode = options.historyMode
             guard let relative else { explanation.state = .outsideWorkingTree; return explanation }
             let full = relative.isEmpty ? root : root.appending(relative)
             explanation.current = try FileSystem.statusIfPresent(full)?.modificationTime
-            explanation.stampPath = stampPath
+            explanation.stampPath = stampPath.isWithin(root) && stampPath != root
+                ? String(decoding: stampPath.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self) : stampPath.description
             explanation.stamp = rule.stamp
             if let file = planned[relative] {
                 explanation.state = Explanation.State(file.state)
@@ -82,6 +84,8 @@ public struct Explainer {
                         id: change.commit, time: options.useAuthorDate ? change.authorTime : change.committerTime,
                         subject: (try? objects.commitSubject(change.commit)) ?? "", isShallowBoundary: change.isShallowBoundary)
                 }
+            } else if relative.components.first.map({ $0.elementsEqual(".git".utf8) }) == true {
+                explanation.state = .gitDirectory
             } else if let submodule = submodules.first(where: { relative.isWithin($0) }) {
                 explanation.state = .insideSubmodule(submodule)
             } else if explanation.current == nil {

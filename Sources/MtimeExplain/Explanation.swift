@@ -1,5 +1,6 @@
 import MtimeCore
 import MtimeGuard
+import MtimeHistory
 import MtimeManifest
 import MtimeRestore
 
@@ -9,6 +10,8 @@ public struct Explanation: Sendable {
         case clean, modified, staged, deleted, sparse, submodule
         case untracked, ignored, directory, absent
         case insideSubmodule(BytePath)
+        /// In `.git`: git's own files, not the working tree's.
+        case gitDirectory
         case outsideWorkingTree
 
         init(_ state: FileState) {
@@ -35,6 +38,7 @@ public struct Explanation: Sendable {
             case .directory: return "directory"
             case .absent: return "absent"
             case .insideSubmodule: return "inside-submodule"
+            case .gitDirectory: return "git-directory"
             case .outsideWorkingTree: return "outside"
             }
         }
@@ -53,6 +57,7 @@ public struct Explanation: Sendable {
             case .directory: return "directories get times only with `restore --dirs` (the newest file below)"
             case .absent: return "no such file"
             case .insideSubmodule(let submodule): return "left alone: inside the submodule \(submodule)"
+            case .gitDirectory: return "left alone: git's own files"
             case .outsideWorkingTree: return "outside the working tree"
             }
         }
@@ -83,8 +88,11 @@ public struct Explanation: Sendable {
     /// The time restore gives it (clean files only).
     public internal(set) var restoreTime: Timestamp?
     public internal(set) var commit: Commit?
+    /// The history mode that decided `commit`.
+    public internal(set) var historyMode: HistoryMode = .firstParent
     public internal(set) var manifest: ManifestAnswer = .notListed
-    public internal(set) var stampPath: BytePath?
+    /// The stamp asked about, as shown (relative to the working-tree root when inside it).
+    public internal(set) var stampPath: String?
     public internal(set) var stamp: StampLoadResult?
     /// What the next guarded build (`git mtime run`) does with it; nil when it is not in that build's manifest.
     public internal(set) var guardDecision: BumpDecision?
@@ -103,7 +111,8 @@ public struct Explanation: Sendable {
 
     var commitText: String {
         guard let commit else { return "" }
-        return "\(commit.id.hex.prefix(12)) \(CalendarTime.utc(commit.time)) \(commit.subject)\(commit.isShallowBoundary ? " (shallow clone boundary: the real last change is older)" : "")"
+        return "\(commit.id.hex.prefix(12)) \(CalendarTime.utc(commit.time)) \(commit.subject) [\(historyMode.rawValue)]"
+            + (commit.isShallowBoundary ? " (shallow clone boundary: the real last change is older)" : "")
     }
 
     var manifestText: String {
@@ -116,6 +125,7 @@ public struct Explanation: Sendable {
             case .ignored: return "not listed: ignored by git"
             case .deleted, .absent: return "not listed: not in the working tree"
             case .submodule, .insideSubmodule: return "not listed: submodules are not part of the manifest"
+            case .gitDirectory: return "not listed: git's own files"
             case .directory: return "not listed: the manifest lists files"
             default: return "not listed"
             }
@@ -146,9 +156,9 @@ public struct Explanation: Sendable {
         var out = "\(shown): \(state.name)\n"
         out += "  mtime now:      \(current.map { "\($0) (\(CalendarTime.utc($0.seconds)))" } ?? "none (no such file)")\n"
         out += "  restore gives:  \(restoreText)\n"
-        if commit != nil { out += "  decided by:     \(commitText)\n" }
+        if commit != nil { out += (state == .clean ? "  decided by:     " : "  last commit:    ") + commitText + "\n" }
         out += "  manifest:       \(manifestText)\n"
-        out += "  next guarded build (stamp \(stampPath?.description ?? ""), \(stampText)): \(guardText)\n"
+        out += "  next guarded build (stamp \(stampPath ?? ""), \(stampText)): \(guardText)\n"
         return out
     }
 
@@ -179,7 +189,8 @@ public struct Explanation: Sendable {
         if let commit {
             members.append(("commit", .object([
                 ("id", .string(commit.id.hex)), ("time", .integer(commit.time)), ("date", .string(CalendarTime.utc(commit.time))),
-                ("subject", .string(commit.subject)), ("shallowBoundary", .bool(commit.isShallowBoundary)),
+                ("subject", .string(commit.subject)), ("history", .string(historyMode.rawValue)),
+                ("shallowBoundary", .bool(commit.isShallowBoundary)),
             ])))
         } else {
             members.append(("commit", .null))
@@ -192,7 +203,7 @@ public struct Explanation: Sendable {
             members.append(("manifest", .object([("listed", .bool(false)), ("reason", .string(manifestText))])))
         }
         if let stampPath {
-            members.append(("stamp", .object([("path", .string(stampPath.description)), ("state", .string(stampText))])))
+            members.append(("stamp", .object([("path", .string(stampPath)), ("state", .string(stampText))])))
         }
         switch guardDecision {
         case .bump(let reason)?: members.append(("guard", .object([("bumps", .bool(true)), ("reason", .string(reason.description))])))

@@ -60,7 +60,7 @@ public struct BuildTool: Sendable {
             guard commandName(words) == "dotnet" else { return false }
             return ["build", "publish", "test", "run", "pack", "msbuild"].contains(subcommand(words.dropFirst(), optionsWithValue: []).first ?? "")
         },
-        BuildTool(name: "npm/yarn/pnpm/bun", recognised: "`npm run build…`, `yarn [run] build…`, `pnpm [run] build…`, `bun run build…` (the script's tools decide; `tsc --build` and make compare mtimes)",
+        BuildTool(name: "npm/yarn/pnpm/bun", recognised: "`npm run build…`, `yarn [run] build…`, `pnpm [run] build…`, `bun run build…`",
                   basis: .modificationTimes, defaultOutputs: nil) { words in
             let tool = commandName(words)
             guard ["npm", "yarn", "pnpm", "bun"].contains(tool) else { return false }

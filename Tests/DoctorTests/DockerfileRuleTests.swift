@@ -322,3 +322,15 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
         #expect(notes[1].cause.hasPrefix("`touch src/main.rs`"))
     }
 }
+
+@Suite struct DoctorDocumentationTests {
+    @Test func docsListEveryRuleAndEveryBuildTool() throws {
+        let docs = try projectFile("docs/doctor.md")
+        for rule in Rule.allCases { #expect(docs.contains("| `\(rule.rawValue)` |"), "\(rule.rawValue)") }
+        for tool in BuildTool.all {
+            let row = "| \(tool.name) | \(tool.recognised.replacingOccurrences(of: "|", with: "\\|")) | "
+            #expect(docs.contains(row), "\(row)")
+            #expect(docs.contains(row + (tool.basis == .contentHashes ? "content hashes | no |" : "")) || tool.basis == .modificationTimes)
+        }
+    }
+}

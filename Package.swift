@@ -1,22 +1,23 @@
 // swift-tools-version:6.0
 // Layers, bottom to top (each target may only import the ones above it in this list):
 //   CLibGit2       C module: libgit2 and zlib headers and a tiny shim
-//   MtimeCore      syscalls, object ids, blob hashing, timestamps (no libgit2: the guard uses it)
+//   MtimeCore      syscalls, object ids, blob hashing, timestamps, child processes (no libgit2: the guard uses it)
 //   GitKit         Swift owners of libgit2 handles, our own pack reader; no C pointer types leave this module
-//   MtimeHistory   which commit last changed each path; the persistent cache
+//   MtimeHistory   which commit last changed each path; the persistent cache; tree diffs
 //   MtimeManifest  the manifest and build-stamp formats, .dockerignore rules (no libgit2)
 //   MtimeGuard     check / prepare / seal / run and the build stamp (no libgit2)
-//   MtimeRestore   working tree scan and mtime assignment on the host; hook logic
-//   MtimeDocker    the `docker build` wrapper: argument parsing, injection of guard and manifest
-//   MtimeDockerfile  the Dockerfile syntax: directives, continuations, heredocs, stages, variables (no libgit2)
-//   MtimeDoctor    `git mtime doctor`: stale-build hazards in Dockerfiles, .dockerignore and the repository
+//   MtimeRestore   working tree scan and mtime assignment on the host; the context manifest; repository settings
+//   MtimeHooks     install / uninstall / run of the git hooks
+//   MtimeDocker    the `docker build` wrapper: argument parsing, injection of guard and manifest (no libgit2)
+//   MtimeDockerfile  the Dockerfile syntax as BuildKit reads it: directives, continuations, heredocs, stages, variables (no libgit2)
+//   MtimeDoctor    `git mtime doctor`: stale-build hazards in Dockerfiles, .dockerignore and the repository, and their fixes
 //   MtimeExplain   `git mtime explain`: why a file has (or will get) its mtime
 //   git-mtime, git-mtime-guard   command-line front ends
+// docs/ARCHITECTURE.md describes each layer. Each target declares exactly the modules it imports.
 import PackageDescription
 
 let package = Package(
     name: "git-mtime",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "git-mtime", targets: ["git-mtime"]),
         .executable(name: "git-mtime-guard", targets: ["git-mtime-guard"]),
@@ -36,12 +37,14 @@ let package = Package(
         .target(name: "MtimeManifest", dependencies: ["MtimeCore"]),
         .target(name: "MtimeGuard", dependencies: ["MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeCore"]),
-        .target(name: "MtimeDocker", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeHooks", dependencies: ["MtimeRestore", "MtimeHistory", "GitKit", "MtimeManifest", "MtimeCore"]),
+        .target(name: "MtimeDocker", dependencies: ["MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeDockerfile"),
-        .target(name: "MtimeDoctor", dependencies: ["MtimeDockerfile", "MtimeDocker", "MtimeRestore", "MtimeManifest", "GitKit", "MtimeCore"]),
+        .target(name: "MtimeDoctor", dependencies: ["MtimeDockerfile", "MtimeDocker", "MtimeHooks", "MtimeRestore", "MtimeManifest", "GitKit", "MtimeCore"]),
         .target(name: "MtimeExplain", dependencies: ["MtimeGuard", "MtimeRestore", "MtimeManifest", "MtimeHistory", "GitKit", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
-            "MtimeHistory", "MtimeRestore", "MtimeManifest", "MtimeGuard", "MtimeDocker", "MtimeDoctor", "MtimeExplain",
+            "MtimeCore", "MtimeHistory", "MtimeRestore", "MtimeHooks", "MtimeManifest", "MtimeGuard", "MtimeDocker",
+            "MtimeDoctor", "MtimeExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
@@ -50,19 +53,24 @@ let package = Package(
         ]),
         // Runs inside arbitrary container images: fully static, no libgit2, no Swift runtime needed there.
         .executableTarget(name: "git-mtime-guard", dependencies: [
-            "MtimeGuard",
+            "MtimeGuard", "MtimeManifest", "MtimeCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.unsafeFlags(["-static-executable"])],
            linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization"])]),
         .target(name: "TestSupport", dependencies: ["MtimeCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "GitKitTests", dependencies: ["GitKit", "MtimeHistory", "TestSupport"]),
-        .testTarget(name: "RestoreTests", dependencies: ["MtimeRestore", "TestSupport"]),
-        .testTarget(name: "ManifestTests", dependencies: ["MtimeManifest", "TestSupport"]),
-        .testTarget(name: "GuardTests", dependencies: ["MtimeGuard", "TestSupport"]),
-        .testTarget(name: "HooksTests", dependencies: ["MtimeRestore", "MtimeManifest", "TestSupport"]),
-        .testTarget(name: "DockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
-        .testTarget(name: "DockerfileTests", dependencies: ["MtimeDockerfile"]),
-        .testTarget(name: "DoctorTests", dependencies: ["MtimeDoctor", "MtimeDockerfile", "TestSupport"]),
-        .testTarget(name: "ExplainTests", dependencies: ["MtimeExplain", "TestSupport"]),
+        // One test target per library target; GitMtimeTests covers the commands that live in the
+        // git-mtime executable itself (run, status). Command-level tests run the built executables.
+        .testTarget(name: "MtimeCoreTests", dependencies: ["MtimeCore", "TestSupport"]),
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeHistoryTests", dependencies: ["MtimeHistory", "GitKit", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeManifestTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
+        .testTarget(name: "MtimeDockerfileTests", dependencies: ["MtimeDockerfile"]),
+        .testTarget(name: "MtimeDoctorTests", dependencies: ["MtimeDoctor", "MtimeDockerfile", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeExplainTests", dependencies: ["MtimeCore", "TestSupport"]),
+        .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "MtimeManifest", "TestSupport"]),
     ]
 )

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import MtimeCore
 
 /// A tree object's raw bytes, walked entry by entry with a `Cursor` instead of being parsed into a

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Crypto
 
 /// Little-endian fixed-width fields for our cache files, written straight into one buffer of a

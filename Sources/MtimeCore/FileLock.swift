@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// An exclusive `flock` on a lock file, held until this value goes away (the kernel also drops it
 /// when the process dies, so a crashed run never leaves a stale lock behind).

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// What `lstat` says about a path (never follows a final symlink).
 public struct FileStatus: Sendable, Equatable {

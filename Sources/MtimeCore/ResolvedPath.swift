@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension FileSystem {
     /// The absolute path with every symlink, `.` and `..` resolved (`realpath`).

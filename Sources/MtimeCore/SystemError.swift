@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A failed syscall: what we tried, on which path, and the errno it gave.
 public struct SystemError: Error, Equatable, CustomStringConvertible {

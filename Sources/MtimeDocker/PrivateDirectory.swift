@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MtimeCore
 
 /// A `mkdtemp` directory (mode 0700) that remembers every file and directory it was asked to make,

@@ -1,5 +1,6 @@
 import GitKit
 import MtimeCore
+import MtimeHooks
 import MtimeManifest
 import MtimeRestore
 
@@ -124,19 +125,19 @@ public struct RepositoryRules {
     }
 
     private func stampFindings() -> [Finding] {
-        let settings: HookSettings
-        do { settings = try HookSettings(repository: session.repository, workdir: session.workdir) } catch {
+        let settings: RepositorySettings
+        do { settings = try RepositorySettings(repository: session.repository, workdir: session.workdir) } catch {
             return [Finding(file: display(session.repository.commonDirectory.appending("config")), line: 0, severity: .warning, rule: .hookModeInvalid,
                             cause: "\(error): the hooks, `git mtime run` and `git mtime status` refuse to run.",
-                            fix: Fix("Set a valid mode:", lines: [FixLine(.run, file: "", text: "git config \(HookSettings.modeKey) safe")]))]
+                            fix: Fix("Set a valid mode:", lines: [FixLine(.run, file: "", text: "git config \(RepositorySettings.modeKey) safe")]))]
         }
         var findings: [Finding] = []
         if !settings.stampPath.isWithin(root) {
             findings.append(Finding(
                 file: display(session.repository.commonDirectory.appending("config")), line: 0, severity: .warning, rule: .stampOutsideTree,
-                cause: "\(HookSettings.stampKey) points outside the working tree (\(settings.stampPath)): the hooks and `git mtime run` trust a stamp that builds of this tree do not write beside their outputs (the guard's default is \(HookSettings.defaultStamp)).",
+                cause: "\(RepositorySettings.stampKey) points outside the working tree (\(settings.stampPath)): the hooks and `git mtime run` trust a stamp that builds of this tree do not write beside their outputs (the guard's default is \(RepositorySettings.defaultStamp)).",
                 fix: Fix("Point it at the stamp in the build's output directory:",
-                         lines: [FixLine(.run, file: "", text: "git config \(HookSettings.stampKey) \(HookSettings.defaultStamp)")])))
+                         lines: [FixLine(.run, file: "", text: "git config \(RepositorySettings.stampKey) \(RepositorySettings.defaultStamp)")])))
         }
         if case .untrusted(let reason) = settings.loadStamp() {
             findings.append(Finding(

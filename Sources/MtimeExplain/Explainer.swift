@@ -38,7 +38,7 @@ public struct Explainer {
         let session = try RestoreSession(discoveringFrom: directory)
         let root = try FileSystem.resolve(session.workdir)
         let base = try FileSystem.resolve(BytePath(directory))
-        let settings = try HookSettings(repository: session.repository, workdir: session.workdir)
+        let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
 
         // Each path lexically against the working directory: the last component is not followed.
         var relatives: [BytePath?] = []

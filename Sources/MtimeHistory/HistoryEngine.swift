@@ -2,9 +2,7 @@ import Dispatch
 import GitKit
 import MtimeCore
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Finds, for every file of HEAD's tree, the commit whose time it should get.
 ///

@@ -11,6 +11,7 @@ public enum RestoreError: Error, CustomStringConvertible {
     case pathspecOutsideRepository(String)
     case lockTimeout(BytePath)
     case unreadable(SystemError)
+    case invalidSetting(key: String, value: String, expected: String)
     case git(GitError)
     case system(SystemError)
 
@@ -25,6 +26,7 @@ public enum RestoreError: Error, CustomStringConvertible {
         case .lockTimeout(let path):
             return "another git-mtime restore is running in this repository (waited for the lock \(path)); try again"
         case .unreadable(let error): return "cannot verify \(error.path.map { "\($0)" } ?? "a file"): \(error.message); nothing was changed"
+        case .invalidSetting(let key, let value, let expected): return "\(key) is '\(value)'; expected \(expected)"
         case .git(let error): return error.description
         case .system(let error): return error.description
         }

@@ -1,8 +1,7 @@
 import ArgumentParser
-#if canImport(Glibc)
 import Glibc
-#endif
 import MtimeCore
+import MtimeHooks
 import MtimeRestore
 
 struct HooksCommand: ParsableCommand {

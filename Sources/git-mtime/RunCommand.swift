@@ -1,9 +1,6 @@
 import ArgumentParser
-#if canImport(Glibc)
 import Glibc
-#endif
 import MtimeCore
-import MtimeDocker
 import MtimeGuard
 import MtimeManifest
 import MtimeRestore
@@ -41,7 +38,7 @@ struct RunCommand: ParsableCommand {
             let guardPath = try GuardExecutable.locate(environment: Environment.all(),
                                                        runningExecutable: GuardExecutable.runningExecutable())
             let session = try RestoreSession(discoveringFrom: ".")
-            let settings = try HookSettings(repository: session.repository, workdir: session.workdir)
+            let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
             let root = String(decoding: settings.root.bytes, as: UTF8.self)
             let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()
             printError("git-mtime run: \(summary)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MtimeCore
 import MtimeManifest
+import MtimeHooks
 import MtimeRestore
 
 struct StatusCommand: ParsableCommand {
@@ -20,7 +21,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         do {
             let session = try RestoreSession(discoveringFrom: directory ?? ".")
-            let settings = try HookSettings(repository: session.repository, workdir: session.workdir)
+            let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
             let plan = try session.plan(RestoreOptions())
             let clean = plan.files.filter { $0.state == .clean && $0.target != nil }
             let right = clean.count { $0.current?.modificationTime == $0.target }

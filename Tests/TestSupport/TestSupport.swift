@@ -36,6 +36,19 @@ public struct ProcessFailure: Error, CustomStringConvertible {
     }
 }
 
+/// A fixture that could not be set up or a check that failed outside `#expect` (TestSupport is an
+/// ordinary target, built by `swift build -c release` too, where the Testing module is absent).
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The value, or a `TestFailure` naming what was missing.
+public func unwrap<T>(_ value: T?, _ what: @autoclosure () -> String) throws -> T {
+    guard let value else { throw TestFailure("missing: \(what())") }
+    return value
+}
+
 /// The checkout these tests were built from (three levels above this file).
 private let projectCheckout = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

@@ -1,11 +1,10 @@
 import Foundation
 import MtimeCore
-import Testing
 import TestSupport
 
 /// PATH with the built git-mtime and git-mtime-guard first (so `git mtime` resolves inside hooks)
 /// and rustup's cargo after them.
-let hookEnvironment: [String: String] = {
+public let hookEnvironment: [String: String] = {
     let products = (builtProduct("git-mtime") as NSString).deletingLastPathComponent
     let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -15,50 +14,52 @@ let hookEnvironment: [String: String] = {
 extension GitRepository {
     /// git with the built products on PATH: the hooks it fires find `git mtime`.
     @discardableResult
-    func hookGit(_ arguments: String...) throws -> ProcessResult {
+    public func hookGit(_ arguments: String...) throws -> ProcessResult {
         try runChecked(["git"] + arguments, in: path, environment: dateEnvironment(clock).merging(hookEnvironment) { $1 })
     }
 
     /// Like `hookGit`, but returns a failing status instead of throwing.
-    func hookGitStatus(_ arguments: String...) throws -> ProcessResult {
+    public func hookGitStatus(_ arguments: String...) throws -> ProcessResult {
         try run(["git"] + arguments, in: path, environment: dateEnvironment(clock).merging(hookEnvironment) { $1 })
     }
 
     /// `git mtime ARGS` in the repository, through git, as a user types it.
     @discardableResult
-    func mtime(_ arguments: String...) throws -> ProcessResult {
+    public func mtime(_ arguments: String...) throws -> ProcessResult {
         try runChecked(["git", "mtime"] + arguments, in: path, environment: hookEnvironment)
     }
 
     /// A program (make, cargo, a built binary) in the repository.
-    func tool(_ arguments: String...) throws -> ProcessResult {
+    public func tool(_ arguments: String...) throws -> ProcessResult {
         try run(arguments, in: path, environment: hookEnvironment)
     }
 
-    func time(_ relative: String) throws -> Timestamp { try modificationTime(directory.url(relative)) }
+    public func time(_ relative: String) throws -> Timestamp { try modificationTime(directory.url(relative)) }
 
     /// The oracle: seconds of `git log -1 --first-parent --format=%ct -- PATH`, nanoseconds from HEAD's blob id.
-    func commitTime(_ relative: String) throws -> Timestamp {
+    public func commitTime(_ relative: String) throws -> Timestamp {
         let seconds = try git("log", "-1", "--first-parent", "--format=%ct", "--", relative)
         let blob = try git("rev-parse", "HEAD:\(relative)")
-        return Timestamp(commitSeconds: try #require(Int64(seconds.trimmingCharacters(in: .whitespacesAndNewlines))),
-                         objectID: try #require(ObjectID(hex: blob.trimmingCharacters(in: .whitespacesAndNewlines))))
+        return Timestamp(commitSeconds: try unwrap(Int64(seconds.trimmingCharacters(in: .whitespacesAndNewlines)), "commit time of \(relative)"),
+                         objectID: try unwrap(ObjectID(hex: blob.trimmingCharacters(in: .whitespacesAndNewlines)), "blob id of \(relative)"))
     }
 
-    /// Git's own proof that git-mtime wrote no contents: nothing modified, staged or deleted.
-    func expectWorkingTreeMatchesHead(_ comment: Comment? = nil) throws {
-        #expect(try git("status", "--porcelain", "--untracked-files=no") == "", comment)
+    /// Git's own proof that git-mtime wrote no contents: nothing modified, staged or deleted (throws,
+    /// naming the changes, otherwise).
+    public func expectWorkingTreeMatchesHead(_ comment: String? = nil) throws {
+        let changes = try git("status", "--porcelain", "--untracked-files=no")
+        if !changes.isEmpty { throw TestFailure("working tree differs from HEAD\(comment.map { " (\($0))" } ?? ""):\n\(changes)") }
     }
 }
 
 /// The hook installed in `repository`'s hooks directory, as text.
-func hookFile(_ repository: GitRepository, _ name: String) -> String? {
+public func hookFile(_ repository: GitRepository, _ name: String) -> String? {
     FileManager.default.contents(atPath: repository.directory.url(".git/hooks/\(name)")).map { String(decoding: $0, as: UTF8.self) }
 }
 
 /// File bytes and permission bits, to prove a hook comes back byte-for-byte.
-func fileIdentity(_ path: String) throws -> (Data, Int) {
-    let data = try #require(FileManager.default.contents(atPath: path))
+public func fileIdentity(_ path: String) throws -> (Data, Int) {
+    let data = try unwrap(FileManager.default.contents(atPath: path), "contents of \(path)")
     let attributes = try FileManager.default.attributesOfItem(atPath: path)
-    return (data, try #require(attributes[.posixPermissions] as? Int))
+    return (data, try unwrap(attributes[.posixPermissions] as? Int, "permissions of \(path)"))
 }

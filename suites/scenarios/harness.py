@@ -777,7 +777,7 @@ def main():
                 totals["failures_" + result["failure"].split(" ")[0].split(":")[0].lower()] = \
                     totals.get("failures_" + result["failure"].split(" ")[0].split(":")[0].lower(), 0) + 1
                 print("\nFAILED scenario %d (seed %s): %s" % (result["index"], seed, result["failure"]))
-                print("  reproduce: tests/scenarios/harness.py --seed %s --only %d --steps %d --cargo-every %d --keep"
+                print("  reproduce: suites/scenarios/harness.py --seed %s --only %d --steps %d --cargo-every %d --keep"
                       % (seed, result["index"], args.steps, args.cargo_every))
                 if result["tmp"] and args.keep:
                     print("  kept: %s" % result["tmp"])

@@ -1,4 +1,5 @@
 import MtimeCore
+import MtimeRestore
 
 /// Where `git mtime hooks install/uninstall` works, found the way git itself finds hooks: asking
 /// git (so core.hooksPath, `~`, linked worktrees and relative paths mean what they mean to git).

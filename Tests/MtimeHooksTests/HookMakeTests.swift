@@ -1,6 +1,7 @@
 import Foundation
 import MtimeCore
 import MtimeManifest
+import MtimeHooks
 import MtimeRestore
 import Testing
 import TestSupport

@@ -358,7 +358,7 @@ def main():
             failure = run_case(world, seed, iteration)
             if failure:
                 failed += 1
-                print("FAIL iteration %d: %s\n  replay: tests/faults/fuzz.py --seed %s --iteration %d"
+                print("FAIL iteration %d: %s\n  replay: suites/faults/fuzz.py --seed %s --iteration %d"
                       % (iteration, failure, seed, iteration), flush=True)
                 world.reset()
             else:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `git mtime docker build` on a real Docker engine (a private dockerd started here, no network).
 #
-#   GIT_MTIME_BIN_DIR=.build/debug tests/docker/run.sh [SCENARIO NUMBER…]
+#   GIT_MTIME_BIN_DIR=.build/debug suites/docker/run.sh [SCENARIO NUMBER…]
 #
 # Needs root (dockerd), docker.io, debootstrap, buildah (scenario 9) and a host Rust toolchain. The base image (Debian bookworm
 # minbase + gcc + the host's rustc/cargo) is built once and cached by scripts/docker-env.

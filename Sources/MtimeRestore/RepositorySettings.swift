@@ -11,8 +11,9 @@ public enum HookMode: String, Sendable, CaseIterable {
     case commit
 }
 
-/// The repository settings the hooks, `run` and `status` share.
-public struct HookSettings: Sendable {
+/// The `git config mtime.*` settings of one repository, which the hooks, `run`, `status` and
+/// `explain` share.
+public struct RepositorySettings: Sendable {
     public static let modeKey = "mtime.hookMode"
     public static let stampKey = "mtime.stamp"
     /// Relative to the working-tree root, like the guard's default.
@@ -25,13 +26,13 @@ public struct HookSettings: Sendable {
     public let root: BytePath
 
     public init(repository: Repository, workdir: BytePath) throws {
-        let modeText = repository.configString(HookSettings.modeKey) ?? HookMode.safe.rawValue
+        let modeText = repository.configString(RepositorySettings.modeKey) ?? HookMode.safe.rawValue
         guard let mode = HookMode(rawValue: modeText.lowercased()) else {
-            throw HookError("\(HookSettings.modeKey) is '\(modeText)'; expected 'safe' or 'commit'")
+            throw RestoreError.invalidSetting(key: RepositorySettings.modeKey, value: modeText, expected: "'safe' or 'commit'")
         }
         self.mode = mode
         do { root = try FileSystem.resolve(workdir) } catch { throw RestoreError.system(error) }
-        let stamp = BytePath(repository.configString(HookSettings.stampKey) ?? HookSettings.defaultStamp)
+        let stamp = BytePath(repository.configString(RepositorySettings.stampKey) ?? RepositorySettings.defaultStamp)
         stampPath = stamp.isAbsolute ? stamp : root.appending(stamp)
     }
 

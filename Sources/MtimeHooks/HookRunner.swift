@@ -1,5 +1,6 @@
 import GitKit
 import MtimeCore
+import MtimeRestore
 import MtimeManifest
 
 /// What git told a hook, parsed from the hook's arguments (and standard input for post-rewrite).
@@ -120,7 +121,7 @@ public struct HookRunner {
     /// amend, which records files the user already had.
     private func updateChangedPaths(_ session: RestoreSession, from old: ObjectID, rewritten: Bool) throws -> HookOutcome {
         let repository = session.repository
-        let settings = try HookSettings(repository: repository, workdir: session.workdir)
+        let settings = try RepositorySettings(repository: repository, workdir: session.workdir)
         var outcome = HookOutcome()
         outcome.mode = settings.mode
         let head = try repository.headCommitID()
@@ -140,19 +141,18 @@ public struct HookRunner {
                 consumed = Dictionary(stamp.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
             }
             // No history needed: only which files are clean, and the stamp.
-            var files = try SafeTimes.verify(changed, in: session)
-            for index in files.indices where files[index].state == .clean {
-                guard let current = files[index].current else { continue }
-                if let entry = consumed[files[index].path], entry.objectID == files[index].objectID {
-                    files[index].target = entry.modificationTime
+            var partial = try session.plan(verifying: changed, head: head)
+            for index in partial.files.indices where partial.files[index].state == .clean {
+                guard let current = partial.files[index].current else { continue }
+                if let entry = consumed[partial.files[index].path], entry.objectID == partial.files[index].objectID {
+                    partial.files[index].target = entry.modificationTime
                     outcome.fromStamp += 1
                 } else if rewritten && current.modificationTime < startedAt {
-                    files[index].target = startedAt
+                    partial.files[index].target = startedAt
                     outcome.keptNew += 1
                 }
             }
-            plan = RestorePlan(head: head, files: files, directories: [], untracked: [], ignored: [], commitsWalked: 0,
-                               shallowBoundaryFiles: 0, usedHistoryCache: false, coversWholeTree: false)
+            plan = partial
         }
         outcome.dirty = plan.files.count { $0.state != .clean }
         outcome.filesSet = try session.apply(plan).filesSet

@@ -1,5 +1,6 @@
 import GitKit
 import MtimeCore
+import MtimeRestore
 import MtimeHistory
 
 /// The files whose content or mode differs between two commits, read straight from their trees:

@@ -1,19 +1,14 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-import MtimeCore
 
-/// Finds the static `git-mtime-guard` to inject: `GIT_MTIME_GUARD`, else next to the running
-/// git-mtime executable, else on PATH.
+/// Finds the static `git-mtime-guard` that `git mtime run` runs and the docker wrapper injects:
+/// `GIT_MTIME_GUARD`, else next to the running git-mtime executable (a release layout), else on PATH.
 public enum GuardExecutable {
     public static let name = "git-mtime-guard"
 
-    public static func locate(environment: [String: String], runningExecutable: String?) throws(DockerWrapperError) -> String {
+    public static func locate(environment: [String: String], runningExecutable: String?) throws(GuardExecutableError) -> String {
         if let explicit = environment["GIT_MTIME_GUARD"], !explicit.isEmpty {
             guard isExecutableFile(explicit) else {
-                throw DockerWrapperError("GIT_MTIME_GUARD=\(explicit) is not an executable file")
+                throw GuardExecutableError("GIT_MTIME_GUARD=\(explicit) is not an executable file")
             }
             return explicit
         }
@@ -25,7 +20,7 @@ public enum GuardExecutable {
             let candidate = "\(directory)/\(name)"
             if isExecutableFile(candidate) { return candidate }
         }
-        throw DockerWrapperError("cannot find \(name): set GIT_MTIME_GUARD, or install it next to git-mtime or on PATH")
+        throw GuardExecutableError("cannot find \(name): set GIT_MTIME_GUARD, or install it next to git-mtime or on PATH")
     }
 
     /// `/proc/self/exe`, resolved.
@@ -38,9 +33,4 @@ public enum GuardExecutable {
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return false }
         return access(path, X_OK) == 0
     }
-}
-
-public struct DockerWrapperError: Error, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -2,8 +2,8 @@
 # The reliability suite: stale-build scenarios, fault injection, and mutation fuzzing of the guard and
 # the manifest/stamp/.dockerignore readers (docs/RELIABILITY.md).
 #
-#   tests/reliability/run.sh            CI: 200 scenarios, every fault test, 60 s of fuzzing (< 15 min, 2 cores)
-#   tests/reliability/run.sh --soak     1,000 longer scenarios and 10 min of fuzzing; counts in $RELIABILITY_STATS
+#   suites/reliability/run.sh            CI: 200 scenarios, every fault test, 60 s of fuzzing (< 15 min, 2 cores)
+#   suites/reliability/run.sh --soak     1,000 longer scenarios and 10 min of fuzzing; counts in $RELIABILITY_STATS
 #
 # Binaries: $GIT_MTIME_BIN_DIR (default .build/debug). Seeds: $RELIABILITY_SEED (default: ci-1 in CI mode, random with --soak; printed;
 # every failure prints the command that replays it). $RELIABILITY_SCENARIOS and $RELIABILITY_FUZZ_SECONDS
@@ -16,7 +16,7 @@ mode=ci
 case "${1:-}" in
   "") ;;
   --soak) mode=soak ;;
-  *) echo "usage: tests/reliability/run.sh [--soak]" >&2; exit 64 ;;
+  *) echo "usage: suites/reliability/run.sh [--soak]" >&2; exit 64 ;;
 esac
 
 export GIT_MTIME_BIN_DIR=${GIT_MTIME_BIN_DIR:-.build/debug}
@@ -60,9 +60,9 @@ part() {
 
 stats=()
 if [ -n "${RELIABILITY_STATS:-}" ]; then stats=(--stats "$RELIABILITY_STATS"); fi
-part scenarios python3 tests/scenarios/harness.py --seed "$seed" --jobs 2 "${scenario_args[@]}" "${stats[@]}"
-part faults python3 tests/faults/faults.py
-part fuzz python3 tests/faults/fuzz.py --seed "$seed" --seconds "$fuzz_seconds"
+part scenarios python3 suites/scenarios/harness.py --seed "$seed" --jobs 2 "${scenario_args[@]}" "${stats[@]}"
+part faults python3 suites/faults/faults.py
+part fuzz python3 suites/faults/fuzz.py --seed "$seed" --seconds "$fuzz_seconds"
 
 echo "reliability: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import MtimeCore
 
 /// What one hook file in a hooks directory is, from git-mtime's point of view.
@@ -23,11 +21,6 @@ public enum HookChange: String, Sendable {
     case restored = "removed; the previous hook was put back"
     case notInstalled = "not installed"
     case leftForeign = "not ours, left alone"
-}
-
-public struct HookError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
 
 /// Installs, removes and inspects our hooks in one hooks directory. A user's hook of the same

@@ -1,5 +1,6 @@
 import Foundation
 import MtimeCore
+import MtimeHooks
 import MtimeRestore
 import Testing
 import TestSupport

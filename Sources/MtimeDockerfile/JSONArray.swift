@@ -32,6 +32,9 @@ enum JSONArray {
     private struct Reader {
         let bytes: ArraySlice<UInt8>
         var position: Int
+        /// Arrays and objects inside each other: bounded like Go's decoder (which stops at 10,000).
+        var depth = 0
+        static let maximumDepth = 1000
 
         var peek: UInt8? { position < bytes.endIndex ? bytes[position] : nil }
 
@@ -42,6 +45,9 @@ enum JSONArray {
         mutating func value() -> Value? {
             skipSpace()
             guard let byte = peek else { return nil }
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Reader.maximumDepth else { return nil }
             switch byte {
             case UInt8(ascii: "["):
                 position += 1

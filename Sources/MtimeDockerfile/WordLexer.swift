@@ -41,6 +41,9 @@ private struct Scan {
     let lexer: WordLexer
     let lookup: (String) -> String?
     var position = 0
+    /// `${…}` inside `${…}`: bounded, so hostile input cannot exhaust the stack.
+    var depth = 0
+    static let maximumDepth = 64
 
     init(bytes: [UInt8], lexer: WordLexer, lookup: @escaping (String) -> String?) {
         self.bytes = bytes
@@ -151,6 +154,9 @@ private struct Scan {
             return Array(value.utf8)
         }
         position += 1
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Scan.maximumDepth else { throw WordError("substitutions nested more than \(Scan.maximumDepth) deep") }
         switch peek {
         case nil: throw WordError("syntax error: missing '}'")
         case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ":"): throw WordError("syntax error: bad substitution")
@@ -253,42 +259,57 @@ enum Glob {
         return value
     }
 
+    /// Iterative, with one backtrack point for the last `*` (linear in practice, never exponential).
     static func matches(_ pattern: [Character], _ text: ArraySlice<Character>) -> Bool {
-        guard let first = pattern.first else { return text.isEmpty }
-        switch first {
-        case "*":
-            let rest = Array(pattern.dropFirst())
-            var index = text.startIndex
-            while true {
-                if matches(rest, text[index...]) { return true }
-                if index == text.endIndex { return false }
-                index += 1
+        let text = Array(text)
+        var p = 0, t = 0
+        var star: (pattern: Int, text: Int)?
+        while t < text.count {
+            if p < pattern.count, pattern[p] == "*" {
+                star = (p, t)
+                p += 1
+                continue
             }
+            if p < pattern.count, let length = single(pattern, at: p, matches: text[t]) {
+                p += length
+                t += 1
+                continue
+            }
+            guard let backtrack = star else { return false }
+            p = backtrack.pattern + 1
+            t = backtrack.text + 1
+            star = (backtrack.pattern, backtrack.text + 1)
+        }
+        while p < pattern.count, pattern[p] == "*" { p += 1 }
+        return p == pattern.count
+    }
+
+    /// How many pattern characters the element at `index` takes when it matches `character`; nil when it doesn't.
+    private static func single(_ pattern: [Character], at index: Int, matches character: Character) -> Int? {
+        switch pattern[index] {
         case "?":
-            return !text.isEmpty && matches(Array(pattern.dropFirst()), text.dropFirst())
+            return 1
+        case "\\" where index + 1 < pattern.count:
+            return pattern[index + 1] == character ? 2 : nil
         case "[":
-            guard let close = pattern.dropFirst().firstIndex(of: "]"), let character = text.first else {
-                return text.first == "[" && matches(Array(pattern.dropFirst()), text.dropFirst())
-            }
-            var set = pattern[1..<close]
+            guard let close = pattern[(index + 1)...].firstIndex(of: "]") else { return character == "[" ? 1 : nil }
+            var set = pattern[(index + 1)..<close]
             let negated = set.first == "!" || set.first == "^"
             if negated { set = set.dropFirst() }
             var found = false
-            var index = set.startIndex
-            while index < set.endIndex {
-                if index + 2 < set.endIndex, set[index + 1] == "-" {
-                    if set[index] <= character && character <= set[index + 2] { found = true }
-                    index += 3
+            var position = set.startIndex
+            while position < set.endIndex {
+                if position + 2 < set.endIndex, set[position + 1] == "-" {
+                    if set[position] <= character && character <= set[position + 2] { found = true }
+                    position += 3
                 } else {
-                    if set[index] == character { found = true }
-                    index += 1
+                    if set[position] == character { found = true }
+                    position += 1
                 }
             }
-            return found != negated && matches(Array(pattern[(close + 1)...]), text.dropFirst())
-        case "\\" where pattern.count > 1:
-            return text.first == pattern[1] && matches(Array(pattern.dropFirst(2)), text.dropFirst())
+            return found != negated ? close - index + 1 : nil
         default:
-            return text.first == first && matches(Array(pattern.dropFirst()), text.dropFirst())
+            return pattern[index] == character ? 1 : nil
         }
     }
 }

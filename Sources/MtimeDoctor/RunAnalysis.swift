@@ -57,6 +57,9 @@ struct RunAnalysis {
     private(set) var commands: [CommandUse] = []
     /// A `--mount` that could not be read (the build would refuse it too).
     private(set) var mountErrors: [(Flag, String)] = []
+    /// `sh -c` and `guard run --` inside each other: followed this deep, no deeper (hostile input).
+    private var depth = 0
+    private static let maximumDepth = 16
 
     var instruction: Instruction { step.instruction }
     var guardMount: RunMount? { mounts.first { $0.from == RunAnalysis.guardSource } }
@@ -136,6 +139,9 @@ struct RunAnalysis {
                                  cwd: inout String?,
                                  script: (command: SimpleCommand, skipped: Int, place: (Int) -> ScriptPlace)? = nil)
         -> (prepared: Bool, readsInput: Bool?) {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= RunAnalysis.maximumDepth else { return (false, nil) }
         commands.append(CommandUse(words: words, guarded: guarded))
         let name = BuildTool.commandName(words)
         if name == "cd" {

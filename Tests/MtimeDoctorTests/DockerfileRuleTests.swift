@@ -1,6 +1,7 @@
 import MtimeDockerfile
 import MtimeDoctor
 import Testing
+import TestSupport
 
 /// The guard line of the README, the one every fix of a plain `cargo build --release` must produce.
 let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release"
@@ -332,5 +333,37 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
             #expect(docs.contains(row), "\(row)")
             #expect(docs.contains(row + (tool.basis == .contentHashes ? "content hashes | no |" : "")) || tool.basis == .modificationTimes)
         }
+    }
+}
+
+@Suite struct GeneratedDockerfileTests {
+    /// Dockerfiles assembled from real instructions in random order and forms: the rules never crash,
+    /// and every fix given for an unguarded build makes that finding go away.
+    @Test func everyGuardFixRemovesItsFinding() throws {
+        let instructions = [
+            "FROM rust AS base", "FROM base AS next", "FROM debian", "WORKDIR /app", "WORKDIR sub", "ARG T=/app/target", "ENV CARGO_TARGET_DIR=/cache",
+            "COPY . .", "COPY src ./src", "COPY . /src", "COPY --from=base /app /app", "ADD . .",
+            "RUN cargo build --release", "RUN make -C build", "RUN [\"cargo\", \"build\"]", "RUN sh -c 'cd x && ninja'",
+            "RUN --mount=type=cache,target=/app/target cargo build", "RUN --mount=type=cache,target=$T \\\n    cargo test",
+            "RUN --mount=type=bind,source=src,target=src --mount=type=cache,target=/app/target cargo build",
+            "RUN <<EOF\nset -e\n\tcargo build\nEOF", "RUN cd build && cmake --build . && touch x",
+            "RUN --mount=type=cache,target=/cache env RUSTFLAGS=-g cargo build --target-dir /cache",
+            "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build",
+            "RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run --stamp /tmp/s -- cargo build",
+        ]
+        var generator = SeededGenerator(seed: 16)
+        var fixed = 0
+        for _ in 0..<400 {
+            let count = Int.random(in: 2...9, using: &generator)
+            let text = "FROM rust\n" + (0..<count).map { _ in instructions.randomElement(using: &generator)! }.joined(separator: "\n") + "\n"
+            let found = try dockerfileFindings(text)
+            for finding in found where [Rule.staleAfterCopy, .unguardedCacheMount].contains(finding.rule) && !finding.fix.lines.isEmpty {
+                let after = try dockerfileFindings(applying(finding.fix, to: text))
+                #expect(!after.contains { [Rule.staleAfterCopy, .unguardedCacheMount].contains($0.rule) && $0.line == finding.line },
+                        "\(text)\n--- fixed:\n\(applying(finding.fix, to: text))\n--- still: \(after.map(\.text))")
+                fixed += 1
+            }
+        }
+        #expect(fixed > 50)
     }
 }

@@ -125,10 +125,9 @@ public struct Doctor {
             isIgnoredByGit: repository.flatMap { repository in contextRelativeToRoot.map { prefix in
                 { path in (try? repository.isIgnored(prefix.isEmpty ? path : prefix.appending(path))) ?? false }
             } })
-        if ownIgnoreFiles.count == paths.count && !paths.isEmpty {
-            for file in ownIgnoreFiles { findings += contextRules.findings(ignoreFile: file) }
-        } else {
-            findings += contextRules.findings()
+        // Without a Dockerfile nothing sends this context anywhere.
+        if !paths.isEmpty {
+            if ownIgnoreFiles.count < paths.count { findings += contextRules.findings() }
             for file in ownIgnoreFiles { findings += contextRules.findings(ignoreFile: file) }
         }
 

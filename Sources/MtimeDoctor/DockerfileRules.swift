@@ -73,6 +73,13 @@ public struct DockerfileRules {
         return directories
     }
 
+    /// Whether some RUN mounts the guard (`from=git-mtime`): only `git mtime docker build` can build it.
+    public func mountsTheGuard() -> Bool {
+        stages.stages.contains { stage in
+            stage.steps.contains { $0.instruction.keyword == "RUN" && RunAnalysis($0, dockerfile: dockerfile).guardMount != nil }
+        }
+    }
+
     // MARK: - COPY and ADD
 
     private func copy(_ step: Step, _ state: inout StageState, _ findings: inout [Finding]) {

@@ -97,6 +97,7 @@ public struct Doctor {
         var findings: [Finding] = []
         var outputs: [String] = []
         var ownIgnoreFiles: [BytePath] = []
+        var guardedDockerfiles: [String] = []
         let classic = ClassicBuilderProbe(environment: environment)
         for path in paths {
             let name = display(path)
@@ -106,6 +107,9 @@ public struct Doctor {
                 let rules = DockerfileRules(stages: stages, usesClassicBuilder: { classic.usesClassicBuilder })
                 findings += rules.findings()
                 for output in rules.outputDirectories() where !outputs.contains(output) { outputs.append(output) }
+                if let root, path.isWithin(root), rules.mountsTheGuard() {
+                    guardedDockerfiles.append(String(decoding: path.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self))
+                }
             } catch let error as DockerfileError {
                 findings.append(Finding(file: name, line: error.line, severity: .hazard, rule: .dockerfileSyntax,
                                         cause: "Docker cannot read this Dockerfile: \(error.message).",
@@ -134,9 +138,10 @@ public struct Doctor {
         if let session, let root {
             let rules = try RepositoryRules(session: session)
             findings += rules.findings()
+            let scripts = ScriptRules(guardedDockerfiles: guardedDockerfiles)
             for entry in try session.repository.indexEntries() where entry.stage == 0 && ScriptRules.isScript(entry.path) {
                 guard let contents = try? FileSystem.readFile(root.appending(entry.path), limit: 4 << 20) else { continue }
-                findings += ScriptRules.findings(in: contents, file: display(root.appending(entry.path)))
+                findings += scripts.findings(in: contents, file: display(root.appending(entry.path)))
             }
         }
         return Report(findings: findings, dockerfiles: paths.map(display), context: display(contextDirectory),

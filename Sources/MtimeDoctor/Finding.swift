@@ -30,6 +30,7 @@ public enum Rule: String, Sendable, CaseIterable {
     case workaroundRemove = "workaround-rm"
     case workaroundCargoClean = "workaround-cargo-clean"
     case workaroundNoCache = "workaround-no-cache"
+    case unwrappedBuild = "unwrapped-build"
     case dockerignoreSyntax = "dockerignore-syntax"
     case dockerignoreOutputs = "dockerignore-outputs"
     case dockerignoreGit = "dockerignore-git"

@@ -17,7 +17,8 @@ struct DoctorCommand: ParsableCommand {
         into a stage that already built (the dummy main.rs pattern); a build into a cache mount that \
         is not guarded; a guard line that cannot work (stamp outside the cache mount, files missing, \
         wrong root, read-only mounts, not mounted, refused by the classic builder); touch / rm / \
-        cargo clean / --no-cache workarounds; build outputs or .git not excluded by .dockerignore; \
+        cargo clean / --no-cache workarounds; a plain `docker build` of a guarded Dockerfile in a \
+        script or CI file; build outputs or .git not excluded by .dockerignore; \
         a shallow or treeless clone, hooks missing or not running, mtime.stamp outside the working \
         tree, an untrusted build stamp and the file that made it untrusted.
 

@@ -122,9 +122,9 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
         #expect(rules(own.findings) == ["dockerignore-git"] && own.findings[0]["file"] as? String == "Dockerfile.dockerignore")
     }
 
-    @Test func noCacheInScripts() throws {
+    @Test func buildCommandsInScripts() throws {
         let repo = try wellKeptRepository()
-        try repo.write("scripts/release.sh", "#!/bin/sh\nset -e\ndocker build --no-cache -t app .\napk add --no-cache git\n")
+        try repo.write("scripts/release.sh", "#!/bin/sh\nset -e\ndocker build --no-cache -t app .\napk add --no-cache git\ndocker compose build --no-cache\n")
         try repo.write(".github/workflows/ci.yml", "steps:\n  - run: docker buildx build --no-cache --load .\n")
         try repo.commit("scripts")
         let found = try doctorJSON(in: repo.path)
@@ -132,6 +132,17 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
         #expect(found.findings.map { "\($0["file"]!):\($0["line"]!) \($0["rule"]!)" } == [
             ".github/workflows/ci.yml:2 workaround-no-cache", "scripts/release.sh:3 workaround-no-cache",
         ])
+
+        // Once a Dockerfile mounts the guard, a plain `docker build` of it cannot work.
+        try repo.write("Dockerfile", "FROM rust\nWORKDIR /app\nCOPY . .\n\(readmeGuardLine)\n")
+        try repo.write("docker/dev.Dockerfile", "FROM rust\n")
+        try repo.write("Makefile", "image:\n\tDOCKER_BUILDKIT=1 docker build -t app .\ndev:\n\tdocker build -f docker/dev.Dockerfile .\nok:\n\tgit mtime docker build -t app .\n")
+        try repo.commit("guarded")
+        let unwrapped = try doctorJSON(in: repo.path).findings.filter { $0["rule"] as? String == "unwrapped-build" }
+        #expect(unwrapped.map { "\($0["file"]!):\($0["line"]!)" } == [".github/workflows/ci.yml:2", "Makefile:2", "scripts/release.sh:3"])
+        let makefileFix = try #require(unwrapped.first { $0["file"] as? String == "Makefile" })
+        #expect(((makefileFix["fix"] as? [String: Any])?["lines"] as? [[String: Any]])?.first?["text"] as? String
+                == "\tDOCKER_BUILDKIT=1 git mtime docker build -t app .")
     }
 }
 

@@ -23,6 +23,9 @@ public struct DockerBuildWrapper {
     let environment: [String: String]
     let message: (String) -> Void
 
+    /// Inject the file that switches the guard's `--explain` on (each bumped file and its reason in the build log).
+    public var explain = false
+
     /// - Parameters:
     ///   - docker: the client to run; nil means `$DOCKER`, else `docker` on PATH.
     ///   - arguments: `build …` or `buildx build …`.
@@ -82,6 +85,7 @@ public struct DockerBuildWrapper {
         _ = try directory.makeDirectory("inject")
         _ = try directory.write("inject/guard", FileSystem.readFile(BytePath(guardPath)), permissions: 0o755)
         _ = try directory.write("inject/manifest", manifest.serialized(), permissions: 0o644)
+        if explain { _ = try directory.write("inject/\(GuardExecutable.explainFileName)", [], permissions: 0o644) }
         let injectDirectory = "\(directory.path)/inject"
         if usesGuard { message("guard and manifest reach the build through: \(mode)") }
 
@@ -132,7 +136,7 @@ public struct DockerBuildWrapper {
 
     /// A `FROM scratch` image holding guard and manifest, removed again when the build is over.
     private func buildInjectionImage(named name: String, in directory: PrivateDirectory, cleanup: Cleanup) throws {
-        let imageDockerfile = try directory.write("image.Dockerfile", Array("FROM scratch\nCOPY guard manifest /\n".utf8), permissions: 0o644)
+        let imageDockerfile = try directory.write("image.Dockerfile", Array("FROM scratch\nCOPY guard manifest \(explain ? GuardExecutable.explainFileName + " " : "")/\n".utf8), permissions: 0o644)
         let result = try ChildProcess.capture([docker, "build", "--quiet", "--network=none", "--tag", name,
                                                "--file", imageDockerfile, "\(directory.path)/inject"])
         guard result.termination == .exited(0) else {

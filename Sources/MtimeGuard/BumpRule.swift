@@ -57,21 +57,31 @@ public struct BumpRule: Sendable {
     /// The stamp's directory relative to the root, when inside it: the build's output directory.
     let outputs: BytePath?
 
+    /// Reads the stamp at `stampPath` for a build in `root`. Every output of the last build is at most
+    /// `lastBuild` old: trusted means nothing beside the stamp is newer than its seal time; without
+    /// trust, the newest file beside the stamp.
     public init(stampPath: BytePath, root: BytePath) throws(SystemError) {
-        stamp = BuildStamp.load(at: stampPath, expectedRoot: root)
+        let stamp = BuildStamp.load(at: stampPath, expectedRoot: root)
+        let lastBuild: Timestamp?
         if case .trusted(let trusted) = stamp {
-            consumed = trusted.objectIDsByPath
             lastBuild = trusted.sealTime
         } else {
-            consumed = [:]
             lastBuild = try BuildStamp.newestModificationTime(besideStamp: stampPath)
         }
         let directory = stampPath.parent.isEmpty ? BytePath(".") : stampPath.parent
+        // The stamp's directory relative to the root, when it lies inside it: the build's output directory.
+        var outputs: BytePath?
         if let resolved = try? FileSystem.resolve(directory), resolved.isWithin(root) {
             outputs = BytePath(Array(resolved.bytes.dropFirst(root.bytes.count).drop { $0 == UInt8(ascii: "/") }))
-        } else {
-            outputs = nil
         }
+        self.init(stamp: stamp, lastBuild: lastBuild, outputs: outputs)
+    }
+
+    init(stamp: StampLoadResult, lastBuild: Timestamp?, outputs: BytePath?) {
+        self.stamp = stamp
+        if case .trusted(let trusted) = stamp { consumed = trusted.objectIDsByPath } else { consumed = [:] }
+        self.lastBuild = lastBuild
+        self.outputs = outputs
     }
 
     /// `content` is the file's id now; `ownTime` the mtime it keeps unless bumped.

@@ -21,6 +21,8 @@ public struct PrepareOutcome: Sendable {
     /// Changed untracked files get one nanosecond less (docs/stamp.md, "Untracked files").
     public var untrackedBumpTime: Timestamp { bumpTime.previousNanosecond }
     public let timesSet: Int
+    /// Each file that got a fresh mtime, and why, in manifest order.
+    public let bumped: [(entry: ManifestEntry, reason: BumpReason)]
 }
 
 /// check / prepare / seal (docs/stamp.md). Each validates everything before it sets any time.
@@ -37,38 +39,25 @@ public enum Guard {
     /// fresh time instead: tracked files always, untracked files when not already later than the last build.
     public static func prepare(_ context: GuardContext, stamp stampPath: BytePath) throws(GuardError) -> PrepareOutcome {
         let findings = try verify(context)
-        let stamp = BuildStamp.load(at: stampPath, expectedRoot: context.root)
-        let consumed: [BytePath: ObjectID]
-        // Every output of the last build is at most this old: trusted means nothing beside the stamp
-        // is newer than its seal time; without trust, the newest file beside the stamp.
-        let lastBuild: Timestamp?
-        if case .trusted(let trusted) = stamp {
-            consumed = trusted.objectIDsByPath
-            lastBuild = trusted.sealTime
-        } else {
-            consumed = [:]
-            do { lastBuild = try BuildStamp.newestModificationTime(besideStamp: stampPath) } catch { throw .io(error) }
-        }
+        let rule: BumpRule
+        do { rule = try BumpRule(stampPath: stampPath, root: context.root) } catch { throw .io(error) }
+        let lastBuild = rule.lastBuild
         let untrackedBumpTime = max(FileSystem.now(), lastBuild?.nextNanosecond ?? .distantPast)
         let bumpTime = untrackedBumpTime.nextNanosecond
-        let outputs = outputDirectory(of: stampPath, root: context.root)
-        var bumpedCount = 0
+        var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
         let timesSet = try applyTimes(context, findings: findings) { entry, file in
             let own = ownTime(entry, file)
-            if consumed[entry.path] == file.id { return own }
-            if !entry.isUntracked {
-                bumpedCount += 1
-                return bumpTime
+            // An untracked output bumped with its changed source would hide the change: BumpRule keeps
+            // it, or gives it a time below the tracked files' (docs/stamp.md, "Untracked files").
+            switch rule.decide(entry, content: file.id, ownTime: own ?? file.status.modificationTime) {
+            case .keep: return own
+            case .bump(let reason):
+                bumped.append((entry, reason))
+                return entry.isUntracked ? untrackedBumpTime : bumpTime
             }
-            // An untracked file may be an output (an in-tree `.o` git doesn't ignore): bumping it to
-            // the same time as its changed source would hide the change, so it only gets a time
-            // below the tracked files', and only when it doesn't already look newer than the last build.
-            if let outputs, entry.path.isWithin(outputs) { return own }
-            if let lastBuild, own ?? file.status.modificationTime > lastBuild { return own }
-            bumpedCount += 1
-            return untrackedBumpTime
         }
-        return PrepareOutcome(stamp: stamp, entryCount: findings.count, bumpedCount: bumpedCount, bumpTime: bumpTime, timesSet: timesSet)
+        return PrepareOutcome(stamp: rule.stamp, entryCount: findings.count, bumpedCount: bumped.count, bumpTime: bumpTime, timesSet: timesSet,
+                              bumped: bumped)
     }
 
     /// Writes the stamp atomically: each present entry's id and current mtime, and the seal time.
@@ -141,13 +130,6 @@ public enum Guard {
             count += 1
         }
         return count
-    }
-
-    /// The stamp's directory relative to the root, when it lies inside it: the build's output directory.
-    private static func outputDirectory(of stampPath: BytePath, root: BytePath) -> BytePath? {
-        let directory = stampPath.parent.isEmpty ? BytePath(".") : stampPath.parent
-        guard let resolved = try? FileSystem.resolve(directory), resolved.isWithin(root) else { return nil }
-        return BytePath(Array(resolved.bytes.dropFirst(root.bytes.count).drop { $0 == UInt8(ascii: "/") }))
     }
 
     /// The mtime the kernel gives a file created now in `directory`.

@@ -46,6 +46,13 @@ struct StampOption: ParsableArguments {
     func path(in context: GuardContext) -> BytePath { context.stampPath(explicit: stamp.map(BytePath.init)) }
 }
 
+struct ExplainOption: ParsableArguments {
+    @Flag(help: "Print each file that gets a fresh mtime and why (on too when a file `explain` lies next to this executable, as `git mtime docker --explain` injects it).")
+    var explain = false
+
+    var isOn: Bool { explain || GuardContext.explainRequestedBesideExecutable() }
+}
+
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
@@ -71,14 +78,18 @@ struct PrepareCommand: ParsableCommand {
         file counts as changed. An untracked entry (a new source, or an in-tree output git doesn't ignore) whose \
         content the stamp doesn't record gets a time one nanosecond below the tracked files', and only if it is \
         not already newer than the last build, so an output never hides its changed source (docs/stamp.md).
+
+        One line always says what it decided (`N of M files changed since the last sealed build; stamp \
+        trusted`); --explain adds one line per file that got a fresh mtime, with the reason.
         """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
+    @OptionGroup var explain: ExplainOption
 
     func run() throws {
         let context = try context.load()
-        try prepare(context, stamp: stamp.path(in: context))
+        try prepare(context, stamp: stamp.path(in: context), explain: explain.isOn)
     }
 }
 
@@ -102,10 +113,14 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "prepare, run the command, and seal the stamp if it exits 0; exit with the command's status.",
-        discussion: "INT, TERM, HUP and QUIT sent to the guard are passed on to the command.")
+        discussion: """
+        INT, TERM, HUP and QUIT sent to the guard are passed on to the command. Like prepare, it prints one \
+        line saying what it decided, and with --explain each file that got a fresh mtime and why.
+        """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
+    @OptionGroup var explain: ExplainOption
 
     @Argument(parsing: .postTerminator, help: "The build command and its arguments, after `--` (looked up on PATH).")
     var command: [String] = []
@@ -117,7 +132,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let context = try context.load()
         let path = stamp.path(in: context)
-        try prepare(context, stamp: path)
+        try prepare(context, stamp: path, explain: explain.isOn)
         let status = try reporting { () throws(GuardError) in try CommandRunner.run(command) }
         if status == 0 {
             try reporting { () throws(GuardError) in try Guard.seal(context, stamp: path, verify: false) }
@@ -128,14 +143,39 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-private func prepare(_ context: GuardContext, stamp: BytePath) throws {
+/// Prepares, then says what it decided: always one summary line (build logs show it), and with
+/// `explain` each bumped file with its reason.
+private func prepare(_ context: GuardContext, stamp: BytePath, explain: Bool) throws {
     let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: stamp) }
+    let stampState: String
     switch outcome.stamp {
-    case .trusted: break
-    case .absent: note("no build stamp at \(stamp): treating all \(outcome.entryCount) files as changed")
-    case .untrusted(let reason): note("warning: ignoring the build stamp: \(reason); treating all files as changed")
+    case .trusted:
+        stampState = "stamp trusted"
+    case .absent:
+        note("no build stamp at \(stamp): treating all \(outcome.entryCount) files as changed")
+        stampState = "no stamp"
+    case .untrusted(let reason):
+        note("warning: ignoring the build stamp: \(reason); treating all files as changed")
+        stampState = "stamp untrusted"
     }
-    note("\(outcome.bumpedCount) of \(outcome.entryCount) files changed since the last sealed build, given mtime \(outcome.bumpTime); \(outcome.timesSet) mtimes set")
+    note("\(grouped(outcome.bumpedCount)) of \(grouped(outcome.entryCount)) files changed since the last sealed build; \(stampState)")
+    guard explain else { return }
+    for (entry, reason) in outcome.bumped {
+        note("bumped \(entry.path)\(entry.isUntracked ? " (untracked)" : ""): \(reason.description)")
+    }
+    let untracked = outcome.bumped.contains { $0.entry.isUntracked } ? ", changed untracked files \(outcome.untrackedBumpTime)" : ""
+    note("changed files got mtime \(outcome.bumpTime)\(untracked); \(outcome.timesSet) mtimes set")
+}
+
+/// `4210` → `4,210`.
+private func grouped(_ count: Int) -> String {
+    let digits = Array(String(count))
+    var out = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+        out.append(digit)
+    }
+    return out
 }
 
 /// Runs `body`, printing a guard error's lines on stderr and exiting with its code.

@@ -9,8 +9,8 @@ struct DockerCommand: ParsableCommand {
         commandName: "docker",
         abstract: "Run `docker build` with the context's mtimes restored and the guard injected.",
         usage: """
-        git mtime docker [--docker <path>] build [docker build options] <context>
-        git mtime docker [--docker <path>] buildx build [docker buildx build options] <context>
+        git mtime docker [--docker <path>] [--explain] build [docker build options] <context>
+        git mtime docker [--docker <path>] [--explain] buildx build [docker buildx build options] <context>
         """,
         discussion: """
         The Dockerfile runs the guard with one line (any build command after `--`):
@@ -30,6 +30,9 @@ struct DockerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The docker client to run (default: $DOCKER, else docker on PATH).", valueName: "path"))
     var docker: String?
 
+    @Flag(help: "Have the injected guard print each file it gives a fresh mtime and why (its one summary line is always there).")
+    var explain = false
+
     @Argument(parsing: .captureForPassthrough,
               help: ArgumentHelp("`build` or `buildx build`, then docker's own options and the context.", valueName: "docker-arguments"))
     var dockerArguments: [String] = []
@@ -37,9 +40,10 @@ struct DockerCommand: ParsableCommand {
     func run() throws {
         // Passthrough capture takes `--help` too; before `build` it is the wrapper's.
         if let first = dockerArguments.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
-        let wrapper: DockerBuildWrapper
+        var wrapper: DockerBuildWrapper
         do {
             wrapper = try DockerBuildWrapper(docker: docker, arguments: dockerArguments, message: Self.printMessage)
+            wrapper.explain = explain
         } catch {
             throw ValidationError(error.description)
         }

@@ -166,10 +166,10 @@ EOF
   (cd "$WS" && cargo generate-lockfile --offline -q)
   commit_all "$WS" 1600000000 "workspace"
 }
-wrapped_workspace_build() {  # TAG LOG [extra docker options]
+wrapped_workspace_build() {  # TAG LOG [extra docker options]; WRAPPER_OPTIONS go before `build`
   local tag=$1 log=$2
   shift 2
-  DOCKER_BUILDKIT=1 git_mtime docker build --network=none --progress=plain "$@" -t "$tag" "$WS" >"$log" 2>&1
+  DOCKER_BUILDKIT=1 git_mtime docker ${WRAPPER_OPTIONS:-} build --network=none --progress=plain "$@" -t "$tag" "$WS" >"$log" 2>&1
 }
 scenario_3() {
   write_workspace
@@ -180,19 +180,28 @@ scenario_3() {
   if [ "$(compiled "$log.1")" = "alpha app beta" ] && [ "$printed" = "alpha 1 beta 1" ]; then pass "$name"
   else fail "$name" "compiled: $(compiled "$log.1")" "printed: $printed"; fi
 
-  name="3b. cache mount, one file changed in beta: only beta and app compile"
+  # The guard says what it decided in the build log: one summary line always, and with `git mtime docker
+  # --explain` (through the file the wrapper injects, the Dockerfile unchanged) each bumped file and why.
+  name="3b. cache mount, one file changed in beta: only beta and app compile; the guard's log names the file and why"
   echo "pub fn version() -> u32 { 2 }" >"$WS/beta/src/lib.rs"
   commit_all "$WS" 1600000500 "beta 2"
   before=$(content_digest "$WS")
-  wrapped_workspace_build s3 "$log.2" || { fail "$name" "wrapper failed: $(tail -n 8 "$log.2")"; return; }
+  WRAPPER_OPTIONS=--explain wrapped_workspace_build s3 "$log.2" || { fail "$name" "wrapper failed: $(tail -n 8 "$log.2")"; return; }
   printed=$(docker run --rm --network=none s3)
-  if [ "$(compiled "$log.2")" = "app beta" ] && [ "$printed" = "alpha 1 beta 2" ] && [ "$before" = "$(content_digest "$WS")" ]; then pass "$name"
-  else fail "$name" "compiled: $(compiled "$log.2")" "printed: $printed"; fi
+  # The manifest lists every tracked file but the Dockerfile, which .dockerignore leaves out.
+  local files; files=$(cd "$WS" && git ls-files | grep -cv '^Dockerfile$')
+  if [ "$(compiled "$log.2")" = "app beta" ] && [ "$printed" = "alpha 1 beta 2" ] && [ "$before" = "$(content_digest "$WS")" ] \
+     && grep -q "git-mtime-guard: 1 of $files files changed since the last sealed build; stamp trusted$" "$log.2" \
+     && grep -q "git-mtime-guard: bumped beta/src/lib.rs: content differs from the stamp's [0-9a-f]\{12\}$" "$log.2" \
+     && [ "$(grep -c 'git-mtime-guard: bumped ' "$log.2")" -eq 1 ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.2")" "printed: $printed" "guard: $(grep 'git-mtime-guard' "$log.2" | tr '\n' ' ')"; fi
 
   name="3c. cache mount, nothing changed (a new --build-arg so the RUN executes): nothing compiles"
   wrapped_workspace_build s3 "$log.3" --build-arg RERUN=1 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.3")"; return; }
   printed=$(docker run --rm --network=none s3)
-  if [ -z "$(compiled "$log.3")" ] && grep -q 'Finished' "$log.3" && [ "$printed" = "alpha 1 beta 2" ]; then pass "$name"
+  if [ -z "$(compiled "$log.3")" ] && grep -q 'Finished' "$log.3" && [ "$printed" = "alpha 1 beta 2" ] \
+     && grep -q "git-mtime-guard: 0 of [0-9]* files changed since the last sealed build; stamp trusted$" "$log.3" \
+     && ! grep -q 'git-mtime-guard: bumped ' "$log.3"; then pass "$name"
   else fail "$name" "compiled: $(compiled "$log.3")" "printed: $printed" "guard: $(grep 'git-mtime' "$log.3" | tr '\n' ' ')"; fi
 
   # An untracked module (never `git add`ed) is part of the context: the manifest lists it as untracked.
@@ -377,7 +386,7 @@ EOF
   git_mtime docker --docker buildah build -t s9 "$ctx" >"$WORK/s9.log" 2>&1
   local status=$?
   if [ "$status" -eq 0 ] && grep -q "^buildah data$" "$WORK/s9.log" && grep -q "through: --build-context" "$WORK/s9.log" \
-     && grep -q "^git-mtime-guard: .*mtimes set" "$WORK/s9.log" && [ -z "$(ls -A "$TMPDIR")" ] && [ "$before" = "$(content_digest "$ctx")" ]; then
+     && grep -q "^git-mtime-guard: 2 of 2 files changed since the last sealed build; no stamp$" "$WORK/s9.log" && [ -z "$(ls -A "$TMPDIR")" ] && [ "$before" = "$(content_digest "$ctx")" ]; then
     pass "$name"
   else fail "$name" "status $status" "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')" "log: $(grep -v '^Copying' "$WORK/s9.log" | tail -n 6 | tr '\n' ' ')"; fi
   buildah rm --all >/dev/null 2>&1

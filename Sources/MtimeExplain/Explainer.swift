@@ -38,7 +38,6 @@ public struct Explainer {
         let session = try RestoreSession(discoveringFrom: directory)
         let root = try FileSystem.resolve(session.workdir)
         let base = try FileSystem.resolve(BytePath(directory))
-        let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
 
         // Each path lexically against the working directory: the last component is not followed.
         var relatives: [BytePath?] = []
@@ -62,7 +61,9 @@ public struct Explainer {
         let runManifest = Dictionary(try ContextManifestBuilder(contextDirectory: String(decoding: root.bytes, as: UTF8.self),
                                                                options: restoreOptions, dockerContext: false).build().entries.map { ($0.path, $0) },
                                      uniquingKeysWith: { first, _ in first })
-        let stampPath = options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) } ?? settings.stampPath
+        // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
+        let stampPath = try options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) }
+            ?? RepositorySettings(repository: session.repository, workdir: session.workdir).stampPath
         let rule = try BumpRule(stampPath: stampPath, root: root)
         let submodules = try session.repository.indexEntries().filter { $0.mode == 0o160000 }.map(\.path)
         let objects = try ObjectDatabase(session.repository)

@@ -166,6 +166,13 @@ func head(_ repo: GitRepository, _ arguments: String...) throws -> String {
         #expect(changed[0].hasPrefix("bump: content differs from the stamp's "))
         #expect(changed[1] == "bump: not in the stamp")
         #expect(changed[2] == "keep: content is what the last sealed build consumed")
+        // The guard, asked to explain, bumps exactly the files explain said it would, for the same reasons.
+        let guarded = try runChecked([builtProduct("git-mtime"), "run", "--explain", "--", "true"], in: repo.path, environment: guardEnvironment)
+        let bumped = guarded.stderr.split(separator: "\n").filter { $0.hasPrefix("git-mtime-guard: bumped ") }
+        #expect(bumped.map { String($0.dropFirst("git-mtime-guard: bumped ".count)) } == [
+            "src/a.c: " + changed[0].dropFirst("bump: ".count), "src/new.c: not in the stamp",
+        ])
+        #expect(guarded.stderr.contains("git-mtime-guard: 2 of 5 files changed since the last sealed build; stamp trusted\n"))
 
         // The file that made the stamp untrusted is named.
         try repo.write("target/stray.o", "not sealed\n")

@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
-        .testTarget(name: "MtimeDockerfileTests", dependencies: ["MtimeDockerfile"]),
+        .testTarget(name: "MtimeDockerfileTests", dependencies: ["MtimeDockerfile", "TestSupport"]),
         .testTarget(name: "MtimeDoctorTests", dependencies: ["MtimeDoctor", "MtimeDockerfile", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeExplainTests", dependencies: ["MtimeCore", "TestSupport"]),
         .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "MtimeManifest", "TestSupport"]),

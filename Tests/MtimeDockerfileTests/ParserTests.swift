@@ -1,5 +1,6 @@
 import MtimeDockerfile
 import Testing
+import TestSupport
 
 func parse(_ text: String, name: String = "Dockerfile") throws(DockerfileError) -> Dockerfile {
     try Dockerfile(parsing: Array(text.utf8), name: name)
@@ -318,18 +319,5 @@ func parseError(_ text: String) -> DockerfileError? {
                 #expect(error.line >= 1 && error.line <= max(1, text.utf8.split(separator: 10, omittingEmptySubsequences: false).count), "\(error) in \(text.debugDescription)")
             }
         }
-    }
-}
-
-/// SplitMix64 (TestSupport has one too; this target depends on nothing but the parser).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

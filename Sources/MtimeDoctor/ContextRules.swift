@@ -24,7 +24,13 @@ public struct ContextRules {
     public func findings(ignoreFile: BytePath? = nil) -> [Finding] {
         let path = ignoreFile ?? context.appending(".dockerignore")
         let shown = display(path)
-        let exists = (try? FileSystem.statusIfPresent(path)) != nil
+        let status = try? FileSystem.statusIfPresent(path)
+        let exists = status != nil
+        if let status, status.kind != .regular {
+            // Not opened: a FIFO would block the read.
+            return [Finding(file: shown, line: 0, severity: .hazard, rule: .dockerignoreSyntax,
+                            cause: "It is not a regular file, and the build reads it as one.", fix: Fix("Make it a regular file."))]
+        }
         let ignore: DockerIgnore
         do {
             ignore = exists ? try DockerIgnore(parsing: FileSystem.readFile(path, limit: 16 << 20)) : .none

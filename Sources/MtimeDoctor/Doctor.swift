@@ -140,8 +140,11 @@ public struct Doctor {
             findings += rules.findings()
             let scripts = ScriptRules(guardedDockerfiles: guardedDockerfiles)
             for entry in try session.repository.indexEntries() where entry.stage == 0 && ScriptRules.isScript(entry.path) {
-                guard let contents = try? FileSystem.readFile(root.appending(entry.path), limit: 4 << 20) else { continue }
-                findings += scripts.findings(in: contents, file: display(root.appending(entry.path)))
+                // Only a regular file: a FIFO put where a tracked script was would block the read.
+                let path = root.appending(entry.path)
+                guard (try? FileSystem.statusIfPresent(path))?.kind == .regular,
+                      let contents = try? FileSystem.readFile(path, limit: 4 << 20) else { continue }
+                findings += scripts.findings(in: contents, file: display(path))
             }
         }
         return Report(findings: findings, dockerfiles: paths.map(display), context: display(contextDirectory),

@@ -115,6 +115,17 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
         let bad = try doctorJSON(in: repo.path)
         #expect(bad.status == 1 && rules(bad.findings) == ["dockerignore-syntax"] && bad.findings[0]["line"] as? Int == 3)
 
+        // A FIFO where .dockerignore or a tracked script should be is reported, never opened (it would block).
+        try repo.write("scripts/ci.sh", "docker build .\n")
+        try repo.commit("script")
+        for fifo in [".dockerignore", "scripts/ci.sh"] {
+            try FileManager.default.removeItem(atPath: repo.directory.url(fifo))
+            try runChecked(["mkfifo", repo.directory.url(fifo)])
+        }
+        let blocked = try doctorJSON(in: repo.path)
+        #expect(blocked.status == 1 && rules(blocked.findings) == ["dockerignore-syntax"])
+        for fifo in [".dockerignore", "scripts/ci.sh"] { try FileManager.default.removeItem(atPath: repo.directory.url(fifo)) }
+
         // BuildKit reads Dockerfile.dockerignore instead of the context's .dockerignore.
         try repo.write(".dockerignore", ".git\ntarget\n")
         try repo.write("Dockerfile.dockerignore", "target\n")

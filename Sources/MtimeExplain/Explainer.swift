@@ -64,7 +64,15 @@ public struct Explainer {
         // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
         let stampPath = try options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) }
             ?? RepositorySettings(repository: session.repository, workdir: session.workdir).stampPath
-        let rule = try BumpRule(stampPath: stampPath, root: root)
+        // The stamp as `git mtime run`'s guard inspects it: its location below the root, the run
+        // manifest's tracked files left out of the files beside it.
+        let tracked = Set(runManifest.values.lazy.filter { !$0.isUntracked }.map(\.path))
+        let rule: BumpRule
+        do {
+            rule = BumpRule(try DirectoryTree(root: root).locate(stampPath, rootPath: root, create: false), root: root, alsoExcluding: tracked)
+        } catch {
+            rule = BumpRule(stamp: .untrusted(reason: "stamp location: \(error)"), lastBuild: nil, outputs: nil)
+        }
         let submodules = try session.repository.indexEntries().filter { $0.mode == 0o160000 }.map(\.path)
         let objects = try ObjectDatabase(session.repository)
 

@@ -57,27 +57,19 @@ public struct BumpRule: Sendable {
     /// The stamp's directory relative to the root, when inside it: the build's output directory.
     let outputs: BytePath?
 
-    /// Reads the stamp at `stampPath` for a build in `root`. Every output of the last build is at most
-    /// `lastBuild` old: trusted means nothing beside the stamp is newer than its seal time; without
-    /// trust, the newest file beside the stamp.
-    public init(stampPath: BytePath, root: BytePath) throws(SystemError) {
-        let stamp = BuildStamp.load(at: stampPath, expectedRoot: root)
-        let lastBuild: Timestamp?
-        if case .trusted(let trusted) = stamp {
-            lastBuild = trusted.sealTime
-        } else {
-            lastBuild = try BuildStamp.newestModificationTime(besideStamp: stampPath)
-        }
-        let directory = stampPath.parent.isEmpty ? BytePath(".") : stampPath.parent
-        // The stamp's directory relative to the root, when it lies inside it: the build's output directory.
-        var outputs: BytePath?
-        if let resolved = try? FileSystem.resolve(directory), resolved.isWithin(root) {
-            outputs = BytePath(Array(resolved.bytes.dropFirst(root.bytes.count).drop { $0 == UInt8(ascii: "/") }))
-        }
-        self.init(stamp: stamp, lastBuild: lastBuild, outputs: outputs)
+    /// Inspects the stamp at `location` for a build in `root` (`alsoExcluding`: the manifest's tracked
+    /// paths, whose times git-mtime sets itself). Every output of the last build is at most
+    /// `lastBuild` old: the seal time, and the newest file beside the stamp now (one dated in the
+    /// future, say); the stamp's directory inside the root holds the outputs.
+    public init(_ location: RootedLocation, root: BytePath, alsoExcluding tracked: Set<BytePath> = []) {
+        let inspection = BuildStamp.inspect(location, expectedRoot: root, alsoExcluding: tracked)
+        var lastBuild = inspection.newestOutput
+        if case .trusted(let trusted) = inspection.result { lastBuild = max(lastBuild ?? trusted.sealTime, trusted.sealTime) }
+        self.init(stamp: inspection.result, lastBuild: lastBuild, outputs: location.relativeToRoot)
     }
 
-    init(stamp: StampLoadResult, lastBuild: Timestamp?, outputs: BytePath?) {
+    /// A verdict reached elsewhere (a stamp location that cannot hold a stamp: untrusted, nothing beside it).
+    public init(stamp: StampLoadResult, lastBuild: Timestamp?, outputs: BytePath?) {
         self.stamp = stamp
         if case .trusted(let trusted) = stamp { consumed = trusted.objectIDsByPath } else { consumed = [:] }
         self.lastBuild = lastBuild

@@ -96,7 +96,7 @@ public struct ContextManifestBuilder {
                 entries.append(ManifestEntry(path: relative, objectID: try BlobHasher.hash(fileAt: full),
                                              modificationTime: status.modificationTime, mode: mode, isUntracked: true))
             } catch {
-                if error.code == ENOENT { continue }
+                if error.isNotFound { continue }
                 throw RestoreError.unreadable(error)
             }
         }

@@ -14,9 +14,9 @@ struct GuardCommand: ParsableCommand {
 
           RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release
 
-        Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing).
+        Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing). No symlink below the root is followed, except one on the stamp's path that stays inside the root.
 
-        Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry leaving the root; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
+        Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry below a symlinked directory, a stamp path that can't hold a file or leaves the root through a symlink; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
         """,
         version: Version.current,
         subcommands: [CheckCommand.self, PrepareCommand.self, SealCommand.self, RunCommand.self])
@@ -30,7 +30,7 @@ struct ContextOptions: ParsableArguments {
     @Option(help: "The build context root the manifest's paths are relative to (default: the working directory).")
     var root: String?
 
-    @Flag(help: "Skip manifest entries that are absent instead of failing.")
+    @Flag(help: "Skip manifest entries that are absent instead of failing (a context copied in parts).")
     var allowMissing = false
 
     func load() throws -> GuardContext {
@@ -44,7 +44,13 @@ struct StampOption: ParsableArguments {
     @Option(help: "The build stamp (default: $GIT_MTIME_STAMP, else target/.git-mtime-stamp under the root). Keep it in the build output directory.")
     var stamp: String?
 
-    func path(in context: GuardContext) -> BytePath { context.stampPath(explicit: stamp.map(BytePath.init)) }
+    /// The stamp's path and where it lives, checked before anything runs; the context without the
+    /// stamp itself (when the manifest lists it).
+    func locate(in context: GuardContext, create: Bool = false) throws -> (GuardContext, BytePath, RootedLocation) {
+        let path = context.stampPath(explicit: stamp.map(BytePath.init))
+        let location = try reporting { () throws(GuardError) in try context.stampLocation(path, create: create) }
+        return (context.excludingStamp(location), path, location)
+    }
 }
 
 struct ExplainOption: ParsableArguments {
@@ -75,10 +81,11 @@ struct PrepareCommand: ParsableCommand {
         commandName: "prepare",
         abstract: "Check, then give a fresh mtime to every file whose content differs from the last sealed build's.",
         discussion: """
-        Without a trusted stamp (absent, unreadable, foreign, or outputs newer than its seal time) every tracked \
-        file counts as changed. An untracked entry (a new source, or an in-tree output git doesn't ignore) whose \
-        content the stamp doesn't record gets a time one nanosecond below the tracked files', and only if it is \
-        not already newer than the last build, so an output never hides its changed source (docs/stamp.md).
+        Without a trusted stamp (absent, unreadable, foreign, or the files beside it changed since it was \
+        sealed) every tracked file counts as changed. An untracked entry (a new source, or an in-tree output git \
+        doesn't ignore) whose content the stamp doesn't record gets a time one step below the tracked files', \
+        and only if it is not already newer than the last build, so an output never hides its changed source \
+        (docs/stamp.md).
 
         One line always says what it decided (`N of M files changed since the last sealed build; stamp \
         trusted`); --explain adds one line per file that got a fresh mtime, with the reason.
@@ -89,8 +96,8 @@ struct PrepareCommand: ParsableCommand {
     @OptionGroup var explain: ExplainOption
 
     func run() throws {
-        let context = try context.load()
-        try prepare(context, stamp: stamp.path(in: context), explain: explain.isOn)
+        let (context, path, location) = try stamp.locate(in: context.load())
+        _ = try prepare(context, stamp: path, location: location, explain: explain.isOn)
     }
 }
 
@@ -103,10 +110,9 @@ struct SealCommand: ParsableCommand {
     @OptionGroup var stamp: StampOption
 
     func run() throws {
-        let context = try context.load()
-        let path = stamp.path(in: context)
-        let sealed = try reporting { () throws(GuardError) in try Guard.seal(context, stamp: path, verify: true) }
-        note("sealed \(path) at \(sealed.sealTime) (\(sealed.entries.count) files)")
+        let (context, path, location) = try stamp.locate(in: context.load(), create: true)
+        let sealed = try reporting { () throws(GuardError) in try Guard.seal(context, stamp: location, prepared: nil) }
+        note("sealed \(path) at \(sealed.stamp.sealTime) (\(sealed.stamp.entries.count) files)")
     }
 }
 
@@ -115,8 +121,11 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "prepare, run the command, and seal the stamp if it exits 0; exit with the command's status.",
         discussion: """
-        INT, TERM, HUP and QUIT sent to the guard are passed on to the command. Like prepare, it prints one \
-        line saying what it decided, and with --explain each file that got a fresh mtime and why.
+        INT, TERM, HUP and QUIT sent to the guard are passed on to the command, and a run that received one \
+        is never sealed, whatever the command's status. Signals the guard inherited as ignored (nohup) stay \
+        ignored for the command. A tracked file the command changed is not recorded as consumed. Like \
+        prepare, it prints one line saying what it decided, and with --explain each file that got a fresh \
+        mtime and why.
         """)
 
     @OptionGroup var context: ContextOptions
@@ -131,14 +140,28 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let context = try context.load()
-        let path = stamp.path(in: context)
-        try prepare(context, stamp: path, explain: explain.isOn)
+        let (context, path, location) = try stamp.locate(in: context.load())
+        let prepared = try prepare(context, stamp: path, location: location, explain: explain.isOn)
         let status = try reporting { () throws(GuardError) in try CommandRunner.run(command) }
-        if status == 0 {
-            try reporting { () throws(GuardError) in try Guard.seal(context, stamp: path, verify: false) }
-        } else {
+        if let signal = SignalForwarding.pending {
+            note("\(command[0]) was sent signal \(signal) (\(signalName(signal))) and exited with status \(status); the stamp was not sealed")
+            throw ExitCode(status)
+        }
+        guard status == 0 else {
             note("\(command[0]) exited with status \(status); the stamp was not sealed")
+            throw ExitCode(status)
+        }
+        do throws(GuardError) {
+            // Located again, creating missing directories: the build may have made or replaced them.
+            let sealed = try Guard.seal(context, stamp: try context.stampLocation(path, create: true), prepared: prepared.prepared)
+            if let first = sealed.changedDuringBuild.first {
+                note("warning: \(sealed.changedDuringBuild.count) tracked files changed while \(command[0]) ran (\(first)\(sealed.changedDuringBuild.count > 1 ? ", ..." : "")); "
+                    + "not recorded as consumed: the next build treats them as changed")
+            }
+        } catch {
+            for line in error.lines { note(error.isNotSealed ? "warning: \(line)" : line) }
+            // The build succeeded; an unreadable output directory only costs the next build its shortcut.
+            if !error.isNotSealed { throw ExitCode(error.exitCode) }
         }
         throw ExitCode(status)
     }
@@ -146,8 +169,8 @@ struct RunCommand: ParsableCommand {
 
 /// Prepares, then says what it decided: always one summary line (build logs show it), and with
 /// `explain` each bumped file with its reason.
-private func prepare(_ context: GuardContext, stamp: BytePath, explain: Bool) throws {
-    let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: stamp) }
+private func prepare(_ context: GuardContext, stamp: BytePath, location: RootedLocation, explain: Bool) throws -> PrepareOutcome {
+    let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: location) }
     let stampState: String
     switch outcome.stamp {
     case .trusted:
@@ -160,12 +183,13 @@ private func prepare(_ context: GuardContext, stamp: BytePath, explain: Bool) th
         stampState = "stamp untrusted"
     }
     note("\(grouped(outcome.bumpedCount)) of \(grouped(outcome.entryCount)) files changed since the last sealed build; \(stampState)")
-    guard explain else { return }
+    guard explain else { return outcome }
     for (entry, reason) in outcome.bumped {
         note("bumped \(entry.path)\(entry.isUntracked ? " (untracked)" : ""): \(reason.description)")
     }
     let untracked = outcome.bumped.contains { $0.entry.isUntracked } ? ", changed untracked files \(outcome.untrackedBumpTime)" : ""
     note("changed files got mtime \(outcome.bumpTime)\(untracked); \(outcome.timesSet) mtimes set")
+    return outcome
 }
 
 /// `4210` → `4,210`.
@@ -177,6 +201,16 @@ private func grouped(_ count: Int) -> String {
         out.append(digit)
     }
     return out
+}
+
+private func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGINT: return "SIGINT"
+    case SIGTERM: return "SIGTERM"
+    case SIGHUP: return "SIGHUP"
+    case SIGQUIT: return "SIGQUIT"
+    default: return "signal \(signal)"
+    }
 }
 
 /// Runs `body`, printing a guard error's lines on stderr and exiting with its code.

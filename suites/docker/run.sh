@@ -300,8 +300,10 @@ RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- s
 EOF
   commit_all "$ctx" 1600000000 "interrupted"
   local images_before; images_before=$(tagged_images)
-  # Started directly (not through a shell function) so that $! is the wrapper itself.
-  DOCKER_BUILDKIT=1 "$BIN/git-mtime" docker build --network=none --progress=plain -t s6 "$ctx" >"$WORK/s6.log" 2>&1 &
+  # Started directly (not through a shell function) so that $! is the wrapper itself. A background job
+  # of a shell without job control starts with SIGINT ignored, and git-mtime (like any program) keeps an
+  # inherited ignored signal ignored: give it the default action, as an interactive Ctrl-C would find it.
+  DOCKER_BUILDKIT=1 env --default-signal=INT "$BIN/git-mtime" docker build --network=none --progress=plain -t s6 "$ctx" >"$WORK/s6.log" 2>&1 &
   local pid=$! i
   for i in $(seq 1 300); do grep -q "now sleeping" "$WORK/s6.log" && break; sleep 0.1; done
   local started_at; started_at=$(date +%s)

@@ -22,11 +22,11 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scenarios"))
 import snapshot  # noqa: E402
+from runner import Failure, run_checks  # noqa: E402
 
 NOBODY = 65534
 TESTS = []
@@ -35,10 +35,6 @@ TESTS = []
 def test(function):
     TESTS.append(function)
     return function
-
-
-class Failure(Exception):
-    pass
 
 
 def check(condition, message):
@@ -197,8 +193,8 @@ def restore_killed_at_syscalls(env):
     # are checksummed caches, written without fsync (docs/restore.md);
     # a warm run after some files were touched rewrites only the stat cache, replacing an existing version.
     cases = [(False, "utimensat", 1), (False, "utimensat", 200), (False, "write", 1),
-             (False, "rename", 1), (False, "write", 2), (False, "rename", 2),
-             (True, "write", 1), (True, "rename", 1)]
+             (False, "renameat", 1), (False, "write", 2), (False, "renameat", 2),
+             (True, "write", 1), (True, "renameat", 1)]
     leftovers = []
     for sig in ("SIGKILL", "SIGINT"):
         for warm, syscall, when in cases:
@@ -227,7 +223,7 @@ def killed_restore_leaves_no_litter(env):
     """After SIGKILL in the middle of a cache write, the next run removes the dead writer's temporary file
     (otherwise every crash leaves a cache-sized file in .git/git-mtime forever)."""
     repo = make_repository(env, os.path.join(env.tmp, "litter"), files=300, commits=10)
-    for syscall, when in (("rename", 1), ("rename", 2)):
+    for syscall, when in (("renameat", 1), ("renameat", 2)):
         shutil.rmtree(os.path.join(repo, ".git", "git-mtime"), ignore_errors=True)
         process = env.injected([env.git_mtime, "restore"], syscall, "SIGKILL", when, cwd=repo)
         check(process.returncode != 0, "the signal never arrived")
@@ -254,7 +250,7 @@ def seal_killed_at_syscalls(env):
     repo, manifest = guard_context(env, "seal")
     stamp = os.path.join(repo, "target", ".git-mtime-stamp")
     for sig in ("SIGKILL", "SIGINT"):
-        for syscall, when in [("openat", 1), ("write", 1), ("fsync", 1), ("rename", 1), ("unlink", 1)]:
+        for syscall, when in [("openat", 1), ("write", 1), ("fsync", 1), ("renameat", 1), ("unlinkat", 1)]:
             what = "seal with %s at %s #%d" % (sig, syscall, when)
             env.run([env.guard, "seal", "--manifest", manifest, "--stamp", stamp], cwd=repo)
             with open(stamp, "rb") as f:
@@ -714,26 +710,7 @@ def main():
         print("faults: needs root (tmpfs mounts, an unprivileged user via setpriv)")
         print("faults: 0 passed, 1 failed")
         return 1
-    passed = failed = 0
-    for function in TESTS:
-        if args.only and function.__name__ not in args.only:
-            continue
-        env = Env(args.bin)
-        started = time.monotonic()
-        try:
-            function(env)
-            passed += 1
-            print("ok   %s (%.1fs)" % (function.__name__, time.monotonic() - started), flush=True)
-        except Failure as error:
-            failed += 1
-            print("FAIL %s: %s" % (function.__name__, error), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s: test error:\n%s" % (function.__name__, traceback.format_exc()), flush=True)
-        finally:
-            env.close()
-    print("faults: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_checks("faults", TESTS, lambda: Env(args.bin), args.only)
 
 
 if __name__ == "__main__":

@@ -175,10 +175,10 @@ final class ClassicBuilderProbe: @unchecked Sendable {
         let docker = environment["DOCKER"].flatMap { $0.isEmpty ? nil : $0 } ?? "docker"
         let version = (try? ChildProcess.capture([docker, "--version"])).flatMap { $0.termination == .exited(0) ? $0.output : nil }
         let buildkit = environment["DOCKER_BUILDKIT"]
-        let mode = InjectionMode.select(builder: .build, clientVersion: version ?? "", buildkit: buildkit, buildxAvailable: {
+        let mode = InjectionMode.select(client: Client(versionOutput: version ?? ""), builder: .build, buildkit: buildkit, buildxAvailable: {
             (try? ChildProcess.capture([docker, "buildx", "version"]))?.termination == .exited(0)
         })
-        let result = mode == .rewrittenDockerfile && (version != nil || buildkit != nil)
+        let result = mode == .rewrittenForClassicBuilder && (version != nil || buildkit != nil)
         answer = result
         return result
     }

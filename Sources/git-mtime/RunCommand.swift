@@ -41,14 +41,22 @@ struct RunCommand: ParsableCommand {
         do {
             let guardPath = try GuardExecutable.locate(environment: Environment.all(),
                                                        runningExecutable: GuardExecutable.runningExecutable())
-            let session = try RestoreSession(discoveringFrom: ".")
-            let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
-            let root = String(decoding: settings.root.bytes, as: UTF8.self)
+            let rootPath: BytePath, defaultStamp: BytePath
+            do {
+                let session = try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true)
+                let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
+                (rootPath, defaultStamp) = (settings.root, settings.stampPath)
+            } catch RestoreError.notARepository {
+                // No repository, so no settings: the current directory is the root, the stamp its default.
+                rootPath = try FileSystem.resolve(BytePath("."))
+                defaultStamp = rootPath.appending(RepositorySettings.defaultStamp)
+            }
+            let root = String(decoding: rootPath.bytes, as: UTF8.self)
             let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()
             printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }
-            let stampPath = stamp ?? String(decoding: settings.stampPath.bytes, as: UTF8.self)
+            let stampPath = stamp ?? String(decoding: defaultStamp.bytes, as: UTF8.self)
             status = try CommandRunner.run([guardPath, "run"] + (explain ? ["--explain"] : []) + ["--manifest", manifestFile.path, "--stamp", stampPath,
                                             "--root", root, "--"] + command)
         } catch {

@@ -19,6 +19,9 @@ public struct Dockerfile: Sendable {
         return String(decoding: lines[number - 1], as: UTF8.self)
     }
 
+    /// The largest Dockerfile doctor reads: a bound on what a hostile file can make it hold.
+    public static let maximumSize = 1 << 20
+
     public init(parsing text: [UInt8], name: String) throws(DockerfileError) {
         self.name = name
         var reader = LineReader(text)

@@ -20,20 +20,25 @@ public struct ContextRules {
         self.isIgnoredByGit = isIgnoredByGit
     }
 
-    /// `ignoreFile` is the `.dockerignore` the build reads (BuildKit prefers `<Dockerfile>.dockerignore`).
-    public func findings(ignoreFile: BytePath? = nil) -> [Finding] {
-        let path = ignoreFile ?? context.appending(".dockerignore")
-        let shown = display(path)
-        let status = try? FileSystem.statusIfPresent(path)
+    /// `ignoreFile` is the `.dockerignore` the build reads (BuildKit prefers `<Dockerfile>.dockerignore`),
+    /// as the directory holding it and its name; nil: the context's own.
+    public func findings(ignoreFile: (directory: HeldDirectory, name: BytePath)? = nil) -> [Finding] {
+        let file = ignoreFile ?? (try? HeldDirectory(opening: context)).map { ($0, BytePath(".dockerignore")) }
+        let shown = display(file.map { $0.directory.pathOf($0.name) } ?? context.appending(".dockerignore"))
+        let notRegular = Finding(file: shown, line: 0, severity: .hazard, rule: .dockerignoreSyntax,
+                                 cause: "It is not a regular file, and the build reads it as one.", fix: Fix("Make it a regular file."))
+        let status = file.flatMap { try? $0.directory.statusIfPresent($0.name) }
         let exists = status != nil
-        if let status, status.kind != .regular {
-            // Not opened: a FIFO would block the read.
-            return [Finding(file: shown, line: 0, severity: .hazard, rule: .dockerignoreSyntax,
-                            cause: "It is not a regular file, and the build reads it as one.", fix: Fix("Make it a regular file."))]
-        }
+        // A symlink is not followed and a FIFO not read (it would block).
+        if let status, status.kind != .regular { return [notRegular] }
         let ignore: DockerIgnore
         do {
-            ignore = exists ? try DockerIgnore(parsing: FileSystem.readFile(path, limit: 16 << 20)) : .none
+            if let file, exists {
+                guard let bytes = try file.directory.readRegularFile(file.name, limit: DockerIgnore.maximumSize) else { return [notRegular] }
+                ignore = try DockerIgnore(parsing: bytes)
+            } else {
+                ignore = .none
+            }
         } catch let error as DockerIgnoreError {
             return [Finding(file: shown, line: error.line, severity: .hazard, rule: .dockerignoreSyntax,
                             cause: "Docker refuses this pattern (\(error.reason)), and so does `git mtime docker build`.",

@@ -74,50 +74,78 @@ public struct Doctor {
             return path.description
         }
 
-        var paths: [BytePath] = []
-        if dockerfiles.isEmpty, let session, let root {
-            let tracked = try session.repository.indexEntries().map(\.path)
-            paths = tracked.filter { Doctor.isDockerfileName($0.lastComponent) }.map { root.appending($0) }
-                .filter { (try? FileSystem.statusIfPresent($0))?.kind == .regular }
+        // Each Dockerfile as the directory holding it and its name. Tracked ones are reached from the
+        // root one component at a time, no symlink followed: the working tree is anyone's who can push
+        // a commit, and doctor never reads outside it.
+        var files: [(path: BytePath, directory: HeldDirectory, name: BytePath)] = []
+        var findings: [Finding] = []
+        let tree = try root.map { try DirectoryTree(root: $0) }
+        if dockerfiles.isEmpty, let session, let root, let tree {
+            var seen = Set<BytePath>()
+            // A tracked symlink is left alone: its target is checked when it is a Dockerfile itself.
+            for entry in try session.repository.indexEntries()
+            where entry.mode != 0o120000 && Doctor.isDockerfileName(entry.path.lastComponent) && seen.insert(entry.path).inserted {
+                let path = root.appending(entry.path)
+                do throws(SystemError) {
+                    let (directory, name) = try tree.parent(of: entry.path)
+                    guard let status = try directory.statusIfPresent(name) else { continue }
+                    guard status.kind == .regular else {
+                        findings.append(Doctor.notChecked(display(path), because: "it is not a regular file here"))
+                        continue
+                    }
+                    files.append((path, directory, name))
+                } catch {
+                    if error.isAbsent { continue }
+                    findings.append(Doctor.notChecked(display(path), because: error.isSymlink
+                        ? "a directory on its way is a symlink here, and doctor reads nothing outside the working tree through one" : "\(error)"))
+                }
+            }
         } else {
             for given in dockerfiles {
-                let path = resolve(given)
-                guard (try? FileSystem.statusIfPresent(path))?.kind == .regular else {
+                // A path given on the command line is the user's choice: its symlinks are followed.
+                guard let path = try? FileSystem.resolve(resolve(given)),
+                      let directory = try? HeldDirectory(opening: path.parent),
+                      (try? directory.statusIfPresent(path.lastComponent))?.kind == .regular else {
                     throw UsageError(description: "no Dockerfile at \(given)")
                 }
-                paths.append(path)
+                files.append((path, directory, path.lastComponent))
             }
         }
+        let paths = files.map(\.path)
         let contextPath = context.map { resolve($0) } ?? root ?? paths.first.map(\.parent) ?? base
         guard (try? FileSystem.statusIfPresent(contextPath))?.kind == .directory else {
             throw UsageError(description: "the context \(context ?? contextPath.description) is not a directory")
         }
         let contextDirectory = (try? FileSystem.resolve(contextPath)) ?? contextPath
 
-        var findings: [Finding] = []
         var outputs: [String] = []
-        var ownIgnoreFiles: [BytePath] = []
+        var ownIgnoreFiles: [(directory: HeldDirectory, name: BytePath)] = []
         var guardedDockerfiles: [String] = []
         let classic = ClassicBuilderProbe(environment: environment)
-        for path in paths {
-            let name = display(path)
+        for file in files {
+            let name = display(file.path)
             do {
-                let text = try FileSystem.readFile(path, limit: 16 << 20)
+                guard let text = try file.directory.readRegularFile(file.name, limit: Dockerfile.maximumSize) else {
+                    findings.append(Doctor.notChecked(name, because: "it is not a regular file here"))
+                    continue
+                }
                 let stages = try BuildStages(try Dockerfile(parsing: text, name: name))
                 let rules = DockerfileRules(stages: stages, usesClassicBuilder: { classic.usesClassicBuilder })
                 findings += rules.findings()
                 for output in rules.outputDirectories() where !outputs.contains(output) { outputs.append(output) }
-                if let root, path.isWithin(root), rules.mountsTheGuard() {
-                    guardedDockerfiles.append(String(decoding: path.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self))
+                if let root, file.path.isWithin(root), rules.mountsTheGuard() {
+                    guardedDockerfiles.append(String(decoding: file.path.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self))
                 }
             } catch let error as DockerfileError {
                 findings.append(Finding(file: name, line: error.line, severity: .hazard, rule: .dockerfileSyntax,
                                         cause: "Docker cannot read this Dockerfile: \(error.message).",
                                         fix: Fix("Fix line \(error.line).")))
+            } catch {
+                findings.append(Doctor.notChecked(name, because: "\(error)"))
             }
             // BuildKit reads `<Dockerfile>.dockerignore` instead of the context's when it exists.
-            let own = BytePath(path.bytes + Array(".dockerignore".utf8))
-            if (try? FileSystem.statusIfPresent(own)) != nil { ownIgnoreFiles.append(own) }
+            let own = BytePath(file.name.bytes + Array(".dockerignore".utf8))
+            if (try? file.directory.statusIfPresent(own)) != nil { ownIgnoreFiles.append((file.directory, own)) }
         }
 
         let contextRelativeToRoot: BytePath? = root.flatMap { root in
@@ -135,20 +163,27 @@ public struct Doctor {
             for file in ownIgnoreFiles { findings += contextRules.findings(ignoreFile: file) }
         }
 
-        if let session, let root {
+        if let session, let root, let tree {
             let rules = try RepositoryRules(session: session)
             findings += rules.findings()
             let scripts = ScriptRules(guardedDockerfiles: guardedDockerfiles)
             for entry in try session.repository.indexEntries() where entry.stage == 0 && ScriptRules.isScript(entry.path) {
-                // Only a regular file: a FIFO put where a tracked script was would block the read.
-                let path = root.appending(entry.path)
-                guard (try? FileSystem.statusIfPresent(path))?.kind == .regular,
-                      let contents = try? FileSystem.readFile(path, limit: 4 << 20) else { continue }
-                findings += scripts.findings(in: contents, file: display(path))
+                // Only a regular file below the root: a FIFO put where a tracked script was would block.
+                guard let (directory, name) = try? tree.parent(of: entry.path),
+                      let contents = try? directory.readRegularFile(name, limit: 4 << 20) else { continue }
+                findings += scripts.findings(in: contents, file: display(root.appending(entry.path)))
             }
         }
         return Report(findings: findings, dockerfiles: paths.map(display), context: display(contextDirectory),
                       repository: root?.description)
+    }
+
+    /// A Dockerfile doctor did not read (larger than `Dockerfile.maximumSize`, not a regular file,
+    /// reached through a symlink): a warning, since doctor cannot say whether it is safe.
+    static func notChecked(_ file: String, because reason: String) -> Finding {
+        Finding(file: file, line: 0, severity: .warning, rule: .dockerfileNotChecked,
+                cause: "Not checked: \(reason).",
+                fix: Fix("Keep Dockerfiles as regular files of at most \(Dockerfile.maximumSize >> 20) MiB, reached inside the working tree without a symlink."))
     }
 
     /// `Dockerfile`, `dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*` (not `*.dockerignore`).

@@ -17,6 +17,7 @@ public enum Severity: String, Sendable, CaseIterable, Comparable {
 /// The checks `doctor` makes; the raw value is the stable id printed in JSON (docs/doctor.md lists them).
 public enum Rule: String, Sendable, CaseIterable {
     case dockerfileSyntax = "dockerfile-syntax"
+    case dockerfileNotChecked = "dockerfile-not-checked"
     case staleAfterCopy = "stale-after-copy"
     case unguardedCacheMount = "unguarded-cache-mount"
     case guardNotMounted = "guard-not-mounted"

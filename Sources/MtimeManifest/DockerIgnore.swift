@@ -47,12 +47,20 @@ public struct DockerIgnore: Sendable {
         self.rules = rules
     }
 
-    /// Reads `<context>/.dockerignore`; no file means nothing is excluded.
+    /// Reads `<context>/.dockerignore`; no file means nothing is excluded. Anything there but a
+    /// regular file (a symlink, a FIFO: the context is anyone's) is an error, never followed or opened
+    /// for blocking reads.
     public init(contextDirectory: BytePath) throws {
-        let path = contextDirectory.appending(".dockerignore")
-        guard try FileSystem.statusIfPresent(path) != nil else { self = .none; return }
-        try self.init(parsing: FileSystem.readFile(path, limit: 16 << 20))
+        let directory = try HeldDirectory(opening: contextDirectory), name = BytePath(".dockerignore")
+        guard try directory.statusIfPresent(name) != nil else { self = .none; return }
+        guard let bytes = try directory.readRegularFile(name, limit: DockerIgnore.maximumSize) else {
+            throw SystemError(operation: "read .dockerignore (not a regular file)", path: directory.pathOf(name), errno: .invalidArgument)
+        }
+        try self.init(parsing: bytes)
     }
+
+    /// The largest `.dockerignore` read.
+    public static let maximumSize = 16 << 20
 
     /// Whether any `!` rule can bring back a path below an excluded directory.
     public var hasReincludes: Bool { rules.contains { $0.reincludes } }

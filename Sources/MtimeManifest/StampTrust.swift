@@ -22,11 +22,9 @@ extension BuildStamp {
         var stamp: BuildStamp?
         var verdict = StampLoadResult.absent
         do throws(SystemError) {
-            let file = try directory.openFile(location.name)
-            guard try file.status().kind == .regular else {
+            guard let bytes = try directory.readRegularFile(location.name, limit: maximumSize) else {
                 throw SystemError(operation: "read the build stamp (not a regular file)", path: location.displayPath, errno: .invalidArgument)
             }
-            let bytes = try file.readAll(limit: maximumSize)
             do {
                 let found = try BuildStamp(parsing: bytes)
                 if found.root == expectedRoot { stamp = found } else {

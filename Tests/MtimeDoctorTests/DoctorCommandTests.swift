@@ -253,3 +253,82 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
         #expect((untrusted["cause"] as? String)?.contains("target/unsealed.o") == true)
     }
 }
+
+/// The working tree is anyone's who can push a commit: whatever stands where doctor reads (a FIFO,
+/// a symlink, a directory on the way that is a symlink), doctor never blocks and never reads a file
+/// outside the working tree. Each file doctor reads, each such replacement, outside files that
+/// would each produce a finding if read.
+@Suite struct DoctorHostileTreeTests {
+    static let cases = ["docker/Dockerfile", "scripts/ci.sh", ".dockerignore", "docker/Dockerfile.dockerignore"]
+        .flatMap { file in ["fifo", "symlink", "symlinked-directory"].map { "\($0) \(file)" } }
+        .filter { $0 != "symlinked-directory .dockerignore" }  // no directory on its way below the root
+
+    @Test(arguments: cases) func neverBlocksNorReadsOutsideTheRoot(_ scenario: String) throws {
+        let parts = scenario.split(separator: " ").map(String.init)
+        let (kind, file) = (parts[0], parts[1])
+        let repo = try wellKeptRepository(label: "doctor-hostile")
+        try repo.write("docker/Dockerfile", "FROM debian\nCOPY . .\n")
+        try repo.write("docker/Dockerfile.dockerignore", ".git\ntarget\n")
+        try repo.write("scripts/ci.sh", "echo ci\n")
+        try repo.commit("tree")
+        // BuildKit reads the Dockerfile's own ignore file instead of the context's when there is one.
+        if file == ".dockerignore" { try FileManager.default.removeItem(atPath: repo.directory.url("docker/Dockerfile.dockerignore")) }
+        #expect(rules(try doctorJSON(in: repo.path).findings).isEmpty)
+
+        // Outside: the same names, each a finding if doctor read it.
+        let outside = TemporaryDirectory("doctor-outside")
+        let lure = ["Dockerfile": "FROM rust\nCOPY Cargo.toml .\nRUN cargo build\nCOPY . .\nRUN cargo build\n",
+                    "ci.sh": "docker build --no-cache .\n", ".dockerignore": "target\n!\n", "Dockerfile.dockerignore": "target\n!\n"]
+        for (name, text) in lure { try Data(text.utf8).write(to: URL(fileURLWithPath: outside.url(name))) }
+
+        let target = repo.directory.url(file)
+        let name = (file as NSString).lastPathComponent
+        switch kind {
+        case "fifo":
+            try FileManager.default.removeItem(atPath: target)
+            try runChecked(["mkfifo", target])
+        case "symlink":
+            try FileManager.default.removeItem(atPath: target)
+            try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: outside.url(name))
+        default:
+            let directory = (target as NSString).deletingLastPathComponent
+            try FileManager.default.removeItem(atPath: directory)
+            try FileManager.default.createSymbolicLink(atPath: directory, withDestinationPath: outside.path)
+        }
+
+        let result = try run(["timeout", "60", builtProduct("git-mtime"), "doctor", "--format", "json"], in: repo.path,
+                             environment: ["DOCKER_BUILDKIT": "1"])
+        try #require(result.status == 0 || result.status == 1, "status \(result.status) (124: blocked): \(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let findings = object["findings"] as? [[String: Any]] ?? []
+        // What reading an outside file would have said.
+        #expect(!rules(findings).contains("stale-after-copy") && !rules(findings).contains("workaround-no-cache"), "\(findings)")
+        #expect(!findings.contains { $0["rule"] as? String == "dockerignore-syntax" && $0["line"] as? Int != 0 }, "\(findings)")
+        // What doctor says instead.
+        switch (kind, file) {
+        case (_, "scripts/ci.sh"):
+            #expect(rules(findings).isEmpty, "\(findings)")
+        case ("symlinked-directory", _), (_, "docker/Dockerfile"):
+            #expect(rules(findings) == ["dockerfile-not-checked"], "\(findings)")
+            #expect(findings.first?["file"] as? String == "docker/Dockerfile" && findings.first?["severity"] as? String == "warning")
+            #expect(result.status == 0)
+        default:
+            #expect(rules(findings) == ["dockerignore-syntax"] && findings.first?["file"] as? String == file, "\(findings)")
+            #expect(result.status == 1)
+        }
+    }
+
+    @Test func aDockerfileOverTheLimitIsNotCheckedAndSaysSo() throws {
+        let repo = try wellKeptRepository(label: "doctor-huge")
+        let header = "FROM rust\nCOPY Cargo.toml .\nRUN cargo build\nCOPY . .\nRUN cargo build\n"
+        try repo.write("Dockerfile", header + String(repeating: "#", count: (1 << 20) - header.utf8.count) + "\n")
+        try repo.commit("huge")
+        let huge = try doctorJSON(in: repo.path)
+        #expect(huge.status == 0 && rules(huge.findings) == ["dockerfile-not-checked"], "\(huge.findings)")
+        #expect((huge.findings.first?["cause"] as? String)?.contains("larger than 1048576 bytes") == true, "\(huge.findings)")
+        // One byte less: read, and the seed's hazard found.
+        try repo.write("Dockerfile", header + String(repeating: "#", count: (1 << 20) - header.utf8.count - 1) + "\n")
+        let read = try doctorJSON(in: repo.path)
+        #expect(read.status == 1 && rules(read.findings) == ["stale-after-copy"], "\(read.findings)")
+    }
+}

@@ -187,3 +187,24 @@ func head(_ repo: GitRepository, _ arguments: String...) throws -> String {
         #expect(configured.string("stamp", "path") == "out/stamp" && configured.string("stamp", "state") == "absent")
     }
 }
+
+@Suite struct ExplainHostileContextTests {
+    /// A FIFO or a symlink where the context's .dockerignore should be: explain and manifest stop
+    /// with a message naming it, never block on it and never follow it.
+    @Test(arguments: ["fifo", "symlink"]) func dockerignoreThatIsNotARegularFile(_ kind: String) throws {
+        let repo = try GitRepository(label: "explain-hostile")
+        try repo.write("a.txt", "a\n")
+        try repo.commit("a")
+        let ignore = repo.directory.url(".dockerignore")
+        if kind == "fifo" {
+            try runChecked(["mkfifo", ignore])
+        } else {
+            try FileManager.default.createSymbolicLink(atPath: ignore, withDestinationPath: "/etc/hostname")
+        }
+        for command in ["explain a.txt", "manifest"] {
+            let result = try run(["timeout", "60", builtProduct("git-mtime")] + command.split(separator: " ").map(String.init), in: repo.path)
+            #expect(result.status == 1, "\(command): \(result.status) (124: blocked)")
+            #expect(result.stderr.contains(".dockerignore"), "\(command): \(result.stderr)")
+        }
+    }
+}

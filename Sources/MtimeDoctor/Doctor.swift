@@ -82,9 +82,10 @@ public struct Doctor {
         let tree = try root.map { try DirectoryTree(root: $0) }
         if dockerfiles.isEmpty, let session, let root, let tree {
             var seen = Set<BytePath>()
-            // A tracked symlink is left alone: its target is checked when it is a Dockerfile itself.
+            // Tracked files only: a tracked symlink is left alone (its target is checked when it is a
+            // Dockerfile itself), and so is a submodule.
             for entry in try session.repository.indexEntries()
-            where entry.mode != 0o120000 && Doctor.isDockerfileName(entry.path.lastComponent) && seen.insert(entry.path).inserted {
+            where entry.mode & 0o170000 == 0o100000 && Doctor.isDockerfileName(entry.path.lastComponent) && seen.insert(entry.path).inserted {
                 let path = root.appending(entry.path)
                 do throws(SystemError) {
                     let (directory, name) = try tree.parent(of: entry.path)

@@ -318,6 +318,20 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
         }
     }
 
+    /// A symlink committed as one (git mode 120000) is the repository's own choice: not followed, no
+    /// warning; its target is checked when it is a tracked Dockerfile itself.
+    @Test func aTrackedSymlinkIsNotFollowed() throws {
+        let repo = try wellKeptRepository(label: "doctor-tracked-link")
+        let outside = TemporaryDirectory("doctor-link-target")
+        try Data("FROM rust\nCOPY Cargo.toml .\nRUN cargo build\nCOPY . .\nRUN cargo build\n".utf8)
+            .write(to: URL(fileURLWithPath: outside.url("Dockerfile")))
+        try FileManager.default.createSymbolicLink(atPath: repo.directory.url("Dockerfile"), withDestinationPath: outside.url("Dockerfile"))
+        try repo.commit("link")
+        #expect(try repo.gitArray(["ls-files", "-s", "Dockerfile"]).hasPrefix("120000 "))
+        let result = try doctorJSON(in: repo.path)
+        #expect(result.status == 0 && rules(result.findings).isEmpty, "\(result.findings)")
+    }
+
     @Test func aDockerfileOverTheLimitIsNotCheckedAndSaysSo() throws {
         let repo = try wellKeptRepository(label: "doctor-huge")
         let header = "FROM rust\nCOPY Cargo.toml .\nRUN cargo build\nCOPY . .\nRUN cargo build\n"

@@ -22,4 +22,9 @@ struct GitMtime: ParsableCommand {
         version: Version.current,
         subcommands: [RestoreCommand.self, ManifestCommand.self, DockerCommand.self,
                       RunCommand.self, StatusCommand.self, HooksCommand.self, DoctorCommand.self, ExplainCommand.self])
+
+    static func main() {
+        FileSystem.openClosedStandardDescriptors()
+        main(nil)
+    }
 }

@@ -114,6 +114,16 @@ public final class GitRepository: @unchecked Sendable {
         try git("config", "commit.gpgsign", "false")
     }
 
+    /// `git clone ARGUMENTS SOURCE` into a new temp dir (file:// URLs and local submodules allowed),
+    /// with the same identity settings as a new repository.
+    public init(cloning source: String, label: String = "clone", arguments: [String] = []) throws {
+        directory = TemporaryDirectory(label)
+        try runChecked(["git", "-c", "protocol.file.allow=always", "clone", "-q"] + arguments + [source, directory.path], in: directory.path)
+        try git("config", "user.name", "Test")
+        try git("config", "user.email", "test@example.com")
+        try git("config", "commit.gpgsign", "false")
+    }
+
     /// Environment pinning author and committer dates (author one hour before the committer).
     public func dateEnvironment(_ time: Int64) -> [String: String] {
         ["GIT_COMMITTER_DATE": "@\(time) +0000", "GIT_AUTHOR_DATE": "@\(time - 3600) +0000"]

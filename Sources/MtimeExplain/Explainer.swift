@@ -56,10 +56,10 @@ public struct Explainer {
 
         let contextDirectory = options.context.map { $0.hasPrefix("/") ? $0 : "\(directory)/\($0)" } ?? String(decoding: root.bytes, as: UTF8.self)
         let contextBuilder = try ContextManifestBuilder(contextDirectory: contextDirectory, options: restoreOptions)
-        let contextManifest = Dictionary(try contextBuilder.build().entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let contextManifest = Dictionary(try contextBuilder.build().manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         // `git mtime run` guards the whole working tree, without .dockerignore.
         let runManifest = Dictionary(try ContextManifestBuilder(contextDirectory: String(decoding: root.bytes, as: UTF8.self),
-                                                               options: restoreOptions, dockerContext: false).build().entries.map { ($0.path, $0) },
+                                                               options: restoreOptions, dockerContext: false).build().manifest.entries.map { ($0.path, $0) },
                                      uniquingKeysWith: { first, _ in first })
         // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
         let stampPath = try options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) }

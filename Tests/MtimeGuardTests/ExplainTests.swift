@@ -67,11 +67,15 @@ private func guardLines(_ stderr: String) -> [String] {
     for name in names { try project.write(name, name) }
     // The layout `git mtime docker` injects: guard and manifest side by side, and `explain` when asked.
     let injected = TemporaryDirectory("guard-injected")
-    try FileManager.default.copyItem(atPath: builtProduct("git-mtime-guard"), toPath: injected.url("guard"))
+    // Written through a close-on-exec descriptor: a copy whose write descriptor leaks into another
+    // test's child cannot be executed (ETXTBSY) while that child runs.
+    try FileSystem.writeAtomically(BytePath(injected.url("guard")), contents: FileSystem.readFile(BytePath(builtProduct("git-mtime-guard"))),
+                                   permissions: 0o755, durable: false)
     try project.writeManifest(names)
     try FileManager.default.copyItem(atPath: project.manifestPath, toPath: injected.url("manifest"))
     let plain = try run([injected.url("guard"), "prepare"], in: project.root)
-    #expect(guardLines(plain.stderr).last == "git-mtime-guard: 1,234 of 1,234 files changed since the last sealed build; no stamp")
+    #expect(guardLines(plain.stderr).last == "git-mtime-guard: 1,234 of 1,234 files changed since the last sealed build; no stamp",
+            "status \(plain.status): \(plain.stderr)")
     #expect(!plain.stderr.contains("bumped"))
 
     try Data().write(to: URL(fileURLWithPath: injected.url("explain")))

@@ -17,6 +17,12 @@ public struct RawObject: Sendable, Equatable {
     }
 }
 
+/// Packs one `ObjectDatabase` opened, handed to another thread's: pack files and their indexes are
+/// mapped read-only and never change once opened, so sharing them is safe.
+public struct SharedPacks: @unchecked Sendable {
+    let packs: [PackFile]
+}
+
 /// The object database of one repository: reads raw objects without libgit2's parsed object layer.
 /// Packed objects come from our own `PackReader` (no locks shared with other handles); loose
 /// objects, alternates and packs written after opening go through `git_odb_read`.
@@ -27,13 +33,31 @@ public final class ObjectDatabase {
     private let repository: Repository
     private let packs: PackReader
 
-    public init(_ repository: Repository) throws(GitError) {
+    public convenience init(_ repository: Repository) throws(GitError) {
+        try self.init(repository, packs: nil)
+    }
+
+    /// Another thread's database over the packs `packs` came from (its repository opened anew):
+    /// each pack is mapped once per process. Every mapping of the same file pages counts again in
+    /// the resident set and faults them in again.
+    public convenience init(_ repository: Repository, sharing packs: SharedPacks) throws(GitError) {
+        try self.init(repository, packs: packs.packs)
+    }
+
+    /// The packs this database reads, for `init(_:sharing:)` on another thread.
+    public var sharedPacks: SharedPacks { SharedPacks(packs: packs.packs) }
+
+    private init(_ repository: Repository, packs shared: [PackFile]?) throws(GitError) {
         var raw: OpaquePointer?
         try check("open object database", git_repository_odb(&raw, repository.handle))
         let handle = raw!
         do {
-            let objects = repository.commonDirectory.appending("objects")
-            packs = try PackReader(packDirectories: ([objects] + ObjectDatabase.alternates(of: objects)).map { $0.appending("pack") })
+            if let shared {
+                packs = try PackReader(packs: shared)
+            } else {
+                let objects = repository.commonDirectory.appending("objects")
+                packs = try PackReader(packDirectories: ([objects] + ObjectDatabase.alternates(of: objects)).map { $0.appending("pack") })
+            }
         } catch {
             git_odb_free(handle)
             throw error

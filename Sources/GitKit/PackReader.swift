@@ -46,7 +46,7 @@ final class PackReader {
     /// Reads an object from outside the packs (loose, alternates): a REF_DELTA's base may live there.
     typealias ReadElsewhere = (ObjectID) throws(GitError) -> (type: UInt8, bytes: ObjectBytes)?
 
-    private let packs: [PackFile]
+    let packs: [PackFile]
     private var lastPack = 0
     private let stream: UnsafeMutablePointer<z_stream>
     private let cache = DeltaBaseCache()
@@ -67,7 +67,7 @@ final class PackReader {
     /// Opens every version-2 index in `directories` (`objects/pack`, then the alternates') with its
     /// pack, newest first as git searches them. A missing directory means no packs; an index whose
     /// pack is gone is skipped.
-    init(packDirectories directories: [BytePath]) throws(GitError) {
+    convenience init(packDirectories directories: [BytePath]) throws(GitError) {
         var found: [(pack: PackFile, time: Timestamp)] = []
         var listed: [(directory: BytePath, name: BytePath)] = []
         for directory in directories {
@@ -90,7 +90,13 @@ final class PackReader {
                 continue
             }
         }
-        packs = found.sorted { $0.time > $1.time }.map(\.pack)
+        try self.init(packs: found.sorted { $0.time > $1.time }.map(\.pack))
+    }
+
+    /// A reader of its own (zlib stream, caches) over packs another reader opened: the mapped
+    /// files are immutable, so threads share them.
+    init(packs: [PackFile]) throws(GitError) {
+        self.packs = packs
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         guard gitmtime_inflate_init(stream) == Z_OK else {

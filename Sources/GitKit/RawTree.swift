@@ -1,4 +1,3 @@
-import Glibc
 import MtimeCore
 
 /// A tree object's raw bytes, walked entry by entry with a `Cursor` instead of being parsed into a
@@ -77,31 +76,26 @@ public struct RawTree {
             GitError(code: -1, operation: "read tree \(treeID.map(\.hex) ?? "")", message: "malformed tree object at byte \(offset)")
         }
 
-        /// Git's tree order of this entry's name against `other`'s current one (<0, 0, >0): byte
-        /// order, a tree's name compared as if it ended in `/`.
-        public func compareTreeOrder(with other: Cursor) -> Int {
-            let a = base! + nameStart, b = other.base! + other.nameStart
-            let common = min(nameCount, other.nameCount)
-            let bytes = memcmp(a, b, common)
-            if bytes != 0 { return Int(bytes) }
-            let x = nameCount > common ? Int(a.load(fromByteOffset: common, as: UInt8.self)) : (isTree ? 0x2F : 0)
-            let y = other.nameCount > common ? Int(b.load(fromByteOffset: common, as: UInt8.self)) : (other.isTree ? 0x2F : 0)
-            return x - y
+        /// Whether the current entry is named `name`, compared in place.
+        public func hasName(_ name: ArraySlice<UInt8>) -> Bool {
+            withExtendedLifetime(storage) { nameBytes.elementsEqual(name) }
         }
 
-        /// Git's tree order of this entry's name against a name held elsewhere (<0, 0, >0).
-        public func compareTreeOrder(with name: ArraySlice<UInt8>, isTree nameIsTree: Bool) -> Int {
-            let a = base! + nameStart
-            return name.withUnsafeBufferPointer { other in
-                let common = min(nameCount, other.count)
-                if common > 0 {
-                    let bytes = memcmp(a, other.baseAddress!, common)
-                    if bytes != 0 { return Int(bytes) }
-                }
-                let x = nameCount > common ? Int(a.load(fromByteOffset: common, as: UInt8.self)) : (isTree ? 0x2F : 0)
-                let y = other.count > common ? Int(other[common]) : (nameIsTree ? 0x2F : 0)
-                return x - y
+        /// The current entry's name in place: valid while this cursor (which keeps the bytes) lives.
+        var nameBytes: UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: base.map { $0 + nameStart }, count: nameCount)
+        }
+
+        /// Git's tree order of this entry against `other`'s current one (<0, 0, >0).
+        public func compareTreeOrder(with other: Cursor) -> Int {
+            withExtendedLifetime((storage, other.storage)) {
+                GitKit.compareTreeOrder(nameBytes, aIsTree: isTree, other.nameBytes, bIsTree: other.isTree)
             }
+        }
+
+        /// Git's tree order of this entry against a name held elsewhere (<0, 0, >0).
+        public func compareTreeOrder(with name: UnsafeRawBufferPointer, isTree nameIsTree: Bool) -> Int {
+            withExtendedLifetime(storage) { GitKit.compareTreeOrder(nameBytes, aIsTree: isTree, name, bIsTree: nameIsTree) }
         }
     }
 }

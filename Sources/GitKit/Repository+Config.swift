@@ -17,6 +17,21 @@ extension Repository {
 }
 
 extension Repository {
+    /// A path setting as git's `--type=path` reads it (a leading `~/` is the home directory), from a
+    /// snapshot of the configuration; nil when unset or empty.
+    public func configPath(_ name: String) throws(GitError) -> String? {
+        var config: OpaquePointer?
+        try check("read configuration", git_repository_config_snapshot(&config, handle))
+        defer { git_config_free(config) }
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        let result = git_config_get_path(&buffer, config, name)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        try check("read configuration \(name)", result)
+        guard let pointer = buffer.ptr, buffer.size > 0 else { return nil }
+        return String(cString: pointer)
+    }
+
     /// Every `name = value` of the configuration whose name matches the regular expression `pattern`
     /// (git's `--get-regexp`; names are lower case, except a subsection's), from a snapshot.
     public func configEntries(matching pattern: String) -> [(name: String, value: String)] {

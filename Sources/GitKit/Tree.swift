@@ -1,3 +1,4 @@
+import Glibc
 import MtimeCore
 
 /// A parsed tree object: entries in git's order, names inside one buffer so a tree costs two
@@ -82,17 +83,17 @@ public struct Tree: Sendable {
     }
 }
 
-/// Git's tree order: byte order of names, with a tree's name compared as if it ended in `/`.
+/// Git's tree order (`base_name_compare`): byte order of names, a tree's name compared as if it
+/// ended in `/`. The one implementation; `RawTree.Cursor` and the history's path trie call it.
 /// Returns <0, 0, >0.
-public func compareTreeOrder(_ a: ArraySlice<UInt8>, aIsTree: Bool, _ b: ArraySlice<UInt8>, bIsTree: Bool) -> Int {
+@inline(__always)
+public func compareTreeOrder(_ a: UnsafeRawBufferPointer, aIsTree: Bool, _ b: UnsafeRawBufferPointer, bIsTree: Bool) -> Int {
     let common = min(a.count, b.count)
-    var i = a.startIndex, j = b.startIndex
-    for _ in 0..<common {
-        let x = a[i], y = b[j]
-        if x != y { return Int(x) - Int(y) }
-        i += 1; j += 1
+    if common > 0 {
+        let bytes = memcmp(a.baseAddress!, b.baseAddress!, common)
+        if bytes != 0 { return Int(bytes) }
     }
-    let x: Int = a.count > common ? Int(a[i]) : (aIsTree ? 0x2F : 0)
-    let y: Int = b.count > common ? Int(b[j]) : (bIsTree ? 0x2F : 0)
+    let x = a.count > common ? Int(a[common]) : (aIsTree ? 0x2F : 0)
+    let y = b.count > common ? Int(b[common]) : (bIsTree ? 0x2F : 0)
     return x - y
 }

@@ -253,15 +253,38 @@ public enum FileSystem {
         try directory.writeAtomically(path.lastComponent, contents: contents, permissions: permissions, durable: durable)
     }
 
+    /// Writes a file a user named (`-o PATH`) as a shell's `>` would, except that a regular file is
+    /// replaced atomically: a symlink is followed to the file it names, and a device, FIFO or socket
+    /// (/dev/null, /dev/stdout's target) is written in place, never replaced by a regular file.
+    public static func writeOutput(_ path: BytePath, contents: [UInt8]) throws(SystemError) {
+        var target = path
+        if try statusIfPresent(path)?.kind == .symlink { target = try resolve(path) }
+        if let existing = try statusIfPresent(target), existing.kind != .regular {
+            let fd = try target.withCString { open($0, O_WRONLY | O_NOCTTY | O_CLOEXEC) }
+            guard fd >= 0 else { throw SystemError.last("open for writing", target) }
+            try FileDescriptor(adopting: fd, path: target).write(contents)
+            return
+        }
+        try writeAtomically(target, contents: contents)
+    }
+
     /// Removes the temporaries `writeAtomically` left in `directory` when its writer was killed
     /// (their pid no longer runs). Call it while holding the lock that serialises the writers.
-    public static func removeAbandonedTemporaries(in directory: BytePath) {
+    /// `minimumAge` (seconds) is for a directory whose writers share no lock and perhaps no pid
+    /// namespace (a shared cache): a temporary is removed only once it is that old, whatever its pid.
+    public static func removeAbandonedTemporaries(in directory: BytePath, minimumAge: Int64? = nil) {
         guard let names = try? listDirectory(directory) else { return }
         let marker = Array(HeldDirectory.temporaryMarker.utf8)
+        let now = FileSystem.now()
         for name in names where name.bytes.first == UInt8(ascii: ".") {
             guard let range = name.bytes.ranges(of: marker).last,
                   let pid = Int32(String(decoding: name.bytes[range.upperBound...], as: UTF8.self)) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { try? remove(directory.appending(name)) }
+            let path = directory.appending(name)
+            if let minimumAge {
+                if let status = try? status(path), status.modificationTime.seconds + minimumAge < now.seconds { try? remove(path) }
+            } else if kill(pid, 0) != 0 && errno == ESRCH {
+                try? remove(path)
+            }
         }
     }
 

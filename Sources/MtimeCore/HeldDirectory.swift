@@ -169,6 +169,11 @@ public final class HeldDirectory: Sendable {
     /// that, since losing their newest version is harmless and an fsync costs more than they save.
     public func writeAtomically(_ name: BytePath, contents: [UInt8], permissions: mode_t = 0o644,
                                 durable: Bool = true) throws(SystemError) {
+        // Only a regular file (or a symlink, replaced itself) is ever replaced: a device, FIFO or
+        // socket by that name (/dev/null named as an output) is refused, never turned into a file.
+        if let existing = try statusIfPresent(name), existing.kind == .other || existing.kind == .directory {
+            throw SystemError(operation: "replace (it is not a regular file)", path: pathOf(name), errno: .exists)
+        }
         let temporary = HeldDirectory.temporaryName(for: name)
         try remove(temporary)
         let file = try createFile(temporary, permissions: permissions)

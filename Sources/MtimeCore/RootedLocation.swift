@@ -101,7 +101,14 @@ extension DirectoryTree {
         let directory = walk.current
         let existing: FileStatus?
         do { existing = try directory.statusIfPresent(name) } catch { throw .system(error) }
-        if existing?.kind == .directory { throw .invalid(path: path, reason: "is a directory: name a file") }
+        switch existing?.kind {
+        case .directory: throw .invalid(path: path, reason: "is a directory: name a file")
+        // Sealing renames a new file over it: never over a device or FIFO (/dev/null as the stamp),
+        // nor over a symlink, which would be replaced rather than written through.
+        case .other: throw .invalid(path: path, reason: "is not a regular file (a device, FIFO or socket): name a file")
+        case .symlink: throw .invalid(path: path, reason: "is a symlink: name the file itself")
+        case .regular, nil: break
+        }
         return RootedLocation(directory: directory, name: name, relativeToRoot: walk.relative,
                               displayPath: directory.pathOf(name))
     }

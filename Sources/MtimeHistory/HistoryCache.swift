@@ -2,25 +2,51 @@ import GitKit
 import MtimeCore
 
 /// Snapshots of finished runs: for one commit and mode, every file path of that commit's tree and
-/// the change that decides its time. One file per snapshot (`history-<mode>-<commit>`), written
-/// atomically; a file that fails any check (magic, version, mode, commit, repository, lengths,
-/// SHA-1 trailer) is removed and ignored, never trusted.
+/// the change that decides its time. One file per snapshot (`history-v2-<mode>-<commit>`), written
+/// atomically; a file that fails any check (magic, version, mode, commit, boundary, lengths, SHA-1
+/// trailer) is removed and ignored, never trusted.
+///
+/// A commit id names its whole history, so a snapshot is valid in any clone that has the commit
+/// with the same shallow boundary (none, in a full clone): the directory can be shared between
+/// clones and restored by a CI cache (`HistoryCacheLocation`). Snapshots of commits this history
+/// lacks (another repository, a rewritten branch) are simply never reached. The format version is
+/// part of the file name, so versions sharing a directory never read each other's files.
+///
+/// Anyone who can write a shared directory can write a well-formed snapshot, so outside the
+/// repository's own directory a snapshot is trusted only when this repository wrote it or
+/// `SnapshotCheck` passed it before: their digests (SHA-1 trailers) are listed in `trustList`,
+/// inside the repository, where the shared directory's writers cannot reach.
 struct HistoryCache {
     let directory: BytePath
+    /// Nil when `directory` is the repository's own (everything in it was written by this repository).
+    let trustList: BytePath?
     let mode: HistoryMode
-    /// Identifies the repository and its shallow boundary: a snapshot is only valid for both.
-    let identity: ObjectID
+    /// The shallow boundary the answers were computed with (a digest of its sorted commit ids).
+    let boundary: ObjectID
     /// Commits that have a snapshot file for this mode.
     private(set) var available: Set<ObjectID> = []
+    /// Digests of snapshots this repository wrote to, or checked in, a directory other than its own.
+    private let trusted: Set<ObjectID>
+    /// How many digests the trust list keeps (newest last).
+    static let trustListLength = 64
 
     static let keep = 8
+    /// The trust list's name in the repository's own cache directory.
+    static let trustListName = "trusted-snapshots-v2"
     private static let magic = Array("git-mtime history\n".utf8)
-    private static let version: UInt32 = 1
+    private static let version: UInt32 = 2
+    /// A temporary this old in the directory was left by a writer that died: writers are not
+    /// serialised (the directory may be shared), so age, not a pid, says it is abandoned.
+    static let abandonedTemporaryAge: Int64 = 3600
 
-    init(directory: BytePath, mode: HistoryMode, identity: ObjectID) {
+    /// `trustList`: where this repository lists the snapshots it trusts in `directory` (nil: `directory`
+    /// is the repository's own, every snapshot there is trusted).
+    init(directory: BytePath, mode: HistoryMode, boundary: ObjectID, trustList: BytePath? = nil) {
         self.directory = directory
         self.mode = mode
-        self.identity = identity
+        self.boundary = boundary
+        self.trustList = trustList
+        trusted = trustList.map { Set(HistoryCache.readTrustList($0)) } ?? []
         let prefix = filePrefix
         for name in (try? FileSystem.listDirectory(directory)) ?? [] where name.bytes.starts(with: prefix) {
             if let id = ObjectID(hex: String(decoding: name.bytes.dropFirst(prefix.count), as: UTF8.self)) {
@@ -29,7 +55,14 @@ struct HistoryCache {
         }
     }
 
-    private var filePrefix: [UInt8] { Array("history-\(mode.rawValue)-".utf8) }
+    /// The digest `boundary` holds for a shallow boundary (the empty set for a full clone).
+    static func boundary(of shallow: Set<ObjectID>) -> ObjectID {
+        var bytes = Array("shallow\n".utf8)
+        for id in shallow.sorted() { bytes.append(contentsOf: id.bytes) }
+        return Checksum.sha1(bytes)
+    }
+
+    private var filePrefix: [UInt8] { Array("history-v\(HistoryCache.version)-\(mode.rawValue)-".utf8) }
 
     private func file(for commit: ObjectID) -> BytePath {
         directory.appending(BytePath(filePrefix + Array(commit.hex.utf8)))
@@ -57,28 +90,65 @@ struct HistoryCache {
         return nil
     }
 
-    /// Writes a snapshot and prunes old ones. A cache that cannot be written only costs speed,
-    /// so failures are ignored.
-    func store(_ commit: ObjectID, _ entries: [(path: BytePath, change: Change)]) {
+    /// Whether the walk may use `snapshot` as it is (else `SnapshotCheck` must pass its answers first).
+    func isTrusted(_ snapshot: Snapshot) -> Bool { trustList == nil || trusted.contains(snapshot.digest) }
+
+    /// Writes a snapshot and prunes old ones; returns its digest. A cache that cannot be written (a
+    /// read-only or vanished directory, a full disk) only costs speed, so failures are ignored.
+    @discardableResult
+    func store(_ commit: ObjectID, _ entries: [(path: BytePath, change: Change)]) -> ObjectID {
         try? FileSystem.createDirectory(directory)
-        try? FileSystem.writeAtomically(file(for: commit), contents: encode(entries, commit: commit), durable: false)
+        let bytes = encode(entries, commit: commit)
+        try? FileSystem.writeAtomically(file(for: commit), contents: bytes, durable: false)
         prune()
+        return bytes.withUnsafeBytes { ObjectID(loading: $0.baseAddress! + $0.count - ObjectID.byteCount) }
     }
 
+    /// Adds `digests` to the trust list (kept to the newest `trustListLength`). Unwritable: the
+    /// next run checks those snapshots again, which only costs time.
+    func trust(_ digests: [ObjectID]) {
+        guard let trustList, !digests.isEmpty else { return }
+        var list = HistoryCache.readTrustList(trustList).filter { !digests.contains($0) } + digests
+        list = Array(list.suffix(HistoryCache.trustListLength))
+        try? FileSystem.createDirectory(trustList.parent)
+        try? FileSystem.writeAtomically(trustList, contents: Array(list.map { $0.hex + "\n" }.joined().utf8), durable: false)
+    }
+
+    private static func readTrustList(_ path: BytePath) -> [ObjectID] {
+        guard let bytes = try? FileSystem.readFile(path, limit: 1 << 20) else { return [] }
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { ObjectID(hex: String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// Keeps the newest `keep` snapshots of this mode and version; removes the unversioned files
+    /// of format 1 (`history-<mode>-<commit>`, `trees`), which only ever lived in a repository's
+    /// own directory, and abandoned temporaries.
     private func prune() {
         let prefix = filePrefix
         guard let names = try? FileSystem.listDirectory(directory) else { return }
         var snapshots: [(time: Timestamp, path: BytePath)] = []
-        for name in names where name.bytes.starts(with: prefix) {
+        for name in names {
             let path = directory.appending(name)
-            if let status = try? FileSystem.status(path) { snapshots.append((status.modificationTime, path)) }
+            if name.bytes.starts(with: prefix) {
+                if let status = try? FileSystem.status(path) { snapshots.append((status.modificationTime, path)) }
+            } else if HistoryCache.isFormat1(name) {
+                try? FileSystem.remove(path)
+            }
         }
+        FileSystem.removeAbandonedTemporaries(in: directory, minimumAge: HistoryCache.abandonedTemporaryAge)
         guard snapshots.count > HistoryCache.keep else { return }
         snapshots.sort { ($0.time, $0.path) > ($1.time, $1.path) }
         for old in snapshots[HistoryCache.keep...] { try? FileSystem.remove(old.path) }
     }
 
-    // Layout: magic, version u32, mode u8, commit id, identity id, change count u32, entry count u32,
+    private static func isFormat1(_ name: BytePath) -> Bool {
+        if name.bytes.elementsEqual("trees".utf8) { return true }
+        return HistoryMode.allCases.contains { mode in
+            let prefix = Array("history-\(mode.rawValue)-".utf8)
+            return name.bytes.count == prefix.count + 2 * ObjectID.byteCount && name.bytes.starts(with: prefix)
+        }
+    }
+
+    // Layout: magic, version u32, mode u8, commit id, boundary id, change count u32, entry count u32,
     // changes (id, committer time i64, author time i64, flags u8), entries (path length u32, path,
     // change index u32), then SHA-1 of everything before it. Integers little-endian.
     func encode(_ entries: [(path: BytePath, change: Change)], commit: ObjectID) -> [UInt8] {
@@ -106,7 +176,7 @@ struct HistoryCache {
             out.append(HistoryCache.version)
             out.append(modeByte)
             out.append(commit)
-            out.append(identity)
+            out.append(boundary)
             out.append(UInt32(changes.count))
             out.append(UInt32(entries.count))
             for change in changes {
@@ -134,12 +204,13 @@ struct HistoryCache {
                   reader.integer(UInt32.self) == HistoryCache.version,
                   reader.integer(UInt8.self) == modeByte,
                   reader.objectID() == commit,
-                  reader.objectID() == identity,
+                  reader.objectID() == boundary,
                   let changeCount = reader.integer(UInt32.self),
                   let entryCount = reader.integer(UInt32.self),
                   Int(changeCount) <= reader.remaining, Int(entryCount) <= reader.remaining
             else { return nil }
             var snapshot = Snapshot()
+            snapshot.digest = ObjectID(loading: file.baseAddress! + file.count - ObjectID.byteCount)
             snapshot.changes.reserveCapacity(Int(changeCount))
             for _ in 0..<changeCount {
                 guard let id = reader.objectID(), let committed = reader.integer(Int64.self),
@@ -168,6 +239,8 @@ struct HistoryCache {
     /// One loaded snapshot: paths packed in one buffer and found through an open-addressing table
     /// of their positions, so loading and asking 5,000 paths costs a few allocations, not 5,000.
     struct Snapshot {
+        /// The file's SHA-1 trailer: names its whole content.
+        fileprivate(set) var digest: ObjectID = .zero
         fileprivate(set) var changes: [Change] = []
         /// Path `i` is `pathBytes[pathStarts[i]..<pathStarts[i + 1]]`; its change is `changes[changeOfPath[i]]`.
         fileprivate var pathBytes: [UInt8] = []

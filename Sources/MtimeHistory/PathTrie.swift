@@ -73,30 +73,20 @@ struct PathTrie {
         return names[start..<start + Int(nameCount[Int(node)])]
     }
 
-    /// The child of `directory` with this name and kind, if HEAD's tree has one.
-    func child(of directory: Int32, named name: ArraySlice<UInt8>, isTree: Bool) -> Int32? {
-        var low = firstChild[Int(directory)]
-        var high = low + childCount[Int(directory)]
-        while low < high {
-            let middle = (low + high) / 2
-            let order = compareTreeOrder(self.name(of: middle), aIsTree: isDirectory[Int(middle)], name, bIsTree: isTree)
-            if order == 0 { return middle }
-            if order < 0 { low = middle + 1 } else { high = middle }
-        }
-        return nil
-    }
-
     /// The child of `directory` with the cursor's current name and kind, if HEAD's tree has one.
     func child(of directory: Int32, matching entry: RawTree.Cursor) -> Int32? {
-        var low = firstChild[Int(directory)]
-        var high = low + childCount[Int(directory)]
-        while low < high {
-            let middle = (low + high) / 2
-            let order = entry.compareTreeOrder(with: name(of: middle), isTree: isDirectory[Int(middle)])
-            if order == 0 { return middle }
-            if order > 0 { low = middle + 1 } else { high = middle }
+        names.withUnsafeBytes { names in
+            var low = firstChild[Int(directory)]
+            var high = low + childCount[Int(directory)]
+            while low < high {
+                let middle = (low + high) / 2
+                let name = UnsafeRawBufferPointer(rebasing: names[Int(nameStart[Int(middle)])..<Int(nameStart[Int(middle)] + nameCount[Int(middle)])])
+                let order = entry.compareTreeOrder(with: name, isTree: isDirectory[Int(middle)])
+                if order == 0 { return middle }
+                if order > 0 { low = middle + 1 } else { high = middle }
+            }
+            return nil
         }
-        return nil
     }
 
     /// Records the change for a file leaf and updates its directories' counts.

@@ -4,11 +4,11 @@ import MtimeCore
 /// The tree objects of the last full run's HEAD, kept beside the snapshots (`trees`), so the next
 /// run reads from the object database only the trees its new commits changed: reading all of
 /// HEAD's trees out of a deep pack (delta chains, inflate) was the largest cost of a warm run.
-/// Trees are addressed by their id, so an entry can never describe the wrong tree; the file still
-/// names its repository and ends in a SHA-1 trailer, and one that fails any check is ignored.
+/// Trees are addressed by their id, and a stored tree is used only if it hashes to its id, so the
+/// file can come from any clone (a shared cache directory) and never describes the wrong tree; it
+/// ends in a SHA-1 trailer, and one that fails any check is ignored.
 final class TreeCache {
     private let file: BytePath
-    private let identity: ObjectID
     /// Raw tree bytes (git's object format) by id, as loaded.
     private var stored: [ObjectID: [UInt8]] = [:]
     /// Every tree handed out this run, in the order asked, as raw bytes.
@@ -16,11 +16,10 @@ final class TreeCache {
     private var readFromObjects = 0
 
     private static let magic = Array("git-mtime trees\n".utf8)
-    private static let version: UInt32 = 1
+    private static let version: UInt32 = 2
 
-    init(directory: BytePath, identity: ObjectID) {
-        file = directory.appending("trees")
-        self.identity = identity
+    init(directory: BytePath) {
+        file = directory.appending("trees-v\(TreeCache.version)")
         if let bytes = try? FileSystem.readFile(file, limit: 1 << 30) {
             stored = decode(bytes) ?? [:]
         }
@@ -28,7 +27,7 @@ final class TreeCache {
 
     /// The tree `id`, from the cache when it holds it, else from `objects`.
     func tree(_ id: ObjectID, objects: ObjectDatabase) throws(GitError) -> Tree {
-        if let raw = stored[id], let tree = raw.withUnsafeBytes({ Tree(parsing: $0) }) {
+        if let raw = stored[id], TreeCache.treeID(of: raw) == id, let tree = raw.withUnsafeBytes({ Tree(parsing: $0) }) {
             used.append((id, raw))
             return tree
         }
@@ -46,7 +45,15 @@ final class TreeCache {
         try? FileSystem.writeAtomically(file, contents: encode(used), durable: false)
     }
 
-    // Layout: magic, version u32, identity id, tree count u32, trees (id, length u32, git's raw tree
+    /// Git's id of a tree object with these raw bytes.
+    private static func treeID(of raw: [UInt8]) -> ObjectID {
+        var hasher = SHA1()
+        hasher.update(Array("tree \(raw.count)\0".utf8))
+        hasher.update(raw)
+        return hasher.finalize()
+    }
+
+    // Layout: magic, version u32, tree count u32, trees (id, length u32, git's raw tree
     // bytes), then SHA-1 of everything before it. Integers little-endian.
     private func encode(_ trees: [(id: ObjectID, raw: [UInt8])]) -> [UInt8] {
         var raws: [[UInt8]] = []
@@ -57,12 +64,11 @@ final class TreeCache {
             ids.append(id)
             raws.append(raw)
         }
-        let size = TreeCache.magic.count + 4 + ObjectID.byteCount + 4
+        let size = TreeCache.magic.count + 4 + 4
             + raws.reduce(0) { $0 + ObjectID.byteCount + 4 + $1.count } + ObjectID.byteCount
         return BinaryWriter.bytes(size: size) { writer in
             writer.append(TreeCache.magic)
             writer.append(TreeCache.version)
-            writer.append(identity)
             writer.append(UInt32(ids.count))
             for (id, raw) in zip(ids, raws) {
                 writer.append(id)
@@ -75,11 +81,11 @@ final class TreeCache {
 
     private func decode(_ bytes: [UInt8]) -> [ObjectID: [UInt8]]? {
         bytes.withUnsafeBytes { file -> [ObjectID: [UInt8]]? in
-            guard file.count >= TreeCache.magic.count + 4 + ObjectID.byteCount + 4 + ObjectID.byteCount,
+            guard file.count >= TreeCache.magic.count + 4 + 4 + ObjectID.byteCount,
                   file.starts(with: TreeCache.magic), Checksum.hasValidTrailer(file) else { return nil }
             var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
                                       offset: TreeCache.magic.count)
-            guard reader.integer(UInt32.self) == TreeCache.version, reader.objectID() == identity,
+            guard reader.integer(UInt32.self) == TreeCache.version,
                   let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (ObjectID.byteCount + 4)
             else { return nil }
             var trees: [ObjectID: [UInt8]] = [:]

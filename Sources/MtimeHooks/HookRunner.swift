@@ -1,5 +1,6 @@
 import GitKit
 import MtimeCore
+import MtimeHistory
 import MtimeRestore
 import MtimeManifest
 
@@ -129,7 +130,7 @@ public struct HookRunner {
         var outcome = HookOutcome()
         outcome.mode = settings.mode
         let head = try repository.headCommitID()
-        let changed = try HookTreeDiff(objects: try ObjectDatabase(repository)).changedFiles(from: old, to: head)
+        let changed = try TreeChanges.changedFiles(try ObjectDatabase(repository), from: old, to: head)
         outcome.scope = .changedPaths(changed.count)
         if changed.isEmpty { return outcome }
 

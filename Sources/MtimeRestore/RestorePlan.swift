@@ -21,6 +21,9 @@ public struct RestoreOptions: Sendable {
     public var hashDirtyFiles: Bool
     /// Walk the working tree for untracked and ignored entries (only ever counted and listed).
     public var scanUntracked: Bool
+    /// Where the history cache lives (`--cache-dir`); nil: `HistoryCacheLocation.resolve`'s
+    /// fallbacks ($GIT_MTIME_CACHE_DIR, `git config mtime.cacheDir`, the repository's own).
+    public var historyCacheDirectory: BytePath?
     /// Called from the planning thread while history is walked and files are checked.
     public var progress: (@Sendable (RestoreProgress) -> Void)?
     /// Where this repository's working tree lies in the working tree `pathspec` and `paths` were
@@ -30,7 +33,7 @@ public struct RestoreOptions: Sendable {
 
     public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
                 paths: [BytePath]? = nil, includeDirectories: Bool = false, hashDirtyFiles: Bool = false, scanUntracked: Bool = false,
-                progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
+                historyCacheDirectory: BytePath? = nil, progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
         self.historyMode = historyMode
         self.useAuthorDate = useAuthorDate
         self.pathspec = pathspec
@@ -38,6 +41,7 @@ public struct RestoreOptions: Sendable {
         self.includeDirectories = includeDirectories
         self.hashDirtyFiles = hashDirtyFiles
         self.scanUntracked = scanUntracked
+        self.historyCacheDirectory = historyCacheDirectory
         self.progress = progress
     }
 }

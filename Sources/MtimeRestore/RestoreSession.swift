@@ -12,7 +12,8 @@ public final class RestoreSession {
     public let discoveryPrefix: BytePath
     /// Per-worktree private directory: the stat cache.
     public let privateDirectory: BytePath
-    /// Shared by all worktrees: the history cache and the lock.
+    /// Shared by all worktrees: the lock, and the history cache unless it lives elsewhere
+    /// (`RestoreOptions.historyCacheDirectory`, `HistoryCacheLocation`).
     public let sharedDirectory: BytePath
     /// The stat cache as the last `plan` read it: apply merges into it without reading it again.
     private var lastLoadedStatCache: StatCache?
@@ -37,7 +38,7 @@ public final class RestoreSession {
         self.repository = repository
         self.workdir = workdir
         privateDirectory = repository.gitDirectory.appending("git-mtime")
-        sharedDirectory = repository.commonDirectory.appending("git-mtime")
+        sharedDirectory = HistoryCacheLocation.defaultDirectory(of: repository)
         discoveryPrefix = RestoreSession.prefix(of: BytePath(path), within: workdir)
     }
 
@@ -113,7 +114,9 @@ public final class RestoreSession {
         // --dirs needs every tracked file's time for the enclosing directories, so it walks all paths.
         let scope = options.includeDirectories ? nil
             : Submodules.scope(options.paths ?? RestoreSession.historyScope(of: options.pathspec), within: options.submodulePath)
-        let history = try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: sharedDirectory,
+        let cacheDirectory = try HistoryCacheLocation.resolve(explicit: options.historyCacheDirectory,
+                                                              environment: Environment.all(), repository: repository)
+        let history = try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: cacheDirectory,
                                         only: scope, progress: walkProgress).run()
         // Exclusions are matched as patterns of their own: libgit2's `!dir` does not exclude what lies
         // below `dir`, git's `:!dir` does.

@@ -9,8 +9,8 @@ struct DockerCommand: ParsableCommand {
         commandName: "docker",
         abstract: "Run `docker build` with the context's mtimes restored and the guard injected.",
         usage: """
-        git mtime docker [--docker <path>] [--explain] [client options] build [docker build options] <context>
-        git mtime docker [--docker <path>] [--explain] [client options] buildx build [docker buildx build options] <context>
+        git mtime docker [--docker <path>] [--explain] [--cache-dir <dir>] [client options] build [docker build options] <context>
+        git mtime docker [--docker <path>] [--explain] [--cache-dir <dir>] [client options] buildx build [docker buildx build options] <context>
         git mtime docker --docker podman|buildah [--explain] [client options] build [options] [<context>]
         """,
         discussion: """
@@ -43,6 +43,7 @@ struct DockerCommand: ParsableCommand {
 
     @Flag(help: "Have the injected guard print each file it gives a fresh mtime and why (its one summary line is always there).")
     var explain = false
+    @OptionGroup var cache: HistoryCacheOption
 
     @Argument(parsing: .captureForPassthrough,
               help: ArgumentHelp("Client options, `build` (or `buildx build`, `image build`, `bud`), then the build's own options and the context.", valueName: "docker-arguments"))
@@ -62,7 +63,8 @@ struct DockerCommand: ParsableCommand {
         let termination: Termination
         do {
             termination = try wrapper.run { request in
-                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory).restoreAndBuild()
+                let options = RestoreOptions(historyCacheDirectory: cache.directory())
+                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory, options: options).restoreAndBuild()
                 return PreparedContext(manifest: manifest, summary: summary)
             }
         } catch {

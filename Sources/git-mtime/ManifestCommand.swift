@@ -32,7 +32,7 @@ struct ManifestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The build context directory (default: the top of the working tree).", valueName: "dir"))
     var context: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the manifest to <file> (atomically) instead of standard output.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the manifest to <file> instead of standard output (a regular file is replaced atomically; a symlink, device or FIFO is written through, as by >).", valueName: "file"))
     var output: String?
 
     @Flag(help: "Also set the context's clean files to those mtimes (as `git mtime restore` would) before describing them.")
@@ -43,6 +43,8 @@ struct ManifestCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Which commits count: 'first-parent' or 'all' (see `git mtime restore --help`).", valueName: "mode"))
     var history: HistoryMode = .firstParent
+
+    @OptionGroup var cache: HistoryCacheOption
 
     func run() throws {
         do {
@@ -60,7 +62,8 @@ struct ManifestCommand: ParsableCommand {
             }
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
-                options: RestoreOptions(historyMode: history, useAuthorDate: authorDate))
+                options: RestoreOptions(historyMode: history, useAuthorDate: authorDate,
+                                        historyCacheDirectory: cache.directory(relativeTo: directory)))
             let manifest: Manifest
             if restore {
                 let result = try builder.restoreAndBuild()
@@ -78,7 +81,7 @@ struct ManifestCommand: ParsableCommand {
             }
             let bytes = manifest.serialized()
             if let output {
-                try FileSystem.writeAtomically(BytePath(output), contents: bytes)
+                try FileSystem.writeOutput(BytePath(output), contents: bytes)
             } else {
                 try writeStandardOutput(bytes)
             }

@@ -60,6 +60,8 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Also set directories, the working-tree root included: each gets the newest mtime among the tracked files below it.")
     var dirs = false
 
+    @OptionGroup var cache: HistoryCacheOption
+
     @Flag(help: "Fail (exit 2, nothing changed) when a shallow clone leaves some files with the boundary commit's time instead of their real last change.")
     var strict = false
 
@@ -87,7 +89,8 @@ struct RestoreCommand: ParsableCommand {
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
             let rootRelative = try session.pathspecFromDiscoveryDirectory(pathspec)
             let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: rootRelative,
-                                         includeDirectories: dirs, scanUntracked: verbose, progress: report)
+                                         includeDirectories: dirs, scanUntracked: verbose,
+                                         historyCacheDirectory: cache.directory(relativeTo: directory), progress: report)
             let fetch = fetchHistory ? HistoryFetch(announce: { [progress] in
                 progress?.erase()
                 printError("git-mtime restore: fetching history: \($0)")

@@ -29,6 +29,7 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Have the guard print each file it gives a fresh mtime and why (its one summary line is always there).")
     var explain = false
+    @OptionGroup var cache: HistoryCacheOption
 
     @Argument(parsing: .postTerminator, help: "The build command and its arguments, after `--`.")
     var command: [String] = []
@@ -53,7 +54,8 @@ struct RunCommand: ParsableCommand {
                 defaultStamp = rootPath.appending(RepositorySettings.defaultStamp)
             }
             let root = String(decoding: rootPath.bytes, as: UTF8.self)
-            let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()
+            let (manifest, summary) = try ContextManifestBuilder(
+                contextDirectory: root, options: RestoreOptions(historyCacheDirectory: cache.directory()), dockerContext: false).restoreAndBuild()
             printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }

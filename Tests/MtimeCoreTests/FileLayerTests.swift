@@ -147,3 +147,30 @@ private final class SwapWorld: @unchecked Sendable {
         #expect(error.description == "\(world.root)/absent: cannot open: No such file or directory")
     }
 }
+
+/// `writeAtomically` never turns a device, FIFO or socket into a regular file (as root, /dev/null
+/// named as an output would become one); `writeOutput`, for paths a user names with `-o`, writes
+/// through them and through symlinks, as a shell's `>` does, and still replaces regular files whole.
+@Test func outputsNeverReplaceSpecialFilesOrSymlinksTheUserNamed() throws {
+    let directory = TemporaryDirectory("special-outputs")
+    let fifo = BytePath(directory.url("fifo")), file = BytePath(directory.url("file")), link = BytePath(directory.url("link"))
+    #expect(mkfifo(fifo.description, 0o644) == 0)
+    #expect(throws: SystemError.self) { try FileSystem.writeAtomically(fifo, contents: Array("x".utf8)) }
+    #expect(try FileSystem.status(fifo).kind == .other)
+
+    // A reader on the FIFO receives what writeOutput writes; the FIFO stays a FIFO.
+    nonisolated(unsafe) var received: [UInt8] = []
+    let reader = Thread { received = (try? FileDescriptor(openForReading: fifo).readAll(limit: 1 << 20)) ?? [] }
+    reader.start()
+    try FileSystem.writeOutput(fifo, contents: Array("through the fifo\n".utf8))
+    while !reader.isFinished { usleep(1000) }
+    #expect(received == Array("through the fifo\n".utf8))
+    #expect(try FileSystem.status(fifo).kind == .other)
+
+    try Data("old\n".utf8).write(to: URL(fileURLWithPath: file.description))
+    try FileManager.default.createSymbolicLink(atPath: link.description, withDestinationPath: "file")
+    try FileSystem.writeOutput(link, contents: Array("new\n".utf8))
+    #expect(try FileSystem.status(link).kind == .symlink)
+    #expect(try String(contentsOfFile: file.description, encoding: .utf8) == "new\n")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["fifo", "file", "link"])
+}

@@ -113,6 +113,30 @@ func unusableStampPathsAreRefusedBeforeTheCommandRuns(_ stamp: String) throws {
     #expect(!FileManager.default.fileExists(atPath: project.path("ran")))
 }
 
+/// A stamp path naming anything but a regular file is refused before the command runs, and left
+/// as it was: sealing renames a new file over the name, which would turn /dev/null (named as the
+/// stamp by a careless script, as root) into a regular file, or replace a symlink instead of
+/// writing through it. FIFOs stand for devices here (making a device node needs root).
+@Test(arguments: ["fifo", "symlink to a fifo", "symlink to a file"])
+func aStampPathNamingANonRegularFileIsRefusedAndLeftAsItWas(_ kind: String) throws {
+    let project = try project()
+    let outside = TemporaryDirectory("guard-special")
+    let fifo = outside.url("fifo"), file = outside.url("file"), link = outside.url("link")
+    #expect(mkfifo(fifo, 0o644) == 0)
+    try Data("keep\n".utf8).write(to: URL(fileURLWithPath: file))
+    let stamp = kind == "fifo" ? fifo : link
+    if kind != "fifo" { try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: kind.hasSuffix("fifo") ? fifo : file) }
+    for command in [["seal"], ["run", "--", "touch", "ran"]] {
+        let result = try project.guardCommand(command[0], ["--stamp", stamp] + command.dropFirst())
+        #expect(result.status == 64, "\(kind), \(command[0]): \(result.stderr)")
+        #expect(result.stderr.contains(kind == "fifo" ? "is not a regular file" : "is a symlink"), "\(result.stderr)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: project.path("ran")))
+    #expect(try FileSystem.status(BytePath(fifo)).kind == .other)
+    #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep\n")
+    if kind != "fifo" { #expect(try FileSystem.status(BytePath(link)).kind == .symlink) }
+}
+
 /// Issue 10, defect 2: a committed `target -> /elsewhere` must not make the guard write the stamp,
 /// its temporary or its clock probe there. The rule (docs/stamp.md): a symlink at or below the root
 /// is followed only while it stays inside the root; otherwise `run` stops before the command.

@@ -1,0 +1,23 @@
+import ArgumentParser
+import MtimeCore
+import MtimeHistory
+
+/// `--cache-dir`, shared by every command that restores.
+struct HistoryCacheOption: ParsableArguments {
+    @Option(name: .customLong("cache-dir"),
+            help: ArgumentHelp("Keep the history cache in <dir> (default: $\(HistoryCacheLocation.environmentVariable), else git config \(HistoryCacheLocation.configKey), else .git/git-mtime); any clone of the same history can share it, e.g. through a CI cache.",
+                               valueName: "dir"))
+    var cacheDir: String?
+
+    func validate() throws {
+        if cacheDir?.isEmpty == true { throw ValidationError("--cache-dir needs a directory") }
+    }
+
+    /// The directory, a relative one taken relative to `base` (the `-C` directory, when given).
+    func directory(relativeTo base: String? = nil) -> BytePath? {
+        guard let cacheDir else { return nil }
+        let path = BytePath(cacheDir)
+        guard !path.isAbsolute, let base else { return path }
+        return BytePath(base).appending(path)
+    }
+}

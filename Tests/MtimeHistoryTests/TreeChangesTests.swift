@@ -1,0 +1,56 @@
+import Foundation
+import GitKit
+import MtimeCore
+import MtimeHistory
+import Testing
+import TestSupport
+
+/// The tree diff the hooks use, against git's own: `git diff-tree -r --no-renames OLD NEW`, keeping
+/// what exists in NEW (added, modified, type-changed; not deleted, not submodules).
+@Suite struct TreeChangesTests {
+    private func gitChangedFiles(_ repo: GitRepository, from old: String, to new: String) throws -> [String] {
+        let output = try gitOutput(["diff-tree", "-r", "--no-renames", "-z", "--no-abbrev", old, new], in: repo.path)
+        var files: [String] = []
+        let fields = output.split(separator: 0, omittingEmptySubsequences: false)
+        var index = 0
+        while index + 1 < fields.count {
+            let meta = String(decoding: fields[index], as: UTF8.self).split(separator: " ")
+            let path = String(decoding: fields[index + 1], as: UTF8.self)
+            index += 2
+            guard meta.count == 5, meta[4] != "D", meta[1] != "160000" else { continue }
+            files.append("\(meta[1]) \(meta[3]) \(path)")
+        }
+        return files
+    }
+
+    private func describe(_ files: [TrackedFile]) -> [String] {
+        files.map { "\(String($0.mode, radix: 8)) \($0.objectID.hex) \($0.path)" }
+    }
+
+    @Test(arguments: [21, 22, 23])
+    func changedFilesMatchGitDiffTree(seed: UInt64) throws {
+        let repo = try GitRepository(label: "tree-changes")
+        try makeRandomHistory(in: repo, seed: seed, commits: 80, extraFiles: 60)
+        let commits = try repo.git("rev-list", "--all").split(separator: "\n").map(String.init)
+        let objects = try ObjectDatabase(try Repository(discoveringFrom: repo.path))
+        var random = SeededGenerator(seed: seed)
+        var pairs = 0
+        for _ in 0..<40 {
+            let old = commits.randomElement(using: &random)!, new = commits.randomElement(using: &random)!
+            let mine = try TreeChanges.changedFiles(objects, from: try #require(ObjectID(hex: old)), to: try #require(ObjectID(hex: new)))
+            #expect(describe(mine) == (try gitChangedFiles(repo, from: old, to: new)), "\(old) → \(new)")
+            pairs += 1
+        }
+        #expect(pairs == 40)
+        // No old commit: every file of the new tree (submodules excluded), as `git ls-tree -r` lists them.
+        let head = commits[0]
+        let everything = try TreeChanges.changedFiles(objects, from: nil, to: try #require(ObjectID(hex: head)))
+        let listed = try repo.git("ls-tree", "-r", head).split(separator: "\n").map { line -> String in
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            let meta = parts[0].split(separator: " ")
+            return "\(meta[0]) \(meta[2]) \(parts[1])"
+        }
+        #expect(!everything.isEmpty)
+        #expect(describe(everything) == listed)
+    }
+}

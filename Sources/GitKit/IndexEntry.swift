@@ -20,6 +20,21 @@ public struct IndexEntry: Sendable, Equatable {
     /// Set by sparse checkout and `git update-index --skip-worktree`.
     public let isSkipWorktree: Bool
 
+    public init(path: BytePath, objectID: ObjectID, mode: UInt32, stage: Int, modificationTime: Timestamp, changeTime: Timestamp,
+                inode: UInt32, uid: UInt32, gid: UInt32, fileSize: UInt32, isSkipWorktree: Bool) {
+        self.path = path
+        self.objectID = objectID
+        self.mode = mode
+        self.stage = stage
+        self.modificationTime = modificationTime
+        self.changeTime = changeTime
+        self.inode = inode
+        self.uid = uid
+        self.gid = gid
+        self.fileSize = fileSize
+        self.isSkipWorktree = isSkipWorktree
+    }
+
     init(_ raw: git_index_entry) {
         path = BytePath(Array(UnsafeBufferPointer(start: UnsafeRawPointer(raw.path).assumingMemoryBound(to: UInt8.self),
                                                   count: strlen(raw.path))))

@@ -2,18 +2,31 @@ import CLibGit2
 import MtimeCore
 
 extension Repository {
-    /// The blob id git would store for the working-tree file `path` (relative to the working tree),
-    /// after the filters its attributes and config ask for (`core.autocrlf`, `text`, `eol`, `ident`…).
-    public func hashWorkingTreeFile(_ path: BytePath) throws(GitError) -> ObjectID {
-        guard let workdir else { throw GitError(code: -1, operation: "hash \(path)", message: "bare repository") }
-        let full = workdir.appending(path)
-        var oid = git_oid()
-        let result = full.bytes.withNulTerminatedBytes { fullName in
-            path.bytes.withNulTerminatedBytes { relativeName in
-                git_repository_hashfile(&oid, handle, fullName, GIT_OBJECT_BLOB, relativeName)
-            }
+    /// The blob id git would store for `bytes`, the working-tree content of `path` (relative to the
+    /// working tree), after the filters its attributes and config ask for (`core.autocrlf`, `text`,
+    /// `eol`, `ident`…). The caller reads the bytes (through its held directories); libgit2 only
+    /// filters them, never opening the working-tree file by path.
+    public func blobID(ofWorkingTreeBytes bytes: [UInt8], path: BytePath) throws(GitError) -> ObjectID {
+        var filters: OpaquePointer?
+        let loaded = path.bytes.withNulTerminatedBytes { name in
+            git_filter_list_load(&filters, handle, nil, name, GIT_FILTER_TO_ODB, GIT_FILTER_ALLOW_UNSAFE.rawValue)
         }
-        try check("hash \(path)", result)
+        try check("read the attributes of \(path)", loaded)
+        defer { git_filter_list_free(filters) }
+        var oid = git_oid()
+        guard let filters else {
+            try check("hash \(path)", bytes.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, GIT_OBJECT_BLOB) })
+            return ObjectID(oid)
+        }
+        var filtered = git_buf()
+        defer { git_buf_dispose(&filtered) }
+        // An empty array may have no storage at all; libgit2 wants a pointer all the same.
+        let source = bytes.isEmpty ? [UInt8(0)] : bytes
+        let applied = source.withUnsafeBytes { raw in
+            git_filter_list_apply_to_buffer(&filtered, filters, raw.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+        try check("filter \(path)", applied)
+        try check("hash \(path)", git_odb_hash(&oid, filtered.ptr, filtered.size, GIT_OBJECT_BLOB))
         return ObjectID(oid)
     }
 
@@ -33,5 +46,20 @@ extension Array where Element == UInt8 {
         var terminated = map { CChar(bitPattern: $0) }
         terminated.append(0)
         return terminated.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+extension Repository {
+    /// Whether checking out `path` (relative to the working tree) runs any of git's filters
+    /// (`core.autocrlf`, `text`/`eol`, `ident`, a `filter=` driver): only then can a clean file's
+    /// bytes on disk differ from its blob.
+    public func hasCheckoutFilters(_ path: BytePath) throws(GitError) -> Bool {
+        var filters: OpaquePointer?
+        let result = path.bytes.withNulTerminatedBytes { name in
+            git_filter_list_load(&filters, handle, nil, name, GIT_FILTER_TO_WORKTREE, GIT_FILTER_DEFAULT.rawValue)
+        }
+        try check("read the attributes of \(path)", result)
+        defer { git_filter_list_free(filters) }
+        return filters != nil
     }
 }

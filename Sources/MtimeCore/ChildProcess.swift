@@ -89,6 +89,14 @@ public enum ChildProcess {
 
     /// Runs to completion with stdin from /dev/null; stdout and stderr together are returned.
     public static func capture(_ arguments: [String]) throws(SystemError) -> (termination: Termination, output: String) {
+        let (termination, output) = try captureBytes(arguments, includingStandardError: true)
+        return (termination, String(decoding: output, as: UTF8.self))
+    }
+
+    /// Runs to completion with stdin from /dev/null; its stdout comes back as bytes (paths need not
+    /// be UTF-8), and with `includingStandardError` its stderr in the same stream, else on ours.
+    public static func captureBytes(_ arguments: [String], includingStandardError: Bool) throws(SystemError)
+        -> (termination: Termination, output: [UInt8]) {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { throw SystemError.last("create a pipe for", BytePath(arguments[0])) }
         // Glibc's module map does not export pipe2: mark both ends close-on-exec by hand.
@@ -97,7 +105,9 @@ public enum ChildProcess {
         sigemptyset(&none)
         let pid: pid_t
         do {
-            pid = try spawn(arguments, redirections: [(ends[1], 1), (ends[1], 2)], nullStandardInput: true, signalMask: none)
+            var redirections: [(from: Int32, to: Int32)] = [(ends[1], 1)]
+            if includingStandardError { redirections.append((ends[1], 2)) }
+            pid = try spawn(arguments, redirections: redirections, nullStandardInput: true, signalMask: none)
         } catch {
             close(ends[0]); close(ends[1])
             throw error
@@ -105,7 +115,7 @@ public enum ChildProcess {
         close(ends[1])
         let output = (try? FileSystem.readToEnd(descriptor: ends[0], name: arguments[0])) ?? []
         close(ends[0])
-        return (try wait(pid, command: arguments[0]), String(decoding: output, as: UTF8.self))
+        return (try wait(pid, command: arguments[0]), output)
     }
 
     private static func wait(_ pid: pid_t, command: String) throws(SystemError) -> Termination {

@@ -49,11 +49,12 @@ public final class FileDescriptor {
     public let rawValue: Int32
     public let path: BytePath
 
-    /// Opens read-only, never following a final symlink: we hash and never write contents.
+    /// Opens read-only, never following a final symlink (we hash and never write contents), and
+    /// never waiting for a writer should a FIFO have taken the file's place.
     public init(openForReading path: BytePath, relativeTo directory: FileDescriptor? = nil) throws(SystemError) {
         let fd: Int32
         fd = try path.withCString { name in
-                openat(directory?.rawValue ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)
+                openat(directory?.rawValue ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)
             }
         guard fd >= 0 else { throw SystemError.last("open", path) }
         self.rawValue = fd
@@ -180,36 +181,6 @@ public enum FileSystem {
         }
     }
 
-    /// `statusIfPresent(directory.appending(path))` for a relative `path`, joined in a stack buffer:
-    /// planning stats every tracked file, and two heap copies of each path showed in its profile.
-    /// Errors name the joined path.
-    public static func statusIfPresent(_ path: BytePath, under directory: BytePath) throws(SystemError) -> FileStatus? {
-        let separator = directory.bytes.last == UInt8(ascii: "/") || directory.isEmpty ? 0 : 1
-        let length = directory.bytes.count + separator + path.bytes.count
-        if path.bytes.contains(0) || directory.bytes.contains(0) {
-            throw SystemError(operation: "use path", path: directory.appending(path), code: EINVAL)
-        }
-        var raw = stat()
-        let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length + 1) { buffer in
-            let base = buffer.baseAddress!
-            if !directory.isEmpty {
-                directory.bytes.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: $0.count) }
-            }
-            if separator == 1 { base[directory.bytes.count] = UInt8(ascii: "/") }
-            if !path.isEmpty {
-                path.bytes.withUnsafeBufferPointer { base.advanced(by: directory.bytes.count + separator).update(from: $0.baseAddress!, count: $0.count) }
-            }
-            base[length] = 0
-            return UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: length + 1) { lstat($0, &raw) }
-        }
-        guard result == 0 else {
-            let code = errno
-            if code == ENOENT || code == ENOTDIR { return nil }
-            throw SystemError(operation: "stat", path: directory.appending(path), code: code)
-        }
-        return FileStatus(raw)
-    }
-
     /// Sets the modification time of `path` itself (a symlink keeps its target's time untouched);
     /// the access time is left as it is.
     public static func setModificationTime(_ path: BytePath, to time: Timestamp) throws(SystemError) {
@@ -334,6 +305,14 @@ public enum FileSystem {
             names.append(BytePath(name))
         }
         return names
+    }
+
+    /// `CLOCK_REALTIME_COARSE`, the tick the kernel stamps file times from: a file changed at or
+    /// after this moment gets a ctime not older than it (a fine reading could run ahead of the tick).
+    public static func coarseNow() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &spec)
+        return Timestamp(seconds: Int64(spec.tv_sec), nanoseconds: Int32(spec.tv_nsec))
     }
 
     /// The current time from the real-time clock.

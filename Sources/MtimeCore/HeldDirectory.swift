@@ -209,7 +209,14 @@ public final class HeldDirectory: Sendable {
     /// Runs `body` with `name` as a C string, once `checkName` accepts it.
     private func withName<R>(_ name: BytePath, _ operation: String, _ body: (UnsafePointer<CChar>) -> R) throws(SystemError) -> R {
         try checkName(name, operation)
-        return try name.withCString(body)
+        // On the stack: restore stats every tracked file through here, and a heap copy per name showed.
+        return name.bytes.withUnsafeBufferPointer { bytes in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(bytes))
+                buffer[bytes.count] = 0
+                return body(UnsafePointer(buffer.baseAddress!))
+            }
+        }
     }
 
     /// A name that is empty, `.`, `..` or holds `/` or NUL would leave this directory or name it

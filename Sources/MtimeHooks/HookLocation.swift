@@ -16,20 +16,36 @@ public struct HookLocation: Sendable {
     public let directory: BytePath
     /// For `--global` when no core.hooksPath was set: install sets it, uninstall unsets it once empty.
     public let ownsGlobalHooksPath: Bool
+    /// A file git tracks in `directory`, when the directory lies in the repository's own working
+    /// tree (a team's committed `core.hooksPath`): installing there would change what everyone commits.
+    public var trackedFile: BytePath? = nil
+
+    /// Why installing here would hurt, with what to do instead; nil when it wouldn't.
+    public var installRefusal: String? {
+        guard let trackedFile else { return nil }
+        return "\(directory) is core.hooksPath and git tracks files in it (\(trackedFile)): installing would rewrite "
+            + "the team's hooks for everyone who commits them; nothing was changed. Instead use `git mtime hooks install "
+            + "--global` or `--template DIR` on your machines, or add `git mtime hooks run NAME \"$@\"` (post-checkout, "
+            + "post-merge; post-rewrite with its standard input) to the team's hooks"
+    }
 
     public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all())
         throws -> HookLocation {
         switch target {
         case .repository(let directory):
+            try RestoreSession.requireDirectory(directory)
             let result = try git(["rev-parse", "--git-path", "hooks"], in: directory)
             guard result.status == 0 else {
                 throw HookError("\(directory): not a git repository: \(result.output.trimmingWhitespace())")
             }
             let path = BytePath(result.output.trimmingWhitespace())
-            if path.isAbsolute { return HookLocation(directory: path, ownsGlobalHooksPath: false) }
+            var location: HookLocation
             do {
-                return HookLocation(directory: try FileSystem.resolve(BytePath(directory)).appending(path), ownsGlobalHooksPath: false)
+                location = HookLocation(directory: path.isAbsolute ? path : try FileSystem.resolve(BytePath(directory)).appending(path),
+                                        ownsGlobalHooksPath: false)
             } catch { throw RestoreError.system(error) }
+            location.trackedFile = try trackedFile(in: location.directory, repository: directory)
+            return location
         case .global:
             if let configured = try globalHooksPath() {
                 guard configured.hasPrefix("/") else {
@@ -42,6 +58,18 @@ public struct HookLocation: Sendable {
         case .template(let directory):
             return HookLocation(directory: BytePath(directory).appending("hooks"), ownsGlobalHooksPath: false)
         }
+    }
+
+    /// The first file git tracks below `hooks` when it lies in the working tree of the repository
+    /// containing `repository`; nil otherwise (bare, outside the tree, nothing tracked there).
+    private static func trackedFile(in hooks: BytePath, repository: String) throws -> BytePath? {
+        let top = try git(["rev-parse", "--show-toplevel"], in: repository)
+        guard top.status == 0, let root = try? FileSystem.resolve(BytePath(top.output.trimmingWhitespace())),
+              let resolved = try? FileSystem.resolve(hooks), resolved.isWithin(root), resolved != root else { return nil }
+        let relative = String(decoding: resolved.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self)
+        let listed = try git(["--literal-pathspecs", "ls-files", "--", relative], in: String(decoding: root.bytes, as: UTF8.self))
+        guard listed.status == 0 else { return nil }
+        return listed.output.split(separator: "\n").first.map { BytePath(String($0)) }
     }
 
     /// `$XDG_CONFIG_HOME/git-mtime/hooks`, else `~/.config/git-mtime/hooks`.

@@ -43,7 +43,7 @@ public enum HookEvent: Sendable, Equatable {
 public struct HookOutcome: Sendable {
     public enum Scope: Sendable, Equatable {
         case nothing
-        /// A clone's first checkout: every clean tracked file got its commit time.
+        /// A clone's (or a new linked worktree's) first checkout: every clean tracked file got its commit time.
         case fullRestore
         /// Only the files that differ between the old and the new HEAD were considered.
         case changedPaths(Int)
@@ -101,6 +101,11 @@ public struct HookRunner {
         defer { withExtendedLifetime(lock) {} }
         switch event {
         case .checkout(let previous, _, _) where previous == .zero:
+            // No previous HEAD: a clone's first checkout, where no build output can exist yet, or a
+            // checkout from an orphan or unborn branch over a tree that may hold outputs: a rewrite.
+            guard try FreshCheckout.isFresh(session.repository) else {
+                return try updateChangedPaths(session, from: nil, rewritten: true)
+            }
             var outcome = HookOutcome()
             outcome.scope = .fullRestore
             outcome.filesSet = try session.apply(try session.plan(RestoreOptions())).filesSet
@@ -123,8 +128,8 @@ public struct HookRunner {
     }
 
     /// `rewritten`: git wrote the changed files just now (checkout, merge, rebase), as opposed to an
-    /// amend, which records files the user already had.
-    private func updateChangedPaths(_ session: RestoreSession, from old: ObjectID, rewritten: Bool) throws -> HookOutcome {
+    /// amend, which records files the user already had. `old` nil: every file of HEAD changed.
+    private func updateChangedPaths(_ session: RestoreSession, from old: ObjectID?, rewritten: Bool) throws -> HookOutcome {
         let repository = session.repository
         let settings = try RepositorySettings(repository: repository, workdir: session.workdir)
         var outcome = HookOutcome()
@@ -141,15 +146,13 @@ public struct HookRunner {
             plan = try session.plan(RestoreOptions(paths: changed.map(\.path)))
         case .safe:
             outcome.stamp = settings.loadStamp()
-            var consumed: [BytePath: BuildStamp.Entry] = [:]
-            if case .trusted(let stamp) = outcome.stamp {
-                consumed = Dictionary(stamp.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-            }
+            var consumed: ConsumedContent?
+            if case .trusted(let stamp) = outcome.stamp { consumed = ConsumedContent(stamp) }
             // No history needed: only which files are clean, and the stamp.
             var partial = try session.plan(verifying: changed, head: head)
             for index in partial.files.indices where partial.files[index].state == .clean {
                 guard let current = partial.files[index].current else { continue }
-                if let entry = consumed[partial.files[index].path], entry.objectID == partial.files[index].objectID {
+                if let entry = consumed?.entry(for: partial.files[index]) {
                     partial.files[index].target = entry.modificationTime
                     outcome.fromStamp += 1
                 } else if rewritten && current.modificationTime < startedAt {

@@ -15,11 +15,11 @@ extension ContextManifestBuilder {
                 entries.append(ManifestEntry(path: relativeToContext(path), objectID: file.worktreeObjectID ?? file.objectID,
                                              modificationTime: target, mode: file.mode, isInSubmodule: true))
             }
-            entries += try untrackedEntries(tracked: submodule.plan.files.map(\.path), in: submodule.session, at: submodule.path)
+            entries += try untrackedEntries(tracked: submodule.plan.files, in: submodule.session, at: submodule.path)
         }
         for submodule in submodules.leftAlone where submodule.path.isWithin(contextPrefix) {
             let pruned: (BytePath) -> Bool = ignore.hasReincludes ? { _ in false } : isExcluded
-            for path in try Submodules.files(below: submodule.path, in: root, isPruned: pruned) where !isExcluded(path) {
+            for path in try Submodules.files(below: submodule.path, in: files, isPruned: pruned) where !isExcluded(path) {
                 if let entry = try untrackedEntry(path) { entries.append(entry) }
             }
         }
@@ -28,21 +28,23 @@ extension ContextManifestBuilder {
 }
 
 extension Submodules {
-    /// Every regular file and symlink at or below `path` in `workdir`: symlinks are listed, never
-    /// followed (nothing is listed when a directory on the way is one); `.git` entries are skipped
-    /// and directories `isPruned` names not entered. What Docker sends of a submodule left alone.
-    static func files(below path: BytePath, in workdir: BytePath, isPruned: (BytePath) -> Bool) throws -> [BytePath] {
+    /// Every regular file and symlink at or below `path` in the working tree: symlinks are listed,
+    /// never followed (nothing is listed when a directory on the way is one: every directory is read
+    /// through a held descriptor); `.git` entries are skipped and directories `isPruned` names not
+    /// entered. What Docker sends of a submodule left alone.
+    static func files(below path: BytePath, in tree: WorkingTreeFiles, isPruned: (BytePath) -> Bool) throws -> [BytePath] {
         guard Submodules.unsafePathReason(path) == nil else { return [] }
         do throws(SystemError) {
-            guard try DirectoryReachability(workdir: workdir).isReachable(path),
-                  let status = try FileSystem.statusIfPresent(workdir.appending(path)) else { return [] }
+            guard let status = try tree.status(path) else { return [] }
             guard status.kind == .directory else { return status.gitMode == nil ? [] : [path] }
             var files: [BytePath] = []
             var pending = [path]
             while let directory = pending.popLast() {
-                for name in try FileSystem.listDirectory(workdir.appending(directory)) where name.bytes != Array(".git".utf8) {
+                // Gone, or swapped for a symlink, since it was listed: nothing to read there.
+                guard let held = try tree.directory(directory) else { continue }
+                for name in try held.names() where name.bytes != Array(".git".utf8) {
                     let child = directory.appending(name)
-                    guard let status = try FileSystem.statusIfPresent(workdir.appending(child)) else { continue }
+                    guard let status = try held.statusIfPresent(name) else { continue }
                     if status.kind == .directory {
                         if !isPruned(child) { pending.append(child) }
                     } else if status.gitMode != nil {

@@ -21,6 +21,8 @@ public struct ContextManifestBuilder {
     public let options: RestoreOptions
     /// The context's `.dockerignore` rules, or none for a build that reads the working tree itself.
     public let ignore: DockerIgnore
+    /// The files below `root`, reached through held directories only (the session's, when there is one).
+    let files: WorkingTreeFiles
 
     /// `contextDirectory` must lie inside a git working tree; `options` chooses the history mode and
     /// author/committer time exactly as for `restore` (its pathspec is replaced by the context).
@@ -38,31 +40,52 @@ public struct ContextManifestBuilder {
             contextPrefix = BytePath([])
             withoutHistory = "\(contextDirectory) is not in a git repository"
         }
+        do throws(SystemError) {
+            if let session { files = try session.workingTreeFiles() } else { files = try WorkingTreeFiles(root: root) }
+        } catch { throw RestoreError.system(error) }
         ignore = dockerContext ? try DockerIgnore(contextDirectory: root.appending(contextPrefix)) : .none
         var options = options
         // Restore and hash only below the context (any bytes in its name, no pattern matching).
         options.paths = contextPrefix.isEmpty ? nil : [contextPrefix]
-        options.hashDirtyFiles = true
+        options.identifyWorkingTreeBytes = true
         self.options = options
     }
 
     /// Restores the context's clean files to their commit times, then describes the context.
     /// Returns the manifest and a one-line summary of what restore changed.
-    public func restoreAndBuild() throws -> (manifest: Manifest, summary: String) {
+    ///
+    /// As `git mtime restore` does, a file whose content differs from what the host's last sealed
+    /// build (the trusted stamp at `mtime.stamp`) consumed keeps an mtime later than that build on disk, so a plain host
+    /// build afterwards is not stale; the manifest still records the commit time, which the guard
+    /// applies inside the build before it bumps what its own stamp did not record. `consultingStamp`
+    /// false skips that, for `git mtime run`, whose guard bumps by that same stamp right after.
+    public func restoreAndBuild(consultingStamp: Bool = true) throws -> (manifest: Manifest, summary: String) {
         guard let session, withoutHistory == nil else {
             let manifest = try describeWithoutHistory()
             return (manifest, "note: times not restored (\(withoutHistory ?? "")): manifest of \(manifest.entries.count) file(s), all untracked")
         }
         let lock = try session.lock()
         defer { _ = lock }
-        var plan = try session.plan(options)
-        // The context holds the submodules' files too: always recurse.
+        var rootOptions = options
+        if consultingStamp, case .trusted(let stamp) = try RepositorySettings(repository: session.repository,
+                                                                             workdir: session.workdir).loadStamp() {
+            rootOptions.sealedBuild = ConsumedContent(stamp)
+        }
+        var plan = try session.plan(rootOptions)
+        // The context holds the submodules' files too: always recurse. (The stamp records the
+        // superproject's paths, not a submodule's: submodule files get commit times.)
         let submodules = try Submodules(of: session, plan: plan, options: options)
         // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
         // context, and a host build that reads it must keep the time git gave it.
         leaveOutsideContextAlone(&plan, at: BytePath([]))
         for index in submodules.planned.indices { leaveOutsideContextAlone(&submodules.planned[index].plan, at: submodules.planned[index].path) }
-        let applied = [try session.apply(plan)] + (try submodules.apply().map(\.summary))
+        let rootApplied = try session.apply(plan)
+        // Written while restore ran: described as they are now, like any dirty file.
+        let changed = Set(rootApplied.changedSincePlanned + rootApplied.changedWhileSetting)
+        for index in plan.files.indices where changed.contains(plan.files[index].path) {
+            try describeAsDirty(&plan.files[index])
+        }
+        let applied = [rootApplied] + (try submodules.apply().map(\.summary))
         let manifest = try describe(plan, submodules)
         var summary = "restored \(applied.reduce(0) { $0 + $1.filesSet }) file(s), \(applied.reduce(0) { $0 + $1.alreadyRight }) already right; "
             + "manifest of \(manifest.entries.count) file(s), \(manifest.dirtyCount) dirty, \(manifest.untrackedCount) untracked"
@@ -94,7 +117,7 @@ public struct ContextManifestBuilder {
     }
 
     private func describe(_ plan: RestorePlan, _ submodules: Submodules) throws -> Manifest {
-        var entries = try untrackedEntries(tracked: plan.files.map(\.path)) + submoduleEntries(submodules)
+        var entries = try untrackedEntries(tracked: plan.files) + submoduleEntries(submodules)
         var dirty = 0
         for file in plan.files {
             guard file.path.isWithin(contextPrefix), let current = file.current, let mode = file.worktreeMode else { continue }
@@ -102,9 +125,10 @@ public struct ContextManifestBuilder {
             if ignore.excludes(relative) { continue }
             switch file.state {
             case .clean:
-                guard let target = file.target else { continue }
-                entries.append(ManifestEntry(path: relative, objectID: file.worktreeObjectID ?? file.objectID,
-                                             modificationTime: target, mode: file.mode))
+                // The bytes and mode on disk, as the guard will find them: filters (autocrlf, eol,
+                // ident) may have rewritten the bytes, core.fileMode=false may leave the mode unlike HEAD's.
+                guard let time = file.commitTime, let id = file.worktreeObjectID else { continue }
+                entries.append(ManifestEntry(path: relative, objectID: id, modificationTime: time, mode: mode))
             case .modified, .staged:
                 guard let id = file.worktreeObjectID else { continue }
                 dirty += 1
@@ -116,12 +140,37 @@ public struct ContextManifestBuilder {
         return Manifest(headCommit: plan.head, dirtyCount: dirty, entries: entries)
     }
 
+    private func describeAsDirty(_ file: inout PlannedFile) throws {
+        file.state = .modified
+        file.target = nil
+        file.worktreeObjectID = nil
+        guard let (id, status) = try hashIfFile(file.path) else { file.current = nil; return }
+        file.current = status
+        file.worktreeObjectID = id
+    }
+
+    /// The id and status of the regular file or symlink at `path`; nil when it is gone (or replaced
+    /// meanwhile) or is something else: a socket, fifo or device is nothing a build reads as source.
+    private func hashIfFile(_ path: BytePath) throws -> (id: ObjectID, status: FileStatus)? {
+        do throws(SystemError) {
+            guard try files.status(path)?.gitMode != nil, let (id, status) = try files.hash(path), status.gitMode != nil else {
+                return nil
+            }
+            return (id, status)
+        } catch {
+            if error.isAbsent || error.isSymlink { return nil }
+            throw RestoreError.unreadable(error)
+        }
+    }
+
     /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in
     /// it: of the working tree's own repository, or of the submodule `submodule` at `path`.
-    func untrackedEntries(tracked: [BytePath], in submodule: RestoreSession? = nil, at path: BytePath = BytePath([])) throws -> [ManifestEntry] {
+    func untrackedEntries(tracked: [PlannedFile], in submodule: RestoreSession? = nil, at path: BytePath = BytePath([])) throws -> [ManifestEntry] {
         let prefix = contextPrefix
-        var scan = UntrackedScan(repository: submodule?.repository ?? session?.repository, workdir: submodule?.workdir ?? root,
-                                 indexPaths: tracked, isSelected: { path.appending($0).isWithin(prefix) || prefix.isWithin(path.appending($0)) })
+        var scan = UntrackedScan(repository: submodule?.repository ?? session?.repository,
+                                 files: try submodule?.workingTreeFiles() ?? files, indexPaths: tracked.map(\.path),
+                                 gitlinks: Set(tracked.filter { $0.state == .submodule }.map(\.path)),
+                                 isSelected: { path.appending($0).isWithin(prefix) || prefix.isWithin(path.appending($0)) })
         scan.expandingDirectories = true
         // Without `!` rules nothing below an excluded directory can be in the context: don't read it.
         if !ignore.hasReincludes { scan.isPruned = { [self] in isExcluded(path.appending($0)) } }
@@ -140,15 +189,9 @@ public struct ContextManifestBuilder {
     /// The entry for an untracked working-tree path below the context: its current bytes and mtime;
     /// nil when it is gone, or a socket, fifo or device (nothing a build reads as source).
     func untrackedEntry(_ path: BytePath) throws -> ManifestEntry? {
-        let full = root.appending(path)
-        do throws(SystemError) {
-            guard let status = try FileSystem.statusIfPresent(full), let mode = status.gitMode else { return nil }
-            return ManifestEntry(path: relativeToContext(path), objectID: try BlobHasher.hash(fileAt: full),
-                                 modificationTime: status.modificationTime, mode: mode, isUntracked: true)
-        } catch {
-            if error.isNotFound { return nil }
-            throw RestoreError.unreadable(error)
-        }
+        guard let (id, status) = try hashIfFile(path), let mode = status.gitMode else { return nil }
+        return ManifestEntry(path: relativeToContext(path), objectID: id, modificationTime: status.modificationTime, mode: mode,
+                             isUntracked: true)
     }
 
     /// A working-tree path below the context, relative to the context directory.

@@ -5,7 +5,7 @@ import MtimeHistory
 /// final mtime of the tracked files below it; tracked files outside the selection count with the
 /// mtime they have now. Submodules and absent files don't count.
 enum DirectoryTimes {
-    static func plan(files: [PlannedFile], allTracked: [TrackedFile], workdir: BytePath) throws(SystemError) -> [PlannedDirectory] {
+    static func plan(files: [PlannedFile], allTracked: [TrackedFile], in tree: WorkingTreeFiles) throws(SystemError) -> [PlannedDirectory] {
         var selectedDirectories: Set<BytePath> = []
         var planned: [BytePath: PlannedFile] = [:]
         for file in files where file.state != .submodule && file.current != nil {
@@ -24,12 +24,12 @@ enum DirectoryTimes {
         for tracked in allTracked where tracked.mode != 0o160000 && planned[tracked.path] == nil {
             let parent = tracked.path.parent
             guard selectedDirectories.contains(parent),
-                  let status = try FileSystem.statusIfPresent(workdir.appending(tracked.path)) else { continue }
+                  let status = try tree.status(tracked.path) else { continue }
             account(tracked.path, status.modificationTime)
         }
         var directories: [PlannedDirectory] = []
         for (path, time) in newest {
-            guard let status = try FileSystem.statusIfPresent(path.isEmpty ? workdir : workdir.appending(path)),
+            guard let status = try path.isEmpty ? tree.directory(path)?.status() : tree.status(path),
                   status.kind == .directory else { continue }
             directories.append(PlannedDirectory(path: path, current: status, target: time))
         }

@@ -4,6 +4,8 @@ import MtimeCore
 /// Why restore refused to run or stopped before changing anything. `description` is the one line
 /// the command prints.
 public enum RestoreError: Error, CustomStringConvertible {
+    case noSuchDirectory(String)
+    case notADirectory(String)
     case notARepository(String)
     case bareRepository(BytePath)
     case unbornHead
@@ -12,6 +14,7 @@ public enum RestoreError: Error, CustomStringConvertible {
     case lockTimeout(BytePath)
     case unreadable(SystemError)
     case invalidSetting(key: String, value: String, expected: String)
+    case splitIndex(reason: String)
     case git(GitError)
     case system(SystemError)
     /// A partial clone's filter left out trees the history walk reads.
@@ -30,6 +33,8 @@ public enum RestoreError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .noSuchDirectory(let path): return "\(path): no such directory"
+        case .notADirectory(let path): return "\(path) is not a directory"
         case .notARepository(let path): return "not a git repository (or any parent up to the file system root): \(path)"
         case .bareRepository(let path): return "\(path) is a bare repository: there is no working tree to restore"
         case .unbornHead: return "the repository has no commits yet (HEAD is unborn): nothing to restore"
@@ -40,6 +45,10 @@ public enum RestoreError: Error, CustomStringConvertible {
             return "another git-mtime restore is running in this repository (waited for the lock \(path)); try again"
         case .unreadable(let error): return "cannot verify \(error.path.map { "\($0)" } ?? "a file"): \(error.message); nothing was changed"
         case .invalidSetting(let key, let value, let expected): return "\(key) is '\(value)'; expected \(expected)"
+        case .splitIndex(let reason):
+            return "the index is split (core.splitIndex=true or `git update-index --split-index`), which libgit2 1.5 can't read, "
+                + "and git could not list it either (\(reason)); to unsplit it: git config core.splitIndex false && "
+                + "git update-index --no-split-index"
         case .git(let error): return error.description
         case .system(let error): return error.description
         case .missingTrees(let remote, let filter):

@@ -16,14 +16,20 @@ public struct RestoreOptions: Sendable {
     public var paths: [BytePath]?
     /// Also plan directories: each gets the newest final mtime among the tracked files below it.
     public var includeDirectories: Bool
-    /// Hash the working-tree bytes of every present file that is not clean (dirty, staged) into
-    /// `PlannedFile.worktreeObjectID`, for callers (the manifest builder) that must describe them.
-    public var hashDirtyFiles: Bool
+    /// Fill `PlannedFile.worktreeObjectID` for every present file, for callers (the manifest
+    /// builder, the hooks' stamp rule) that must describe the bytes on disk: dirty and staged files
+    /// are hashed, and so are clean files that git's checkout filters (autocrlf, eol, ident) may
+    /// have rewritten; any other clean file holds exactly HEAD's blob.
+    public var identifyWorkingTreeBytes: Bool
     /// Walk the working tree for untracked and ignored entries (only ever counted and listed).
     public var scanUntracked: Bool
     /// Where the history cache lives (`--cache-dir`); nil: `HistoryCacheLocation.resolve`'s
     /// fallbacks ($GIT_MTIME_CACHE_DIR, `git config mtime.cacheDir`, the repository's own).
     public var historyCacheDirectory: BytePath?
+    /// The last sealed build (a trusted stamp): clean files at paths it recorded with other content keep
+    /// an mtime later than it instead of their commit time (`RestorePlan.keptNewer`). Implies
+    /// `identifyWorkingTreeBytes`.
+    public var sealedBuild: ConsumedContent?
     /// Called from the planning thread while history is walked and files are checked.
     public var progress: (@Sendable (RestoreProgress) -> Void)?
     /// Where this repository's working tree lies in the working tree `pathspec` and `paths` were
@@ -32,16 +38,18 @@ public struct RestoreOptions: Sendable {
     public var submodulePath = BytePath([])
 
     public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
-                paths: [BytePath]? = nil, includeDirectories: Bool = false, hashDirtyFiles: Bool = false, scanUntracked: Bool = false,
-                historyCacheDirectory: BytePath? = nil, progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
+                paths: [BytePath]? = nil, includeDirectories: Bool = false, identifyWorkingTreeBytes: Bool = false, scanUntracked: Bool = false,
+                historyCacheDirectory: BytePath? = nil, sealedBuild: ConsumedContent? = nil,
+                progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
         self.historyMode = historyMode
         self.useAuthorDate = useAuthorDate
         self.pathspec = pathspec
         self.paths = paths
         self.includeDirectories = includeDirectories
-        self.hashDirtyFiles = hashDirtyFiles
+        self.identifyWorkingTreeBytes = identifyWorkingTreeBytes
         self.scanUntracked = scanUntracked
         self.historyCacheDirectory = historyCacheDirectory
+        self.sealedBuild = sealedBuild
         self.progress = progress
     }
 }
@@ -79,11 +87,16 @@ public struct PlannedFile: Sendable, Equatable {
     public var state: FileState
     /// `lstat` of the working-tree file when planned; nil when absent.
     public var current: FileStatus?
-    /// The mtime apply sets. Planning fills it for clean files only; a caller may set or change it
-    /// for any present file before calling `apply`.
+    /// The mtime apply sets. Planning fills it for clean files only (their `commitTime`, or a later
+    /// time under `RestoreOptions.sealedBuild`); a caller may set or change it for any present file
+    /// before calling `apply`.
     public var target: Timestamp?
-    /// The id of the working-tree bytes (no filters): HEAD's id for a clean file whose bytes hash to
-    /// it, the hashed id for others when `hashDirtyFiles` was set, otherwise nil.
+    /// A clean file's deterministic time: its last change's commit seconds, nanoseconds from HEAD's
+    /// blob id (what the manifest records); nil for other files and when history found no change.
+    public var commitTime: Timestamp? = nil
+    /// The id of the working-tree bytes as they are (no filters), the id the guard computes: set
+    /// for every present file when `identifyWorkingTreeBytes` was set, and whenever planning hashed
+    /// the file anyway; otherwise nil.
     public var worktreeObjectID: ObjectID?
     /// The commit that last changed the path, when history found one.
     public var lastChange: LastChange?
@@ -133,6 +146,11 @@ public struct RestorePlan: Sendable {
     public var coversWholeTree: Bool
     /// Pathspec patterns (root-relative, as given in the options) that matched no tracked path.
     public var unmatchedPatterns: [String] = []
+    /// Clean files `RestoreOptions.sealedBuild` kept later than the last build (it consumed other content there).
+    public var keptNewer: [BytePath] = []
+    /// The file system's coarse clock when planning began: a file whose ctime is not older may have
+    /// changed after it was verified, unseen, so apply doesn't record it in the stat cache.
+    public var checkedFrom: Timestamp? = nil
 
     public func count(_ state: FileState) -> Int { files.reduce(0) { $0 + ($1.state == state ? 1 : 0) } }
 
@@ -157,6 +175,8 @@ public struct RestoreSummary: Sendable, Equatable {
     public var directoriesSet = 0
     /// Files that changed on disk between plan and apply: left alone.
     public var changedSincePlanned: [BytePath] = []
+    /// Files written while their time was being set: they got the current time and are not recorded.
+    public var changedWhileSetting: [BytePath] = []
     /// Why the stat cache could not be written, if it could not (the times were set regardless).
     public var statCacheError: SystemError?
 

@@ -1,3 +1,4 @@
+import Glibc
 import GitKit
 import MtimeCore
 import MtimeHistory
@@ -17,10 +18,22 @@ public final class RestoreSession {
     public let sharedDirectory: BytePath
     /// The stat cache as the last `plan` read it: apply merges into it without reading it again.
     private var lastLoadedStatCache: StatCache?
+    /// The working tree through held directories, opened by the first plan; apply works in the same
+    /// held directories the plan verified.
+    private var heldFiles: WorkingTreeFiles?
+
+    /// The working tree's files, reached only through held directory descriptors.
+    func workingTreeFiles() throws(SystemError) -> WorkingTreeFiles {
+        if let heldFiles { return heldFiles }
+        let files = try WorkingTreeFiles(root: workdir)
+        heldFiles = files
+        return files
+    }
 
     /// `allowingUnbornHead`: a repository with no commit yet opens too (`repository.isHeadUnborn`); then
     /// only its working tree and ignore rules are usable, there is no history to plan from.
     public init(discoveringFrom path: String, allowingUnbornHead: Bool = false) throws {
+        try RestoreSession.requireDirectory(path)
         let repository: Repository
         do {
             repository = try Repository(discoveringFrom: path)
@@ -40,6 +53,21 @@ public final class RestoreSession {
         privateDirectory = repository.gitDirectory.appending("git-mtime")
         sharedDirectory = HistoryCacheLocation.defaultDirectory(of: repository)
         discoveryPrefix = RestoreSession.prefix(of: BytePath(path), within: workdir)
+    }
+
+    /// Fails naming `path` when it is missing or not a directory (before git's "not a repository").
+    public static func requireDirectory(_ path: String) throws(RestoreError) {
+        let kind: FileStatus.Kind
+        do throws(SystemError) {
+            kind = try FileSystem.status(try FileSystem.resolve(BytePath(path))).kind
+        } catch {
+            switch error.code {
+            case ENOENT: throw .noSuchDirectory(path)
+            case ENOTDIR: throw .notADirectory(path)
+            default: throw .system(error)
+            }
+        }
+        guard kind == .directory else { throw .notADirectory(path) }
     }
 
     /// Takes the repository-wide restore lock, waiting up to `timeout` seconds. Hold the returned
@@ -106,6 +134,8 @@ public final class RestoreSession {
     }
 
     private func makePlan(_ options: RestoreOptions) throws -> RestorePlan {
+        let startedAt = FileSystem.now()
+        let checkedFrom = FileSystem.coarseNow()
         try FileSystem.createDirectory(sharedDirectory)
         let progress = options.progress
         let walkProgress: (@Sendable (Int) -> Void)? = progress.map { report in
@@ -140,11 +170,14 @@ public final class RestoreSession {
         }
         let restricted = !options.pathspec.isEmpty || exactPaths != nil
         let headFiles = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
-        let join = IndexJoin(files: headFiles, index: try repository.indexEntries())
+        let index = try IndexReader(repository, workdir: workdir)
+        let join = IndexJoin(files: headFiles, index: index.entries)
         let selected = restricted ? headFiles.indices.filter { isSelected(headFiles[$0].path) } : Array(headFiles.indices)
 
-        let verifier = try workingTreeVerifier()
+        let verifier = try workingTreeVerifier(trackedPaths: { headFiles.map(\.path) + join.indexOnly.map(\.path) },
+                                               indexIsSplit: index.isSplit)
 
+        let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.count)
         var shallowBoundaryFiles = 0
@@ -152,10 +185,11 @@ public final class RestoreSession {
             if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: selected.count)) }
             let tracked = headFiles[position]
             var file = try verifier.plan(tracked, indexEntry: join.entries[position], isConflicted: join.conflicted[position],
-                                         hashingDirty: options.hashDirtyFiles)
+                                         identifying: identifying)
             if file.state == .clean, let change = tracked.lastChange {
-                file.target = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
-                                        objectID: tracked.objectID)
+                file.commitTime = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
+                                            objectID: tracked.objectID)
+                file.target = file.commitTime
                 if change.isShallowBoundary { shallowBoundaryFiles += 1 }
             }
             files.append(file)
@@ -165,7 +199,7 @@ public final class RestoreSession {
         // Paths only in the index (added, not yet committed): tracked, but with nothing to restore.
         let indexOnly = join.indexOnly.filter { !restricted || isSelected($0.path) }
         if !indexOnly.isEmpty {
-            for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, hashingDirty: options.hashDirtyFiles)) }
+            for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, identifying: identifying)) }
             files.sort { $0.path < $1.path }
         }
         let unmatched = try includes.filter { pattern in
@@ -176,14 +210,18 @@ public final class RestoreSession {
         var plan = RestorePlan(head: history.head, files: files, directories: [], untracked: [], ignored: [],
                                commitsWalked: history.commitsWalked, shallowBoundaryFiles: shallowBoundaryFiles,
                                usedHistoryCache: history.usedCache, coversWholeTree: !restricted,
-                               unmatchedPatterns: unmatched)
+                               unmatchedPatterns: unmatched, checkedFrom: checkedFrom)
+        if let sealedBuild = options.sealedBuild {
+            plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
+        }
         if options.includeDirectories {
-            plan.directories = try DirectoryTimes.plan(files: files, allTracked: headFiles, workdir: workdir)
+            plan.directories = try DirectoryTimes.plan(files: files, allTracked: headFiles, in: workingTreeFiles())
         }
         if options.scanUntracked {
-            let scan = try UntrackedScan(repository: repository, workdir: workdir,
+            let gitlinks = headFiles.filter { $0.mode == 0o160000 }.map(\.path) + join.indexOnly.filter { $0.mode == 0o160000 }.map(\.path)
+            let scan = try UntrackedScan(repository: repository, files: workingTreeFiles(),
                                          indexPaths: headFiles.map(\.path) + join.indexOnly.map(\.path),
-                                         isSelected: isSelected).run()
+                                         gitlinks: Set(gitlinks), isSelected: isSelected).run()
             plan.untracked = scan.untracked
             plan.ignored = scan.ignored
         }
@@ -213,13 +251,17 @@ public final class RestoreSession {
 
     /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`
     /// then merges its new records into).
-    func workingTreeVerifier() throws -> WorkingTreeVerifier {
+    /// `trackedPaths`: every tracked path (see `CheckoutFilters`).
+    func workingTreeVerifier(trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) throws -> WorkingTreeVerifier {
         let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
         lastLoadedStatCache = statCache
+        let files = try workingTreeFiles()
         return WorkingTreeVerifier(
-            repository: repository, workdir: workdir, statCache: statCache,
+            repository: repository, files: files, statCache: statCache,
             indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
-            trustsExecutableBit: try repository.configBool("core.filemode", default: true))
+            trustsExecutableBit: try repository.configBool("core.filemode", default: true),
+            checkoutFilters: CheckoutFilters(repository: repository, files: files, trackedPaths: trackedPaths,
+                                             indexIsSplit: indexIsSplit))
     }
 
     /// Sets every planned target that differs from the file's current mtime (never its contents),
@@ -236,29 +278,52 @@ public final class RestoreSession {
     private func applyPlan(_ plan: RestorePlan) throws(SystemError) -> RestoreSummary {
         var summary = RestoreSummary()
         var verified = StatCache.Builder(capacity: plan.files.count)
-        for file in plan.files {
-            guard let target = file.target, let planned = file.current else { continue }
-            let fullPath = workdir.appending(file.path)
-            var status = planned
-            if planned.modificationTime == target {
-                summary.alreadyRight += 1
-            } else {
-                guard try FileSystem.statusIfPresent(fullPath) == planned else {
-                    summary.changedSincePlanned.append(file.path)
-                    continue
+        let setter = GuardedTimeSetter()
+        let tree = try workingTreeFiles()
+        try GuardedTimeSetter.withLeaseBreaksIgnored { () throws(SystemError) in
+            for file in plan.files {
+                guard let target = file.target, let planned = file.current else { continue }
+                // What the stat cache may vouch for: nothing that could have changed after it was verified.
+                var recordable: FileStatus?
+                if planned.modificationTime == target {
+                    summary.alreadyRight += 1
+                    // Verified while planning; a change in the same clock tick as that check would not show in
+                    // the ctime, so only a file last changed before planning began is recorded.
+                    if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
+                } else {
+                    let expected = file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil)
+                    guard let (directory, name) = try tree.parent(of: file.path) else {
+                        summary.changedSincePlanned.append(file.path)  // a directory on the way was replaced
+                        continue
+                    }
+                    switch try setter.set(name, in: directory, planned: planned, to: target, expected: expected,
+                                          expectedIsCertain: file.worktreeObjectID != nil) {
+                    case .changedSincePlanned:
+                        summary.changedSincePlanned.append(file.path)
+                        continue
+                    case .changedWhileSetting:
+                        summary.changedWhileSetting.append(file.path)
+                        continue
+                    case .set(let status, let verified):
+                        summary.filesSet += 1
+                        if verified { recordable = status }
+                    }
                 }
-                try FileSystem.setModificationTime(fullPath, to: target)
-                summary.filesSet += 1
-                // utimensat changed the ctime too: record the file as it is now.
-                status = try FileSystem.status(fullPath)
+                if file.state == .clean, let recordable { verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID)) }
             }
-            if file.state == .clean { verified.append(file.path, StatCache.Record(status, objectID: file.objectID)) }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
-            let fullPath = workdir.appending(directory.path)
-            guard let now = try FileSystem.statusIfPresent(fullPath), now.modificationTime == directory.current.modificationTime
-            else { continue }
-            try FileSystem.setModificationTime(fullPath, to: directory.target)
+            if directory.path.isEmpty {
+                // The root: the caller chose its path; only a directory below it is reached through held ones.
+                guard let now = try FileSystem.statusIfPresent(workdir), now.isSameFile(as: directory.current),
+                      now.modificationTime == directory.current.modificationTime else { continue }
+                try FileSystem.setModificationTime(workdir, to: directory.target)
+            } else {
+                guard let (parent, name) = try tree.parent(of: directory.path),
+                      let now = try parent.statusIfPresent(name), now.isSameFile(as: directory.current),
+                      now.modificationTime == directory.current.modificationTime else { continue }
+                try parent.setModificationTime(of: name, to: directory.target)
+            }
             summary.directoriesSet += 1
         }
 

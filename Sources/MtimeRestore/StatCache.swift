@@ -174,8 +174,10 @@ struct StatCache {
     }
 
     static func load(from path: BytePath) -> StatCache {
-        guard let status = try? FileSystem.statusIfPresent(path), let bytes = try? FileSystem.readFile(path, limit: 1 << 30),
-              var cache = decode(bytes) else { return StatCache() }
+        // The time the records are settled against comes from the file the bytes came from (one
+        // open): a cache replaced between a stat and a read by path could vouch for older records.
+        guard let file = try? FileDescriptor(openForReading: path), let status = try? file.status(),
+              let bytes = try? file.readAll(limit: 1 << 30), var cache = decode(bytes) else { return StatCache() }
         cache.writtenAt = status.modificationTime
         return cache
     }
@@ -256,19 +258,5 @@ extension StatCache.Record {
     init(_ status: FileStatus, objectID: ObjectID) {
         self.init(device: status.device, inode: status.inode, size: status.size, modificationTime: status.modificationTime,
                   changeTime: status.changeTime, mode: status.mode, objectID: objectID)
-    }
-}
-
-/// A dictionary key for a path that hashes all its bytes in one call: `BytePath`'s synthesized
-/// `Hashable` feeds the hasher byte by byte, which dominated warm runs over thousands of paths.
-struct PathKey: Hashable {
-    let path: BytePath
-
-    init(_ path: BytePath) { self.path = path }
-
-    static func == (lhs: PathKey, rhs: PathKey) -> Bool { lhs.path.bytes == rhs.path.bytes }
-
-    func hash(into hasher: inout Hasher) {
-        path.bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }

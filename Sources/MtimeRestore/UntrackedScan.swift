@@ -4,11 +4,20 @@ import MtimeCore
 /// Finds untracked and ignored entries by reading only directories that hold tracked paths: an
 /// untracked or ignored directory is reported once and never entered (it may be a huge `target/`),
 /// unless `expandingDirectories` asks for every untracked file, as a build context holds them.
+///
+/// What is on disk decides, as for `git status`: a tracked file replaced by a directory leaves that
+/// directory untracked (`src/gen/main.c` where `src/gen` was a file), and a tracked directory
+/// replaced by a file or a symlink leaves that entry untracked (`d -> elsewhere` where `d/x` was).
+///
+/// Directories are read through held descriptors (`WorkingTreeFiles`), never through a symlink: a
+/// directory swapped for one while the scan runs is skipped, not followed.
 struct UntrackedScan {
     /// Nil for a directory in no repository: nothing is ignored.
     let repository: Repository?
-    let workdir: BytePath
+    let files: WorkingTreeFiles
     let indexPaths: [BytePath]
+    /// Submodules among `indexPaths`: their directories are theirs, never untracked.
+    var gitlinks: Set<BytePath> = []
     let isSelected: (BytePath) -> Bool
     /// Enter untracked directories and report the files in them instead of the directory; ignored
     /// directories, nested repositories and directories `isPruned` names are still not entered.
@@ -25,17 +34,26 @@ struct UntrackedScan {
         var untracked: [BytePath] = [], ignored: [BytePath] = []
         var pending = [BytePath([])]
         while let directory = pending.popLast() {
-            for name in try FileSystem.listDirectory(directory.isEmpty ? workdir : workdir.appending(directory)) {
+            // Gone, or swapped for a symlink, since it was listed: nothing to read there.
+            guard let held = try files.directory(directory) else { continue }
+            for name in try held.names() {
                 if name.bytes == Array(".git".utf8) { continue }
                 let path = directory.appending(name)
-                if tracked.contains(path) { continue }
-                if trackedDirectories.contains(path) {
-                    if (try FileSystem.statusIfPresent(workdir.appending(path)))?.kind == .directory { pending.append(path) }
-                    continue
+                let isTrackedFile = tracked.contains(path), isTrackedDirectory = trackedDirectories.contains(path)
+                if isTrackedFile || isTrackedDirectory {
+                    if gitlinks.contains(path) { continue }
+                    let kind = try held.statusIfPresent(name)?.kind
+                    if kind == .directory {
+                        if isTrackedDirectory { pending.append(path); continue }
+                    } else if isTrackedFile || kind == nil {
+                        continue  // the tracked file itself (whatever it holds now), or gone meanwhile
+                    }
+                    // Replaced: a directory where a file was tracked, or a file or symlink where a
+                    // directory was. What is there now is untracked.
                 }
                 if !isSelected(path) { continue }
                 if let repository, try repository.isIgnored(path) { ignored.append(path); continue }
-                if expandingDirectories, try isEnterable(path) {
+                if expandingDirectories, try isEnterable(name, in: held) {
                     if !isPruned(path) { pending.append(path) }
                     continue
                 }
@@ -46,9 +64,11 @@ struct UntrackedScan {
     }
 
     /// A real directory (not a symlink to one) that is not another repository's working tree.
-    private func isEnterable(_ path: BytePath) throws -> Bool {
-        let full = workdir.appending(path)
-        guard try FileSystem.statusIfPresent(full)?.kind == .directory else { return false }
-        return try FileSystem.statusIfPresent(full.appending(".git")) == nil
+    private func isEnterable(_ name: BytePath, in parent: HeldDirectory) throws(SystemError) -> Bool {
+        guard try parent.statusIfPresent(name)?.kind == .directory else { return false }
+        do { return try parent.subdirectory(name).statusIfPresent(BytePath(".git")) == nil } catch {
+            if error.isAbsent || error.isSymlink { return false }  // replaced since the stat
+            throw error
+        }
     }
 }

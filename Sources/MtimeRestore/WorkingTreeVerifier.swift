@@ -6,39 +6,39 @@ import MtimeHistory
 /// the index's stat data first (like git), then restore's own stat cache, and only then hashing.
 struct WorkingTreeVerifier {
     let repository: Repository
-    let workdir: BytePath
+    /// Every file is reached through held directories (`WorkingTreeFiles`): never through a symlink.
+    let files: WorkingTreeFiles
     let statCache: StatCache
     /// The index file's mtime: entries not older than it may have changed unseen in the same tick.
     let indexWrittenAt: Timestamp?
     /// `core.filemode`: when false, the executable bit on disk means nothing.
     let trustsExecutableBit: Bool
-    private let directories: DirectoryReachability
+    let checkoutFilters: CheckoutFilters
     /// Files are planned in path order, the stat cache is sorted the same way: each lookup starts
     /// where the previous one matched.
     private let statCacheHint = StatCache.LookupHint()
 
-    init(repository: Repository, workdir: BytePath, statCache: StatCache, indexWrittenAt: Timestamp?,
-         trustsExecutableBit: Bool) {
+    init(repository: Repository, files: WorkingTreeFiles, statCache: StatCache, indexWrittenAt: Timestamp?,
+         trustsExecutableBit: Bool, checkoutFilters: CheckoutFilters) {
         self.repository = repository
-        self.workdir = workdir
+        self.files = files
         self.statCache = statCache
         self.indexWrittenAt = indexWrittenAt
         self.trustsExecutableBit = trustsExecutableBit
-        directories = DirectoryReachability(workdir: workdir)
+        self.checkoutFilters = checkoutFilters
     }
 
-    func plan(_ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, hashingDirty: Bool) throws -> PlannedFile {
+    func plan(_ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool) throws -> PlannedFile {
         var file = PlannedFile(path: tracked.path, objectID: tracked.objectID, mode: tracked.mode, state: .clean,
                                current: nil, target: nil, worktreeObjectID: nil, lastChange: tracked.lastChange)
         if tracked.mode == 0o160000 {
             file.state = .submodule
             return file
         }
-        file.current = try directories.isReachable(tracked.path) ? try FileSystem.statusIfPresent(tracked.path, under: workdir) : nil
-        var fullPath: BytePath { workdir.appending(tracked.path) }
+        file.current = try status(tracked.path)
         guard let entry = indexEntry, !isConflicted, entry.objectID == tracked.objectID, entry.mode == tracked.mode else {
             file.state = .staged
-            if hashingDirty { file.worktreeObjectID = try hashIfFile(file.current, at: fullPath) }
+            if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
         }
         guard let status = file.current else {
@@ -47,29 +47,48 @@ struct WorkingTreeVerifier {
         }
         guard hasExpectedType(status, mode: tracked.mode) else {
             file.state = .modified
-            if hashingDirty { file.worktreeObjectID = try hashIfFile(status, at: fullPath) }
+            if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
         }
         if matchesIndexStat(status, entry) || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID, hint: statCacheHint) {
+            if identifying {
+                // Clean as git sees it; the bytes are HEAD's blob unless a checkout filter rewrote them.
+                file.worktreeObjectID = try checkoutFilters.apply(to: tracked.path, mode: tracked.mode)
+                    ? try hashIfFile(&file) : tracked.objectID
+            }
             return file
         }
-        let raw = try hash(at: fullPath)
+        guard let raw = try hashIfFile(&file) else {
+            file.state = .deleted  // gone since the stat
+            file.current = nil
+            return file
+        }
         file.worktreeObjectID = raw
         guard raw != tracked.objectID else { return file }
         // Bytes that differ may still be HEAD's content once filters (autocrlf, eol, ident) are applied.
         if status.kind != .regular { file.state = .modified; return file }
         // A filter libgit2 can't run (an external driver such as git-lfs) leaves the file unverified: not clean.
-        if (try? repository.hashWorkingTreeFile(tracked.path)) != tracked.objectID { file.state = .modified }
+        let bytes: [UInt8]
+        do { bytes = try files.contents(tracked.path) } catch { throw RestoreError.unreadable(error) }
+        if checkoutFilters.blobID(ofWorkingTreeBytes: bytes, path: tracked.path) != tracked.objectID { file.state = .modified }
         return file
     }
 
     /// A path in the index but not in HEAD: staged by definition.
-    func planIndexOnly(_ entry: IndexEntry, hashingDirty: Bool) throws -> PlannedFile {
-        let fullPath = workdir.appending(entry.path)
-        let current = try directories.isReachable(entry.path) ? try FileSystem.statusIfPresent(fullPath) : nil
-        return PlannedFile(path: entry.path, objectID: entry.objectID, mode: entry.mode, state: .staged, current: current,
-                           target: nil, worktreeObjectID: hashingDirty ? try hashIfFile(current, at: fullPath) : nil,
-                           lastChange: nil)
+    func planIndexOnly(_ entry: IndexEntry, identifying: Bool) throws -> PlannedFile {
+        var file = PlannedFile(path: entry.path, objectID: entry.objectID, mode: entry.mode, state: .staged,
+                               current: try status(entry.path), target: nil, worktreeObjectID: nil, lastChange: nil)
+        if identifying { file.worktreeObjectID = try hashIfFile(&file) }
+        return file
+    }
+
+    /// `lstat` of a tracked path; nil when absent or unreachable (below a symlinked directory, which
+    /// neither git nor restore looks through), and for a directory where a file is tracked: the file
+    /// is gone (git status: D), the directory untracked.
+    private func status(_ path: BytePath) throws -> FileStatus? {
+        let found: FileStatus?
+        do { found = try files.status(path) } catch { throw RestoreError.system(error) }
+        return found?.kind == .directory ? nil : found
     }
 
     private func hasExpectedType(_ status: FileStatus, mode: UInt32) -> Bool {
@@ -91,51 +110,16 @@ struct WorkingTreeVerifier {
             && status.uid == entry.uid && status.gid == entry.gid
     }
 
-    private func hash(at fullPath: BytePath) throws -> ObjectID {
+    /// The id of `file`'s bytes when it is a regular file or a symlink (nil otherwise, or when it is
+    /// gone); its `current` becomes the status of what was read.
+    private func hashIfFile(_ file: inout PlannedFile) throws -> ObjectID? {
+        guard let status = file.current, status.kind == .regular || status.kind == .symlink else { return nil }
         do {
-            return try BlobHasher.hash(fileAt: fullPath)
+            guard let (id, read) = try files.hash(file.path) else { return nil }
+            file.current = read
+            return id
         } catch {
             throw RestoreError.unreadable(error)
         }
-    }
-
-    private func hashIfFile(_ status: FileStatus?, at fullPath: BytePath) throws -> ObjectID? {
-        guard let status, status.kind == .regular || status.kind == .symlink else { return nil }
-        return try hash(at: fullPath)
-    }
-}
-
-/// Whether every directory on the way to a path is a real directory. One that is a symlink (or a
-/// file) is never looked through — by git, nor by us: it could lead to files outside the working
-/// tree. Each directory is checked once per planning run.
-final class DirectoryReachability {
-    private let workdir: BytePath
-    private var known: [PathKey: Bool] = [:]
-    /// The directory asked about last, and its answer: files come in path order, so most questions
-    /// repeat the previous one and need neither a new path nor a hash.
-    private var lastDirectory: [UInt8] = []
-    private var lastAnswer = true
-
-    init(workdir: BytePath) { self.workdir = workdir }
-
-    func isReachable(_ path: BytePath) throws(SystemError) -> Bool {
-        guard let slash = path.bytes.lastIndex(of: UInt8(ascii: "/")) else { return true }
-        if slash == lastDirectory.count && path.bytes.starts(with: lastDirectory) { return lastAnswer }
-        let answer = try isDirectoryReachable(BytePath(Array(path.bytes[..<slash])))
-        lastDirectory = Array(path.bytes[..<slash])
-        lastAnswer = answer
-        return answer
-    }
-
-    private func isDirectoryReachable(_ directory: BytePath) throws(SystemError) -> Bool {
-        if directory.isEmpty { return true }
-        let key = PathKey(directory)
-        if let answer = known[key] { return answer }
-        var answer = try isReachable(directory)
-        if answer, let status = try FileSystem.statusIfPresent(workdir.appending(directory)) {
-            answer = status.kind == .directory
-        }
-        known[key] = answer
-        return answer
     }
 }

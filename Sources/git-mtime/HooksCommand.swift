@@ -50,13 +50,19 @@ struct HooksInstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
         abstract: "Install the hooks; a hook already there is kept and runs first, and its exit status is what git sees.",
-        discussion: "Installing again changes nothing. `git mtime hooks uninstall` puts a kept hook back byte-for-byte.")
+        discussion: """
+        Installing again changes nothing. `git mtime hooks uninstall` puts a kept hook back byte-for-byte. \
+        A hook script of git-mtime's that someone edited is never replaced (install refuses, naming it), \
+        and a core.hooksPath inside the working tree that git tracks (a team's committed hooks) is refused: \
+        use --global or --template there, or call `git mtime hooks run NAME "$@"` from the team's hooks.
+        """)
 
     @OptionGroup var target: HookTargetOptions
 
     func run() throws {
-        try hookCommand("install") {
+        try hookCommand("hooks install") {
             let location = try HookLocation.resolve(target.target)
+            if let refusal = location.installRefusal { throw HookError(refusal) }
             let changes = try HookInstaller(directory: location.directory).install()
             report(changes, in: location.directory)
             if target.global, location.ownsGlobalHooksPath, try HookLocation.globalHooksPath() == nil {
@@ -71,15 +77,20 @@ struct HooksInstallCommand: ParsableCommand {
 struct HooksUninstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uninstall",
-        abstract: "Remove the hooks git-mtime installed and put back the hooks they kept; other hooks are left alone.")
+        abstract: "Remove the hooks git-mtime installed and put back the hooks they kept; other hooks are left alone.",
+        discussion: "A git-mtime script with edits of yours is left in place and named; the exit status is then 1.")
 
     @OptionGroup var target: HookTargetOptions
 
     func run() throws {
-        try hookCommand("uninstall") {
+        try hookCommand("hooks uninstall") {
             let location = try HookLocation.resolve(target.target)
             let installer = HookInstaller(directory: location.directory)
-            report(try installer.uninstall(), in: location.directory)
+            let changes = try installer.uninstall()
+            report(changes, in: location.directory)
+            if let (edited, _) = changes.first(where: { $0.1 == .leftEdited }) {
+                throw HookError("\(location.directory.appending(edited.rawValue)) was left in place: it holds edits to git-mtime's script")
+            }
             if target.global, location.ownsGlobalHooksPath, try installer.isEmpty() {
                 if try HookLocation.globalHooksPath() != nil {
                     try HookLocation.setGlobalHooksPath(nil)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import MtimeCore
 import MtimeHistory
+import MtimeManifest
 import MtimeRestore
 
 extension HistoryMode: ExpressibleByArgument {}
@@ -17,6 +18,13 @@ struct RestoreCommand: ParsableCommand {
         are never written: only modification times, of symlinks themselves rather than their targets. \
         The time's seconds come from the commit, its nanoseconds from the file's blob id, so equal \
         content gets equal times everywhere. A file that already has its time is not written again.
+
+        After a sealed build (a trusted build stamp at git config mtime.stamp, default \
+        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file at a path the stamp \
+        records, holding other content than that build consumed, keeps an mtime later than the build \
+        instead (its own if it already is, else now), so a plain make or cargo build afterwards sees \
+        the change; -v lists those files. \
+        --ignore-stamp gives every clean file its commit time regardless.
 
         PATHSPEC uses git's pathspec rules, relative to the current directory (or -C's); \
         `:/PATTERN` is relative to the top of the working tree. Without a PATHSPEC the whole working \
@@ -65,6 +73,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Fail (exit 2, nothing changed) when a shallow clone leaves some files with the boundary commit's time instead of their real last change.")
     var strict = false
 
+    @Flag(help: "Give every clean file its commit time, even where the last sealed build (the trusted build stamp) consumed other content.")
+    var ignoreStamp = false
+
     @Flag(inversion: .prefixedNo,
           help: "Also restore initialized submodules, nested ones included, each from its own history (default: git config submodule.recurse).")
     var recurseSubmodules: Bool?
@@ -80,6 +91,7 @@ struct RestoreCommand: ParsableCommand {
         let progress = isTerminal(2) ? ProgressLine() : nil
         defer { progress?.erase() }
         let plan: RestorePlan
+        var stamp = StampLoadResult.absent
         var submodules: Submodules?
         var summaries: [(path: BytePath, summary: RestoreSummary)] = []
         do {
@@ -88,6 +100,9 @@ struct RestoreCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
             let rootRelative = try session.pathspecFromDiscoveryDirectory(pathspec)
+            if !ignoreStamp {
+                stamp = try RepositorySettings(repository: session.repository, workdir: session.workdir).loadStamp()
+            }
             let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: rootRelative,
                                          includeDirectories: dirs, scanUntracked: verbose,
                                          historyCacheDirectory: cache.directory(relativeTo: directory), progress: report)
@@ -95,8 +110,11 @@ struct RestoreCommand: ParsableCommand {
                 progress?.erase()
                 printError("git-mtime restore: fetching history: \($0)")
             }) : nil
-            plan = try session.plan(options, fetchingHistory: fetch)
+            var rootOptions = options
+            if case .trusted(let sealed) = stamp { rootOptions.sealedBuild = ConsumedContent(sealed) }
+            plan = try session.plan(rootOptions, fetchingHistory: fetch)
             if try recurseSubmodules ?? session.repository.configBool("submodule.recurse", default: false) {
+                // The stamp records the superproject's paths, not a submodule's: submodules get commit times.
                 submodules = try Submodules(of: session, plan: plan, options: options, fetchingHistory: fetch)
             }
             progress?.erase()
@@ -146,6 +164,11 @@ struct RestoreCommand: ParsableCommand {
         if !changed.isEmpty {
             printError("git-mtime restore: \(changed.count) file(s) changed while restoring and were left alone (first: \(changed[0]))")
         }
+        let written = summaries.flatMap { part in part.summary.changedWhileSetting.map { part.path.appending($0) } }
+        if !written.isEmpty {
+            printError("git-mtime restore: \(written.count) file(s) were written while their time was being set; they keep "
+                       + "the current time, newer than any build (first: \(written[0]))")
+        }
         for part in parts where part.plan.shallowBoundaryFiles > 0 {
             printError("git-mtime restore: \(part.plan.shallowBoundaryFiles) file(s)\(part.path.isEmpty ? "" : " of submodule \(part.path)") "
                        + "got the shallow clone's boundary commit time (their real last change is not in this clone; "
@@ -154,8 +177,15 @@ struct RestoreCommand: ParsableCommand {
         for submodule in submodules?.leftAlone ?? [] {
             printError("git-mtime restore: left submodule \(submodule)")
         }
-        if verbose { self.report(parts, submodules, summaries.isEmpty ? nil : summaries.map(\.summary),
-                                 seconds: started.duration(to: .now)) }
+        if verbose {
+            switch stamp {
+            case .trusted: for path in plan.keptNewer { print("not built yet, kept newer than the last build: \(path)") }
+            case .untrusted(let reason): printError("git-mtime restore: build stamp not trusted (\(reason)): every clean file gets its commit time")
+            case .absent: break
+            }
+            self.report(parts, submodules, summaries.isEmpty ? nil : summaries.map(\.summary), seconds: started.duration(to: .now))
+            if case .trusted = stamp { print("kept newer than the last sealed build: \(plan.keptNewer.count)") }
+        }
     }
 
     private func report(_ parts: [(path: BytePath, plan: RestorePlan)], _ submodules: Submodules?,
@@ -169,6 +199,7 @@ struct RestoreCommand: ParsableCommand {
         }
         for (prefix, summary) in zip(parts.map(\.path), summaries ?? []) {
             for path in summary.changedSincePlanned { print("changed while restoring (left alone): \(prefix.appending(path))") }
+            for path in summary.changedWhileSetting { print("written while its time was set (now has the current time): \(prefix.appending(path))") }
         }
         func total(_ count: (RestorePlan) -> Int) -> Int { parts.reduce(0) { $0 + count($1.plan) } }
         let pending = total { $0.pendingFiles.count }

@@ -54,8 +54,10 @@ struct RunCommand: ParsableCommand {
                 defaultStamp = rootPath.appending(RepositorySettings.defaultStamp)
             }
             let root = String(decoding: rootPath.bytes, as: UTF8.self)
+            // The guard bumps what the stamp did not record right after: no need to consult it here too.
             let (manifest, summary) = try ContextManifestBuilder(
-                contextDirectory: root, options: RestoreOptions(historyCacheDirectory: cache.directory()), dockerContext: false).restoreAndBuild()
+                contextDirectory: root, options: RestoreOptions(historyCacheDirectory: cache.directory()), dockerContext: false)
+                .restoreAndBuild(consultingStamp: false)
             printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }

@@ -55,6 +55,10 @@ struct StatusCommand: ParsableCommand {
         case .foreign: return "not installed (another hook is there; install keeps it and chains it)"
         case .installed(let chained, let current):
             return "installed" + (chained ? " (chained: the previous hook runs first)" : "") + (current ? "" : " (outdated: run install again)")
+        case .linked(let target, let chained):
+            return "installed (a symlink to \(target))" + (chained ? " (chained: the previous hook runs first)" : "")
+        case .edited:
+            return "installed, with edits (install and uninstall leave it alone)"
         }
     }
 }

@@ -20,12 +20,7 @@ import TestSupport
 /// A user's post-checkout that prints a marker and fails: git's behaviour (output, exit status) is
 /// the same before and after install; uninstall puts the hook back byte-for-byte, mode included.
 @Test func userHookIsChainedAndComesBackByteForByte() throws {
-    let repo = try GitRepository()
-    try repo.write("a.txt", "a1\n")
-    try repo.commit("a1")
-    try repo.git("branch", "other")
-    try repo.write("a.txt", "a2\n")
-    try repo.commit("a2")
+    let repo = try GitRepository.withBranchOther()
     let userHook = repo.directory.url(".git/hooks/post-checkout")
     try Data("#!/bin/sh\necho \"user hook ran: $1 $2 $3\"\nexit 1\n".utf8).write(to: URL(fileURLWithPath: userHook))
     try runChecked(["chmod", "750", userHook])
@@ -182,12 +177,7 @@ import TestSupport
 
 /// When git-mtime fails (here: not on PATH), the git operation still succeeds; the hook says why on stderr.
 @Test func hookNeverFailsTheGitOperation() throws {
-    let repo = try GitRepository()
-    try repo.write("a.txt", "a1\n")
-    try repo.commit()
-    try repo.git("branch", "other")
-    try repo.write("a.txt", "a2\n")
-    try repo.commit()
+    let repo = try GitRepository.withBranchOther()
     try repo.mtime("hooks", "install")
     let result = try run(["git", "checkout", "-q", "other"], in: repo.path, environment: ["PATH": "/usr/bin:/bin"])
     #expect(result.status == 0)

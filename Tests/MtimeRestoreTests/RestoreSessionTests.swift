@@ -13,7 +13,7 @@ import TestSupport
         let before = try mtimeSnapshot(repository.path)
         let session = try RestoreSession(discoveringFrom: repository.directory.url("src"))
         #expect(session.discoveryPrefix == BytePath("src"))
-        let plan = try session.plan(RestoreOptions(hashDirtyFiles: true))
+        let plan = try session.plan(RestoreOptions(identifyWorkingTreeBytes: true))
         #expect(try mtimeSnapshot(repository.path) == before)
         #expect(plan.head.hex == (try repository.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(plan.files.map(\.path.description) == ["README.md", "docs/guide.md", "docs/notes.txt", "src/main.c", "src/util/helper.c"])

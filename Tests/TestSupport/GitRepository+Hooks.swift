@@ -12,6 +12,17 @@ public let hookEnvironment: [String: String] = {
 }()
 
 extension GitRepository {
+    /// `main` with a.txt "a2\n" on top of branch `other`'s "a1\n" (checked out: main).
+    public static func withBranchOther() throws -> GitRepository {
+        let repo = try GitRepository()
+        try repo.write("a.txt", "a1\n")
+        try repo.commit("a1")
+        try repo.git("branch", "other")
+        try repo.write("a.txt", "a2\n")
+        try repo.commit("a2")
+        return repo
+    }
+
     /// git with the built products on PATH: the hooks it fires find `git mtime`.
     @discardableResult
     public func hookGit(_ arguments: String...) throws -> ProcessResult {

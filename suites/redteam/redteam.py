@@ -253,6 +253,62 @@ def parent_swapped_while_a_large_file_is_hashed(env):
     expect(statuses.get(0, 0) + statuses.get(64, 0) + statuses.get(74, 0) > 0, "statuses %s" % statuses)
 
 
+def restore_swap_rounds(env, world, rounds, strace_filter, prepare):
+    """`git mtime restore` (and `manifest --restore`) under the swapper, each round after `prepare`."""
+    statuses = {}
+    for round_number in range(rounds):
+        prepare()
+        swapper = Swapper(world)
+        swapper.start()
+        argv = [env.git_mtime, "restore"] if round_number % 2 == 0 else \
+            [env.git_mtime, "manifest", "--restore", "-o", os.path.join(world.base, "cache")]
+        try:
+            process = env.run(["strace", "-f", "-qq", "-o", "/dev/null"] + strace_filter + argv, cwd=world.root, timeout=60)
+        finally:
+            swapper.stop.set()
+            swapper.join()
+        expect(process.returncode in (0, 1), "%s exited %d under the swapper: %s" % (argv[1], process.returncode, stderr(process)))
+        statuses[process.returncode] = statuses.get(process.returncode, 0) + 1
+        world.expect_outside_untouched("`git mtime %s` with a racing swapper (statuses so far %s)" % (argv[1], statuses))
+    return statuses
+
+
+def restore_world(env, name):
+    """A World whose root is a repository tracking a/victim, committed long ago; its time is stale."""
+    world = World(env, name)
+    world.write("a/victim", b"inside\n")
+    env.git(world.root, "init", "-q")
+    env.git(world.root, "add", "a/victim")
+    dated = dict(env.env, GIT_COMMITTER_DATE="@1000000000 +0000", GIT_AUTHOR_DATE="@1000000000 +0000")
+    commit = subprocess.run(["git", "commit", "-q", "-m", "victim"], cwd=world.root, env=dated, capture_output=True)
+    expect(commit.returncode == 0, "git commit: %s" % stderr(commit))
+    world.sentinel = world.outside_state()
+    return world
+
+
+@check
+def parent_swapped_for_a_symlink_while_restore_sets_times(env):
+    """restore plans, then sets a/victim's time while a/ keeps turning into a symlink to the outside."""
+    world = restore_world(env, "restore-swap")
+    before = world.contents()
+    victim = os.path.join(world.root, "a", "victim")
+    statuses = restore_swap_rounds(env, world, 30, ["-e", "trace=utimensat", "-e", "inject=utimensat:delay_enter=20000"],
+                                   lambda: os.utime(victim))  # a time restore must set again
+    expect(world.contents() == before, "contents changed in the root")
+    expect(statuses.get(0, 0) > 0, "no round got through (statuses %s): the check tests nothing" % statuses)
+
+
+@check
+def parent_swapped_for_a_symlink_while_restore_checks_files(env):
+    """The window between restore's stat, hash and open of a/victim: every openat and fstatat waits."""
+    world = restore_world(env, "restore-swap-check")
+    victim = os.path.join(world.root, "a", "victim")
+    statuses = restore_swap_rounds(env, world, 20, ["-e", "trace=openat,newfstatat,fstat,utimensat",
+                                                    "-e", "inject=openat,newfstatat:delay_enter=3000"],
+                                   lambda: os.utime(victim))
+    expect(statuses.get(0, 0) + statuses.get(1, 0) > 0, "statuses %s" % statuses)
+
+
 # ----- defect 2 and 6: where the stamp may live -----
 
 @check
@@ -587,6 +643,268 @@ def stamp_at_the_root_of_an_in_tree_build(env):
     expect(compiled == [], "the second run compiled %s: %s" % (compiled, stderr(second)))
     # (make may warn about clock skew: a commit made this second gets restored with id-derived nanoseconds.)
     expect("git-mtime-guard: warning" not in stderr(second) and "0 of 3 files changed" in stderr(second), stderr(second))
+
+
+# ----- issue 10, defects 3, 10, 11, 12: the hooks never recurse and never lose a user's work -----
+
+def hooks_repository(env, name):
+    """A repository on main whose a.txt differs on branch other."""
+    repo = env.repository(name, {"a.txt": "main\n"})
+    env.git(repo, "checkout", "-q", "-b", "other")
+    with open(os.path.join(repo, "a.txt"), "w") as f:
+        f.write("other\n")
+    env.git(repo, "commit", "-qam", "other")
+    env.git(repo, "checkout", "-q", "main")
+    return repo
+
+
+def our_script(env, hook):
+    """The bytes `hooks install` writes for `hook` (taken from a template install)."""
+    template = os.path.join(env.tmp, "template")
+    if not os.path.isdir(template):
+        expect_status(env.run([env.git_mtime, "hooks", "install", "--template", template]), 0, "hooks install --template")
+    with open(os.path.join(template, "hooks", hook), "rb") as f:
+        return f.read()
+
+
+def write_executable(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o755)
+
+
+def bounded_git(env, repo, *args, seconds=30):
+    """git in its own process group, killed whole after `seconds`: a hook chaining itself used to fork until
+    fork failed (as root: until pid_max), and killing git alone would leave the chain running."""
+    process = subprocess.Popen(["git"] + list(args), cwd=repo, env=env.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise Failure("`git %s` was still running after %d s (a hook chaining itself?)" % (" ".join(args), seconds))
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def tree_state(directory):
+    """Names, modes, bytes (or link targets) of everything under `directory`."""
+    state = {}
+    for parent, dirs, files in os.walk(directory):
+        for name in sorted(dirs + files):
+            full = os.path.join(parent, name)
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                data = os.readlink(full).encode()
+            elif stat.S_ISREG(st.st_mode):
+                with open(full, "rb") as f:
+                    data = f.read()
+            else:
+                data = b""
+            state[os.path.relpath(full, directory)] = (st.st_mode, hashlib.sha256(data).hexdigest())
+    return state
+
+
+@check
+def hook_that_chains_itself(env):
+    """Every way our script can end up running itself: a symlink to a shared copy at the hook's name
+    (install must recognise it), and at the chained name a symlink to our hook, a copy of it, and wrappers
+    calling it by a relative or an absolute path. A checkout must end, with the files git wrote."""
+    script = our_script(env, "post-checkout")
+    shared = os.path.join(env.tmp, "shared-hooks")
+    os.makedirs(shared)
+    write_executable(os.path.join(shared, "post-checkout"), script)
+    for form in ("symlinked hook", "chained symlink", "chained copy", "chained wrapper", "chained absolute wrapper"):
+        repo = hooks_repository(env, "chain-" + form.replace(" ", "-"))
+        hooks = os.path.join(repo, ".git", "hooks")
+        ours, chained = os.path.join(hooks, "post-checkout"), os.path.join(hooks, "post-checkout.git-mtime-chained")
+        if form == "symlinked hook":
+            os.symlink(os.path.join(shared, "post-checkout"), ours)
+        expect_status(env.run([env.git_mtime, "hooks", "install"], cwd=repo), 0, "hooks install (%s)" % form)
+        if form == "symlinked hook":
+            expect(os.path.islink(ours) and os.readlink(ours) == os.path.join(shared, "post-checkout")
+                   and not os.path.lexists(chained),
+                   "install replaced or chained a symlink to our own script: %s" % sorted(os.listdir(hooks)))
+        elif form == "chained symlink":
+            os.symlink(ours, chained)
+        elif form == "chained copy":
+            write_executable(chained, script)
+        elif form == "chained wrapper":
+            write_executable(chained, b'#!/bin/sh\nexec "${0%/*}/post-checkout" "$@"\n')
+        else:
+            write_executable(chained, b"#!/bin/sh\nexec '%s' \"$@\"\n" % ours.encode())
+        for branch, content in (("other", "other\n"), ("main", "main\n")):
+            process = bounded_git(env, repo, "checkout", "-q", branch)
+            expect_status(process, 0, "git checkout %s (%s)" % (branch, form))
+            with open(os.path.join(repo, "a.txt")) as f:
+                expect(f.read() == content, "%s: a.txt is not %r after the checkout" % (form, content))
+    expect(open(os.path.join(shared, "post-checkout"), "rb").read() == script, "the shared script changed")
+
+
+@check
+def hook_edits_are_never_lost(env):
+    """A user's own hook and lines appended to ours: install never replaces them, uninstall never deletes
+    them; the user's hook comes back byte for byte with its mode."""
+    repo = hooks_repository(env, "hook-edits")
+    hooks = os.path.join(repo, ".git", "hooks")
+    users = b'#!/bin/sh\necho "user hook $*" >> "$(git rev-parse --git-dir)/user.log"\n'
+    with open(os.path.join(hooks, "post-checkout"), "wb") as f:
+        f.write(users)
+    os.chmod(os.path.join(hooks, "post-checkout"), 0o750)
+    expect_status(env.run([env.git_mtime, "hooks", "install"], cwd=repo), 0, "first install")
+    edited = os.path.join(hooks, "post-merge")
+    with open(edited, "ab") as f:
+        f.write(b"echo my own post-merge step\n")
+    before = tree_state(hooks)
+    install = env.run([env.git_mtime, "hooks", "install"], cwd=repo)
+    expect_status(install, 1, "install over an edited script")
+    expect(edited in stderr(install), "install does not name %s: %s" % (edited, stderr(install)))
+    expect(tree_state(hooks) == before, "install changed the hooks directory although a script holds edits")
+    uninstall = env.run([env.git_mtime, "hooks", "uninstall"], cwd=repo)
+    expect_status(uninstall, 1, "uninstall with an edited script")
+    expect(edited in stderr(uninstall), "uninstall does not name %s: %s" % (edited, stderr(uninstall)))
+    expect(tree_state(hooks).get("post-merge") == before["post-merge"], "uninstall changed the edited post-merge")
+    user_hook = os.path.join(hooks, "post-checkout")
+    expect(open(user_hook, "rb").read() == users and stat.S_IMODE(os.lstat(user_hook).st_mode) == 0o750,
+           "the user's post-checkout did not come back byte for byte with mode 750")
+    expect(not os.path.lexists(user_hook + ".git-mtime-chained"), "the chained name is left behind")
+
+
+@check
+def tracked_hooks_path_is_never_rewritten(env):
+    """core.hooksPath naming a directory git tracks, however it is spelled (relative, ./x/, absolute,
+    through a symlink outside the tree): install refuses, nothing in the tree changes, git sees no change."""
+    repo = env.repository("tracked-hooks", {"a.txt": "a\n"})
+    os.makedirs(os.path.join(repo, ".githooks"))
+    write_executable(os.path.join(repo, ".githooks", "post-checkout"), b"#!/bin/sh\necho team hook\n")
+    env.git(repo, "add", ".githooks")
+    env.git(repo, "commit", "-q", "-m", "team hooks")
+    link = os.path.join(env.tmp, "hooks-link")
+    os.symlink(os.path.join(repo, ".githooks"), link)
+    before = tree_state(os.path.join(repo, ".githooks"))
+    for spelling in (".githooks", "./.githooks/", os.path.join(repo, ".githooks"), link):
+        env.git(repo, "config", "core.hooksPath", spelling)
+        process = env.run([env.git_mtime, "hooks", "install"], cwd=repo)
+        expect_status(process, 1, "install with core.hooksPath=%s" % spelling)
+        expect("git tracks files in it" in stderr(process) and "--global" in stderr(process),
+               "core.hooksPath=%s: the refusal does not say why and what instead: %s" % (spelling, stderr(process)))
+        expect(tree_state(os.path.join(repo, ".githooks")) == before, "core.hooksPath=%s: the team's hooks changed" % spelling)
+        expect(env.git(repo, "status", "--porcelain") == "", "core.hooksPath=%s: git status is not clean" % spelling)
+
+
+@check
+def post_rewrite_input_byte_for_byte(env):
+    """The chained post-rewrite hook gets exactly the bytes git gave ours: empty, blank lines, no final
+    newline, CR, backslashes, printf directives, a leading dash; and a real amend's line."""
+    repo = hooks_repository(env, "post-rewrite-input")
+    hooks = os.path.join(repo, ".git", "hooks")
+    received = os.path.join(repo, ".git", "received")
+    write_executable(os.path.join(hooks, "post-rewrite"), b'#!/bin/sh\ncat > "$(git rev-parse --git-dir)/received"\n')
+    expect_status(env.run([env.git_mtime, "hooks", "install"], cwd=repo), 0, "hooks install")
+    head = env.git(repo, "rev-parse", "HEAD").strip().encode()
+    for data in (b"", b"\n", b"%s %s\n\n\n" % (head, head), b"%s %s" % (head, head), b"-n", b"%s\\n\\t\\\\ \r\n", b"  lead\n\n"):
+        process = env.run(["sh", os.path.join(hooks, "post-rewrite"), "amend"], cwd=repo, input=data)
+        expect_status(process, 0, "post-rewrite with input %r" % data)
+        expect(open(received, "rb").read() == data, "input %r reached the chained hook as %r" % (data, open(received, "rb").read()))
+    env.git(repo, "commit", "-q", "--amend", "-m", "amended")
+    new = env.git(repo, "rev-parse", "HEAD").strip().encode()
+    expect(open(received, "rb").read() == b"%s %s\n" % (head, new), "a real amend's line changed on its way")
+
+
+# ----- issue 10, defect 7: a write racing restore is never recorded clean -----
+
+@check
+def write_racing_restore_is_never_recorded_clean(env):
+    """A write lands while restore (or manifest --restore) sets that file's time (strace holds every
+    utimensat 1.5 s): by a new writer, and by one that held the file open before. Afterwards git, restore,
+    the manifest and the mtime all see the new content."""
+    if shutil.which("strace") is None:
+        raise Skip("strace is not installed")
+    for command in (["restore"], ["manifest", "--restore", "-o", "/dev/null"]):
+        for writer in ("new writer", "open writer"):
+            repo = env.repository("race-%s-%s" % (command[0], writer.split()[0]), {"f": "hello\n", "other": "other\n"})
+            commit_time = int(env.git(repo, "log", "-1", "--format=%ct").strip())
+            os.utime(os.path.join(repo, "f"), (1_900_000_000, 1_900_000_000))
+            trace = os.path.join(repo, ".git", "trace")
+            held = open(os.path.join(repo, "f"), "ab") if writer == "open writer" else None
+            process = subprocess.Popen(["strace", "-f", "-o", trace, "-e", "trace=utimensat",
+                                        "-e", "inject=utimensat:delay_enter=1500000", env.git_mtime] + command,
+                                       cwd=repo, env=env.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(1000):
+                if os.path.exists(trace) and "utimensat(" in open(trace, errors="replace").read():
+                    break
+                time.sleep(0.01)
+            else:
+                process.kill()
+                raise Failure("%s never reached utimensat" % command[0])
+            if held is None:
+                with open(os.path.join(repo, "f"), "wb") as f:
+                    f.write(b"HELLO\n")
+                written = b"HELLO\n"
+            else:
+                held.write(b"MORE\n")
+                held.close()
+                written = b"hello\nMORE\n"
+            out, err = process.communicate(timeout=120)
+            what = "%s with a %s" % (" ".join(command[:2]), writer)
+            expect(process.returncode == 0, "%s exited %d: %s" % (what, process.returncode, err.decode(errors="replace")))
+            expect(open(os.path.join(repo, "f"), "rb").read() == written, "%s: the contents are not what was written" % what)
+            expect(env.git(repo, "status", "--porcelain", "--untracked-files=no") == " M f\n", "%s: git status" % what)
+            expect(os.lstat(os.path.join(repo, "f")).st_mtime > commit_time, "%s: f has its commit time" % what)
+            verbose = env.run([env.git_mtime, "restore", "-v", "-n"], cwd=repo)
+            expect("modified: f" in verbose.stdout.decode(), "%s: restore -v does not call f modified: %s" % (what, verbose.stdout.decode()))
+            manifest = env.run([env.git_mtime, "manifest"], cwd=repo).stdout.decode()
+            expect(any(line.split(" ")[2:3] == [blob_id(written)] and line.endswith(" f") for line in manifest.splitlines()),
+                   "%s: the manifest does not describe the written content:\n%s" % (what, manifest))
+
+
+# ----- issue 10, defect 8: untracked entries under replaced paths -----
+
+@check
+def untracked_entries_under_replaced_paths(env):
+    """Tracked paths replaced by directories, symlinks and files of another kind, nested: the manifest's
+    untracked entries are exactly what `git status` calls untracked, so the guard watches each one."""
+    repo = env.repository("replaced", {"gen": "tracked file\n", "keep": "k\n"}, commit=False)
+    for relative in ("d/a.c", "d/sub/b.c", "e/c.c", "lnk"):
+        os.makedirs(os.path.dirname(os.path.join(repo, relative)) or repo, exist_ok=True)
+        with open(os.path.join(repo, relative), "w") as f:
+            f.write(relative + "\n")
+    env.git(repo, "add", "-A")
+    env.git(repo, "commit", "-q", "-m", "tree")
+    os.unlink(os.path.join(repo, "gen"))
+    os.makedirs(os.path.join(repo, "gen", "deeper"))  # a file replaced by a directory of sources
+    for relative in ("gen/main.c", "gen/deeper/x.c"):
+        with open(os.path.join(repo, relative), "w") as f:
+            f.write("int %s;\n" % relative.replace("/", "_").replace(".", "_"))
+    shutil.rmtree(os.path.join(repo, "d"))
+    os.symlink("e", os.path.join(repo, "d"))  # a directory replaced by a symlink
+    shutil.rmtree(os.path.join(repo, "e"))
+    with open(os.path.join(repo, "e"), "w") as f:  # a directory replaced by a file
+        f.write("now a file\n")
+    os.unlink(os.path.join(repo, "lnk"))
+    os.makedirs(os.path.join(repo, "lnk"))  # a file replaced by an (empty) directory: git lists nothing there
+    expected = set(env.git(repo, "ls-files", "-z", "--others", "--exclude-standard").split("\0")) - {""}
+    expect(expected == {"gen/main.c", "gen/deeper/x.c", "d", "e"}, "git itself lists %s" % sorted(expected))
+    process = env.run([env.git_mtime, "manifest"], cwd=repo)
+    expect_status(process, 0, "git mtime manifest")
+    listed = {line.split(" ", 4)[4] for line in process.stdout.decode().splitlines()
+              if line.startswith("untracked ") and line.count(" ") >= 4}  # entries, not the header
+    expect(listed == expected, "the manifest's untracked entries %s are not git's %s" % (sorted(listed), sorted(expected)))
+    expect("untracked %d\n" % len(expected) in process.stdout.decode(), "the header's untracked count")
+
+
+# ----- issue 10, "Also": errors that name the problem -----
+
+@check
+def missing_or_wrong_directories_are_named(env):
+    repo = env.repository("named-errors", {"a": "a\n"})
+    for argv, text in ((["manifest", "--context", "a"], "a is not a directory"),
+                       (["restore", "-C", "/nonexistent-gm"], "/nonexistent-gm: no such directory"),
+                       (["manifest", "-C", "/nonexistent-gm"], "/nonexistent-gm: no such directory")):
+        process = env.run([env.git_mtime] + argv, cwd=repo)
+        expect(process.returncode != 0 and process.stdout == b"", "git mtime %s exited %d with output %r"
+               % (" ".join(argv), process.returncode, process.stdout[:200]))
+        expect(text in stderr(process), "git mtime %s: %r not in %s" % (" ".join(argv), text, stderr(process)))
 
 
 def main():

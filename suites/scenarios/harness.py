@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -109,7 +110,7 @@ class Scenario:
                       "units_compiled": 0, "unnecessary_units": 0, "mtime_commands": 0, "git_ops": 0,
                       "ops_failed_by_git": 0, "unnecessary_units_plain": 0, "unnecessary_units_trusted_stamp": 0,
                       "unnecessary_units_untrusted_stamp": 0, "unnecessary_units_future_dates": 0,
-                      "unnecessary_units_other_build": 0, "promise_violations": 0}
+                      "unnecessary_units_other_build": 0, "promise_violations": 0, "restore_kept_newer": 0}
         self.violation = None
         self.future_dated = False
         self.commit_time = BASE_COMMIT_TIME + self.rng.randint(0, 86400)
@@ -203,11 +204,52 @@ class Scenario:
         self.steps.append("init: make project with %d units, cargo workspace" % UNIT_COUNT)
         self.git("init", "-q")
         self.git("config", "mtime.stamp", "build/" + STAMP_NAME)
+        self.choose_shape()
         self.git("add", "-A")
         self.git("commit", "-q", "-m", "initial", date=True)
+        if {"filters", "autocrlf"} & set(self.shape):
+            # As a clone would have them: written by git, through the filters (CRLF, an expanded $Id$).
+            for path in self.git_out("ls-files", "-z").split("\0"):
+                if path:
+                    os.unlink(os.path.join(self.repo, path))
+            self.git("checkout", "-q", "--", ".")
+            self.apply_shape_config()  # README's mode on disk again
         mode = self.rng.choice(["none", "safe", "commit"])
         self.steps.append("hooks: %s" % mode)
         self.set_hooks(mode)
+
+    def choose_shape(self):
+        """Repository shapes issue 13 found stale or failing builds in, each in a share of the scenarios
+        (drawn from their own stream, so a seed's operations don't depend on them): git's checkout filters
+        (`eol=crlf`, `ident`, `core.autocrlf`), `core.fileMode=false` with a mode on disk that differs
+        from the index, and a split index. The manifest must describe the bytes and modes on disk."""
+        shape_rng = random.Random("%s:%d:shape" % (self.seed, self.index))
+        self.shape = [name for name in ("filters", "autocrlf", "filemode", "splitindex") if shape_rng.random() < 0.2]
+        if "filters" in self.shape:
+            # Headers checked out with CRLF; README carries an expanded $Id$ on disk, never in the blob.
+            fixture.write(self.repo, ".gitattributes", "*.h text eol=crlf\nREADME ident\n")
+            fixture.write(self.repo, "README", "scenario project $Id$\n")
+        if "autocrlf" in self.shape:
+            # make and cargo's lock file need LF; every other text file is written with CRLF by checkouts.
+            with open(os.path.join(self.repo, ".gitattributes"), "a") as f:
+                f.write("Makefile -text\nrs/Cargo.lock -text\n")
+        if self.shape:
+            self.steps.append("shape: %s" % ", ".join(self.shape))
+        self.apply_shape_config()
+
+    def apply_shape_config(self):
+        """The shape's settings, which live in .git/config (again after a clone)."""
+        shape = getattr(self, "shape", [])
+        if "autocrlf" in shape:
+            self.git("config", "core.autocrlf", "true")
+        if "filemode" in shape:
+            self.git("config", "core.fileMode", "false")
+            readme = os.path.join(self.repo, "README")
+            if os.path.isfile(readme) and not os.path.islink(readme):
+                os.chmod(readme, 0o755)  # git keeps calling it 100644, clean
+        if "splitindex" in shape:
+            self.git("config", "core.splitIndex", "true")
+            self.git("update-index", "--split-index")
 
     def bind_locations(self):
         """(Re)points the repository's two build locations at self.repo, keeping their history."""
@@ -440,31 +482,134 @@ class Scenario:
         self.repo = destination
         self.bind_locations()
         self.git("config", "mtime.stamp", "build/" + STAMP_NAME)
+        if self.index_exists():
+            self.apply_shape_config()
         if self.hook_mode != "none":
             self.git("config", "mtime.hookMode", self.hook_mode)
             # The clone's post-checkout gave every file its commit time (a full restore).
             self.locations["make"].tainted = True
             self.locations["cargo"].tainted = True
 
+    def index_exists(self):
+        return os.path.exists(os.path.join(self.repo, ".git", "index"))
+
+    def op_orphan_checkout(self):
+        """Issue 13 case 1: `checkout --orphan` then `checkout -f BRANCH`. The hook sees a null previous
+        HEAD, yet this is a rewrite of a tree with outputs, not a clone: rewritten files must stay new."""
+        current = self.current_branch()
+        targets = self.branches(remote=False)
+        target = current if current != "HEAD" and self.rng.random() < 0.6 else self.rng.choice(targets)
+        if target == "HEAD":
+            return self.op_checkout()
+        existing = set(self.branches(remote=False))
+        name = next("orphan%d" % n for n in range(1, 1000) if "orphan%d" % n not in existing)
+        self.steps.append("checkout --orphan %s, then checkout -f %s" % (name, target))
+        self.git("checkout", "-q", "--orphan", name)
+        self.git("checkout", "-q", "-f", target)
+
+    def op_replace_path(self):
+        """Issue 10 defect 8: a tracked path replaced by a directory of files or a symlink (or put back).
+        README is in the make context but no build input; op_manifest checks the untracked entries."""
+        readme = os.path.join(self.repo, "README")
+        if os.path.isfile(readme) and not os.path.islink(readme):
+            kind = self.rng.choice(["directory", "symlink"])
+            self.steps.append("replace tracked README by a %s" % kind)
+            os.unlink(readme)
+            if kind == "directory":
+                fixture.write(self.repo, "README/notes.txt", "notes %s\n" % self.new_token("README/notes.txt"))
+                fixture.write(self.repo, "README/more/deeper.txt", "deeper\n")
+            else:
+                os.symlink(self.rng.choice(["include", "Makefile", "missing-target"]), readme)
+        else:
+            self.steps.append("put README back")
+            if os.path.isdir(readme) and not os.path.islink(readme):
+                shutil.rmtree(readme)
+            elif os.path.lexists(readme):
+                os.unlink(readme)
+            if self.git("checkout", "-q", "HEAD", "--", "README", check=False).returncode != 0:
+                fixture.write(self.repo, "README", "scenario project\n")
+
+    def op_restore_racing_write(self):
+        """Issue 10 defect 7: a source is written while `git mtime restore` runs (strace holds each
+        utimensat, so the write usually lands inside one). Whichever way it lands, the file ends up no
+        older than the write, `git status` calls it modified, and restore doesn't call it right."""
+        if shutil.which("strace") is None:
+            return self.op_edit()
+        path = self.rng.choice(self.editable_files())
+        token = self.new_token(path)
+        self.steps.append("git mtime restore with %s -> %s written while it runs" % (path, token))
+        trace = os.path.join(self.tmp, "restore-trace")
+        if os.path.exists(trace):
+            os.unlink(trace)
+        before = snapshot.contents(self.repo)
+        process = subprocess.Popen(["strace", "-f", "-qq", "-o", trace, "-e", "trace=utimensat",
+                                    "-e", "inject=utimensat:delay_enter=20000", self.tools.git_mtime, "restore",
+                                    "-C", self.repo], cwd=self.repo, env=self.env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(200):
+            if process.poll() is not None or (os.path.exists(trace) and "utimensat(" in open(trace, errors="replace").read()):
+                break
+            time.sleep(0.005)
+        probe = os.path.join(self.tmp, "write-started")
+        with open(probe, "w") as f:
+            f.write("now")
+        started = os.lstat(probe).st_mtime_ns  # the file system's clock, as the write will see it
+        self.write_token(path, token)
+        out, err = process.communicate(timeout=300)
+        self.stats["mtime_commands"] += 1
+        if process.returncode != 0:
+            raise Failure("`git mtime restore` with a racing write exited %d: %s" % (process.returncode, err.decode(errors="replace")))
+        after = snapshot.contents(self.repo)
+        after.pop(path, None)
+        before.pop(path, None)
+        difference = snapshot.describe_difference(before, after)
+        if difference:
+            raise Failure("git mtime restore changed a file's content: %s" % difference)
+        self.locations["make"].tainted = self.locations["cargo"].tainted = True
+        mtime = os.lstat(os.path.join(self.repo, path)).st_mtime_ns
+        if mtime < started:
+            raise Failure("%s was written during restore at %d or later, but has mtime %d" % (path, started, mtime))
+        if self.git_out("status", "--porcelain", "--untracked-files=no", "--", path).strip():
+            listing = self.mtime("restore", "-C", self.repo, "-n", "-v", read_only=True).stdout.decode(errors="replace")
+            if "modified: %s\n" % path not in listing:
+                raise Failure("after a write racing restore, git calls %s modified but `restore -n -v` does not:\n%s"
+                              % (path, listing))
+
     # ----- git-mtime steps -----
 
     def op_restore(self):
         args = self.rng.choice([[], [], ["--history", "all"], ["--dirs"], ["src"], ["rs"], [":/include"], ["-v"]])
         self.steps.append("git mtime restore %s" % " ".join(args))
-        self.mtime("restore", "-C", self.repo, *args)
+        process = self.mtime("restore", "-C", self.repo, *args)
         if not any(a in ("src", ":/include") for a in args):
             self.locations["cargo"].tainted = True
         if "rs" not in args:
             self.locations["make"].tainted = True
         if not args or args in (["-v"], ["--dirs"]):
-            self.check_restored_times()
+            # With a trusted mtime.stamp, restore keeps files whose content differs from what that build
+            # consumed later than it (docs/restore.md, "After a sealed build"); -v names them.
+            listing = self.mtime("restore", "-C", self.repo, "-v", "-n", read_only=True).stdout.decode("utf-8", "surrogateescape")
+            kept = {line.split(": ", 1)[1] for line in listing.splitlines()
+                    if line.startswith("not built yet, kept newer than the last build: ")}
+            self.stats["restore_kept_newer"] += len(kept)
+            self.check_restored_times(kept)
 
-    def check_restored_times(self):
-        """Every clean tracked file has exactly the time `git log -1 --first-parent` and its blob id give."""
+    def check_restored_times(self, kept=frozenset()):
+        """Every clean tracked file has exactly the time `git log -1 --first-parent` and its blob id give,
+        but for `kept`: paths the trusted stamp records with other content, which must be later than its seal."""
         dirty = {line[3:] for line in self.git_out("status", "--porcelain", "--untracked-files=no").splitlines()}
+        sealed, recorded = self.stamp_record(os.path.join(self.repo, "build", STAMP_NAME)) if kept else (None, {})
         for line in self.git_out("ls-files", "-s").splitlines():
             info, path = line.split("\t", 1)
             if path in dirty:
+                continue
+            if path in kept:
+                actual = os.lstat(os.path.join(self.repo, path)).st_mtime_ns
+                on_disk = self.git_out("hash-object", "--no-filters", "--", path).strip()
+                if path not in recorded or recorded[path] == on_disk or sealed is None or actual <= sealed:
+                    raise Failure("after restore, %s was kept newer than the last sealed build, but the stamp records %s "
+                                  "(on disk: %s) and its mtime %d is not after the seal %s"
+                                  % (path, recorded.get(path), on_disk, actual, sealed))
                 continue
             blob = info.split()[1]
             seconds = int(self.git_out("log", "-1", "--first-parent", "--format=%ct", "--", path).strip())
@@ -474,10 +619,36 @@ class Scenario:
                 raise Failure("after restore, %s has mtime %d, expected %d (commit time %d, blob %s)"
                               % (path, actual, expected, seconds, blob))
 
+    @staticmethod
+    def stamp_record(stamp):
+        """The seal time (ns) and the recorded id per path of a stamp file (version 1 or 2 layout)."""
+        sealed, recorded = None, {}
+        with open(stamp, "rb") as handle:
+            for line in handle.read().decode("utf-8", "surrogateescape").splitlines():
+                fields = line.split(" ")
+                if fields[0] == "sealed" and len(fields) == 2:
+                    seconds, nanos = fields[1].split(".")
+                    sealed = int(seconds) * 10 ** 9 + int(nanos)
+                elif len(fields) >= 3 and len(fields[-3]) == 40:
+                    path = re.sub(r"\\(\\|x[0-9a-f]{2})",
+                                  lambda m: "\\" if m.group(1) == "\\" else chr(int(m.group(1)[1:], 16)), fields[-1])
+                    recorded[path] = fields[-3]
+        return sealed, recorded
+
     def op_manifest(self):
         self.steps.append("git mtime manifest (read-only) and restore -n")
-        self.mtime("manifest", "-C", self.repo, "-o", os.path.join(self.tmp, "manifest-check"), read_only=True)
+        listing = os.path.join(self.tmp, "manifest-check")
+        self.mtime("manifest", "-C", self.repo, "-o", listing, read_only=True)
         self.mtime("restore", "-C", self.repo, "-n", read_only=True)
+        # Every untracked file git reports in the context is an entry (replaced paths included), no other.
+        with open(listing, "rb") as f:
+            listed = {line.split(b" ", 4)[4].decode("utf-8", "surrogateescape") for line in f.read().splitlines()
+                      if line.startswith(b"untracked ") and line.count(b" ") >= 4}
+        others = self.run(["git", "ls-files", "-z", "--others", "--exclude-standard"], self.repo, what="git").stdout
+        expected = {p for p in others.decode("utf-8", "surrogateescape").split("\0") if p and not p.startswith("rs/")}
+        if listed != expected:
+            raise Failure("the manifest's untracked entries differ from git's: only in the manifest %s, only in git %s"
+                          % (sorted(listed - expected), sorted(expected - listed)))
 
     def op_hooks(self):
         mode = self.rng.choice([m for m in ("none", "safe", "commit") if m != self.hook_mode])
@@ -693,7 +864,8 @@ class Scenario:
     OPS = [("edit", 18), ("revert_edit", 4), ("add_file", 3), ("delete_file", 2), ("break", 2), ("import_old", 3),
            ("touch", 2), ("commit", 12), ("branch", 4), ("checkout", 9), ("merge", 5), ("rebase", 4),
            ("cherry_pick", 3), ("amend", 3), ("stash", 3), ("reset", 3), ("clone", 2), ("copy", 6),
-           ("restore", 6), ("manifest", 2), ("hooks", 3)]
+           ("restore", 6), ("manifest", 2), ("hooks", 3), ("orphan_checkout", 2), ("replace_path", 2),
+           ("restore_racing_write", 2)]
 
     def execute(self):
         self.setup()

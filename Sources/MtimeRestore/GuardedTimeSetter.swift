@@ -1,0 +1,103 @@
+import Glibc
+import MtimeCore
+
+/// Sets one planned file's mtime so that a write racing restore is never recorded as clean content,
+/// the way git handles its racy index: a file is recorded clean (in the stat cache) only when nothing
+/// could have changed it after it was verified.
+///
+/// The window is between the last check (the file is as planned) and `utimensat`: a write there
+/// leaves the new content with the commit time, and the ctime and mtime that would betray it are
+/// overwritten by the set itself. So for a regular file:
+///
+/// 1. open it (never following a symlink, never blocking on a FIFO) and take a read *lease*
+///    (`F_SETLEASE`): while it is held nobody has the file open for writing, and anyone who opens it
+///    for writing or truncates it waits until it is released;
+/// 2. `fstat` on that descriptor must equal the planned status (nothing changed since planning);
+/// 3. `futimens` on the descriptor, `fstat` again, release the lease: that status is recorded.
+///
+/// Without a lease (the file is open for writing elsewhere, the file system or the owner doesn't
+/// allow one), the bytes are hashed through the same descriptor after the set instead: if they are
+/// no longer the verified content, the file gets the current time (it is newer than any build) and
+/// is reported, never recorded. A symlink can't be written in place, only replaced: its inode after
+/// the set must be the planned one, else the replacement gets the current time and is reported.
+struct GuardedTimeSetter {
+    enum Outcome {
+        /// The time is set; `status` is the file afterwards, `recordable` when the stat cache may vouch for it.
+        case set(status: FileStatus, recordable: Bool)
+        /// The file is not as planned (gone, replaced, written): left alone.
+        case changedSincePlanned
+        /// Written while its time was being set: it now carries the current time, and is not recorded.
+        case changedWhileSetting
+    }
+
+    /// Linux's lease commands (`<fcntl.h>` defines them for `_GNU_SOURCE` only).
+    private static let setLease: Int32 = 1024
+    private static let readLease: Int32 = Int32(F_RDLCK)
+    private static let noLease: Int32 = Int32(F_UNLCK)
+
+    /// Sets the mtime of `name` in `directory` (held: nothing on the way is resolved again) to
+    /// `target` if it still is exactly `planned`. `expected`: the id its bytes had when verified,
+    /// used only when no lease can be taken; nil when unknown, and not `expectedIsCertain` when it is
+    /// HEAD's blob id for a file a checkout filter may have rewritten (other bytes then prove nothing).
+    func set(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
+             expectedIsCertain: Bool) throws(SystemError) -> Outcome {
+        if planned.kind == .symlink { return try setSymlink(name, in: directory, planned: planned, to: target) }
+        let file: FileDescriptor
+        do { file = try directory.openFile(name) } catch {
+            if error.isAbsent || error.isSymlink { return .changedSincePlanned }
+            // Not readable (a file of someone else's that we may still set the time of): by name, unrecorded.
+            if error.kind == .permissionDenied { return try setByName(name, in: directory, planned: planned, to: target) }
+            throw error
+        }
+        let leased = fcntl(file.rawValue, GuardedTimeSetter.setLease, GuardedTimeSetter.readLease) == 0
+        defer { if leased { _ = fcntl(file.rawValue, GuardedTimeSetter.setLease, GuardedTimeSetter.noLease) } }
+        guard try file.status() == planned else { return .changedSincePlanned }
+        try file.setModificationTime(to: target)
+        let after = try file.status()
+        let untouched = after.isSameFile(as: planned) && after.size == planned.size && after.modificationTime == target
+        if leased { return .set(status: after, recordable: untouched) }
+
+        // No lease: read the bytes back through this descriptor.
+        guard let expected else { return .set(status: after, recordable: false) }
+        let id = try BlobHasher.hash(regularFile: file)
+        let end = try file.status()
+        if id != expected {
+            guard expectedIsCertain else { return .set(status: after, recordable: false) }
+            try file.setModificationTime(to: FileSystem.now())
+            return .changedWhileSetting
+        }
+        // Written after the set (but back to the same bytes, or while we read): its own mtime is newer.
+        return .set(status: end, recordable: untouched && end == after)
+    }
+
+    private func setSymlink(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp)
+        throws(SystemError) -> Outcome {
+        guard try directory.statusIfPresent(name) == planned else { return .changedSincePlanned }
+        try directory.setModificationTime(of: name, to: target)
+        guard let after = try directory.statusIfPresent(name) else { return .changedWhileSetting }
+        if after.isSameFile(as: planned) && after.kind == .symlink && after.modificationTime == target {
+            return .set(status: after, recordable: true)
+        }
+        // Replaced between the check and the set: our time may have landed on the newcomer.
+        try directory.setModificationTime(of: name, to: FileSystem.now())
+        return .changedWhileSetting
+    }
+
+    private func setByName(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp)
+        throws(SystemError) -> Outcome {
+        guard try directory.statusIfPresent(name) == planned else { return .changedSincePlanned }
+        try directory.setModificationTime(of: name, to: target)
+        return .set(status: try directory.status(name), recordable: false)
+    }
+
+    /// A lease break is announced with SIGIO, whose default action ends the process: ignored while
+    /// `body` sets times (we release every lease within microseconds anyway), then put back.
+    static func withLeaseBreaksIgnored<R>(_ body: () throws(SystemError) -> R) throws(SystemError) -> R {
+        var ignore = sigaction(), previous = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        sigemptyset(&ignore.sa_mask)
+        sigaction(SIGIO, &ignore, &previous)
+        defer { sigaction(SIGIO, &previous, nil) }
+        return try body()
+    }
+}

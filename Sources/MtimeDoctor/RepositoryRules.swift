@@ -111,6 +111,9 @@ public struct RepositoryRules {
                         cause: "Your previous \(hook.rawValue) hook, chained as \(hook.chainedName), is not executable, so it no longer runs.",
                         fix: Fix("Make it executable:", lines: [FixLine(.run, file: "", text: "chmod +x \(EditSet.shellQuoted(chainedPath.description))")])))
                 }
+            case .linked, .edited:
+                // Git runs our script through the link; an edited script is the user's, kept as it is.
+                break
             }
         }
         return findings

@@ -1,0 +1,104 @@
+"""The generated classes of the reliability suites: repository shapes and steps beyond the base scenario.
+
+Each class is one kind of situation a defect was found in (issues 10, 13 and 14). A class is *enabled*
+for a run (default: the classes whose fix is on main; `--classes` changes the set), and an enabled
+class then applies to its *share* of the scenarios: the choice comes from its own random stream,
+`Random("SEED:INDEX:CLASS")`, so enabling one class never changes which scenarios another applies to.
+
+    --classes default          the default set (below)
+    --classes all              every class
+    --classes signals,orphan   exactly these
+    --classes +signals,-coarse-fs   the default set plus/minus some
+    --classes signals=1        only this class, in every scenario (a share from 0 to 1)
+    --classes all,coarse-fs=0.5     every class, one of them with another share
+
+The fault suite uses the same names to mark its tests that need a fix that is not on main yet.
+"""
+
+import random
+
+# name: (share of scenarios, on by default, what it generates)
+CLASSES = {
+    "output-links": (0.25, False,
+                     "the build output and stamp directories are symlinks: inside the root (build -> .cache/build) "
+                     "or leaving it (rs/target -> ../cache, build -> ../make-cache)"),
+    "hostile-link": (0.15, False,
+                     "a committed symlink `build -> /elsewhere` (into the sentinel tree): guarded builds must refuse "
+                     "and write nothing outside the root"),
+    "restore-race": (0.25, False,
+                     "a writer races `git mtime restore` and the hooks (strace widens the window): a file changed "
+                     "after it was verified never keeps a commit time or is cached as clean"),
+    "replaced-paths": (0.25, False,
+                       "a tracked file replaced by a directory of untracked sources, a tracked directory by a symlink"),
+    "partial-copy": (0.3, False,
+                     "the copy location receives the context in parts (COPY Makefile ./, COPY src ./src, ...) and the "
+                     "guard runs with --allow-missing"),
+    "signals": (0.25, False,
+                "TERM/INT reach the guard (or `git mtime run`, or the whole process group) while the build runs; "
+                "builds that trap the signal and exit 0 included: the stamp is never sealed"),
+    "filters": (0.25, False,
+                "git's working-tree filters (.gitattributes eol=crlf and ident, core.autocrlf=true) and "
+                "core.fileMode=false with executable bits changed on disk"),
+    "orphan": (0.25, False,
+               "`git checkout --orphan` then `checkout -f`, and `git init; git fetch; git checkout -f` over a tree "
+               "with outputs"),
+    "generator": (0.25, False,
+                  "the build command rewrites a tracked source before compiling it, which is then reverted"),
+    "future-outputs": (0.2, False, "a build leaves a file dated 2099 (2037 on a 1-second file system) in its output directory"),
+    "coarse-fs": (0.08, False,
+                  "the scenario lives on a loop-mounted ext4 with 128-byte inodes (whole-second mtimes), in a private "
+                  "mount namespace; after half the builds the next step, or also the next build, comes in the same second"),
+    "restore-stamp": (0.3, False,
+                      "`git mtime restore` after sealed builds with mtime.stamp configured: plain builds stay covered "
+                      "(issue 13, case 8); `--ignore-stamp` keeps the exact commit times"),
+    "split-index": (0.15, False, "core.splitIndex=true in the project"),
+    "submodule": (0.2, False,
+                  "a vendored C library in a git submodule, bumped to new commits (sometimes with an old mtime)"),
+}
+
+
+def parse(spec):
+    """The enabled classes and their shares, from a --classes value (None: the default set)."""
+    enabled = {name for name, (_, default, _) in CLASSES.items() if default}
+    shares = {name: share for name, (share, _, _) in CLASSES.items()}
+    if not spec:
+        return enabled, shares
+    words = [w.strip() for w in spec.split(",") if w.strip()]
+    if words and words[0][0] not in "+-" and words[0] not in ("default", "all", "none"):
+        enabled = set()  # a list that starts with a bare name replaces the default set
+    for word in words:
+        if word in ("all", "none", "default"):
+            enabled = set(CLASSES) if word == "all" else set() if word == "none" else enabled
+            continue
+        sign = word[0] if word[0] in "+-" else "+"
+        name, _, value = word.lstrip("+-").partition("=")
+        if name not in CLASSES:
+            raise SystemExit("--classes: unknown class %r (known: %s)" % (name, ", ".join(sorted(CLASSES))))
+        if sign == "-":
+            enabled.discard(name)
+            continue
+        enabled.add(name)
+        if value:
+            shares[name] = float(value)
+            if not 0 <= shares[name] <= 1:
+                raise SystemExit("--classes: the share of %s must be between 0 and 1" % name)
+    return enabled, shares
+
+
+def spec_of(enabled, shares):
+    """The --classes value that reproduces (enabled, shares) exactly."""
+    words = []
+    for name in sorted(enabled):
+        default_share = CLASSES[name][0]
+        words.append(name if shares[name] == default_share else "%s=%g" % (name, shares[name]))
+    return ",".join(words) or "none"
+
+
+def active(seed, index, enabled, shares):
+    """The classes that apply to scenario (seed, index)."""
+    return {name for name in sorted(enabled) if random.Random("%s:%d:%s" % (seed, index, name)).random() < shares[name]}
+
+
+def describe():
+    return "\n".join("  %-15s %3d%% %s  %s" % (name, round(share * 100), "on " if default else "off", text)
+                     for name, (share, default, text) in CLASSES.items())

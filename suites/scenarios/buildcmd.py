@@ -3,9 +3,11 @@
     buildcmd.py generate FILE TOKEN -- TOOL ARGS...   a code generator: rewrites FILE's marker token, then execs TOOL
     buildcmd.py future FILE SECONDS -- TOOL ARGS...   runs TOOL; if it succeeds, leaves FILE dated SECONDS (2099)
     buildcmd.py wait-signal MARKER MODE -- TOOL ARGS...
-        writes MARKER, then waits (at most 60 s) for TERM or INT. MODE `trap`: on the signal, exit 0 without
-        building; `die`: the default action (killed by it); `trap-after`: run TOOL first, then wait, and
-        exit 0 on the signal. Without a signal: exit 3.
+        writes MARKER, then waits (at most 60 s) for TERM, INT, HUP or QUIT, or for the file MARKER.release.
+        MODE `trap`: on the signal, exit 0 without building; `die`: the default action (killed by it);
+        `trap-after`: run TOOL first, then wait, and exit 0 on the signal. A signal this process started
+        with ignored (nohup) stays ignored, as in any well-behaved tool. On MARKER.release: exit 0.
+        Otherwise, after 60 s: exit 3.
 """
 
 import os
@@ -47,12 +49,10 @@ def future(args, tool):
 def wait_signal(args, tool):
     marker, mode = args
     received = []
-    if mode == "die":
-        for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, signal.SIG_DFL)
-    else:
-        for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, lambda number, frame: received.append(number))
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        if signal.getsignal(number) == signal.SIG_IGN:
+            continue
+        signal.signal(number, signal.SIG_DFL if mode == "die" else lambda number, frame: received.append(number))
     if mode == "trap-after":
         status = subprocess.run(tool).returncode
         if status != 0:
@@ -61,12 +61,12 @@ def wait_signal(args, tool):
         f.write("%d\n" % os.getpid())
     os.rename(marker + ".tmp", marker)
     deadline = time.monotonic() + 60
-    while not received and time.monotonic() < deadline:
+    while not received and time.monotonic() < deadline and not os.path.exists(marker + ".release"):
         time.sleep(0.01)
-    if received:
+    if received or os.path.exists(marker + ".release"):
         # A signal sent to the process group arrives twice (directly, and forwarded by the guard): the second
         # must not kill the interpreter while it shuts down.
-        for number in (signal.SIGTERM, signal.SIGINT):
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
             signal.signal(number, signal.SIG_IGN)
         os._exit(0)
     sys.stderr.write("buildcmd: no signal arrived within 60 s\n")

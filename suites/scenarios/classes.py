@@ -17,7 +17,8 @@ The fault suite uses the same names to mark its tests that need a fix that is no
 
 import random
 
-# name: (share of scenarios, on by default, what it generates)
+# name: (share of scenarios, on by default, what it generates); a share of None marks a class only the
+# fault suite generates.
 CLASSES = {
     "output-links": (0.25, False,
                      "the build output and stamp directories are symlinks: inside the root (build -> .cache/build) "
@@ -54,6 +55,12 @@ CLASSES = {
     "split-index": (0.15, False, "core.splitIndex=true in the project"),
     "submodule": (0.2, False,
                   "a vendored C library in a git submodule, bumped to new commits (sometimes with an old mtime)"),
+    "guard-races": (None, False,
+                    "fault suite: a directory swapped for a symlink out of the root, and a write between hashing and "
+                    "setting a time, while the guard and restore run (strace widens the windows)"),
+    "hostile-numbers": (None, False,
+                        "fault suite: commit dates from 2^63 up, stamp seal times and manifest times at and beyond "
+                        "the ends of the time range, end to end"),
 }
 
 
@@ -78,7 +85,7 @@ def parse(spec):
             enabled.discard(name)
             continue
         enabled.add(name)
-        if value:
+        if value and shares[name] is not None:
             shares[name] = float(value)
             if not 0 <= shares[name] <= 1:
                 raise SystemExit("--classes: the share of %s must be between 0 and 1" % name)
@@ -90,15 +97,17 @@ def spec_of(enabled, shares):
     words = []
     for name in sorted(enabled):
         default_share = CLASSES[name][0]
-        words.append(name if shares[name] == default_share else "%s=%g" % (name, shares[name]))
+        words.append(name if shares[name] == default_share or shares[name] is None else "%s=%g" % (name, shares[name]))
     return ",".join(words) or "none"
 
 
 def active(seed, index, enabled, shares):
     """The classes that apply to scenario (seed, index)."""
-    return {name for name in sorted(enabled) if random.Random("%s:%d:%s" % (seed, index, name)).random() < shares[name]}
+    return {name for name in sorted(enabled)
+            if shares[name] is not None and random.Random("%s:%d:%s" % (seed, index, name)).random() < shares[name]}
 
 
 def describe():
-    return "\n".join("  %-15s %3d%% %s  %s" % (name, round(share * 100), "on " if default else "off", text)
+    return "\n".join("  %-15s %4s %s  %s" % (name, "%d%%" % round(share * 100) if share is not None else "-",
+                                             "on " if default else "off", text)
                      for name, (share, default, text) in CLASSES.items())

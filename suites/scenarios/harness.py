@@ -30,7 +30,6 @@ import subprocess
 import sys
 import signal
 import tempfile
-import threading
 import time
 import traceback
 
@@ -40,6 +39,7 @@ import classes  # noqa: E402
 import fixture  # noqa: E402
 import mounts  # noqa: E402
 import snapshot  # noqa: E402
+from race import Racer, strace_delay, write_bytes  # noqa: E402
 
 BASE_COMMIT_TIME = 1609459200  # 2021-01-01: commits are older than every build, as in a real checkout
 STAMP_NAME = ".git-mtime-stamp"
@@ -135,84 +135,6 @@ def leaves_root(stamp, root):
                 return current
             current = target
     return None
-
-
-class Racer(threading.Thread):
-    """Writes a file at the moment a git-mtime process (run in `cwd`, its command line holding `words`) is
-    stopped inside an strace-delayed system call, after it has set the time of `herald` (if given), so the
-    write lands between that process's last check of the file and its utimensat. `make(bytes) -> bytes`
-    gives the new content from the current one."""
-
-    def __init__(self, cwd, words, path, make, herald=None, timeout=60):
-        super().__init__(daemon=True)
-        self.cwd, self.words, self.path, self.make, self.herald = os.path.realpath(cwd), words, path, make, herald
-        self.deadline = time.monotonic() + timeout
-        self.done = threading.Event()
-        self.outcome = "no window: the writer did not write"
-
-    def find(self):
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                if os.readlink("/proc/%s/cwd" % pid) != self.cwd:
-                    continue
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    argv = f.read().decode(errors="replace").split("\0")
-            except OSError:
-                continue
-            if os.path.basename(argv[0]) == "git-mtime" and all(w in argv for w in self.words):
-                return pid
-        return None
-
-    @staticmethod
-    def stopped(pid):
-        """Whether a thread of `pid` is in a tracing stop (inside a delayed system call); None once it is gone."""
-        try:
-            tasks = os.listdir("/proc/%s/task" % pid)
-        except OSError:
-            return None
-        for task in tasks:
-            try:
-                with open("/proc/%s/task/%s/stat" % (pid, task)) as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] == "t":
-                        return True
-            except (OSError, IndexError):
-                pass
-        return False
-
-    def run(self):
-        pid = None
-        while pid is None:
-            if self.done.is_set() or time.monotonic() > self.deadline:
-                return
-            pid = self.find()
-            time.sleep(0.002)
-        herald_time = os.lstat(self.herald).st_mtime_ns if self.herald and os.path.lexists(self.herald) else None
-        while time.monotonic() < self.deadline:
-            state = self.stopped(pid)
-            if state is None:
-                self.outcome = "no window: the process ended first"
-                return
-            herald_set = herald_time is None or (os.path.lexists(self.herald) and os.lstat(self.herald).st_mtime_ns != herald_time)
-            if state and herald_set:
-                time.sleep(0.02)
-                if self.stopped(pid):  # still stopped: inside the delay, not a passing ptrace event
-                    with open(self.path, "rb") as f:
-                        data = f.read()
-                    write_bytes(self.path, self.make(data))
-                    self.outcome = "written inside the window"
-                    return
-            time.sleep(0.002)
-
-    def finish(self):
-        self.done.set()
-        self.join()
-
-
-def write_bytes(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
 
 
 def present_below(root, path):
@@ -887,12 +809,6 @@ class Scenario:
         """Every source holds what the last successful build of `location` consumed."""
         return location.last_ok and location.consumed is not None and location.source_digests() == location.consumed
 
-    @staticmethod
-    def strace_delay(syscall, microseconds):
-        """A prefix that delays every `syscall` of the command (and its children) on entry: widens a race window."""
-        return ["strace", "-f", "-qq", "--seccomp-bpf", "-o", "/dev/null", "-e", "trace=" + syscall,
-                "-e", "inject=%s:delay_enter=%d" % (syscall, microseconds)]
-
     def tokened(self, path, token):
         with open(os.path.join(self.repo, path), "rb") as f:
             return fixture.TOKEN.sub(lambda m: m.group(1) + token.encode() + m.group(3), f.read(), count=1)
@@ -976,7 +892,7 @@ class Scenario:
         racer = Racer(self.repo, ["restore"], full, lambda now: data, herald=os.path.join(self.repo, herald))
         racer.start()
         try:
-            process = self.mtime("restore", "-C", self.repo, check=False, prefix=self.strace_delay("utimensat", 300000),
+            process = self.mtime("restore", "-C", self.repo, check=False, prefix=strace_delay("utimensat", 300000),
                                  exempt={full: hashlib.sha256(data).hexdigest()})
         finally:
             racer.finish()
@@ -1015,7 +931,7 @@ class Scenario:
                       herald=herald)
         racer.start()
         try:
-            process = self.git("checkout", "-q", target, check=False, prefix=self.strace_delay("utimensat", 300000))
+            process = self.git("checkout", "-q", target, check=False, prefix=strace_delay("utimensat", 300000))
         finally:
             racer.finish()
         self.stats["races_run"] += 1
@@ -1801,7 +1717,7 @@ def main():
     parser.add_argument("--stats", help="write the aggregated counts as JSON to this file")
     parser.add_argument("--keep", action="store_true", help="keep a failed scenario's directory")
     parser.add_argument("--verbose", action="store_true", help="print every scenario's steps")
-    parser.add_argument("--classes", default=os.environ.get("HARNESS_CLASSES"),
+    parser.add_argument("--classes", default=os.environ.get("RELIABILITY_CLASSES"),
                         help="generated classes to enable (default: those whose fix is on main; see --list-classes)")
     parser.add_argument("--list-classes", action="store_true", help="list the generated classes and exit")
     args = parser.parse_args()
@@ -1860,6 +1776,13 @@ def main():
     totals["seconds"] = round(time.monotonic() - started, 1)
     totals.update(seed=seed, scenarios=passed + failed, passed=passed, failed=failed, steps=args.steps, classes=spec)
     print("harness: %s" % json.dumps(totals, sort_keys=True))
+    print("harness: %d builds (%d guarded, %d plain); stale builds %d; promise violations %d; writes outside a root %d; "
+          "unnecessary units %d of %d compiled (untrusted_stamp %d, future_dates %d, other_build %d, plain %d, "
+          "trusted_stamp %d)" % tuple(totals.get(k, 0) for k in (
+              "builds", "guarded_builds", "plain_builds", "stale_builds", "promise_violations", "writes_outside_root",
+              "unnecessary_units", "units_compiled", "unnecessary_units_untrusted_stamp",
+              "unnecessary_units_future_dates", "unnecessary_units_other_build", "unnecessary_units_plain",
+              "unnecessary_units_trusted_stamp")))
     print("harness: time by tool (s): %s" % ", ".join("%s %.1f" % (k, v) for k, v in sorted(elapsed.items(), key=lambda kv: -kv[1])))
     if args.stats:
         with open(args.stats, "w") as f:

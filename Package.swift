@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // Layers, bottom to top (each target may only import the ones above it in this list):
 //   CLibGit2       C module: libgit2 and zlib headers and a tiny shim
-//   MtimeCore      syscalls, object ids, blob hashing, timestamps, child processes (no libgit2: the guard uses it)
+//   CSHA1          SHA-1 in C (the CPU's SHA instructions where present): no crypto library, no Foundation
+//   MtimeCore      syscalls, object ids, blob hashing, timestamps, child processes, the version (no libgit2: the guard uses it)
 //   GitKit         Swift owners of libgit2 handles, our own pack reader; no C pointer types leave this module
 //   MtimeHistory   which commit last changed each path; the persistent cache; tree diffs
 //   MtimeManifest  the manifest and build-stamp formats, .dockerignore rules (no libgit2)
@@ -21,14 +22,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2",
                        providers: [.apt(["libgit2-dev"])]),
-        .target(name: "MtimeCore", dependencies: [
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        // Optimised in debug builds too: the tests hash real files through it.
+        .target(name: "CSHA1", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "MtimeCore", dependencies: ["CSHA1"]),
         .target(name: "GitKit", dependencies: ["CLibGit2", "MtimeCore"]),
         .target(name: "MtimeHistory", dependencies: ["GitKit", "MtimeCore"]),
         .target(name: "MtimeManifest", dependencies: ["MtimeCore"]),

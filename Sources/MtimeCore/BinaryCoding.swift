@@ -1,5 +1,4 @@
 import Glibc
-import Crypto
 
 /// Little-endian fixed-width fields for our cache files, written straight into one buffer of a
 /// size computed up front: a warm run encodes and decodes thousands of records, and per-field
@@ -99,9 +98,9 @@ public struct BinaryReader {
 extension Checksum {
     /// SHA-1 of raw bytes in memory, without the generic collection path.
     public static func sha1(_ bytes: UnsafeRawBufferPointer) -> ObjectID {
-        var hasher = Insecure.SHA1()
-        hasher.update(bufferPointer: bytes)
-        return hasher.finalize().withUnsafeBytes { ObjectID(loading: $0.baseAddress!) }
+        var hasher = SHA1()
+        hasher.update(bytes)
+        return hasher.finalize()
     }
 
     /// Whether `file` ends in the SHA-1 of everything before it (our cache files' trailer).

@@ -1,13 +1,11 @@
-import Crypto
-
 /// Git's blob id of content on disk: SHA-1 over `blob <size>\0` followed by the bytes.
 /// A symlink's blob is its target path, as git stores it.
 public enum BlobHasher {
     public static func hash(bytes: [UInt8]) -> ObjectID {
-        var hasher = Insecure.SHA1()
-        hasher.update(data: Array("blob \(bytes.count)\0".utf8))
-        hasher.update(data: bytes)
-        return ObjectID(bytes: Array(hasher.finalize()))
+        var hasher = SHA1()
+        hasher.update(Array("blob \(bytes.count)\0".utf8))
+        hasher.update(bytes)
+        return hasher.finalize()
     }
 
     /// Hashes the regular file or symlink at `path` without following a final symlink.
@@ -29,16 +27,16 @@ public enum BlobHasher {
     }
 
     static func hash(regularFile file: FileDescriptor, size: Int64, buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ObjectID {
-        var hasher = Insecure.SHA1()
-        hasher.update(data: Array("blob \(size)\0".utf8))
+        var hasher = SHA1()
+        hasher.update(Array("blob \(size)\0".utf8))
         var total: Int64 = 0
         while true {
             let count = try file.read(into: buffer)
             if count == 0 { break }
             total += Int64(count)
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         guard total == size else { throw SystemError(operation: "hash (file changed while reading)", path: file.path, code: 11 /* EAGAIN */) }
-        return ObjectID(bytes: Array(hasher.finalize()))
+        return hasher.finalize()
     }
 }

@@ -44,7 +44,7 @@ public enum InjectionMode: Equatable, Sendable, CustomStringConvertible {
 
     /// `Docker version 20.10.24+dfsg1, build 297e128` → 20.
     public static func clientMajorVersion(fromVersionOutput output: String) -> Int? {
-        guard let range = output.range(of: "version ") else { return nil }
+        guard let range = output.firstRange(of: "version ") else { return nil }
         return Int(output[range.upperBound...].prefix(while: { $0.isNumber }))
     }
 

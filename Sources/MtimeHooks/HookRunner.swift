@@ -86,6 +86,10 @@ public struct HookRunner {
         case .checkout(_, _, isBranchCheckout: false), .merge(isSquash: true):
             // Git just wrote those files (a squash leaves them staged, hence dirty): nothing to keep or restore.
             return HookOutcome()
+        case .checkout(let previous, let current, _) where previous == current && previous != .zero:
+            // `git checkout -b`, `git switch` to the commit already checked out: no path differs between
+            // the two HEADs, so the repository is not even opened (libgit2 is not initialised).
+            return HookOutcome()
         default: break
         }
         let session: RestoreSession

@@ -18,6 +18,7 @@ struct GuardCommand: ParsableCommand {
 
         Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry leaving the root; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
         """,
+        version: Version.current,
         subcommands: [CheckCommand.self, PrepareCommand.self, SealCommand.self, RunCommand.self])
 }
 

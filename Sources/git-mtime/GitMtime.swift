@@ -1,4 +1,5 @@
 import ArgumentParser
+import MtimeCore
 
 @main
 struct GitMtime: ParsableCommand {
@@ -6,9 +7,17 @@ struct GitMtime: ParsableCommand {
         commandName: "git-mtime",
         abstract: "Deterministic file mtimes from git history, so builds rebuild exactly what changed.",
         discussion: """
-        Installed on PATH as git-mtime, it runs as `git mtime COMMAND`.
+        Installed on PATH as git-mtime, it runs as `git mtime COMMAND`. Build tools decide what to \
+        rebuild by comparing mtimes, which git checkouts and Docker COPY leave meaningless. `restore` \
+        gives every clean tracked file the time of the last commit that changed it; `manifest`, \
+        `docker` and `run` carry those times into a build through git-mtime-guard, which gives a fresh \
+        time to exactly the files whose content differs from what the last build consumed; `hooks` \
+        keep a working tree's times right across checkouts, merges and rebases. File contents are \
+        never written.
+
+        `git mtime COMMAND --help` or `man git-mtime.COMMAND` describes each command.
         """,
-        version: "0.1.0",
+        version: Version.current,
         subcommands: [RestoreCommand.self, ManifestCommand.self, DockerCommand.self,
                       RunCommand.self, StatusCommand.self, HooksCommand.self])
 }

@@ -3,13 +3,12 @@ import MtimeCore
 import Testing
 import TestSupport
 
-/// install.sh into a temporary prefix, twice (the second run changes nothing), with --hooks, then
-/// --uninstall. It builds in release mode in a scratch directory beside the tests' own (slow once).
+/// install.sh from the source checkout into a temporary prefix, twice (the second run changes
+/// nothing), with --hooks, then --uninstall. It builds the static release (scripts/release --stage)
+/// in scripts/release's own scratch directory, which tests/release/run.sh then reuses (slow once).
 @Test(.timeLimit(.minutes(30))) func installScriptInstallsIdempotentlyAndUninstalls() throws {
     let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    // <scratch>/<triple>/debug/git-mtime: a release build in <scratch>-install doesn't wait for this run's lock.
-    let scratch = URL(fileURLWithPath: builtProduct("git-mtime")).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path + "-install"
+    let scratch = package.appendingPathComponent(".build-release").path
     let prefix = TemporaryDirectory("prefix")
     let repo = try GitRepository(label: "install")
     try repo.write("a.txt", "a\n")
@@ -22,11 +21,15 @@ import TestSupport
     #expect(first.stdout.contains("install.sh: installed \(prefix.path)/bin/git-mtime-guard\n"))
     #expect(first.stdout.contains("post-checkout: installed"))
     let installed = try runChecked(["\(prefix.path)/bin/git-mtime", "--version"])
-    #expect(installed.stdout == "0.1.0\n")
-    // No dependency on the toolchain's runtime directory; the guard is fully static.
-    let libraries = try runChecked(["ldd", "\(prefix.path)/bin/git-mtime"]).stdout
-    #expect(!libraries.contains("libswiftCore"), "\(libraries)")
-    #expect(!(try run(["ldd", "\(prefix.path)/bin/git-mtime-guard"]).stdout.contains("libswiftCore")))
+    #expect(installed.stdout == Version.current + "\n")
+    // Both static: nothing from the toolchain or libgit2 is needed where they run.
+    for program in ["git-mtime", "git-mtime-guard"] {
+        let ldd = try run(["ldd", "\(prefix.path)/bin/\(program)"])
+        #expect((ldd.stdout + ldd.stderr).contains("not a dynamic executable"), "\(program): \(ldd.stdout)")
+    }
+    for page in ["git-mtime.1", "git-mtime.restore.1", "git-mtime-guard.run.1"] {
+        #expect(FileManager.default.fileExists(atPath: "\(prefix.path)/share/man/man1/\(page)"), "\(page)")
+    }
 
     let snapshot = try contentSnapshot(of: prefix.path)
     let second = try runChecked(arguments, in: prefix.path)
@@ -38,7 +41,8 @@ import TestSupport
     let removed = try runChecked([script, "--prefix", prefix.path, "--hooks", repo.path, "--uninstall"], in: prefix.path)
     #expect(removed.stdout.contains("install.sh: removed \(prefix.path)/bin/git-mtime\n"))
     #expect(removed.stdout.contains("post-checkout: removed"))
-    #expect(try FileManager.default.contentsOfDirectory(atPath: "\(prefix.path)/bin") == [])
+    // Everything install.sh made is gone, the directories it created included.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: prefix.path) == [])
     #expect(!FileManager.default.fileExists(atPath: repo.directory.url(".git/hooks/post-checkout")))
     let again = try runChecked([script, "--prefix", prefix.path, "--uninstall"], in: prefix.path)
     #expect(again.stdout.contains("was not installed"))

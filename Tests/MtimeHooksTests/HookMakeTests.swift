@@ -151,3 +151,19 @@ private func built(_ repo: GitRepository) throws -> String {
     #expect(try repo.time("src/b.txt") >= started, "clean and rewritten: newer than the hook's start")
     #expect(try contentSnapshot(of: repo.path) == snapshot)
 }
+
+/// A checkout that leaves HEAD where it was (`git checkout -b`, switching to the commit already
+/// checked out) changes no path: the hook returns without looking for the repository, so start-up is
+/// all it costs. strace shows no file access to a `.git`, and `git checkout -b` keeps every time.
+@Test func hookWithUnchangedHeadDoesNotOpenTheRepository() throws {
+    let repo = try makeProject()
+    let head = try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .newlines)
+    let traced = try runChecked(["strace", "-f", "-e", "trace=%file", builtProduct("git-mtime"), "hooks", "run", "--verbose",
+                                 "post-checkout", head, head, "1"], in: repo.path, environment: hookEnvironment)
+    #expect(traced.stderr.contains("git-mtime: nothing to do"), "\(traced.stderr)")
+    #expect(!traced.stderr.contains("/.git"), "\(traced.stderr)")
+
+    let times = try ["src/a.txt", "src/b.txt"].map { try repo.time($0) }
+    try repo.hookGit("checkout", "-q", "-b", "topic")
+    #expect(try ["src/a.txt", "src/b.txt"].map { try repo.time($0) } == times)
+}

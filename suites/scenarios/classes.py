@@ -20,40 +20,40 @@ import random
 # name: (share of scenarios, on by default, what it generates); a share of None marks a class only the
 # fault suite generates.
 CLASSES = {
-    "output-links": (0.25, False,
+    "output-links": (0.2, False,
                      "the build output and stamp directories are symlinks: inside the root (build -> .cache/build) "
                      "or leaving it (rs/target -> ../cache, build -> ../make-cache)"),
-    "hostile-link": (0.15, False,
+    "hostile-link": (0.1, False,
                      "a committed symlink `build -> /elsewhere` (into the sentinel tree): guarded builds must refuse "
                      "and write nothing outside the root"),
-    "restore-race": (0.25, False,
+    "restore-race": (0.15, False,
                      "a writer races `git mtime restore` and the hooks (strace widens the window): a file changed "
                      "after it was verified never keeps a commit time or is cached as clean"),
-    "replaced-paths": (0.25, False,
+    "replaced-paths": (0.2, False,
                        "a tracked file replaced by a directory of untracked sources, a tracked directory by a symlink"),
-    "partial-copy": (0.3, False,
+    "partial-copy": (0.25, False,
                      "the copy location receives the context in parts (COPY Makefile ./, COPY src ./src, ...) and the "
                      "guard runs with --allow-missing"),
-    "signals": (0.25, False,
+    "signals": (0.15, False,
                 "TERM/INT reach the guard (or `git mtime run`, or the whole process group) while the build runs; "
                 "builds that trap the signal and exit 0 included: the stamp is never sealed"),
-    "filters": (0.25, False,
+    "filters": (0.2, False,
                 "git's working-tree filters (.gitattributes eol=crlf and ident, core.autocrlf=true) and "
                 "core.fileMode=false with executable bits changed on disk"),
-    "orphan": (0.25, False,
+    "orphan": (0.2, False,
                "`git checkout --orphan` then `checkout -f`, and `git init; git fetch; git checkout -f` over a tree "
                "with outputs"),
-    "generator": (0.25, False,
+    "generator": (0.2, False,
                   "the build command rewrites a tracked source before compiling it, which is then reverted"),
-    "future-outputs": (0.2, False, "a build leaves a file dated 2099 (2037 on a 1-second file system) in its output directory"),
-    "coarse-fs": (0.08, False,
+    "future-outputs": (0.15, False, "a build leaves a file dated 2099 (2037 on a 1-second file system) in its output directory"),
+    "coarse-fs": (0.06, False,
                   "the scenario lives on a loop-mounted ext4 with 128-byte inodes (whole-second mtimes), in a private "
                   "mount namespace; after half the builds the next step, or also the next build, comes in the same second"),
-    "restore-stamp": (0.3, False,
+    "restore-stamp": (0.2, False,
                       "`git mtime restore` after sealed builds with mtime.stamp configured: plain builds stay covered "
                       "(issue 13, case 8); `--ignore-stamp` keeps the exact commit times"),
-    "split-index": (0.15, False, "core.splitIndex=true in the project"),
-    "submodule": (0.2, False,
+    "split-index": (0.1, False, "core.splitIndex=true in the project"),
+    "submodule": (0.15, False,
                   "a vendored C library in a git submodule, bumped to new commits (sometimes with an old mtime)"),
     "guard-races": (None, False,
                     "fault suite: a directory swapped for a symlink out of the root, and a write between hashing and "

@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
-        .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "TestSupport"]),
+        .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "MtimeManifest", "TestSupport"]),
     ]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the wrapper adds to a build: `git mtime docker build` against plain `docker build` of the same
-# fully cached context, on a private engine (BuildKit, DOCKER_BUILDKIT=1, tagged-image mode; and the
-# classic builder, rewritten-Dockerfile mode). Reported as ratios (docs/BENCHMARKS.md, ## docker).
+# fully cached context, on a private engine (BuildKit, DOCKER_BUILDKIT=1, and the classic builder: both
+# through a per-build image named in a temporary Dockerfile). Reported as ratios (docs/BENCHMARKS.md, ## docker).
 #   GIT_MTIME_BIN_DIR=.build/release bench/docker-wrapper.sh     (root; hyperfine)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +29,6 @@ for buildkit in 1 0; do
   hyperfine --warmup 2 --runs 10 --export-markdown "$WORK/buildkit-$buildkit.md" \
     -n "docker build (DOCKER_BUILDKIT=$buildkit)" "$DOCKER build -q --network=none -f $WORK/plain.Dockerfile -t plain ." \
     -n "git mtime docker build (DOCKER_BUILDKIT=$buildkit)" "$BIN/git-mtime docker build -q --network=none -f $WORK/guarded.Dockerfile -t guarded . 2>/dev/null" \
-    -n "the wrapper's own work (client: true)" "DOCKER=true $BIN/git-mtime docker build -q --network=none -f $WORK/guarded.Dockerfile -t guarded . 2>/dev/null"
+    -n "the wrapper's own work (client: true)" "DOCKER=true $BIN/git-mtime docker build -q --network=none -f $WORK/plain.Dockerfile -t guarded . 2>/dev/null"
   cat "$WORK/buildkit-$buildkit.md"
 done

@@ -5,7 +5,8 @@ public struct Commit: Sendable, Equatable {
     public let id: ObjectID
     public let tree: ObjectID
     public let parents: [ObjectID]
-    /// Seconds since the epoch (git's %at / %ct); 0 when the header line is malformed, as git shows it.
+    /// Seconds since the epoch (git's %at / %ct); 0 when the header line is malformed or the number
+    /// doesn't fit 64 bits, as git shows it.
     public let authorTime: Int64
     public let committerTime: Int64
 
@@ -80,9 +81,12 @@ public struct Commit: Sendable, Equatable {
         if index < line.count, line[index] == UInt8(ascii: "-") { negative = true; index += 1 }
         var value: Int64 = 0
         while index < line.count, line[index] >= 0x30, line[index] <= 0x39 {
+            // A hostile commit may carry any number of digits: every step is checked (2^63 overflows
+            // on the add, not the multiply). Too large for time_t: 0, the epoch, as git shows it.
             let (product, overflow) = value.multipliedReportingOverflow(by: 10)
-            if overflow { return 0 }
-            value = product + Int64(line[index] - 0x30)
+            let (sum, carry) = product.addingReportingOverflow(Int64(line[index] - 0x30))
+            if overflow || carry { return 0 }
+            value = sum
             index += 1
         }
         return negative ? -value : value

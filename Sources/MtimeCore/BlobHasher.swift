@@ -14,7 +14,7 @@ public enum BlobHasher {
         switch status.kind {
         case .symlink: return hash(bytes: try FileSystem.readSymlink(path))
         case .regular: return try hash(regularFile: FileDescriptor(openForReading: path))
-        default: throw SystemError(operation: "hash (not a file or symlink)", path: path, code: 21 /* EISDIR */)
+        default: throw SystemError(operation: "hash (not a file or symlink)", path: path, errno: .isDirectory)
         }
     }
 
@@ -36,7 +36,8 @@ public enum BlobHasher {
             total += Int64(count)
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
-        guard total == size else { throw SystemError(operation: "hash (file changed while reading)", path: file.path, code: 11 /* EAGAIN */) }
+        guard total == size else { throw SystemError(operation: "hash (file changed while reading)", path: file.path, errno: .tryAgain) }
         return hasher.finalize()
     }
 }
+

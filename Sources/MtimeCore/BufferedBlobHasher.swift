@@ -12,9 +12,13 @@ public final class BufferedBlobHasher {
     /// The blob id of the regular file at `path` (opened read-only, never following a final symlink)
     /// and what `fstat` says about the file that was read.
     public func hash(regularFileAt path: BytePath) throws(SystemError) -> (id: ObjectID, status: FileStatus) {
-        let file = try FileDescriptor(openForReading: path)
+        try hash(regularFile: FileDescriptor(openForReading: path))
+    }
+
+    /// The blob id of an open regular file and what `fstat` says about it.
+    public func hash(regularFile file: FileDescriptor) throws(SystemError) -> (id: ObjectID, status: FileStatus) {
         let status = try file.status()
-        guard status.kind == .regular else { throw SystemError(operation: "hash (not a regular file)", path: path, code: 21 /* EISDIR */) }
+        guard status.kind == .regular else { throw SystemError(operation: "hash (not a regular file)", path: file.path, errno: .isDirectory) }
         return (try BlobHasher.hash(regularFile: file, size: status.size, buffer: buffer), status)
     }
 }

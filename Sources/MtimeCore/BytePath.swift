@@ -53,7 +53,7 @@ public struct BytePath: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Calls `body` with a NUL-terminated copy; a path with an embedded NUL can't name a file.
     public func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) throws(SystemError) -> R {
-        if bytes.contains(0) { throw SystemError(operation: "use path", path: self, code: 22 /* EINVAL */) }
+        if bytes.contains(0) { throw SystemError(operation: "use path", path: self, errno: .invalidArgument) }
         var terminated = bytes.map { CChar(bitPattern: $0) }
         terminated.append(0)
         return terminated.withUnsafeBufferPointer { body($0.baseAddress!) }

@@ -16,16 +16,29 @@ public enum Termination: Equatable, Sendable {
 }
 
 /// INT, TERM, HUP and QUIT that reach this process go on to the child `ChildProcess.run` is
-/// waiting for, and are remembered so a caller can stop before starting anything new.
+/// waiting for, and are remembered so a caller can stop before starting anything new (and `run`
+/// never seals a build that was told to stop). A signal this process inherited as ignored (`nohup`
+/// ignores HUP, a shell's background job INT and QUIT) stays ignored, here and in every child.
 public enum SignalForwarding {
     public static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
     static let child = Atomic<Int32>(0)
     static let received = Atomic<Int32>(0)
 
+    /// The forwarded signals whose disposition was SIG_IGN before `install` first ran.
+    public static let inheritedIgnored: [Int32] = forwarded.filter { signal in
+        var current = sigaction()
+        guard sigaction(signal, nil, &current) == 0 else { return false }
+        // SIG_IGN is the handler value 1; Swift imports it as a function pointer, so compare bits.
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1
+    }
+
+    /// The signals `install` handles: the forwarded ones that were not inherited as ignored.
+    public static var handled: [Int32] { forwarded.filter { !inheritedIgnored.contains($0) } }
+
     /// Installs the handlers. No SA_RESTART: a blocking wait (for a lock, say) returns EINTR, so
     /// Ctrl-C there stops the caller instead of being swallowed.
     public static func install() {
-        for signal in forwarded {
+        for signal in handled {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signal in
                 SignalForwarding.received.store(signal, ordering: .relaxed)
@@ -46,7 +59,8 @@ public enum SignalForwarding {
 }
 
 /// Programs git-mtime and the guard run: `posix_spawnp` (PATH lookup like a shell), default signal
-/// dispositions in the child, and a `waitpid` that survives interrupted system calls.
+/// dispositions in the child (except signals inherited as ignored), and a `waitpid` that survives
+/// interrupted system calls.
 public enum ChildProcess {
     /// Runs `arguments` sharing this process's standard streams and waits for it, forwarding
     /// `SignalForwarding.forwarded` to it meanwhile. An error means it could not be started
@@ -113,9 +127,10 @@ public enum ChildProcess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
+        // Handled signals get the default action; inherited ignored ones stay ignored (exec keeps SIG_IGN).
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in SignalForwarding.forwarded { sigaddset(&defaults, signal) }
+        for signal in SignalForwarding.handled { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var mask = signalMask
         posix_spawnattr_setsigmask(&attributes, &mask)

@@ -23,8 +23,8 @@ public struct FileStatus: Sendable, Equatable {
         }
         mode = UInt32(raw.st_mode)
         size = Int64(raw.st_size)
-        modificationTime = Timestamp(seconds: Int64(raw.st_mtim.tv_sec), nanoseconds: Int32(raw.st_mtim.tv_nsec))
-        changeTime = Timestamp(seconds: Int64(raw.st_ctim.tv_sec), nanoseconds: Int32(raw.st_ctim.tv_nsec))
+        modificationTime = Timestamp(seconds: Int64(raw.st_mtim.tv_sec), nanoseconds: Int32(clamping: raw.st_mtim.tv_nsec))
+        changeTime = Timestamp(seconds: Int64(raw.st_ctim.tv_sec), nanoseconds: Int32(clamping: raw.st_ctim.tv_nsec))
         device = UInt64(raw.st_dev)
         inode = UInt64(raw.st_ino)
         uid = UInt32(raw.st_uid)
@@ -106,6 +106,49 @@ public final class FileDescriptor {
     public func sync() throws(SystemError) {
         guard fsync(rawValue) == 0 else { throw SystemError.last("fsync", path) }
     }
+
+    /// Everything from the current offset to the end, refusing more than `limit` bytes (EFBIG).
+    public func readAll(limit: Int = Int.max) throws(SystemError) -> [UInt8] {
+        let file = self
+        let size = try file.status().size
+        guard size <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge) }
+        // Straight into an array of the stat'ed size, plus one byte that tells whether the file grew
+        // meanwhile; only then the chunked loop below reads the rest. A size the file system merely
+        // claims (a sparse file of exabytes) is not allocated up front.
+        let first = Int(min(max(size, 0), 64 << 20)) + 1
+        var failure: SystemError?
+        var contents = [UInt8](unsafeUninitializedCapacity: first) { buffer, initialized in
+            while initialized < buffer.count {
+                do throws(SystemError) {
+                    let count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
+                    if count == 0 { return }
+                    initialized += count
+                } catch {
+                    failure = error
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+        if contents.count < first { return contents }
+        guard contents.count <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge) }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let count = try file.read(into: chunk)
+            if count == 0 { return contents }
+            contents.append(contentsOf: chunk[..<count])
+            guard contents.count <= limit else {
+                throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge)
+            }
+        }
+    }
+
+    /// `futimens`: sets the modification time of exactly this open file; the access time stays.
+    public func setModificationTime(to time: Timestamp) throws(SystemError) {
+        var times = TimeSpecs(modification: time)
+        guard times.withPointer({ futimens(rawValue, $0) }) == 0 else { throw SystemError.last("set modification time", path) }
+    }
 }
 
 /// Thin, typed wrappers over the few syscalls git-mtime needs. Every error names the path.
@@ -121,7 +164,7 @@ public enum FileSystem {
     /// `lstat`, or nil when the path does not exist (ENOENT / ENOTDIR).
     public static func statusIfPresent(_ path: BytePath) throws(SystemError) -> FileStatus? {
         do { return try status(path) } catch {
-            if error.code == ENOENT || error.code == ENOTDIR { return nil }
+            if error.isAbsent { return nil }
             throw error
         }
     }
@@ -159,16 +202,8 @@ public enum FileSystem {
     /// Sets the modification time of `path` itself (a symlink keeps its target's time untouched);
     /// the access time is left as it is.
     public static func setModificationTime(_ path: BytePath, to time: Timestamp) throws(SystemError) {
-        var times = (timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2 /* UTIME_OMIT */),
-                     timespec(tv_sec: time_t(time.seconds), tv_nsec: Int(time.nanoseconds)))
-        let result: Int32
-        result = try path.withCString { name in
-                withUnsafePointer(to: &times) {
-                    $0.withMemoryRebound(to: timespec.self, capacity: 2) {
-                        utimensat(AT_FDCWD, name, $0, AT_SYMLINK_NOFOLLOW)
-                    }
-                }
-            }
+        var times = TimeSpecs(modification: time)
+        let result = try path.withCString { name in times.withPointer { utimensat(AT_FDCWD, name, $0, AT_SYMLINK_NOFOLLOW) } }
         guard result == 0 else { throw SystemError.last("set modification time", path) }
     }
 
@@ -190,70 +225,22 @@ public enum FileSystem {
 
     /// The whole file, read-only, refusing anything larger than `limit` bytes.
     public static func readFile(_ path: BytePath, limit: Int = Int.max) throws(SystemError) -> [UInt8] {
-        let file = try FileDescriptor(openForReading: path)
-        let size = try file.status().size
-        guard size <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG) }
-        // Straight into an array of the stat'ed size, plus one byte that tells whether the file grew
-        // meanwhile; only then the chunked loop below reads the rest.
-        var failure: SystemError?
-        var contents = [UInt8](unsafeUninitializedCapacity: Int(size) + 1) { buffer, initialized in
-            while initialized < buffer.count {
-                do throws(SystemError) {
-                    let count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
-                    if count == 0 { return }
-                    initialized += count
-                } catch {
-                    failure = error
-                    return
-                }
-            }
-        }
-        if let failure { throw failure }
-        if contents.count <= Int(size) { return contents }
-        guard contents.count <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG) }
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let count = try file.read(into: chunk)
-            if count == 0 { return contents }
-            contents.append(contentsOf: chunk[..<count])
-            guard contents.count <= limit else {
-                throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, code: EFBIG)
-            }
-        }
+        try FileDescriptor(openForReading: path).readAll(limit: limit)
     }
 
-    /// Replaces `path` with `contents` so that a reader sees the old file or the new one, never a
-    /// mix: write a temporary sibling, rename it over. `durable` also fsyncs the file and the
-    /// directory, so the new version survives a crash; caches that carry their own checksum skip
-    /// that, since losing their newest version is harmless and an fsync costs more than they save.
+    /// `HeldDirectory.writeAtomically` in the directory holding `path` (its symlinks followed: the
+    /// caller chose the path).
     public static func writeAtomically(_ path: BytePath, contents: [UInt8], permissions: mode_t = 0o644,
                                        durable: Bool = true) throws(SystemError) {
-        let directory = path.parent.isEmpty ? BytePath(".") : path.parent
-        let temporary = directory.appending(BytePath([UInt8(ascii: ".")] + path.lastComponent.bytes + Array("\(temporaryMarker)\(getpid())".utf8)))
-        let fd = try temporary.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, permissions) }
-        guard fd >= 0 else { throw SystemError.last("create", temporary) }
-        do throws(SystemError) {
-            let file = FileDescriptor(adopting: fd, path: temporary)
-            try file.write(contents)
-            if durable { try file.sync() }
-            try rename(temporary, to: path)
-        } catch {
-            try? remove(temporary)
-            throw error
-        }
-        // The rename is durable only once the directory entry is on disk.
-        if durable { try FileDescriptor(openDirectory: directory).sync() }
+        let directory = try HeldDirectory(opening: path.parent.isEmpty ? BytePath(".") : path.parent)
+        try directory.writeAtomically(path.lastComponent, contents: contents, permissions: permissions, durable: durable)
     }
-
-    /// What `writeAtomically` puts between a temporary's name and its writer's pid.
-    static let temporaryMarker = ".tmp-"
 
     /// Removes the temporaries `writeAtomically` left in `directory` when its writer was killed
     /// (their pid no longer runs). Call it while holding the lock that serialises the writers.
     public static func removeAbandonedTemporaries(in directory: BytePath) {
         guard let names = try? listDirectory(directory) else { return }
-        let marker = Array(temporaryMarker.utf8)
+        let marker = Array(HeldDirectory.temporaryMarker.utf8)
         for name in names where name.bytes.first == UInt8(ascii: ".") {
             guard let range = name.bytes.ranges(of: marker).last,
                   let pid = Int32(String(decoding: name.bytes[range.upperBound...], as: UTF8.self)) else { continue }
@@ -313,6 +300,6 @@ public enum FileSystem {
     public static func now() -> Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        return Timestamp(seconds: Int64(spec.tv_sec), nanoseconds: Int32(spec.tv_nsec))
+        return Timestamp(seconds: Int64(spec.tv_sec), nanoseconds: Int32(clamping: spec.tv_nsec))
     }
 }

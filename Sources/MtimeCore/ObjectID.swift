@@ -43,6 +43,13 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
         self.init(bytes: raw)
     }
 
+    /// From exactly 40 lowercase hex digits, the only form the manifest and stamp formats allow.
+    public init?<S: StringProtocol>(lowercaseHex hex: S) {
+        guard hex.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) })
+        else { return nil }
+        self.init(hex: hex)
+    }
+
     public var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(ObjectID.byteCount)

@@ -2,10 +2,24 @@ import Glibc
 import MtimeCore
 import MtimeManifest
 
+/// What the host side is asked to prepare, and what decides which files the build's context holds.
+public struct ContextRequest: Equatable, Sendable {
+    /// The local context directory, as typed.
+    public var directory: String
+    /// The Dockerfile the build reads, as the client resolved it (nil when it comes from stdin or a
+    /// URL): BuildKit prefers its `<Dockerfile>.dockerignore` to the context's `.dockerignore`. In the
+    /// rewriting modes the client gets a temporary copy under the same name, that ignore file beside it.
+    public var dockerfile: String?
+    /// How the build is run: with `.rewrittenForClassicBuilder` the classic client sends that copy from
+    /// outside the context, adding it to the context and to the context's `.dockerignore`.
+    public var mode: InjectionMode
+    public var client: Client
+}
+
 /// What the wrapper needs from the host side: the context's mtimes restored and its manifest.
 public struct PreparedContext: Sendable {
     public var manifest: Manifest
-    /// One line for the user (how many files were restored, how many dirty).
+    /// One line for the user: how many files were restored, how many dirty; or why no time was restored.
     public var summary: String
 
     public init(manifest: Manifest, summary: String) {
@@ -14,63 +28,80 @@ public struct PreparedContext: Sendable {
     }
 }
 
-/// `git mtime docker build …`: restore the context's mtimes, put guard and manifest in a private
-/// temporary directory, make them reachable as `from=git-mtime`, run the real docker with the
-/// user's arguments, and remove everything it made afterwards, whatever happened.
+/// `git mtime docker build …`: restore the context's mtimes, put guard and manifest where the build's
+/// `from=git-mtime` finds them (a private temporary directory, and a per-build image where the client
+/// can't take a build context), run the real client with the user's arguments, and remove everything it
+/// made afterwards, whatever happened.
 public struct DockerBuildWrapper {
-    public let docker: String
+    public let client: ClientCommand
     public let arguments: BuildArguments
     let environment: [String: String]
     let message: (String) -> Void
 
     /// - Parameters:
     ///   - docker: the client to run; nil means `$DOCKER`, else `docker` on PATH.
-    ///   - arguments: `build …` or `buildx build …`.
+    ///   - arguments: the words after `git mtime docker [--docker PATH]`.
     public init(docker: String?, arguments: [String], message: @escaping (String) -> Void) throws(BuildArgumentsError) {
         environment = Environment.all()
-        self.docker = docker ?? environment["DOCKER"].flatMap { $0.isEmpty ? nil : $0 } ?? "docker"
         self.arguments = try BuildArguments(parsing: arguments)
+        client = ClientCommand(executable: docker ?? environment["DOCKER"].flatMap { $0.isEmpty ? nil : $0 } ?? "docker",
+                               globalOptions: self.arguments.globalOptions)
+        if !self.arguments.wantsHelp, let name = self.arguments.buildContextNames.first(where: { $0.lowercased() == DockerfileGuardLines.sourceName }) {
+            throw BuildArgumentsError("--build-context \(name)=… is taken: git mtime docker passes the guard and manifest to the build under that name; remove your own, or run docker directly")
+        }
         self.message = message
     }
 
-    /// Runs the build; the result is docker's own termination (or the signal that stopped the wrapper first).
-    public func run(prepareContext: (String) throws -> PreparedContext) throws -> Termination {
+    /// Runs the build; the result is the client's own termination (or the signal that stopped the wrapper first).
+    public func run(prepareContext: (ContextRequest) throws -> PreparedContext) throws -> Termination {
         SignalForwarding.install()
-        guard case .directory(let context) = arguments.context else {
-            message("the build context is \(arguments.context == .standardInput ? "stdin" : "a URL"): nothing to restore, running docker unchanged")
-            return try runDocker(arguments.command + arguments.options)
+        // `--help` is the client's: nothing to restore, nothing to build.
+        if arguments.wantsHelp { return try client.run(arguments.command + arguments.options) }
+        let version = (try? client.capture(["--version"]))?.output ?? ""
+        let clientKind = Client(versionOutput: version)
+        let mode = InjectionMode.select(client: clientKind, builder: arguments.builder, buildkit: environment["DOCKER_BUILDKIT"],
+                                        buildxAvailable: { (try? client.capture(["buildx", "version"]))?.termination == .exited(0) })
+        let inputs = try BuildInputs(arguments, rules: mode.dockerfileRules(for: clientKind))
+        guard case .directory(let context) = inputs.context else {
+            let what = inputs.context == .standardInput ? "stdin" : "a URL"
+            message("the build context is \(what): nothing on this machine to restore or describe, so \(client.executable) runs unchanged (a RUN mounting from=\(DockerfileGuardLines.sourceName) finds nothing)")
+            return try client.run(arguments.command + arguments.options)
         }
         let guardPath = try GuardExecutable.locate(environment: environment, runningExecutable: GuardExecutable.runningExecutable())
-        let mode = selectMode()
 
         let cleanup = Cleanup()
         defer { cleanup.run() }
 
-        // The Dockerfile is read up front: a `-f -` stdin is consumed once and kept for the rewrite.
+        // The Dockerfiles are read up front: a `-f -` stdin is consumed once and kept for the rewrite.
+        // A Dockerfile the wrapper can't read here (a URL, or stdin the client reads itself) may hold the line.
+        let rewrites = mode != .buildContext
         var dockerfileText: [UInt8]?
-        let dockerfileName = arguments.dockerfilePath ?? "the Dockerfile on stdin"
-        switch arguments.dockerfile {
-        case .standardInput where mode == .rewrittenDockerfile:
-            dockerfileText = try FileSystem.readToEnd(descriptor: 0, name: "<stdin>")
-        case .standardInput:
-            break
-        default:
-            if let path = arguments.dockerfilePath {
-                dockerfileText = try FileSystem.readFile(BytePath(path), limit: 16 << 20)
+        var usesGuard = false
+        for dockerfile in inputs.dockerfiles {
+            switch dockerfile {
+            case .file(let path):
+                let text = try FileSystem.readFile(BytePath(path), limit: 16 << 20)
+                if rewrites { dockerfileText = text }
+                usesGuard = usesGuard || !DockerfileGuardLines(parsing: text).guardRuns.isEmpty
+            case .standardInput where rewrites:
+                let text = try FileSystem.readToEnd(descriptor: 0, name: "<stdin>")
+                dockerfileText = text
+                usesGuard = usesGuard || !DockerfileGuardLines(parsing: text).guardRuns.isEmpty
+            case .standardInput, .remote:
+                usesGuard = true
             }
         }
-        let guardLines = dockerfileText.map { DockerfileGuardLines(parsing: $0) }
-        let usesGuard = guardLines.map { !$0.guardRuns.isEmpty } ?? true
+        let dockerfileName = inputs.dockerfilePath ?? "the Dockerfile"
         if !usesGuard {
             message("note: \(dockerfileName) has no `RUN --mount=type=bind,from=\(DockerfileGuardLines.sourceName),target=/git-mtime …` line, so the guard will not run")
         }
 
-        let prepared = try prepareContext(context)
+        let prepared = try prepareContext(ContextRequest(directory: context, dockerfile: inputs.dockerfilePath, mode: mode, client: clientKind))
         message(prepared.summary)
         // A Ctrl-C during the restore: its work is complete and consistent; start nothing more.
         if let signal = SignalForwarding.pending { return .signaled(signal) }
         var manifest = prepared.manifest
-        if mode == .rewrittenDockerfile {
+        if mode == .rewrittenForClassicBuilder {
             // The classic client sends a Dockerfile from outside the context (ours always is) by adding it
             // under a random name and appending that name to the context's .dockerignore, in the copy it
             // sends: that one file arrives changed, so the guard must not check it.
@@ -79,75 +110,53 @@ public struct DockerBuildWrapper {
 
         let directory = try PrivateDirectory()
         cleanup.add { directory.remove() }
-        _ = try directory.makeDirectory("inject")
-        _ = try directory.write("inject/guard", FileSystem.readFile(BytePath(guardPath)), permissions: 0o755)
-        _ = try directory.write("inject/manifest", manifest.serialized(), permissions: 0o644)
-        let injectDirectory = "\(directory.path)/inject"
+        let guardBytes = try FileSystem.readFile(BytePath(guardPath))
+        let manifestBytes = manifest.serialized()
         if usesGuard { message("guard and manifest reach the build through: \(mode)") }
 
-        var options = arguments.options
+        var commandLine = arguments.command + arguments.options
         switch mode {
         case .buildContext:
-            options = arguments.options(inserting: ["--build-context", "\(DockerfileGuardLines.sourceName)=\(injectDirectory)"])
-        case .taggedImage where usesGuard:
-            try lockTheSharedTag(cleanup: cleanup)
-            try buildInjectionImage(named: DockerfileGuardLines.sourceName, in: directory, cleanup: cleanup)
-        case .taggedImage:
-            break
-        case .rewrittenDockerfile:
-            if let guardLines, usesGuard {
-                let image = "\(DockerfileGuardLines.sourceName)-inject:\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-                let rewritten: [UInt8]
-                do { rewritten = try guardLines.rewrittenForClassicBuilder(image: image) } catch {
+            _ = try directory.makeDirectory("inject")
+            _ = try directory.write("inject/guard", guardBytes, permissions: 0o755)
+            _ = try directory.write("inject/manifest", manifestBytes, permissions: 0o644)
+            commandLine = arguments.inserting(["--build-context", "\(DockerfileGuardLines.sourceName)=\(directory.path)/inject"])
+        case .rewrittenMountSource, .rewrittenForClassicBuilder:
+            guard let dockerfileText else { break }
+            var rewritten = dockerfileText
+            let guardLines = DockerfileGuardLines(parsing: dockerfileText)
+            if !guardLines.guardRuns.isEmpty {
+                let image = try InjectionImage(guard: guardBytes, manifest: manifestBytes, client: client, directory: directory)
+                cleanup.add { [client, message] in
+                    if !image.remove(client: client) {
+                        message("warning: could not remove the image \(image.reference); remove it with: \(client.executable) image rm \(image.reference)")
+                    }
+                }
+                do {
+                    rewritten = mode == .rewrittenMountSource
+                        ? try guardLines.rewritingMountSource(to: image.reference)
+                        : try guardLines.rewrittenForClassicBuilder(image: image.reference)
+                } catch {
                     throw DockerWrapperError("\(dockerfileName): \(error)")
                 }
-                try buildInjectionImage(named: image, in: directory, cleanup: cleanup)
-                options = arguments.options(dockerfile: try directory.write("Dockerfile", rewritten, permissions: 0o644))
-            } else if let dockerfileText, arguments.dockerfile == .standardInput {
-                options = arguments.options(dockerfile: try directory.write("Dockerfile", dockerfileText, permissions: 0o644))
+            } else if inputs.dockerfiles.first != .standardInput {
+                break
             }
+            commandLine = arguments.replacingDockerfile(with: try writeDockerfile(rewritten, in: directory, replacing: inputs.dockerfilePath))
         }
         if let signal = SignalForwarding.pending { return .signaled(signal) }
-        return try runDocker(arguments.command + options)
+        return try client.run(commandLine)
     }
 
-    private func selectMode() -> InjectionMode {
-        let version = (try? ChildProcess.capture([docker, "--version"]))?.output ?? ""
-        return InjectionMode.select(builder: arguments.builder, clientVersion: version, buildkit: environment["DOCKER_BUILDKIT"],
-                                    buildxAvailable: { (try? ChildProcess.capture([docker, "buildx", "version"]))?.termination == .exited(0) })
-    }
-
-    /// The tag `git-mtime` is one name per engine: concurrent wrapped builds take turns.
-    private func lockTheSharedTag(cleanup: Cleanup) throws {
-        let directory = environment["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        let path = BytePath("\(directory)/git-mtime-docker-\(getuid()).lock")
-        var lock = try FileLock(exclusive: path, timeout: 0)
-        if lock == nil { message("waiting for another wrapped build to finish (lock \(path))") }
-        while lock == nil {
-            if let signal = SignalForwarding.pending { throw DockerWrapperError("interrupted (signal \(signal)) while waiting for \(path)") }
-            lock = try FileLock(exclusive: path, timeout: 1)
+    /// The temporary Dockerfile, named like the original so that BuildKit finds the copy of its
+    /// `<name>.dockerignore` beside it, as it would beside the original.
+    private func writeDockerfile(_ text: [UInt8], in directory: PrivateDirectory, replacing original: String?) throws -> String {
+        _ = try directory.makeDirectory("dockerfile")
+        let name = original.map { String($0.split(separator: "/").last ?? "Dockerfile") } ?? "Dockerfile"
+        if let original, let ignore = try? FileSystem.readFile(BytePath(original + ".dockerignore"), limit: 16 << 20) {
+            _ = try directory.write("dockerfile/\(name).dockerignore", ignore, permissions: 0o644)
         }
-        cleanup.add { withExtendedLifetime(lock) {} }
-    }
-
-    /// A `FROM scratch` image holding guard and manifest, removed again when the build is over.
-    private func buildInjectionImage(named name: String, in directory: PrivateDirectory, cleanup: Cleanup) throws {
-        let imageDockerfile = try directory.write("image.Dockerfile", Array("FROM scratch\nCOPY guard manifest /\n".utf8), permissions: 0o644)
-        let result = try ChildProcess.capture([docker, "build", "--quiet", "--network=none", "--tag", name,
-                                               "--file", imageDockerfile, "\(directory.path)/inject"])
-        guard result.termination == .exited(0) else {
-            throw DockerWrapperError("could not build the image holding the guard (\(docker) build): \(result.output.trimmingWhitespace())")
-        }
-        cleanup.add { [docker, message] in
-            guard let removal = try? ChildProcess.capture([docker, "image", "rm", name]), removal.termination == .exited(0) else {
-                message("warning: could not remove the image \(name); remove it with: \(docker) image rm \(name)")
-                return
-            }
-        }
-    }
-
-    private func runDocker(_ arguments: [String]) throws -> Termination {
-        try ChildProcess.run([docker] + arguments)
+        return try directory.write("dockerfile/\(name)", text, permissions: 0o644)
     }
 }
 

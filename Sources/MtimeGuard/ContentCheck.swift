@@ -6,19 +6,21 @@ import Synchronization
 
 /// What the guard found on disk for one manifest entry.
 public enum EntryFinding: Sendable, Equatable {
-    /// Same type and content; `status` is the lstat the times are compared with.
+    /// Same type and content; `status` is what `fstat` said about the file that was hashed (for a
+    /// symlink, its `lstat`): later steps check the file is still exactly that one.
     case matches(FileStatus)
     case missing
     case wrongType(found: String)
-    /// Same type, other content: its id and lstat.
+    /// Same type, other content: its id and status.
     case changed(found: ObjectID, status: FileStatus)
 }
 
-/// Hashes every manifest entry on all cores: file reads, not SHA-1, bound the guard.
+/// Hashes every manifest entry on all cores: file reads, not SHA-1, bound the guard. Every file is
+/// reached through the context's `DirectoryTree`: opened relative to its held parent, no symlink followed.
 public enum ContentCheck {
     public static func findings(for context: GuardContext) throws(GuardError) -> [EntryFinding] {
         let entries = context.manifest.entries
-        let root = context.root
+        let tree = context.tree
         nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Result<EntryFinding, SystemError>>.allocate(capacity: entries.count)
         results.initialize(repeating: .success(.missing))
         defer { results.deallocate() }
@@ -29,9 +31,7 @@ public enum ContentCheck {
             while true {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 if index >= entries.count { return }
-                results[index] = Result { () throws(SystemError) in
-                    try finding(for: entries[index], at: root.appending(entries[index].path), hasher: hasher)
-                }
+                results[index] = Result { () throws(SystemError) in try finding(for: entries[index], in: tree, hasher: hasher) }
             }
         }
         var findings: [EntryFinding] = []
@@ -67,8 +67,15 @@ public enum ContentCheck {
         entry.isSymlink ? "symlink" : entry.isExecutable ? "executable file" : "regular file"
     }
 
-    private static func finding(for entry: ManifestEntry, at path: BytePath, hasher: BufferedBlobHasher) throws(SystemError) -> EntryFinding {
-        guard let status = try FileSystem.statusIfPresent(path) else { return .missing }
+    /// One entry, hashed through its held parent directory.
+    static func finding(for entry: ManifestEntry, in tree: DirectoryTree, hasher: BufferedBlobHasher) throws(SystemError) -> EntryFinding {
+        let directory: HeldDirectory
+        do { directory = try tree.directory(entry.path.parent) } catch {
+            if error.isAbsent { return .missing }
+            throw error
+        }
+        let name = entry.path.lastComponent
+        guard let status = try directory.statusIfPresent(name) else { return .missing }
         let found: String
         switch status.kind {
         case .symlink: found = "symlink"
@@ -78,16 +85,21 @@ public enum ContentCheck {
         }
         guard found == typeName(entry) else { return .wrongType(found: found) }
         let id: ObjectID
+        let hashedStatus: FileStatus
         if entry.isSymlink {
-            id = BlobHasher.hash(bytes: try FileSystem.readSymlink(path))
-        } else {
-            let hashed = try hasher.hash(regularFileAt: path)
-            guard hashed.status.inode == status.inode, hashed.status.device == status.device else {
-                throw SystemError(operation: "hash (file replaced while reading)", path: path, code: 11 /* EAGAIN */)
+            id = BlobHasher.hash(bytes: try directory.readLink(name))
+            hashedStatus = try directory.status(name)
+            guard hashedStatus.isUnchanged(since: status) else {
+                throw SystemError(operation: "hash (symlink replaced while reading)", path: tree.pathOf(entry.path), errno: .tryAgain)
             }
-            id = hashed.id
+        } else {
+            let hashed = try hasher.hash(regularFile: directory.openFile(name))
+            guard hashed.status.isSameFile(as: status) else {
+                throw SystemError(operation: "hash (file replaced while reading)", path: tree.pathOf(entry.path), errno: .tryAgain)
+            }
+            (id, hashedStatus) = hashed
         }
-        return id == entry.objectID ? .matches(status) : .changed(found: id, status: status)
+        return id == entry.objectID ? .matches(hashedStatus) : .changed(found: id, status: hashedStatus)
     }
 }
 

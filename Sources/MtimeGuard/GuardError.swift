@@ -3,14 +3,18 @@ import MtimeManifest
 
 /// Why the guard stopped, and the documented exit code for it (docs/stamp.md, `--help`).
 public enum GuardError: Error, CustomStringConvertible {
-    /// Files differ from the manifest: changed content, missing, or the wrong type. One line each.
-    case mismatch(problems: [String], total: Int)
+    /// Files differ from the manifest: changed content, missing, or the wrong type. One line each;
+    /// `missing` of them are absent files.
+    case mismatch(problems: [String], total: Int, missing: Int)
     /// Bad arguments, a malformed manifest, or an entry that would leave the root.
     case usage(String)
     /// A syscall failed (unreadable manifest, permission denied, ...).
     case io(SystemError)
     /// `run` could not start the command (127: not found, 126: not executable).
     case spawn(command: String, error: SystemError)
+    /// The files beside the stamp could not all be read, so their state can't be recorded: no stamp
+    /// was written (`run` only warns: the build itself succeeded).
+    case notSealed(SystemError)
 
     public static let mismatchExitCode: Int32 = 1
     public static let usageExitCode: Int32 = 64   // EX_USAGE, as swift-argument-parser uses
@@ -20,20 +24,28 @@ public enum GuardError: Error, CustomStringConvertible {
         switch self {
         case .mismatch: return GuardError.mismatchExitCode
         case .usage: return GuardError.usageExitCode
-        case .io: return GuardError.ioExitCode
-        case .spawn(_, let error): return error.code == 2 /* ENOENT */ ? 127 : 126
+        case .io, .notSealed: return GuardError.ioExitCode
+        case .spawn(_, let error): return error.isNotFound ? 127 : 126
         }
     }
 
     /// The lines to print on stderr; the last one says what happened as a whole.
     public var lines: [String] {
         switch self {
-        case .mismatch(let problems, let total):
-            return problems + ["\(problems.count) of \(total) files differ from the manifest; no times were set"]
+        case .mismatch(let problems, let total, let missing):
+            return problems + ["\(problems.count) of \(total) files differ from the manifest; no times were set"
+                + (missing > 0 ? " (if the build context holds only part of the files on purpose, --allow-missing skips absent ones)" : "")]
         case .usage(let message): return [message]
         case .io(let error): return [error.description]
         case .spawn(let command, let error): return ["cannot run \(command): \(error.message)"]
+        case .notSealed(let error):
+            return ["not sealing the build stamp: \(error); the next build treats all files as changed"]
         }
+    }
+
+    public var isNotSealed: Bool {
+        if case .notSealed = self { return true }
+        return false
     }
 
     public var description: String { lines.joined(separator: "\n") }

@@ -1,4 +1,3 @@
-import Glibc
 import MtimeCore
 import MtimeManifest
 
@@ -16,11 +15,25 @@ public struct PrepareOutcome: Sendable {
     /// Files whose content differs from what the last sealed build consumed (all tracked files, without
     /// a trusted stamp), untracked ones included.
     public let bumpedCount: Int
-    /// The time given to changed tracked files: later than the seal time and than every file beside the stamp.
+    /// The time given to changed tracked files: later than the seal time and than every file beside
+    /// the stamp, as the file system there stores times.
     public let bumpTime: Timestamp
-    /// Changed untracked files get one nanosecond less (docs/stamp.md, "Untracked files").
-    public var untrackedBumpTime: Timestamp { bumpTime.previousNanosecond }
+    /// Changed untracked files get one step of the file system's granularity less (docs/stamp.md,
+    /// "Untracked files").
+    public let untrackedBumpTime: Timestamp
+    /// The timestamp granularity probed where the stamp lives, in nanoseconds.
+    public let granularity: Int64
     public let timesSet: Int
+    /// Each entry as `prepare` left it (nil: absent), in manifest order: `run` compares the files
+    /// with it after the build to tell which ones the build consumed unchanged.
+    public let prepared: [FileStatus?]
+}
+
+/// What `seal` wrote.
+public struct SealOutcome: Sendable {
+    public let stamp: BuildStamp
+    /// Tracked files whose content changed while the build ran: left out of the stamp (not consumed).
+    public let changedDuringBuild: [BytePath]
 }
 
 /// check / prepare / seal (docs/stamp.md). Each validates everything before it sets any time.
@@ -29,31 +42,31 @@ public enum Guard {
     /// manifest's the manifest's mtime.
     public static func check(_ context: GuardContext) throws(GuardError) -> CheckOutcome {
         let findings = try verify(context)
-        let timesSet = try applyTimes(context, findings: findings) { entry, file in ownTime(entry, file) }
+        let (timesSet, _) = try applyTimes(context, findings: findings) { entry, file in ownTime(entry, file) }
         return CheckOutcome(entryCount: findings.count, missingCount: findings.count { $0 == .missing }, timesSet: timesSet)
     }
 
     /// `check`, except that files whose content differs from what the trusted stamp recorded get a
     /// fresh time instead: tracked files always, untracked files when not already later than the last build.
-    public static func prepare(_ context: GuardContext, stamp stampPath: BytePath) throws(GuardError) -> PrepareOutcome {
+    public static func prepare(_ context: GuardContext, stamp location: RootedLocation) throws(GuardError) -> PrepareOutcome {
         let findings = try verify(context)
-        let stamp = BuildStamp.load(at: stampPath, expectedRoot: context.root)
-        let consumed: [BytePath: ObjectID]
-        // Every output of the last build is at most this old: trusted means nothing beside the stamp
-        // is newer than its seal time; without trust, the newest file beside the stamp.
-        let lastBuild: Timestamp?
-        if case .trusted(let trusted) = stamp {
+        let inspection = BuildStamp.inspect(location, expectedRoot: context.root, alsoExcluding: context.trackedPaths)
+        var consumed: [BytePath: ObjectID] = [:]
+        // Every output of the last build is at most this old: the seal time, and the newest file
+        // beside the stamp now (one dated in the future, say).
+        var lastBuild = inspection.newestOutput
+        if case .trusted(let trusted) = inspection.result {
             consumed = trusted.objectIDsByPath
-            lastBuild = trusted.sealTime
-        } else {
-            consumed = [:]
-            do { lastBuild = try BuildStamp.newestModificationTime(besideStamp: stampPath) } catch { throw .io(error) }
+            lastBuild = max(lastBuild ?? trusted.sealTime, trusted.sealTime)
         }
-        let untrackedBumpTime = max(FileSystem.now(), lastBuild?.nextNanosecond ?? .distantPast)
-        let bumpTime = untrackedBumpTime.nextNanosecond
-        let outputs = outputDirectory(of: stampPath, root: context.root)
+        let granularity = location.directory.map { StampDirectoryProbe.granularity(in: $0, stampName: location.name) } ?? 1
+        // Both bump times are multiples of the granularity, so the file system stores them exactly,
+        // and both are strictly later than every output as stored (docs/stamp.md, "Clocks").
+        let untrackedBumpTime = max(FileSystem.now(), lastBuild?.nextNanosecond ?? .distantPast).roundedUp(toMultipleOf: granularity)
+        let bumpTime = untrackedBumpTime.advanced(byNanoseconds: granularity)
+        let outputs = location.relativeToRoot
         var bumpedCount = 0
-        let timesSet = try applyTimes(context, findings: findings) { entry, file in
+        let (timesSet, prepared) = try applyTimes(context, findings: findings) { entry, file in
             let own = ownTime(entry, file)
             if consumed[entry.path] == file.id { return own }
             if !entry.isUntracked {
@@ -68,53 +81,75 @@ public enum Guard {
             bumpedCount += 1
             return untrackedBumpTime
         }
-        return PrepareOutcome(stamp: stamp, entryCount: findings.count, bumpedCount: bumpedCount, bumpTime: bumpTime, timesSet: timesSet)
+        return PrepareOutcome(stamp: inspection.result, entryCount: findings.count, bumpedCount: bumpedCount, bumpTime: bumpTime,
+                              untrackedBumpTime: untrackedBumpTime, granularity: granularity, timesSet: timesSet, prepared: prepared)
     }
 
-    /// Writes the stamp atomically: each present entry's id and current mtime, and the seal time.
-    /// Untracked entries are hashed now, after the build: what it left there is what the next build
-    /// compares with (so an in-tree output it rewrote does not count as changed).
-    /// With `verify`, every tracked entry is first checked against the manifest (nothing is written on
-    /// a mismatch); `run` skips that because its `prepare` verified the same files just before.
-    @discardableResult
-    public static func seal(_ context: GuardContext, stamp stampPath: BytePath, verify shouldVerify: Bool) throws(GuardError) -> BuildStamp {
+    /// Writes the stamp atomically: what the build consumed (each present entry's id and current
+    /// mtime), the seal time and the state of the outputs beside the stamp.
+    ///
+    /// Standalone (`prepared` nil), every tracked entry is first verified against the manifest and
+    /// nothing is written on a mismatch. After `run`'s build (`prepared` from its `prepare`), a tracked
+    /// file is recorded only if it is still exactly as `prepare` left it, or still holds the
+    /// manifest's content: one the build changed (a generator, `cargo fmt`) was not consumed as
+    /// recorded, so it is left out and counts as changed next time. Untracked entries are hashed
+    /// now, after the build: what it left there is what the next build compares with.
+    public static func seal(_ context: GuardContext, stamp location: RootedLocation, prepared: [FileStatus?]?) throws(GuardError) -> SealOutcome {
+        guard let directory = location.directory else {
+            throw .io(SystemError(operation: "seal (the stamp's directory does not exist)", path: location.displayPath, errno: .notFound))
+        }
         var entries: [BuildStamp.Entry] = []
         entries.reserveCapacity(context.manifest.entries.count)
-        let checked = shouldVerify ? context : context.restricted { $0.isUntracked }
-        let findings = shouldVerify ? try verify(context) : try ContentCheck.findings(for: checked)
-        for (entry, finding) in zip(checked.manifest.entries, findings) {
-            guard let file = presentFile(entry, finding) else { continue }
-            entries.append(.init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime))
-        }
-        do throws(SystemError) {
-            if !shouldVerify {
-                for entry in context.manifest.entries where !entry.isUntracked {
-                    guard let status = try FileSystem.statusIfPresent(context.path(of: entry.path)) else { continue }
-                    entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: status.modificationTime))
-                }
-                entries.sort { $0.path < $1.path }
+        var changedDuringBuild: [BytePath] = []
+        if let prepared {
+            let untracked = context.restricted { $0.isUntracked }
+            for (entry, finding) in zip(untracked.manifest.entries, try ContentCheck.findings(for: untracked)) {
+                guard let file = presentFile(entry, finding) else { continue }
+                entries.append(.init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime, isUntracked: true))
             }
-            let directory = stampPath.parent.isEmpty ? BytePath(".") : stampPath.parent
-            try createDirectories(directory)
-            // Seal time from the file system's own clock, the one that stamped the build outputs
-            // (it lags CLOCK_REALTIME by up to a tick), and never older than any of those outputs.
-            var sealTime = try fileSystemNow(in: directory, stampName: stampPath.lastComponent)
-            if let newest = try BuildStamp.newestModificationTime(besideStamp: stampPath) { sealTime = max(sealTime, newest) }
-            let stamp = BuildStamp(root: context.root, sealTime: sealTime, entries: entries)
-            try FileSystem.writeAtomically(stampPath, contents: stamp.serialized())
-            return stamp
-        } catch { throw .io(error) }
+            let hasher = BufferedBlobHasher()
+            for (entry, before) in zip(context.manifest.entries, prepared) where !entry.isUntracked {
+                do throws(SystemError) {
+                    guard let now = try context.tree.statusIfPresent(entry.path) else { continue }
+                    if let before, now.isUnchanged(since: before) {
+                        entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: now.modificationTime))
+                    } else if case .matches(let status) = try ContentCheck.finding(for: entry, in: context.tree, hasher: hasher) {
+                        entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: status.modificationTime))
+                    } else {
+                        changedDuringBuild.append(entry.path)
+                    }
+                } catch { throw .io(error) }
+            }
+        } else {
+            let findings = try verify(context)
+            for (entry, finding) in zip(context.manifest.entries, findings) {
+                guard let file = presentFile(entry, finding) else { continue }
+                entries.append(.init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime, isUntracked: entry.isUntracked))
+            }
+        }
+        // Seal time from the file system's own clock, the one that stamped the build outputs
+        // (it lags CLOCK_REALTIME by up to a tick).
+        let sealTime: Timestamp
+        do { sealTime = try StampDirectoryProbe.now(in: directory, stampName: location.name) } catch { throw .io(error) }
+        let scan = OutputState.scan(location, excluding: context.trackedPaths)
+        if let failure = scan.failure { throw .notSealed(failure) }
+        let stamp = BuildStamp(root: context.root, sealTime: sealTime, outputs: scan.state, entries: entries)
+        do { try directory.writeAtomically(location.name, contents: stamp.serialized()) } catch { throw .io(error) }
+        return SealOutcome(stamp: stamp, changedDuringBuild: changedDuringBuild)
     }
 
     /// Hashes everything; a tracked entry that doesn't match is a mismatch error and nothing has been touched.
     static func verify(_ context: GuardContext) throws(GuardError) -> [EntryFinding] {
         let findings = try ContentCheck.findings(for: context)
         let problems = ContentCheck.problems(findings, context: context)
-        if !problems.isEmpty { throw .mismatch(problems: problems, total: findings.count) }
+        if !problems.isEmpty {
+            let missing = context.allowMissing ? 0 : zip(context.manifest.entries, findings).count { !$0.isUntracked && $1 == .missing }
+            throw .mismatch(problems: problems, total: findings.count, missing: missing)
+        }
         return findings
     }
 
-    /// An entry's file as found on disk (its id and lstat); nil when missing or of another type.
+    /// An entry's file as found on disk (its id and status); nil when missing or of another type.
     private static func presentFile(_ entry: ManifestEntry, _ finding: EntryFinding) -> (id: ObjectID, status: FileStatus)? {
         switch finding {
         case .matches(let status): return (entry.objectID, status)
@@ -129,57 +164,54 @@ public enum Guard {
         file.id == entry.objectID ? entry.modificationTime : nil
     }
 
-    /// Gives each present entry the time `time` returns (nil: its current one) where it differs;
-    /// returns how many were set.
+    /// Gives each present entry the time `time` returns (nil: its current one) where it differs,
+    /// through its held parent and only if it is still the file that was hashed, unchanged; returns
+    /// how many were set and each entry's status afterwards.
     private static func applyTimes(_ context: GuardContext, findings: [EntryFinding],
-                                   time: (ManifestEntry, (id: ObjectID, status: FileStatus)) -> Timestamp?) throws(GuardError) -> Int {
+                                   time: (ManifestEntry, (id: ObjectID, status: FileStatus)) -> Timestamp?) throws(GuardError) -> (Int, [FileStatus?]) {
         var count = 0
+        var statuses: [FileStatus?] = []
+        statuses.reserveCapacity(findings.count)
+        // Hard links: setting one name's time changes the others'; expect what we left.
+        var setHere: [FileIdentity: FileStatus] = [:]
         for (entry, finding) in zip(context.manifest.entries, findings) {
-            guard let file = presentFile(entry, finding), let wanted = time(entry, file),
-                  file.status.modificationTime != wanted else { continue }
-            do { try FileSystem.setModificationTime(context.path(of: entry.path), to: wanted) } catch { throw .io(error) }
+            guard let file = presentFile(entry, finding) else { statuses.append(nil); continue }
+            let expected = setHere[FileIdentity(file.status)] ?? file.status
+            guard let wanted = time(entry, file), expected.modificationTime != wanted else { statuses.append(expected); continue }
+            do {
+                let after = try TimeSetter.set(entry.path, in: context.tree, to: wanted, expecting: expected)
+                setHere[FileIdentity(after)] = after
+                statuses.append(after)
+            } catch { throw .io(error) }
             count += 1
         }
-        return count
-    }
-
-    /// The stamp's directory relative to the root, when it lies inside it: the build's output directory.
-    private static func outputDirectory(of stampPath: BytePath, root: BytePath) -> BytePath? {
-        let directory = stampPath.parent.isEmpty ? BytePath(".") : stampPath.parent
-        guard let resolved = try? FileSystem.resolve(directory), resolved.isWithin(root) else { return nil }
-        return BytePath(Array(resolved.bytes.dropFirst(root.bytes.count).drop { $0 == UInt8(ascii: "/") }))
-    }
-
-    /// The mtime the kernel gives a file created now in `directory`.
-    private static func fileSystemNow(in directory: BytePath, stampName: BytePath) throws(SystemError) -> Timestamp {
-        let probe = directory.appending(BytePath([UInt8(ascii: ".")] + stampName.bytes + Array(".clock-\(getpid())".utf8)))
-        try FileSystem.remove(probe)
-        let fd = try probe.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600) }
-        guard fd >= 0 else { throw SystemError.last("create clock probe", probe) }
-        close(fd)
-        defer { try? FileSystem.remove(probe) }
-        return try FileSystem.status(probe).modificationTime
-    }
-
-    private static func createDirectories(_ path: BytePath) throws(SystemError) {
-        var prefix = BytePath(path.isAbsolute ? "/" : "")
-        for component in path.components {
-            prefix = prefix.appending(BytePath(Array(component)))
-            try FileSystem.createDirectory(prefix)
-        }
+        return (count, statuses)
     }
 }
 
-extension Timestamp {
-    /// One nanosecond later: the smallest time strictly greater than this one.
-    var nextNanosecond: Timestamp {
-        nanoseconds == 999_999_999 ? Timestamp(seconds: seconds + 1, nanoseconds: 0) : Timestamp(seconds: seconds, nanoseconds: nanoseconds + 1)
-    }
+/// A file's identity for hard-link bookkeeping: device and inode.
+private struct FileIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+    init(_ status: FileStatus) { device = status.device; inode = status.inode }
+}
 
-    /// One nanosecond earlier: the largest time strictly less than this one.
-    var previousNanosecond: Timestamp {
-        nanoseconds == 0 ? Timestamp(seconds: seconds - 1, nanoseconds: 999_999_999) : Timestamp(seconds: seconds, nanoseconds: nanoseconds - 1)
+/// Sets one entry's modification time through the held parent directory, after checking it is the
+/// very file that was hashed and that nothing changed it since.
+enum TimeSetter {
+    static func set(_ relative: BytePath, in tree: DirectoryTree, to time: Timestamp, expecting hashed: FileStatus) throws(SystemError) -> FileStatus {
+        let (directory, name) = try tree.parent(of: relative)
+        let changed = SystemError(operation: "set modification time (changed since it was hashed; run again)", path: tree.pathOf(relative), errno: .tryAgain)
+        if hashed.kind == .regular {
+            // On the open file itself: no name is resolved between the check and the change.
+            let file = try directory.openFile(name)
+            guard try file.status().isUnchanged(since: hashed) else { throw changed }
+            try file.setModificationTime(to: time)
+            return try file.status()
+        }
+        // A symlink can't be opened; its name is resolved in the held parent, which can't be swapped.
+        guard try directory.status(name).isUnchanged(since: hashed) else { throw changed }
+        try directory.setModificationTime(of: name, to: time)
+        return try directory.status(name)
     }
-
-    static let distantPast = Timestamp(seconds: Int64.min / 2, nanoseconds: 0)
 }

@@ -81,24 +81,50 @@ enum LineFormat {
 
     /// The value of header line `index`, which must read `<key> <value>`.
     static func header(_ lines: [ArraySlice<UInt8>], _ index: Int, _ key: String) throws(FormatError) -> ArraySlice<UInt8> {
-        guard index < lines.count else { throw FormatError(line: index + 1, "missing '\(key)' header") }
-        let parts = lines[index].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].elementsEqual(key.utf8) else { throw FormatError(line: index + 1, "expected '\(key) <value>'") }
-        return parts[1]
+        try header(lines, index, key, fields: 1)[0]
     }
 
-    static func number(_ field: ArraySlice<UInt8>) -> Int? { Int(String(decoding: field, as: UTF8.self)) }
+    /// The `fields` space-separated values of header line `index`, which must read `<key> <value>…`.
+    static func header(_ lines: [ArraySlice<UInt8>], _ index: Int, _ key: String, fields: Int) throws(FormatError) -> [ArraySlice<UInt8>] {
+        guard index < lines.count else { throw FormatError(line: index + 1, "missing '\(key)' header") }
+        let parts = lines[index].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard parts.count == fields + 1, parts[0].elementsEqual(key.utf8) else {
+            throw FormatError(line: index + 1, "expected '\(key)\(String(repeating: " <value>", count: fields))'")
+        }
+        return Array(parts.dropFirst())
+    }
+
+    /// A count as the writers print it: decimal digits only, no sign, no leading zero (except `0`),
+    /// at most 18 digits (so it can't overflow); nil for anything else.
+    static func number(_ field: ArraySlice<UInt8>) -> Int? {
+        guard !field.isEmpty, field.count <= 18, field.count == 1 || field.first != UInt8(ascii: "0") else { return nil }
+        var value = 0
+        for digit in field {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        return value
+    }
 
     static func objectID(_ field: ArraySlice<UInt8>, line: Int) throws(FormatError) -> ObjectID {
-        guard let id = ObjectID(hex: String(decoding: field, as: UTF8.self)) else { throw FormatError(line: line, "object id is not 40 hex digits") }
+        guard let id = ObjectID(lowercaseHex: String(decoding: field, as: UTF8.self)) else {
+            throw FormatError(line: line, "object id is not 40 lowercase hex digits")
+        }
         return id
     }
 
     static func time(_ field: ArraySlice<UInt8>, line: Int) throws(FormatError) -> Timestamp {
         guard let time = Timestamp(parsing: String(decoding: field, as: UTF8.self)) else {
-            throw FormatError(line: line, "time is not <seconds>.<9 digits>")
+            throw FormatError(line: line, "time is not <seconds>.<9 digits> between \(Timestamp.minimum) and \(Timestamp.maximum)")
         }
         return time
+    }
+
+    /// `tracked` (false) or `untracked` (true).
+    static func origin(_ field: ArraySlice<UInt8>, line: Int) throws(FormatError) -> Bool {
+        if field.elementsEqual("untracked".utf8) { return true }
+        if field.elementsEqual("tracked".utf8) { return false }
+        throw FormatError(line: line, "first field is not 'tracked' or 'untracked'")
     }
 
     /// An escaped entry path that stays inside the root by itself.

@@ -45,7 +45,9 @@ extension Manifest {
         func header(_ index: Int, _ key: String) throws(ManifestError) -> Substring {
             Substring(decoding: try LineFormat.header(lines, index, key), as: UTF8.self)
         }
-        guard let version = Int(try header(0, Manifest.magic)) else { throw ManifestError(line: 1, "not a git-mtime manifest") }
+        guard let version = LineFormat.number(try LineFormat.header(lines, 0, Manifest.magic)) else {
+            throw ManifestError(line: 1, "not a git-mtime manifest")
+        }
         guard version == 1 || version == Manifest.formatVersion else {
             throw ManifestError(line: 1, "manifest format \(version) is not supported (this guard reads 1 and \(Manifest.formatVersion))")
         }
@@ -54,14 +56,18 @@ extension Manifest {
         let headText = try header(2, "head")
         let head: ObjectID?
         if headText == "-" { head = nil } else {
-            guard let id = ObjectID(hex: headText) else { throw ManifestError(line: 3, "head is not a 40-digit object id") }
+            guard let id = ObjectID(lowercaseHex: headText) else { throw ManifestError(line: 3, "head is not 40 lowercase hex digits") }
             head = id
         }
-        guard let dirty = Int(try header(3, "dirty")), dirty >= 0 else { throw ManifestError(line: 4, "dirty count is not a number") }
+        guard let dirty = LineFormat.number(try LineFormat.header(lines, 3, "dirty")) else {
+            throw ManifestError(line: 4, "dirty count is not a number")
+        }
         let hasOrigin = version >= 2
         var untracked = 0
         if hasOrigin {
-            guard let count = Int(try header(4, "untracked")), count >= 0 else { throw ManifestError(line: 5, "untracked count is not a number") }
+            guard let count = LineFormat.number(try LineFormat.header(lines, 4, "untracked")) else {
+                throw ManifestError(line: 5, "untracked count is not a number")
+            }
             untracked = count
         }
         let entries = try LineFormat.entries(lines, headerCount: hasOrigin ? 6 : 5, maximum: Manifest.maximumEntries,
@@ -81,16 +87,12 @@ extension ManifestEntry {
         let all = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         let expected = hasOrigin ? 5 : 4
         guard all.count == expected else { throw ManifestError(line: number, "expected \(expected) fields, found \(all.count)") }
-        var untracked = false
-        if hasOrigin {
-            if all[0].elementsEqual("untracked".utf8) { untracked = true } else if !all[0].elementsEqual("tracked".utf8) {
-                throw ManifestError(line: number, "first field is not 'tracked' or 'untracked'")
-            }
-        }
+        let untracked = hasOrigin ? try LineFormat.origin(all[0], line: number) : false
         let fields = all.suffix(4)
         let modeText = String(decoding: fields[fields.startIndex], as: UTF8.self)
-        guard let mode = UInt32(modeText, radix: 8),
-              [ManifestEntry.regularMode, ManifestEntry.executableMode, ManifestEntry.symlinkMode].contains(mode)
+        // Exactly as written, no other spelling of the same number (0100644, +100644).
+        guard let mode = [ManifestEntry.regularMode, ManifestEntry.executableMode, ManifestEntry.symlinkMode]
+            .first(where: { String($0, radix: 8) == modeText })
         else { throw ManifestError(line: number, "mode '\(modeText)' is not 100644, 100755 or 120000") }
         let id = try LineFormat.objectID(fields[fields.startIndex + 1], line: number)
         let time = try LineFormat.time(fields[fields.startIndex + 2], line: number)

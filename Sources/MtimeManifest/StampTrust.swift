@@ -1,66 +1,140 @@
 import MtimeCore
 
+/// What `BuildStamp.inspect` found: the verdict, and the newest mtime among the files beside the
+/// stamp (what a bump must beat, trusted or not).
+public struct StampInspection: Sendable {
+    public var result: StampLoadResult
+    public var newestOutput: Timestamp?
+}
+
 extension BuildStamp {
-    /// Reads the stamp at `path` and decides whether it still describes the build outputs beside it.
+    /// Reads the stamp at `location` and decides whether it still describes the build outputs beside it.
     ///
-    /// Trusted only if it parses, its checksum holds, its root is `expectedRoot` (when given), and no
-    /// file or symlink below the stamp's directory (other than the stamp and its temporaries) is newer
-    /// than the seal time: a newer one means a build ran without sealing (docs/stamp.md).
-    public static func load(at path: BytePath, expectedRoot: BytePath? = nil) -> StampLoadResult {
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path, limit: maximumSize) } catch {
-            if error.code == 2 /* ENOENT */ || error.code == 20 /* ENOTDIR */ { return .absent }
-            return .untrusted(reason: error.description)
-        }
-        let stamp: BuildStamp
-        do { stamp = try BuildStamp(parsing: bytes) } catch {
-            return .untrusted(reason: "\(path): \(error)")
-        }
-        if let expectedRoot, stamp.root != expectedRoot {
-            return .untrusted(reason: "\(path) was sealed for root \(stamp.root), not \(expectedRoot)")
-        }
-        do {
-            if let newer = try newestFile(besideStamp: path, newerThan: stamp.sealTime) {
-                return .untrusted(reason: "\(newer.path) changed after the stamp was sealed (a build ran without sealing)")
+    /// Trusted only if it is a regular file that parses, its checksum holds, its root is
+    /// `expectedRoot`, and the files beside it are exactly as they were when it was sealed (same
+    /// count and digest of path, type, size, mtime and inode), leaving out the paths git-mtime sets
+    /// times on itself: the tracked files the stamp records and `alsoExcluding` (the manifest's
+    /// tracked files). Anything else about them changed means a build ran without sealing, or
+    /// someone touched the outputs (docs/stamp.md, "Trust rule").
+    public static func inspect(_ location: RootedLocation, expectedRoot: BytePath,
+                               alsoExcluding excluded: Set<BytePath> = []) -> StampInspection {
+        guard let directory = location.directory else { return StampInspection(result: .absent, newestOutput: nil) }
+        var stamp: BuildStamp?
+        var verdict = StampLoadResult.absent
+        do throws(SystemError) {
+            let file = try directory.openFile(location.name)
+            guard try file.status().kind == .regular else {
+                throw SystemError(operation: "read the build stamp (not a regular file)", path: location.displayPath, errno: .invalidArgument)
+            }
+            let bytes = try file.readAll(limit: maximumSize)
+            do {
+                let found = try BuildStamp(parsing: bytes)
+                if found.root == expectedRoot { stamp = found } else {
+                    verdict = .untrusted(reason: "\(location.displayPath) was sealed for root \(found.root), not \(expectedRoot)")
+                }
+            } catch {
+                verdict = .untrusted(reason: "\(location.displayPath): \(error)")
             }
         } catch {
-            return .untrusted(reason: error.description)
+            if !error.isNotFound { verdict = .untrusted(reason: error.isSymlink ? "\(location.displayPath) is a symlink" : error.description) }
         }
-        return .trusted(stamp)
+        let scan = OutputState.scan(location, excluding: excluded.union(stamp?.trackedPaths ?? []))
+        if let stamp {
+            if let failure = scan.failure {
+                verdict = .untrusted(reason: "cannot read every file beside the stamp (\(failure)), so can't tell whether a build ran without sealing")
+            } else if scan.state != stamp.outputs {
+                verdict = .untrusted(reason: "the files beside \(location.displayPath) changed after the stamp was sealed (a build ran without sealing): \(stamp.outputs.fileCount) files then, \(scan.state.fileCount) now")
+            } else {
+                verdict = .trusted(stamp)
+            }
+        }
+        return StampInspection(result: verdict, newestOutput: scan.newest)
     }
 
-    /// The newest mtime of any file or symlink below the directory holding the stamp at `stamp`
-    /// (the stamp and its temporaries excluded); nil when there is none or the directory is absent.
-    /// Directories don't count: writing the stamp itself changes its directory's mtime.
-    public static func newestModificationTime(besideStamp stamp: BytePath) throws(SystemError) -> Timestamp? {
-        try newestFile(besideStamp: stamp, newerThan: nil)?.time
+    /// `inspect` for a stamp path given the way `--stamp` takes it (hooks, `status`): resolved
+    /// against `expectedRoot`; a path that can't hold a stamp, or leaves the root through a
+    /// symlink inside it, is untrusted.
+    public static func load(at path: BytePath, expectedRoot: BytePath) -> StampLoadResult {
+        do {
+            let tree = try DirectoryTree(root: expectedRoot)
+            let location = try tree.locate(path, rootPath: expectedRoot, create: false)
+            return inspect(location, expectedRoot: expectedRoot).result
+        } catch let error as LocationError {
+            return .untrusted(reason: "stamp location: \(error)")
+        } catch {
+            return .untrusted(reason: "\(error)")
+        }
     }
 
-    /// True for the stamp file itself and the siblings git-mtime writes next to it while sealing.
+    /// True for the stamp file itself and the siblings git-mtime writes next to it (temporaries,
+    /// clock and granularity probes): `.<stamp name>.` followed by anything.
     public static func isStampOrTemporary(name: BytePath, stampName: BytePath) -> Bool {
         name == stampName || name.bytes.starts(with: [UInt8(ascii: ".")] + stampName.bytes + [UInt8(ascii: ".")])
     }
+}
 
-    /// Walks the stamp's directory; with `limit`, stops at the first file newer than it.
-    private static func newestFile(besideStamp stamp: BytePath, newerThan limit: Timestamp?) throws(SystemError)
-        -> (path: BytePath, time: Timestamp)? {
-        let directory = stamp.parent.isEmpty ? BytePath(".") : stamp.parent
-        guard let top = try FileSystem.statusIfPresent(directory), top.kind == .directory else { return nil }
-        var newest: (path: BytePath, time: Timestamp)?
-        var pending = [directory]
-        while let current = pending.popLast() {
-            for name in try FileSystem.listDirectory(current) {
-                if current == directory, isStampOrTemporary(name: name, stampName: stamp.lastComponent) { continue }
-                let child = current.appending(name)
-                guard let status = try FileSystem.statusIfPresent(child) else { continue }
-                if status.kind == .directory { pending.append(child); continue }
-                if let limit {
-                    if status.modificationTime > limit { return (child, status.modificationTime) }
-                } else if newest == nil || status.modificationTime > newest!.time {
-                    newest = (child, status.modificationTime)
-                }
-            }
+extension OutputState {
+    /// The state of the files below `location`'s directory, the newest mtime among them, and the
+    /// first error met (an unreadable directory: then the state is incomplete and can't be trusted).
+    ///
+    /// Walked from the held directory without following any symlink (a symlink is recorded as
+    /// itself), names in byte order, so the same files always give the same digest. Left out:
+    /// the stamp and its temporaries, every `.git` (restore's caches live there), directories
+    /// themselves (writing the stamp changes its directory's mtime), and the paths in `excluded`,
+    /// relative to the root (only when the directory lies inside the root).
+    public static func scan(_ location: RootedLocation, excluding excluded: Set<BytePath>)
+        -> (state: OutputState, newest: Timestamp?, failure: SystemError?) {
+        var walk = OutputWalk(excluded: excluded, stampName: location.name, rootPrefix: location.relativeToRoot)
+        if let directory = location.directory { walk.visit(directory, relative: BytePath([])) }
+        return (OutputState(fileCount: walk.count, digest: walk.digest.finalize()), walk.newest, walk.failure)
+    }
+}
+
+private struct OutputWalk {
+    let excluded: Set<BytePath>
+    let stampName: BytePath
+    let rootPrefix: BytePath?
+    var digest = SHA1()
+    var count = 0
+    var newest: Timestamp?
+    var failure: SystemError?
+
+    init(excluded: Set<BytePath>, stampName: BytePath, rootPrefix: BytePath?) {
+        self.excluded = excluded
+        self.stampName = stampName
+        self.rootPrefix = rootPrefix
+    }
+
+    mutating func visit(_ directory: HeldDirectory, relative: BytePath) {
+        let names: [BytePath]
+        do { names = try directory.names().sorted() } catch {
+            failure = failure ?? error
+            return
         }
-        return newest
+        for name in names {
+            if relative.isEmpty, BuildStamp.isStampOrTemporary(name: name, stampName: stampName) { continue }
+            if name.bytes == Array(".git".utf8) { continue }
+            let path = relative.appending(name)
+            let status: FileStatus
+            do {
+                guard let found = try directory.statusIfPresent(name) else { continue } // removed meanwhile
+                status = found
+            } catch {
+                failure = failure ?? error
+                continue
+            }
+            if status.kind == .directory {
+                do { visit(try directory.subdirectory(name), relative: path) } catch {
+                    // Replaced by something else since the stat: a change the digest can't see, so say so.
+                    if !error.isAbsent { failure = failure ?? error }
+                }
+                continue
+            }
+            if let rootPrefix, excluded.contains(rootPrefix.appending(path)) { continue }
+            let kind = switch status.kind { case .regular: "f"; case .symlink: "l"; default: "o" }
+            digest.update(Array("\(kind) \(status.size) \(status.modificationTime) \(status.inode) ".utf8) + Array(PathEscaping.encodeField(path.bytes).utf8) + [0x0A])
+            count += 1
+            if newest == nil || status.modificationTime > newest! { newest = status.modificationTime }
+        }
     }
 }

@@ -6,10 +6,18 @@ import MtimeManifest
 /// the working tree and (for a Docker context) not excluded by the context's `.dockerignore`, with
 /// the mtime restore assigns it (a dirty file keeps its current mtime and is described by its own
 /// bytes), and every untracked file there that git does not ignore, flagged, with its current mtime.
+///
+/// A context without history (a repository with no commit yet, or a directory in no repository) gets
+/// a manifest of what is there, every file untracked, `head -`: the build runs, nothing gets a time.
 public struct ContextManifestBuilder {
-    public let session: RestoreSession
-    /// The context directory relative to the working-tree root (empty: the root).
+    /// Nil when the context is not in a git repository.
+    public let session: RestoreSession?
+    /// The working-tree root (the context itself outside a repository).
+    let root: BytePath
+    /// The context directory relative to `root` (empty: the root).
     public let contextPrefix: BytePath
+    /// Why there are no commit times to give (nil when there are).
+    public let withoutHistory: String?
     public let options: RestoreOptions
     /// The context's `.dockerignore` rules, or none for a build that reads the working tree itself.
     public let ignore: DockerIgnore
@@ -18,9 +26,19 @@ public struct ContextManifestBuilder {
     /// author/committer time exactly as for `restore` (its pathspec is replaced by the context).
     /// `dockerContext: false` describes every tracked file, as a build on the host sees them.
     public init(contextDirectory: String, options: RestoreOptions = RestoreOptions(), dockerContext: Bool = true) throws {
-        session = try RestoreSession(discoveringFrom: contextDirectory)
-        contextPrefix = session.discoveryPrefix
-        ignore = dockerContext ? try DockerIgnore(contextDirectory: session.workdir.appending(contextPrefix)) : .none
+        do {
+            let session = try RestoreSession(discoveringFrom: contextDirectory, allowingUnbornHead: true)
+            self.session = session
+            root = session.workdir
+            contextPrefix = session.discoveryPrefix
+            withoutHistory = session.repository.isHeadUnborn ? "the repository has no commit yet" : nil
+        } catch RestoreError.notARepository {
+            session = nil
+            do { root = try FileSystem.resolve(BytePath(contextDirectory)) } catch { throw RestoreError.system(error) }
+            contextPrefix = BytePath([])
+            withoutHistory = "\(contextDirectory) is not in a git repository"
+        }
+        ignore = dockerContext ? try DockerIgnore(contextDirectory: root.appending(contextPrefix)) : .none
         var options = options
         // Restore and hash only below the context (any bytes in its name, no pattern matching).
         options.paths = contextPrefix.isEmpty ? nil : [contextPrefix]
@@ -31,6 +49,10 @@ public struct ContextManifestBuilder {
     /// Restores the context's clean files to their commit times, then describes the context.
     /// Returns the manifest and a one-line summary of what restore changed.
     public func restoreAndBuild() throws -> (manifest: Manifest, summary: String) {
+        guard let session, withoutHistory == nil else {
+            let manifest = try describeWithoutHistory()
+            return (manifest, "note: times not restored (\(withoutHistory ?? "")): manifest of \(manifest.entries.count) file(s), all untracked")
+        }
         let lock = try session.lock()
         defer { _ = lock }
         var plan = try session.plan(options)
@@ -49,7 +71,13 @@ public struct ContextManifestBuilder {
 
     /// Describes the context as restore would leave it, changing nothing on disk.
     public func build() throws -> Manifest {
-        try describe(session.plan(options))
+        guard let session, withoutHistory == nil else { return try describeWithoutHistory() }
+        return try describe(session.plan(options))
+    }
+
+    /// Every file of the context as untracked, `head -`.
+    private func describeWithoutHistory() throws -> Manifest {
+        Manifest(headCommit: nil, dirtyCount: 0, entries: try untrackedEntries(tracked: []))
     }
 
     private func describe(_ plan: RestorePlan) throws -> Manifest {
@@ -78,7 +106,7 @@ public struct ContextManifestBuilder {
     /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in it.
     private func untrackedEntries(tracked: [BytePath]) throws -> [ManifestEntry] {
         let prefix = contextPrefix
-        var scan = UntrackedScan(repository: session.repository, workdir: session.workdir, indexPaths: tracked,
+        var scan = UntrackedScan(repository: session?.repository, workdir: root, indexPaths: tracked,
                                  isSelected: { $0.isWithin(prefix) || prefix.isWithin($0) })
         scan.expandingDirectories = true
         // Without `!` rules nothing below an excluded directory can be in the context: don't read it.
@@ -89,14 +117,14 @@ public struct ContextManifestBuilder {
         for path in try scan.run().untracked where path.isWithin(prefix) && path != prefix {
             let relative = relativeToContext(path)
             if ignore.excludes(relative) { continue }
-            let full = session.workdir.appending(path)
+            let full = root.appending(path)
             do throws(SystemError) {
                 // Gone since the scan, or a socket, fifo or device: nothing a build reads as source.
                 guard let status = try FileSystem.statusIfPresent(full), let mode = status.gitMode else { continue }
                 entries.append(ManifestEntry(path: relative, objectID: try BlobHasher.hash(fileAt: full),
                                              modificationTime: status.modificationTime, mode: mode, isUntracked: true))
             } catch {
-                if error.code == ENOENT { continue }
+                if error.isNotFound { continue }
                 throw RestoreError.unreadable(error)
             }
         }

@@ -17,7 +17,9 @@ public final class RestoreSession {
     /// The stat cache as the last `plan` read it: apply merges into it without reading it again.
     private var lastLoadedStatCache: StatCache?
 
-    public init(discoveringFrom path: String) throws {
+    /// `allowingUnbornHead`: a repository with no commit yet opens too (`repository.isHeadUnborn`); then
+    /// only its working tree and ignore rules are usable, there is no history to plan from.
+    public init(discoveringFrom path: String, allowingUnbornHead: Bool = false) throws {
         let repository: Repository
         do {
             repository = try Repository(discoveringFrom: path)
@@ -31,7 +33,7 @@ public final class RestoreSession {
         guard !repository.isBare, let workdir = repository.workdir else {
             throw RestoreError.bareRepository(repository.gitDirectory)
         }
-        guard !repository.isHeadUnborn else { throw RestoreError.unbornHead }
+        guard allowingUnbornHead || !repository.isHeadUnborn else { throw RestoreError.unbornHead }
         self.repository = repository
         self.workdir = workdir
         privateDirectory = repository.gitDirectory.appending("git-mtime")

@@ -5,7 +5,8 @@ import MtimeCore
 /// untracked or ignored directory is reported once and never entered (it may be a huge `target/`),
 /// unless `expandingDirectories` asks for every untracked file, as a build context holds them.
 struct UntrackedScan {
-    let repository: Repository
+    /// Nil for a directory in no repository: nothing is ignored.
+    let repository: Repository?
     let workdir: BytePath
     let indexPaths: [BytePath]
     let isSelected: (BytePath) -> Bool
@@ -33,7 +34,7 @@ struct UntrackedScan {
                     continue
                 }
                 if !isSelected(path) { continue }
-                if try repository.isIgnored(path) { ignored.append(path); continue }
+                if let repository, try repository.isIgnored(path) { ignored.append(path); continue }
                 if expandingDirectories, try isEnterable(path) {
                     if !isPruned(path) { pending.append(path) }
                     continue

@@ -14,9 +14,9 @@ struct GuardCommand: ParsableCommand {
 
           RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release
 
-        Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing).
+        Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing). No symlink below the root is followed, except one on the stamp's path that stays inside the root.
 
-        Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry leaving the root; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
+        Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry below a symlinked directory, a stamp path that can't hold a file or leaves the root through a symlink; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
         """,
         version: Version.current,
         subcommands: [CheckCommand.self, PrepareCommand.self, SealCommand.self, RunCommand.self])
@@ -30,7 +30,7 @@ struct ContextOptions: ParsableArguments {
     @Option(help: "The build context root the manifest's paths are relative to (default: the working directory).")
     var root: String?
 
-    @Flag(help: "Skip manifest entries that are absent instead of failing.")
+    @Flag(help: "Skip manifest entries that are absent instead of failing (a context copied in parts).")
     var allowMissing = false
 
     func load() throws -> GuardContext {
@@ -44,7 +44,13 @@ struct StampOption: ParsableArguments {
     @Option(help: "The build stamp (default: $GIT_MTIME_STAMP, else target/.git-mtime-stamp under the root). Keep it in the build output directory.")
     var stamp: String?
 
-    func path(in context: GuardContext) -> BytePath { context.stampPath(explicit: stamp.map(BytePath.init)) }
+    /// The stamp's path and where it lives, checked before anything runs; the context without the
+    /// stamp itself (when the manifest lists it).
+    func locate(in context: GuardContext, create: Bool = false) throws -> (GuardContext, BytePath, RootedLocation) {
+        let path = context.stampPath(explicit: stamp.map(BytePath.init))
+        let location = try reporting { () throws(GuardError) in try context.stampLocation(path, create: create) }
+        return (context.excludingStamp(location), path, location)
+    }
 }
 
 struct CheckCommand: ParsableCommand {
@@ -68,18 +74,19 @@ struct PrepareCommand: ParsableCommand {
         commandName: "prepare",
         abstract: "Check, then give a fresh mtime to every file whose content differs from the last sealed build's.",
         discussion: """
-        Without a trusted stamp (absent, unreadable, foreign, or outputs newer than its seal time) every tracked \
-        file counts as changed. An untracked entry (a new source, or an in-tree output git doesn't ignore) whose \
-        content the stamp doesn't record gets a time one nanosecond below the tracked files', and only if it is \
-        not already newer than the last build, so an output never hides its changed source (docs/stamp.md).
+        Without a trusted stamp (absent, unreadable, foreign, or the files beside it changed since it was \
+        sealed) every tracked file counts as changed. An untracked entry (a new source, or an in-tree output git \
+        doesn't ignore) whose content the stamp doesn't record gets a time one step below the tracked files', \
+        and only if it is not already newer than the last build, so an output never hides its changed source \
+        (docs/stamp.md).
         """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
 
     func run() throws {
-        let context = try context.load()
-        try prepare(context, stamp: stamp.path(in: context))
+        let (context, path, location) = try stamp.locate(in: context.load())
+        _ = try prepare(context, stamp: path, location: location)
     }
 }
 
@@ -92,10 +99,9 @@ struct SealCommand: ParsableCommand {
     @OptionGroup var stamp: StampOption
 
     func run() throws {
-        let context = try context.load()
-        let path = stamp.path(in: context)
-        let sealed = try reporting { () throws(GuardError) in try Guard.seal(context, stamp: path, verify: true) }
-        note("sealed \(path) at \(sealed.sealTime) (\(sealed.entries.count) files)")
+        let (context, path, location) = try stamp.locate(in: context.load(), create: true)
+        let sealed = try reporting { () throws(GuardError) in try Guard.seal(context, stamp: location, prepared: nil) }
+        note("sealed \(path) at \(sealed.stamp.sealTime) (\(sealed.stamp.entries.count) files)")
     }
 }
 
@@ -103,7 +109,11 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "prepare, run the command, and seal the stamp if it exits 0; exit with the command's status.",
-        discussion: "INT, TERM, HUP and QUIT sent to the guard are passed on to the command.")
+        discussion: """
+        INT, TERM, HUP and QUIT sent to the guard are passed on to the command, and a run that received one \
+        is never sealed, whatever the command's status. Signals the guard inherited as ignored (nohup) stay \
+        ignored for the command. A tracked file the command changed is not recorded as consumed.
+        """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
@@ -116,27 +126,52 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let context = try context.load()
-        let path = stamp.path(in: context)
-        try prepare(context, stamp: path)
+        let (context, path, location) = try stamp.locate(in: context.load())
+        let prepared = try prepare(context, stamp: path, location: location)
         let status = try reporting { () throws(GuardError) in try CommandRunner.run(command) }
-        if status == 0 {
-            try reporting { () throws(GuardError) in try Guard.seal(context, stamp: path, verify: false) }
-        } else {
+        if let signal = SignalForwarding.pending {
+            note("\(command[0]) was sent signal \(signal) (\(signalName(signal))) and exited with status \(status); the stamp was not sealed")
+            throw ExitCode(status)
+        }
+        guard status == 0 else {
             note("\(command[0]) exited with status \(status); the stamp was not sealed")
+            throw ExitCode(status)
+        }
+        do throws(GuardError) {
+            // Located again, creating missing directories: the build may have made or replaced them.
+            let sealed = try Guard.seal(context, stamp: try context.stampLocation(path, create: true), prepared: prepared.prepared)
+            if let first = sealed.changedDuringBuild.first {
+                note("warning: \(sealed.changedDuringBuild.count) tracked files changed while \(command[0]) ran (\(first)\(sealed.changedDuringBuild.count > 1 ? ", ..." : "")); "
+                    + "not recorded as consumed: the next build treats them as changed")
+            }
+        } catch {
+            for line in error.lines { note(error.isNotSealed ? "warning: \(line)" : line) }
+            // The build succeeded; an unreadable output directory only costs the next build its shortcut.
+            if !error.isNotSealed { throw ExitCode(error.exitCode) }
         }
         throw ExitCode(status)
     }
 }
 
-private func prepare(_ context: GuardContext, stamp: BytePath) throws {
-    let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: stamp) }
+private func prepare(_ context: GuardContext, stamp: BytePath, location: RootedLocation) throws -> PrepareOutcome {
+    let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: location) }
     switch outcome.stamp {
     case .trusted: break
     case .absent: note("no build stamp at \(stamp): treating all \(outcome.entryCount) files as changed")
     case .untrusted(let reason): note("warning: ignoring the build stamp: \(reason); treating all files as changed")
     }
     note("\(outcome.bumpedCount) of \(outcome.entryCount) files changed since the last sealed build, given mtime \(outcome.bumpTime); \(outcome.timesSet) mtimes set")
+    return outcome
+}
+
+private func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGINT: return "SIGINT"
+    case SIGTERM: return "SIGTERM"
+    case SIGHUP: return "SIGHUP"
+    case SIGQUIT: return "SIGQUIT"
+    default: return "signal \(signal)"
+    }
 }
 
 /// Runs `body`, printing a guard error's lines on stderr and exiting with its code.

@@ -9,29 +9,39 @@ struct DockerCommand: ParsableCommand {
         commandName: "docker",
         abstract: "Run `docker build` with the context's mtimes restored and the guard injected.",
         usage: """
-        git mtime docker [--docker <path>] build [docker build options] <context>
-        git mtime docker [--docker <path>] buildx build [docker buildx build options] <context>
+        git mtime docker [--docker <path>] [client options] build [docker build options] <context>
+        git mtime docker [--docker <path>] [client options] buildx build [docker buildx build options] <context>
+        git mtime docker --docker podman|buildah [client options] build [options] [<context>]
         """,
         discussion: """
         The Dockerfile runs the guard with one line (any build command after `--`):
 
           RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release
 
-        Every docker option is passed through unchanged. Guard and manifest go to a private temporary \
-        directory and reach the build as `--build-context git-mtime=DIR` (buildx), a local image tagged \
-        git-mtime (DOCKER_BUILDKIT=1 without buildx), or a temporary Dockerfile that copies them in (the \
-        classic builder). Everything made for the build is removed afterwards; INT, TERM and HUP are passed \
-        on to docker. The guard binary: $GIT_MTIME_GUARD, else git-mtime-guard next to git-mtime, else on PATH.
+        Every argument is passed through as typed, in order; the wrapper reads only the context, -f/--file, \
+        --build-context names and --help (`build --help` is docker's help). Client options before `build` \
+        (-H, --context, podman's --root) go to every client call. An option the wrapper doesn't know, \
+        written without `=`, may take the next word: when that leaves more than one candidate context, \
+        write it as --option=VALUE. A directory context is restored and described (without history: a \
+        repository with no commit yet or no repository, every file is listed untracked and no time is \
+        restored); a URL or stdin context runs unchanged.
+
+        Guard and manifest reach the build as `--build-context git-mtime=DIR` (buildx, podman, buildah), \
+        or through a temporary copy of the Dockerfile naming a per-build image git-mtime-inject:<random> \
+        (BuildKit without buildx: the mount's source; the classic builder: a COPY, and a RUN removing \
+        it). Nothing is shared with other builds on the same daemon. Everything made for the build is \
+        removed afterwards; INT, TERM and HUP are passed on to docker. The guard binary: \
+        $GIT_MTIME_GUARD, else git-mtime-guard next to git-mtime, else on PATH.
 
         Exit status: docker's; 125 when the wrapper fails before docker runs (one line on stderr says why); \
-        64 for arguments it cannot read. Documented in docs/docker.md.
+        64 for arguments it cannot read (one line). Documented in docs/docker.md.
         """)
 
-    @Option(help: ArgumentHelp("The docker client to run (default: $DOCKER, else docker on PATH).", valueName: "path"))
+    @Option(help: ArgumentHelp("The client to run: docker, podman or buildah (default: $DOCKER, else docker on PATH). Give it first.", valueName: "path"))
     var docker: String?
 
     @Argument(parsing: .captureForPassthrough,
-              help: ArgumentHelp("`build` or `buildx build`, then docker's own options and the context.", valueName: "docker-arguments"))
+              help: ArgumentHelp("Client options, `build` (or `buildx build`, `image build`, `bud`), then the build's own options and the context.", valueName: "docker-arguments"))
     var dockerArguments: [String] = []
 
     func run() throws {
@@ -41,12 +51,13 @@ struct DockerCommand: ParsableCommand {
         do {
             wrapper = try DockerBuildWrapper(docker: docker, arguments: dockerArguments, message: Self.printMessage)
         } catch {
-            throw ValidationError(error.description)
+            Self.printMessage("error: \(error)")
+            throw ExitCode(64)
         }
         let termination: Termination
         do {
-            termination = try wrapper.run { context in
-                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: context).restoreAndBuild()
+            termination = try wrapper.run { request in
+                let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory).restoreAndBuild()
                 return PreparedContext(manifest: manifest, summary: summary)
             }
         } catch {

@@ -48,7 +48,12 @@ struct ManifestCommand: ParsableCommand {
             if let context {
                 contextDirectory = context.hasPrefix("/") || directory == nil ? context : "\(base)/\(context)"
             } else {
-                contextDirectory = String(decoding: try RestoreSession(discoveringFrom: base).workdir.bytes, as: UTF8.self)
+                // The top of the working tree; outside a repository, the directory itself.
+                do {
+                    contextDirectory = String(decoding: try RestoreSession(discoveringFrom: base, allowingUnbornHead: true).workdir.bytes, as: UTF8.self)
+                } catch RestoreError.notARepository {
+                    contextDirectory = base
+                }
             }
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
@@ -60,6 +65,9 @@ struct ManifestCommand: ParsableCommand {
                 printError("git-mtime manifest: \(result.summary)")
             } else {
                 manifest = try builder.build()
+                if let reason = builder.withoutHistory {
+                    printError("git-mtime manifest: note: no commit times (\(reason)): every file is listed as untracked")
+                }
             }
             let bytes = manifest.serialized()
             if let output {

@@ -14,7 +14,8 @@ struct RunCommand: ParsableCommand {
         times, describes the working tree in a manifest (a temporary file), then runs \
         `git-mtime-guard run --manifest M --stamp S --root ROOT -- COMMAND...`: files whose content \
         differs from what the last sealed build consumed get a fresh mtime, the command runs, and if \
-        it exits 0 the stamp is sealed. Example: git mtime run -- cargo build
+        it exits 0 and no INT, TERM, HUP or QUIT reached it the stamp is sealed (signals inherited as \
+        ignored, as under nohup, stay ignored). Example: git mtime run -- cargo build
 
         The guard is GIT_MTIME_GUARD, else git-mtime-guard next to this executable, else on PATH. \
         Exits with the command's status (128+N if signal N killed it); 1 if git-mtime itself failed \
@@ -37,14 +38,22 @@ struct RunCommand: ParsableCommand {
         do {
             let guardPath = try GuardExecutable.locate(environment: Environment.all(),
                                                        runningExecutable: GuardExecutable.runningExecutable())
-            let session = try RestoreSession(discoveringFrom: ".")
-            let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
-            let root = String(decoding: settings.root.bytes, as: UTF8.self)
+            let rootPath: BytePath, defaultStamp: BytePath
+            do {
+                let session = try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true)
+                let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
+                (rootPath, defaultStamp) = (settings.root, settings.stampPath)
+            } catch RestoreError.notARepository {
+                // No repository, so no settings: the current directory is the root, the stamp its default.
+                rootPath = try FileSystem.resolve(BytePath("."))
+                defaultStamp = rootPath.appending(RepositorySettings.defaultStamp)
+            }
+            let root = String(decoding: rootPath.bytes, as: UTF8.self)
             let (manifest, summary) = try ContextManifestBuilder(contextDirectory: root, dockerContext: false).restoreAndBuild()
             printError("git-mtime run: \(summary)")
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }
-            let stampPath = stamp ?? String(decoding: settings.stampPath.bytes, as: UTF8.self)
+            let stampPath = stamp ?? String(decoding: defaultStamp.bytes, as: UTF8.self)
             status = try CommandRunner.run([guardPath, "run", "--manifest", manifestFile.path, "--stamp", stampPath,
                                             "--root", root, "--"] + command)
         } catch {

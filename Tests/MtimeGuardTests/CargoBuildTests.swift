@@ -35,7 +35,7 @@ private func sourceSnapshot(_ project: GuardProject) throws -> [String: Data] {
     #expect(guarded.stderr.contains("no build stamp at \(project.path("target/.git-mtime-stamp"))"))
     #expect(try project.tool([project.path("target/debug/app")]).stdout == "the real program\n")
     #expect(try sourceSnapshot(project) == before)
-    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(project.path("target/.git-mtime-stamp"))) else {
+    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(project.path("target/.git-mtime-stamp")), expectedRoot: try FileSystem.resolve(BytePath(project.root))) else {
         Issue.record("run did not leave a trusted stamp"); return
     }
     #expect(stamp.entries.map(\.path) == [BytePath("Cargo.toml"), BytePath("src/main.rs")])

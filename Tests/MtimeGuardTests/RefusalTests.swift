@@ -69,7 +69,17 @@ private let someID = "0123456789abcdef0123456789abcdef01234567"
     // The entry's id is the real secret's, so nothing but the path check stands in the way.
     let secretID = try BlobHasher.hash(fileAt: BytePath(refusal.outsideFile))
     try refusal.expectRefused(refusal.manifest(adding: "100644 \(secretID) 1.000000000 escape/secret"), code: 64,
-                              message: "refusing manifest entry escape/secret: its parent escape is a symlink to \(try FileSystem.resolve(BytePath(refusal.outside.path))), outside the root")
+                              message: "refusing manifest entry escape/secret: its parent escape is a symlink to \(refusal.outside.path); the guard never follows symlinks below the root")
+}
+
+/// A symlinked directory that stays inside the root is refused too: git never has an entry below
+/// a symlink, and following one would resolve a path twice.
+@Test func symlinkedParentInsideTheRootIsRefused() throws {
+    let refusal = try Refusal()
+    try FileManager.default.createSymbolicLink(atPath: refusal.project.path("alias"), withDestinationPath: "sub")
+    let id = try BlobHasher.hash(fileAt: BytePath(refusal.project.path("sub/b.txt")))
+    try refusal.expectRefused(refusal.manifest(adding: "100644 \(id) 1.000000000 alias/b.txt"), code: 64,
+                              message: "refusing manifest entry alias/b.txt: its parent alias is a symlink to sub; the guard never follows symlinks below the root")
 }
 
 @Test func truncatedManifestIsRefused() throws {
@@ -83,7 +93,7 @@ private let someID = "0123456789abcdef0123456789abcdef01234567"
 @Test func corruptManifestIsRefused() throws {
     let refusal = try Refusal()
     try refusal.expectRefused(refusal.manifest(adding: "100644 not-an-id 1.000000000 0bad"), code: 64,
-                              message: "line 7: object id is not 40 hex digits")
+                              message: "line 7: object id is not 40 lowercase hex digits")
     try refusal.expectRefused(Array("PK\u{3}\u{4} binary junk\n".utf8), code: 64, message: "expected 'git-mtime-manifest <value>'")
 }
 

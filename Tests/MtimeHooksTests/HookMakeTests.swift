@@ -74,7 +74,7 @@ private func built(_ repo: GitRepository) throws -> String {
     #expect(sealed.stdout.contains("cat src/a.txt src/b.txt > build/app.txt"))
     #expect(try built(repo) == "a1\nb2\n")
     #expect(try contentSnapshot(of: repo.path).filter { !$0.key.hasPrefix("build") } == sources, "run wrote no source")
-    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(repo.directory.url("build/.git-mtime-stamp"))) else {
+    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(repo.directory.url("build/.git-mtime-stamp")), expectedRoot: try FileSystem.resolve(BytePath(repo.path))) else {
         Issue.record("git mtime run did not seal a stamp"); return
     }
 

@@ -76,7 +76,48 @@ import TestSupport
         #expect(String(decoding: try FileSystem.readFile(BytePath(output)), as: UTF8.self).contains("odd\\x20name\\x09with\\x20tab.c"))
     }
 
-    @Test func badDockerignoreAndNonRepositoryAreClearErrors() throws {
+    /// A repository with no commit yet, or a directory in no repository (defect 7): the manifest lists what
+    /// is there, every file untracked with its current mtime, `head -`; a note says why; nothing changes.
+    @Test func contextsWithoutHistoryListWhatIsThere() throws {
+        let unborn = try GitRepository()
+        let outside = TemporaryDirectory("no-repository")
+        for root in [unborn.path, outside.path] {
+            for (path, contents) in [("a.txt", "a\n"), ("sub/b.txt", "b\n"), ("trace.log", "log\n"), ("skip/x", "x\n"),
+                                     (".dockerignore", "skip\n"), (".gitignore", "*.log\n")] {
+                try FileManager.default.createDirectory(atPath: ((root + "/" + path) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(contents.utf8).write(to: URL(fileURLWithPath: root + "/" + path))
+            }
+        }
+        try unborn.git("add", "a.txt")   // staged, but still no commit
+        for (root, reason, listed) in [
+            (unborn.path, "the repository has no commit yet", [".dockerignore", ".gitignore", "a.txt", "sub/b.txt"]),
+            (outside.path, "\(outside.path) is not in a git repository", [".dockerignore", ".gitignore", "a.txt", "sub/b.txt", "trace.log"]),
+        ] {
+            let before = try contentSnapshot(of: root)
+            let times = try listed.map { try modificationTime(root + "/" + $0) }
+            for restore in [false, true] {
+                let result = try run([builtProduct("git-mtime"), "manifest", "-C", root] + (restore ? ["--restore"] : []))
+                #expect(result.status == 0, "\(result.stderr)")
+                let manifest = try Manifest(parsing: Array(result.stdout.utf8))
+                #expect(manifest.headCommit == nil)
+                #expect(result.stdout.contains("\nhead -\n"))
+                #expect(manifest.entries.map(\.path.description) == listed)
+                #expect(manifest.entries.filter { !$0.isUntracked }.isEmpty)
+                #expect(manifest.entries.map(\.modificationTime) == times)
+                for entry in manifest.entries {
+                    let id = try runChecked(["git", "hash-object", "--no-filters", entry.path.description], in: root).stdout
+                    #expect(entry.objectID == ObjectID(hex: id.trimmingCharacters(in: .whitespacesAndNewlines)))
+                }
+                let note = restore ? "git-mtime manifest: note: times not restored (\(reason)): manifest of \(listed.count) file(s), all untracked\n"
+                                   : "git-mtime manifest: note: no commit times (\(reason)): every file is listed as untracked\n"
+                #expect(result.stderr == note)
+            }
+            #expect(try contentSnapshot(of: root) == before)
+            #expect(try listed.map { try modificationTime(root + "/" + $0) } == times)
+        }
+    }
+
+    @Test func badDockerignoreIsAClearError() throws {
         let repo = try GitRepository()
         try repo.write(".dockerignore", "[unclosed\n")
         try repo.write("a", "a\n")
@@ -85,10 +126,5 @@ import TestSupport
         #expect(bad.status == 1)
         #expect(bad.stderr.contains(".dockerignore line 1"))
         #expect(bad.stdout.isEmpty)
-
-        let empty = TemporaryDirectory()
-        let notRepo = try run([builtProduct("git-mtime"), "manifest", "-C", empty.path])
-        #expect(notRepo.status == 1)
-        #expect(notRepo.stderr.contains("not a git repository"))
     }
 }

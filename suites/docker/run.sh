@@ -3,7 +3,7 @@
 #
 #   GIT_MTIME_BIN_DIR=.build/debug suites/docker/run.sh [SCENARIO NUMBER…]
 #
-# Needs root (dockerd), docker.io, debootstrap, buildah (scenario 9) and a host Rust toolchain. The base image (Debian bookworm
+# Needs root (dockerd), docker.io, debootstrap, buildah (scenario 9), podman (scenario 12) and a host Rust toolchain. The base image (Debian bookworm
 # minbase + gcc + the host's rustc/cargo) is built once and cached by scripts/docker-env.
 # Ends with exactly one line `docker: N passed, N failed`; exits non-zero on any failure.
 set -uo pipefail
@@ -69,6 +69,28 @@ images() { docker image ls --all --format '{{.Repository}}:{{.Tag}} {{.ID}}' | s
 tagged_images() { images | grep -v '^<none>:<none> '; }
 compiled() {  # LOG: crate names cargo compiled, sorted, space-separated
   grep -o 'Compiling [a-z_-]* v' "$1" | awk '{print $2}' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# A quick context: the guard runs `cat input.txt` into /out; the image prints /out.
+quick_dockerfile() {  # FILE
+  cat >"$1" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'cat input.txt >/out'
+CMD ["cat", "/out"]
+EOF
+}
+quick_context() {  # DIR TEXT [DOCKERFILE NAME]
+  new_repo "$1"
+  echo "$2" >"$1/input.txt"
+  quick_dockerfile "$1/${3:-Dockerfile}"
+  commit_all "$1" 1600000000 "quick"
+}
+wrapped_output() {  # TAG LOG WRAPPER-ARGUMENTS…: the wrapped build's image output, or nothing when it failed
+  local tag=$1 log=$2
+  shift 2
+  git_mtime docker "$@" >"$log" 2>&1 && docker run --rm --network=none "$tag"
 }
 
 # --- The single-crate project and its Dockerfiles -----------------------------------------------------------
@@ -137,7 +159,8 @@ scenario_2() {
 
 # --- 3. Cache mount on target/, three-crate workspace: only what changed compiles -----------------------------
 WS="$WORK/workspace"
-write_workspace() {
+write_workspace() {  # [DIR] (default $WS)
+  local WS=${1:-$WS}
   new_repo "$WS"
   cat >"$WS/Cargo.toml" <<'EOF'
 [workspace]
@@ -235,11 +258,43 @@ scenario_4() {
      && ! docker run --rm --network=none --entrypoint /bin/sh s4 -c 'test -e /git-mtime'; then pass "$name"
   else fail "$name" "program printed: $printed" "images left: $(diff <(echo "$images_before") <(echo "$images_after") | grep '^>' | tr '\n' ' ')" \
               "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')" "log: $(grep -i 'git-mtime\|error' "$out" | head -n 5 | tr '\n' ' ')"; fi
+  # The guarded line as people write it: a parser directive, a continuation, a trailing shell comment.
+  local ctx="$WORK/decorated" buildkit
+  new_repo "$ctx"
+  echo "decorated" >"$ctx/input.txt"
+  cat >"$ctx/Dockerfile" <<'EOF'
+# escape=`
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+RUN --mount=type=bind,from=git-mtime,target=/git-mtime `
+    /git-mtime/guard run -- sh -c 'cat input.txt >/out' # keep the output
+CMD ["cat", "/out"]
+EOF
+  commit_all "$ctx" 1600000000 "decorated"
+  for buildkit in 0 1; do
+    name="4b. escape directive, continuation and trailing comment on the guarded line (DOCKER_BUILDKIT=$buildkit): built, no guard left in the image"
+    printed=$(DOCKER_BUILDKIT=$buildkit wrapped_output s4b "$WORK/s4b.log" build --network=none -t s4b "$ctx")
+    if [ "$printed" = "decorated" ] && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s4b.log" \
+       && ! docker run --rm --network=none --entrypoint /bin/sh s4b -c 'test -e /git-mtime/guard'; then pass "$name"
+    else fail "$name" "printed: $printed" "log: $(grep -i 'git-mtime\|error' "$WORK/s4b.log" | tail -n 3 | tr '\n' ' ')"; fi
+  done
 }
 
 # --- 5. A failing build: docker's exit status, nothing left behind --------------------------------------------
-scenario_5() {
-  local ctx="$WORK/failing" record="$WORK/docker-calls"
+# A client that records each call's exit status, so the wrapper's status is compared with the client's own.
+recording_client() {  # CLIENT RECORD: the script on stdout
+  cat <<EOF
+#!/bin/sh
+"$1" "\$@"
+status=\$?
+echo "\$status \$*" >>"$2"
+exit \$status
+EOF
+}
+failing_context() {  # the context whose guarded command fails, made once
+  local ctx="$WORK/failing"
+  [ -d "$ctx" ] && return
   new_repo "$ctx"
   echo "data" >"$ctx/input.txt"
   cat >"$ctx/Dockerfile" <<'EOF'
@@ -249,14 +304,11 @@ COPY . .
 RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'echo failing on purpose; exit 3'
 EOF
   commit_all "$ctx" 1600000000 "failing"
-  # A docker that records each call's exit status, so the wrapper's status is compared with docker's own.
-  cat >"$WORK/recording-docker" <<EOF
-#!/bin/sh
-"$DOCKER_CLIENT" "\$@"
-status=\$?
-echo "\$status \$*" >>"$record"
-exit \$status
-EOF
+}
+scenario_5() {
+  local ctx="$WORK/failing" record="$WORK/docker-calls"
+  failing_context
+  recording_client "$DOCKER_CLIENT" "$record" >"$WORK/recording-docker"
   chmod +x "$WORK/recording-docker"
   local mode buildkit
   for mode in buildkit classic; do
@@ -291,8 +343,10 @@ RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- s
 EOF
   commit_all "$ctx" 1600000000 "interrupted"
   local images_before; images_before=$(tagged_images)
-  # Started directly (not through a shell function) so that $! is the wrapper itself.
-  DOCKER_BUILDKIT=1 "$BIN/git-mtime" docker build --network=none --progress=plain -t s6 "$ctx" >"$WORK/s6.log" 2>&1 &
+  # Started directly (not through a shell function) so that $! is the wrapper itself. A background job
+  # of a shell without job control starts with SIGINT ignored, and git-mtime (like any program) keeps an
+  # inherited ignored signal ignored: give it the default action, as an interactive Ctrl-C would find it.
+  DOCKER_BUILDKIT=1 env --default-signal=INT "$BIN/git-mtime" docker build --network=none --progress=plain -t s6 "$ctx" >"$WORK/s6.log" 2>&1 &
   local pid=$! i
   for i in $(seq 1 300); do grep -q "now sleeping" "$WORK/s6.log" && break; sleep 0.1; done
   local started_at; started_at=$(date +%s)
@@ -319,42 +373,67 @@ scenario_7() {
   done
 }
 
-# --- 8. Two wrapped BuildKit builds at once: they take turns with the git-mtime tag, both succeed ----------------
+# --- 8. A daemon shared by two clients that share nothing else: every build gets its own guard and manifest ------
+# Two CI jobs (or users) on one daemon socket, with their own TMPDIR and XDG_RUNTIME_DIR: each wrapped build,
+# BuildKit or classic, must see exactly its own manifest, and nothing either made may be left on the daemon.
+SHARED_ROUNDS=${GIT_MTIME_SHARED_ROUNDS:-6}
 scenario_8() {
-  local name="8. two concurrent wrapped BuildKit builds both succeed, one waits for the other's git-mtime tag"
-  local ctx="$WORK/concurrent"
-  new_repo "$ctx"
-  echo "data" >"$ctx/input.txt"
-  cat >"$ctx/Dockerfile" <<'EOF'
+  local name="8. two clients sharing only the daemon, $SHARED_ROUNDS rounds of concurrent wrapped builds: each sees its own manifest, nothing is left"
+  local who
+  for who in a b; do
+    local ctx="$WORK/shared-$who"
+    new_repo "$ctx"
+    echo "context $who" >"$ctx/$who.txt"
+    cat >"$ctx/Dockerfile" <<'EOF'
 FROM rust-base:local
 WORKDIR /app
 COPY . .
-ARG WHO
-RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'sleep 3; echo "built by $WHO" >/who'
-CMD ["cat", "/who"]
+ARG ROUND
+RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'sleep 1; cp /git-mtime/manifest /manifest'
+CMD ["cat", "/manifest"]
 EOF
-  commit_all "$ctx" 1600000000 "concurrent"
-  DOCKER_BUILDKIT=1 git_mtime docker build --network=none --build-arg WHO=first -t s8a "$ctx" >"$WORK/s8a.log" 2>&1 &
+    commit_all "$ctx" 1600000000 "shared $who"
+    mkdir -p "$WORK/client-$who/tmp" "$WORK/client-$who/run"
+  done
+  # One client's rounds: BuildKit and classic builds in turn (both clients in step), each checked against its own manifest.
+  client_rounds() {  # WHO FIRST_BUILDKIT
+    local who=$1 buildkit=$2 round status expected
+    for round in $(seq 1 "$SHARED_ROUNDS"); do
+      echo "$round" >"$WORK/shared-$who/round.txt"
+      commit_all "$WORK/shared-$who" $((1600000000 + round)) "round $round"
+      TMPDIR="$WORK/client-$who/tmp" XDG_RUNTIME_DIR="$WORK/client-$who/run" DOCKER_BUILDKIT=$buildkit \
+        "$BIN/git-mtime" docker build --network=none --build-arg "ROUND=$round" -t "s8$who" "$WORK/shared-$who" \
+        >"$WORK/s8$who.$round.log" 2>&1
+      status=$?
+      expected=$("$BIN/git-mtime" manifest -C "$WORK/shared-$who")
+      if [ "$status" -ne 0 ]; then echo "round $round (DOCKER_BUILDKIT=$buildkit): wrapper exit $status: $(grep -i 'error\|git-mtime' "$WORK/s8$who.$round.log" | tail -n 3 | tr '\n' ' ')"
+      elif [ "$(docker run --rm --network=none "s8$who")" != "$expected" ]; then echo "round $round (DOCKER_BUILDKIT=$buildkit): the build saw another manifest"
+      fi
+      buildkit=$((1 - buildkit))
+    done
+  }
+  client_rounds a 1 >"$WORK/s8a.result" 2>&1 &
   local first=$!
-  sleep 1
-  DOCKER_BUILDKIT=1 git_mtime docker build --network=none --build-arg WHO=second -t s8b "$ctx" >"$WORK/s8b.log" 2>&1
-  local second_status=$?
+  client_rounds b 1 >"$WORK/s8b.result" 2>&1
   wait "$first"
-  local first_status=$?
-  local a b; a=$(docker run --rm --network=none s8a); b=$(docker run --rm --network=none s8b)
-  if [ "$first_status" -eq 0 ] && [ "$second_status" -eq 0 ] && [ "$a" = "built by first" ] && [ "$b" = "built by second" ] \
-     && grep -q "waiting for another wrapped build" "$WORK/s8b.log" && [ -z "$(ls -A "$TMPDIR")" ] && ! images | grep -q '^git-mtime'; then pass "$name"
-  else fail "$name" "statuses $first_status $second_status, printed: $a / $b" "second log: $(head -n 3 "$WORK/s8b.log" | tr '\n' ' ')"; fi
+  local left; left=$(docker image ls --all --filter label=git-mtime.inject --format '{{.Repository}}:{{.Tag}}'; images | grep '^git-mtime' || true)
+  if [ ! -s "$WORK/s8a.result" ] && [ ! -s "$WORK/s8b.result" ] && [ -z "$left" ] \
+     && [ -z "$(ls -A "$WORK/client-a/tmp")$(ls -A "$WORK/client-b/tmp")" ]; then pass "$name"
+  else fail "$name" "client a: $(tr '\n' ';' <"$WORK/s8a.result")" "client b: $(tr '\n' ';' <"$WORK/s8b.result")" "left on the daemon: $(echo "$left" | tr '\n' ' ')"; fi
+}
+
+# A missing builder is a failure in CI and a visible skip elsewhere (then it returns non-zero).
+have_client() {  # SCENARIO-NAME PROGRAM
+  command -v "$2" >/dev/null && return 0
+  if [ "${CI:-}" = "true" ]; then fail "$1" "$2 is not installed (scripts/install-test-deps)"
+  else echo "SKIPPED: $1: $2 is not installed (scripts/install-test-deps)"; fi
+  return 1
 }
 
 # --- 9. buildah: the --build-context mode on a real builder ----------------------------------------------------
 scenario_9() {
   local name="9. wrapped buildah build (--build-context mode) runs the guard and the command"
-  if ! command -v buildah >/dev/null; then
-    if [ "${CI:-}" = "true" ]; then fail "$name" "buildah is not installed (apt-get install buildah)"
-    else echo "SKIPPED: $name: buildah is not installed (apt-get install buildah)"; fi
-    return
-  fi
+  have_client "$name" buildah || return
   # Private storage (vfs, chroot isolation: no daemon, nothing outside $WORK).
   export CONTAINERS_STORAGE_CONF="$WORK/buildah/storage.conf" BUILDAH_ISOLATION=chroot
   mkdir -p "$WORK/buildah/base/bin"
@@ -385,9 +464,140 @@ EOF
   unset CONTAINERS_STORAGE_CONF BUILDAH_ISOLATION
 }
 
+# --- 10. What docker accepts, the wrapper accepts: Dockerfile lookup, paths named like URLs, help, client options --
+scenario_10() {
+  local buildkit name out
+  for buildkit in 1 0; do
+    # A lowercase `dockerfile`, which docker/cli and BuildKit fall back to.
+    name="10a. only a lowercase dockerfile in the context (DOCKER_BUILDKIT=$buildkit): built with the guard"
+    quick_context "$WORK/lower-$buildkit" "lowercase" dockerfile
+    out=$(DOCKER_BUILDKIT=$buildkit wrapped_output s10 "$WORK/s10a.log" build --network=none -t s10 "$WORK/lower-$buildkit")
+    if [ "$out" = "lowercase" ] && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s10a.log"; then pass "$name"
+    else fail "$name" "printed: $out" "log: $(grep -i 'git-mtime\|error' "$WORK/s10a.log" | tail -n 3 | tr '\n' ' ')"; fi
+
+    # `-f` is relative to the working directory, not to the context.
+    name="10b. -f relative to the working directory, not the context (DOCKER_BUILDKIT=$buildkit)"
+    quick_context "$WORK/relative-$buildkit/ctx" "context" && mkdir -p "$WORK/relative-$buildkit/ctx/docker" "$WORK/relative-$buildkit/docker"
+    sed 's|cat input.txt >/out|echo from-the-context >/out|' "$WORK/relative-$buildkit/ctx/Dockerfile" >"$WORK/relative-$buildkit/ctx/docker/app.Dockerfile"
+    sed 's|cat input.txt >/out|echo from-the-working-directory >/out|' "$WORK/relative-$buildkit/ctx/Dockerfile" >"$WORK/relative-$buildkit/docker/app.Dockerfile"
+    commit_all "$WORK/relative-$buildkit/ctx" 1600000100 "dockerfiles"
+    out=$(cd "$WORK/relative-$buildkit" && DOCKER_BUILDKIT=$buildkit wrapped_output s10 "$WORK/s10b.log" build --network=none -t s10 -f docker/app.Dockerfile ctx)
+    if [ "$out" = "from-the-working-directory" ]; then pass "$name"
+    else fail "$name" "printed: $out" "log: $(grep -i 'git-mtime\|error' "$WORK/s10b.log" | tail -n 3 | tr '\n' ' ')"; fi
+  done
+
+  name="10c. a local directory named github.com/x/y is a local context, not a URL"
+  quick_context "$WORK/lookalike/github.com/x/y" "local, named like a URL"
+  out=$(cd "$WORK/lookalike" && DOCKER_BUILDKIT=1 wrapped_output s10 "$WORK/s10c.log" build --network=none -t s10 github.com/x/y)
+  if [ "$out" = "local, named like a URL" ]; then pass "$name"
+  else fail "$name" "printed: $out" "log: $(tail -n 3 "$WORK/s10c.log" | tr '\n' ' ')"; fi
+
+  name="10d. git mtime docker build --help is docker's own help"
+  local help status
+  help=$(git_mtime docker build --help 2>&1)
+  status=$?
+  if [ "$status" -eq 0 ] && [ "$help" = "$(docker build --help 2>&1)" ] && [[ "$help" == *"Usage:  docker build [OPTIONS] PATH | URL | -"* ]]; then pass "$name"
+  else fail "$name" "status $status" "output: $(echo "$help" | head -n 3 | tr '\n' ' ')"; fi
+
+  # Client options before `build` reach every call the wrapper makes (here -H: no DOCKER_HOST at all), and
+  # option forms the old parser refused pass through as typed.
+  name="10e. client options before build (-H) and pflag forms (-q=false, --network none, --iidfile=) pass through"
+  quick_context "$WORK/options" "options"
+  local images_before; images_before=$(tagged_images)
+  out=$(env -u DOCKER_HOST DOCKER_BUILDKIT=1 "$BIN/git-mtime" docker -H "$DOCKER_HOST" build -q=false --network none \
+          --iidfile="$WORK/s10e.iid" -t s10e "$WORK/options" 2>"$WORK/s10e.log" >/dev/null && docker run --rm --network=none s10e)
+  if [ "$out" = "options" ] && [ "$(docker image inspect --format '{{.Id}}' s10e)" = "$(cat "$WORK/s10e.iid")" ] \
+     && [ "$images_before" = "$(tagged_images | grep -v '^s10e:latest ')" ]; then pass "$name"
+  else fail "$name" "printed: $out" "log: $(tail -n 4 "$WORK/s10e.log" | tr '\n' ' ')"; fi
+}
+
+# --- 11. Contexts without history: no commit yet, or no repository at all --------------------------------------
+scenario_11() {
+  local kind buildkit ctx out name
+  for kind in no-commit no-repository; do
+    ctx="$WORK/history-$kind"
+    if [ "$kind" = no-commit ]; then new_repo "$ctx"; else mkdir -p "$ctx"; fi
+    echo "$kind" >"$ctx/input.txt"
+    quick_dockerfile "$ctx/Dockerfile"
+    sed -i 's|cat input.txt >/out|cat input.txt >/out; grep -c "^untracked 1" /git-mtime/manifest >>/out; grep "^head " /git-mtime/manifest >>/out|' "$ctx/Dockerfile"
+    for buildkit in 1 0; do
+      name="11. a context with $kind (DOCKER_BUILDKIT=$buildkit): built under the guard, every file untracked, one note"
+      out=$(DOCKER_BUILDKIT=$buildkit wrapped_output s11 "$WORK/s11.log" build --network=none -t s11 "$ctx")
+      # Classic: the manifest leaves out the .dockerignore the client rewrites; there is none here.
+      if [ "$out" = "$(printf '%s\n2\nhead -' "$kind")" ] && grep -q "^git-mtime: note: times not restored (" "$WORK/s11.log" \
+         && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s11.log"; then pass "$name"
+      else fail "$name" "printed: $(echo "$out" | tr '\n' ' ')" "log: $(grep -i 'git-mtime\|error' "$WORK/s11.log" | tail -n 3 | tr '\n' ' ')"; fi
+    done
+  done
+}
+
+# --- 12. podman: the seed, the cache mount and a failing build through `git mtime docker --docker podman` -------
+# Rootful podman with private vfs storage, --network=none, the base image imported from the same rootfs tarball;
+# --layers=false as buildah builds by default (vfs copies the whole image for every committed layer).
+# GIT_MTIME_PODMAN_DRIVER=overlay uses overlay storage instead: the same scenarios, a third of the time.
+scenario_12() {
+  local name="12. podman"
+  have_client "$name" podman || return
+  local storage="$WORK/podman"
+  mkdir -p "$storage/tmp"
+  printf '[storage]\ndriver = "%s"\ngraphroot = "%s"\nrunroot = "%s"\n' "${GIT_MTIME_PODMAN_DRIVER:-vfs}" "$storage/root" "$storage/run" >"$storage/storage.conf"
+  # podman and buildah keep their own temporary files (cache mounts among them) in TMPDIR: a directory of their own.
+  local -x CONTAINERS_STORAGE_CONF="$storage/storage.conf" TMPDIR="$storage/tmp"
+  DOCKER=podman "$ROOT/scripts/docker-env" rust-base rust-base:local 2>"$WORK/podman-import.log" \
+    || { fail "$name" "could not import the base image into podman: $(tail -n 3 "$WORK/podman-import.log" | tr '\n' ' ')"; return; }
+  podman_build() {  # LOG ARGUMENTS…
+    local log=$1
+    shift
+    git_mtime docker --docker podman build --layers=false --network=none "$@" >"$log" 2>&1
+  }
+  leftovers() { find "$TMPDIR" -maxdepth 1 -name 'git-mtime-*'; }
+
+  name="12a. podman: the seed's guarded build prints the real program's output"
+  sed 's|^RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release$|& \&\& ./target/release/app|' \
+    "$DOCKERFILES/guarded.Dockerfile" >"$DOCKERFILES/podman-seed.Dockerfile"
+  local before; before=$(content_digest "$APP")
+  if podman_build "$WORK/s12a.log" -t s12 -f "$DOCKERFILES/podman-seed.Dockerfile" "$APP" \
+     && grep -q "^the real app, version 1$" "$WORK/s12a.log" && ! grep -q "^Hello, world!$" "$WORK/s12a.log" \
+     && grep -q "through: --build-context" "$WORK/s12a.log" && [ -z "$(leftovers)" ] && [ "$before" = "$(content_digest "$APP")" ]; then pass "$name"
+  else fail "$name" "leftovers: $(leftovers | tr '\n' ' ')" "log: $(grep -v '^Copying\|^Writing\|^Storing' "$WORK/s12a.log" | tail -n 6 | tr '\n' ' ')"; fi
+
+  local ws="$WORK/podman-workspace" log="$WORK/s12b"
+  write_workspace "$ws"
+  sed 's|cp target/release/app /usr/local/bin/$|& \&\& app|' "$ws/Dockerfile" >"$DOCKERFILES/podman-workspace.Dockerfile"
+  name="12b. podman, cache mount, first build: all three crates compile"
+  podman_build "$log.1" -t s12 -f "$DOCKERFILES/podman-workspace.Dockerfile" "$ws"
+  if [ "$(compiled "$log.1")" = "alpha app beta" ] && grep -q "^alpha 1 beta 1$" "$log.1"; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.1")" "log: $(tail -n 4 "$log.1" | tr '\n' ' ')"; fi
+  name="12b. podman, cache mount, one file changed in beta: only beta and app compile"
+  echo "pub fn version() -> u32 { 2 }" >"$ws/beta/src/lib.rs"
+  commit_all "$ws" 1600000500 "beta 2"
+  podman_build "$log.2" -t s12 -f "$DOCKERFILES/podman-workspace.Dockerfile" "$ws"
+  if [ "$(compiled "$log.2")" = "app beta" ] && grep -q "^alpha 1 beta 2$" "$log.2"; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.2")" "log: $(tail -n 4 "$log.2" | tr '\n' ' ')"; fi
+  name="12b. podman, cache mount, nothing changed: nothing compiles"
+  podman_build "$log.3" -t s12 -f "$DOCKERFILES/podman-workspace.Dockerfile" "$ws"
+  if [ -z "$(compiled "$log.3")" ] && grep -q "Finished" "$log.3" && grep -q "^alpha 1 beta 2$" "$log.3" && [ -z "$(leftovers)" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.3")" "leftovers: $(leftovers | tr '\n' ' ')"; fi
+
+  name="12c. podman, failing build: the wrapper exits with podman's status, leaves no file"
+  failing_context
+  local record="$WORK/podman-calls"
+  : >"$record"
+  recording_client podman "$record" >"$WORK/recording-podman"
+  chmod +x "$WORK/recording-podman"
+  git_mtime docker --docker "$WORK/recording-podman" build --layers=false --network=none -t s12c "$WORK/failing" >"$WORK/s12c.log" 2>&1
+  local status=$? client_status
+  client_status=$(grep " build --layers=false --network=none " "$record" | awk '{print $1}')
+  if [ "$status" -ne 0 ] && [ "$status" = "$client_status" ] && grep -q "failing on purpose" "$WORK/s12c.log" && [ -z "$(leftovers)" ]; then pass "$name"
+  else fail "$name" "wrapper status $status, podman status ${client_status:-none}" "log: $(tail -n 4 "$WORK/s12c.log" | tr '\n' ' ')"; fi
+
+  podman rm --all --force >/dev/null 2>&1
+  podman rmi --all --force >/dev/null 2>&1
+}
+
 started=$(date +%s)
 # Arguments pick scenarios by number (default: all); 2 and 4 need nothing from 1, 3 runs 3a-3c in order.
-for scenario in "${@:-1 2 3 4 5 6 7 8 9}"; do
+for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12}"; do
   for number in $scenario; do "scenario_$number"; done
 done
 echo "runtime: $(($(date +%s) - started)) s (engine and base image excluded)"

@@ -22,13 +22,13 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scenarios"))
 import classes  # noqa: E402
 import snapshot  # noqa: E402
 from race import Racer, strace_delay  # noqa: E402
+from runner import Failure, Skip, run_checks  # noqa: E402
 
 NOBODY = 65534
 TESTS = []
@@ -50,8 +50,15 @@ def needs(name):
     return mark
 
 
-class Failure(Exception):
-    pass
+def opt_in(function, enabled):
+    """The test itself, or (its class not enabled) a stand-in of the same name that is listed as skipped."""
+    if getattr(function, "needs", None) is None or function.needs in enabled:
+        return function
+
+    def skipped(env):
+        raise Skip("class %s is opt-in (its fix is not on main yet; --classes +%s)" % (function.needs, function.needs))
+    skipped.__name__ = function.__name__
+    return skipped
 
 
 def check(condition, message):
@@ -211,8 +218,8 @@ def restore_killed_at_syscalls(env):
     # are checksummed caches, written without fsync (docs/restore.md);
     # a warm run after some files were touched rewrites only the stat cache, replacing an existing version.
     cases = [(False, "utimensat", 1), (False, "utimensat", 200), (False, "write", 1),
-             (False, "rename", 1), (False, "write", 2), (False, "rename", 2),
-             (True, "write", 1), (True, "rename", 1)]
+             (False, "renameat", 1), (False, "write", 2), (False, "renameat", 2),
+             (True, "write", 1), (True, "renameat", 1)]
     leftovers = []
     for sig in ("SIGKILL", "SIGINT"):
         for warm, syscall, when in cases:
@@ -241,7 +248,7 @@ def killed_restore_leaves_no_litter(env):
     """After SIGKILL in the middle of a cache write, the next run removes the dead writer's temporary file
     (otherwise every crash leaves a cache-sized file in .git/git-mtime forever)."""
     repo = make_repository(env, os.path.join(env.tmp, "litter"), files=300, commits=10)
-    for syscall, when in (("rename", 1), ("rename", 2)):
+    for syscall, when in (("renameat", 1), ("renameat", 2)):
         shutil.rmtree(os.path.join(repo, ".git", "git-mtime"), ignore_errors=True)
         process = env.injected([env.git_mtime, "restore"], syscall, "SIGKILL", when, cwd=repo)
         check(process.returncode != 0, "the signal never arrived")
@@ -268,7 +275,7 @@ def seal_killed_at_syscalls(env):
     repo, manifest = guard_context(env, "seal")
     stamp = os.path.join(repo, "target", ".git-mtime-stamp")
     for sig in ("SIGKILL", "SIGINT"):
-        for syscall, when in [("openat", 1), ("write", 1), ("fsync", 1), ("rename", 1), ("unlink", 1)]:
+        for syscall, when in [("openat", 1), ("write", 1), ("fsync", 1), ("renameat", 1), ("unlinkat", 1)]:
             what = "seal with %s at %s #%d" % (sig, syscall, when)
             env.run([env.guard, "seal", "--manifest", manifest, "--stamp", stamp], cwd=repo)
             with open(stamp, "rb") as f:
@@ -1103,31 +1110,8 @@ def main():
         print("faults: 0 passed, 1 failed")
         return 1
     enabled, _ = classes.parse(args.classes)
-    passed = failed = 0
-    for function in TESTS:
-        if args.only and function.__name__ not in args.only:
-            continue
-        needed = getattr(function, "needs", None)
-        if needed and needed not in enabled:
-            print("skip %s: class %s is opt-in (its fix is not on main yet; --classes +%s)" % (function.__name__, needed, needed),
-                  flush=True)
-            continue
-        env = Env(args.bin, args.seed)
-        started = time.monotonic()
-        try:
-            function(env)
-            passed += 1
-            print("ok   %s (%.1fs)" % (function.__name__, time.monotonic() - started), flush=True)
-        except Failure as error:
-            failed += 1
-            print("FAIL %s: %s" % (function.__name__, error), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s: test error:\n%s" % (function.__name__, traceback.format_exc()), flush=True)
-        finally:
-            env.close()
-    print("faults: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    checks = [opt_in(function, enabled) for function in TESTS]
+    return run_checks("faults", checks, lambda: Env(args.bin, args.seed), args.only)
 
 
 if __name__ == "__main__":

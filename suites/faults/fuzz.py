@@ -223,12 +223,12 @@ def check_prepared_times(world, stamp):
     except (StopIteration, ValueError):
         return None
     consumed = {}
-    for line in lines[4:]:
+    for line in lines[5:]:
         fields = line.split(b" ")
-        if len(fields) == 3 and len(fields[0]) == 40:
-            path = decode_path(fields[2])
+        if len(fields) == 4 and len(fields[1]) == 40:
+            path = decode_path(fields[3])
             if path is not None:
-                consumed[path] = fields[0].lower()  # the reader accepts either case for hex digits
+                consumed[path] = fields[1]
     manifest_lines = world.manifest.split(b"\n")
     first_entry = next(i for i, line in enumerate(manifest_lines) if line.startswith(b"entries ")) + 1
     for line in manifest_lines[first_entry:-1]:
@@ -266,8 +266,8 @@ def run_case(world, seed, iteration):
             # Only the entry lines, then a consistent count and checksum: the parser's deeper checks and,
             # when it accepts the result, prepare's use of it.
             lines = stamp.split(b"\n")
-            entries = mutate(rng, b"\n".join(lines[4:-2]), rounds=rng.randint(1, 2)).split(b"\n")
-            stamp = b"\n".join(lines[:3] + [b"entries %d" % len(entries)] + entries + [b"checksum x", b""])
+            entries = mutate(rng, b"\n".join(lines[5:-2]), rounds=rng.randint(1, 2)).split(b"\n")
+            stamp = b"\n".join(lines[:4] + [b"entries %d" % len(entries)] + entries + [b"checksum x", b""])
             stamp = fix_checksum(stamp)
     elif kind == "escape":
         lines = manifest.split(b"\n")

@@ -1,0 +1,176 @@
+import Foundation
+import MtimeCore
+import MtimeManifest
+import Testing
+import TestSupport
+
+private func project(_ files: [String: String] = ["a.txt": "alpha\n"]) throws -> GuardProject {
+    let project = GuardProject()
+    for (path, contents) in files { try project.write(path, contents) }
+    try project.writeManifest(files.keys.sorted())
+    return project
+}
+
+/// Starts `git-mtime-guard run` on `script` in the background, waits for the script to touch
+/// `started`, and returns the process.
+private func startRun(_ project: GuardProject, script: String, prefix: [String] = []) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = prefix + [builtProduct("git-mtime-guard"), "run", "--manifest", project.manifestPath, "--", "sh", "-c", script]
+    process.currentDirectoryURL = URL(fileURLWithPath: project.root)
+    process.standardOutput = FileHandle.nullDevice
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let deadline = Date().addingTimeInterval(20)
+    while !FileManager.default.fileExists(atPath: project.path("started")) && Date() < deadline { usleep(10_000) }
+    try #require(FileManager.default.fileExists(atPath: project.path("started")))
+    return process
+}
+
+/// Issue 10, defect 9: a command that traps the forwarded signal and exits 0 did not finish its
+/// build; the stamp must not claim it did.
+@Test(arguments: [SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+func aRunThatReceivedASignalNeverSeals(_ signal: Int32) throws {
+    let project = try project()
+    let process = try startRun(project, script: "trap 'exit 0' \(signal); touch started; while :; do sleep 0.05; done")
+    kill(process.processIdentifier, signal)
+    process.waitUntilExit()
+    let stderr = String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 0, "\(stderr)")
+    #expect(stderr.contains("sh was sent signal \(signal)"), "\(stderr)")
+    #expect(stderr.contains("the stamp was not sealed"))
+    #expect(!FileManager.default.fileExists(atPath: project.path("target/.git-mtime-stamp")))
+}
+
+/// Issue 10, defect 16: `nohup git-mtime-guard run -- CMD` survives a hangup, and so does CMD.
+@Test func inheritedIgnoredHangupStaysIgnoredForTheGuardAndItsCommand() throws {
+    let project = try project()
+    // `nohup` itself, so the guard really starts with SIGHUP ignored.
+    let process = try startRun(project, script: "touch started; kill -HUP $$; sleep 1; echo finished > done", prefix: ["nohup"])
+    kill(process.processIdentifier, SIGHUP)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    #expect(try String(contentsOfFile: project.path("done"), encoding: .utf8) == "finished\n")
+    #expect(FileManager.default.fileExists(atPath: project.path("target/.git-mtime-stamp")), "a completed, unsignalled run seals")
+}
+
+/// Issue 13, case 2: a build that rewrites a tracked source (a generator, `cargo fmt`) consumed the
+/// new content, not the manifest's. The stamp must not record the manifest's id for it, or putting
+/// the old content back would give it its old time and make leaves the output built from the new one.
+@Test func aTrackedFileTheBuildChangedIsNotRecordedAsConsumed() throws {
+    let project = try project(["src.txt": "v1\n", "Makefile": "out.txt: src.txt\n\tif [ -f regenerate ]; then echo v2 > src.txt; fi\n\tcat src.txt > out.txt\n"])
+    try project.write("regenerate", "")
+    let built = try project.guardCommand("run", ["--", "make", "-s"])
+    #expect(built.status == 0, "\(built.stderr)")
+    #expect(built.stderr.contains("warning: 1 tracked files changed while make ran (src.txt); not recorded as consumed"), "\(built.stderr)")
+    #expect(try String(contentsOfFile: project.path("out.txt"), encoding: .utf8) == "v2\n")
+    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(project.path("target/.git-mtime-stamp")),
+                                                     expectedRoot: try FileSystem.resolve(BytePath(project.root))) else {
+        Issue.record("no trusted stamp"); return
+    }
+    #expect(stamp.entries.map(\.path) == [BytePath("Makefile")])
+    // `git checkout src.txt`: the manifest's content again, with an old time.
+    try FileManager.default.removeItem(atPath: project.path("regenerate"))
+    try project.write("src.txt", "v1\n")
+    try FileSystem.setModificationTime(BytePath(project.path("src.txt")), to: Timestamp(seconds: 1_000_000_000))
+    let again = try project.guardCommand("run", ["--", "make", "-s"])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(try String(contentsOfFile: project.path("out.txt"), encoding: .utf8) == "v1\n", "stale: out.txt still built from v2")
+    #expect(again.stderr.contains("1 of 2 files changed since the last sealed build"), "\(again.stderr)")
+}
+
+/// Issue 10, defect 15: a context copied in parts. `missing:` names `--allow-missing`, which
+/// `run` and `prepare` take like `check`.
+@Test func allowMissingWorksForRunAndPrepareAndTheErrorNamesIt() throws {
+    let project = try project(["Cargo.toml": "[package]\n", "src/main.rs": "fn main() {}\n", "README": "r\n"])
+    try FileManager.default.removeItem(atPath: project.path("README"))
+    let refused = try project.guardCommand("run", ["--", "touch", "ran"])
+    #expect(refused.status == 1)
+    #expect(refused.stderr.contains("missing: README"))
+    #expect(refused.stderr.contains("--allow-missing skips absent ones"), "\(refused.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: project.path("ran")))
+    #expect(try project.guardCommand("prepare", ["--allow-missing"]).status == 0)
+    let allowed = try project.guardCommand("run", ["--allow-missing", "--", "touch", "ran"])
+    #expect(allowed.status == 0, "\(allowed.stderr)")
+    #expect(FileManager.default.fileExists(atPath: project.path("ran")))
+    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(project.path("target/.git-mtime-stamp")),
+                                                     expectedRoot: try FileSystem.resolve(BytePath(project.root))) else {
+        Issue.record("no trusted stamp"); return
+    }
+    #expect(stamp.entries.map(\.path) == [BytePath("Cargo.toml"), BytePath("src/main.rs")])
+}
+
+/// Issue 10, defect 13: a stamp path that can't name a file is refused before the command runs.
+@Test(arguments: ["", "/", "target/", ".", "sub/..", "a.txt/x"])
+func unusableStampPathsAreRefusedBeforeTheCommandRuns(_ stamp: String) throws {
+    let project = try project()
+    let result = try project.guardCommand("run", ["--stamp", stamp, "--", "touch", "ran"])
+    #expect(result.status == 64, "\(stamp): \(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: project.path("ran")), "\(stamp): the command ran")
+    #expect(result.stderr.hasPrefix("git-mtime-guard: "))
+}
+
+@Test func aStampPathNamingADirectoryIsRefused() throws {
+    let project = try project()
+    try FileManager.default.createDirectory(atPath: project.path("target/stamp"), withIntermediateDirectories: true)
+    let result = try project.guardCommand("run", ["--stamp", "target/stamp", "--", "touch", "ran"])
+    #expect(result.status == 64)
+    #expect(result.stderr.contains("'target/stamp' is a directory: name a file"), "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: project.path("ran")))
+}
+
+/// Issue 10, defect 2: a committed `target -> /elsewhere` must not make the guard write the stamp,
+/// its temporary or its clock probe there. The rule (docs/stamp.md): a symlink at or below the root
+/// is followed only while it stays inside the root; otherwise `run` stops before the command.
+@Test func aStampDirectoryLeavingTheRootThroughASymlinkIsRefused() throws {
+    let project = try project()
+    let elsewhere = TemporaryDirectory("guard-elsewhere")
+    try FileManager.default.createSymbolicLink(atPath: project.path("target"), withDestinationPath: elsewhere.path)
+    for subcommand in [["run", "--", "touch", "ran"], ["seal"], ["prepare"]] {
+        let result = try project.guardCommand(subcommand[0], Array(subcommand.dropFirst()))
+        #expect(result.status == 64, "\(subcommand): \(result.stderr)")
+        #expect(result.stderr.contains("would be written outside the root: \(try FileSystem.resolve(BytePath(project.root)))/target is a symlink to \(elsewhere.path)"), "\(result.stderr)")
+        #expect(result.stderr.contains("--stamp (or GIT_MTIME_STAMP) \(elsewhere.path)/.git-mtime-stamp"))
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path) == [])
+    #expect(!FileManager.default.fileExists(atPath: project.path("ran")))
+    // Named explicitly, the place is the environment's choice: used, and walked for trust.
+    let named = try project.guardCommand("run", ["--stamp", elsewhere.url(".git-mtime-stamp"), "--", "true"])
+    #expect(named.status == 0, "\(named.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path) == [".git-mtime-stamp"])
+}
+
+/// Issue 10, defect 6: a stamp directory reached through a symlink that stays inside the root is
+/// the real output directory: it is walked, so an unsealed build makes the stamp untrusted.
+@Test func aSymlinkedStampDirectoryInsideTheRootIsWalked() throws {
+    let project = try project()
+    try FileManager.default.createDirectory(atPath: project.path("cache/out"), withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(atPath: project.path("target"), withDestinationPath: "cache/out")
+    let sealed = try project.guardCommand("run", ["--", "sh", "-c", "echo v1 > target/app"])
+    #expect(sealed.status == 0, "\(sealed.stderr)")
+    #expect(FileManager.default.fileExists(atPath: project.path("cache/out/.git-mtime-stamp")))
+    #expect(try project.guardCommand("prepare").stderr.contains("0 of 1 files changed"))
+    try Data("v2 from an unsealed build\n".utf8).write(to: URL(fileURLWithPath: project.path("cache/out/app")))
+    let after = try project.guardCommand("prepare")
+    #expect(after.stderr.contains("warning: ignoring the build stamp: the files beside"), "\(after.stderr)")
+    #expect(after.stderr.contains("1 of 1 files changed"))
+}
+
+/// Issue 13, case 6: an output dated in the future neither blinds the rule nor lets a bump fall
+/// behind it: changed files are bumped past it (make may warn about clock skew, but rebuilds).
+@Test func aFutureDatedOutputIsBeatenByTheBumpAndDoesNotBlindTrust() throws {
+    let project = try project()
+    let future = Timestamp(seconds: 4_070_908_800, nanoseconds: 5)  // 2099
+    let built = try project.guardCommand("run", ["--", "sh", "-c", "mkdir -p target && echo v1 > target/out && touch -d @4070908800.000000005 target/unpacked"])
+    #expect(built.status == 0, "\(built.stderr)")
+    try project.write("a.txt", "changed\n")
+    try project.writeManifest(["a.txt"])
+    let prepared = try project.guardCommand("prepare")
+    #expect(prepared.stderr.contains("1 of 1 files changed"), "\(prepared.stderr)")
+    #expect(try modificationTime(project.path("a.txt")) > future)
+    // Sealed again; then an unsealed rewrite of another output is still noticed.
+    #expect(try project.guardCommand("seal").status == 0)
+    try Data("v2".utf8).write(to: URL(fileURLWithPath: project.path("target/out")))
+    #expect(try project.guardCommand("prepare").stderr.contains("warning: ignoring the build stamp"))
+}

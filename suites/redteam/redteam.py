@@ -1,0 +1,600 @@
+#!/usr/bin/env python3
+"""Red-team regression checks: one executable check per attack or accident class of issues 10 and 13
+that the guard, the stamp and the time type must withstand (docs/RELIABILITY.md, "Threat model").
+
+    redteam.py [--bin DIR] [--only NAME]...     (root: loop mounts, mount namespaces, `nobody` via setpriv)
+
+Each check asserts exact outcomes: nothing outside the root changed (a sentinel tree next to it is
+snapshotted: names, contents, mtimes), contents inside the root byte-identical, the exit code and the
+message. Races are widened with strace's `inject=…:delay_enter=` rather than left to luck. A check that
+needs root or a loop device and can't have it says `skip` with the reason (not counted as passed).
+The last line is `redteam: N passed, N failed`.
+"""
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
+from runner import Failure, Skip, run_checks  # noqa: E402
+
+CHECKS = []
+
+
+def check(function):
+    CHECKS.append(function)
+    return function
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def blob_id(data):
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class World:
+    """A root and, beside it, an `outside` sentinel tree nothing may ever touch."""
+
+    SENTINEL_TIME = 1_111_111_111_000_000_111
+
+    def __init__(self, env, name):
+        self.env = env
+        self.base = os.path.join(env.tmp, name)
+        self.root = os.path.join(self.base, "root")
+        self.outside = os.path.join(self.base, "outside")
+        os.makedirs(self.root)
+        os.makedirs(os.path.join(self.outside, "sub"))
+        for relative, data in (("victim", b"inside\n"), ("sub/secret", b"secret\n"), (".git-mtime-stamp", b"not a stamp\n")):
+            path = os.path.join(self.outside, relative)
+            with open(path, "wb") as f:
+                f.write(data)
+            os.utime(path, ns=(self.SENTINEL_TIME, self.SENTINEL_TIME))
+        self.manifest = os.path.join(self.base, "manifest")
+        self.sentinel = self.outside_state()
+
+    def outside_state(self):
+        """Everything but the root's insides: names anywhere in the world, and the outside's bytes and times."""
+        # A stamp, temporary or probe landing beside the root would show up here.
+        state = {"world": sorted(set(os.listdir(self.base)) - {"root", "outside", "manifest", "cache"})}
+        for directory, dirs, files in os.walk(self.outside):
+            for name in sorted(dirs + files):
+                full = os.path.join(directory, name)
+                st = os.lstat(full)
+                data = b""
+                if stat.S_ISREG(st.st_mode):
+                    with open(full, "rb") as f:
+                        data = f.read()
+                state[os.path.relpath(full, self.outside)] = (st.st_mode, st.st_mtime_ns, hashlib.sha256(data).hexdigest())
+        return state
+
+    def expect_outside_untouched(self, what):
+        after = self.outside_state()
+        if after != self.sentinel:
+            changed = sorted(k for k in set(after) | set(self.sentinel) if after.get(k) != self.sentinel.get(k))
+            raise Failure("%s changed something outside the root: %s" % (what, ", ".join(changed)))
+
+    def contents(self, skip=("target", "build", "cache", ".git")):
+        result = {}
+        for directory, dirs, files in os.walk(self.root):
+            if directory == self.root:
+                dirs[:] = [d for d in dirs if d not in skip]
+            for name in files + [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
+                full = os.path.join(directory, name)
+                if os.path.islink(full):
+                    data = os.readlink(full).encode()
+                else:
+                    with open(full, "rb") as f:
+                        data = f.read()
+                result[os.path.relpath(full, self.root)] = hashlib.sha256(data).hexdigest()
+        return result
+
+    def write(self, relative, data, mtime_ns=None):
+        path = os.path.join(self.root, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        if mtime_ns is not None:
+            os.utime(path, ns=(mtime_ns, mtime_ns))
+
+    def write_manifest(self, entries, raw=None):
+        """entries: (path, mode, data, seconds.nanos text, origin); data None reads the file."""
+        lines = []
+        for path, mode, data, when, origin in sorted(entries):
+            if data is None:
+                full = os.path.join(self.root, path)
+                data = os.readlink(full).encode() if os.path.islink(full) else open(full, "rb").read()
+            lines.append("%s %s %s %s %s\n" % (origin, mode, blob_id(data), when, path))
+        untracked = sum(1 for line in lines if line.startswith("untracked"))
+        text = raw if raw is not None else (
+            "git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked %d\nentries %d\n" % (untracked, len(lines))
+            + "".join(lines))
+        with open(self.manifest, "w") as f:
+            f.write(text)
+
+    def manifest_of(self, paths, when="1600000000.000000000"):
+        self.write_manifest([(p, "100644", None, when, "tracked") for p in paths])
+
+    def guard(self, *args, **kwargs):
+        subcommand, rest = args[0], list(args[1:])
+        return self.env.run([self.env.guard, subcommand, "--manifest", self.manifest] + rest, cwd=self.root, **kwargs)
+
+
+class Env:
+    def __init__(self, bin_dir):
+        self.bin_dir = os.path.abspath(bin_dir)
+        self.guard = os.path.join(self.bin_dir, "git-mtime-guard")
+        self.git_mtime = os.path.join(self.bin_dir, "git-mtime")
+        self.tmp = tempfile.mkdtemp(prefix="gm-redteam-")
+        os.chmod(self.tmp, 0o755)
+        home = os.path.join(self.tmp, "home")
+        os.makedirs(home)
+        with open(os.path.join(home, ".gitconfig"), "w") as f:
+            f.write("[user]\n\tname = Red\n\temail = red@example.invalid\n[init]\n\tdefaultBranch = main\n[safe]\n\tdirectory = *\n")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        self.env.update(HOME=home, GIT_CONFIG_NOSYSTEM="1", LC_ALL="C",
+                        PATH=self.bin_dir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"))
+
+    def run(self, argv, cwd=None, timeout=120, user=None, **kwargs):
+        if user is not None:
+            argv = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups", "--"] + argv
+        return subprocess.run(argv, cwd=cwd, env=self.env, capture_output=True, timeout=timeout, **kwargs)
+
+    def git(self, cwd, *args, **kwargs):
+        process = self.run(["git"] + list(args), cwd=cwd, **kwargs)
+        expect(process.returncode == 0, "git %s: %s" % (" ".join(args), process.stderr.decode(errors="replace")))
+        return process.stdout.decode()
+
+    def repository(self, name, files, commit=True):
+        """A new repository under the temporary directory holding `files` (name -> text), staged, and
+        committed unless `commit` is off."""
+        repo = os.path.join(self.tmp, name)
+        os.makedirs(repo)
+        self.git(repo, "init", "-q")
+        for path, text in files.items():
+            with open(os.path.join(repo, path), "w") as f:
+                f.write(text)
+        self.git(repo, "add", "-A")
+        if commit:
+            self.git(repo, "commit", "-q", "-m", name)
+        return repo
+
+    def close(self):
+        subprocess.run(["chmod", "-R", "u+rwx", self.tmp])
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def stderr(process):
+    return process.stderr.decode(errors="replace")
+
+
+def expect_status(process, status, what):
+    expect(process.returncode == status, "%s exited %d, expected %d: %s" % (what, process.returncode, status, stderr(process)[-1200:]))
+
+
+def expect_line(process, line, what):
+    expect(("git-mtime-guard: " + line) in stderr(process).splitlines(),
+           "%s: no line %r in:\n%s" % (what, "git-mtime-guard: " + line, stderr(process)))
+
+
+# ----- issue 10, defect 1: the guard must never write outside its root, even under a racing swapper -----
+
+class Swapper(threading.Thread):
+    """Keeps replacing root/a with a symlink to the outside directory and back (5 ms each)."""
+
+    def __init__(self, world):
+        super().__init__(daemon=True)
+        self.world = world
+        self.stop = threading.Event()
+        self.swaps = 0
+
+    def run(self):
+        a, real = os.path.join(self.world.root, "a"), os.path.join(self.world.root, "a.real")
+        while not self.stop.is_set():
+            os.rename(a, real)
+            os.symlink(self.world.outside, a)
+            time.sleep(0.005)
+            os.unlink(a)
+            os.rename(real, a)
+            self.swaps += 1
+            time.sleep(0.005)
+
+
+def swap_rounds(env, world, rounds, argv_prefix):
+    statuses = {}
+    for _ in range(rounds):
+        os.utime(os.path.join(world.root, "a", "victim"))  # not the manifest's time: the guard will set it
+        swapper = Swapper(world)
+        swapper.start()
+        try:
+            process = env.run(argv_prefix + [env.guard, "check", "--manifest", world.manifest, "--root", world.root], timeout=60)
+        finally:
+            swapper.stop.set()
+            swapper.join()
+        expect(process.returncode in (0, 1, 64, 74), "check exited %d under the swapper: %s" % (process.returncode, stderr(process)))
+        statuses[process.returncode] = statuses.get(process.returncode, 0) + 1
+        world.expect_outside_untouched("`check` with a racing swapper (statuses so far %s)" % statuses)
+    return statuses
+
+
+@check
+def parent_swapped_for_a_symlink_while_the_guard_runs(env):
+    world = World(env, "swap")
+    world.write("a/victim", b"inside\n")
+    world.manifest_of(["a/victim"], when="1000000000.000000000")
+    before = world.contents()
+    # Every time-setting call waits 20 ms on entry: the swapper gets its window every round.
+    strace = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=utimensat", "-e", "inject=utimensat:delay_enter=20000"]
+    statuses = swap_rounds(env, world, 40, strace)
+    expect(world.contents() == before, "contents changed in the root")
+    expect(statuses.get(0, 0) > 0, "no round got through (statuses %s): the check tests nothing" % statuses)
+
+
+@check
+def parent_swapped_while_a_large_file_is_hashed(env):
+    world = World(env, "swap-large")
+    world.write("a/victim", os.urandom(1 << 20) * 48)  # 48 MiB: hashing it is the window
+    with open(os.path.join(world.outside, "victim"), "wb") as f:
+        f.write(open(os.path.join(world.root, "a", "victim"), "rb").read())
+    os.utime(os.path.join(world.outside, "victim"), ns=(World.SENTINEL_TIME, World.SENTINEL_TIME))
+    world.sentinel = world.outside_state()
+    world.manifest_of(["a/victim"], when="1000000000.000000000")
+    statuses = swap_rounds(env, world, 12, [])
+    expect(statuses.get(0, 0) + statuses.get(64, 0) + statuses.get(74, 0) > 0, "statuses %s" % statuses)
+
+
+# ----- defect 2 and 6: where the stamp may live -----
+
+@check
+def committed_stamp_directory_symlink_leaving_the_root(env):
+    world = World(env, "stamp-escape")
+    world.write("src.c", b"int x;\n")
+    os.symlink("../outside", os.path.join(world.root, "target"))
+    world.write_manifest([("src.c", "100644", None, "1600000000.000000000", "tracked"),
+                          ("target", "120000", b"../outside", "1600000000.000000000", "tracked")])
+    real_root = os.path.realpath(world.root)
+    for argv in (["run", "--", "touch", "ran"], ["seal"], ["prepare"]):
+        process = world.guard(*argv)
+        expect_status(process, 64, " ".join(argv))
+        expect_line(process, "the build stamp %s/target/.git-mtime-stamp would be written outside the root: %s/target is a symlink "
+                    "to ../outside, which leaves the root %s; nothing was changed. To keep the stamp there, name that place: "
+                    "--stamp (or GIT_MTIME_STAMP) %s/.git-mtime-stamp" % (real_root, real_root, real_root, os.path.realpath(world.outside)), " ".join(argv))
+    expect(not os.path.exists(os.path.join(world.root, "ran")), "the command ran")
+    world.expect_outside_untouched("a stamp through target -> ../outside")
+
+
+@check
+def symlinked_stamp_directory_inside_the_root_is_walked(env):
+    world = World(env, "stamp-inside")
+    world.write("src.c", b"int x;\n")
+    os.makedirs(os.path.join(world.root, "cache", "out"))
+    os.symlink("cache/out", os.path.join(world.root, "target"))
+    world.manifest_of(["src.c"])
+    expect_status(world.guard("run", "--", "sh", "-c", "echo v1 > target/app"), 0, "sealed run")
+    expect(os.path.isfile(os.path.join(world.root, "cache", "out", ".git-mtime-stamp")), "stamp not in the real directory")
+    trusted = world.guard("prepare")
+    expect("warning" not in stderr(trusted) and "0 of 1 files changed since the last sealed build" in stderr(trusted),
+           "prepare after the sealed run: %s" % stderr(trusted))
+    with open(os.path.join(world.root, "cache", "out", "app"), "w") as f:
+        f.write("v2 from an unsealed build\n")
+    untrusted = world.guard("prepare")
+    expect("warning: ignoring the build stamp: the files beside %s/cache/out/.git-mtime-stamp changed after the stamp was sealed"
+           % os.path.realpath(world.root) in stderr(untrusted), stderr(untrusted))
+    world.expect_outside_untouched("a symlinked stamp directory")
+
+
+@check
+def stamp_directory_named_outside_the_root_is_walked(env):
+    world = World(env, "stamp-cache")
+    world.write("src.c", b"int x;\n")
+    cache = os.path.join(world.base, "cache")
+    os.makedirs(cache)
+    os.symlink("../cache", os.path.join(world.root, "target"))
+    world.manifest_of(["src.c"])
+    expect_status(world.guard("run", "--", "true"), 64, "default stamp through target -> ../cache")
+    named = os.path.join(cache, ".git-mtime-stamp")
+    expect_status(world.guard("run", "--stamp", named, "--", "sh", "-c", "echo v1 > target/app"), 0, "stamp named in the cache")
+    expect_status(world.guard("prepare", "--stamp", named), 0, "prepare")
+    with open(os.path.join(cache, "app"), "w") as f:
+        f.write("v2\n")
+    expect("warning: ignoring the build stamp: the files beside %s changed" % named in stderr(world.guard("prepare", "--stamp", named)),
+           "an unsealed build in the named cache went unnoticed")
+
+
+@check
+def unusable_stamp_paths_are_refused_before_the_command(env):
+    world = World(env, "stamp-paths")
+    world.write("src.c", b"int x;\n")
+    world.manifest_of(["src.c"])
+    for stamp, line in (("", "--stamp '' is empty: name a file"),
+                        ("/", "--stamp '/' ends in '/': name a file in that directory"),
+                        ("target/", "--stamp 'target/' ends in '/': name a file in that directory")):
+        process = world.guard("run", "--stamp", stamp, "--", "touch", "ran")
+        expect_status(process, 64, "--stamp %r" % stamp)
+        expect_line(process, line, "--stamp %r" % stamp)
+        expect(not os.path.exists(os.path.join(world.root, "ran")), "--stamp %r: the command ran" % stamp)
+    expect(sorted(os.listdir(world.root)) == ["src.c"], "something was created: %s" % os.listdir(world.root))
+
+
+@check
+def unreadable_directory_beside_the_stamp(env):
+    if os.geteuid() != 0:
+        raise Skip("needs root to run the guard as nobody")
+    world = World(env, "unreadable")
+    world.write("src.c", b"int x;\n")
+    world.manifest_of(["src.c"])
+    os.makedirs(os.path.join(world.root, "target", "private"))
+    subprocess.run(["chown", "-R", "65534:65534", world.root], check=True)
+    nobody = dict(user=65534)
+    expect_status(env.run([env.guard, "run", "--manifest", world.manifest, "--", "true"], cwd=world.root, **nobody), 0, "sealed run")
+    os.chmod(os.path.join(world.root, "target", "private"), 0)
+    prepared = env.run([env.guard, "prepare", "--manifest", world.manifest], cwd=world.root, **nobody)
+    expect_status(prepared, 0, "prepare beside an unreadable directory")
+    expect("warning: ignoring the build stamp: cannot read every file beside the stamp" in stderr(prepared), stderr(prepared))
+    ran = env.run([env.guard, "run", "--manifest", world.manifest, "--", "touch", "ran"], cwd=world.root, **nobody)
+    expect_status(ran, 0, "run beside an unreadable directory")
+    expect(os.path.exists(os.path.join(world.root, "ran")), "the build did not run")
+    expect("warning: not sealing the build stamp: " in stderr(ran), stderr(ran))
+
+
+# ----- defect 4 and 5: hostile numbers -----
+
+@check
+def commit_dated_two_to_the_63(env):
+    repo = env.repository("hostile-date", {"f": "x\n"}, commit=False)
+    tree = env.git(repo, "write-tree").strip()
+    body = "tree %s\nauthor a <a@b> 9223372036854775808 +0000\ncommitter a <a@b> 9223372036854775808 +0000\n\nm\n" % tree
+    commit = env.run(["git", "hash-object", "-t", "commit", "-w", "--literally", "--stdin"], cwd=repo, input=body.encode()).stdout.decode().strip()
+    env.git(repo, "update-ref", "HEAD", commit)
+    for argv in (["restore"], ["manifest", "-o", os.path.join(env.tmp, "hostile.manifest")], ["status"], ["hooks", "install"]):
+        process = env.run([env.git_mtime] + argv, cwd=repo)
+        expect_status(process, 0, "git mtime %s" % argv[0])
+    expect(os.lstat(os.path.join(repo, "f")).st_mtime_ns // 10 ** 9 == 0, "f did not get the epoch, as git shows the date")
+    env.git(repo, "checkout", "-q", "-b", "other")
+    env.git(repo, "commit", "-q", "--allow-empty", "-m", "later")
+    for target in ("main", "other"):
+        process = env.run(["git", "checkout", "-q", target], cwd=repo)
+        expect_status(process, 0, "checkout with the hooks")
+
+
+@check
+def stamp_sealed_at_the_end_of_time(env):
+    world = World(env, "end-of-time")
+    world.write("src.c", b"int y;\n")
+    world.manifest_of(["src.c"])
+    os.makedirs(os.path.join(world.root, "target"))
+    root = os.path.realpath(world.root)
+    empty = hashlib.sha1(b"").hexdigest()
+    # Format 1 as issue 10 reproduced it (nextNanosecond of Int64.max crashed prepare), then format 2
+    # out of range and at the very end of the range.
+    v1 = "git-mtime-stamp 1\nroot %s\nsealed 9223372036854775807.999999999\nentries 1\n%s 1.000000000 src.c\n" % (root, blob_id(b"int x;\n"))
+    v2 = "git-mtime-stamp 2\nroot %s\nsealed %s\noutputs 0 %s\nentries 1\ntracked %s 1.000000000 src.c\n"
+    for body, trusted in ((v1, False), (v2 % (root, "9223372036854775807.999999999", empty, blob_id(b"int x;\n")), False),
+                          (v2 % (root, "253402300799.999999999", empty, blob_id(b"int x;\n")), True)):
+        sealed = body.split("sealed ")[1].split("\n")[0]
+        with open(os.path.join(world.root, "target", ".git-mtime-stamp"), "w") as f:
+            f.write(body + "checksum %s\n" % blob_id(body.encode()))
+        process = world.guard("prepare")
+        expect_status(process, 0, "prepare after a stamp sealed at %s" % sealed)
+        if trusted:
+            expect_line(process, "1 of 1 files changed since the last sealed build, given mtime 253402300799.999999999; 1 mtimes set", sealed)
+        else:
+            expect("warning: ignoring the build stamp: " in stderr(process) and "1 of 1 files changed" in stderr(process), stderr(process))
+
+
+@check
+def manifest_spellings_the_writer_never_uses(env):
+    world = World(env, "spellings")
+    world.write("src.c", b"int x;\n")
+    good = "tracked 100644 %s 1600000000.000000000 src.c\n" % blob_id(b"int x;\n")
+    header = "git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 1\n"
+    for text, line in ((header + good.replace(blob_id(b"int x;\n"), blob_id(b"int x;\n").upper()), "line 7: object id is not 40 lowercase hex digits"),
+                       (header + good.replace(" 100644 ", " 0100644 "), "line 7: mode '0100644' is not 100644, 100755 or 120000"),
+                       (header.replace("entries 1", "entries +1") + good, "line 6: entry count is not a number in range"),
+                       (header.replace("git-mtime-manifest 2", "git-mtime-manifest +2") + good, "line 1: not a git-mtime manifest")):
+        world.write_manifest([], raw=text)
+        process = world.guard("check")
+        expect_status(process, 64, line)
+        expect_line(process, "%s: %s" % (world.manifest, line), line)
+
+
+# ----- defect 9, 15, 16: run and signals -----
+
+def default_signals():
+    """A script started in the background may have inherited INT and QUIT ignored, and the guard
+    (rightly) keeps them ignored: give the children the default actions these checks signal."""
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def start_guard(world, script, extra=(), prefix=()):
+    process = subprocess.Popen(list(prefix) + [world.env.guard, "run", "--manifest", world.manifest] + list(extra) + ["--", "sh", "-c", script],
+                               cwd=world.root, env=world.env.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True, preexec_fn=default_signals)
+    deadline = time.monotonic() + 20
+    while not os.path.exists(os.path.join(world.root, "started")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    expect(os.path.exists(os.path.join(world.root, "started")), "the command never started")
+    return process
+
+
+@check
+def signal_trapped_by_a_command_that_exits_0(env):
+    world = World(env, "trapped")
+    world.write("src.c", b"int x;\n")
+    world.manifest_of(["src.c"])
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        if os.path.exists(os.path.join(world.root, "started")):
+            os.unlink(os.path.join(world.root, "started"))
+        process = start_guard(world, "trap 'exit 0' %d; touch started; while :; do sleep 0.05; done" % sig)
+        os.kill(process.pid, sig)
+        _, err = process.communicate(timeout=30)
+        expect(process.returncode == 0, "%s: exit %d: %s" % (sig.name, process.returncode, err.decode()))
+        expect(("git-mtime-guard: sh was sent signal %d (%s) and exited with status 0; the stamp was not sealed" % (sig, sig.name))
+               in err.decode().splitlines(), err.decode())
+        expect(not os.path.exists(os.path.join(world.root, "target", ".git-mtime-stamp")), "%s: sealed anyway" % sig.name)
+
+
+@check
+def nohup_survives_a_hangup(env):
+    world = World(env, "nohup")
+    world.write("src.c", b"int x;\n")
+    world.manifest_of(["src.c"])
+    # The whole session gets the hangup, as a closing terminal sends it.
+    process = start_guard(world, "touch started; sleep 1; touch finished", prefix=["nohup"])
+    os.killpg(process.pid, signal.SIGHUP)
+    _, err = process.communicate(timeout=30)
+    expect(process.returncode == 0, "nohup guard run: exit %d: %s" % (process.returncode, err.decode()))
+    expect(os.path.exists(os.path.join(world.root, "finished")), "the command died of the hangup")
+    expect(os.path.isfile(os.path.join(world.root, "target", ".git-mtime-stamp")), "not sealed")
+    # And `git mtime run`, through the same process code.
+    repo = env.repository("nohup-repo", {"a": "a\n"})
+    process = subprocess.Popen(["nohup", env.git_mtime, "run", "--", "sh", "-c", "touch started; sleep 1; touch finished"],
+                               cwd=repo, env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=default_signals)
+    deadline = time.monotonic() + 20
+    while not os.path.exists(os.path.join(repo, "started")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGHUP)
+    _, err = process.communicate(timeout=30)
+    expect(process.returncode == 0 and os.path.exists(os.path.join(repo, "finished")),
+           "nohup git mtime run: exit %d: %s" % (process.returncode, err.decode()))
+
+
+@check
+def context_copied_in_parts(env):
+    world = World(env, "partial")
+    for path in ("Cargo.toml", "src/main.rs", "README.md", "docs/guide.md"):
+        world.write(path, path.encode())
+    world.manifest_of(["Cargo.toml", "src/main.rs", "README.md", "docs/guide.md"])
+    shutil.rmtree(os.path.join(world.root, "docs"))
+    os.unlink(os.path.join(world.root, "README.md"))
+    refused = world.guard("run", "--", "touch", "ran")
+    expect_status(refused, 1, "run without --allow-missing")
+    expect_line(refused, "2 of 4 files differ from the manifest; no times were set (if the build context holds only part of the "
+                "files on purpose, --allow-missing skips absent ones)", "run")
+    expect(not os.path.exists(os.path.join(world.root, "ran")), "ran")
+    expect_status(world.guard("prepare", "--allow-missing"), 0, "prepare --allow-missing")
+    expect_status(world.guard("run", "--allow-missing", "--", "touch", "ran"), 0, "run --allow-missing")
+    expect(os.path.exists(os.path.join(world.root, "ran")), "the build did not run")
+
+
+# ----- issue 13: trust rule and clocks -----
+
+@check
+def future_dated_output_does_not_blind_the_stamp(env):
+    world = World(env, "future")
+    world.write("src.c", b"int x;\n")
+    world.manifest_of(["src.c"])
+    future = 4070908800 * 10 ** 9 + 5  # 2099
+    expect_status(world.guard("run", "--", "sh", "-c", "mkdir -p target && echo v1 > target/out && "
+                              "touch -d @4070908800.000000005 target/unpacked"), 0, "sealed build with a 2099 output")
+    with open(os.path.join(world.root, "target", "out"), "w") as f:
+        f.write("v2 from an unsealed build\n")
+    process = world.guard("prepare")
+    expect("warning: ignoring the build stamp: the files beside" in stderr(process), "blinded: %s" % stderr(process))
+    expect(os.lstat(os.path.join(world.root, "src.c")).st_mtime_ns > future, "the bump fell behind the 2099 output")
+
+
+COARSE_SCRIPT = r"""
+set -e
+mount -o loop "$IMAGE" "$MOUNT"
+trap 'cd /; umount "$MOUNT"' EXIT
+mkdir -p "$MOUNT/root/target"
+cd "$MOUNT/root"
+printf 'target/out: src.c\n\tcp src.c target/out\n' > Makefile
+echo v1 > src.c
+"$GUARD" run --manifest "$M1" -- make -s
+# An output whose stored second is later than now (the worst case: same second as the bump, or a
+# clock a little ahead): a bump that ignores the granularity lands in that very second.
+touch -d "@$(( $(date +%s) + 3 ))" target/out
+echo v2 > src.c
+touch -d @1000000000 src.c
+"$GUARD" run --manifest "$M2" -- make -s
+cat target/out
+stat -c '%Y %y' src.c target/out
+"""
+
+
+@check
+def one_second_file_system(env):
+    if os.geteuid() != 0:
+        raise Skip("needs root for a loop mount in a private mount namespace")
+    if not os.path.exists("/dev/loop-control") or shutil.which("mkfs.ext4") is None:
+        raise Skip("no loop devices or mkfs.ext4")
+    base = os.path.join(env.tmp, "coarse")
+    os.makedirs(os.path.join(base, "mnt"))
+    image = os.path.join(base, "ext4-128.img")
+    subprocess.run(["truncate", "-s", "16M", image], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-I", "128", image], check=True, capture_output=True)
+    manifests = []
+    for index, source in ((1, b"v1\n"), (2, b"v2\n")):
+        path = os.path.join(base, "m%d" % index)
+        with open(path, "w") as f:
+            f.write("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 2\n"
+                    "tracked 100644 %s 1000000000.000000000 Makefile\ntracked 100644 %s 1000000000.000000000 src.c\n"
+                    % (blob_id(b"target/out: src.c\n\tcp src.c target/out\n"), blob_id(source)))
+        manifests.append(path)
+    variables = dict(env.env, IMAGE=image, MOUNT=os.path.join(base, "mnt"), GUARD=env.guard, M1=manifests[0], M2=manifests[1])
+    process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", COARSE_SCRIPT],
+                             env=variables, capture_output=True, timeout=120)
+    expect_status(process, 0, "the coarse file system script")
+    lines = process.stdout.decode().splitlines()
+    expect(lines[0] == "v2", "stale on a 1-second file system: target/out holds %r after the guarded build\n%s" % (lines[0], stderr(process)))
+    expect("given mtime " in stderr(process) and ".000000000;" in stderr(process).split("given mtime ")[-1],
+           "the bump is not a whole second: %s" % stderr(process))
+
+
+@check
+def build_that_rewrites_a_tracked_source(env):
+    world = World(env, "rewriter")
+    makefile = b"out.txt: src.txt\n\tif [ -f regenerate ]; then echo v2 > src.txt; fi\n\tcat src.txt > out.txt\n"
+    world.write("Makefile", makefile)
+    world.write("src.txt", b"v1\n")
+    world.manifest_of(["Makefile", "src.txt"])
+    world.write("regenerate", b"")
+    process = world.guard("run", "--", "make", "-s")
+    expect_status(process, 0, "build that regenerates src.txt")
+    expect_line(process, "warning: 1 tracked files changed while make ran (src.txt); not recorded as consumed: "
+                "the next build treats them as changed", "run")
+    os.unlink(os.path.join(world.root, "regenerate"))
+    world.write("src.txt", b"v1\n", mtime_ns=10 ** 18)  # `git checkout src.txt`, old time
+    expect_status(world.guard("run", "--", "make", "-s"), 0, "build after the revert")
+    expect(open(os.path.join(world.root, "out.txt")).read() == "v1\n", "stale: out.txt still built from the regenerated v2")
+
+
+@check
+def stamp_at_the_root_of_an_in_tree_build(env):
+    repo = env.repository("in-tree", {"Makefile": "prog: main.o\n\tcc -o prog main.o\n%.o: %.c\n\tcc -c -o $@ $<\n",
+                                      "main.c": "int main(void) { return 0; }\n", ".gitignore": "*.o\nprog\n"})
+    env.git(repo, "config", "mtime.stamp", ".git-mtime-stamp")
+    first = env.run([env.git_mtime, "run", "--", "make"], cwd=repo)
+    expect_status(first, 0, "first git mtime run -- make")
+    second = env.run([env.git_mtime, "run", "--", "make"], cwd=repo)
+    expect_status(second, 0, "second git mtime run -- make")
+    compiled = [line for line in second.stdout.decode().splitlines() if line.startswith("cc ")]
+    expect(compiled == [], "the second run compiled %s: %s" % (compiled, stderr(second)))
+    # (make may warn about clock skew: a commit made this second gets restored with id-derived nanoseconds.)
+    expect("git-mtime-guard: warning" not in stderr(second) and "0 of 3 files changed" in stderr(second), stderr(second))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=os.environ.get("GIT_MTIME_BIN_DIR", ".build/debug"))
+    parser.add_argument("--only", action="append")
+    args = parser.parse_args()
+    return run_checks("redteam", CHECKS, lambda: Env(args.bin), args.only)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -874,7 +874,7 @@ def restore_write_race(env):
 
 
 @test
-@needs("guard-races")
+@needs("guard-write-race")
 def guard_write_race(env):
     """A writer changes a file after the guard hashed it and before it sets its time (`check` sets exactly two
     touched files; each utimensat delayed 300 ms). The guard must not give the new content the manifest's
@@ -937,7 +937,7 @@ class Swapper(threading.Thread):
 
 
 @test
-@needs("guard-races")
+@needs("symlink-swap")
 def parent_swapped_during_guard_and_restore(env):
     """A tracked directory swapped for a symlink to an outside copy of it (same names, same contents) and back,
     over and over, while the guard (prepare, check) and restore run with one system call slowed by strace:

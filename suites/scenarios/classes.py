@@ -20,10 +20,10 @@ import random
 # name: (share of scenarios, on by default, what it generates); a share of None marks a class only the
 # fault suite generates.
 CLASSES = {
-    "output-links": (0.2, False,
+    "output-links": (0.2, True,
                      "the build output and stamp directories are symlinks: inside the root (build -> .cache/build) "
                      "or leaving it (rs/target -> ../cache, build -> ../make-cache)"),
-    "hostile-link": (0.1, False,
+    "hostile-link": (0.1, True,
                      "a committed symlink `build -> /elsewhere` (into the sentinel tree): guarded builds must refuse "
                      "and write nothing outside the root"),
     "restore-race": (0.15, False,
@@ -31,10 +31,10 @@ CLASSES = {
                      "after it was verified never keeps a commit time or is cached as clean"),
     "replaced-paths": (0.2, False,
                        "a tracked file replaced by a directory of untracked sources, a tracked directory by a symlink"),
-    "partial-copy": (0.25, False,
+    "partial-copy": (0.25, True,
                      "the copy location receives the context in parts (COPY Makefile ./, COPY src ./src, ...) and the "
                      "guard runs with --allow-missing"),
-    "signals": (0.15, False,
+    "signals": (0.15, True,
                 "TERM/INT reach the guard (or `git mtime run`, or the whole process group) while the build runs; "
                 "builds that trap the signal and exit 0 included: the stamp is never sealed"),
     "filters": (0.2, False,
@@ -43,9 +43,9 @@ CLASSES = {
     "orphan": (0.2, False,
                "`git checkout --orphan` then `checkout -f`, and `git init; git fetch; git checkout -f` over a tree "
                "with outputs"),
-    "generator": (0.2, False,
+    "generator": (0.2, True,
                   "the build command rewrites a tracked source before compiling it, which is then reverted"),
-    "future-outputs": (0.15, False, "a build leaves a file dated 2099 (2037 on a 1-second file system) in its output directory"),
+    "future-outputs": (0.15, True, "a build leaves a file dated 2099 (2037 on a 1-second file system) in its output directory"),
     "coarse-fs": (0.06, False,
                   "the scenario lives on a loop-mounted ext4 with 128-byte inodes (whole-second mtimes), in a private "
                   "mount namespace; after half the builds the next step, or also the next build, comes in the same second"),
@@ -55,10 +55,13 @@ CLASSES = {
     "split-index": (0.1, False, "core.splitIndex=true in the project"),
     "submodule": (0.15, False,
                   "a vendored C library in a git submodule, bumped to new commits (sometimes with an old mtime)"),
-    "guard-races": (None, False,
-                    "fault suite: a directory swapped for a symlink out of the root, and a write between hashing and "
-                    "setting a time, while the guard and restore run (strace widens the windows)"),
-    "hostile-numbers": (None, False,
+    "symlink-swap": (None, True,
+                     "fault suite: a tracked directory swapped for a symlink to an outside copy and back while the "
+                     "guard and restore run (strace slows one system call): nothing outside the root changes"),
+    "guard-write-race": (None, False,
+                         "fault suite: a write between the guard's check of a file and its utimensat: the new content "
+                         "never gets the manifest's time"),
+    "hostile-numbers": (None, True,
                         "fault suite: commit dates from 2^63 up, stamp seal times and manifest times at and beyond "
                         "the ends of the time range, end to end"),
 }
@@ -108,6 +111,6 @@ def active(seed, index, enabled, shares):
 
 
 def describe():
-    return "\n".join("  %-15s %4s %s  %s" % (name, "%d%%" % round(share * 100) if share is not None else "-",
+    return "\n".join("  %-17s %4s %s  %s" % (name, "%d%%" % round(share * 100) if share is not None else "-",
                                              "on " if default else "off", text)
                      for name, (share, default, text) in CLASSES.items())

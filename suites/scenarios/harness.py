@@ -1722,7 +1722,7 @@ def main():
     parser.add_argument("--list-classes", action="store_true", help="list the generated classes and exit")
     args = parser.parse_args()
     if args.list_classes:
-        print("class           share default  what it generates\n" + classes.describe())
+        print("class             share default  what it generates\n" + classes.describe())
         return 0
     enabled, shares = classes.parse(args.classes)
     if "coarse-fs" in enabled and mounts.available():

@@ -968,7 +968,7 @@ def parent_swapped_during_guard_and_restore(env):
         swapper.finish()
         what = "trial %d: %s with %s slowed by %d us, d07 swapped %d times" % (
             trial, " ".join(command), syscall, delay, swapper.swaps)
-        difference = snapshot.describe_tree_difference(sentinel, snapshot.tree_state(outside))
+        difference = snapshot.describe_difference(sentinel, snapshot.tree_state(outside))
         check(difference is None, "%s: WROTE OUTSIDE THE ROOT: %s in %s" % (what, difference, outside))
         check(process.returncode in allowed, "%s: exit %d: %s" % (what, process.returncode, process.stderr.decode()[-500:]))
 
@@ -1043,7 +1043,7 @@ def hostile_commit_dates(env):
         message = process.stderr.decode(errors="replace")
         check(process.returncode == 0 and "Illegal instruction" not in message and "core dumped" not in message,
               "commit dated %s: a hook crashed: %r" % (seconds, message[-500:]))
-        check(snapshot.describe_tree_difference(sentinel, snapshot.tree_state(outside)) is None,
+        check(snapshot.describe_difference(sentinel, snapshot.tree_state(outside)) is None,
               "commit dated %s: something outside the repository changed" % seconds)
 
 

@@ -12,7 +12,7 @@ generators, future-dated outputs, a whole-second file system, restore after seal
 submodules) add repository shapes and steps to a share of the scenarios. The exact rules are in
 docs/RELIABILITY.md ("What the harness asserts").
 
-    harness.py [--scenarios N] [--steps K] [--seed S] [--jobs J] [--only I] [--bin DIR] [--stats FILE]
+    harness.py [--count N] [--steps K] [--seed S] [--jobs J] [--only I] [--bin DIR] [--stats FILE]
                [--classes SPEC] [--list-classes]
 
 On failure it prints the seed, the scenario index and the command that replays it
@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import signal
+import stat
 import tempfile
 import time
 import traceback
@@ -168,10 +169,11 @@ def unescape(field):
 
 
 def read_manifest(path):
-    """path -> (origin, mode, object id) of a manifest (format 2, or 1 where every entry is tracked)."""
+    """path -> (origin, mode, object id) of a manifest (format 2 or 3, whose origin may be `submodule`; or 1,
+    where every entry is tracked)."""
     with open(path, "rb") as f:
         lines = f.read().decode("utf-8", "surrogateescape").split("\n")
-    header = 6 if lines[0] == "git-mtime-manifest 2" else 5
+    header = 5 if lines[0] == "git-mtime-manifest 1" else 6
     entries = {}
     for line in lines[header:]:
         if not line:
@@ -289,7 +291,7 @@ class Scenario:
     def check_sentinel(self, what):
         """Nothing outside every root may change: the sentinel tree (which tracked symlinks and committed
         output-directory links point into) must be exactly as it was made."""
-        difference = snapshot.describe_tree_difference(self.sentinel_state, snapshot.tree_state(self.sentinel))
+        difference = snapshot.describe_difference(self.sentinel_state, snapshot.tree_state(self.sentinel))
         if difference:
             self.stats["writes_outside_root"] += 1
             raise Failure("WROTE OUTSIDE THE ROOT during %s: %s in the sentinel tree %s"
@@ -677,11 +679,10 @@ class Scenario:
             choices += [["--ignore-stamp"], ["-v"], []]
         args = self.rng.choice(choices)
         self.steps.append("git mtime restore %s" % " ".join(args))
-        started = time.time_ns()
         self.mtime("restore", "-C", self.repo, *args)
-        self.after_restore(args, started)
+        self.after_restore(args)
 
-    def after_restore(self, args, started):
+    def after_restore(self, args):
         """What a restore did to the promise (docs/RELIABILITY.md, rule 2), and its exact times."""
         whole_tree = args in ([], ["-v"], ["--dirs"], ["--ignore-stamp"])
         make = self.locations["make"]
@@ -693,33 +694,66 @@ class Scenario:
         if "rs" not in args and not (stamp_rule and whole_tree and make.sealed and make.link != "outside"):
             make.tainted = True
         if whole_tree:
-            self.check_restored_times(earliest=started if stamp_rule else None)
+            self.check_restored_times(ignore_stamp="--ignore-stamp" in args)
 
-    def check_restored_times(self, earliest=None):
-        """Every clean tracked file has exactly the time `git log -1 --first-parent` and its blob id give
-        (with `earliest`: that time, or one no older than `earliest`, as the stamp rule allows). With a
-        submodule, the files inside it get the times of the submodule's own history."""
-        self.check_times_in(self.repo, "", earliest)
+    def kept_newer(self):
+        """The paths `git mtime restore -v` says it keeps newer than the last sealed build (issue 13, case 8:
+        a trusted stamp at mtime.stamp records other content for them); none with binaries without that rule."""
+        listing = self.mtime("restore", "-C", self.repo, "-v", "-n", read_only=True).stdout
+        prefix = "not built yet, kept newer than the last build: "
+        return {line[len(prefix):] for line in listing.decode("utf-8", "surrogateescape").splitlines()
+                if line.startswith(prefix)}
+
+    @staticmethod
+    def stamp_record(stamp):
+        """The seal time (ns) and the object id recorded per path of a stamp (format 2, docs/stamp.md)."""
+        sealed, recorded = None, {}
+        if not os.path.isfile(stamp):
+            return sealed, recorded
+        with open(stamp, "rb") as f:
+            for line in f.read().decode("utf-8", "surrogateescape").splitlines():
+                fields = line.split(" ")
+                if fields[0] == "sealed" and len(fields) == 2:
+                    seconds, nanos = fields[1].split(".")
+                    sealed = int(seconds) * 10 ** 9 + int(nanos)
+                elif fields[0] in ("tracked", "untracked") and len(fields) == 4:
+                    recorded[unescape(fields[3])] = fields[1]
+        return sealed, recorded
+
+    def check_restored_times(self, ignore_stamp=False):
+        """Every clean tracked file has exactly the time `git log -1 --first-parent` and its blob id give, but
+        for the files restore says it kept newer than the last sealed build: the stamp at mtime.stamp must
+        record other content for them, and their mtime must be after its seal (with --ignore-stamp: none).
+        With a submodule, the files inside it get the times of the submodule's own history."""
+        kept = set() if ignore_stamp else self.kept_newer()
+        self.check_times_in(self.repo, "", kept)
         if self.has("submodule") and os.path.exists(os.path.join(self.repo, "vendor", "clib", ".git")):
-            self.check_times_in(os.path.join(self.repo, "vendor", "clib"), "vendor/clib/", earliest)
+            self.check_times_in(os.path.join(self.repo, "vendor", "clib"), "vendor/clib/", set())
 
-    def check_times_in(self, repository, prefix, earliest):
+    def check_times_in(self, repository, prefix, kept):
         dirty = {line[3:] for line in self.git_out("status", "--porcelain", "--untracked-files=no",
                                                    cwd=repository).splitlines()}
+        sealed, recorded = self.stamp_record(os.path.join(self.repo, "build", STAMP_NAME)) if kept else (None, {})
         for line in self.git_out("ls-files", "-s", cwd=repository).splitlines():
             info, path = line.split("\t", 1)
             mode, blob = info.split()[:2]
             if path in dirty or mode == "160000":
                 continue
+            actual = os.lstat(os.path.join(repository, path)).st_mtime_ns
+            if path in kept:
+                on_disk = self.git_out("hash-object", "--no-filters", "--", path, cwd=repository).strip()
+                if recorded.get(path) in (None, on_disk) or sealed is None or actual <= sealed:
+                    raise Failure("after restore, %s was kept newer than the last sealed build, but the stamp records "
+                                  "%s (on disk: %s) and its mtime %d is not after the seal %s"
+                                  % (path, recorded.get(path), on_disk, actual, sealed))
+                continue
             seconds = int(self.git_out("log", "-1", "--first-parent", "--format=%ct", "--", path, cwd=repository).strip())
             expected = seconds * 10 ** 9 + int(blob[:8], 16) % 10 ** 9
             if self.mounted:
                 expected -= expected % 10 ** 9  # a whole-second file system keeps whole seconds
-            actual = os.lstat(os.path.join(repository, path)).st_mtime_ns
-            if actual != expected and (earliest is None or actual < earliest):
-                raise Failure("after restore, %s%s has mtime %d, expected %d (commit time %d, blob %s)%s"
-                              % (prefix, path, actual, expected, seconds, blob,
-                                 " or no older than the restore's start %d" % earliest if earliest else ""))
+            if actual != expected:
+                raise Failure("after restore, %s%s has mtime %d, expected %d (commit time %d, blob %s)"
+                              % (prefix, path, actual, expected, seconds, blob))
 
     def op_manifest(self):
         self.steps.append("git mtime manifest (read-only) and restore -n")
@@ -816,9 +850,8 @@ class Scenario:
     def check_cached_content(self, path, what):
         """After a race on `path`: a second restore and the manifest must see its current bytes (no cache may
         have recorded it as clean with HEAD's content)."""
-        started = time.time_ns()
         self.mtime("restore", "-C", self.repo)
-        self.after_restore([], started)
+        self.after_restore([])
         manifest = os.path.join(self.tmp, "manifest-race")
         self.mtime("manifest", "-C", self.repo, "-o", manifest)
         listed = read_manifest(manifest).get(path)
@@ -1085,14 +1118,8 @@ class Scenario:
         if status not in wanted:
             raise Failure("%s: exit status %d, expected %s:\n%s" % (what, status, " or ".join(map(str, wanted)),
                                                                    output.strip()[-1500:]))
-        if os.path.exists(state_file):
-            with open(state_file) as f:
-                state = json.load(f)
-            outputs = {p: t for p, t in state["outputs"].items()
-                       if p != STAMP_NAME and not os.path.basename(p).startswith(STAMP_NAME + ".")}
-            self.check_promise(location, digests, state["sources"], outputs, path)
-            if self.violation:
-                raise Failure(self.violation + " (a signal then stopped the build)")
+        if self.check_probe(location, digests, state_file, path) and self.violation:
+            raise Failure(self.violation + " (a signal then stopped the build)")
         if mode == "trap-after":
             # The tool finished before the signal: its outputs are the build's, unsealed.
             printed = subprocess.run([location.program()], capture_output=True).stdout
@@ -1228,9 +1255,8 @@ class Scenario:
         self.settle(make)
         self.steps.append("reset --hard HEAD~1 (no hook sees it), then git mtime restore after the sealed build")
         self.git("reset", "-q", "--hard", "HEAD~1")
-        started = time.time_ns()
         self.mtime("restore", "-C", self.repo)
-        self.after_restore([], started)
+        self.after_restore([])
         if not make.tainted:
             self.build(make, "plain")
 
@@ -1409,13 +1435,7 @@ class Scenario:
                     os.path.relpath(leaving, self.tmp), os.path.relpath(stamp, self.tmp))
             process, sealed = self.guarded(location, path, manifest, stamp, tool, state_file, allow_missing,
                                            seal_refuses=bool(generate) and path == "guard-steps")
-            if os.path.exists(state_file):
-                with open(state_file) as f:
-                    state = json.load(f)
-                outputs = {p: t for p, t in state["outputs"].items()
-                           if p != STAMP_NAME and not os.path.basename(p).startswith(STAMP_NAME + ".")}
-                self.check_promise(location, digests, state["sources"], outputs, path)
-            elif process.returncode == 0:
+            if not self.check_probe(location, digests, state_file, path) and process.returncode == 0:
                 raise Failure("%s: the build command never ran, yet the exit status is 0" % description)
         self.assert_unchanged([location.root], [before], description, exempt)
         self.check_sentinel(description)
@@ -1558,6 +1578,18 @@ class Scenario:
         elif snapshot.mtimes(root, skip=snapshot.SKIP) != times:
             raise Failure("%s: refused, but mtimes in the root changed" % what)
 
+    def check_probe(self, location, digests, state_file, path):
+        """The promise at the moment the probe recorded (after the guard, before the tool); False when the
+        build command never ran."""
+        if not os.path.exists(state_file):
+            return False
+        with open(state_file) as f:
+            state = json.load(f)
+        outputs = {p: t for p, t in state["outputs"].items()
+                   if p != STAMP_NAME and not os.path.basename(p).startswith(STAMP_NAME + ".")}
+        self.check_promise(location, digests, state["sources"], outputs, path)
+        return True
+
     def check_promise(self, location, digests, source_mtimes, outputs, path):
         """Before the build tool reads anything: every source whose content differs from what the last
         successful build at this location consumed is strictly newer than every output of that build."""
@@ -1665,7 +1697,7 @@ class Scenario:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-FAILURE_KINDS = [("STALE BUILD", "stale_build"), ("PROMISE BROKEN", "promise"), ("WROTE OUTSIDE", "outside_root"),
+FAILURE_KINDS = [("not the null device", "machine_dev_null"), ("STALE BUILD", "stale_build"), ("PROMISE BROKEN", "promise"), ("WROTE OUTSIDE", "outside_root"),
                  ("RACE LOST", "race"), ("MANIFEST", "manifest"), ("SEALED AFTER", "sealed_after_signal"),
                  ("expected a refusal", "no_refusal"), ("--allow-missing", "no_missing_note"), ("changed a file's content", "content"),
                  ("a hook failed", "hook"), ("harness error", "harness_error"), ("after restore", "restore_times"),
@@ -1700,6 +1732,10 @@ def run_scenario(job):
     finally:
         if not (keep and failure):
             scenario.cleanup()
+    if failure and not stat.S_ISCHR(os.stat("/dev/null").st_mode):
+        # Seen on the shared machine: a process elsewhere replaced /dev/null by a regular file, and every
+        # child reading it (rustc - under cargo) read that file's bytes.
+        failure = "harness error: /dev/null is not the null device (a regular file?): fix the machine first\n" + failure
     return {"index": index, "failure": failure, "steps": scenario.steps, "stats": scenario.stats,
             "seconds": time.monotonic() - started, "elapsed": getattr(scenario, "elapsed", {}),
             "tmp": getattr(scenario, "base", None), "mounted": getattr(scenario, "mounted", None)}
@@ -1707,7 +1743,8 @@ def run_scenario(job):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", type=int, default=200)
+    parser.add_argument("--scenarios", "--count", dest="scenarios", type=int, default=200,
+                        help="how many scenarios (indices 0..N-1 of the seed; the soak: --seed S --count 1000)")
     parser.add_argument("--steps", type=int, default=6, help="operations per scenario (each followed by a make build)")
     parser.add_argument("--cargo-every", type=int, default=3, help="build the cargo workspace every N steps")
     parser.add_argument("--seed", default=None, help="default: random (printed)")
@@ -1758,6 +1795,9 @@ def main():
                 failed += 1
                 kind = "failures_" + failure_kind(result["failure"])
                 totals[kind] = totals.get(kind, 0) + 1
+                for key in result["stats"]:
+                    if key.startswith("class_"):
+                        totals["failed_" + key] = totals.get("failed_" + key, 0) + 1
                 print("\nFAILED scenario %d (seed %s): %s" % (result["index"], seed, result["failure"]))
                 print("  reproduce: suites/scenarios/harness.py --seed %s --only %d --steps %d --cargo-every %d "
                       "--classes %s --keep" % (seed, result["index"], args.steps, args.cargo_every, spec))
@@ -1783,6 +1823,13 @@ def main():
               "unnecessary_units", "units_compiled", "unnecessary_units_untrusted_stamp",
               "unnecessary_units_future_dates", "unnecessary_units_other_build", "unnecessary_units_plain",
               "unnecessary_units_trusted_stamp")))
+    print("harness: scenarios per class (failed): %s" % ", ".join(
+        "%s %d (%d)" % (name, totals.get("class_" + name, 0), totals.get("failed_class_" + name, 0))
+        for name in sorted(enabled) if shares.get(name) is not None) or "none")
+    print("harness: failures by kind: %s" % (", ".join("%s %d" % (k[len("failures_"):], v) for k, v in sorted(totals.items())
+                                                      if k.startswith("failures_")) or "none"))
+    print("harness: %d scenarios in %.0f s with %d job(s): %.1f s per scenario"
+          % (passed + failed, totals["seconds"], args.jobs, totals["seconds"] / max(1, passed + failed)))
     print("harness: time by tool (s): %s" % ", ".join("%s %.1f" % (k, v) for k, v in sorted(elapsed.items(), key=lambda kv: -kv[1])))
     if args.stats:
         with open(args.stats, "w") as f:

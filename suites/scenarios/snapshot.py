@@ -52,7 +52,7 @@ def digest(path):
 
 
 def describe_difference(before, after):
-    """One line naming what changed between two `contents` snapshots, or None."""
+    """One line naming what changed between two `contents` (or `tree_state`) snapshots, or None."""
     for path in sorted(set(before) | set(after)):
         if before.get(path) != after.get(path):
             if path not in after:
@@ -61,13 +61,16 @@ def describe_difference(before, after):
                 return "%s appeared" % path
             if before[path][0] != after[path][0]:
                 return "%s changed mode %o -> %o" % (path, before[path][0], after[path][0])
-            return "%s changed content" % path
+            if before[path][1] != after[path][1]:
+                return "%s changed content" % path
+            return "%s changed mtime %d -> %d" % (path, before[path][2], after[path][2])
     return None
 
 
 def tree_state(root):
     """Everything about a tree that a write could change: every name (directories included), its type and
-    permission bits, its mtime, and the bytes (or link target) of each file. For the sentinel tree."""
+    permission bits, the bytes (or link target) of each file, and its mtime. For the sentinel tree;
+    `describe_difference` compares two."""
     state = {}
     for directory, dirs, files in os.walk(root):
         for name in dirs + files:
@@ -80,24 +83,7 @@ def tree_state(root):
                     data = f.read()
             else:
                 data = b""
-            state[os.path.relpath(full, root)] = (st.st_mode, st.st_mtime_ns, hashlib.sha256(data).hexdigest())
+            state[os.path.relpath(full, root)] = (st.st_mode, hashlib.sha256(data).hexdigest(), st.st_mtime_ns)
     top = os.lstat(root)
-    state["."] = (top.st_mode, top.st_mtime_ns, "")
+    state["."] = (top.st_mode, "", top.st_mtime_ns)
     return state
-
-
-def describe_tree_difference(before, after):
-    """One line naming what changed between two `tree_state` snapshots, or None."""
-    for path in sorted(set(before) | set(after)):
-        if before.get(path) != after.get(path):
-            if path not in after:
-                return "%s disappeared" % path
-            if path not in before:
-                return "%s appeared" % path
-            (mode, mtime, data), (mode2, mtime2, data2) = before[path], after[path]
-            if data != data2:
-                return "%s changed content" % path
-            if mode != mode2:
-                return "%s changed mode %o -> %o" % (path, mode, mode2)
-            return "%s changed mtime %d -> %d" % (path, mtime, mtime2)
-    return None

@@ -1097,6 +1097,75 @@ def stamp_and_manifest_times_at_the_limits(env):
             assert_contents(before, repo, "%s with a manifest time %s" % (command, value))
 
 
+HOSTILE_COUNTS = ["10000001", "9223372036854775807", "9223372036854775808", "18446744073709551616",
+                  "99999999999999999999", "0", "-1", "+30", "030", "1e3"]
+
+
+def with_header(data, name, value, checksum=False):
+    """`data` with the value of its `name` header line replaced (the first field after the name); with
+    `checksum`, a stamp's checksum recomputed so only the number is hostile."""
+    lines = [name + b" " + value.encode() + b" " + b" ".join(line.split(b" ")[2:]) if line.startswith(name + b" ")
+             else line for line in data.split(b"\n")]
+    lines = [line.rstrip(b" ") for line in lines]
+    if not checksum:
+        return b"\n".join(lines)
+    body = b"\n".join(line for line in lines if not line.startswith(b"checksum ") and line) + b"\n"
+    return body + b"checksum " + hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest().encode() + b"\n"
+
+
+@test
+@needs("hostile-numbers")
+def hostile_counts_and_sizes(env):
+    """Counts a manifest or stamp header claims (entries, untracked, outputs: beyond 10,000,000, beyond 2^63
+    and 2^64, zero, negative, other spellings) and files beyond the 1 GiB limit (sparse): the manifest is
+    refused (64) and the stamp untrusted or refused, before anything is allocated for them; never a crash
+    and never a changed file."""
+    repo, manifest = guard_context(env, "counts", files=30)
+    stamp = os.path.join(repo, "target", ".git-mtime-stamp")
+    env.run([env.guard, "seal", "--manifest", manifest, "--stamp", stamp], cwd=repo)
+    with open(stamp, "rb") as f:
+        sealed = f.read()
+    with open(manifest, "rb") as f:
+        good_manifest = f.read()
+    before = snapshot.contents(repo)
+    hostile = os.path.join(env.tmp, "counts.manifest")
+    for header in (b"entries", b"untracked"):
+        for value in HOSTILE_COUNTS:
+            mutated = with_header(good_manifest, header, value)
+            if mutated == good_manifest:
+                continue  # the true count (`untracked 0`)
+            with open(hostile, "wb") as f:
+                f.write(mutated)
+            for command in ("check", "prepare"):
+                argv = [env.guard, command, "--manifest", hostile] + (["--stamp", stamp] if command == "prepare" else [])
+                what = "manifest header %s %s: %s" % (header.decode(), value, command)
+                process = env.run(argv, cwd=repo, check_status=False, timeout=60)
+                no_crash(process, what, {64})
+                assert_contents(before, repo, what)
+    for header in (b"entries", b"outputs"):
+        for value in HOSTILE_COUNTS:
+            mutated = with_header(sealed, header, value, checksum=True)
+            if mutated == sealed:
+                continue
+            with open(stamp, "wb") as f:
+                f.write(mutated)
+            what = "stamp header %s %s: prepare" % (header.decode(), value)
+            process = env.run([env.guard, "prepare", "--manifest", manifest, "--stamp", stamp], cwd=repo,
+                              check_status=False, timeout=60)
+            no_crash(process, what, {0, 64})
+            check(process.returncode != 0 or b"stamp" in process.stderr,
+                  "%s: exit 0 without a word about the stamp (was it trusted?): %r" % (what, process.stderr[-300:]))
+            assert_contents(before, repo, what)
+    for target, argv in ((hostile, [env.guard, "check", "--manifest", hostile]),
+                         (stamp, [env.guard, "prepare", "--manifest", manifest, "--stamp", stamp])):
+        with open(target, "wb") as f:
+            f.truncate((1 << 30) + 1)  # sparse: the size is hostile, the disk holds nothing
+        process = env.run(argv, cwd=repo, check_status=False, timeout=60)
+        no_crash(process, "a %s of 1 GiB + 1 byte" % os.path.basename(target), {0, 64, 74} if target == stamp else {64, 74})
+        assert_contents(before, repo, "a %s of 1 GiB + 1 byte" % os.path.basename(target))
+        os.unlink(target)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default=os.environ.get("GIT_MTIME_BIN_DIR", ".build/debug"))

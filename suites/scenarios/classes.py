@@ -55,6 +55,9 @@ CLASSES = {
     "split-index": (0.1, False, "core.splitIndex=true in the project"),
     "submodule": (0.15, False,
                   "a vendored C library in a git submodule, bumped to new commits (sometimes with an old mtime)"),
+    "shallow-clone": (0.2, True,
+                      "the fresh clones of the scenario (with the build caches restored) are shallow, --depth 1 to 4, "
+                      "every branch; later steps run in the shallow repository"),
     "symlink-swap": (None, True,
                      "fault suite: a tracked directory swapped for a symlink to an outside copy and back while the "
                      "guard and restore run (strace slows one system call): nothing outside the root changes"),
@@ -63,7 +66,8 @@ CLASSES = {
                          "never gets the manifest's time"),
     "hostile-numbers": (None, True,
                         "fault suite: commit dates from 2^63 up, stamp seal times and manifest times at and beyond "
-                        "the ends of the time range, end to end"),
+                        "the ends of the time range, header counts beyond 10^7, 2^63 and 2^64 (and zero, negative, "
+                        "other spellings), manifests and stamps over 1 GiB, end to end"),
 }
 
 # Where the fix of each opt-in class is (2026-11-30): turn the class on (its default above) once that branch

@@ -653,9 +653,18 @@ class Scenario:
             destination = os.path.join(self.tmp, "clone%d" % self.clones)
         self.steps.append("clone into %s with the build caches restored" % ("the same path" if same_path else "a new path"))
         args = ["clone", "-q"] + (["--recurse-submodules"] if self.has("submodule") else [])
+        if self.has("shallow-clone") and self.class_rng["shallow-clone"].random() < 0.7:
+            # As CI checks out (actions/checkout: depth 1); every branch, so later steps have some to use.
+            # Restore gives files last changed beyond the boundary the boundary commit's time, which is what
+            # `git log -1 --first-parent` says in a shallow clone (the exact-time check's oracle).
+            depth = self.class_rng["shallow-clone"].randint(1, 4)
+            args += ["--depth", str(depth), "--no-single-branch"]
+            origin = "file://" + origin  # --depth needs a transport, not a local copy
+            self.steps[-1] += " (shallow: --depth %d)" % depth
         if self.hook_mode != "none":
             args += ["--template", template]
         self.run(["git"] + args + [origin, destination], self.tmp, what="git")
+        origin = origin[len("file://"):] if origin.startswith("file://") else origin
         # The build caches; with symlinked output directories, the links and what they lead to inside the tree.
         for cache in ("build", "rs/target", ".cache", "cache", "rs/.cache"):
             if os.path.lexists(os.path.join(origin, cache)) and not os.path.lexists(os.path.join(destination, cache)):
@@ -1668,7 +1677,7 @@ class Scenario:
                  "replaced-paths": [("file_to_dir", 8), ("dir_to_symlink", 6)], "signals": [("signal_run", 10)],
                  "filters": [("chmod", 6)], "orphan": [("orphan", 8), ("reinit", 5)], "generator": [("generator", 10)],
                  "future-outputs": [("future_output", 8), ("detour", 6)], "restore-stamp": [("restore_after_seal", 10)],
-                 "submodule": [("bump_submodule", 10)]}
+                 "submodule": [("bump_submodule", 10)], "shallow-clone": [("clone", 6)]}
 
     def execute(self):
         self.setup()

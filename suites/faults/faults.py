@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -1164,6 +1165,43 @@ def hostile_counts_and_sizes(env):
         no_crash(process, "a %s of 1 GiB + 1 byte" % os.path.basename(target), {0, 64, 74} if target == stamp else {64, 74})
         assert_contents(before, repo, "a %s of 1 GiB + 1 byte" % os.path.basename(target))
         os.unlink(target)
+
+
+@test
+@needs("special-outputs")
+def outputs_onto_special_files(env):
+    """`manifest -o PATH` and a stamp at PATH, where PATH is a character device (a private copy of /dev/null,
+    1:3), or a symlink to one (as /dev/stdout is a symlink): the node and the link stay what they were
+    (written through, or a refusal with a message), never replaced by a regular file. Found on the shared
+    machine: a test's `manifest --restore -o /dev/null`, run as root, left /dev/null a regular file, and every
+    later reader of /dev/null (rustc under cargo) read its bytes."""
+    repo, manifest = guard_context(env, "special", files=10)
+    before = snapshot.contents(repo)
+    for kind in ("device", "symlink to a device"):
+        node = os.path.join(env.tmp, "null-copy")
+        link = os.path.join(env.tmp, "stdout-like")
+        for path in (node, link):
+            if os.path.lexists(path):
+                os.unlink(path)
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        target = node
+        if kind != "device":
+            os.symlink(node, link)
+            target = link
+        for argv in ([env.git_mtime, "manifest", "-o", target], [env.git_mtime, "manifest", "--restore", "-o", target],
+                     [env.guard, "seal", "--manifest", manifest, "--stamp", target]):
+            what = "%s onto a %s" % (" ".join(os.path.basename(a) if a in (target, manifest) else a for a in argv[1:]), kind)
+            process = env.run(argv, cwd=repo, check_status=False, timeout=60)
+            no_crash(process, what, {0, 1, 64, 74})
+            st = os.lstat(node)
+            check(stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3),
+                  "%s: the device node was replaced (now mode %o, %d bytes)" % (what, st.st_mode, st.st_size))
+            if kind != "device":
+                check(os.path.islink(link) and os.readlink(link) == node, "%s: the symlink was replaced" % what)
+            assert_contents(before, repo, what)
+            if not stat.S_ISCHR(st.st_mode):
+                os.unlink(node)
+                os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
 
 
 def main():

@@ -64,6 +64,9 @@ CLASSES = {
     "guard-write-race": (None, False,
                          "fault suite: a write between the guard's check of a file and its utimensat: the new content "
                          "never gets the manifest's time"),
+    "special-outputs": (None, False,
+                        "fault suite: manifest -o and the stamp onto a character device or a symlink to one (as "
+                        "/dev/null, /dev/stdout): never replaced by a regular file"),
     "hostile-numbers": (None, True,
                         "fault suite: commit dates from 2^63 up, stamp seal times and manifest times at and beyond "
                         "the ends of the time range, header counts beyond 10^7, 2^63 and 2^64 (and zero, negative, "
@@ -74,7 +77,7 @@ CLASSES = {
 # is on main. None: an open finding, no fix yet (docs/RELIABILITY.md, "Open findings").
 WAITS_FOR = {"restore-race": "host", "replaced-paths": "host", "filters": "host", "orphan": "host",
              "restore-stamp": "host", "split-index": "host", "submodule": "submodules", "coarse-fs": None,
-             "guard-write-race": None}
+             "guard-write-race": None, "special-outputs": None}
 
 
 def parse(spec):

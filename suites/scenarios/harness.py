@@ -13,7 +13,9 @@ submodules) add repository shapes and steps to a share of the scenarios. The exa
 docs/RELIABILITY.md ("What the harness asserts").
 
     harness.py [--count N] [--steps K] [--seed S] [--jobs J] [--only I] [--bin DIR] [--stats FILE]
-               [--classes SPEC] [--list-classes]
+               [--classes SPEC] [--list-classes] [--plan]
+
+The soak: `harness.py --seed S --count 1000 --steps 8` (add `--classes all` for the opt-in classes).
 
 On failure it prints the seed, the scenario index and the command that replays it
 (`harness.py --seed S --only I --classes SPEC`). The last line is `scenarios: N passed, N failed`.
@@ -1766,6 +1768,8 @@ def main():
     parser.add_argument("--classes", default=os.environ.get("RELIABILITY_CLASSES"),
                         help="generated classes to enable (default: those whose fix is on main; see --list-classes)")
     parser.add_argument("--list-classes", action="store_true", help="list the generated classes and exit")
+    parser.add_argument("--plan", action="store_true",
+                        help="print the classes each scenario of the seed gets, and their counts, without running any")
     args = parser.parse_args()
     if args.list_classes:
         print("class             share default  what it generates\n" + classes.describe())
@@ -1780,6 +1784,15 @@ def main():
     indices = args.only or list(range(args.scenarios))
     print("harness: seed %s, %d scenario(s) of %d steps, %d job(s), binaries in %s, classes %s"
           % (seed, len(indices), args.steps, args.jobs, args.bin, spec), flush=True)
+    if args.plan:
+        counts = {}
+        for index in indices:
+            active = sorted(classes.active(seed, index, enabled, shares))
+            for name in active:
+                counts[name] = counts.get(name, 0) + 1
+            print("scenario %d: %s" % (index, ", ".join(active) or "-"))
+        print("harness: plan: scenarios per class: %s" % (", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none"))
+        return 0
     jobs = [(args.bin, seed, i, args.steps, args.cargo_every, args.keep, enabled, shares) for i in indices]
     totals, elapsed = {}, {}
     passed = failed = 0

@@ -77,6 +77,15 @@ public final class Repository {
         return ObjectID(oid)
     }
 
+    /// The branch HEAD is on (`refs/heads/main`); nil when HEAD is detached.
+    public var headBranch: String? {
+        var reference: OpaquePointer?
+        guard git_reference_lookup(&reference, handle, "HEAD") == 0, let reference else { return nil }
+        defer { git_reference_free(reference) }
+        guard let target = git_reference_symbolic_target(reference) else { return nil }
+        return String(cString: target)
+    }
+
     /// Commits listed in `shallow` (a shallow clone's boundary): git treats them as having no parents.
     public func shallowBoundaryCommits() throws(SystemError) -> Set<ObjectID> {
         let file = commonDirectory.appending("shallow")

@@ -64,8 +64,9 @@ public enum SignalForwarding {
 public enum ChildProcess {
     /// Runs `arguments` sharing this process's standard streams and waits for it, forwarding
     /// `SignalForwarding.forwarded` to it meanwhile. An error means it could not be started
-    /// (the `SystemError`'s code is posix_spawn's: ENOENT for a command not found).
-    public static func run(_ arguments: [String]) throws(SystemError) -> Termination {
+    /// (the `SystemError`'s code is posix_spawn's: ENOENT for a command not found). `environment`
+    /// replaces this process's environment for the child when given.
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws(SystemError) -> Termination {
         precondition(!arguments.isEmpty, "run needs a command")
         // Block the forwarded signals until the child's pid is published, so none is lost.
         var forwarded = sigset_t(), previous = sigset_t()
@@ -78,7 +79,7 @@ public enum ChildProcess {
         // blocked (a dispatch worker thread blocks nearly all).
         var childMask = previous
         for signal in SignalForwarding.forwarded { sigdelset(&childMask, signal) }
-        let pid = try spawn(arguments, redirections: [], nullStandardInput: false, signalMask: childMask)
+        let pid = try spawn(arguments, redirections: [], nullStandardInput: false, signalMask: childMask, environment: environment)
         SignalForwarding.child.store(pid, ordering: .relaxed)
         defer { SignalForwarding.child.store(0, ordering: .relaxed) }
         if let signal = SignalForwarding.pending { kill(pid, signal) }
@@ -118,7 +119,8 @@ public enum ChildProcess {
     }
 
     private static func spawn(_ arguments: [String], redirections: [(from: Int32, to: Int32)],
-                              nullStandardInput: Bool, signalMask: sigset_t) throws(SystemError) -> pid_t {
+                              nullStandardInput: Bool, signalMask: sigset_t,
+                              environment: [String: String]? = nil) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -138,8 +140,11 @@ public enum ChildProcess {
 
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for variable in envp ?? [] { free(variable) } }
         var pid: pid_t = 0
-        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let result = envp.map { posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, $0) }
+            ?? posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard result == 0 else { throw SystemError(operation: "run", path: BytePath(arguments[0]), code: result) }
         return pid
     }

@@ -153,6 +153,17 @@ public final class FileDescriptor {
 
 /// Thin, typed wrappers over the few syscalls git-mtime needs. Every error names the path.
 public enum FileSystem {
+    /// Opens /dev/null on whichever of descriptors 0, 1 and 2 is closed, as git does at start-up.
+    /// Started with one closed (a hostile or careless parent), the next `open` would take its number
+    /// and a message meant for stderr would land in the stamp or the stat cache being written.
+    public static func openClosedStandardDescriptors() {
+        for standard: Int32 in 0...2 where fcntl(standard, F_GETFD) < 0 && errno == EBADF {
+            // The lowest free number is taken, so this fills `standard`; without /dev/null (an empty
+            // root) nothing can fill it, and the descriptor stays closed.
+            _ = open("/dev/null", O_RDWR)
+        }
+    }
+
     public static func status(_ path: BytePath) throws(SystemError) -> FileStatus {
         var raw = stat()
         let result: Int32

@@ -14,13 +14,18 @@ public struct ManifestEntry: Hashable, Sendable {
     /// in-tree output git doesn't ignore). The guard watches such files without requiring them to match:
     /// docs/stamp.md, "Untracked files".
     public var isUntracked: Bool
+    /// Tracked by a submodule's repository, not the superproject's (origin `submodule`, format 3): its
+    /// time comes from the submodule's own history. The guard treats it exactly like a tracked file.
+    public var isInSubmodule: Bool
 
-    public init(path: BytePath, objectID: ObjectID, modificationTime: Timestamp, mode: UInt32, isUntracked: Bool = false) {
+    public init(path: BytePath, objectID: ObjectID, modificationTime: Timestamp, mode: UInt32, isUntracked: Bool = false,
+                isInSubmodule: Bool = false) {
         self.path = path
         self.objectID = objectID
         self.modificationTime = modificationTime
         self.mode = mode
         self.isUntracked = isUntracked
+        self.isInSubmodule = isInSubmodule && !isUntracked
     }
 
     public var isSymlink: Bool { mode == ManifestEntry.symlinkMode }
@@ -34,8 +39,12 @@ public struct ManifestEntry: Hashable, Sendable {
 /// The list of files a build context holds, written by `git mtime manifest` on the host and read
 /// by `git-mtime-guard` inside the build. Specified in docs/manifest.md.
 public struct Manifest: Equatable, Sendable {
-    /// Version 2 added the `tracked`/`untracked` field; version 1 manifests (all tracked) are still read.
-    public static let formatVersion = 2
+    /// The newest format this code reads and writes. Version 3 added the `submodule` origin, version 2
+    /// the `tracked`/`untracked` field; versions 1 (all tracked) and 2 are still read.
+    public static let formatVersion = 3
+    /// What `serialized()` writes: version 2 unless some entry needs the `submodule` origin, so a guard
+    /// older than version 3 still reads every manifest of a repository without submodules.
+    public var writtenVersion: Int { entries.contains { $0.isInSubmodule } ? 3 : 2 }
     public var objectFormat: String
     /// HEAD when the manifest was made; nil in a repository with no commit yet.
     public var headCommit: ObjectID?
@@ -52,6 +61,7 @@ public struct Manifest: Equatable, Sendable {
     }
 
     public var untrackedCount: Int { entries.count { $0.isUntracked } }
+    public var submoduleCount: Int { entries.count { $0.isInSubmodule } }
 }
 
 /// A malformed manifest or stamp: where, and why.
@@ -120,11 +130,13 @@ enum LineFormat {
         return time
     }
 
-    /// `tracked` (false) or `untracked` (true).
-    static func origin(_ field: ArraySlice<UInt8>, line: Int) throws(FormatError) -> Bool {
+    /// `tracked` (false) or `untracked` (true); `alsoAllowed` only names other origins the caller
+    /// handled itself, for the message.
+    static func origin(_ field: ArraySlice<UInt8>, line: Int, alsoAllowed: [String] = []) throws(FormatError) -> Bool {
         if field.elementsEqual("untracked".utf8) { return true }
         if field.elementsEqual("tracked".utf8) { return false }
-        throw FormatError(line: line, "first field is not 'tracked' or 'untracked'")
+        let names = (["tracked", "untracked"] + alsoAllowed).map { "'\($0)'" }
+        throw FormatError(line: line, "first field is not \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
     }
 
     /// An escaped entry path that stays inside the root by itself.

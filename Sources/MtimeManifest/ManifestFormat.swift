@@ -2,16 +2,17 @@ import MtimeCore
 
 /// The text form of a manifest (docs/manifest.md):
 ///
-///     git-mtime-manifest 2
+///     git-mtime-manifest 3
 ///     object-format sha1
 ///     head <40 hex | ->
 ///     dirty <count>
 ///     untracked <count>
 ///     entries <count>
-///     <tracked|untracked> <mode octal> <object id> <seconds.nanoseconds> <escaped path>
+///     <tracked|untracked|submodule> <mode octal> <object id> <seconds.nanoseconds> <escaped path>
 ///     ...
 ///
-/// Version 1 had no `untracked` header and no first field: every entry was tracked.
+/// Version 2 is the same without the `submodule` origin (and is what is written when no entry has
+/// it); version 1 had no `untracked` header and no first field: every entry was tracked.
 ///
 /// Lines end in `\n`; fields are separated by one space; paths use `PathEscaping.encodeField`,
 /// so an entry line never holds a space, tab or newline inside a field.
@@ -22,7 +23,7 @@ extension Manifest {
     public static let maximumEntries = 10_000_000
 
     public func serialized() -> [UInt8] {
-        var text = "\(Manifest.magic) \(Manifest.formatVersion)\n"
+        var text = "\(Manifest.magic) \(writtenVersion)\n"
         text += "object-format \(objectFormat)\n"
         text += "head \(headCommit?.hex ?? "-")\n"
         text += "dirty \(dirtyCount)\n"
@@ -31,7 +32,7 @@ extension Manifest {
         var out = Array(text.utf8)
         out.reserveCapacity(out.count + entries.count * 110)
         for entry in entries {
-            LineFormat.appendEntry([entry.isUntracked ? "untracked" : "tracked", String(entry.mode, radix: 8)],
+            LineFormat.appendEntry([entry.origin, String(entry.mode, radix: 8)],
                                    entry.objectID, entry.modificationTime, entry.path, to: &out)
         }
         return out
@@ -48,8 +49,8 @@ extension Manifest {
         guard let version = LineFormat.number(try LineFormat.header(lines, 0, Manifest.magic)) else {
             throw ManifestError(line: 1, "not a git-mtime manifest")
         }
-        guard version == 1 || version == Manifest.formatVersion else {
-            throw ManifestError(line: 1, "manifest format \(version) is not supported (this guard reads 1 and \(Manifest.formatVersion))")
+        guard (1...Manifest.formatVersion).contains(version) else {
+            throw ManifestError(line: 1, "manifest format \(version) is not supported (this guard reads 1 to \(Manifest.formatVersion))")
         }
         let format = String(try header(1, "object-format"))
         guard format == "sha1" else { throw ManifestError(line: 2, "object format '\(format)' is not supported") }
@@ -72,7 +73,7 @@ extension Manifest {
         }
         let entries = try LineFormat.entries(lines, headerCount: hasOrigin ? 6 : 5, maximum: Manifest.maximumEntries,
                                              fileKind: "manifest", path: \ManifestEntry.path) { line, number throws(ManifestError) in
-            try ManifestEntry(parsing: line, line: number, hasOrigin: hasOrigin)
+            try ManifestEntry(parsing: line, line: number, version: version)
         }
         self.init(objectFormat: format, headCommit: head, dirtyCount: dirty, entries: entries)
         guard untrackedCount == untracked else {
@@ -82,12 +83,21 @@ extension Manifest {
 }
 
 extension ManifestEntry {
-    /// `hasOrigin`: the version 2 line, which starts with `tracked` or `untracked`.
-    init(parsing line: ArraySlice<UInt8>, line number: Int, hasOrigin: Bool) throws(ManifestError) {
+    /// The first field of a version 2 or 3 line.
+    var origin: String { isUntracked ? "untracked" : isInSubmodule ? "submodule" : "tracked" }
+
+    /// A line of a manifest of `version`: from version 2 on it starts with the origin (`submodule`
+    /// only from version 3 on).
+    init(parsing line: ArraySlice<UInt8>, line number: Int, version: Int) throws(ManifestError) {
         let all = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        let expected = hasOrigin ? 5 : 4
+        let expected = version >= 2 ? 5 : 4
         guard all.count == expected else { throw ManifestError(line: number, "expected \(expected) fields, found \(all.count)") }
-        let untracked = hasOrigin ? try LineFormat.origin(all[0], line: number) : false
+        var untracked = false, inSubmodule = false
+        if version >= 3, all[0].elementsEqual("submodule".utf8) {
+            inSubmodule = true
+        } else if version >= 2 {
+            untracked = try LineFormat.origin(all[0], line: number, alsoAllowed: version >= 3 ? ["submodule"] : [])
+        }
         let fields = all.suffix(4)
         let modeText = String(decoding: fields[fields.startIndex], as: UTF8.self)
         // Exactly as written, no other spelling of the same number (0100644, +100644).
@@ -97,7 +107,7 @@ extension ManifestEntry {
         let id = try LineFormat.objectID(fields[fields.startIndex + 1], line: number)
         let time = try LineFormat.time(fields[fields.startIndex + 2], line: number)
         let path = try LineFormat.entryPath(fields[fields.startIndex + 3], line: number)
-        self.init(path: path, objectID: id, modificationTime: time, mode: mode, isUntracked: untracked)
+        self.init(path: path, objectID: id, modificationTime: time, mode: mode, isUntracked: untracked, isInSubmodule: inSubmodule)
     }
 
     /// Why a path can't be a context entry (nil if it can): it must stay inside the root by itself.

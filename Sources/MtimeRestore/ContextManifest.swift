@@ -56,23 +56,28 @@ public struct ContextManifestBuilder {
         let lock = try session.lock()
         defer { _ = lock }
         var plan = try session.plan(options)
+        // The context holds the submodules' files too: always recurse.
+        let submodules = try Submodules(of: session, plan: plan, options: options)
         // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
         // context, and a host build that reads it must keep the time git gave it.
-        for index in plan.files.indices where !plan.files[index].path.isWithin(contextPrefix)
-            || ignore.excludes(relativeToContext(plan.files[index].path)) {
-            plan.files[index].target = nil
-        }
-        let applied = try session.apply(plan)
-        let manifest = try describe(plan)
-        let summary = "restored \(applied.filesSet) file(s), \(applied.alreadyRight) already right; "
+        leaveOutsideContextAlone(&plan, at: BytePath([]))
+        for index in submodules.planned.indices { leaveOutsideContextAlone(&submodules.planned[index].plan, at: submodules.planned[index].path) }
+        let applied = [try session.apply(plan)] + (try submodules.apply().map(\.summary))
+        let manifest = try describe(plan, submodules)
+        var summary = "restored \(applied.reduce(0) { $0 + $1.filesSet }) file(s), \(applied.reduce(0) { $0 + $1.alreadyRight }) already right; "
             + "manifest of \(manifest.entries.count) file(s), \(manifest.dirtyCount) dirty, \(manifest.untrackedCount) untracked"
+        if !submodules.planned.isEmpty { summary += ", \(manifest.submoduleCount) in \(submodules.planned.count) submodule(s)" }
+        for submodule in submodules.leftAlone { summary += "; left submodule \(submodule) (its files listed as untracked)" }
         return (manifest, summary)
     }
 
-    /// Describes the context as restore would leave it, changing nothing on disk.
-    public func build() throws -> Manifest {
-        guard let session, withoutHistory == nil else { return try describeWithoutHistory() }
-        return try describe(session.plan(options))
+    /// Describes the context as restore would leave it, changing nothing on disk; with the
+    /// submodules left alone (their files are listed as untracked), for the caller to report.
+    public func build() throws -> (manifest: Manifest, leftAlone: [Submodules.LeftAlone]) {
+        guard let session, withoutHistory == nil else { return (try describeWithoutHistory(), []) }
+        let plan = try session.plan(options)
+        let submodules = try Submodules(of: session, plan: plan, options: options)
+        return (try describe(plan, submodules), submodules.leftAlone)
     }
 
     /// Every file of the context as untracked, `head -`.
@@ -80,8 +85,16 @@ public struct ContextManifestBuilder {
         Manifest(headCommit: nil, dirtyCount: 0, entries: try untrackedEntries(tracked: []))
     }
 
-    private func describe(_ plan: RestorePlan) throws -> Manifest {
-        var entries = try untrackedEntries(tracked: plan.files.map(\.path))
+    /// Clears the targets of the files of `plan` (a repository at `path`) that the context doesn't hold.
+    private func leaveOutsideContextAlone(_ plan: inout RestorePlan, at path: BytePath) {
+        for index in plan.files.indices {
+            let full = path.appending(plan.files[index].path)
+            if !full.isWithin(contextPrefix) || ignore.excludes(relativeToContext(full)) { plan.files[index].target = nil }
+        }
+    }
+
+    private func describe(_ plan: RestorePlan, _ submodules: Submodules) throws -> Manifest {
+        var entries = try untrackedEntries(tracked: plan.files.map(\.path)) + submoduleEntries(submodules)
         var dirty = 0
         for file in plan.files {
             guard file.path.isWithin(contextPrefix), let current = file.current, let mode = file.worktreeMode else { continue }
@@ -103,36 +116,43 @@ public struct ContextManifestBuilder {
         return Manifest(headCommit: plan.head, dirtyCount: dirty, entries: entries)
     }
 
-    /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in it.
-    private func untrackedEntries(tracked: [BytePath]) throws -> [ManifestEntry] {
+    /// The untracked, unignored files (and symlinks) below the context that `.dockerignore` keeps in
+    /// it: of the working tree's own repository, or of the submodule `submodule` at `path`.
+    func untrackedEntries(tracked: [BytePath], in submodule: RestoreSession? = nil, at path: BytePath = BytePath([])) throws -> [ManifestEntry] {
         let prefix = contextPrefix
-        var scan = UntrackedScan(repository: session?.repository, workdir: root, indexPaths: tracked,
-                                 isSelected: { $0.isWithin(prefix) || prefix.isWithin($0) })
+        var scan = UntrackedScan(repository: submodule?.repository ?? session?.repository, workdir: submodule?.workdir ?? root,
+                                 indexPaths: tracked, isSelected: { path.appending($0).isWithin(prefix) || prefix.isWithin(path.appending($0)) })
         scan.expandingDirectories = true
         // Without `!` rules nothing below an excluded directory can be in the context: don't read it.
-        if !ignore.hasReincludes {
-            scan.isPruned = { [self] path in path.isWithin(prefix) && ignore.excludes(relativeToContext(path)) }
-        }
+        if !ignore.hasReincludes { scan.isPruned = { [self] in isExcluded(path.appending($0)) } }
         var entries: [ManifestEntry] = []
-        for path in try scan.run().untracked where path.isWithin(prefix) && path != prefix {
-            let relative = relativeToContext(path)
-            if ignore.excludes(relative) { continue }
-            let full = root.appending(path)
-            do throws(SystemError) {
-                // Gone since the scan, or a socket, fifo or device: nothing a build reads as source.
-                guard let status = try FileSystem.statusIfPresent(full), let mode = status.gitMode else { continue }
-                entries.append(ManifestEntry(path: relative, objectID: try BlobHasher.hash(fileAt: full),
-                                             modificationTime: status.modificationTime, mode: mode, isUntracked: true))
-            } catch {
-                if error.isNotFound { continue }
-                throw RestoreError.unreadable(error)
-            }
+        for found in try scan.run().untracked {
+            let full = path.appending(found)
+            guard full.isWithin(prefix), full != prefix, !ignore.excludes(relativeToContext(full)) else { continue }
+            if let entry = try untrackedEntry(full) { entries.append(entry) }
         }
         return entries
     }
 
+    /// Whether the working-tree path lies in the context but `.dockerignore` keeps it out.
+    func isExcluded(_ path: BytePath) -> Bool { path.isWithin(contextPrefix) && ignore.excludes(relativeToContext(path)) }
+
+    /// The entry for an untracked working-tree path below the context: its current bytes and mtime;
+    /// nil when it is gone, or a socket, fifo or device (nothing a build reads as source).
+    func untrackedEntry(_ path: BytePath) throws -> ManifestEntry? {
+        let full = root.appending(path)
+        do throws(SystemError) {
+            guard let status = try FileSystem.statusIfPresent(full), let mode = status.gitMode else { return nil }
+            return ManifestEntry(path: relativeToContext(path), objectID: try BlobHasher.hash(fileAt: full),
+                                 modificationTime: status.modificationTime, mode: mode, isUntracked: true)
+        } catch {
+            if error.isNotFound { return nil }
+            throw RestoreError.unreadable(error)
+        }
+    }
+
     /// A working-tree path below the context, relative to the context directory.
-    private func relativeToContext(_ path: BytePath) -> BytePath {
+    func relativeToContext(_ path: BytePath) -> BytePath {
         BytePath(Array(path.bytes.dropFirst(contextPrefix.isEmpty ? 0 : contextPrefix.bytes.count + 1)))
     }
 }

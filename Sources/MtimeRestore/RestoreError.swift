@@ -14,6 +14,19 @@ public enum RestoreError: Error, CustomStringConvertible {
     case invalidSetting(key: String, value: String, expected: String)
     case git(GitError)
     case system(SystemError)
+    /// A partial clone's filter left out trees the history walk reads.
+    case missingTrees(remote: String, filter: String?)
+    /// A clone that lacks history and has no remote to fetch it from.
+    case noRemoteForHistory(BytePath)
+    case historyFetchFailed(command: String, reason: String)
+    /// Planning the submodule at this path (relative to the outermost working tree) failed.
+    indirect case inSubmodule(BytePath, RestoreError)
+
+    /// The error itself, out of any `inSubmodule` wrapping.
+    public var innermost: RestoreError {
+        if case .inSubmodule(_, let error) = self { return error.innermost }
+        return self
+    }
 
     public var description: String {
         switch self {
@@ -29,6 +42,23 @@ public enum RestoreError: Error, CustomStringConvertible {
         case .invalidSetting(let key, let value, let expected): return "\(key) is '\(value)'; expected \(expected)"
         case .git(let error): return error.description
         case .system(let error): return error.description
+        case .missingTrees(let remote, let filter):
+            return RestoreError.missingTreesMessage(remote: remote, filter: filter, fix: "git mtime restore --fetch-history")
+        case .noRemoteForHistory(let workdir):
+            return "\(workdir) lacks history and has no remote to fetch it from; nothing was changed"
+        case .historyFetchFailed(let command, let reason):
+            return "fetching history failed: `\(command)` \(reason); no mtime was changed"
+        case .inSubmodule(let path, .missingTrees(let remote, let filter)):
+            return "submodule \(path): " + RestoreError.missingTreesMessage(
+                remote: remote, filter: filter, fix: "git mtime restore --recurse-submodules --fetch-history")
+        case .inSubmodule(let path, let error):
+            return "submodule \(path): \(error)"
         }
+    }
+
+    private static func missingTreesMessage(remote: String, filter: String?, fix: String) -> String {
+        let cause = filter.map { "remote.\(remote).partialclonefilter=\($0)" } ?? "promisor remote '\(remote)'"
+        return "this partial clone (\(cause)) lacks the trees of older commits, which restore reads; "
+            + "fetch them once, without file contents: \(fix) (or clone with --filter=blob:none); nothing was changed"
     }
 }

@@ -23,6 +23,10 @@ public struct RestoreOptions: Sendable {
     public var scanUntracked: Bool
     /// Called from the planning thread while history is walked and files are checked.
     public var progress: (@Sendable (RestoreProgress) -> Void)?
+    /// Where this repository's working tree lies in the working tree `pathspec` and `paths` were
+    /// written for: a submodule's path, so `PATH` in it is selected as `submodulePath/PATH` is.
+    /// Empty (the default) for the repository itself.
+    public var submodulePath = BytePath([])
 
     public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
                 paths: [BytePath]? = nil, includeDirectories: Bool = false, hashDirtyFiles: Bool = false, scanUntracked: Bool = false,

@@ -100,7 +100,7 @@ public final class RestoreSession {
         } catch let error as SystemError {
             throw RestoreError.system(error)
         } catch let error as GitError {
-            throw RestoreError.git(error)
+            throw missingObjectError(error)
         }
     }
 
@@ -111,7 +111,8 @@ public final class RestoreSession {
             { @Sendable commits in report(.walkingHistory(commits: commits)) }
         }
         // --dirs needs every tracked file's time for the enclosing directories, so it walks all paths.
-        let scope = options.includeDirectories ? nil : options.paths ?? RestoreSession.historyScope(of: options.pathspec)
+        let scope = options.includeDirectories ? nil
+            : Submodules.scope(options.paths ?? RestoreSession.historyScope(of: options.pathspec), within: options.submodulePath)
         let history = try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: sharedDirectory,
                                         only: scope, progress: walkProgress).run()
         // Exclusions are matched as patterns of their own: libgit2's `!dir` does not exclude what lies
@@ -121,7 +122,9 @@ public final class RestoreSession {
         let included = includes.isEmpty ? nil : try Pathspec(includes)
         let excluded = excludes.isEmpty ? nil : try Pathspec(excludes)
         let exactPaths = options.paths.map(Set.init)
-        func isSelected(_ path: BytePath) -> Bool {
+        let outer = options.submodulePath
+        func isSelected(_ relativePath: BytePath) -> Bool {
+            let path = outer.appending(relativePath)
             if let included, !included.matches(path) { return false }
             if let excluded, excluded.matches(path) { return false }
             guard let exactPaths else { return true }
@@ -164,7 +167,7 @@ public final class RestoreSession {
         }
         let unmatched = try includes.filter { pattern in
             let single = try Pathspec([pattern])
-            return !files.contains { single.matches($0.path) }
+            return !files.contains { single.matches(outer.appending($0.path)) }
         }
 
         var plan = RestorePlan(head: history.head, files: files, directories: [], untracked: [], ignored: [],

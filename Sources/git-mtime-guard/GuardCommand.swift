@@ -20,6 +20,11 @@ struct GuardCommand: ParsableCommand {
         """,
         version: Version.current,
         subcommands: [CheckCommand.self, PrepareCommand.self, SealCommand.self, RunCommand.self])
+
+    static func main() {
+        FileSystem.openClosedStandardDescriptors()
+        main(nil)
+    }
 }
 
 /// The options every subcommand shares.

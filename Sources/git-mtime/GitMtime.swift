@@ -20,4 +20,9 @@ struct GitMtime: ParsableCommand {
         version: Version.current,
         subcommands: [RestoreCommand.self, ManifestCommand.self, DockerCommand.self,
                       RunCommand.self, StatusCommand.self, HooksCommand.self])
+
+    static func main() {
+        FileSystem.openClosedStandardDescriptors()
+        main(nil)
+    }
 }

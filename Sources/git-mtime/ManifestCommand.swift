@@ -16,7 +16,10 @@ struct ManifestCommand: ParsableCommand {
         `git mtime restore` assigns; a modified or staged file is described by its working-tree \
         bytes and keeps its current mtime. Untracked files there that git does not ignore are listed \
         too, flagged `untracked`, with their current mtime: the guard watches them (a new source not \
-        yet added) without mistaking an in-tree output for a source. The format is specified in \
+        yet added) without mistaking an in-tree output for a source. The files of initialized \
+        submodules there are listed as `submodule` entries with the times of their own history; every \
+        file below a submodule that is dirty, at another commit or not initialized is listed as \
+        untracked (reported on stderr). The format is specified in \
         docs/manifest.md; the same \
         tree always gives a byte-identical manifest. `git-mtime-guard` checks a build against it.
 
@@ -64,7 +67,11 @@ struct ManifestCommand: ParsableCommand {
                 manifest = result.manifest
                 printError("git-mtime manifest: \(result.summary)")
             } else {
-                manifest = try builder.build()
+                let result = try builder.build()
+                manifest = result.manifest
+                for submodule in result.leftAlone {
+                    printError("git-mtime manifest: left submodule \(submodule) (its files listed as untracked)")
+                }
                 if let reason = builder.withoutHistory {
                     printError("git-mtime manifest: note: no commit times (\(reason)): every file is listed as untracked")
                 }

@@ -12,7 +12,8 @@ struct RestoreCommand: ParsableCommand {
         abstract: "Set each clean tracked file's mtime to the time of the last commit that changed it.",
         discussion: """
         Only files whose working-tree content and mode equal HEAD's are touched; modified, staged, \
-        deleted, untracked and ignored files and submodules are left alone (counted by -v). Contents \
+        deleted, untracked and ignored files, and submodules unless --recurse-submodules, are left alone \
+        (counted by -v). Contents \
         are never written: only modification times, of symlinks themselves rather than their targets. \
         The time's seconds come from the commit, its nanoseconds from the file's blob id, so equal \
         content gets equal times everywhere. A file that already has its time is not written again.
@@ -21,8 +22,20 @@ struct RestoreCommand: ParsableCommand {
         `:/PATTERN` is relative to the top of the working tree. Without a PATHSPEC the whole working \
         tree is restored, wherever you are in it.
 
+        With --recurse-submodules (or `git config submodule.recurse true`), each initialized \
+        submodule, nested ones included, is restored from its own history; one that is not \
+        initialized, not at the commit the superproject records, or has modified, staged or deleted \
+        files is reported and left alone.
+
+        A shallow clone gives files beyond its boundary the boundary commit's time (a warning says \
+        how many); a treeless partial clone (--filter=tree:0) lacks the trees restore reads and stops. \
+        --fetch-history fixes both once: one `git fetch` of every commit and tree, no file contents \
+        (--unshallow, --refetch, --filter=blob:none). A blobless clone (--filter=blob:none) needs \
+        nothing: it is the cheapest checkout with exact times.
+
         Exit codes: 0 done (also when some files were skipped); 1 error: found while planning (not a \
-        repository, bare, no commits yet, SHA-256 repository, a file that cannot be read, ...), nothing \
+        repository, bare, no commits yet, SHA-256 repository, a file that cannot be read, trees a partial \
+        clone lacks, a failed --fetch-history fetch, ...), nothing \
         was changed; found while setting times (permission denied on a file), the files before it \
         keep their new times and the rest are untouched: fix it and run again; \
         2 --strict and some files would get a shallow clone's boundary time (nothing was changed); \
@@ -50,6 +63,13 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Fail (exit 2, nothing changed) when a shallow clone leaves some files with the boundary commit's time instead of their real last change.")
     var strict = false
 
+    @Flag(inversion: .prefixedNo,
+          help: "Also restore initialized submodules, nested ones included, each from its own history (default: git config submodule.recurse).")
+    var recurseSubmodules: Bool?
+
+    @Flag(help: "First fetch the history this clone lacks (a shallow clone's, a treeless clone's trees) in one `git fetch` without file contents.")
+    var fetchHistory = false
+
     @Argument(help: ArgumentHelp("Limit the restore to matching paths (git pathspec).", valueName: "pathspec"))
     var pathspec: [String] = []
 
@@ -58,7 +78,8 @@ struct RestoreCommand: ParsableCommand {
         let progress = isTerminal(2) ? ProgressLine() : nil
         defer { progress?.erase() }
         let plan: RestorePlan
-        let summary: RestoreSummary?
+        var submodules: Submodules?
+        var summaries: [(path: BytePath, summary: RestoreSummary)] = []
         do {
             let session = try RestoreSession(discoveringFrom: directory ?? ".")
             let lock = try session.lock(timeout: 5)
@@ -67,67 +88,105 @@ struct RestoreCommand: ParsableCommand {
             let rootRelative = try session.pathspecFromDiscoveryDirectory(pathspec)
             let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: rootRelative,
                                          includeDirectories: dirs, scanUntracked: verbose, progress: report)
-            plan = try session.plan(options)
+            let fetch = fetchHistory ? HistoryFetch(announce: { [progress] in
+                progress?.erase()
+                printError("git-mtime restore: fetching history: \($0)")
+            }) : nil
+            plan = try session.plan(options, fetchingHistory: fetch)
+            if try recurseSubmodules ?? session.repository.configBool("submodule.recurse", default: false) {
+                submodules = try Submodules(of: session, plan: plan, options: options, fetchingHistory: fetch)
+            }
             progress?.erase()
-            if let unmatched = plan.unmatchedPatterns.first, let typed = rootRelative.firstIndex(of: unmatched) {
+            let unmatched = plan.unmatchedPatterns.filter { pattern in
+                submodules?.planned.allSatisfy { $0.plan.unmatchedPatterns.contains(pattern) } ?? true
+            }
+            if let pattern = unmatched.first, let typed = rootRelative.firstIndex(of: pattern) {
                 fail("pathspec '\(pathspec[typed])' did not match any tracked file; nothing was changed", code: 1)
             }
-            if strict && plan.shallowBoundaryFiles > 0 {
-                fail("\(plan.shallowBoundaryFiles) file(s) would get the shallow clone's boundary commit time, "
-                     + "not their real last change; fetch more history (git fetch --unshallow) or drop --strict; nothing was changed",
+            let boundaryFiles = plan.shallowBoundaryFiles + (submodules?.shallowBoundaryFiles ?? 0)
+            if strict && boundaryFiles > 0 {
+                fail("\(boundaryFiles) file(s) would get the shallow clone's boundary commit time, "
+                     + "not their real last change; fetch the history (--fetch-history) or drop --strict; nothing was changed",
                      code: 2)
             }
-            summary = dryRun ? nil : try session.apply(plan)
+            if !dryRun {
+                summaries = [(BytePath([]), try session.apply(plan))] + (try submodules?.apply() ?? [])
+            }
         } catch let error as RestoreError {
             progress?.erase()
-            fail(error.description, code: { if case .lockTimeout = error { return 75 } else { return 1 } }())
+            fail(error.description, code: { if case .lockTimeout = error.innermost { return 75 } else { return 1 } }())
         } catch {
             progress?.erase()
             fail("\(error)", code: 1)
         }
 
+        let parts: [(path: BytePath, plan: RestorePlan)] = [(BytePath([]), plan)] + (submodules?.planned.map { ($0.path, $0.plan) } ?? [])
         if dryRun {
-            for file in plan.pendingFiles {
-                print("\(file.path)\t\(file.current!.modificationTime)\t\(file.target!)")
-            }
-            for directory in plan.pendingDirectories {
-                let name = directory.path.isEmpty ? "./" : "\(directory.path)/"
-                print("\(name)\t\(directory.current.modificationTime)\t\(directory.target)")
+            for (prefix, plan) in parts {
+                for file in plan.pendingFiles {
+                    print("\(prefix.appending(file.path))\t\(file.current!.modificationTime)\t\(file.target!)")
+                }
+                for directory in plan.pendingDirectories {
+                    let path = prefix.appending(directory.path)
+                    let name = path.isEmpty ? "./" : "\(path)/"
+                    print("\(name)\t\(directory.current.modificationTime)\t\(directory.target)")
+                }
             }
         }
-        if let error = summary?.statCacheError {
-            printError("git-mtime restore: warning: the times are set, but the stat cache could not be written "
-                       + "(the next run checks files by content instead): \(error)")
+        for (prefix, summary) in summaries {
+            if let error = summary.statCacheError {
+                printError("git-mtime restore: warning: the times are set, but the stat cache\(prefix.isEmpty ? "" : " of submodule \(prefix)") "
+                           + "could not be written (the next run checks files by content instead): \(error)")
+            }
         }
-        if let changed = summary?.changedSincePlanned, !changed.isEmpty {
+        let changed = summaries.flatMap { part in part.summary.changedSincePlanned.map { part.path.appending($0) } }
+        if !changed.isEmpty {
             printError("git-mtime restore: \(changed.count) file(s) changed while restoring and were left alone (first: \(changed[0]))")
         }
-        if plan.shallowBoundaryFiles > 0 {
-            printError("git-mtime restore: \(plan.shallowBoundaryFiles) file(s) got the shallow clone's boundary commit time "
-                       + "(their real last change is not in this clone; use --strict to make this an error)")
+        for part in parts where part.plan.shallowBoundaryFiles > 0 {
+            printError("git-mtime restore: \(part.plan.shallowBoundaryFiles) file(s)\(part.path.isEmpty ? "" : " of submodule \(part.path)") "
+                       + "got the shallow clone's boundary commit time (their real last change is not in this clone; "
+                       + "--fetch-history fetches it, without file contents; --strict makes this an error)")
         }
-        if verbose { report(plan, summary, seconds: started.duration(to: .now)) }
+        for submodule in submodules?.leftAlone ?? [] {
+            printError("git-mtime restore: left submodule \(submodule)")
+        }
+        if verbose { self.report(parts, submodules, summaries.isEmpty ? nil : summaries.map(\.summary),
+                                 seconds: started.duration(to: .now)) }
     }
 
-    private func report(_ plan: RestorePlan, _ summary: RestoreSummary?, seconds: Duration) {
-        for file in plan.files where [.modified, .staged, .deleted].contains(file.state) {
-            print("\(file.state.rawValue): \(file.path)")
+    private func report(_ parts: [(path: BytePath, plan: RestorePlan)], _ submodules: Submodules?,
+                        _ summaries: [RestoreSummary]?, seconds: Duration) {
+        for (prefix, plan) in parts {
+            for file in plan.files where [.modified, .staged, .deleted].contains(file.state) {
+                print("\(file.state.rawValue): \(prefix.appending(file.path))")
+            }
+            for path in plan.untracked { print("untracked: \(prefix.appending(path))") }
+            for path in plan.ignored { print("ignored: \(prefix.appending(path))") }
         }
-        for path in plan.untracked { print("untracked: \(path)") }
-        for path in plan.ignored { print("ignored: \(path)") }
-        if let summary {
-            for path in summary.changedSincePlanned { print("changed while restoring (left alone): \(path)") }
+        for (prefix, summary) in zip(parts.map(\.path), summaries ?? []) {
+            for path in summary.changedSincePlanned { print("changed while restoring (left alone): \(prefix.appending(path))") }
         }
-        let pending = plan.pendingFiles.count
-        let dirty = plan.count(.modified) + plan.count(.staged) + plan.count(.deleted)
-        print("\(dryRun ? "files to set" : "files set"): \(summary?.filesSet ?? pending)")
-        print("already right: \(summary?.alreadyRight ?? plan.files.filter { $0.target != nil && $0.current != nil }.count - pending)")
-        print("dirty skipped: \(dirty) (modified \(plan.count(.modified)), staged \(plan.count(.staged)), deleted \(plan.count(.deleted)))")
-        print("untracked/ignored: \(plan.untracked.count)/\(plan.ignored.count)")
-        print("submodules skipped: \(plan.count(.submodule))")
-        print("sparse skipped: \(plan.count(.sparse))")
-        if dirs { print("\(dryRun ? "directories to set" : "directories set"): \(summary?.directoriesSet ?? plan.pendingDirectories.count)") }
-        print("commits walked: \(plan.commitsWalked)\(plan.usedHistoryCache ? " (history cache used)" : "")")
+        func total(_ count: (RestorePlan) -> Int) -> Int { parts.reduce(0) { $0 + count($1.plan) } }
+        let pending = total { $0.pendingFiles.count }
+        let withTargets = total { $0.files.filter { $0.target != nil && $0.current != nil }.count }
+        let (modified, staged, deleted) = (total { $0.count(.modified) }, total { $0.count(.staged) }, total { $0.count(.deleted) })
+        print("\(dryRun ? "files to set" : "files set"): \(summaries?.reduce(0) { $0 + $1.filesSet } ?? pending)")
+        print("already right: \(summaries?.reduce(0) { $0 + $1.alreadyRight } ?? withTargets - pending)")
+        print("dirty skipped: \(modified + staged + deleted) (modified \(modified), staged \(staged), deleted \(deleted))")
+        print("untracked/ignored: \(total { $0.untracked.count })/\(total { $0.ignored.count })")
+        if let submodules {
+            print("submodules restored: \(submodules.planned.count)")
+            print("submodules left alone: \(submodules.leftAlone.count)")
+        } else {
+            print("submodules skipped: \(total { $0.count(.submodule) })")
+        }
+        print("sparse skipped: \(total { $0.count(.sparse) })")
+        if dirs {
+            print("\(dryRun ? "directories to set" : "directories set"): "
+                  + "\(summaries?.reduce(0) { $0 + $1.directoriesSet } ?? total { $0.pendingDirectories.count })")
+        }
+        print("commits walked: \(total(\.commitsWalked))\(parts.contains { $0.plan.usedHistoryCache } ? " (history cache used)" : "")")
         let milliseconds = seconds.components.seconds * 1000 + seconds.components.attoseconds / 1_000_000_000_000_000
         print("seconds: \(Double(milliseconds) / 1000)")
     }

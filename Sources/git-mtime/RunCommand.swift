@@ -11,7 +11,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Restore, write a manifest and run the build under git-mtime-guard, on the host.",
         discussion: """
         The host twin of the Dockerfile line: restores the working tree's clean files to their commit \
-        times, describes the working tree in a manifest (a temporary file), then runs \
+        times (its initialized submodules' files too, each from its own history), describes the working \
+        tree in a manifest (a temporary file), then runs \
         `git-mtime-guard run --manifest M --stamp S --root ROOT -- COMMAND...`: files whose content \
         differs from what the last sealed build consumed get a fresh mtime, the command runs, and if \
         it exits 0 and no INT, TERM, HUP or QUIT reached it the stamp is sealed (signals inherited as \

@@ -66,3 +66,17 @@ import TestSupport
     }
     #expect(try runChecked(["git", "status", "--porcelain"], in: place.url("wt")).stdout == "")
 }
+
+/// `git mtime run` started with stdout and stderr closed fills them with /dev/null before it opens
+/// the repository, so no message lands in a file it opened and the command gets /dev/null too.
+@Test func closedStandardDescriptorsAreFilledWithDevNull() throws {
+    let repo = try GitRepository(label: "run")
+    try repo.write("a.txt", "a\n")
+    try repo.commit()
+    let report = "for n in 1 2; do echo \"$n $(readlink /proc/$$/fd/$n)\" >> fds; done"
+    let result = try run(["sh", "-c", "exec \"$@\" 1>&- 2>&-", "sh", builtProduct("git-mtime"), "run", "--stamp", "out/stamp",
+                          "--", "sh", "-c", report], in: repo.path, environment: hookEnvironment)
+    #expect(result.status == 0)
+    #expect(try String(contentsOfFile: repo.directory.url("fds"), encoding: .utf8) == "1 /dev/null\n2 /dev/null\n")
+    #expect(try String(contentsOfFile: repo.directory.url("a.txt"), encoding: .utf8) == "a\n")
+}

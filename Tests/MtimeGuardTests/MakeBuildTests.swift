@@ -87,3 +87,50 @@ private func sourceSnapshot(_ project: GuardProject) throws -> [String: Data] {
     #expect(compiledObjects(afterUnsealed.stdout) == ["build/main.o", "build/util.o"])
     #expect(try output() == "main util-3\n")
 }
+
+/// The same make build guarded by a manifest of each format the guard reads (docs/manifest.md,
+/// "Versions"): version 1 (no origin), 2, and 3 with the library's files as `submodule` entries. A
+/// change that arrives with an old mtime is rebuilt, and nothing else, whichever the version.
+@Test(arguments: [1, 2, 3])
+func everyManifestVersionGuardsTheSameBuild(_ version: Int) throws {
+    let project = try makeProject(mainMessage: "main")
+    func writeManifest() throws {
+        var lines = String(decoding: try project.writeManifest(sources).serialized(), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        #expect(lines[0] == "git-mtime-manifest 2")
+        switch version {
+        case 1:
+            lines.remove(at: 4)   // `untracked 0`
+            lines[0] = "git-mtime-manifest 1"
+            for index in 5..<lines.count { lines[index] = String(lines[index].drop { $0 != " " }.dropFirst()) }
+        case 3:
+            lines[0] = "git-mtime-manifest 3"
+            for index in 6..<lines.count where lines[index].hasSuffix(" src/util.c") || lines[index].hasSuffix(" src/util.h") {
+                lines[index] = "submodule" + lines[index].drop { $0 != " " }
+            }
+        default: break
+        }
+        let text = lines.joined(separator: "\n") + "\n"
+        #expect(try Manifest(parsing: Array(text.utf8)).submoduleCount == (version == 3 ? 2 : 0))
+        try project.writeManifestBytes(Array(text.utf8))
+    }
+    func guardedMake() throws -> ProcessResult { try project.guardCommand("run", stampArguments + ["--", "make"]) }
+
+    try writeManifest()
+    let first = try guardedMake()
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(compiledObjects(first.stdout) == ["build/main.o", "build/util.o"])
+
+    // The library's source changes and arrives with its (old) commit time.
+    try project.write("src/util.c", "const char *util(void) { return \"util-2\"; }\n")
+    try FileSystem.setModificationTime(BytePath(project.path("src/util.c")), to: project.commitTime)
+    try writeManifest()
+    let changed = try guardedMake()
+    #expect(changed.status == 0, "\(changed.stderr)")
+    #expect(compiledObjects(changed.stdout) == ["build/util.o"], "\(changed.stdout)")
+    #expect(try project.tool([project.path("build/app")]).stdout == "main util-2\n")
+
+    let unchanged = try guardedMake()
+    #expect(unchanged.status == 0, "\(unchanged.stderr)")
+    #expect(compiledObjects(unchanged.stdout) == [])
+}

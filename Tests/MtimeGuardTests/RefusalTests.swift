@@ -25,12 +25,14 @@ private final class Refusal: @unchecked Sendable {
         return inside + times + ["secret=\(secret)@\(try modificationTime(outsideFile))"]
     }
 
-    /// A valid manifest's text with `line` as one more entry (count adjusted, entries sorted by path).
-    func manifest(adding line: String) throws -> [UInt8] {
+    /// A valid manifest's text with `line` as one more entry of `origin` (count adjusted, entries
+    /// sorted by path; version 3 for a `submodule` entry).
+    func manifest(adding line: String, origin: String = "tracked") throws -> [UInt8] {
         let valid = try project.writeManifest(files).serialized()
         var lines = String(decoding: valid, as: UTF8.self).split(separator: "\n").map(String.init)
+        if origin == "submodule" { lines[0] = "git-mtime-manifest 3" }
         lines[5] = "entries 3"
-        let entries = (lines[6...] + ["tracked " + line]).sorted { $0.split(separator: " ")[4] < $1.split(separator: " ")[4] }
+        let entries = (lines[6...] + ["\(origin) " + line]).sorted { $0.split(separator: " ")[4] < $1.split(separator: " ")[4] }
         return Array(((lines[..<6] + entries).joined(separator: "\n") + "\n").utf8)
     }
 
@@ -51,24 +53,28 @@ private final class Refusal: @unchecked Sendable {
 
 private let someID = "0123456789abcdef0123456789abcdef01234567"
 
-@Test func absolutePathIsRefused() throws {
+/// A `submodule` entry (manifest format 3) is held to every rule a tracked one is.
+@Test(arguments: ["tracked", "submodule"])
+func absolutePathIsRefused(_ origin: String) throws {
     let refusal = try Refusal()
-    try refusal.expectRefused(refusal.manifest(adding: "100644 \(someID) 1.000000000 \(refusal.outsideFile)"),
+    try refusal.expectRefused(refusal.manifest(adding: "100644 \(someID) 1.000000000 \(refusal.outsideFile)", origin: origin),
                               code: 64, message: "refusing path \(refusal.outsideFile): absolute path")
 }
 
-@Test func dotDotPathIsRefused() throws {
+@Test(arguments: ["tracked", "submodule"])
+func dotDotPathIsRefused(_ origin: String) throws {
     let refusal = try Refusal()
-    try refusal.expectRefused(refusal.manifest(adding: "100644 \(someID) 1.000000000 ../x/secret"),
+    try refusal.expectRefused(refusal.manifest(adding: "100644 \(someID) 1.000000000 ../x/secret", origin: origin),
                               code: 64, message: "refusing path ../x/secret: contains '..'")
 }
 
-@Test func symlinkedParentEscapingTheRootIsRefused() throws {
+@Test(arguments: ["tracked", "submodule"])
+func symlinkedParentEscapingTheRootIsRefused(_ origin: String) throws {
     let refusal = try Refusal()
     try FileManager.default.createSymbolicLink(atPath: refusal.project.path("escape"), withDestinationPath: refusal.outside.path)
     // The entry's id is the real secret's, so nothing but the path check stands in the way.
     let secretID = try BlobHasher.hash(fileAt: BytePath(refusal.outsideFile))
-    try refusal.expectRefused(refusal.manifest(adding: "100644 \(secretID) 1.000000000 escape/secret"), code: 64,
+    try refusal.expectRefused(refusal.manifest(adding: "100644 \(secretID) 1.000000000 escape/secret", origin: origin), code: 64,
                               message: "refusing manifest entry escape/secret: its parent escape is a symlink to \(refusal.outside.path); the guard never follows symlinks below the root")
 }
 

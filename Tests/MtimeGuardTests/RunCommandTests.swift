@@ -57,20 +57,14 @@ private func smallProject() throws -> GuardProject {
 func signalToTheGuardReachesTheCommand(_ signal: Int32) throws {
     let project = try smallProject()
     let script = "trap 'echo caught > got-signal; exit 7' \(signal); touch started; while :; do sleep 0.05; done"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: builtProduct("git-mtime-guard"))
-    process.arguments = ["run", "--manifest", project.manifestPath, "--", "sh", "-c", script]
-    process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let process = try Subprocess([builtProduct("git-mtime-guard"), "run", "--manifest", project.manifestPath, "--", "sh", "-c", script],
+                                 in: project.root, stdout: .discard, stderr: .discard)
     let deadline = Date().addingTimeInterval(20)
     while !FileManager.default.fileExists(atPath: project.path("started")) && Date() < deadline { usleep(10_000) }
     try #require(FileManager.default.fileExists(atPath: project.path("started")))
     // Only the guard is signalled (as `docker stop` or a supervisor would); it must pass it on.
-    kill(process.processIdentifier, signal)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 7)
+    process.signal(signal)
+    #expect(process.wait().status == 7)
     #expect(try String(contentsOfFile: project.path("got-signal"), encoding: .utf8) == "caught\n")
     #expect(!FileManager.default.fileExists(atPath: project.path("target/.git-mtime-stamp")))
 }

@@ -13,15 +13,9 @@ private func project(_ files: [String: String] = ["a.txt": "alpha\n"]) throws ->
 
 /// Starts `git-mtime-guard run` on `script` in the background, waits for the script to touch
 /// `started`, and returns the process.
-private func startRun(_ project: GuardProject, script: String, prefix: [String] = []) throws -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = prefix + [builtProduct("git-mtime-guard"), "run", "--manifest", project.manifestPath, "--", "sh", "-c", script]
-    process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-    process.standardOutput = FileHandle.nullDevice
-    let errors = Pipe()
-    process.standardError = errors
-    try process.run()
+private func startRun(_ project: GuardProject, script: String, prefix: [String] = []) throws -> Subprocess {
+    let process = try Subprocess(prefix + [builtProduct("git-mtime-guard"), "run", "--manifest", project.manifestPath, "--", "sh", "-c", script],
+                                 in: project.root, stdout: .discard)
     let deadline = Date().addingTimeInterval(20)
     while !FileManager.default.fileExists(atPath: project.path("started")) && Date() < deadline { usleep(10_000) }
     try #require(FileManager.default.fileExists(atPath: project.path("started")))
@@ -34,10 +28,10 @@ private func startRun(_ project: GuardProject, script: String, prefix: [String] 
 func aRunThatReceivedASignalNeverSeals(_ signal: Int32) throws {
     let project = try project()
     let process = try startRun(project, script: "trap 'exit 0' \(signal); touch started; while :; do sleep 0.05; done")
-    kill(process.processIdentifier, signal)
-    process.waitUntilExit()
-    let stderr = String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    #expect(process.terminationStatus == 0, "\(stderr)")
+    process.signal(signal)
+    let result = process.wait()
+    let stderr = result.stderr
+    #expect(result.status == 0, "\(stderr)")
     #expect(stderr.contains("sh was sent signal \(signal)"), "\(stderr)")
     #expect(stderr.contains("the stamp was not sealed"))
     #expect(!FileManager.default.fileExists(atPath: project.path("target/.git-mtime-stamp")))
@@ -48,9 +42,8 @@ func aRunThatReceivedASignalNeverSeals(_ signal: Int32) throws {
     let project = try project()
     // `nohup` itself, so the guard really starts with SIGHUP ignored.
     let process = try startRun(project, script: "touch started; kill -HUP $$; sleep 1; echo finished > done", prefix: ["nohup"])
-    kill(process.processIdentifier, SIGHUP)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    process.signal(SIGHUP)
+    #expect(process.wait().status == 0)
     #expect(try String(contentsOfFile: project.path("done"), encoding: .utf8) == "finished\n")
     #expect(FileManager.default.fileExists(atPath: project.path("target/.git-mtime-stamp")), "a completed, unsignalled run seals")
 }
@@ -173,4 +166,23 @@ func unusableStampPathsAreRefusedBeforeTheCommandRuns(_ stamp: String) throws {
     #expect(try project.guardCommand("seal").status == 0)
     try Data("v2".utf8).write(to: URL(fileURLWithPath: project.path("target/out")))
     #expect(try project.guardCommand("prepare").stderr.contains("warning: ignoring the build stamp"))
+}
+
+/// Started with standard descriptors closed (`2>&-`, a daemon's careless parent), the guard fills
+/// them with /dev/null before opening anything, as git does: otherwise the manifest or the stamp
+/// takes the number, messages meant for stderr go to that file, and the command inherits it.
+@Test(arguments: ["0", "1", "2", "0 1 2"])
+func closedStandardDescriptorsAreFilledBeforeAnythingIsOpened(_ closed: String) throws {
+    let project = try project()
+    let closing = closed.split(separator: " ").map { "\($0)>&-" }.joined(separator: " ")
+    let report = "for n in 0 1 2; do echo \"$n $(readlink /proc/$$/fd/$n)\" >> fds; done"
+    let result = try run(["sh", "-c", "exec \"$@\" \(closing)", "sh", builtProduct("git-mtime-guard"), "run",
+                          "--manifest", project.manifestPath, "--", "sh", "-c", report], in: project.root)
+    #expect(result.status == 0, "\(result.stderr)")
+    let seen = try String(contentsOfFile: project.path("fds"), encoding: .utf8).split(separator: "\n")
+    for line in seen where closed.split(separator: " ").contains(line.prefix(1)) {
+        #expect(line.hasSuffix(" /dev/null"), "\(seen)")
+    }
+    #expect(FileManager.default.fileExists(atPath: project.path("target/.git-mtime-stamp")))
+    #expect(try project.guardCommand("check").status == 0)
 }

@@ -14,20 +14,9 @@ struct OracleChange: Equatable, CustomStringConvertible {
 
 /// Runs git and returns its raw stdout bytes (paths in `-z` output need not be UTF-8).
 func gitOutput(_ arguments: [String], in directory: String) throws -> [UInt8] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git", "-c", "core.quotepath=off"] + arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw GitCommandFailed(arguments: arguments, status: process.terminationStatus)
-    }
-    return Array(data)
+    let result = try run(["git", "-c", "core.quotepath=off"] + arguments, in: directory)
+    guard result.succeeded else { throw GitCommandFailed(arguments: arguments, status: result.status) }
+    return result.stdoutBytes
 }
 
 struct GitCommandFailed: Error {

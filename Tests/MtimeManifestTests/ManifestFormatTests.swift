@@ -1,3 +1,4 @@
+import Foundation
 import MtimeCore
 import Testing
 import TestSupport
@@ -50,6 +51,24 @@ import TestSupport
             """)
     }
 
+    /// A manifest with a submodule entry is version 3 (`submodule` origin); it reads back the same.
+    @Test func submoduleEntriesMakeVersionThree() throws {
+        var original = manifest(["a", "b", "c", "d"].map { Array($0.utf8) })
+        original.entries[1].isInSubmodule = true
+        let text = String(decoding: original.serialized(), as: UTF8.self)
+        #expect(text.hasPrefix("git-mtime-manifest 3\n"))
+        #expect(text.contains("\nsubmodule 100755 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1600000001.000000007 b\n"))
+        let parsed = try Manifest(parsing: Array(text.utf8))
+        #expect(parsed == original)
+        #expect(parsed.submoduleCount == 1 && parsed.untrackedCount == 1)
+        // Version 3 without a submodule entry is read too (a writer always picks 2 for it).
+        let plain = text.replacingOccurrences(of: "\nsubmodule ", with: "\ntracked ")
+        #expect(try Manifest(parsing: Array(plain.utf8)).serialized() == manifest(["a", "b", "c", "d"].map { Array($0.utf8) }).serialized())
+        // An entry can't be both: untracked wins.
+        #expect(!ManifestEntry(path: BytePath("x"), objectID: id, modificationTime: Timestamp(seconds: 1, nanoseconds: 0),
+                               mode: ManifestEntry.regularMode, isUntracked: true, isInSubmodule: true).isInSubmodule)
+    }
+
     /// Version 1 (no origin field) is still read: every entry is tracked.
     @Test func readsVersionOne() throws {
         let text = "git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 1\n100755 \(id.hex) 5.000000001 run.sh\n"
@@ -62,7 +81,11 @@ import TestSupport
     @Test(arguments: [
         ("", "truncated"),
         ("git-mtime-manifest 1\nobject-format sha1\nhead -\ndirty 0\nentries 2\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "truncated or padded"),
-        ("git-mtime-manifest 3\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 0\n", "format 3 is not supported"),
+        ("git-mtime-manifest 4\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 0\n", "format 4 is not supported (this guard reads 1 to 3)"),
+        // `submodule` is an origin from version 3 on: a version 2 manifest with it is malformed.
+        ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 1\nsubmodule 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "line 7: first field is not 'tracked' or 'untracked'"),
+        ("git-mtime-manifest 3\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 1\nstaged 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "'tracked', 'untracked' or 'submodule'"),
+        ("git-mtime-manifest 3\nobject-format sha1\nhead -\ndirty 0\nuntracked 1\nentries 1\nsubmodule 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "header says 1 untracked"),
         ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nentries 0\n", "expected 'untracked <value>'"),
         ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 1\nentries 1\ntracked 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "header says 1 untracked"),
         ("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 1\nstaged 100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 1.000000000 a\n", "'tracked' or 'untracked'"),

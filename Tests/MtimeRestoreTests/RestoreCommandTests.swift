@@ -142,6 +142,7 @@ import TestSupport
         let help = try gitMtime(["restore", "--help"], in: "/")
         #expect(help.status == 0)
         for text in ["--dry-run", "--verbose", "--author-date", "--history", "--dirs", "--strict", "-C",
+                     "--recurse-submodules", "--no-recurse-submodules", "submodule.recurse", "--fetch-history", "--filter=blob:none",
                      "Exit codes", "75", "root"] {
             #expect(help.stdout.contains(text), "\(text)")
         }

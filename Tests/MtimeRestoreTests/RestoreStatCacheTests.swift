@@ -102,17 +102,10 @@ import TestSupport
         let repository = try GitRepository.basic()
         let before = try contentSnapshot(of: repository.path)
         let results = try [0, 1].map { _ in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: builtProduct("git-mtime"))
-            process.arguments = ["restore", "-C", repository.path]
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            return (process, errors)
-        }.map { process, errors in
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, message)
+            try Subprocess([builtProduct("git-mtime"), "restore", "-C", repository.path], stdout: .discard)
+        }.map { process in
+            let result = process.wait()
+            return (result.status, result.stderr)
         }
         for (status, message) in results {
             #expect(status == 0 || (status == 75 && message.contains("another git-mtime restore is running")), "\(message)")

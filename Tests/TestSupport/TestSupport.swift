@@ -23,9 +23,18 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
 public struct ProcessResult: Sendable {
     public let status: Int32
-    public let stdout: String
-    public let stderr: String
+    /// The raw outputs (paths in git's `-z` output need not be UTF-8).
+    public let stdoutBytes: [UInt8]
+    public let stderrBytes: [UInt8]
+    public var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
+    public var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
     public var succeeded: Bool { status == 0 }
+
+    public init(status: Int32, stdoutBytes: [UInt8], stderrBytes: [UInt8]) {
+        self.status = status
+        self.stdoutBytes = stdoutBytes
+        self.stderrBytes = stderrBytes
+    }
 }
 
 public struct ProcessFailure: Error, CustomStringConvertible {
@@ -64,30 +73,10 @@ public func run(_ arguments: [String], in directory: String? = nil, environment:
         fatalError("refusing to run \(arguments.joined(separator: " ")) in the project checkout \(effectiveDirectory)")
     }
     guard FileManager.default.fileExists(atPath: effectiveDirectory) else {
-        throw ProcessFailure(arguments: arguments, result: ProcessResult(status: -1, stdout: "", stderr: "no such directory: \(effectiveDirectory)"))
+        throw ProcessFailure(arguments: arguments, result: ProcessResult(status: -1, stdoutBytes: [], stderrBytes: Array("no such directory: \(effectiveDirectory)".utf8)))
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe(), inPipe = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inPipe
-    try process.run()
-    if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-    try? inPipe.fileHandleForWriting.close()
-    // Drain both pipes concurrently so a chatty child can't block on a full pipe.
-    nonisolated(unsafe) var errData = Data()
-    let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    errThread.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    while !errThread.isFinished { usleep(1000) }
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    let input = input.map { Array($0.utf8) }
+    return try Subprocess(arguments, in: directory, environment: environment, input: input).wait()
 }
 
 /// Like `run`, but throws unless the program exits 0.
@@ -120,6 +109,16 @@ public final class GitRepository: @unchecked Sendable {
     public init(label: String = "repo", initialBranch: String = "main") throws {
         directory = TemporaryDirectory(label)
         try git("init", "-q", "-b", initialBranch)
+        try git("config", "user.name", "Test")
+        try git("config", "user.email", "test@example.com")
+        try git("config", "commit.gpgsign", "false")
+    }
+
+    /// `git clone ARGUMENTS SOURCE` into a new temp dir (file:// URLs and local submodules allowed),
+    /// with the same identity settings as a new repository.
+    public init(cloning source: String, label: String = "clone", arguments: [String] = []) throws {
+        directory = TemporaryDirectory(label)
+        try runChecked(["git", "-c", "protocol.file.allow=always", "clone", "-q"] + arguments + [source, directory.path], in: directory.path)
         try git("config", "user.name", "Test")
         try git("config", "user.email", "test@example.com")
         try git("config", "commit.gpgsign", "false")

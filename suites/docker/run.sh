@@ -3,7 +3,7 @@
 #
 #   GIT_MTIME_BIN_DIR=.build/debug suites/docker/run.sh [SCENARIO NUMBER…]
 #
-# Needs root (dockerd), docker.io, debootstrap, buildah (scenario 9), podman (scenario 12) and a host Rust toolchain. The base image (Debian bookworm
+# Needs root (dockerd), docker.io, debootstrap, buildah (scenario 9), podman (scenario 12) and a host Rust toolchain; 13 puts a crate in a submodule. The base image (Debian bookworm
 # minbase + gcc + the host's rustc/cargo) is built once and cached by scripts/docker-env.
 # Ends with exactly one line `docker: N passed, N failed`; exits non-zero on any failure.
 set -uo pipefail
@@ -159,6 +159,18 @@ scenario_2() {
 
 # --- 3. Cache mount on target/, three-crate workspace: only what changed compiles -----------------------------
 WS="$WORK/workspace"
+cache_mount_dockerfile() {  # DIR: a guarded cargo build of the binary `app` with a cache mount on target/
+  printf '.git\ntarget\nDockerfile\n' >"$1/.dockerignore"
+  cat >"$1/Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+# Changing this build argument makes the RUN execute without dropping the cache mount (--no-cache would empty it).
+ARG RERUN=0
+RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/
+CMD ["app"]
+EOF
+}
 write_workspace() {  # [DIR] (default $WS)
   local WS=${1:-$WS}
   new_repo "$WS"
@@ -176,16 +188,7 @@ EOF
   mkdir -p "$WS/app/src"
   printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nalpha = { path = "../alpha" }\nbeta = { path = "../beta" }\n' >"$WS/app/Cargo.toml"
   echo 'fn main() { println!("alpha {} beta {}", alpha::version(), beta::version()); }' >"$WS/app/src/main.rs"
-  printf '.git\ntarget\nDockerfile\n' >"$WS/.dockerignore"
-  cat >"$WS/Dockerfile" <<'EOF'
-FROM rust-base:local
-WORKDIR /app
-COPY . .
-# Changing this build argument makes the RUN execute without dropping the cache mount (--no-cache would empty it).
-ARG RERUN=0
-RUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/
-CMD ["app"]
-EOF
+  cache_mount_dockerfile "$WS"
   (cd "$WS" && cargo generate-lockfile --offline -q)
   commit_all "$WS" 1600000000 "workspace"
 }
@@ -595,9 +598,52 @@ scenario_12() {
   podman rmi --all --force >/dev/null 2>&1
 }
 
+# --- 13. A crate in a submodule, cache mount on target/: a submodule bump with an old mtime is rebuilt --------
+scenario_13() {
+  local gamma="$WORK/gamma" sm="$WORK/with-submodule" log="$WORK/s13" printed
+  new_repo "$gamma"
+  mkdir -p "$gamma/src"
+  printf '[package]\nname = "gamma"\nversion = "0.1.0"\nedition = "2021"\n' >"$gamma/Cargo.toml"
+  echo "pub fn version() -> u32 { 1 }" >"$gamma/src/lib.rs"
+  commit_all "$gamma" 1500000000 "gamma 1"
+  new_repo "$sm"
+  mkdir -p "$sm/src"
+  printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngamma = { path = "vendor/gamma" }\n' >"$sm/Cargo.toml"
+  echo 'fn main() { println!("gamma {}", gamma::version()); }' >"$sm/src/main.rs"
+  cache_mount_dockerfile "$sm"
+  (cd "$sm" && git -c protocol.file.allow=always submodule add -q "$gamma" vendor/gamma && cargo generate-lockfile --offline -q)
+  commit_all "$sm" 1600000000 "app with gamma in a submodule"
+  build13() {  # LOG RERUN
+    DOCKER_BUILDKIT=1 git_mtime docker build --network=none --progress=plain --build-arg "RERUN=$2" -t s13 "$sm" >"$1" 2>&1
+  }
+
+  local name="13a. a crate in a submodule, first build: gamma and app compile"
+  build13 "$log.1" 0 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.1")"; return; }
+  printed=$(docker run --rm --network=none s13)
+  if [ "$(compiled "$log.1")" = "app gamma" ] && [ "$printed" = "gamma 1" ] && grep -q "in 1 submodule(s)" "$log.1"; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.1")" "printed: $printed" "wrapper: $(grep 'git-mtime' "$log.1" | head -n 3 | tr '\n' ' ')"; fi
+
+  name="13b. the submodule bumped to a commit older than the build, its source copied with that old mtime: rebuilt"
+  echo "pub fn version() -> u32 { 2 }" >"$gamma/src/lib.rs"
+  commit_all "$gamma" 1500000500 "gamma 2"
+  (cd "$sm/vendor/gamma" && git -c protocol.file.allow=always fetch -q && git checkout -q origin/main)
+  commit_all "$sm" 1600000500 "bump gamma"
+  touch -d @1500000500 "$sm/vendor/gamma/src/lib.rs"
+  build13 "$log.2" 1 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.2")"; return; }
+  printed=$(docker run --rm --network=none s13)
+  if [ "$(compiled "$log.2")" = "app gamma" ] && [ "$printed" = "gamma 2" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.2")" "printed: $printed" "guard: $(grep 'git-mtime' "$log.2" | tr '\n' ' ')"; fi
+
+  name="13c. nothing changed: nothing compiles"
+  build13 "$log.3" 2 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.3")"; return; }
+  printed=$(docker run --rm --network=none s13)
+  if [ -z "$(compiled "$log.3")" ] && grep -q 'Finished' "$log.3" && [ "$printed" = "gamma 2" ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.3")" "printed: $printed"; fi
+}
+
 started=$(date +%s)
 # Arguments pick scenarios by number (default: all); 2 and 4 need nothing from 1, 3 runs 3a-3c in order.
-for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12}"; do
+for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13}"; do
   for number in $scenario; do "scenario_$number"; done
 done
 echo "runtime: $(($(date +%s) - started)) s (engine and base image excluded)"

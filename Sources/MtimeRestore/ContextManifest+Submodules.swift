@@ -1,0 +1,58 @@
+import MtimeCore
+import MtimeManifest
+
+extension ContextManifestBuilder {
+    /// The context's files inside submodules. A planned submodule's clean files are `submodule`
+    /// entries with the times of its own history, its untracked files `untracked` ones; every file
+    /// below a submodule left alone is `untracked` (Docker sends them all; the guard then watches
+    /// them, so a changed one is still rebuilt from).
+    func submoduleEntries(_ submodules: Submodules) throws -> [ManifestEntry] {
+        var entries: [ManifestEntry] = []
+        for submodule in submodules.planned where submodule.path.isWithin(contextPrefix) {
+            for file in submodule.plan.files where file.state == .clean {
+                let path = submodule.path.appending(file.path)
+                guard let target = file.target, file.worktreeMode != nil, !isExcluded(path) else { continue }
+                entries.append(ManifestEntry(path: relativeToContext(path), objectID: file.worktreeObjectID ?? file.objectID,
+                                             modificationTime: target, mode: file.mode, isInSubmodule: true))
+            }
+            entries += try untrackedEntries(tracked: submodule.plan.files.map(\.path), in: submodule.session, at: submodule.path)
+        }
+        for submodule in submodules.leftAlone where submodule.path.isWithin(contextPrefix) {
+            let pruned: (BytePath) -> Bool = ignore.hasReincludes ? { _ in false } : isExcluded
+            for path in try Submodules.files(below: submodule.path, in: root, isPruned: pruned) where !isExcluded(path) {
+                if let entry = try untrackedEntry(path) { entries.append(entry) }
+            }
+        }
+        return entries
+    }
+}
+
+extension Submodules {
+    /// Every regular file and symlink at or below `path` in `workdir`: symlinks are listed, never
+    /// followed (nothing is listed when a directory on the way is one); `.git` entries are skipped
+    /// and directories `isPruned` names not entered. What Docker sends of a submodule left alone.
+    static func files(below path: BytePath, in workdir: BytePath, isPruned: (BytePath) -> Bool) throws -> [BytePath] {
+        guard Submodules.unsafePathReason(path) == nil else { return [] }
+        do throws(SystemError) {
+            guard try DirectoryReachability(workdir: workdir).isReachable(path),
+                  let status = try FileSystem.statusIfPresent(workdir.appending(path)) else { return [] }
+            guard status.kind == .directory else { return status.gitMode == nil ? [] : [path] }
+            var files: [BytePath] = []
+            var pending = [path]
+            while let directory = pending.popLast() {
+                for name in try FileSystem.listDirectory(workdir.appending(directory)) where name.bytes != Array(".git".utf8) {
+                    let child = directory.appending(name)
+                    guard let status = try FileSystem.statusIfPresent(workdir.appending(child)) else { continue }
+                    if status.kind == .directory {
+                        if !isPruned(child) { pending.append(child) }
+                    } else if status.gitMode != nil {
+                        files.append(child)
+                    }
+                }
+            }
+            return files
+        } catch {
+            throw RestoreError.unreadable(error)
+        }
+    }
+}

@@ -937,22 +937,20 @@ class Swapper(threading.Thread):
         self.join()
 
 
-@test
-@needs("symlink-swap")
-def parent_swapped_during_guard_and_restore(env):
+def swap_trials(env, name, commands):
     """A tracked directory swapped for a symlink to an outside copy of it (same names, same contents) and back,
-    over and over, while the guard (prepare, check) and restore run with one system call slowed by strace:
-    nothing outside the root may change, whatever the timing; exit statuses stay documented."""
-    repo, manifest = guard_context(env, "swap", files=300)
-    rng = random.Random(env.seed + ":swap")
-    outside = os.path.join(env.tmp, "swap-outside")
+    over and over, while one of `commands` runs with one system call slowed by strace, 6 trials: nothing
+    outside the root may change, whatever the timing; exit statuses stay documented."""
+    repo, manifest = guard_context(env, name, files=300)
+    rng = random.Random(env.seed + ":" + name)
+    outside = os.path.join(env.tmp, name + "-outside")
     shutil.copytree(os.path.join(repo, "d07"), outside)
-    for name in os.listdir(outside):
-        os.utime(os.path.join(outside, name), ns=(10 ** 18, 10 ** 18))
+    for entry in os.listdir(outside):
+        os.utime(os.path.join(outside, entry), ns=(10 ** 18, 10 ** 18))
     sentinel = snapshot.tree_state(outside)
-    stamp = os.path.join(env.tmp, "swap-out", ".git-mtime-stamp")
+    stamp = os.path.join(env.tmp, name + "-out", ".git-mtime-stamp")
     for trial in range(6):
-        command = rng.choice([["guard", "prepare"], ["guard", "check"], ["restore"]])
+        command = rng.choice(commands)
         syscall = rng.choice(["openat", "newfstatat", "utimensat", "read"])
         delay = rng.choice([200, 1000, 3000])
         for path in expected_paths(repo):
@@ -972,6 +970,21 @@ def parent_swapped_during_guard_and_restore(env):
         difference = snapshot.describe_difference(sentinel, snapshot.tree_state(outside))
         check(difference is None, "%s: WROTE OUTSIDE THE ROOT: %s in %s" % (what, difference, outside))
         check(process.returncode in allowed, "%s: exit %d: %s" % (what, process.returncode, process.stderr.decode()[-500:]))
+
+
+@test
+@needs("symlink-swap")
+def parent_swapped_during_the_guard(env):
+    """The swap against `guard prepare` and `guard check` (issue 10, defect 1: every operation relative to
+    a held parent)."""
+    swap_trials(env, "swap-guard", [["guard", "prepare"], ["guard", "check"]])
+
+
+@test
+@needs("restore-symlink-swap")
+def parent_swapped_during_restore(env):
+    """The swap against `git mtime restore` (the same class on the host side: restore's file layer)."""
+    swap_trials(env, "swap-restore", [["restore"]])
 
 
 def expected_paths(repo):

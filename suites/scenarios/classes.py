@@ -60,7 +60,9 @@ CLASSES = {
                       "every branch; later steps run in the shallow repository"),
     "symlink-swap": (None, True,
                      "fault suite: a tracked directory swapped for a symlink to an outside copy and back while the "
-                     "guard and restore run (strace slows one system call): nothing outside the root changes"),
+                     "guard runs (strace slows one system call): nothing outside the root changes"),
+    "restore-symlink-swap": (None, False,
+                             "fault suite: the same swap while `git mtime restore` runs"),
     "guard-write-race": (None, False,
                          "fault suite: a write between the guard's check of a file and its utimensat: the new content "
                          "never gets the manifest's time"),
@@ -76,7 +78,7 @@ CLASSES = {
 # Where the fix of each opt-in class is (2026-11-30): turn the class on (its default above) once that branch
 # is on main. None: an open finding, no fix yet (docs/RELIABILITY.md, "Open findings").
 WAITS_FOR = {"restore-race": "host", "replaced-paths": "host", "filters": "host", "orphan": "host",
-             "restore-stamp": "host", "split-index": "host", "coarse-fs": None,
+             "restore-stamp": "host", "split-index": "host", "restore-symlink-swap": "host", "coarse-fs": None,
              "guard-write-race": None, "special-outputs": None}
 
 

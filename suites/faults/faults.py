@@ -1061,13 +1061,29 @@ def hostile_commit_dates(env):
               "commit dated %s: something outside the repository changed" % seconds)
 
 
+def sealed_context(env, name):
+    """A guard context with a sealed stamp: (repo, manifest, stamp, the stamp's bytes, the manifest's bytes,
+    the contents snapshot of the repository)."""
+    repo, manifest = guard_context(env, name, files=30)
+    stamp = os.path.join(repo, "target", ".git-mtime-stamp")
+    env.run([env.guard, "seal", "--manifest", manifest, "--stamp", stamp], cwd=repo)
+    with open(stamp, "rb") as f:
+        sealed = f.read()
+    with open(manifest, "rb") as f:
+        good_manifest = f.read()
+    return repo, manifest, stamp, sealed, good_manifest, snapshot.contents(repo)
+
+
+def with_checksum(lines):
+    """A stamp's lines with its checksum line recomputed (docs/stamp.md), so only the edited number is hostile."""
+    body = b"\n".join(line for line in lines if not line.startswith(b"checksum ") and line) + b"\n"
+    return body + b"checksum " + hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest().encode() + b"\n"
+
+
 def with_sealed_time(stamp, sealed):
     """The stamp with its `sealed` line replaced and its checksum recomputed (so only the time is hostile)."""
-    lines = stamp.split(b"\n")
-    lines = [b"sealed " + sealed.encode() if line.startswith(b"sealed ") else line for line in lines]
-    body = b"\n".join(line for line in lines if not line.startswith(b"checksum ") and line) + b"\n"
-    blob = hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest().encode()
-    return body + b"checksum " + blob + b"\n"
+    return with_checksum([b"sealed " + sealed.encode() if line.startswith(b"sealed ") else line
+                          for line in stamp.split(b"\n")])
 
 
 LIMIT_TIMES = ["253402300799.999999999", "-62135596800.000000000", "9223372036854775807.999999999",
@@ -1082,14 +1098,7 @@ def stamp_and_manifest_times_at_the_limits(env):
     correct, so only the number is hostile): prepare, run and check end with a documented status (a stamp
     that can't be used is untrusted or refused, a manifest time out of range is refused), never a crash;
     contents never change."""
-    repo, manifest = guard_context(env, "limits", files=30)
-    stamp = os.path.join(repo, "target", ".git-mtime-stamp")
-    env.run([env.guard, "seal", "--manifest", manifest, "--stamp", stamp], cwd=repo)
-    with open(stamp, "rb") as f:
-        sealed = f.read()
-    with open(manifest, "rb") as f:
-        good_manifest = f.read()
-    before = snapshot.contents(repo)
+    repo, manifest, stamp, sealed, good_manifest, before = sealed_context(env, "limits")
     for value in LIMIT_TIMES:
         with open(stamp, "wb") as f:
             f.write(with_sealed_time(sealed, value))
@@ -1121,10 +1130,7 @@ def with_header(data, name, value, checksum=False):
     lines = [name + b" " + value.encode() + b" " + b" ".join(line.split(b" ")[2:]) if line.startswith(name + b" ")
              else line for line in data.split(b"\n")]
     lines = [line.rstrip(b" ") for line in lines]
-    if not checksum:
-        return b"\n".join(lines)
-    body = b"\n".join(line for line in lines if not line.startswith(b"checksum ") and line) + b"\n"
-    return body + b"checksum " + hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest().encode() + b"\n"
+    return with_checksum(lines) if checksum else b"\n".join(lines)
 
 
 @test
@@ -1134,14 +1140,7 @@ def hostile_counts_and_sizes(env):
     and 2^64, zero, negative, other spellings) and files beyond the 1 GiB limit (sparse): the manifest is
     refused (64) and the stamp untrusted or refused, before anything is allocated for them; never a crash
     and never a changed file."""
-    repo, manifest = guard_context(env, "counts", files=30)
-    stamp = os.path.join(repo, "target", ".git-mtime-stamp")
-    env.run([env.guard, "seal", "--manifest", manifest, "--stamp", stamp], cwd=repo)
-    with open(stamp, "rb") as f:
-        sealed = f.read()
-    with open(manifest, "rb") as f:
-        good_manifest = f.read()
-    before = snapshot.contents(repo)
+    repo, manifest, stamp, sealed, good_manifest, before = sealed_context(env, "counts")
     hostile = os.path.join(env.tmp, "counts.manifest")
     for header in (b"entries", b"untracked"):
         for value in HOSTILE_COUNTS:

@@ -737,6 +737,7 @@ class Scenario:
         record other content for them, and their mtime must be after its seal (with --ignore-stamp: none).
         With a submodule, the files inside it get the times of the submodule's own history."""
         kept = set() if ignore_stamp else self.kept_newer()
+        self.count("restore_kept_newer", len(kept))
         self.check_times_in(self.repo, "", kept)
         if self.has("submodule") and os.path.exists(os.path.join(self.repo, "vendor", "clib", ".git")):
             self.check_times_in(os.path.join(self.repo, "vendor", "clib"), "vendor/clib/", set())

@@ -11,6 +11,9 @@
 //   MtimeRestore   working tree scan and mtime assignment on the host; the context manifest; repository settings
 //   MtimeHooks     install / uninstall / run of the git hooks
 //   MtimeDocker    the `docker build` wrapper: argument parsing, injection of guard and manifest (no libgit2)
+//   MtimeDockerfile  the Dockerfile syntax as BuildKit reads it: directives, continuations, heredocs, stages, variables (no libgit2)
+//   MtimeDoctor    `git mtime doctor`: stale-build hazards in Dockerfiles, .dockerignore and the repository, and their fixes
+//   MtimeExplain   `git mtime explain`: why a file has (or will get) its mtime
 //   git-mtime, git-mtime-guard   command-line front ends
 // docs/ARCHITECTURE.md describes each layer. Each target declares exactly the modules it imports.
 import PackageDescription
@@ -38,8 +41,12 @@ let package = Package(
         .target(name: "MtimeRestore", dependencies: ["GitKit", "MtimeHistory", "MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
         .target(name: "MtimeHooks", dependencies: ["MtimeRestore", "MtimeHistory", "GitKit", "MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeDocker", dependencies: ["MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
+        .target(name: "MtimeDockerfile"),
+        .target(name: "MtimeDoctor", dependencies: ["MtimeDockerfile", "MtimeDocker", "MtimeDockerContext", "MtimeHooks", "MtimeRestore", "MtimeManifest", "GitKit", "MtimeCore"]),
+        .target(name: "MtimeExplain", dependencies: ["MtimeGuard", "MtimeRestore", "MtimeManifest", "MtimeHistory", "GitKit", "MtimeCore"]),
         .executableTarget(name: "git-mtime", dependencies: [
             "MtimeCore", "MtimeHistory", "MtimeRestore", "MtimeHooks", "MtimeManifest", "MtimeDockerContext", "MtimeGuard", "MtimeDocker",
+            "MtimeDoctor", "MtimeExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
@@ -64,6 +71,9 @@ let package = Package(
         .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "GitKit", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "MtimeDockerContext", "MtimeCore", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "MtimeDockerfileTests", dependencies: ["MtimeDockerfile", "TestSupport"]),
+        .testTarget(name: "MtimeDoctorTests", dependencies: ["MtimeDoctor", "MtimeDockerfile", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeExplainTests", dependencies: ["MtimeCore", "TestSupport"]),
         .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "MtimeManifest", "TestSupport"]),
     ]
 )

@@ -110,6 +110,23 @@ public final class ObjectDatabase {
         }
     }
 
+    /// A commit's subject as `git log --format=%s` shows it: the message's first paragraph, its lines
+    /// joined with spaces.
+    public func commitSubject(_ id: ObjectID) throws(GitError) -> String {
+        try withObject(id, expecting: .commit, "read commit") { bytes throws(GitError) in
+            let text = Array(bytes)
+            let separator = Array("\n\n".utf8)
+            guard let start = text.indices.first(where: { text[$0...].starts(with: separator) }) else { return "" }
+            var lines: [String] = []
+            for line in text[(start + 2)...].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+                let trimmed = String(decoding: line, as: UTF8.self).trimmingWhitespace()
+                if trimmed.isEmpty { if lines.isEmpty { continue } else { break } }
+                lines.append(trimmed)
+            }
+            return lines.joined(separator: " ")
+        }
+    }
+
     /// Any object's type and bytes, read the same way the history walk reads them.
     public func object(_ id: ObjectID) throws(GitError) -> RawObject {
         try withAnyObject(id, "read object") { kind, bytes throws(GitError) in RawObject(kind: kind, bytes: Array(bytes)) }

@@ -219,6 +219,12 @@ public enum FileSystem {
         try FileDescriptor(openForReading: path).readAll(limit: limit)
     }
 
+    /// `HeldDirectory.readRegularFile` in the directory holding `path` (its symlinks followed: the
+    /// caller chose the path; the last component is not).
+    public static func readRegularFile(_ path: BytePath, limit: Int) throws(SystemError) -> [UInt8]? {
+        try HeldDirectory(opening: path.parent.isEmpty ? BytePath(".") : path.parent).readRegularFile(path.lastComponent, limit: limit)
+    }
+
     /// `HeldDirectory.writeAtomically` in the directory holding `path` (its symlinks followed: the
     /// caller chose the path).
     public static func writeAtomically(_ path: BytePath, contents: [UInt8], permissions: mode_t = 0o644,

@@ -4,6 +4,9 @@ import Glibc
 /// `GIT_MTIME_GUARD`, else next to the running git-mtime executable (a release layout), else on PATH.
 public enum GuardExecutable {
     public static let name = "git-mtime-guard"
+    /// A file the docker wrapper puts beside the injected guard and manifest to switch the guard's
+    /// `--explain` on (`git mtime docker --explain`): no Dockerfile has to change.
+    public static let explainFileName = "explain"
 
     public static func locate(environment: [String: String], runningExecutable: String?) throws(GuardExecutableError) -> String {
         if let explicit = environment["GIT_MTIME_GUARD"], !explicit.isEmpty {

@@ -77,6 +77,15 @@ public final class HeldDirectory: Sendable {
         return FileDescriptor(adopting: fd, path: pathOf(name))
     }
 
+    /// The contents of `name` when it is a regular file; nil when it is anything else (a FIFO, a
+    /// device, a socket, a directory), which is never read: a FIFO would block and a device need
+    /// not end. A symlink is an error (`isSymlink`), never followed; over `limit` bytes, `isTooLarge`.
+    public func readRegularFile(_ name: BytePath, limit: Int) throws(SystemError) -> [UInt8]? {
+        let file = try openFile(name)
+        guard try file.status().kind == .regular else { return nil }
+        return try file.readAll(limit: limit)
+    }
+
     /// The target of the symlink `name`, as stored.
     public func readLink(_ name: BytePath) throws(SystemError) -> [UInt8] {
         var capacity = 256

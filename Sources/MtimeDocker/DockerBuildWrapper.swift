@@ -65,6 +65,9 @@ public struct DockerBuildWrapper {
     let environment: [String: String]
     let message: (String) -> Void
 
+    /// Inject the file that switches the guard's `--explain` on (each bumped file and its reason in the build log).
+    public var explain = false
+
     /// - Parameters:
     ///   - docker: the client to run; nil means `$DOCKER`, else `docker` on PATH.
     ///   - arguments: the words after `git mtime docker [--docker PATH]`.
@@ -142,23 +145,25 @@ public struct DockerBuildWrapper {
 
         let directory = try PrivateDirectory()
         cleanup.add { directory.remove() }
-        let guardBytes = try FileSystem.readFile(BytePath(guardPath))
-        let manifestBytes = manifest.serialized()
+        // What reaches the build beside each other: guard, manifest, and the file that switches the
+        // guard's --explain on.
+        let injected: [(name: String, contents: [UInt8], mode: Int)] = [
+            ("guard", try FileSystem.readFile(BytePath(guardPath)), 0o755), ("manifest", manifest.serialized(), 0o644),
+        ] + (explain ? [(GuardExecutable.explainFileName, [], 0o644)] : [])
         if usesGuard { message("guard and manifest reach the build through: \(mode)") }
 
         var commandLine = arguments.command + arguments.options
         switch mode {
         case .buildContext:
             _ = try directory.makeDirectory("inject")
-            _ = try directory.write("inject/guard", guardBytes, permissions: 0o755)
-            _ = try directory.write("inject/manifest", manifestBytes, permissions: 0o644)
+            for file in injected { _ = try directory.write("inject/\(file.name)", file.contents, permissions: mode_t(file.mode)) }
             commandLine = arguments.inserting(["--build-context", "\(DockerfileGuardLines.sourceName)=\(directory.path)/inject"])
         case .rewrittenMountSource, .rewrittenForClassicBuilder:
             guard let dockerfileText else { break }
             var rewritten = dockerfileText
             let guardLines = DockerfileGuardLines(parsing: dockerfileText)
             if !guardLines.guardRuns.isEmpty {
-                let image = try InjectionImage(guard: guardBytes, manifest: manifestBytes, client: client, directory: directory)
+                let image = try InjectionImage(files: injected, client: client, directory: directory)
                 cleanup.add { [client, message] in
                     if !image.remove(client: client) {
                         message("warning: could not remove the image \(image.reference); remove it with: \(client.executable) image rm \(image.reference)")

@@ -28,15 +28,14 @@ struct InjectionImage {
     let reference: String
     let id: String
 
-    init(guard guardBytes: [UInt8], manifest: [UInt8], client: ClientCommand, directory: PrivateDirectory) throws {
+    /// `files`: guard, manifest and whatever else goes beside them (`TarArchive.files`).
+    init(files: [(name: String, contents: [UInt8], mode: Int)], client: ClientCommand, directory: PrivateDirectory) throws {
         var reference = InjectionImage.randomReference()
         // A name already taken (never seen: 128 random bits) is someone else's: never overwrite it.
         while try client.capture(["image", "inspect", "--format", "{{.Id}}", reference]).termination == .exited(0) {
             reference = InjectionImage.randomReference()
         }
-        let archive = try directory.write("inject.tar", TarArchive.files([
-            ("guard", guardBytes, 0o755), ("manifest", manifest, 0o644),
-        ]), permissions: 0o600)
+        let archive = try directory.write("inject.tar", TarArchive.files(files), permissions: 0o600)
         let result = try client.capture(["import", "--change", "LABEL \(InjectionImage.label)=true", archive, reference])
         let id = result.output.trimmingWhitespace()
         guard result.termination == .exited(0), id.hasPrefix("sha256:") else {

@@ -123,7 +123,7 @@ public struct DockerContextRules: Sendable {
     }
 
     /// Largest ignore file read (Docker has no limit; a larger one is certainly not hand-written).
-    static let sizeLimit = 16 << 20
+    public static let sizeLimit = 16 << 20
     static let ignoreName: [UInt8] = Array(".dockerignore".utf8)
 
     /// The rules a build of `contextDirectory` with this Dockerfile and builder applies (a relative
@@ -171,6 +171,12 @@ public struct DockerContextRules: Sendable {
         case .failure(.missing):
             return (DaemonReading(requiredEntries: symlinks, outcome: .nothing), name)
         }
+    }
+
+    /// The rules of an ignore file the caller has read itself (`git mtime doctor`), as `builder`
+    /// applies them to a build context sent through the build context (no classic-builder additions).
+    public init(ignoreFile: String, contents: [UInt8], builder: DockerBuilder = .current) throws(DockerIgnoreError) {
+        try self.init(builder: builder, ignoreFile: ignoreFile, contents: contents, classic: nil)
     }
 
     /// The rules of an ignore file's `contents` (nil: none). `classic`: the Dockerfile's path relative

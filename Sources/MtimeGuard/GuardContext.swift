@@ -71,6 +71,12 @@ public struct GuardContext: Sendable {
         return BytePath(executable).parent.appending("manifest")
     }
 
+    /// Whether `git mtime docker --explain` put its file beside the running executable.
+    public static func explainRequestedBesideExecutable() -> Bool {
+        guard let executable = try? FileSystem.readSymlink(BytePath("/proc/self/exe")) else { return false }
+        return (try? FileSystem.statusIfPresent(BytePath(executable).parent.appending(GuardExecutable.explainFileName))) != nil
+    }
+
     /// `--stamp` if given, else `$GIT_MTIME_STAMP` if set and non-empty, else `target/.git-mtime-stamp` under the root.
     public func stampPath(explicit: BytePath?) -> BytePath {
         if let explicit { return explicit }

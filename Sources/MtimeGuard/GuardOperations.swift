@@ -27,6 +27,8 @@ public struct PrepareOutcome: Sendable {
     /// Each entry as `prepare` left it (nil: absent), in manifest order: `run` compares the files
     /// with it after the build to tell which ones the build consumed unchanged.
     public let prepared: [FileStatus?]
+    /// Each file that got a fresh mtime, and why, in manifest order.
+    public let bumped: [(entry: ManifestEntry, reason: BumpReason)]
 }
 
 /// What `seal` wrote.
@@ -50,39 +52,28 @@ public enum Guard {
     /// fresh time instead: tracked files always, untracked files when not already later than the last build.
     public static func prepare(_ context: GuardContext, stamp location: RootedLocation) throws(GuardError) -> PrepareOutcome {
         let findings = try verify(context)
-        let inspection = BuildStamp.inspect(location, expectedRoot: context.root, alsoExcluding: context.trackedPaths)
-        var consumed: [BytePath: ObjectID] = [:]
-        // Every output of the last build is at most this old: the seal time, and the newest file
-        // beside the stamp now (one dated in the future, say).
-        var lastBuild = inspection.newestOutput
-        if case .trusted(let trusted) = inspection.result {
-            consumed = trusted.objectIDsByPath
-            lastBuild = max(lastBuild ?? trusted.sealTime, trusted.sealTime)
-        }
+        let rule = BumpRule(location, root: context.root, alsoExcluding: context.trackedPaths)
+        let lastBuild = rule.lastBuild
         let granularity = location.directory.map { StampDirectoryProbe.granularity(in: $0, stampName: location.name) } ?? 1
         // Both bump times are multiples of the granularity, so the file system stores them exactly,
         // and both are strictly later than every output as stored (docs/stamp.md, "Clocks").
         let untrackedBumpTime = max(FileSystem.now(), lastBuild?.nextNanosecond ?? .distantPast).roundedUp(toMultipleOf: granularity)
         let bumpTime = untrackedBumpTime.advanced(byNanoseconds: granularity)
-        let outputs = location.relativeToRoot
-        var bumpedCount = 0
+        var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
         let (timesSet, prepared) = try applyTimes(context, findings: findings) { entry, file in
             let own = ownTime(entry, file)
-            if consumed[entry.path] == file.id { return own }
-            if !entry.isUntracked {
-                bumpedCount += 1
-                return bumpTime
+            // An untracked output bumped with its changed source would hide the change: BumpRule keeps
+            // it, or gives it a time below the tracked files' (docs/stamp.md, "Untracked files").
+            switch rule.decide(entry, content: file.id, ownTime: own ?? file.status.modificationTime) {
+            case .keep: return own
+            case .bump(let reason):
+                bumped.append((entry, reason))
+                return entry.isUntracked ? untrackedBumpTime : bumpTime
             }
-            // An untracked file may be an output (an in-tree `.o` git doesn't ignore): bumping it to
-            // the same time as its changed source would hide the change, so it only gets a time
-            // below the tracked files', and only when it doesn't already look newer than the last build.
-            if let outputs, entry.path.isWithin(outputs) { return own }
-            if let lastBuild, own ?? file.status.modificationTime > lastBuild { return own }
-            bumpedCount += 1
-            return untrackedBumpTime
         }
-        return PrepareOutcome(stamp: inspection.result, entryCount: findings.count, bumpedCount: bumpedCount, bumpTime: bumpTime,
-                              untrackedBumpTime: untrackedBumpTime, granularity: granularity, timesSet: timesSet, prepared: prepared)
+        return PrepareOutcome(stamp: rule.stamp, entryCount: findings.count, bumpedCount: bumped.count, bumpTime: bumpTime,
+                              untrackedBumpTime: untrackedBumpTime, granularity: granularity, timesSet: timesSet, prepared: prepared,
+                              bumped: bumped)
     }
 
     /// Writes the stamp atomically: what the build consumed (each present entry's id and current

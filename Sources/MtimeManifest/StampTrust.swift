@@ -22,11 +22,9 @@ extension BuildStamp {
         var stamp: BuildStamp?
         var verdict = StampLoadResult.absent
         do throws(SystemError) {
-            let file = try directory.openFile(location.name)
-            guard try file.status().kind == .regular else {
+            guard let bytes = try directory.readRegularFile(location.name, limit: maximumSize) else {
                 throw SystemError(operation: "read the build stamp (not a regular file)", path: location.displayPath, errno: .invalidArgument)
             }
-            let bytes = try file.readAll(limit: maximumSize)
             do {
                 let found = try BuildStamp(parsing: bytes)
                 if found.root == expectedRoot { stamp = found } else {
@@ -43,7 +41,9 @@ extension BuildStamp {
             if let failure = scan.failure {
                 verdict = .untrusted(reason: "cannot read every file beside the stamp (\(failure)), so can't tell whether a build ran without sealing")
             } else if scan.state != stamp.outputs {
-                verdict = .untrusted(reason: "the files beside \(location.displayPath) changed after the stamp was sealed (a build ran without sealing): \(stamp.outputs.fileCount) files then, \(scan.state.fileCount) now")
+                // Only a digest was sealed, so the file that changed can't be named; the newest one usually is it.
+                let newest = scan.newestPath.map { "; newest file there: \(location.displayPath.parent.appending($0))" } ?? ""
+                verdict = .untrusted(reason: "the files beside \(location.displayPath) changed after the stamp was sealed (a build ran without sealing): \(stamp.outputs.fileCount) files then, \(scan.state.fileCount) now\(newest)")
             } else {
                 verdict = .trusted(stamp)
             }
@@ -83,10 +83,10 @@ extension OutputState {
     /// themselves (writing the stamp changes its directory's mtime), and the paths in `excluded`,
     /// relative to the root (only when the directory lies inside the root).
     public static func scan(_ location: RootedLocation, excluding excluded: Set<BytePath>)
-        -> (state: OutputState, newest: Timestamp?, failure: SystemError?) {
+        -> (state: OutputState, newest: Timestamp?, newestPath: BytePath?, failure: SystemError?) {
         var walk = OutputWalk(excluded: excluded, stampName: location.name, rootPrefix: location.relativeToRoot)
         if let directory = location.directory { walk.visit(directory, relative: BytePath([])) }
-        return (OutputState(fileCount: walk.count, digest: walk.digest.finalize()), walk.newest, walk.failure)
+        return (OutputState(fileCount: walk.count, digest: walk.digest.finalize()), walk.newest, walk.newestPath, walk.failure)
     }
 }
 
@@ -97,6 +97,8 @@ private struct OutputWalk {
     var digest = SHA1()
     var count = 0
     var newest: Timestamp?
+    /// Relative to the stamp's directory.
+    var newestPath: BytePath?
     var failure: SystemError?
 
     init(excluded: Set<BytePath>, stampName: BytePath, rootPrefix: BytePath?) {
@@ -134,7 +136,10 @@ private struct OutputWalk {
             let kind = switch status.kind { case .regular: "f"; case .symlink: "l"; default: "o" }
             digest.update(Array("\(kind) \(status.size) \(status.modificationTime) \(status.inode) ".utf8) + Array(PathEscaping.encodeField(path.bytes).utf8) + [0x0A])
             count += 1
-            if newest == nil || status.modificationTime > newest! { newest = status.modificationTime }
+            if newest == nil || status.modificationTime > newest! {
+                newest = status.modificationTime
+                newestPath = path
+            }
         }
     }
 }

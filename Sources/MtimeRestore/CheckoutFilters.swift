@@ -1,6 +1,7 @@
 import Glibc
 import GitKit
 import MtimeCore
+import MtimeManifest
 
 /// Whether git's checkout filters (`core.autocrlf`, the `text`/`eol`, `ident` and `filter`
 /// attributes) may have made a clean file's bytes on disk differ from its blob: only those files
@@ -81,7 +82,8 @@ final class CheckoutFilters {
     private static func hasAttributeFiles(repository: Repository, files: WorkingTreeFiles, trackedPaths: [BytePath]) throws(SystemError) -> Bool {
         let name = BytePath(".gitattributes")
         var directories: Set<BytePath> = [BytePath([])]
-        for path in trackedPaths {
+        // A hostile tree can carry a path git would never check out (`../x`): nothing of it is on disk.
+        for path in trackedPaths where ManifestEntry.unsafePathReason(path) == nil {
             if path.lastComponent == name { return true }
             directories.insert(path.parent)
         }

@@ -198,8 +198,8 @@ public struct ContextManifestBuilder {
         return entries
     }
 
-    /// Whether the working-tree path lies in the context but Docker leaves it out.
-    func isExcluded(_ path: BytePath) throws -> Bool {
+    /// Whether the working-tree path (relative to the working-tree root) lies in the context but Docker leaves it out.
+    public func isExcluded(_ path: BytePath) throws -> Bool {
         try path.isWithin(contextPrefix) && !context.includes(relativeToContext(path))
     }
 

@@ -58,6 +58,13 @@ struct StampOption: ParsableArguments {
     }
 }
 
+struct ExplainOption: ParsableArguments {
+    @Flag(help: "Print each file that gets a fresh mtime and why (on too when a file `explain` lies next to this executable, as `git mtime docker --explain` injects it).")
+    var explain = false
+
+    var isOn: Bool { explain || GuardContext.explainRequestedBesideExecutable() }
+}
+
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
@@ -84,14 +91,18 @@ struct PrepareCommand: ParsableCommand {
         doesn't ignore) whose content the stamp doesn't record gets a time one step below the tracked files', \
         and only if it is not already newer than the last build, so an output never hides its changed source \
         (docs/stamp.md).
+
+        One line always says what it decided (`N of M files changed since the last sealed build; stamp \
+        trusted`); --explain adds one line per file that got a fresh mtime, with the reason.
         """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
+    @OptionGroup var explain: ExplainOption
 
     func run() throws {
         let (context, path, location) = try stamp.locate(in: context.load())
-        _ = try prepare(context, stamp: path, location: location)
+        _ = try prepare(context, stamp: path, location: location, explain: explain.isOn)
     }
 }
 
@@ -117,11 +128,14 @@ struct RunCommand: ParsableCommand {
         discussion: """
         INT, TERM, HUP and QUIT sent to the guard are passed on to the command, and a run that received one \
         is never sealed, whatever the command's status. Signals the guard inherited as ignored (nohup) stay \
-        ignored for the command. A tracked file the command changed is not recorded as consumed.
+        ignored for the command. A tracked file the command changed is not recorded as consumed. Like \
+        prepare, it prints one line saying what it decided, and with --explain each file that got a fresh \
+        mtime and why.
         """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
+    @OptionGroup var explain: ExplainOption
 
     @Argument(parsing: .postTerminator, help: "The build command and its arguments, after `--` (looked up on PATH).")
     var command: [String] = []
@@ -132,7 +146,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let (context, path, location) = try stamp.locate(in: context.load())
-        let prepared = try prepare(context, stamp: path, location: location)
+        let prepared = try prepare(context, stamp: path, location: location, explain: explain.isOn)
         let status = try reporting { () throws(GuardError) in try CommandRunner.run(command) }
         if let signal = SignalForwarding.pending {
             note("\(command[0]) was sent signal \(signal) (\(signalName(signal))) and exited with status \(status); the stamp was not sealed")
@@ -158,15 +172,40 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-private func prepare(_ context: GuardContext, stamp: BytePath, location: RootedLocation) throws -> PrepareOutcome {
+/// Prepares, then says what it decided: always one summary line (build logs show it), and with
+/// `explain` each bumped file with its reason.
+private func prepare(_ context: GuardContext, stamp: BytePath, location: RootedLocation, explain: Bool) throws -> PrepareOutcome {
     let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: location) }
+    let stampState: String
     switch outcome.stamp {
-    case .trusted: break
-    case .absent: note("no build stamp at \(stamp): treating all \(outcome.entryCount) files as changed")
-    case .untrusted(let reason): note("warning: ignoring the build stamp: \(reason); treating all files as changed")
+    case .trusted:
+        stampState = "stamp trusted"
+    case .absent:
+        note("no build stamp at \(stamp): treating all \(outcome.entryCount) files as changed")
+        stampState = "no stamp"
+    case .untrusted(let reason):
+        note("warning: ignoring the build stamp: \(reason); treating all files as changed")
+        stampState = "stamp untrusted"
     }
-    note("\(outcome.bumpedCount) of \(outcome.entryCount) files changed since the last sealed build, given mtime \(outcome.bumpTime); \(outcome.timesSet) mtimes set")
+    note("\(grouped(outcome.bumpedCount)) of \(grouped(outcome.entryCount)) files changed since the last sealed build; \(stampState)")
+    guard explain else { return outcome }
+    for (entry, reason) in outcome.bumped {
+        note("bumped \(entry.path)\(entry.isUntracked ? " (untracked)" : ""): \(reason.description)")
+    }
+    let untracked = outcome.bumped.contains { $0.entry.isUntracked } ? ", changed untracked files \(outcome.untrackedBumpTime)" : ""
+    note("changed files got mtime \(outcome.bumpTime)\(untracked); \(outcome.timesSet) mtimes set")
     return outcome
+}
+
+/// `4210` → `4,210`.
+private func grouped(_ count: Int) -> String {
+    let digits = Array(String(count))
+    var out = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+        out.append(digit)
+    }
+    return out
 }
 
 private func signalName(_ signal: Int32) -> String {

@@ -9,9 +9,9 @@ struct DockerCommand: ParsableCommand {
         commandName: "docker",
         abstract: "Run `docker build` with the context's mtimes restored and the guard injected.",
         usage: """
-        git mtime docker [--docker <path>] [--cache-dir <dir>] [client options] build [docker build options] <context>
-        git mtime docker [--docker <path>] [--cache-dir <dir>] [client options] buildx build [docker buildx build options] <context>
-        git mtime docker --docker podman|buildah [client options] build [options] [<context>]
+        git mtime docker [--docker <path>] [--explain] [--cache-dir <dir>] [client options] build [docker build options] <context>
+        git mtime docker [--docker <path>] [--explain] [--cache-dir <dir>] [client options] buildx build [docker buildx build options] <context>
+        git mtime docker --docker podman|buildah [--explain] [client options] build [options] [<context>]
         """,
         discussion: """
         The Dockerfile runs the guard with one line (any build command after `--`):
@@ -42,6 +42,8 @@ struct DockerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The client to run: docker, podman or buildah (default: $DOCKER, else docker on PATH). Give it first.", valueName: "path"))
     var docker: String?
 
+    @Flag(help: "Have the injected guard print each file it gives a fresh mtime and why (its one summary line is always there).")
+    var explain = false
     @OptionGroup var cache: HistoryCacheOption
 
     @Argument(parsing: .captureForPassthrough,
@@ -51,9 +53,10 @@ struct DockerCommand: ParsableCommand {
     func run() throws {
         // Passthrough capture takes `--help` too; before `build` it is the wrapper's.
         if let first = dockerArguments.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
-        let wrapper: DockerBuildWrapper
+        var wrapper: DockerBuildWrapper
         do {
             wrapper = try DockerBuildWrapper(docker: docker, arguments: dockerArguments, message: Self.printMessage)
+            wrapper.explain = explain
         } catch {
             Self.printMessage("error: \(error)")
             throw ExitCode(64)

@@ -28,6 +28,8 @@ struct RunCommand: ParsableCommand {
                                valueName: "path"))
     var stamp: String?
 
+    @Flag(help: "Have the guard print each file it gives a fresh mtime and why (its one summary line is always there).")
+    var explain = false
     @OptionGroup var cache: HistoryCacheOption
 
     @Argument(parsing: .postTerminator, help: "The build command and its arguments, after `--`.")
@@ -61,7 +63,7 @@ struct RunCommand: ParsableCommand {
             let manifestFile = try TemporaryManifest(manifest.serialized())
             defer { manifestFile.remove() }
             let stampPath = stamp ?? String(decoding: defaultStamp.bytes, as: UTF8.self)
-            status = try CommandRunner.run([guardPath, "run", "--manifest", manifestFile.path, "--stamp", stampPath,
+            status = try CommandRunner.run([guardPath, "run"] + (explain ? ["--explain"] : []) + ["--manifest", manifestFile.path, "--stamp", stampPath,
                                             "--root", root, "--"] + command)
         } catch {
             printError("git-mtime run: error: \(error)")

@@ -10,7 +10,7 @@ import TestSupport
     @Test func wrapperHelpStillWorks() throws {
         let result = try run([gitMtime, "docker", "--help"])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("git mtime docker [--docker <path>] [--cache-dir <dir>] [client options] build [docker build options] <context>"))
+        #expect(result.stdout.contains("git mtime docker [--docker <path>] [--explain] [--cache-dir <dir>] [client options] build [docker build options] <context>"))
         #expect(result.stdout.contains("--docker <path>"))
         #expect(result.stdout.contains("RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run"))
     }

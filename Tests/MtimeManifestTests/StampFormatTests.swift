@@ -91,7 +91,7 @@ private func sealedStamp(root: BytePath, stampPath: BytePath, entries: [BuildSta
     let app = BytePath(directory.url("target/debug/app"))
     try FileSystem.setModificationTime(app, to: Timestamp(seconds: 1_000_000_000))
     #expect(BuildStamp.load(at: stampPath, expectedRoot: root) ==
-        .untrusted(reason: "the files beside \(stampPath) changed after the stamp was sealed (a build ran without sealing): 1 files then, 1 now"))
+        .untrusted(reason: "the files beside \(stampPath) changed after the stamp was sealed (a build ran without sealing): 1 files then, 1 now; newest file there: \(root)/target/debug/app"))
 
     try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: stampPath.description))
     #expect(BuildStamp.load(at: stampPath, expectedRoot: root) == .untrusted(reason: "\(stampPath): stamp is truncated (no checksum line)"))

@@ -192,10 +192,10 @@ EOF
   (cd "$WS" && cargo generate-lockfile --offline -q)
   commit_all "$WS" 1600000000 "workspace"
 }
-wrapped_workspace_build() {  # TAG LOG [extra docker options]
+wrapped_workspace_build() {  # TAG LOG [extra docker options]; WRAPPER_OPTIONS go before `build`
   local tag=$1 log=$2
   shift 2
-  DOCKER_BUILDKIT=1 git_mtime docker build --network=none --progress=plain "$@" -t "$tag" "$WS" >"$log" 2>&1
+  DOCKER_BUILDKIT=1 git_mtime docker ${WRAPPER_OPTIONS:-} build --network=none --progress=plain "$@" -t "$tag" "$WS" >"$log" 2>&1
 }
 scenario_3() {
   write_workspace
@@ -206,19 +206,28 @@ scenario_3() {
   if [ "$(compiled "$log.1")" = "alpha app beta" ] && [ "$printed" = "alpha 1 beta 1" ]; then pass "$name"
   else fail "$name" "compiled: $(compiled "$log.1")" "printed: $printed"; fi
 
-  name="3b. cache mount, one file changed in beta: only beta and app compile"
+  # The guard says what it decided in the build log: one summary line always, and with `git mtime docker
+  # --explain` (through the file the wrapper injects, the Dockerfile unchanged) each bumped file and why.
+  name="3b. cache mount, one file changed in beta: only beta and app compile; the guard's log names the file and why"
   echo "pub fn version() -> u32 { 2 }" >"$WS/beta/src/lib.rs"
   commit_all "$WS" 1600000500 "beta 2"
   before=$(content_digest "$WS")
-  wrapped_workspace_build s3 "$log.2" || { fail "$name" "wrapper failed: $(tail -n 8 "$log.2")"; return; }
+  WRAPPER_OPTIONS=--explain wrapped_workspace_build s3 "$log.2" || { fail "$name" "wrapper failed: $(tail -n 8 "$log.2")"; return; }
   printed=$(docker run --rm --network=none s3)
-  if [ "$(compiled "$log.2")" = "app beta" ] && [ "$printed" = "alpha 1 beta 2" ] && [ "$before" = "$(content_digest "$WS")" ]; then pass "$name"
-  else fail "$name" "compiled: $(compiled "$log.2")" "printed: $printed"; fi
+  # The manifest lists every tracked file but the Dockerfile, which .dockerignore leaves out.
+  local files; files=$(cd "$WS" && git ls-files | grep -cv '^Dockerfile$')
+  if [ "$(compiled "$log.2")" = "app beta" ] && [ "$printed" = "alpha 1 beta 2" ] && [ "$before" = "$(content_digest "$WS")" ] \
+     && grep -q "git-mtime-guard: 1 of $files files changed since the last sealed build; stamp trusted$" "$log.2" \
+     && grep -q "git-mtime-guard: bumped beta/src/lib.rs: content differs from the stamp's [0-9a-f]\{12\}$" "$log.2" \
+     && [ "$(grep -c 'git-mtime-guard: bumped ' "$log.2")" -eq 1 ]; then pass "$name"
+  else fail "$name" "compiled: $(compiled "$log.2")" "printed: $printed" "guard: $(grep 'git-mtime-guard' "$log.2" | tr '\n' ' ')"; fi
 
   name="3c. cache mount, nothing changed (a new --build-arg so the RUN executes): nothing compiles"
   wrapped_workspace_build s3 "$log.3" --build-arg RERUN=1 || { fail "$name" "wrapper failed: $(tail -n 8 "$log.3")"; return; }
   printed=$(docker run --rm --network=none s3)
-  if [ -z "$(compiled "$log.3")" ] && grep -q 'Finished' "$log.3" && [ "$printed" = "alpha 1 beta 2" ]; then pass "$name"
+  if [ -z "$(compiled "$log.3")" ] && grep -q 'Finished' "$log.3" && [ "$printed" = "alpha 1 beta 2" ] \
+     && grep -q "git-mtime-guard: 0 of [0-9]* files changed since the last sealed build; stamp trusted$" "$log.3" \
+     && ! grep -q 'git-mtime-guard: bumped ' "$log.3"; then pass "$name"
   else fail "$name" "compiled: $(compiled "$log.3")" "printed: $printed" "guard: $(grep 'git-mtime' "$log.3" | tr '\n' ' ')"; fi
 
   # An untracked module (never `git add`ed) is part of the context: the manifest lists it as untracked.
@@ -278,7 +287,7 @@ EOF
   for buildkit in 0 1; do
     name="4b. escape directive, continuation and trailing comment on the guarded line (DOCKER_BUILDKIT=$buildkit): built, no guard left in the image"
     printed=$(DOCKER_BUILDKIT=$buildkit wrapped_output s4b "$WORK/s4b.log" build --network=none -t s4b "$ctx")
-    if [ "$printed" = "decorated" ] && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s4b.log" \
+    if [ "$printed" = "decorated" ] && grep -q "git-mtime-guard: [0-9,]* of [0-9,]* files changed since the last sealed build; " "$WORK/s4b.log" \
        && ! docker run --rm --network=none --entrypoint /bin/sh s4b -c 'test -e /git-mtime/guard'; then pass "$name"
     else fail "$name" "printed: $printed" "log: $(grep -i 'git-mtime\|error' "$WORK/s4b.log" | tail -n 3 | tr '\n' ' ')"; fi
   done
@@ -459,7 +468,7 @@ EOF
   git_mtime docker --docker buildah build -t s9 "$ctx" >"$WORK/s9.log" 2>&1
   local status=$?
   if [ "$status" -eq 0 ] && grep -q "^buildah data$" "$WORK/s9.log" && grep -q "through: --build-context" "$WORK/s9.log" \
-     && grep -q "^git-mtime-guard: .*mtimes set" "$WORK/s9.log" && [ -z "$(ls -A "$TMPDIR")" ] && [ "$before" = "$(content_digest "$ctx")" ]; then
+     && grep -q "^git-mtime-guard: 2 of 2 files changed since the last sealed build; no stamp$" "$WORK/s9.log" && [ -z "$(ls -A "$TMPDIR")" ] && [ "$before" = "$(content_digest "$ctx")" ]; then
     pass "$name"
   else fail "$name" "status $status" "temporary files left: $(ls -A "$TMPDIR" | tr '\n' ' ')" "log: $(grep -v '^Copying' "$WORK/s9.log" | tail -n 6 | tr '\n' ' ')"; fi
   buildah rm --all >/dev/null 2>&1
@@ -475,7 +484,7 @@ scenario_10() {
     name="10a. only a lowercase dockerfile in the context (DOCKER_BUILDKIT=$buildkit): built with the guard"
     quick_context "$WORK/lower-$buildkit" "lowercase" dockerfile
     out=$(DOCKER_BUILDKIT=$buildkit wrapped_output s10 "$WORK/s10a.log" build --network=none -t s10 "$WORK/lower-$buildkit")
-    if [ "$out" = "lowercase" ] && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s10a.log"; then pass "$name"
+    if [ "$out" = "lowercase" ] && grep -q "git-mtime-guard: [0-9,]* of [0-9,]* files changed since the last sealed build; " "$WORK/s10a.log"; then pass "$name"
     else fail "$name" "printed: $out" "log: $(grep -i 'git-mtime\|error' "$WORK/s10a.log" | tail -n 3 | tr '\n' ' ')"; fi
 
     # `-f` is relative to the working directory, not to the context.
@@ -528,7 +537,7 @@ scenario_11() {
       out=$(DOCKER_BUILDKIT=$buildkit wrapped_output s11 "$WORK/s11.log" build --network=none -t s11 "$ctx")
       # Classic: the manifest leaves out the .dockerignore the client rewrites; there is none here.
       if [ "$out" = "$(printf '%s\n2\nhead -' "$kind")" ] && grep -q "^git-mtime: note: times not restored (" "$WORK/s11.log" \
-         && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s11.log"; then pass "$name"
+         && grep -q "git-mtime-guard: [0-9,]* of [0-9,]* files changed since the last sealed build; " "$WORK/s11.log"; then pass "$name"
       else fail "$name" "printed: $(echo "$out" | tr '\n' ' ')" "log: $(grep -i 'git-mtime\|error' "$WORK/s11.log" | tail -n 3 | tr '\n' ' ')"; fi
     done
   done
@@ -668,13 +677,13 @@ scenario_14() {
   name="14a. BuildKit with -f app.Dockerfile reads app.Dockerfile.dockerignore instead of .dockerignore"
   out=$(DOCKER_BUILDKIT=1 wrapped_output s14 "$WORK/s14a.log" build --network=none -t s14 -f "$ctx/app.Dockerfile" "$ctx")
   if [ "$out" = "./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./notes/a.txt ./rules/context.rules " ] \
-     && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14a.log"; then pass "$name"
+     && grep -q "git-mtime-guard: .* files changed since the last sealed build" "$WORK/s14a.log"; then pass "$name"
   else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14a.log" | tail -n 4 | tr '\n' ' ')"; fi
 
   name="14b. BuildKit follows a symlinked .dockerignore inside the context"
   out=$(DOCKER_BUILDKIT=1 wrapped_output s14 "$WORK/s14b.log" build --network=none -t s14 "$ctx")
   if [ "$out" = "./.dockerignore ./Dockerfile ./app.Dockerfile ./app.Dockerfile.dockerignore ./input.txt ./logs/app.log ./rules/context.rules ./x.log " ] \
-     && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14b.log"; then pass "$name"
+     && grep -q "git-mtime-guard: .* files changed since the last sealed build" "$WORK/s14b.log"; then pass "$name"
   else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14b.log" | tail -n 4 | tr '\n' ' ')"; fi
 
   # The classic client sends the wrapper's Dockerfile (outside the context) by appending its name to
@@ -699,18 +708,113 @@ scenario_14() {
     name="14d. classic builder, $("$client" --version | cut -d, -f1): only .dockerignore applies, **.log as that client matches it"
     out=$(DOCKER="$client" DOCKER_BUILDKIT=0 wrapped_output s14 "$WORK/s14d.log" build --network=none -t s14 -f "$ctx/app.Dockerfile" "$ctx")
     if [ "$out" = "$expected" ] \
-       && grep -q "git-mtime-guard: .*mtimes set" "$WORK/s14d.log"; then pass "$name"
+       && grep -q "git-mtime-guard: .* files changed since the last sealed build" "$WORK/s14d.log"; then pass "$name"
     else fail "$name" "received: $out" "log: $(grep -i 'git-mtime\|error\|missing' "$WORK/s14d.log" | tail -n 4 | tr '\n' ' ')"; fi
   done
   rm "$ctx/.dockerignore" && ln -s rules/context.rules "$ctx/.dockerignore"
 
   name="14e. the context's contents are unchanged by every build above"
   if [ "$before" = "$(content_digest "$ctx")" ]; then pass "$name"; else fail "$name" "contents changed"; fi
+# --- 15. doctor names the hazard of two real shapes; its fixes, applied as printed, build the right program ---------
+apply_fix() {  # REPORT RULE DOCKERFILE OUT: OUT is DOCKERFILE with the first RULE finding's line replacements made
+  python3 -c '
+import json, sys
+report, rule, source, target = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
+finding = next(f for f in report["findings"] if f["rule"] == rule)
+lines = open(source).read().split("\n")
+for change in sorted(finding["fix"]["lines"], key=lambda c: -(c["line"] or 0)):
+    if change["action"] == "replace":
+        lines[change["line"] - 1:change["endLine"]] = [change["text"]]
+open(target, "w").write("\n".join(lines))
+' "$@"
+}
+scenario_15() {
+  local name="15a. doctor names the seed's hazard; its fix, applied as printed, builds the real program"
+  local report="$WORK/s15a.json" fixed="$DOCKERFILES/doctor-fixed.Dockerfile" status printed
+  (cd "$APP" && git_mtime doctor --dockerfile "$DOCKERFILES/seed.Dockerfile" --format json) >"$report"
+  status=$?
+  if [ "$status" -ne 1 ] || ! grep -q '"rule":"stale-after-copy","cause":"`cargo build --release` runs after `COPY . .` (line 5)' "$report"; then
+    fail "$name" "doctor exit $status: $(head -c 600 "$report")"
+  else
+    apply_fix "$report" stale-after-copy "$DOCKERFILES/seed.Dockerfile" "$fixed"
+    if DOCKER_BUILDKIT=1 git_mtime docker build --network=none -t s15 -f "$fixed" "$APP" >"$WORK/s15a.log" 2>&1; then
+      printed=$(docker run --rm --network=none s15)
+      (cd "$APP" && git_mtime doctor --dockerfile "$fixed" >"$WORK/s15a.doctor")
+      status=$?
+      if [ "$printed" = "the real app, version 1" ] && [ "$status" -eq 0 ]; then pass "$name"
+      else fail "$name" "printed: $printed" "doctor on the fixed file: exit $status $(tail -n 1 "$WORK/s15a.doctor")"; fi
+    else
+      fail "$name" "wrapper failed on the fixed Dockerfile: $(tail -n 8 "$WORK/s15a.log")"
+    fi
+  fi
+
+  # Sources bind-mounted from the context, outputs in a cache mount (the shape `docker init` writes).
+  local ctx="$WORK/bind-mounted"
+  new_repo "$ctx"
+  printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n' >"$ctx/Cargo.toml"
+  mkdir -p "$ctx/src"
+  echo 'fn main() { println!("version 1"); }' >"$ctx/src/main.rs"
+  printf '.git\ntarget\n' >"$ctx/.dockerignore"
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM rust-base:local
+WORKDIR /app
+ARG RERUN=0
+RUN --mount=type=bind,source=src,target=src \
+    --mount=type=bind,source=Cargo.toml,target=Cargo.toml \
+    --mount=type=bind,source=Cargo.lock,target=Cargo.lock \
+    --mount=type=cache,target=/app/target \
+    cargo build --release && cp target/release/app /usr/local/bin/app
+CMD ["app"]
+DOCKERFILE
+  (cd "$ctx" && cargo generate-lockfile --offline -q)
+  commit_all "$ctx" 1600000000 "bind-mounted app"
+  bind_build() {  # RERUN LOG
+    DOCKER_BUILDKIT=1 git_mtime docker build --network=none --progress=plain --build-arg "RERUN=$1" -t s15b "$ctx" >"$2" 2>&1
+  }
+  new_version() {  # N SECONDS: commit src/main.rs printing "version N" at an old commit time
+    echo "fn main() { println!(\"version $1\"); }" >"$ctx/src/main.rs"
+    commit_all "$ctx" "$2" "version $1"
+  }
+  name="15b. cache mount over bind-mounted sources, unguarded: a change with its commit time is not rebuilt (the hazard is real)"
+  local log="$WORK/s15b"
+  if bind_build 1 "$log.1" && new_version 2 1600000500 && bind_build 2 "$log.2"; then
+    printed=$(docker run --rm --network=none s15b)
+    if [ "$printed" = "version 1" ] && [ -z "$(compiled "$log.2")" ]; then pass "$name"
+    else fail "$name" "printed: $printed (expected the stale version 1)" "compiled: $(compiled "$log.2")"; fi
+  else
+    fail "$name" "build failed: $(tail -n 8 "$log.1" "$log.2" 2>/dev/null)"
+  fi
+
+  name="15c. doctor's fix for that RUN (rw bind mounts, --allow-missing, the guard) rebuilds exactly what changed"
+  report="$WORK/s15c.json"
+  (cd "$ctx" && git_mtime doctor --format json) >"$report"
+  status=$?
+  if [ "$status" -ne 1 ] || ! grep -q '"rule":"unguarded-cache-mount"' "$report"; then
+    fail "$name" "doctor exit $status: $(head -c 600 "$report")"
+    return
+  fi
+  apply_fix "$report" unguarded-cache-mount "$ctx/Dockerfile" "$ctx/Dockerfile.fixed"
+  mv "$ctx/Dockerfile.fixed" "$ctx/Dockerfile"
+  commit_all "$ctx" 1600000550 "doctor's fix"
+  local first second third
+  bind_build 3 "$log.3" && first=$(docker run --rm --network=none s15b)
+  new_version 3 1600000600
+  bind_build 4 "$log.4" && second=$(docker run --rm --network=none s15b)
+  bind_build 5 "$log.5" && third=$(docker run --rm --network=none s15b)
+  # The builds here use BuildKit (DOCKER_BUILDKIT=1); with docker 20.10 and no setting, the classic builder
+  # would refuse the extra mounts, and doctor says so.
+  (cd "$ctx" && DOCKER_BUILDKIT=1 git_mtime doctor >"$WORK/s15c.doctor") && (cd "$ctx" && ! git_mtime doctor >/dev/null)
+  status=$?
+  if [ "$first" = "version 2" ] && [ "$second" = "version 3" ] && [ "$(compiled "$log.4")" = "app" ] \
+     && [ "$third" = "version 3" ] && [ -z "$(compiled "$log.5")" ] && [ "$status" -eq 0 ]; then pass "$name"
+  else fail "$name" "printed: ${first:-?} / ${second:-?} / ${third:-?}" "compiled: $(compiled "$log.4") / $(compiled "$log.5")" \
+              "doctor after the fix: exit $status: $(grep -v '^ ' "$WORK/s15c.doctor" | head -n 3 | tr '\n' ' ')" \
+              "log: $(grep -i 'git-mtime\|error' "$log.3" | head -n 5 | tr '\n' ' ')"; fi
 }
 
 started=$(date +%s)
 # Arguments pick scenarios by number (default: all); 2 and 4 need nothing from 1, 3 runs 3a-3c in order.
-for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13 14}"; do
+for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13 14 15}"; do
   for number in $scenario; do "scenario_$number"; done
 done
 echo "runtime: $(($(date +%s) - started)) s (engine and base image excluded)"

@@ -79,6 +79,7 @@ expected_layout() {
       share/man/man1/git-mtime.1 share/man/man1/git-mtime.restore.1 share/man/man1/git-mtime.manifest.1 \
       share/man/man1/git-mtime.docker.1 share/man/man1/git-mtime.run.1 share/man/man1/git-mtime.status.1 \
       share/man/man1/git-mtime.hooks.1 share/man/man1/git-mtime.hooks.install.1 share/man/man1/git-mtime.hooks.uninstall.1 \
+      share/man/man1/git-mtime.doctor.1 share/man/man1/git-mtime.explain.1 \
       share/man/man1/git-mtime-guard.1 share/man/man1/git-mtime-guard.check.1 share/man/man1/git-mtime-guard.prepare.1 \
       share/man/man1/git-mtime-guard.seal.1 share/man/man1/git-mtime-guard.run.1 \
       share/bash-completion/completions/git-mtime share/bash-completion/completions/git-mtime-guard \
@@ -117,7 +118,7 @@ check "scripts/release run twice writes identical tarball and .deb" reproducible
 pages_match_help() {
   local program command page option bad=0
   for command in "git-mtime" "git-mtime restore" "git-mtime manifest" "git-mtime docker" "git-mtime run" \
-      "git-mtime status" "git-mtime hooks install" "git-mtime hooks uninstall" \
+      "git-mtime status" "git-mtime hooks install" "git-mtime hooks uninstall" "git-mtime doctor" "git-mtime explain" \
       "git-mtime-guard" "git-mtime-guard check" "git-mtime-guard prepare" "git-mtime-guard seal" "git-mtime-guard run"; do
     program=${command%% *}
     page=$(echo "$command" | tr ' ' '.')

@@ -7,8 +7,10 @@
 #
 # Binaries: $GIT_MTIME_BIN_DIR (default .build/debug). Seeds: $RELIABILITY_SEED (default: ci-1 in CI mode, random with --soak; printed;
 # every failure prints the command that replays it). $RELIABILITY_SCENARIOS and $RELIABILITY_FUZZ_SECONDS
-# override the sizes (for a quick local run). Needs root (tmpfs mounts, an unprivileged user),
-# git, make, cc, cargo, strace, setpriv. Ends with `reliability: N passed, N failed`; non-zero on any failure.
+# override the sizes (for a quick local run). $RELIABILITY_CLASSES chooses the generated classes of the
+# scenarios and the fault tests (suites/scenarios/classes.py; default: the classes whose fix is on main;
+# `all`, or `+name,-name`). Needs root (tmpfs and loop mounts, an unprivileged user), git, make, cc, cargo,
+# strace, setpriv, mkfs.ext4. Ends with `reliability: N passed, N failed`; non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -61,7 +63,7 @@ part() {
 stats=()
 if [ -n "${RELIABILITY_STATS:-}" ]; then stats=(--stats "$RELIABILITY_STATS"); fi
 part scenarios python3 suites/scenarios/harness.py --seed "$seed" --jobs 2 "${scenario_args[@]}" "${stats[@]}"
-part faults python3 suites/faults/faults.py
+part faults python3 suites/faults/faults.py --seed "$seed"
 part fuzz python3 suites/faults/fuzz.py --seed "$seed" --seconds "$fuzz_seconds"
 
 echo "reliability: $passed passed, $failed failed"

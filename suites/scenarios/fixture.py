@@ -6,6 +6,8 @@ an exact comparison: the program's output against the markers found in the files
 
     Makefile, src/*.c, include/marks.h      make context: the repository root (.dockerignore drops rs/)
     rs/Cargo.toml, rs/Cargo.lock, rs/crates/{app,liba,libb}/...   cargo workspace, its own context
+    src/gen                     a placeholder file (replaced by a directory of sources in some scenarios)
+    links/victim, links/up      tracked symlinks into the sentinel tree outside every root
 """
 
 import os
@@ -16,15 +18,18 @@ TOKEN = re.compile(rb"(@@[^@\s\"]+#)([0-9a-f]{8})(@@)")
 
 MAKEFILE = """\
 # Every object is rebuilt when its source or any header it includes is newer (-MMD deps). The link also
-# depends on the list of objects, so deleting a source relinks the program without it.
+# depends on the list of objects, so deleting a source relinks the program without it. Sources one level
+# below src/ (a tracked file replaced by a directory) and in vendored libraries (vendor/*, a submodule)
+# are built too.
 CC ?= cc
-SRCS := $(sort $(wildcard src/*.c))
-OBJS := $(patsubst src/%.c,build/%.o,$(SRCS))
+SRCS := $(sort $(wildcard src/*.c src/*/*.c vendor/*/*.c))
+OBJS := $(patsubst %.c,build/%.o,$(SRCS))
 
 build/prog: $(OBJS) build/objs.list
 \t$(CC) -o $@ $(OBJS)
 
-build/%.o: src/%.c | build
+build/%.o: %.c | build
+\t@mkdir -p $(@D)
 \t$(CC) -Iinclude -MMD -MP -c -o $@ $<
 
 build/objs.list: FORCE | build
@@ -38,12 +43,14 @@ FORCE:
 """
 
 HEADER = """\
+/* $Id$ */
 #define HEADER_MARK "@@include/marks.h#{token}@@"
 void add_mark(const char *mark);
 #define MARK(text) __attribute__((constructor)) static void register_mark(void) {{ add_mark(text); }}
 """
 
 MAIN_C = """\
+/* $Id$ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +69,7 @@ int main(void) {{
 """
 
 UNIT_C = """\
+/* $Id$ */
 #include "marks.h"
 MARK("@@{path}#{token}@@")
 """
@@ -187,17 +195,27 @@ def unit_source(path, token):
     return UNIT_C.format(path=path, token=token)
 
 
-def create(root, unit_count):
-    """Writes the initial project into `root` (a fresh repository's working tree)."""
-    write(root, ".gitignore", "build/\ntarget/\n")
-    write(root, ".dockerignore", "# the make build's context: everything but the cargo workspace\nrs\nbuild\n")
+PLACEHOLDER = "generated sources go here\n"
+
+
+def create(root, unit_count, sentinel):
+    """Writes the initial project into `root` (a fresh repository's working tree). Two tracked symlinks
+    point into the `sentinel` tree outside every root (one absolute, one relative): nothing may follow
+    them to change what is there."""
+    write(root, ".gitignore", "build\ntarget\n.cache\n/cache\n")
+    write(root, ".dockerignore", "# the make build's context: everything but the cargo workspace\nrs\nbuild\n.cache\ncache\n")
     write(root, "README", "scenario project\n")
     write(root, "Makefile", MAKEFILE)
     write(root, "include/marks.h", HEADER.format(token=INITIAL_TOKEN))
     write(root, "src/main.c", MAIN_C.format(token=INITIAL_TOKEN))
+    write(root, "src/gen", PLACEHOLDER)
     for n in range(1, unit_count + 1):
         path = "src/f%d.c" % n
         write(root, path, unit_source(path, INITIAL_TOKEN))
+    os.makedirs(os.path.join(root, "links"))
+    os.symlink(os.path.join(sentinel, "victim.txt"), os.path.join(root, "links", "victim"))
+    os.symlink(os.path.relpath(os.path.join(sentinel, "victim.txt"), os.path.join(root, "links")),
+               os.path.join(root, "links", "up"))
     write(root, "rs/Cargo.toml", WORKSPACE_TOML)
     write(root, "rs/Cargo.lock", CARGO_LOCK)
     write(root, "rs/crates/app/Cargo.toml", APP_TOML)
@@ -207,13 +225,25 @@ def create(root, unit_count):
         write(root, path, template.format(token=INITIAL_TOKEN))
 
 
+def _files_below(root, directory, skip=(".git",)):
+    """Files below root/directory as the build sees them (symlinked directories followed), sorted."""
+    found = []
+    top = os.path.join(root, directory)
+    if not os.path.isdir(top):
+        return [directory] if os.path.lexists(top) else []
+    for current, dirs, files in os.walk(top, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d not in skip)
+        for name in sorted(files):
+            if name not in skip:
+                found.append(os.path.relpath(os.path.join(current, name), root))
+    return sorted(found)
+
+
 def make_sources(root):
-    """The files the make build consumes, relative to `root`, that exist now."""
+    """The files the make build consumes, relative to `root`, that exist now (through symlinks)."""
     found = ["Makefile"] if os.path.exists(os.path.join(root, "Makefile")) else []
-    for directory in ("src", "include"):
-        full = os.path.join(root, directory)
-        if os.path.isdir(full):
-            found += [directory + "/" + name for name in sorted(os.listdir(full))]
+    for directory in ("src", "include", "vendor"):
+        found += _files_below(root, directory)
     return found
 
 
@@ -221,7 +251,8 @@ def cargo_sources(root):
     """The files the cargo build consumes, relative to `root` (the workspace directory)."""
     found = []
     for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "target")
+        dirs[:] = sorted(d for d in dirs if d not in ("target", ".cache", "cache")
+                         or os.path.relpath(directory, root) != ".")
         for name in sorted(files):
             found.append(os.path.relpath(os.path.join(directory, name), root))
     return found
@@ -242,3 +273,18 @@ def crate_of(path):
     """The crate a workspace-relative cargo path belongs to, or None for workspace files."""
     parts = path.split("/")
     return parts[1] if len(parts) > 2 and parts[0] == "crates" else None
+
+
+def sources(root, kind):
+    return make_sources(root) if kind == "make" else cargo_sources(root)
+
+
+def source_mtimes(root, kind):
+    """Each source's mtime as the build tool sees it (stat: through symlinks), in nanoseconds."""
+    result = {}
+    for path in sources(root, kind):
+        try:
+            result[path] = os.stat(os.path.join(root, path)).st_mtime_ns
+        except FileNotFoundError:
+            pass
+    return result

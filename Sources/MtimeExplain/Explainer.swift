@@ -1,0 +1,139 @@
+import GitKit
+import MtimeCore
+import MtimeGuard
+import MtimeHistory
+import MtimeManifest
+import MtimeRestore
+
+/// `git mtime explain`: for each path, the mtime it has, the one restore would give it and the
+/// commit that decides it, its git state, whether the build context's manifest lists it, and what
+/// the next guarded build would do with it given the build stamp — computed with the same plan,
+/// manifest and stamp rule the commands themselves use, changing nothing.
+public struct Explainer {
+    public struct Options: Sendable {
+        public var historyMode: HistoryMode
+        public var useAuthorDate: Bool
+        /// The Docker build context whose manifest is asked about (default: the top of the working tree).
+        public var context: String?
+        /// The build stamp (default: `git config mtime.stamp`, else target/.git-mtime-stamp).
+        public var stamp: String?
+
+        public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, context: String? = nil, stamp: String? = nil) {
+            self.historyMode = historyMode
+            self.useAuthorDate = useAuthorDate
+            self.context = context
+            self.stamp = stamp
+        }
+    }
+
+    public let directory: String
+    public let options: Options
+
+    public init(directory: String = ".", options: Options = Options()) {
+        self.directory = directory
+        self.options = options
+    }
+
+    public func explain(_ givenPaths: [String]) throws -> [Explanation] {
+        let session = try RestoreSession(discoveringFrom: directory)
+        let root = try FileSystem.resolve(session.workdir)
+        let base = try FileSystem.resolve(BytePath(directory))
+
+        // Each path lexically against the working directory: the last component is not followed.
+        var relatives: [BytePath?] = []
+        for given in givenPaths {
+            let absolute = Explainer.clean(given.hasPrefix("/") ? BytePath(given) : base.appending(given))
+            let parent = (try? FileSystem.resolve(absolute.parent)) ?? absolute.parent
+            let full = absolute.lastComponent.isEmpty ? parent : parent.appending(absolute.lastComponent)
+            if full == root { relatives.append(BytePath([])); continue }
+            relatives.append(full.isWithin(root) ? BytePath(Array(full.bytes.dropFirst(root.bytes.count + 1))) : nil)
+        }
+        let restoreOptions = RestoreOptions(historyMode: options.historyMode, useAuthorDate: options.useAuthorDate)
+        var planOptions = restoreOptions
+        planOptions.paths = relatives.compactMap { $0 }.filter { !$0.isEmpty }
+        let plan = planOptions.paths!.isEmpty ? nil : try session.plan(planOptions)
+        let planned = Dictionary((plan?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+
+        let contextDirectory = options.context.map { $0.hasPrefix("/") ? $0 : "\(directory)/\($0)" } ?? String(decoding: root.bytes, as: UTF8.self)
+        let contextBuilder = try ContextManifestBuilder(contextDirectory: contextDirectory, options: restoreOptions)
+        let contextManifest = Dictionary(try contextBuilder.build().manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        // `git mtime run` guards the whole working tree, without .dockerignore.
+        let runManifest = Dictionary(try ContextManifestBuilder(contextDirectory: String(decoding: root.bytes, as: UTF8.self),
+                                                               options: restoreOptions, docker: nil).build().manifest.entries.map { ($0.path, $0) },
+                                     uniquingKeysWith: { first, _ in first })
+        // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
+        let stampPath = try options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) }
+            ?? RepositorySettings(repository: session.repository, workdir: session.workdir).stampPath
+        // The stamp as `git mtime run`'s guard inspects it: its location below the root, the run
+        // manifest's tracked files left out of the files beside it.
+        let tracked = Set(runManifest.values.lazy.filter { !$0.isUntracked }.map(\.path))
+        let rule: BumpRule
+        do {
+            rule = BumpRule(try DirectoryTree(root: root).locate(stampPath, rootPath: root, create: false), root: root, alsoExcluding: tracked)
+        } catch {
+            rule = BumpRule(stamp: .untrusted(reason: "stamp location: \(error)"), lastBuild: nil, outputs: nil)
+        }
+        let submodules = try session.repository.indexEntries().filter { $0.mode == 0o160000 }.map(\.path)
+        let objects = try ObjectDatabase(session.repository)
+
+        return try zip(givenPaths, relatives).map { given, relative in
+            var explanation = Explanation(given: given, path: relative)
+            explanation.historyMode = options.historyMode
+            guard let relative else { explanation.state = .outsideWorkingTree; return explanation }
+            let full = relative.isEmpty ? root : root.appending(relative)
+            explanation.current = try FileSystem.statusIfPresent(full)?.modificationTime
+            explanation.stampPath = stampPath.isWithin(root) && stampPath != root
+                ? String(decoding: stampPath.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self) : stampPath.description
+            explanation.stamp = rule.stamp
+            if let file = planned[relative] {
+                explanation.state = Explanation.State(file.state)
+                explanation.restoreTime = file.target
+                if let change = file.lastChange {
+                    explanation.commit = Explanation.Commit(
+                        id: change.commit, time: options.useAuthorDate ? change.authorTime : change.committerTime,
+                        subject: (try? objects.commitSubject(change.commit)) ?? "", isShallowBoundary: change.isShallowBoundary)
+                }
+            } else if relative.components.first.map({ $0.elementsEqual(".git".utf8) }) == true {
+                explanation.state = .gitDirectory
+            } else if let submodule = submodules.first(where: { relative.isWithin($0) }) {
+                explanation.state = .insideSubmodule(submodule)
+            } else if explanation.current == nil {
+                explanation.state = .absent
+            } else if try FileSystem.status(full).kind == .directory {
+                explanation.state = .directory
+            } else {
+                explanation.state = try session.repository.isIgnored(relative) ? .ignored : .untracked
+            }
+
+            let contextPrefix = contextBuilder.contextPrefix
+            if relative.isWithin(contextPrefix) {
+                let inContext = BytePath(Array(relative.bytes.dropFirst(contextPrefix.isEmpty ? 0 : contextPrefix.bytes.count + 1)))
+                if let entry = contextManifest[inContext] {
+                    explanation.manifest = .listed(entry)
+                } else if (try? contextBuilder.isExcluded(relative)) == true {
+                    explanation.manifest = .excludedByDockerignore
+                } else {
+                    explanation.manifest = .notListed
+                }
+            } else {
+                explanation.manifest = .outsideContext
+            }
+            // The manifest was written just now: its id and time are the file's.
+            if let entry = runManifest[relative] {
+                explanation.guardDecision = rule.decide(entry, content: entry.objectID, ownTime: entry.modificationTime)
+            }
+            return explanation
+        }
+    }
+
+    /// `.` and `..` removed lexically (no symlink is followed).
+    static func clean(_ path: BytePath) -> BytePath {
+        var parts: [ArraySlice<UInt8>] = []
+        for part in path.components {
+            if part.elementsEqual(".".utf8) { continue }
+            if part.elementsEqual("..".utf8) { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return BytePath([UInt8(ascii: "/")] + Array(parts.joined(separator: [UInt8(ascii: "/")])))
+    }
+}

@@ -1,0 +1,95 @@
+import MtimeCore
+import MtimeManifest
+
+/// What `prepare` does with one manifest entry, and why (docs/stamp.md).
+public enum BumpDecision: Equatable, Sendable {
+    /// A fresh mtime, later than every output of the last build.
+    case bump(BumpReason)
+    /// Its own mtime (the manifest's, when the content is still the manifest's).
+    case keep(KeepReason)
+}
+
+public enum BumpReason: Equatable, Sendable {
+    /// No stamp: every file counts as changed.
+    case noStamp
+    /// A stamp that cannot be trusted (its reason): every file counts as changed.
+    case stampUntrusted(String)
+    /// The trusted stamp does not record this path.
+    case notInStamp
+    /// The trusted stamp recorded other content for it.
+    case contentDiffers(recorded: ObjectID)
+
+    public var description: String {
+        switch self {
+        case .noStamp: return "no build stamp"
+        case .stampUntrusted(let reason): return "stamp untrusted: \(reason)"
+        case .notInStamp: return "not in the stamp"
+        case .contentDiffers(let recorded): return "content differs from the stamp's \(recorded.hex.prefix(12))"
+        }
+    }
+}
+
+public enum KeepReason: Equatable, Sendable {
+    /// The content is what the last sealed build consumed.
+    case unchanged
+    /// An untracked file in the stamp's directory: a build output.
+    case untrackedOutput
+    /// An untracked file already newer than the last build.
+    case untrackedNewer
+
+    public var description: String {
+        switch self {
+        case .unchanged: return "content is what the last sealed build consumed"
+        case .untrackedOutput: return "untracked, in the stamp's directory (a build output)"
+        case .untrackedNewer: return "untracked, already newer than the last build"
+        }
+    }
+}
+
+/// The stamp's verdict on each file: the one rule `prepare` applies and `git mtime explain` reports.
+public struct BumpRule: Sendable {
+    public let stamp: StampLoadResult
+    /// What the trusted stamp recorded; empty without one.
+    let consumed: [BytePath: ObjectID]
+    /// Every output of the last build is at most this old: the trusted seal time, else the newest
+    /// file beside the stamp (nil: nothing there).
+    public let lastBuild: Timestamp?
+    /// The stamp's directory relative to the root, when inside it: the build's output directory.
+    let outputs: BytePath?
+
+    /// Inspects the stamp at `location` for a build in `root` (`alsoExcluding`: the manifest's tracked
+    /// paths, whose times git-mtime sets itself). Every output of the last build is at most
+    /// `lastBuild` old: the seal time, and the newest file beside the stamp now (one dated in the
+    /// future, say); the stamp's directory inside the root holds the outputs.
+    public init(_ location: RootedLocation, root: BytePath, alsoExcluding tracked: Set<BytePath> = []) {
+        let inspection = BuildStamp.inspect(location, expectedRoot: root, alsoExcluding: tracked)
+        var lastBuild = inspection.newestOutput
+        if case .trusted(let trusted) = inspection.result { lastBuild = max(lastBuild ?? trusted.sealTime, trusted.sealTime) }
+        self.init(stamp: inspection.result, lastBuild: lastBuild, outputs: location.relativeToRoot)
+    }
+
+    /// A verdict reached elsewhere (a stamp location that cannot hold a stamp: untrusted, nothing beside it).
+    public init(stamp: StampLoadResult, lastBuild: Timestamp?, outputs: BytePath?) {
+        self.stamp = stamp
+        if case .trusted(let trusted) = stamp { consumed = trusted.objectIDsByPath } else { consumed = [:] }
+        self.lastBuild = lastBuild
+        self.outputs = outputs
+    }
+
+    /// `content` is the file's id now; `ownTime` the mtime it keeps unless bumped.
+    public func decide(_ entry: ManifestEntry, content: ObjectID, ownTime: Timestamp) -> BumpDecision {
+        let recorded = consumed[entry.path]
+        if recorded == content { return .keep(.unchanged) }
+        if entry.isUntracked {
+            // An untracked file may be an output (an in-tree `.o` git doesn't ignore): bumping it with
+            // its changed source would hide the change (docs/stamp.md, "Untracked files").
+            if let outputs, entry.path.isWithin(outputs) { return .keep(.untrackedOutput) }
+            if let lastBuild, ownTime > lastBuild { return .keep(.untrackedNewer) }
+        }
+        switch stamp {
+        case .absent: return .bump(.noStamp)
+        case .untrusted(let reason): return .bump(.stampUntrusted(reason))
+        case .trusted: return .bump(recorded.map { .contentDiffers(recorded: $0) } ?? .notInStamp)
+        }
+    }
+}

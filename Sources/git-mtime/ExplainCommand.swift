@@ -1,0 +1,78 @@
+import ArgumentParser
+import MtimeCore
+import MtimeExplain
+import MtimeHistory
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Say why a file has its mtime, which commit decides it, and whether the next guarded build rebuilds it.",
+        discussion: """
+        For each PATH: the mtime it has now; the time `git mtime restore` gives it and the commit \
+        that decides it (id, date, subject) under --history; whether it is clean, modified, staged, \
+        deleted, untracked, ignored, a submodule or inside one; whether the build context's manifest \
+        lists it (`git mtime manifest`, with the context's .dockerignore); and whether the next \
+        guarded build (`git mtime run`, or the guard with this stamp) bumps it and why: no build stamp, \
+        stamp untrusted because of FILE, not in the stamp, content differs from what the last sealed \
+        build consumed; or keeps its time because its content is what that build consumed. Changes nothing.
+
+        -z prints nine NUL-terminated fields per path: path, state, mtime, restore time, commit id, \
+        commit time, subject, manifest, guard (empty when not applicable).
+
+        Exit codes: 0 every path explained; 1 error (not a repository, a path outside the working tree); \
+        64 invalid arguments.
+        """)
+
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
+    var directory: String?
+
+    @Option(help: ArgumentHelp("Which commits count: 'first-parent' or 'all' (see `git mtime restore --help`).", valueName: "mode"))
+    var history: HistoryMode = .firstParent
+
+    @Flag(help: "Use the author time instead of the committer time.")
+    var authorDate = false
+
+    @Option(help: ArgumentHelp("The build context whose manifest is asked about (default: the top of the working tree).", valueName: "dir"))
+    var context: String?
+
+    @Option(help: ArgumentHelp("The build stamp (default: git config mtime.stamp, relative to the working-tree root, else target/.git-mtime-stamp).", valueName: "path"))
+    var stamp: String?
+
+    @Flag(name: .customShort("z"), help: "Nine NUL-terminated fields per path, for scripts.")
+    var nulTerminated = false
+
+    @Option(help: ArgumentHelp("'text' (default) or 'json' (an array with one object per path).", valueName: "format"))
+    var format: OutputFormat = .text
+
+    @Argument(help: ArgumentHelp("The files to explain (relative to the current directory).", valueName: "path"))
+    var paths: [String] = []
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one path, e.g. `git mtime explain src/main.rs`") }
+        if nulTerminated && format == .json { throw ValidationError("-z and --format json exclude each other") }
+    }
+
+    func run() throws {
+        let explanations: [Explanation]
+        do {
+            explanations = try Explainer(directory: directory ?? ".", options: .init(historyMode: history, useAuthorDate: authorDate,
+                                                                                     context: context, stamp: stamp)).explain(paths)
+        } catch {
+            printError("git-mtime explain: error: \(error)")
+            throw ExitCode(1)
+        }
+        var out: [UInt8] = []
+        if nulTerminated {
+            for explanation in explanations { out += explanation.nulFields }
+        } else if format == .json {
+            out = Array((JSONValue.array(explanations.map(\.json)).serialized() + "\n").utf8)
+        } else {
+            out = Array(explanations.map(\.text).joined(separator: "\n").utf8)
+        }
+        try writeStandardOutput(out)
+        if let outside = explanations.first(where: { $0.path == nil }) {
+            printError("git-mtime explain: error: \(outside.given) is outside the working tree")
+            throw ExitCode(1)
+        }
+    }
+}

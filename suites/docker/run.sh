@@ -715,6 +715,8 @@ scenario_14() {
 
   name="14e. the context's contents are unchanged by every build above"
   if [ "$before" = "$(content_digest "$ctx")" ]; then pass "$name"; else fail "$name" "contents changed"; fi
+}
+
 # --- 15. doctor names the hazard of two real shapes; its fixes, applied as printed, build the right program ---------
 apply_fix() {  # REPORT RULE DOCKERFILE OUT: OUT is DOCKERFILE with the first RULE finding's line replacements made
   python3 -c '

@@ -1,6 +1,7 @@
 #ifndef GIT_MTIME_CLIBGIT2_SHIM_H
 #define GIT_MTIME_CLIBGIT2_SHIM_H
 #include <git2.h>
+#include <git2/sys/repository.h>
 #include <zlib.h>
 
 /* git_libgit2_opts is variadic, which Swift cannot call: one typed wrapper per option we set. */

@@ -11,6 +11,8 @@ enum Library {
         // The history walk keeps the few trees it re-reads itself; libgit2's object cache only
         // costs locking, hashing and up to 256 MB of memory for objects read once.
         gitmtime_set_caching(0)
+        // Ownership is checked as git checks it (RepositoryOwnership), before libgit2 is asked.
+        gitmtime_set_owner_validation(0)
         return true
     }()
 

@@ -55,8 +55,10 @@ public final class ObjectDatabase {
             if let shared {
                 packs = try PackReader(packs: shared)
             } else {
-                let objects = repository.commonDirectory.appending("objects")
-                packs = try PackReader(packDirectories: ([objects] + ObjectDatabase.alternates(of: objects)).map { $0.appending("pack") })
+                let location = repository.location
+                let objects = location.objects
+                let directories = [objects] + ObjectDatabase.alternates(of: objects) + location.alternateObjectDirectories
+                packs = try PackReader(packDirectories: directories.map { $0.appending("pack") })
             }
         } catch {
             git_odb_free(handle)
@@ -174,7 +176,14 @@ public final class ObjectDatabase {
                                            _ body: (ObjectKind, UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
         var oid = id.gitOID
         var raw: OpaquePointer?
-        try check("\(operation) \(id)", git_odb_read(&raw, handle, &oid))
+        let result = git_odb_read(&raw, handle, &oid)
+        if result == GIT_ENOTFOUND.rawValue {
+            // libgit2's "no match for id" does not say where it looked.
+            throw GitError(code: result, operation: "\(operation) \(id)",
+                           message: "not in the object database (objects/ and its alternates, or GIT_OBJECT_DIRECTORY and "
+                               + "GIT_ALTERNATE_OBJECT_DIRECTORIES when set)")
+        }
+        try check("\(operation) \(id)", result)
         let object = raw!
         defer { git_odb_object_free(object) }
         let type = git_odb_object_type(object)

@@ -4,12 +4,10 @@ import MtimeCore
 extension Repository {
     /// Every entry of the index as it is on disk now (re-read, not libgit2's cached copy), in index order
     /// (by path bytes, then stage).
-    public func indexEntries() throws(GitError) -> [IndexEntry] {
+    public func indexEntries() throws(RepositoryError) -> [IndexEntry] {
         // A standalone index object reads the file once; the repository's own index would be loaded
         // and then, to be sure it is current, read again (two parses and checksums of a large file).
-        var raw: OpaquePointer?
-        let path = indexFilePath.bytes.map { CChar(bitPattern: $0) } + [0]
-        try check("read the index", git_index_open(&raw, path))
+        let raw = try Repository.openIndex(location)
         defer { git_index_free(raw) }
         let count = git_index_entrycount(raw)
         var entries: [IndexEntry] = []
@@ -21,6 +19,7 @@ extension Repository {
         return entries
     }
 
-    /// The index file itself (`<git dir>/index`): its mtime decides which entries are racily clean.
-    public var indexFilePath: BytePath { gitDirectory.appending("index") }
+    /// The index file itself (`<git dir>/index`, or `GIT_INDEX_FILE`): its mtime decides which
+    /// entries are racily clean.
+    public var indexFilePath: BytePath { location.indexFile }
 }

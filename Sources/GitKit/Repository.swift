@@ -2,52 +2,93 @@ import CLibGit2
 import MtimeCore
 
 /// An open repository. Owns its `git_repository` handle; everything else in GitKit borrows it.
+/// Opened where `RepositoryLocation` says git would find it: libgit2 is told the git dir, working
+/// tree, index and object directories, never left to discover them itself.
 public final class Repository {
     let handle: OpaquePointer
+    public let location: RepositoryLocation
 
-    /// Opens the repository containing `path` (like `git -C path`), searching upwards.
-    /// A SHA-256 repository is refused with a clear error: libgit2 1.5 cannot read it.
-    public init(discoveringFrom path: String) throws(GitError) {
-        Library.ensureInitialized()
-        var raw: OpaquePointer?
-        let result = git_repository_open_ext(&raw, path, 0, nil)
-        if result < 0 {
-            let error = GitError.last(result, "open repository at \(path)")
-            // libgit2 1.5 refuses the unknown `extensions.objectformat` of a SHA-256 repository.
-            if error.message.lowercased().contains("objectformat") { throw Repository.sha256Unsupported(path) }
-            throw error
-        }
-        handle = raw!
-        guard objectFormatIsSupported else { throw Repository.sha256Unsupported(path) }
+    /// Opens the repository git would use in `path` (like `git -C path`), honouring git's environment.
+    public convenience init(discoveringFrom path: String, environment: GitEnvironment = .current()) throws(RepositoryError) {
+        try self.init(RepositoryLocation.find(start: BytePath(path), environment: environment))
     }
 
-    /// Opens the repository whose git dir is exactly `gitDirectory` (no discovery): a second,
-    /// independent handle for another thread, since one libgit2 handle must not be shared.
-    public init(gitDirectory: BytePath) throws(GitError) {
+    /// A SHA-256 repository is refused with a clear error: libgit2 1.5 cannot read it.
+    public init(_ location: RepositoryLocation) throws(RepositoryError) {
         Library.ensureInitialized()
+        if let format = ConfigFile(location.commonDirectory.appending("config"))?.string("extensions.objectformat"),
+           String(decoding: format, as: UTF8.self).lowercased() != "sha1" {
+            throw .unsupportedObjectFormat(location.workTree ?? location.gitDirectory)
+        }
         var raw: OpaquePointer?
-        let path = gitDirectory.bytes.map { CChar(bitPattern: $0) } + [0]
-        try check("open repository at \(gitDirectory)", git_repository_open(&raw, path))
-        handle = raw!
+        // Open exactly this git dir, bare: libgit2 would otherwise pick its own working tree.
+        let flags = GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue | GIT_REPOSITORY_OPEN_NO_DOTGIT.rawValue | GIT_REPOSITORY_OPEN_BARE.rawValue
+        let result: Int32
+        do { result = try location.gitDirectory.withCString { git_repository_open_ext(&raw, $0, flags, nil) } } catch {
+            throw .inaccessible(location.gitDirectory, error)
+        }
+        if result < 0 { throw .git(GitError.last(result, "open repository at \(location.gitDirectory)")) }
+        let handle = raw!
+        do throws(RepositoryError) {
+            // libgit2 reads the common dir from `<git dir>/commondir`; a different GIT_COMMON_DIR it cannot follow.
+            let common = BytePath(String(cString: git_repository_commondir(handle)))
+            if (try? FileSystem.resolve(common)) != location.commonDirectory {
+                throw .unsupportedCommonDirectory(given: location.commonDirectory, libgit2: common)
+            }
+            do { try Repository.configure(handle, location) } catch { throw .git(error) }
+            if !location.indexIsDefault {
+                let index = try Repository.openIndex(location)
+                defer { git_index_free(index) }
+                do { try check("use the index \(location.indexFile)", git_repository_set_index(handle, index)) } catch { throw .git(error) }
+            }
+        } catch {
+            git_repository_free(handle)
+            throw error
+        }
+        self.handle = handle
+        self.location = location
+    }
+
+    /// Gives libgit2 the working tree, the index and the object directories git would use.
+    private static func configure(_ handle: OpaquePointer, _ location: RepositoryLocation) throws(GitError) {
+        if let workTree = location.workTree {
+            try check("set the working tree \(workTree)", (try? workTree.withCString { git_repository_set_workdir(handle, $0, 0) }) ?? -1)
+        }
+        if location.objectDirectory != nil || !location.alternateObjectDirectories.isEmpty {
+            if let objects = location.objectDirectory {
+                var odb: OpaquePointer?
+                try check("open the object directory \(objects)", (try? objects.withCString { git_odb_open(&odb, $0) }) ?? -1)
+                defer { git_odb_free(odb) }
+                try check("use the object directory \(objects)", git_repository_set_odb(handle, odb))
+            }
+            var odb: OpaquePointer?
+            try check("open object database", git_repository_odb(&odb, handle))
+            defer { git_odb_free(odb) }
+            for alternate in location.alternateObjectDirectories {
+                try check("add the alternate object directory \(alternate)",
+                          (try? alternate.withCString { git_odb_add_disk_alternate(odb, $0) }) ?? -1)
+            }
+        }
     }
 
     deinit { git_repository_free(handle) }
 
-    private static func sha256Unsupported(_ path: String) -> GitError {
-        GitError(code: -1, operation: "open repository at \(path)",
-                 message: "SHA-256 repositories are not supported by libgit2 1.5")
+    /// A standalone `git_index` read from the location's index file (the caller frees it); a missing
+    /// file is an empty index, as for git. A file libgit2 cannot read is diagnosed in git's words.
+    static func openIndex(_ location: RepositoryLocation) throws(RepositoryError) -> OpaquePointer {
+        var raw: OpaquePointer?
+        let result = (try? location.indexFile.withCString { git_index_open(&raw, $0) }) ?? -1
+        guard result == 0, let raw else {
+            throw .invalidIndex(location.indexFile, IndexFileProblem.diagnose(location.indexFile), fromEnvironment: !location.indexIsDefault)
+        }
+        return raw
     }
 
-    public var isBare: Bool { git_repository_is_bare(handle) == 1 }
+    /// No working tree (a bare repository, or `core.bare`, or `git --bare`).
+    public var isBare: Bool { location.workTree == nil }
     public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
     public var isHeadUnborn: Bool { git_repository_head_unborn(handle) == 1 }
     public var isWorktree: Bool { git_repository_is_worktree(handle) == 1 }
-
-    /// False for a SHA-256 repository (`extensions.objectformat = sha256`), which libgit2 1.5 cannot read.
-    public var objectFormatIsSupported: Bool {
-        guard let format = configString("extensions.objectformat") else { return true }
-        return format.lowercased() == "sha1"
-    }
 
     /// A config value from a snapshot of the repository's configuration; nil when unset or unreadable.
     public func configString(_ name: String) -> String? {
@@ -60,15 +101,14 @@ public final class Repository {
     }
 
     /// The working tree root, with a trailing `/`; nil for a bare repository.
-    public var workdir: BytePath? {
-        git_repository_workdir(handle).map { BytePath(Array(String(cString: $0).utf8)) }
-    }
+    public var workdir: BytePath? { location.workTree.map { BytePath($0.bytes + [UInt8(ascii: "/")]) } }
 
-    /// This worktree's private git dir (`.git`, or `.git/worktrees/NAME` for a linked worktree).
-    public var gitDirectory: BytePath { BytePath(Array(String(cString: git_repository_path(handle)).utf8)) }
+    /// This worktree's private git dir (`.git`, or `.git/worktrees/NAME` for a linked worktree),
+    /// with a trailing `/` as libgit2 writes it (the history cache's identity is made from these bytes).
+    public var gitDirectory: BytePath { BytePath(location.gitDirectory.bytes + [UInt8(ascii: "/")]) }
 
-    /// The git dir shared by all worktrees (objects, refs, config).
-    public var commonDirectory: BytePath { BytePath(Array(String(cString: git_repository_commondir(handle)).utf8)) }
+    /// The git dir shared by all worktrees (objects, refs, config), with a trailing `/`.
+    public var commonDirectory: BytePath { BytePath(location.commonDirectory.bytes + [UInt8(ascii: "/")]) }
 
     /// The commit HEAD points at.
     public func headCommitID() throws(GitError) -> ObjectID {

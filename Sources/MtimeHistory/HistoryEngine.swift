@@ -68,7 +68,8 @@ public struct HistoryEngine {
         let nearSnapshot = cache?.hasSnapshot(near: headCommit, objects) ?? false
         let threads = nearSnapshot ? 1 : max(1, min(maximumThreads, trie.unresolvedFiles / HistoryEngine.minimumFilesPerThread))
         let outcomes: [WalkOutcome]
-        let gitDirectory = repository.gitDirectory
+        // Each thread opens its own handle on the same location.
+        let location = repository.location
         let packs = objects.sharedPacks
         let walkMode = mode, walkProgress = progress
         if threads == 1 {
@@ -80,14 +81,14 @@ public struct HistoryEngine {
             // answer when it has one.
             let split = LineSplit()
             outcomes = try inParallel(2) { part in
-                let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory), sharing: packs)
+                let objects = try ObjectDatabase(try Repository(location), sharing: packs)
                 return try Walk.run(trie, objects: objects, from: headCommit, mode: walkMode, shallow: shallow, cache: cache,
                                     progress: part == 0 ? walkProgress : nil, split: (split, isOlderHalf: part == 1))
             }
         } else {
             let parts = trie.partitioned(into: threads)
             outcomes = try inParallel(parts.count) { part in
-                let objects = try ObjectDatabase(try Repository(gitDirectory: gitDirectory), sharing: packs)
+                let objects = try ObjectDatabase(try Repository(location), sharing: packs)
                 return try Walk.run(parts[part], objects: objects, from: headCommit, mode: walkMode, shallow: shallow,
                                     cache: cache, progress: part == 0 ? walkProgress : nil)
             }

@@ -1,3 +1,4 @@
+import GitKit
 import MtimeCore
 import MtimeRestore
 
@@ -6,6 +7,9 @@ import MtimeRestore
 public enum HookTarget: Sendable, Equatable {
     /// The repository containing this directory (its core.hooksPath, else `<git dir>/hooks`).
     case repository(String)
+    /// A repository already located (under git's environment): asked about by its absolute paths,
+    /// so a relative `GIT_DIR` is not read again from another directory.
+    case located(RepositoryLocation)
     /// The global core.hooksPath; when unset, `~/.config/git-mtime/hooks`, which install then sets.
     case global
     /// `<DIR>/hooks`: every later `git clone --template DIR` (or init.templateDir=DIR) copies it.
@@ -31,10 +35,15 @@ public struct HookLocation: Sendable {
 
     public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all())
         throws -> HookLocation {
+        try resolve(target, environment: environment, gitOptions: [])
+    }
+
+    private static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all(), gitOptions: [String])
+        throws -> HookLocation {
         switch target {
         case .repository(let directory):
             try RestoreSession.requireDirectory(directory)
-            let result = try git(["rev-parse", "--git-path", "hooks"], in: directory)
+            let result = try git(gitOptions + ["rev-parse", "--git-path", "hooks"], in: directory)
             guard result.status == 0 else {
                 throw HookError("\(directory): not a git repository: \(result.output.trimmingWhitespace())")
             }
@@ -44,8 +53,12 @@ public struct HookLocation: Sendable {
                 location = HookLocation(directory: path.isAbsolute ? path : try FileSystem.resolve(BytePath(directory)).appending(path),
                                         ownsGlobalHooksPath: false)
             } catch { throw RestoreError.system(error) }
-            location.trackedFile = try trackedFile(in: location.directory, repository: directory)
+            location.trackedFile = try trackedFile(in: location.directory, repository: directory, gitOptions: gitOptions)
             return location
+        case .located(let location):
+            let top = location.workTree ?? location.gitDirectory
+            let arguments = ["--git-dir=\(location.gitDirectory)"] + (location.workTree.map { ["--work-tree=\($0)"] } ?? [])
+            return try resolve(.repository(String(decoding: top.bytes, as: UTF8.self)), gitOptions: arguments)
         case .global:
             if let configured = try globalHooksPath() {
                 guard configured.hasPrefix("/") else {
@@ -62,12 +75,12 @@ public struct HookLocation: Sendable {
 
     /// The first file git tracks below `hooks` when it lies in the working tree of the repository
     /// containing `repository`; nil otherwise (bare, outside the tree, nothing tracked there).
-    private static func trackedFile(in hooks: BytePath, repository: String) throws -> BytePath? {
-        let top = try git(["rev-parse", "--show-toplevel"], in: repository)
+    private static func trackedFile(in hooks: BytePath, repository: String, gitOptions: [String]) throws -> BytePath? {
+        let top = try git(gitOptions + ["rev-parse", "--show-toplevel"], in: repository)
         guard top.status == 0, let root = try? FileSystem.resolve(BytePath(top.output.trimmingWhitespace())),
               let resolved = try? FileSystem.resolve(hooks), resolved.isWithin(root), resolved != root else { return nil }
         let relative = String(decoding: resolved.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self)
-        let listed = try git(["--literal-pathspecs", "ls-files", "--", relative], in: String(decoding: root.bytes, as: UTF8.self))
+        let listed = try git(gitOptions + ["--literal-pathspecs", "ls-files", "--", relative], in: String(decoding: root.bytes, as: UTF8.self))
         guard listed.status == 0 else { return nil }
         return listed.output.split(separator: "\n").first.map { BytePath(String($0)) }
     }

@@ -36,6 +36,7 @@ public struct ContextManifestBuilder {
                 docker: (dockerfile: DockerfileLocation, builder: DockerBuilder)? = (.standard, .current)) throws {
         do {
             let session = try RestoreSession(discoveringFrom: contextDirectory, allowingUnbornHead: true)
+            guard session.startsInsideWorkTree else { throw RestoreError.outsideWorkTree(contextDirectory, workTree: session.workdir) }
             self.session = session
             root = session.workdir
             contextPrefix = session.discoveryPrefix
@@ -44,7 +45,7 @@ public struct ContextManifestBuilder {
             session = nil
             do { root = try FileSystem.resolve(BytePath(contextDirectory)) } catch { throw RestoreError.system(error) }
             contextPrefix = BytePath([])
-            withoutHistory = "\(contextDirectory) is not in a git repository"
+            withoutHistory = "\(root) is not in a git repository"
         }
         do throws(SystemError) {
             if let session { files = try session.workingTreeFiles() } else { files = try WorkingTreeFiles(root: root) }

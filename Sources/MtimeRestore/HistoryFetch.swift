@@ -97,13 +97,7 @@ public struct HistoryFetch {
     /// This process's environment without the variables that point git at a repository
     /// (git's `local_repo_env`): `--git-dir` names the one restore opened, a submodule's included.
     static func environment() -> [String: String] {
-        let local: Set<String> = [
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
-            "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE",
-            "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX", "GIT_SHALLOW_FILE",
-            "GIT_COMMON_DIR",
-        ]
-        return Environment.all().filter { !local.contains($0.key) }
+        return Environment.all().filter { !GitEnvironment.localRepositoryVariables.contains($0.key) }
     }
 }
 

@@ -4,13 +4,20 @@ import MtimeCore
 /// Why restore refused to run or stopped before changing anything. `description` is the one line
 /// the command prints.
 public enum RestoreError: Error, CustomStringConvertible {
+    /// The directory the command was to start in does not exist, or is not a directory.
     case noSuchDirectory(String)
     case notADirectory(String)
-    case notARepository(String)
+    /// No repository where the command started, nor above it.
+    case notARepository(RepositoryError)
+    /// A repository git's environment names that cannot be used (bad `GIT_DIR`, `.git` file, …).
+    case repository(RepositoryError)
     case bareRepository(BytePath)
+    /// A directory that must lie in the working tree (a build context) lies outside the one git's
+    /// environment names.
+    case outsideWorkTree(String, workTree: BytePath)
     case unbornHead
     case unsupportedObjectFormat(String)
-    case pathspecOutsideRepository(String)
+    case invalidPathspec(PathspecError)
     case lockTimeout(BytePath)
     case unreadable(SystemError)
     case invalidSetting(key: String, value: String, expected: String)
@@ -35,12 +42,14 @@ public enum RestoreError: Error, CustomStringConvertible {
         switch self {
         case .noSuchDirectory(let path): return "\(path): no such directory"
         case .notADirectory(let path): return "\(path) is not a directory"
-        case .notARepository(let path): return "not a git repository (or any parent up to the file system root): \(path)"
+        case .notARepository(let error), .repository(let error): return error.description
         case .bareRepository(let path): return "\(path) is a bare repository: there is no working tree to restore"
+        case .outsideWorkTree(let directory, let workTree):
+            return "\(directory) is outside the working tree \(workTree) (set by GIT_DIR, GIT_WORK_TREE or core.worktree)"
         case .unbornHead: return "the repository has no commits yet (HEAD is unborn): nothing to restore"
         case .unsupportedObjectFormat(let path):
             return "\(path): SHA-256 repositories are not supported (libgit2 1.5 reads SHA-1 repositories only)"
-        case .pathspecOutsideRepository(let pattern): return "pathspec '\(pattern)' is outside the repository"
+        case .invalidPathspec(let error): return error.description
         case .lockTimeout(let path):
             return "another git-mtime restore is running in this repository (waited for the lock \(path)); try again"
         case .unreadable(let error): return "cannot verify \(error.path.map { "\($0)" } ?? "a file"): \(error.message); nothing was changed"

@@ -7,8 +7,8 @@ public struct RestoreOptions: Sendable {
     public var historyMode: HistoryMode
     /// Use the author time instead of the committer time.
     public var useAuthorDate: Bool
-    /// Git pathspec patterns relative to the working-tree root; empty means every tracked file.
-    /// `RestoreSession.pathspecFromDiscoveryDirectory` converts patterns typed in a subdirectory.
+    /// Git pathspec patterns as typed where the session was opened (`RestoreSession.discoveryPrefix`),
+    /// matched by git's rules (`Pathspec`); empty means every tracked file.
     public var pathspec: [String]
     /// Exact root-relative paths (raw bytes, no wildcards; a directory selects everything below it)
     /// to restrict to, on top of `pathspec`; nil for no restriction. For callers holding paths from
@@ -36,6 +36,9 @@ public struct RestoreOptions: Sendable {
     /// written for: a submodule's path, so `PATH` in it is selected as `submodulePath/PATH` is.
     /// Empty (the default) for the repository itself.
     public var submodulePath = BytePath([])
+    /// The pathspec and paths as the superproject's session parsed them (relative to where the
+    /// command ran there), for a submodule's plan; nil: the session parses `pathspec` itself.
+    public var selection: PathSelection?
 
     public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
                 paths: [BytePath]? = nil, includeDirectories: Bool = false, identifyWorkingTreeBytes: Bool = false, scanUntracked: Bool = false,
@@ -144,7 +147,7 @@ public struct RestorePlan: Sendable {
     public var usedHistoryCache: Bool
     /// Whether the plan covers every tracked file (no pathspec or paths): apply then rewrites the stat cache whole.
     public var coversWholeTree: Bool
-    /// Pathspec patterns (root-relative, as given in the options) that matched no tracked path.
+    /// Pathspec patterns (as given in the options) that matched no tracked path, as git reports them.
     public var unmatchedPatterns: [String] = []
     /// Clean files `RestoreOptions.sealedBuild` kept later than the last build (it consumed other content there).
     public var keptNewer: [BytePath] = []

@@ -26,6 +26,8 @@ extension RestoreSession {
             throw RestoreError.system(error)
         } catch let error as GitError {
             throw RestoreError.git(error)
+        } catch let error as RepositoryError {
+            throw RestoreError.repository(error)
         }
     }
 }

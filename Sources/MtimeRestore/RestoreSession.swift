@@ -9,13 +9,18 @@ public final class RestoreSession {
     public let repository: Repository
     /// The working-tree root, with a trailing `/`.
     public let workdir: BytePath
-    /// Where the session was opened, relative to the root (empty at the root): pathspecs are relative to it.
+    /// Where the session was opened, relative to the root (empty at the root, or outside the
+    /// working tree, where git takes pathspecs relative to the root): pathspecs are relative to it.
     public let discoveryPrefix: BytePath
+    /// Whether the start directory lies inside the working tree (with `GIT_WORK_TREE` it need not).
+    public let startsInsideWorkTree: Bool
     /// Per-worktree private directory: the stat cache.
     public let privateDirectory: BytePath
     /// Shared by all worktrees: the lock, and the history cache unless it lives elsewhere
     /// (`RestoreOptions.historyCacheDirectory`, `HistoryCacheLocation`).
     public let sharedDirectory: BytePath
+    /// git's environment when the session was opened: pathspec settings come from it too.
+    public let environment: GitEnvironment
     /// The stat cache as the last `plan` read it: apply merges into it without reading it again.
     private var lastLoadedStatCache: StatCache?
     /// The working tree through held directories, opened by the first plan; apply works in the same
@@ -30,29 +35,33 @@ public final class RestoreSession {
         return files
     }
 
+    /// Opens the repository git would use when started in `path`, under git's environment
+    /// (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, … as `RepositoryLocation` applies them).
     /// `allowingUnbornHead`: a repository with no commit yet opens too (`repository.isHeadUnborn`); then
     /// only its working tree and ignore rules are usable, there is no history to plan from.
-    public init(discoveringFrom path: String, allowingUnbornHead: Bool = false) throws {
+    public init(discoveringFrom path: String, allowingUnbornHead: Bool = false, environment: GitEnvironment = .current()) throws {
         try RestoreSession.requireDirectory(path)
         let repository: Repository
         do {
-            repository = try Repository(discoveringFrom: path)
+            repository = try Repository(RepositoryLocation.find(start: BytePath(path), environment: environment))
         } catch {
-            if error.message.contains("SHA-256") || error.message.contains("objectformat") {
-                throw RestoreError.unsupportedObjectFormat(path)
+            switch error {
+            case .notFound: throw RestoreError.notARepository(error)
+            case .unsupportedObjectFormat: throw RestoreError.unsupportedObjectFormat(path)
+            default: throw RestoreError.repository(error)
             }
-            if error.isNotFound { throw RestoreError.notARepository(path) }
-            throw RestoreError.git(error)
         }
-        guard !repository.isBare, let workdir = repository.workdir else {
+        guard let workdir = repository.workdir else {
             throw RestoreError.bareRepository(repository.gitDirectory)
         }
         guard allowingUnbornHead || !repository.isHeadUnborn else { throw RestoreError.unbornHead }
         self.repository = repository
         self.workdir = workdir
+        self.environment = environment
         privateDirectory = repository.gitDirectory.appending("git-mtime")
         sharedDirectory = HistoryCacheLocation.defaultDirectory(of: repository)
-        discoveryPrefix = RestoreSession.prefix(of: BytePath(path), within: workdir)
+        discoveryPrefix = repository.location.prefix ?? BytePath([])
+        startsInsideWorkTree = repository.location.prefix != nil
     }
 
     /// Fails naming `path` when it is missing or not a directory (before git's "not a repository").
@@ -86,41 +95,6 @@ public final class RestoreSession {
         }
     }
 
-    /// Patterns typed relative to the discovery directory, rewritten relative to the root like git
-    /// does (`:/x` and `:(top)x` are already root-relative; `:!x` and `:^x` exclude).
-    public func pathspecFromDiscoveryDirectory(_ patterns: [String]) throws -> [String] {
-        try patterns.map { pattern in
-            var text = Substring(pattern)
-            var exclude = false
-            if text.hasPrefix(":!") || text.hasPrefix(":^") { exclude = true; text = text.dropFirst(2) }
-            var components: [Substring]
-            if text.hasPrefix(":/") { text = text.dropFirst(2); components = [] }
-            else if text.hasPrefix(":(top)") { text = text.dropFirst(6); components = [] }
-            else {
-                components = discoveryPrefix.components.map { Substring(decoding: $0, as: UTF8.self) }
-            }
-            let trailingSlash = text.hasSuffix("/")
-            for part in text.split(separator: "/", omittingEmptySubsequences: true) {
-                if part == "." { continue }
-                if part == ".." {
-                    guard components.popLast() != nil else { throw RestoreError.pathspecOutsideRepository(pattern) }
-                    continue
-                }
-                components.append(part)
-            }
-            var joined = components.joined(separator: "/")
-            if trailingSlash && !joined.isEmpty { joined += "/" }
-            if joined.isEmpty { joined = "*" }
-            return (exclude ? "!" : "") + joined
-        }
-    }
-
-    private static func prefix(of path: BytePath, within workdir: BytePath) -> BytePath {
-        guard let resolved = try? FileSystem.resolve(path), let root = try? FileSystem.resolve(workdir),
-              resolved.isWithin(root) else { return BytePath([]) }
-        return BytePath(Array(resolved.bytes.dropFirst(root.bytes.count).drop(while: { $0 == UInt8(ascii: "/") })))
-    }
-
     /// Decides every selected tracked path's state and target time without changing anything.
     /// Fails, naming the path, when a file's content can't be verified (unreadable).
     public func plan(_ options: RestoreOptions) throws -> RestorePlan {
@@ -130,123 +104,146 @@ public final class RestoreSession {
             throw RestoreError.system(error)
         } catch let error as GitError {
             throw missingObjectError(error)
+        } catch let error as RepositoryError {
+            throw RestoreError.repository(error)
         }
     }
 
+    /// The phases, in order: parse the selection (first, so a bad pathspec costs nothing), walk the
+    /// history, join HEAD with the index, select the tracked paths, verify each against the working
+    /// tree, then directories and the untracked scan when asked for.
     private func makePlan(_ options: RestoreOptions) throws -> RestorePlan {
         let startedAt = FileSystem.now()
         let checkedFrom = FileSystem.coarseNow()
         try FileSystem.createDirectory(sharedDirectory)
-        let progress = options.progress
-        let walkProgress: (@Sendable (Int) -> Void)? = progress.map { report in
-            { @Sendable commits in report(.walkingHistory(commits: commits)) }
-        }
-        // --dirs needs every tracked file's time for the enclosing directories, so it walks all paths.
-        let scope = options.includeDirectories ? nil
-            : Submodules.scope(options.paths ?? RestoreSession.historyScope(of: options.pathspec), within: options.submodulePath)
-        let cacheDirectory = try HistoryCacheLocation.resolve(explicit: options.historyCacheDirectory,
-                                                              environment: Environment.all(), repository: repository)
-        let history = try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: cacheDirectory,
-                                        only: scope, progress: walkProgress).run()
-        // Exclusions are matched as patterns of their own: libgit2's `!dir` does not exclude what lies
-        // below `dir`, git's `:!dir` does.
-        let includes = options.pathspec.filter { !$0.hasPrefix("!") }
-        let excludes = options.pathspec.filter { $0.hasPrefix("!") }.map { String($0.dropFirst()) }
-        let included = includes.isEmpty ? nil : try Pathspec(includes)
-        let excluded = excludes.isEmpty ? nil : try Pathspec(excludes)
-        let exactPaths = options.paths.map(Set.init)
-        let outer = options.submodulePath
-        func isSelected(_ relativePath: BytePath) -> Bool {
-            let path = outer.appending(relativePath)
-            if let included, !included.matches(path) { return false }
-            if let excluded, excluded.matches(path) { return false }
-            guard let exactPaths else { return true }
-            var candidate = path
-            while !candidate.isEmpty {
-                if exactPaths.contains(candidate) { return true }
-                candidate = candidate.parent
-            }
-            return false
-        }
-        let restricted = !options.pathspec.isEmpty || exactPaths != nil
-        let headFiles = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
-        let index = try IndexReader(repository, workdir: workdir)
-        let join = IndexJoin(files: headFiles, index: index.entries)
-        let selected = restricted ? headFiles.indices.filter { isSelected(headFiles[$0].path) } : Array(headFiles.indices)
-
-        let verifier = try workingTreeVerifier(trackedPaths: { headFiles.map(\.path) + join.indexOnly.map(\.path) },
-                                               indexIsSplit: index.isSplit)
-
-        let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
-        var files: [PlannedFile] = []
-        files.reserveCapacity(selected.count)
-        var shallowBoundaryFiles = 0
-        for (count, position) in selected.enumerated() {
-            if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: selected.count)) }
-            let tracked = headFiles[position]
-            var file = try verifier.plan(tracked, indexEntry: join.entries[position], isConflicted: join.conflicted[position],
-                                         identifying: identifying)
-            if file.state == .clean, let change = tracked.lastChange {
-                file.commitTime = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
-                                            objectID: tracked.objectID)
-                file.target = file.commitTime
-                if change.isShallowBoundary { shallowBoundaryFiles += 1 }
-            }
-            files.append(file)
-        }
-        progress?(.checkingFiles(checked: selected.count, total: selected.count))
-
-        // Paths only in the index (added, not yet committed): tracked, but with nothing to restore.
-        let indexOnly = join.indexOnly.filter { !restricted || isSelected($0.path) }
-        if !indexOnly.isEmpty {
-            for entry in indexOnly { files.append(try verifier.planIndexOnly(entry, identifying: identifying)) }
-            files.sort { $0.path < $1.path }
-        }
-        let unmatched = try includes.filter { pattern in
-            let single = try Pathspec([pattern])
-            return !files.contains { single.matches(outer.appending($0.path)) }
-        }
-
-        var plan = RestorePlan(head: history.head, files: files, directories: [], untracked: [], ignored: [],
-                               commitsWalked: history.commitsWalked, shallowBoundaryFiles: shallowBoundaryFiles,
-                               usedHistoryCache: history.usedCache, coversWholeTree: !restricted,
-                               unmatchedPatterns: unmatched, checkedFrom: checkedFrom)
+        let selection = try selection(for: options)
+        let history = try walkHistory(options, selection: selection)
+        let tracked = try joinIndex(history)
+        let selected = select(tracked, selection, outer: options.submodulePath)
+        let verified = try verify(selected, tracked, options)
+        var plan = RestorePlan(head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
+                               commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,
+                               usedHistoryCache: history.usedCache, coversWholeTree: !selection.isRestricted,
+                               unmatchedPatterns: selected.unmatchedPatterns, checkedFrom: checkedFrom)
         if let sealedBuild = options.sealedBuild {
             plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
         }
         if options.includeDirectories {
-            plan.directories = try DirectoryTimes.plan(files: files, allTracked: headFiles, in: workingTreeFiles())
+            plan.directories = try DirectoryTimes.plan(files: plan.files, allTracked: tracked.head, in: workingTreeFiles())
         }
         if options.scanUntracked {
-            let gitlinks = headFiles.filter { $0.mode == 0o160000 }.map(\.path) + join.indexOnly.filter { $0.mode == 0o160000 }.map(\.path)
+            let gitlinks = tracked.head.filter { $0.mode == Tree.submoduleMode }.map(\.path)
+                + tracked.join.indexOnly.filter { $0.mode == Tree.submoduleMode }.map(\.path)
             let scan = try UntrackedScan(repository: repository, files: workingTreeFiles(),
-                                         indexPaths: headFiles.map(\.path) + join.indexOnly.map(\.path),
-                                         gitlinks: Set(gitlinks), isSelected: isSelected).run()
+                                         indexPaths: tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path),
+                                         gitlinks: Set(gitlinks),
+                                         isSelected: { [outer = options.submodulePath] in selection.isSelected(outer.appending($0)) }).run()
             plan.untracked = scan.untracked
             plan.ignored = scan.ignored
         }
         return plan
     }
 
-    /// The directories (or files) every pattern's matches lie within — the literal part before the
-    /// first wildcard, cut back to a whole component — so the history walk can stop early. Nil (all
-    /// paths) when there is no pathspec, an exclusion, or a pattern that can match anywhere.
-    static func historyScope(of patterns: [String]) -> [BytePath]? {
-        guard !patterns.isEmpty else { return nil }
-        var scope: [BytePath] = []
-        for pattern in patterns {
-            guard !pattern.hasPrefix("!") else { return nil }
-            let bytes = Array(pattern.utf8)
-            let wildcard = bytes.firstIndex { "*?[\\".utf8.contains($0) }
-            var literal = wildcard.map { Array(bytes[..<$0]) } ?? bytes
-            if wildcard != nil {
-                literal = literal.lastIndex(of: UInt8(ascii: "/")).map { Array(literal[..<$0]) } ?? []
-            }
-            while literal.last == UInt8(ascii: "/") { literal.removeLast() }
-            guard !literal.isEmpty else { return nil }
-            scope.append(BytePath(literal))
+    /// HEAD's files in path order, each paired with its index entry, and the index's other paths.
+    private struct Tracked {
+        var head: [TrackedFile]
+        var join: IndexJoin
+        /// A split index, which libgit2 can't read (`IndexReader`): attributes can't be asked about either.
+        var indexIsSplit: Bool
+    }
+
+    /// What the selection phase picked: positions in HEAD's files, the index-only entries, and the
+    /// typed patterns that matched nothing.
+    private struct Selected {
+        var headPositions: [Int]
+        var indexOnly: [IndexEntry]
+        var unmatchedPatterns: [String]
+    }
+
+    /// Phase: the tracked paths (HEAD's and the index's) the selection takes; every one of them is
+    /// offered, so "did not match" counts exactly the paths git knows.
+    private func select(_ tracked: Tracked, _ selection: PathSelection, outer: BytePath) -> Selected {
+        var matcher = selection.matcher()
+        // In a submodule, paths are selected as the superproject's pathspec sees them.
+        let positions = tracked.head.indices.filter {
+            matcher.isSelected(outer.appending(tracked.head[$0].path), isDirectory: tracked.head[$0].isSubmodule)
         }
-        return scope
+        let indexOnly = tracked.join.indexOnly.filter { matcher.isSelected(outer.appending($0.path), isDirectory: $0.mode == Tree.submoduleMode) }
+        return Selected(headPositions: positions, indexOnly: indexOnly, unmatchedPatterns: matcher.unmatchedPatterns)
+    }
+
+    /// Phase: each selected path's state against the working tree, and the commit time of the clean
+    /// ones; also how many of those are a shallow clone's boundary time.
+    private func verify(_ selected: Selected, _ tracked: Tracked,
+                        _ options: RestoreOptions) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
+        let progress = options.progress
+        let verifier = try workingTreeVerifier(trackedPaths: { tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path) },
+                                               indexIsSplit: tracked.indexIsSplit)
+        let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
+        var files: [PlannedFile] = []
+        files.reserveCapacity(selected.headPositions.count)
+        var shallowBoundaryFiles = 0
+        let total = selected.headPositions.count
+        for (count, position) in selected.headPositions.enumerated() {
+            if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: total)) }
+            let file = tracked.head[position]
+            var planned = try verifier.plan(file, indexEntry: tracked.join.entries[position], isConflicted: tracked.join.conflicted[position],
+                                            identifying: identifying)
+            if planned.state == .clean, let change = file.lastChange {
+                planned.commitTime = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
+                                               objectID: file.objectID)
+                planned.target = planned.commitTime
+                if change.isShallowBoundary { shallowBoundaryFiles += 1 }
+            }
+            files.append(planned)
+        }
+        progress?(.checkingFiles(checked: total, total: total))
+
+        // Paths only in the index (added, not yet committed): tracked, but with nothing to restore.
+        if !selected.indexOnly.isEmpty {
+            for entry in selected.indexOnly { files.append(try verifier.planIndexOnly(entry, identifying: identifying)) }
+            files.sort { $0.path < $1.path }
+        }
+        return (files, shallowBoundaryFiles)
+    }
+
+    /// The options' selection: the one a superproject's session already made for a submodule's
+    /// plan, else this session's own.
+    func selection(for options: RestoreOptions) throws -> PathSelection {
+        try options.selection ?? pathSelection(options)
+    }
+
+    /// Phase: the options' pathspec (typed where the session was opened) and exact paths.
+    func pathSelection(_ options: RestoreOptions) throws -> PathSelection {
+        do {
+            // git reads GIT_*_PATHSPECS only for a pattern it parses: with none (the hooks, a build
+            // context) a value it would refuse does not matter.
+            let settings = options.pathspec.isEmpty ? PathspecSettings() : try PathspecSettings(environment: environment)
+            return try PathSelection(pathspec: options.pathspec, paths: options.paths, prefix: discoveryPrefix,
+                                     workTree: BytePath(Array(workdir.bytes.dropLast())), settings: settings)
+        } catch {
+            throw RestoreError.invalidPathspec(error)
+        }
+    }
+
+    /// Phase: the last change of every HEAD file the selection can reach (all of them for `--dirs`,
+    /// which needs every tracked file's time for the enclosing directories).
+    private func walkHistory(_ options: RestoreOptions, selection: PathSelection) throws -> HistoryResult {
+        let walkProgress: (@Sendable (Int) -> Void)? = options.progress.map { report in
+            { @Sendable commits in report(.walkingHistory(commits: commits)) }
+        }
+        let cacheDirectory = try HistoryCacheLocation.resolve(explicit: options.historyCacheDirectory,
+                                                              environment: Environment.all(), repository: repository)
+        return try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: cacheDirectory,
+                                 only: options.includeDirectories ? nil : Submodules.scope(selection.historyScope, within: options.submodulePath),
+                                 progress: walkProgress).run()
+    }
+
+    /// Phase: HEAD's files in path order, each paired with its index entry (a split index too).
+    private func joinIndex(_ history: HistoryResult) throws -> Tracked {
+        let head = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
+        let index = try IndexReader(repository, workdir: workdir)
+        return Tracked(head: head, join: IndexJoin(files: head, index: index.entries), indexIsSplit: index.isSplit)
     }
 
     /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`

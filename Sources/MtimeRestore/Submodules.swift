@@ -66,7 +66,10 @@ public final class Submodules {
     /// file, a lock held too long), having changed nothing.
     public init(of session: RestoreSession, plan: RestorePlan, options: RestoreOptions, fetchingHistory fetch: HistoryFetch? = nil,
                 lockTimeout: Double = 5) throws {
-        let scope = options.paths ?? RestoreSession.historyScope(of: options.pathspec)
+        // Every submodule's plan selects with the superproject's selection, parsed once.
+        var options = options
+        options.selection = try session.selection(for: options)
+        let scope = options.selection?.historyScope
         repositories[(try? FileSystem.resolve(session.repository.commonDirectory)) ?? session.repository.commonDirectory] = BytePath([])
         repositoryRoots = [session.workdir, session.repository.gitDirectory, session.repository.commonDirectory]
             .compactMap { try? FileSystem.resolve($0) }
@@ -87,7 +90,7 @@ public final class Submodules {
         // A pattern may reach below a gitlink it doesn't match itself (`sub/src`): then the index says.
         if options.pathspec.isEmpty && !plan.files.contains(where: { $0.mode == Tree.submoduleMode }) { return }
         let index: [IndexEntry]
-        do { index = try session.repository.indexEntries() } catch { throw RestoreError.git(error) }
+        do { index = try session.repository.indexEntries() } catch { throw RestoreError.repository(error) }
         var gitlinks: [BytePath: (entry: IndexEntry?, conflicted: Bool)] = [:]
         for entry in index where entry.mode == Tree.submoduleMode {
             if entry.stage == 0 { gitlinks[entry.path, default: (nil, false)].entry = entry }
@@ -171,7 +174,9 @@ public final class Submodules {
         let child: RestoreSession
         do {
             // The submodule's own repository, found from its `.git`, never the superproject's.
-            child = try RestoreSession(discoveringFrom: String(decoding: full.bytes, as: UTF8.self))
+            // As git does for a submodule, without the superproject's GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, ….
+            child = try RestoreSession(discoveringFrom: String(decoding: full.bytes, as: UTF8.self),
+                                       environment: parent.environment.forSubmodule())
         } catch let error as RestoreError {
             if case .unbornHead = error { return .leftAlone(.unusable("it has no commit checked out")) }
             return .leftAlone(.unusable("its repository can't be opened: \(error)"))
@@ -226,7 +231,7 @@ public final class Submodules {
         }
     }
 
-    /// A history scope (nil: everything; see `RestoreSession.historyScope(of:)`) seen from inside the
+    /// A history scope (nil: everything; see `PathSelection.historyScope`) seen from inside the
     /// submodule at `path`: nil when it covers the whole submodule, its parts below `path` made
     /// relative to it, or empty when nothing in the submodule can be selected.
     static func scope(_ scope: [BytePath]?, within path: BytePath) -> [BytePath]? {

@@ -23,7 +23,8 @@ struct DockerCommand: ParsableCommand {
         (-H, --context, podman's --root) go to every client call. An option the wrapper doesn't know, \
         written without `=`, may take the next word: when that leaves more than one candidate context, \
         write it as --option=VALUE. A directory context is restored and described, its initialized \
-        submodules' files included (without history: a \
+        submodules' files included, in the repository git's environment names (GIT_DIR, \
+        GIT_WORK_TREE, ...; the context must lie in its working tree; without history: a \
         repository with no commit yet or no repository, every file is listed untracked and no time is \
         restored); a URL or stdin context runs unchanged.
 

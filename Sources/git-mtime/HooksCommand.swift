@@ -16,7 +16,9 @@ struct HooksCommand: ParsableCommand {
         default target/.git-mtime-stamp) shows that build consumed exactly this content: then it gets \
         the mtime the stamp recorded, so switching away and back recompiles nothing. \
         `git config mtime.hookMode commit` gives rewritten files their commit times instead. Dirty \
-        files are never touched, and the hooks never fail the git operation.
+        files are never touched, and the hooks never fail the git operation. A hook acts on the \
+        repository git ran it for (git sets GIT_DIR, and GIT_WORK_TREE when given one); without \
+        --repo, install and uninstall ask git where that repository's hooks directory is.
         """,
         subcommands: [HooksInstallCommand.self, HooksUninstallCommand.self, HooksRunCommand.self])
 }

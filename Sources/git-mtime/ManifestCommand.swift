@@ -23,13 +23,13 @@ struct ManifestCommand: ParsableCommand {
         file below a submodule that is dirty, at another commit or not initialized is listed as \
         untracked (reported on stderr). The format is specified in \
         docs/manifest.md; the same \
-        tree always gives a byte-identical manifest. `git-mtime-guard` checks a build against it.
+        tree always gives a byte-identical manifest. `git-mtime-guard` checks a build against it. \
+        \(gitEnvironmentHelp) The context must lie inside that working tree.
 
         Exit codes: 0 written; 1 error (not a repository, unreadable file, bad .dockerignore, ...).
         """)
 
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
-    var directory: String?
+    @OptionGroup var start: StartDirectoryOptions
 
     @Option(help: ArgumentHelp("The build context directory (default: the top of the working tree).", valueName: "dir"))
     var context: String?
@@ -70,13 +70,14 @@ struct ManifestCommand: ParsableCommand {
         }
     }
 
-    /// Which files the build context holds depends on the Dockerfile and the builder.
-    private func dockerBuild(base: String) -> (dockerfile: DockerfileLocation, builder: DockerBuilder) {
+    /// Which files the build context holds depends on the Dockerfile and the builder. -C is
+    /// already entered: a relative --dockerfile is taken from there.
+    private func dockerBuild() -> (dockerfile: DockerfileLocation, builder: DockerBuilder) {
         let location: DockerfileLocation
         switch dockerfile {
         case nil: location = .standard
         case "-"?: location = .standardInput
-        case let path?: location = .path(BytePath(path.hasPrefix("/") || directory == nil ? path : "\(base)/\(path)"))
+        case let path?: location = .path(BytePath(path))
         }
         let client = dockerVersion.flatMap(DockerPatternEngine.init(dockerVersion:)) ?? .patternmatcher
         return (location, DockerBuilder(kind: builder, client: client, daemon: daemonVersion.flatMap(DockerPatternEngine.init(dockerVersion:))))
@@ -84,23 +85,24 @@ struct ManifestCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let base = directory ?? "."
+            try start.enter()
             let contextDirectory: String
             if let context {
-                contextDirectory = context.hasPrefix("/") || directory == nil ? context : "\(base)/\(context)"
+                contextDirectory = context
             } else {
                 // The top of the working tree; outside a repository, the directory itself.
                 do {
-                    contextDirectory = String(decoding: try RestoreSession(discoveringFrom: base, allowingUnbornHead: true).workdir.bytes, as: UTF8.self)
+                    contextDirectory = String(decoding: try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true).workdir.bytes,
+                                              as: UTF8.self)
                 } catch RestoreError.notARepository {
-                    contextDirectory = base
+                    contextDirectory = "."
                 }
             }
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
                 options: RestoreOptions(historyMode: history, useAuthorDate: authorDate,
-                                        historyCacheDirectory: cache.directory(relativeTo: directory)),
-                docker: dockerBuild(base: base))
+                                        historyCacheDirectory: cache.directory()),
+                docker: dockerBuild())
             let manifest: Manifest
             if restore {
                 let result = try builder.restoreAndBuild()

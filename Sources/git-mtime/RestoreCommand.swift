@@ -26,9 +26,12 @@ struct RestoreCommand: ParsableCommand {
         the change; -v lists those files. \
         --ignore-stamp gives every clean file its commit time regardless.
 
-        PATHSPEC uses git's pathspec rules, relative to the current directory (or -C's); \
-        `:/PATTERN` is relative to the top of the working tree. Without a PATHSPEC the whole working \
-        tree is restored, wherever you are in it.
+        PATHSPEC is matched exactly as git matches it, relative to the current directory (or -C's): \
+        `*` crosses directories, a directory names everything below it, and the magic `:(top)` or \
+        `:/`, `:(exclude)` or `:!` or `:^`, `:(glob)` (`**`), `:(icase)`, `:(literal)`, and \
+        GIT_GLOB_PATHSPECS, GIT_NOGLOB_PATHSPECS, GIT_ICASE_PATHSPECS and GIT_LITERAL_PATHSPECS \
+        apply; `:(attr:...)` is refused (docs/restore.md). Without a PATHSPEC, or with exclusions only, \
+        the whole working tree is restored, wherever you are in it. \(gitEnvironmentHelp)
 
         With --recurse-submodules (or `git config submodule.recurse true`), each initialized \
         submodule, nested ones included, is restored from its own history; one that is not \
@@ -42,16 +45,16 @@ struct RestoreCommand: ParsableCommand {
         nothing: it is the cheapest checkout with exact times.
 
         Exit codes: 0 done (also when some files were skipped); 1 error: found while planning (not a \
-        repository, bare, no commits yet, SHA-256 repository, a file that cannot be read, trees a partial \
-        clone lacks, a failed --fetch-history fetch, ...), nothing \
+        repository, bare, no commits yet, SHA-256 repository, a pathspec git would refuse or that \
+        matches nothing, a file that cannot be read, trees a partial clone lacks, a failed \
+        --fetch-history fetch, ...), nothing \
         was changed; found while setting times (permission denied on a file), the files before it \
         keep their new times and the rest are untouched: fix it and run again; \
         2 --strict and some files would get a shallow clone's boundary time (nothing was changed); \
         64 invalid arguments; 75 another restore held the repository's lock for too long.
         """)
 
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
-    var directory: String?
+    @OptionGroup var start: StartDirectoryOptions
 
     @Flag(name: [.customShort("n"), .long], help: "Change nothing; print each file that would change: path, old and new mtime (tab-separated).")
     var dryRun = false
@@ -95,17 +98,18 @@ struct RestoreCommand: ParsableCommand {
         var submodules: Submodules?
         var summaries: [(path: BytePath, summary: RestoreSummary)] = []
         do {
-            let session = try RestoreSession(discoveringFrom: directory ?? ".")
+            try start.enter()
+            let session = try RestoreSession(discoveringFrom: ".")
             let lock = try session.lock(timeout: 5)
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
-            let rootRelative = try session.pathspecFromDiscoveryDirectory(pathspec)
             if !ignoreStamp {
                 stamp = try RepositorySettings(repository: session.repository, workdir: session.workdir).loadStamp()
             }
-            let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: rootRelative,
+            // -C is already entered: a relative --cache-dir is taken from there.
+            let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: pathspec,
                                          includeDirectories: dirs, scanUntracked: verbose,
-                                         historyCacheDirectory: cache.directory(relativeTo: directory), progress: report)
+                                         historyCacheDirectory: cache.directory(), progress: report)
             let fetch = fetchHistory ? HistoryFetch(announce: { [progress] in
                 progress?.erase()
                 printError("git-mtime restore: fetching history: \($0)")
@@ -118,11 +122,12 @@ struct RestoreCommand: ParsableCommand {
                 submodules = try Submodules(of: session, plan: plan, options: options, fetchingHistory: fetch)
             }
             progress?.erase()
+            // A pattern counts as matched when the superproject or any submodule matched it.
             let unmatched = plan.unmatchedPatterns.filter { pattern in
                 submodules?.planned.allSatisfy { $0.plan.unmatchedPatterns.contains(pattern) } ?? true
             }
-            if let pattern = unmatched.first, let typed = rootRelative.firstIndex(of: pattern) {
-                fail("pathspec '\(pathspec[typed])' did not match any tracked file; nothing was changed", code: 1)
+            if let pattern = unmatched.first {
+                fail("pathspec '\(pattern)' did not match any tracked file; nothing was changed", code: 1)
             }
             let boundaryFiles = plan.shallowBoundaryFiles + (submodules?.shallowBoundaryFiles ?? 0)
             if strict && boundaryFiles > 0 {

@@ -16,7 +16,8 @@ struct RunCommand: ParsableCommand {
         `git-mtime-guard run --manifest M --stamp S --root ROOT -- COMMAND...`: files whose content \
         differs from what the last sealed build consumed get a fresh mtime, the command runs, and if \
         it exits 0 and no INT, TERM, HUP or QUIT reached it the stamp is sealed (signals inherited as \
-        ignored, as under nohup, stay ignored). Example: git mtime run -- cargo build
+        ignored, as under nohup, stay ignored). Example: git mtime run -- cargo build. \
+        \(gitEnvironmentHelp)
 
         The guard is GIT_MTIME_GUARD, else git-mtime-guard next to this executable, else on PATH. \
         Exits with the command's status (128+N if signal N killed it); 1 if git-mtime itself failed \

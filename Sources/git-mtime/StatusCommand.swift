@@ -12,15 +12,15 @@ struct StatusCommand: ParsableCommand {
         Changes nothing. Prints: how many clean tracked files already have their commit time and how \
         many don't, the dirty (modified or staged) and deleted files, whether the hooks are installed \
         (and whether they chain a hook that was there before), the hook mode, and the build stamp's \
-        path and whether it is trusted.
+        path and whether it is trusted. \(gitEnvironmentHelp)
         """)
 
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
-    var directory: String?
+    @OptionGroup var start: StartDirectoryOptions
 
     func run() throws {
         do {
-            let session = try RestoreSession(discoveringFrom: directory ?? ".")
+            try start.enter()
+            let session = try RestoreSession(discoveringFrom: ".")
             let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
             let plan = try session.plan(RestoreOptions())
             let clean = plan.files.filter { $0.state == .clean && $0.target != nil }
@@ -31,7 +31,7 @@ struct StatusCommand: ParsableCommand {
             print("dirty files (left alone): \(plan.count(.modified) + plan.count(.staged))")
             print("deleted files: \(plan.count(.deleted))")
 
-            let location = try HookLocation.resolve(.repository(String(decoding: settings.root.bytes, as: UTF8.self)))
+            let location = try HookLocation.resolve(.located(session.repository.location))
             let installer = HookInstaller(directory: location.directory)
             let states = try HookName.allCases.map { hook in "\(hook.rawValue) \(describe(try installer.state(of: hook)))" }
             print("hooks (\(location.directory)): \(states.joined(separator: ", "))")

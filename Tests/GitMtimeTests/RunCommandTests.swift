@@ -67,6 +67,21 @@ import TestSupport
     #expect(try runChecked(["git", "status", "--porcelain"], in: place.url("wt")).stdout == "")
 }
 
+/// `git --git-dir=A --work-tree=B mtime run` restores and seals B, wherever it is started.
+@Test func runWorksOnTheRepositoryGitsOptionsName() throws {
+    let repo = try GitRepository(label: "run-env")
+    try repo.write("a.txt", "a\n")
+    try repo.commit()
+    try runChecked(["touch", repo.directory.url("a.txt")])
+    let elsewhere = TemporaryDirectory("run-elsewhere")
+    let result = try run(["git", "--git-dir=\(repo.path)/.git", "--work-tree=\(repo.path)", "mtime", "run", "--", "true"],
+                         in: elsewhere.path, environment: hookEnvironment)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stderr.contains("git-mtime run: restored 1 file(s)"), "\(result.stderr)")
+    #expect(FileManager.default.fileExists(atPath: repo.directory.url("target/.git-mtime-stamp")))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
+}
+
 /// `git mtime run` started with stdout and stderr closed fills them with /dev/null before it opens
 /// the repository, so no message lands in a file it opened and the command gets /dev/null too.
 @Test func closedStandardDescriptorsAreFilledWithDevNull() throws {

@@ -16,6 +16,15 @@ func gitMtime(_ arguments: [String], in directory: String, contentsOf root: Stri
     return result
 }
 
+/// A command that failed as git-mtime fails: `status`, one line on stderr containing `text`, nothing on stdout.
+func expectFailure(_ result: ProcessResult, status: Int32 = 1, containing text: String,
+                   sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(result.status == status, sourceLocation: sourceLocation)
+    #expect(result.stderr.contains(text), "\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stdout.isEmpty, sourceLocation: sourceLocation)
+}
+
 /// Tracked paths of HEAD (`git ls-tree -r -z`), with their modes and blob ids.
 struct TrackedPath {
     let path: String
@@ -23,8 +32,9 @@ struct TrackedPath {
     let objectID: ObjectID
 }
 
-func trackedPaths(_ repository: String) throws -> [TrackedPath] {
-    let listing = try runChecked(["git", "ls-tree", "-r", "-z", "--full-tree", "HEAD"], in: repository).stdout
+/// `environment` names the repository when `repository` alone does not (GIT_DIR, GIT_WORK_TREE).
+func trackedPaths(_ repository: String, environment: [String: String] = [:]) throws -> [TrackedPath] {
+    let listing = try runChecked(["git", "ls-tree", "-r", "-z", "--full-tree", "HEAD"], in: repository, environment: environment).stdout
     return listing.split(separator: "\0").map { line in
         let tab = line.firstIndex(of: "\t")!
         let fields = line[..<tab].split(separator: " ")
@@ -34,21 +44,22 @@ func trackedPaths(_ repository: String) throws -> [TrackedPath] {
 }
 
 /// The oracle: `git log -1 --first-parent` for the path's seconds, the blob id for the nanoseconds.
-func expectedTime(_ repository: String, _ tracked: TrackedPath, authorDate: Bool = false) throws -> Timestamp {
+func expectedTime(_ repository: String, _ tracked: TrackedPath, authorDate: Bool = false,
+                  environment: [String: String] = [:]) throws -> Timestamp {
     let format = authorDate ? "%at" : "%ct"
     let output = try runChecked(["git", "--literal-pathspecs", "log", "-1", "--first-parent", "--format=\(format)",
-                                 "--", tracked.path], in: repository).stdout
+                                 "--", tracked.path], in: repository, environment: environment).stdout
     let seconds = try #require(Int64(output.trimmingCharacters(in: .whitespacesAndNewlines)), "no commit for \(tracked.path)")
     return Timestamp(commitSeconds: seconds, objectID: tracked.objectID)
 }
 
 /// Asserts every tracked non-submodule path outside `except` has exactly the oracle's mtime.
 func expectRestored(_ repository: String, except: Set<String> = [], authorDate: Bool = false,
-                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+                    environment: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws {
     var checked = 0
-    for tracked in try trackedPaths(repository) where tracked.mode != "160000" && !except.contains(tracked.path) {
+    for tracked in try trackedPaths(repository, environment: environment) where tracked.mode != "160000" && !except.contains(tracked.path) {
         let actual = try modificationTime((repository as NSString).appendingPathComponent(tracked.path))
-        let expected = try expectedTime(repository, tracked, authorDate: authorDate)
+        let expected = try expectedTime(repository, tracked, authorDate: authorDate, environment: environment)
         #expect(actual == expected, "\(tracked.path)", sourceLocation: sourceLocation)
         checked += 1
     }

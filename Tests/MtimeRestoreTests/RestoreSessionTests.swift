@@ -42,7 +42,7 @@ import TestSupport
         let repository = try GitRepository.basic()
         let session = try RestoreSession(discoveringFrom: repository.path)
         let lock = try session.lock()
-        var plan = try session.plan(RestoreOptions(pathspec: try session.pathspecFromDiscoveryDirectory(["src"])))
+        var plan = try session.plan(RestoreOptions(pathspec: ["src"]))
         #expect(plan.files.count == 2)
         let chosen = Timestamp(seconds: 1_700_000_000, nanoseconds: 42)
         let index = try #require(plan.files.firstIndex { $0.path == BytePath("src/main.c") })
@@ -76,25 +76,38 @@ import TestSupport
             .subtracting(["weird[1]*.txt", "src/util/helper.c"]))
     }
 
-    @Test func historyScopeIsTheLiteralPartOfEachPattern() {
-        #expect(RestoreSession.historyScope(of: []) == nil)
-        #expect(RestoreSession.historyScope(of: ["src/util", "docs/*.md", "a/b/"]) == [BytePath("src/util"), BytePath("docs"), BytePath("a/b")])
-        #expect(RestoreSession.historyScope(of: ["*.c"]) == nil)
-        #expect(RestoreSession.historyScope(of: ["src", "!src/x"]) == nil)
+    @Test func historyScopeIsTheLiteralPartOfEachPattern() throws {
+        func scope(_ patterns: [String], in prefix: String = "") throws -> [BytePath]? {
+            try PathSelection(pathspec: patterns, paths: nil, prefix: BytePath(prefix), workTree: BytePath("/nowhere"),
+                              settings: PathspecSettings()).historyScope
+        }
+        #expect(try scope([]) == nil)
+        #expect(try scope(["src/util", "docs/*.md", "a/b/"]) == [BytePath("src/util"), BytePath("docs"), BytePath("a/b")])
+        #expect(try scope(["*.c"]) == nil)
+        // Exclusions never widen the walk; exclusions alone mean everything.
+        #expect(try scope(["src", ":!src/x"]) == [BytePath("src")])
+        #expect(try scope([":!src/x"]) == nil)
+        // Typed in a subdirectory: the directory is literal, wildcards in its name included.
+        #expect(try scope(["*.c"], in: "we*rd/sub") == [BytePath("we*rd/sub")])
+        #expect(try scope([":(icase)Docs/x"], in: "src") == [BytePath("src")])
+        #expect(try scope([":(icase)x"]) == nil)
+        #expect(try scope([":(glob)src/**/*.c", ":(literal)a*b/c"]) == [BytePath("src"), BytePath("a*b/c")])
     }
 
     @Test func pathspecsAreRewrittenFromTheDiscoveryDirectory() throws {
         let repository = try GitRepository.basic()
         let session = try RestoreSession(discoveringFrom: repository.directory.url("src/util"))
-        #expect(try session.pathspecFromDiscoveryDirectory(["x.c", "../main.c", ":/docs", ":!*.h", "./", "..", ":(top)README.md"])
-                == ["src/util/x.c", "src/main.c", "docs", "!src/util/*.h", "src/util/", "src", "README.md"])
-        #expect(throws: RestoreError.self) { try session.pathspecFromDiscoveryDirectory(["../../../x"]) }
+        let selection = try session.pathSelection(RestoreOptions(pathspec: ["x.c", "../main.c", ":/docs", ":!*.h", "./", "..",
+                                                                            ":(top)README.md"]))
+        #expect(selection.pathspec?.items.map { String(decoding: $0.match, as: UTF8.self) }
+                == ["src/util/x.c", "src/main.c", "docs", "src/util/*.h", "src/util/", "src/", "README.md"])
+        #expect(throws: RestoreError.self) { try session.pathSelection(RestoreOptions(pathspec: ["../../../x"])) }
         // As in git, `*` matches across directories.
-        let plan = try session.plan(RestoreOptions(pathspec: ["*.c", "!src/util"]))
+        let plan = try session.plan(RestoreOptions(pathspec: [":/*.c", ":!/src/util"]))
         #expect(plan.files.map(\.path) == [BytePath("src/main.c")])
         #expect(plan.unmatchedPatterns.isEmpty)
-        let everyC = try session.plan(RestoreOptions(pathspec: ["*.c", "nothing/*"]))
+        let everyC = try session.plan(RestoreOptions(pathspec: [":/*.c", ":/nothing/*"]))
         #expect(everyC.files.map(\.path) == [BytePath("src/main.c"), BytePath("src/util/helper.c")])
-        #expect(everyC.unmatchedPatterns == ["nothing/*"])
+        #expect(everyC.unmatchedPatterns == [":/nothing/*"])
     }
 }

@@ -27,6 +27,25 @@ import TestSupport
         #expect(summaryValue(again.stdout, "files set") == "0")
     }
 
+    /// Under `git --git-dir=A --work-tree=B mtime restore` (GIT_DIR and GIT_WORK_TREE set, started
+    /// elsewhere) each submodule is still opened from its own `.git`, as git opens it; a pathspec
+    /// typed in a subdirectory reaches into a submodule by its superproject path.
+    @Test func gitsEnvironmentNamesTheSuperprojectNotItsSubmodules() throws {
+        let project = try SubmoduleProject()
+        let elsewhere = TemporaryDirectory("submodule-env")
+        let result = try run(["git", "--git-dir=\(project.path)/.git", "--work-tree=\(project.path)", "mtime", "restore",
+                              "--recurse-submodules", "-v"], in: elsewhere.path, environment: hookEnvironment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(summaryValue(result.stdout, "submodules restored") == "2", "\(result.stdout)")
+        #expect(try project.filesWithoutTheirCommitTime(in: Self.all) == [])
+
+        let fresh = try SubmoduleProject()
+        let typed = try gitMtime(["restore", "--recurse-submodules", "library/deps"], in: fresh.clone.directory.url("vendor"))
+        #expect(typed.status == 0, "\(typed.stderr)")
+        #expect(try fresh.filesWithoutTheirCommitTime(in: ["vendor/library/deps/inner"]) == [])
+        #expect(try !fresh.filesWithoutTheirCommitTime(in: ["vendor/library"]).isEmpty, "only library/deps was selected")
+    }
+
     @Test func submoduleRecurseConfigTurnsRecursionOnAndTheFlagOff() throws {
         let project = try SubmoduleProject()
         let submoduleTimes = try mtimeSnapshot(project.clone.directory.url("vendor"))

@@ -84,7 +84,7 @@ public struct Doctor {
             var seen = Set<BytePath>()
             // Tracked files only: a tracked symlink is left alone (its target is checked when it is a
             // Dockerfile itself), and so is a submodule.
-            for entry in try session.repository.indexEntries()
+            for entry in try session.indexEntries()
             where entry.mode & 0o170000 == 0o100000 && Doctor.isDockerfileName(entry.path.lastComponent) && seen.insert(entry.path).inserted {
                 let path = root.appending(entry.path)
                 do throws(SystemError) {
@@ -168,7 +168,7 @@ public struct Doctor {
             let rules = try RepositoryRules(session: session)
             findings += rules.findings()
             let scripts = ScriptRules(guardedDockerfiles: guardedDockerfiles)
-            for entry in try session.repository.indexEntries() where entry.stage == 0 && ScriptRules.isScript(entry.path) {
+            for entry in try session.indexEntries() where entry.stage == 0 && ScriptRules.isScript(entry.path) {
                 // Only a regular file below the root: a FIFO put where a tracked script was would block.
                 guard let (directory, name) = try? tree.parent(of: entry.path),
                       let contents = try? directory.readRegularFile(name, limit: 4 << 20) else { continue }

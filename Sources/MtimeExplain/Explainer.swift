@@ -73,7 +73,7 @@ public struct Explainer {
         } catch {
             rule = BumpRule(stamp: .untrusted(reason: "stamp location: \(error)"), lastBuild: nil, outputs: nil)
         }
-        let submodules = try session.repository.indexEntries().filter { $0.mode == 0o160000 }.map(\.path)
+        let submodules = try session.indexEntries().filter { $0.mode == 0o160000 }.map(\.path)
         let objects = try ObjectDatabase(session.repository)
 
         return try zip(givenPaths, relatives).map { given, relative in

@@ -97,6 +97,12 @@ public final class RestoreSession {
 
     /// Decides every selected tracked path's state and target time without changing anything.
     /// Fails, naming the path, when a file's content can't be verified (unreadable).
+    /// The index's entries, a split index included (libgit2 1.5 refuses one: `IndexReader`). Every
+    /// reader of this repository's index goes through here.
+    public func indexEntries() throws -> [IndexEntry] {
+        try IndexReader(repository, workdir: workdir).entries
+    }
+
     public func plan(_ options: RestoreOptions) throws -> RestorePlan {
         do {
             return try makePlan(options)

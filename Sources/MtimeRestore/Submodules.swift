@@ -90,7 +90,7 @@ public final class Submodules {
         // A pattern may reach below a gitlink it doesn't match itself (`sub/src`): then the index says.
         if options.pathspec.isEmpty && !plan.files.contains(where: { $0.mode == Tree.submoduleMode }) { return }
         let index: [IndexEntry]
-        do { index = try session.repository.indexEntries() } catch { throw RestoreError.repository(error) }
+        index = try session.indexEntries()
         var gitlinks: [BytePath: (entry: IndexEntry?, conflicted: Bool)] = [:]
         for entry in index where entry.mode == Tree.submoduleMode {
             if entry.stage == 0 { gitlinks[entry.path, default: (nil, false)].entry = entry }

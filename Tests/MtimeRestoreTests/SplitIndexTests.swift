@@ -74,3 +74,30 @@ import TestSupport
     let litter = try FileManager.default.contentsOfDirectory(atPath: repo.directory.url(".git/git-mtime")).filter { $0.contains("filter-input") }
     #expect(litter.isEmpty, "\(litter)")
 }
+
+/// Every command that reads the index reads a split one (found by the scenario harness: with a
+/// submodule, the submodule step read the index through libgit2 and failed on the `link` extension).
+@Test func splitIndexWithASubmoduleWorksForEveryCommandThatReadsTheIndex() throws {
+    let library = try GitRepository(label: "library")
+    try library.write("lib.c", "int lib;\n")
+    try library.commit("library")
+    let repo = try GitRepository()
+    try repo.write("Dockerfile", "FROM scratch\nCOPY . .\n")
+    try repo.write("a.c", "int a;\n")
+    try repo.git("-c", "protocol.file.allow=always", "submodule", "-q", "add", library.path, "vendor/lib")
+    try repo.commit("with a submodule")
+    try repo.git("config", "core.splitIndex", "true")
+    try repo.git("update-index", "--split-index")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: repo.directory.url(".git")).contains { $0.hasPrefix("sharedindex.") })
+
+    let restore = try run([builtProduct("git-mtime"), "restore", "--recurse-submodules"], in: repo.path)
+    #expect(restore.status == 0, "\(restore.stderr)")
+    let manifest = try run([builtProduct("git-mtime"), "manifest"], in: repo.path)
+    #expect(manifest.status == 0, "\(manifest.stderr)")
+    #expect(manifest.stdout.contains(" vendor/lib/lib.c\n"), "\(manifest.stdout)")
+    for command in [["explain", "vendor/lib/lib.c"], ["doctor"]] {
+        let result = try run([builtProduct("git-mtime")] + command, in: repo.path)
+        #expect(!result.stderr.contains("extension"), "\(command): \(result.stderr)")
+        #expect(result.status == 0 || (command == ["doctor"] && result.status == 1), "\(command): \(result.status) \(result.stderr)")
+    }
+}

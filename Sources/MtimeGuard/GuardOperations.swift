@@ -170,7 +170,7 @@ public enum Guard {
             let expected = setHere[FileIdentity(file.status)] ?? file.status
             guard let wanted = time(entry, file), expected.modificationTime != wanted else { statuses.append(expected); continue }
             do {
-                let after = try TimeSetter.set(entry.path, in: context.tree, to: wanted, expecting: expected)
+                let after = try TimeSetter.set(entry.path, in: context.tree, to: wanted, expecting: expected, content: file.id)
                 setHere[FileIdentity(after)] = after
                 statuses.append(after)
             } catch { throw .io(error) }
@@ -190,15 +190,30 @@ private struct FileIdentity: Hashable {
 /// Sets one entry's modification time through the held parent directory, after checking it is the
 /// very file that was hashed and that nothing changed it since.
 enum TimeSetter {
-    static func set(_ relative: BytePath, in tree: DirectoryTree, to time: Timestamp, expecting hashed: FileStatus) throws(SystemError) -> FileStatus {
+    /// Sets `relative`'s mtime to `time` if it is still exactly as hashed (`hashed`, holding `content`).
+    /// A regular file is changed through its open descriptor under a read lease (`ReadLease`), so no
+    /// write lands between the check and the set and leaves new content with an old time. Where no
+    /// lease can be had (the file is open for writing elsewhere, or owned by another user without
+    /// CAP_LEASE, as after `COPY --chown`), the bytes are hashed again after the set: other content
+    /// gets the current time, newer than any build.
+    static func set(_ relative: BytePath, in tree: DirectoryTree, to time: Timestamp, expecting hashed: FileStatus,
+                    content: ObjectID) throws(SystemError) -> FileStatus {
         let (directory, name) = try tree.parent(of: relative)
         let changed = SystemError(operation: "set modification time (changed since it was hashed; run again)", path: tree.pathOf(relative), errno: .tryAgain)
         if hashed.kind == .regular {
             // On the open file itself: no name is resolved between the check and the change.
             let file = try directory.openFile(name)
-            guard try file.status().isUnchanged(since: hashed) else { throw changed }
-            try file.setModificationTime(to: time)
-            return try file.status()
+            return try ReadLease.withBreaksIgnored { () throws(SystemError) in
+                try ReadLease.holding(file) { (leased) throws(SystemError) in
+                    guard try file.status().isUnchanged(since: hashed) else { throw changed }
+                    try file.setModificationTime(to: time)
+                    // A read failing because the file changes under it is other content too.
+                    if !leased, (try? BlobHasher.hash(regularFile: file)) != content {
+                        try file.setModificationTime(to: FileSystem.now())
+                    }
+                    return try file.status()
+                }
+            }
         }
         // A symlink can't be opened; its name is resolved in the held parent, which can't be swapped.
         guard try directory.status(name).isUnchanged(since: hashed) else { throw changed }

@@ -30,11 +30,6 @@ struct GuardedTimeSetter {
         case changedWhileSetting
     }
 
-    /// Linux's lease commands (`<fcntl.h>` defines them for `_GNU_SOURCE` only).
-    private static let setLease: Int32 = 1024
-    private static let readLease: Int32 = Int32(F_RDLCK)
-    private static let noLease: Int32 = Int32(F_UNLCK)
-
     /// Sets the mtime of `name` in `directory` (held: nothing on the way is resolved again) to
     /// `target` if it still is exactly `planned`. `expected`: the id its bytes had when verified,
     /// used only when no lease can be taken; nil when unknown, and not `expectedIsCertain` when it is
@@ -49,8 +44,13 @@ struct GuardedTimeSetter {
             if error.kind == .permissionDenied { return try setByName(name, in: directory, planned: planned, to: target) }
             throw error
         }
-        let leased = fcntl(file.rawValue, GuardedTimeSetter.setLease, GuardedTimeSetter.readLease) == 0
-        defer { if leased { _ = fcntl(file.rawValue, GuardedTimeSetter.setLease, GuardedTimeSetter.noLease) } }
+        return try ReadLease.holding(file) { (leased) throws(SystemError) in
+            try set(file, leased: leased, planned: planned, to: target, expected: expected, expectedIsCertain: expectedIsCertain)
+        }
+    }
+
+    private func set(_ file: FileDescriptor, leased: Bool, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
+                     expectedIsCertain: Bool) throws(SystemError) -> Outcome {
         guard try file.status() == planned else { return .changedSincePlanned }
         try file.setModificationTime(to: target)
         let after = try file.status()
@@ -88,16 +88,5 @@ struct GuardedTimeSetter {
         guard try directory.statusIfPresent(name) == planned else { return .changedSincePlanned }
         try directory.setModificationTime(of: name, to: target)
         return .set(status: try directory.status(name), recordable: false)
-    }
-
-    /// A lease break is announced with SIGIO, whose default action ends the process: ignored while
-    /// `body` sets times (we release every lease within microseconds anyway), then put back.
-    static func withLeaseBreaksIgnored<R>(_ body: () throws(SystemError) -> R) throws(SystemError) -> R {
-        var ignore = sigaction(), previous = sigaction()
-        ignore.__sigaction_handler.sa_handler = SIG_IGN
-        sigemptyset(&ignore.sa_mask)
-        sigaction(SIGIO, &ignore, &previous)
-        defer { sigaction(SIGIO, &previous, nil) }
-        return try body()
     }
 }

@@ -283,7 +283,7 @@ public final class RestoreSession {
         var verified = StatCache.Builder(capacity: plan.files.count)
         let setter = GuardedTimeSetter()
         let tree = try workingTreeFiles()
-        try GuardedTimeSetter.withLeaseBreaksIgnored { () throws(SystemError) in
+        try ReadLease.withBreaksIgnored { () throws(SystemError) in
             for file in plan.files {
                 guard let target = file.target, let planned = file.current else { continue }
                 // What the stat cache may vouch for: nothing that could have changed after it was verified.

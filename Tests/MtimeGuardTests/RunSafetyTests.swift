@@ -210,3 +210,21 @@ func closedStandardDescriptorsAreFilledBeforeAnythingIsOpened(_ closed: String) 
     #expect(FileManager.default.fileExists(atPath: project.path("target/.git-mtime-stamp")))
     #expect(try project.guardCommand("check").status == 0)
 }
+
+/// A file someone holds open for writing can't be leased: the guard hashes it again after setting its
+/// time, and unchanged content keeps the manifest's time (changed content would get the current time).
+/// With a lease (nobody writing) the same check needs no second read. (The racing writer itself is
+/// the fault suite's `guard_write_race`.)
+@Test func aFileHeldOpenForWritingStillGetsItsManifestTime() throws {
+    let project = try project(["a.txt": "alpha\n", "b.txt": "beta\n"])
+    let writer = open(project.path("a.txt"), O_WRONLY | O_APPEND | O_CLOEXEC)
+    try #require(writer >= 0)
+    defer { close(writer) }
+    for name in ["a.txt", "b.txt"] { #expect(utimes(project.path(name), nil) == 0) }
+    let result = try project.guardCommand("check")
+    #expect(result.status == 0, "\(result.stderr)")
+    for name in ["a.txt", "b.txt"] {
+        let time = try modificationTime(project.path(name))
+        #expect(time.seconds == project.commitTime.seconds, "\(name): \(time)")
+    }
+}

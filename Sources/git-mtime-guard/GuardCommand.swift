@@ -172,10 +172,27 @@ struct RunCommand: ParsableCommand {
     }
 }
 
+/// On a file system with coarse times (1 s: ext4 with 128-byte inodes, NFS, FAT) the bump time is
+/// one step past the newest output, ahead of the clock. What the build writes before the clock gets
+/// there lands in the old outputs' step: a recompiled object (or a regenerated source list) as old as
+/// the program it links into, and make does not relink. So `prepare` returns (and `run` starts the command) once the clock has reached
+/// the bump time; the wait is at
+/// most two steps of the probed granularity (a future-dated output does not hold the build).
+private func waitForTheBumpTime(_ prepared: PrepareOutcome) {
+    let now = FileSystem.now(), bump = prepared.bumpTime
+    // Compared in seconds first: a bump time in 2099 would overflow nanoseconds.
+    guard now < bump, bump.seconds - now.seconds <= 2 * max(prepared.granularity / 1_000_000_000, 1) else { return }
+    let wait = (bump.seconds - now.seconds) * 1_000_000_000 + Int64(bump.nanoseconds) - Int64(now.nanoseconds)
+    guard wait <= 2 * max(prepared.granularity, 1_000_000_000) else { return }
+    var request = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000)), remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR && SignalForwarding.pending == nil { request = remaining }
+}
+
 /// Prepares, then says what it decided: always one summary line (build logs show it), and with
 /// `explain` each bumped file with its reason.
 private func prepare(_ context: GuardContext, stamp: BytePath, location: RootedLocation, explain: Bool) throws -> PrepareOutcome {
     let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: location) }
+    waitForTheBumpTime(outcome)
     let stampState: String
     switch outcome.stamp {
     case .trusted:

@@ -19,14 +19,28 @@ public enum ReadLease {
         return try body(leased)
     }
 
-    /// A lease break is announced with SIGIO, whose default action ends the process: ignored while
-    /// `body` runs (every lease is released within microseconds anyway), then put back.
-    public static func withBreaksIgnored<R>(_ body: () throws(SystemError) -> R) throws(SystemError) -> R {
-        var ignore = sigaction(), previous = sigaction()
+    /// A lease break is announced with SIGIO, whose default action ends the process: ignored until
+    /// `restore` (every lease is released within microseconds anyway).
+    public struct IgnoredBreaks {
+        fileprivate var previous = sigaction()
+        public func restore() {
+            var previous = previous
+            sigaction(SIGIO, &previous, nil)
+        }
+    }
+
+    public static func ignoreBreaks() -> IgnoredBreaks {
+        var ignore = sigaction(), breaks = IgnoredBreaks()
         ignore.__sigaction_handler.sa_handler = SIG_IGN
         sigemptyset(&ignore.sa_mask)
-        sigaction(SIGIO, &ignore, &previous)
-        defer { sigaction(SIGIO, &previous, nil) }
+        sigaction(SIGIO, &ignore, &breaks.previous)
+        return breaks
+    }
+
+    /// `body` with lease breaks ignored.
+    public static func withBreaksIgnored<R>(_ body: () throws(SystemError) -> R) throws(SystemError) -> R {
+        let breaks = ignoreBreaks()
+        defer { breaks.restore() }
         return try body()
     }
 }

@@ -165,6 +165,9 @@ public enum Guard {
         statuses.reserveCapacity(findings.count)
         // Hard links: setting one name's time changes the others'; expect what we left.
         var setHere: [FileIdentity: FileStatus] = [:]
+        // Once for the whole loop: TimeSetter takes a lease per file.
+        let breaks = ReadLease.ignoreBreaks()
+        defer { breaks.restore() }
         for (entry, finding) in zip(context.manifest.entries, findings) {
             guard let file = presentFile(entry, finding) else { statuses.append(nil); continue }
             let expected = setHere[FileIdentity(file.status)] ?? file.status
@@ -195,7 +198,7 @@ enum TimeSetter {
     /// write lands between the check and the set and leaves new content with an old time. Where no
     /// lease can be had (the file is open for writing elsewhere, or owned by another user without
     /// CAP_LEASE, as after `COPY --chown`), the bytes are hashed again after the set: other content
-    /// gets the current time, newer than any build.
+    /// gets the current time, newer than any build. Call with lease breaks ignored (`ReadLease.ignoreBreaks`).
     static func set(_ relative: BytePath, in tree: DirectoryTree, to time: Timestamp, expecting hashed: FileStatus,
                     content: ObjectID) throws(SystemError) -> FileStatus {
         let (directory, name) = try tree.parent(of: relative)
@@ -203,16 +206,14 @@ enum TimeSetter {
         if hashed.kind == .regular {
             // On the open file itself: no name is resolved between the check and the change.
             let file = try directory.openFile(name)
-            return try ReadLease.withBreaksIgnored { () throws(SystemError) in
-                try ReadLease.holding(file) { (leased) throws(SystemError) in
-                    guard try file.status().isUnchanged(since: hashed) else { throw changed }
-                    try file.setModificationTime(to: time)
-                    // A read failing because the file changes under it is other content too.
-                    if !leased, (try? BlobHasher.hash(regularFile: file)) != content {
-                        try file.setModificationTime(to: FileSystem.now())
-                    }
-                    return try file.status()
+            return try ReadLease.holding(file) { (leased) throws(SystemError) in
+                guard try file.status().isUnchanged(since: hashed) else { throw changed }
+                try file.setModificationTime(to: time)
+                // A read failing because the file changes under it is other content too.
+                if !leased, (try? BlobHasher.hash(regularFile: file)) != content {
+                    try file.setModificationTime(to: FileSystem.now())
                 }
+                return try file.status()
             }
         }
         // A symlink can't be opened; its name is resolved in the held parent, which can't be swapped.

@@ -129,3 +129,17 @@ import TestSupport
         #expect(lstat(hostile, &status) == 0, "\(hostile) is still there")
     }
 }
+
+extension HostileInputFileTests {
+    /// A client that answers 0 to everything (a stub, a shim) says every fresh image name is taken:
+    /// the wrapper gives up after a few names instead of drawing new ones for ever.
+    @Test func aClientThatSaysEveryNameExistsEndsTheBuildInsteadOfLooping() throws {
+        let repository = try GitRepository(label: "yes-client")
+        try repository.write("Dockerfile", "FROM scratch\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- true\n")
+        try repository.commit("first")
+        let child = try Subprocess([builtProduct("git-mtime"), "docker", "--docker", "/bin/true", "build", "."], in: repository.path)
+        let result = try #require(child.wait(timeout: 120), "still drawing image names after 120 s, killed")
+        #expect(result.status == 125, "\(result.stderr)")
+        #expect(result.stderr.contains("says each of 4 fresh random image names already exists"), "\(result.stderr)")
+    }
+}

@@ -143,3 +143,29 @@ extension HostileInputFileTests {
         #expect(result.stderr.contains("says each of 4 fresh random image names already exists"), "\(result.stderr)")
     }
 }
+
+extension HostileInputFileTests {
+    /// The other side of refusing what is not a regular file: a Dockerfile (`-f`) and a guard
+    /// (`GIT_MTIME_GUARD`, an install that links it) that are symlinks to regular files are read
+    /// through their links, as docker and any other program would read them.
+    @Test func aSymlinkedDockerfileAndGuardAreReadThroughTheirLinks() throws {
+        let repository = try GitRepository(label: "linked-inputs")
+        try repository.write("build/Dockerfile.real",
+                             "FROM scratch\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- true\n")
+        try repository.commit("first")
+        try FileManager.default.createSymbolicLink(atPath: repository.directory.url("Dockerfile.link"), withDestinationPath: "build/Dockerfile.real")
+        let tools = TemporaryDirectory("linked-inputs-tools")
+        let guardLink = tools.url("guard-link")
+        try FileManager.default.createSymbolicLink(atPath: guardLink, withDestinationPath: builtProduct("git-mtime-guard"))
+        // A client that has no image by any name, imports with a fresh id and builds successfully.
+        let client = tools.url("docker")
+        try Data("#!/bin/sh\ncase \"$1 $2\" in\n\"image inspect\") exit 1;;\n\"import --change\") echo sha256:0123; exit 0;;\nesac\nexit 0\n".utf8)
+            .write(to: URL(fileURLWithPath: client))
+        #expect(chmod(client, 0o755) == 0)
+        let child = try Subprocess([builtProduct("git-mtime"), "docker", "--docker", client, "build", "-f", "Dockerfile.link", "."],
+                                   in: repository.path, environment: ["GIT_MTIME_GUARD": guardLink])
+        let result = try #require(child.wait(timeout: 120), "still running after 120 s, killed")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("guard and manifest reach the build through"), "\(result.stderr)")
+    }
+}

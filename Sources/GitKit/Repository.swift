@@ -40,6 +40,11 @@ public final class Repository {
                 throw .unsupportedCommonDirectory(given: location.commonDirectory, libgit2: common)
             }
             do { try Repository.configure(handle, location) } catch { throw .git(error) }
+            // libgit2 opens the index blocking and reads what it is: a FIFO there would hang every command.
+            if (try? FileSystem.statusIfPresent(location.indexFile)) != nil,
+               case .notARegularFile = IndexFileProblem.diagnose(location.indexFile) {
+                throw .invalidIndex(location.indexFile, .notARegularFile, fromEnvironment: !location.indexIsDefault)
+            }
             if !location.indexIsDefault {
                 let index = try Repository.openIndex(location)
                 defer { git_index_free(index) }

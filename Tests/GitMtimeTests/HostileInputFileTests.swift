@@ -60,6 +60,10 @@ import TestSupport
         Reader(name: "explain --stamp", limit: 1 << 30, place: "hostile/stamp",
                command: { _, hostile in ([builtProduct("git-mtime"), "explain", "--stamp", hostile, "README.md"], [:]) },
                expected: { _ in (0, "untrusted") }),
+        // libgit2 opens the index blocking: checked first (git itself hangs on a FIFO there).
+        Reader(name: "restore (GIT_INDEX_FILE)", limit: 64 << 20, place: "hostile/index",
+               command: { _, hostile in ([builtProduct("git-mtime"), "restore"], ["GIT_INDEX_FILE": hostile]) },
+               expected: { kind in kind == .oversized ? (1, "cannot read the index") : (1, "not a regular file") }),
         // A clone's first checkout decides from the reflog whether it is fresh; anything else is a rewrite.
         Reader(name: "post-checkout hook (logs/HEAD)", limit: 1 << 20, place: ".git/logs/HEAD",
                command: { repository, _ in

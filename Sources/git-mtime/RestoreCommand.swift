@@ -103,8 +103,11 @@ struct RestoreCommand: ParsableCommand {
             let lock = try session.lock(timeout: 5)
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
+            var sealedBuild: ConsumedContent?
             if !ignoreStamp {
-                stamp = try RepositorySettings(repository: session.repository, workdir: session.workdir).loadStamp()
+                let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
+                stamp = settings.loadStamp()
+                sealedBuild = settings.consumedContent(stamp)
             }
             // -C is already entered: a relative --cache-dir is taken from there.
             let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: pathspec,
@@ -115,7 +118,7 @@ struct RestoreCommand: ParsableCommand {
                 printError("git-mtime restore: fetching history: \($0)")
             }) : nil
             var rootOptions = options
-            if case .trusted(let sealed) = stamp { rootOptions.sealedBuild = ConsumedContent(sealed) }
+            rootOptions.sealedBuild = sealedBuild
             plan = try session.plan(rootOptions, fetchingHistory: fetch)
             if try recurseSubmodules ?? session.repository.configBool("submodule.recurse", default: false) {
                 // The stamp records the superproject's paths, not a submodule's: submodules get commit times.

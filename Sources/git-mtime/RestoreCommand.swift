@@ -20,10 +20,11 @@ struct RestoreCommand: ParsableCommand {
         content gets equal times everywhere. A file that already has its time is not written again.
 
         After a sealed build (a trusted build stamp at git config mtime.stamp, default \
-        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file at a path the stamp \
-        records, holding other content than that build consumed, keeps an mtime later than the build \
-        instead (its own if it already is, else now), so a plain make or cargo build afterwards sees \
-        the change; -v lists those files. \
+        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file whose bytes the stamp did \
+        not record (other content at its path, or none: absent when it was sealed) keeps an mtime later \
+        than the build instead (its own if it already is, else now), so a plain make or cargo build \
+        afterwards sees the change; -v lists those files. Files the root's .dockerignore leaves out of \
+        the build's context get their commit time (docs/restore.md). \
         --ignore-stamp gives every clean file its commit time regardless.
 
         PATHSPEC is matched exactly as git matches it, relative to the current directory (or -C's): \

@@ -87,6 +87,16 @@ import TestSupport
     // stamp records nothing there, yet an output built from an earlier version of it is still beside the
     // stamp. Content the stamp did not record is unbuilt content, whether it recorded other bytes or none.
 
+    /// `git reset --hard HEAD~1` (no hook sees it), then `restore -v`: `path` is kept newer than the sealed
+    /// build, so a plain make runs `recipe`.
+    func expectResetAndRestoreKeepNewer(_ repo: GitRepository, _ path: String, thenMakeRuns recipe: String) throws {
+        try repo.git("reset", "-q", "--hard", "HEAD~1")
+        let restored = try repo.mtime("restore", "-v")
+        #expect(restored.stdout.contains("not built yet, kept newer than the last build: \(path)"), "\(restored.stdout)")
+        let make = try repo.tool("make")
+        #expect(make.stdout.contains(recipe), "plain make rebuilds: \(make.stdout)")
+    }
+
     /// A file deleted before the sealed build comes back with `reset --hard`: not built, kept newer.
     @Test func aFileDeletedBeforeTheSealedBuildComesBackNewer() throws {
         let repo = try GitRepository(label: "sealed-deleted")
@@ -100,11 +110,9 @@ import TestSupport
         try repo.commit("v2: no c")
         try repo.git("config", "mtime.stamp", "build/.git-mtime-stamp")
         #expect(try repo.mtime("run", "--", "make").stdout.contains("cat parts/a.txt > build/out.txt"))
-        try repo.git("reset", "-q", "--hard", "HEAD~1")   // parts/c.txt is back, unseen by any hook
-        let restored = try repo.mtime("restore", "-v")
-        #expect(restored.stdout.contains("not built yet, kept newer than the last build: parts/c.txt"), "\(restored.stdout)")
+        // parts/c.txt is back, unseen by any hook
+        try expectResetAndRestoreKeepNewer(repo, "parts/c.txt", thenMakeRuns: "cat parts/a.txt parts/c.txt")
         #expect(try repo.time("parts/a.txt") == repo.commitTime("parts/a.txt"), "content the build consumed")
-        #expect(try repo.tool("make").stdout.contains("cat parts/a.txt parts/c.txt"), "plain make rebuilds")
         #expect(try built(repo) == "a1\nc1\n")
     }
 
@@ -124,10 +132,8 @@ import TestSupport
         try repo.git("config", "mtime.stamp", "build/.git-mtime-stamp")
         try repo.mtime("run", "--", "make")
         #expect(try built(repo) == "h2\na1\n")
-        try repo.git("reset", "-q", "--hard", "HEAD~1")   // inc/ is a directory again, holding h1
-        let restored = try repo.mtime("restore", "-v")
-        #expect(restored.stdout.contains("not built yet, kept newer than the last build: inc/h.txt"), "\(restored.stdout)")
-        #expect(try repo.tool("make").stdout.contains("cat inc/h.txt a.txt"), "plain make rebuilds")
+        // inc/ is a directory again, holding h1
+        try expectResetAndRestoreKeepNewer(repo, "inc/h.txt", thenMakeRuns: "cat inc/h.txt a.txt")
         #expect(try built(repo) == "h1\na1\n")
         try repo.expectWorkingTreeMatchesHead()
     }

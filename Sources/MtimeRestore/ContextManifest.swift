@@ -75,9 +75,9 @@ public struct ContextManifestBuilder {
         let lock = try session.lock()
         defer { _ = lock }
         var rootOptions = options
-        if consultingStamp, case .trusted(let stamp) = try RepositorySettings(repository: session.repository,
-                                                                             workdir: session.workdir).loadStamp() {
-            rootOptions.sealedBuild = ConsumedContent(stamp)
+        if consultingStamp {
+            let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
+            rootOptions.sealedBuild = settings.consumedContent(settings.loadStamp())
         }
         var plan = try session.plan(rootOptions)
         // The context holds the submodules' files too: always recurse. (The stamp records the

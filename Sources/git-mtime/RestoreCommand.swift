@@ -20,10 +20,11 @@ struct RestoreCommand: ParsableCommand {
         content gets equal times everywhere. A file that already has its time is not written again.
 
         After a sealed build (a trusted build stamp at git config mtime.stamp, default \
-        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file at a path the stamp \
-        records, holding other content than that build consumed, keeps an mtime later than the build \
-        instead (its own if it already is, else now), so a plain make or cargo build afterwards sees \
-        the change; -v lists those files. \
+        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file whose bytes the stamp did \
+        not record (other content at its path, or none: absent when it was sealed) keeps an mtime later \
+        than the build instead (its own if it already is, else now), so a plain make or cargo build \
+        afterwards sees the change; -v lists those files. Files the root's .dockerignore leaves out of \
+        the build's context get their commit time (docs/restore.md). \
         --ignore-stamp gives every clean file its commit time regardless.
 
         PATHSPEC is matched exactly as git matches it, relative to the current directory (or -C's): \
@@ -103,8 +104,11 @@ struct RestoreCommand: ParsableCommand {
             let lock = try session.lock(timeout: 5)
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
+            var sealedBuild: ConsumedContent?
             if !ignoreStamp {
-                stamp = try RepositorySettings(repository: session.repository, workdir: session.workdir).loadStamp()
+                let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
+                stamp = settings.loadStamp()
+                sealedBuild = settings.consumedContent(stamp)
             }
             // -C is already entered: a relative --cache-dir is taken from there.
             let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: pathspec,
@@ -115,7 +119,7 @@ struct RestoreCommand: ParsableCommand {
                 printError("git-mtime restore: fetching history: \($0)")
             }) : nil
             var rootOptions = options
-            if case .trusted(let sealed) = stamp { rootOptions.sealedBuild = ConsumedContent(sealed) }
+            rootOptions.sealedBuild = sealedBuild
             plan = try session.plan(rootOptions, fetchingHistory: fetch)
             if try recurseSubmodules ?? session.repository.configBool("submodule.recurse", default: false) {
                 // The stamp records the superproject's paths, not a submodule's: submodules get commit times.

@@ -45,25 +45,19 @@ struct DoctorCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        let report: Doctor.Report
-        do {
-            report = try Doctor(dockerfiles: dockerfiles, context: context, directory: directory ?? ".").run()
-        } catch let error as Doctor.UsageError {
-            printError("git-mtime doctor: error: \(error)")
-            throw ExitCode(64)
-        } catch {
-            printError("git-mtime doctor: error: \(error)")
-            throw ExitCode(1)
+        let hasHazard = try reportingErrors(as: "git-mtime doctor", status: { $0 is Doctor.UsageError ? 64 : 1 }) {
+            let report = try Doctor(dockerfiles: dockerfiles, context: context, directory: directory ?? ".").run()
+            var out = ""
+            switch format {
+            case .json:
+                out = report.json.serialized() + "\n"
+            case .text:
+                for finding in report.findings { out += finding.text + "\n" }
+                out += report.summary + "\n"
+            }
+            try writeStandardOutput(Array(out.utf8))
+            return report.hasHazard
         }
-        var out = ""
-        switch format {
-        case .json:
-            out = report.json.serialized() + "\n"
-        case .text:
-            for finding in report.findings { out += finding.text + "\n" }
-            out += report.summary + "\n"
-        }
-        try writeStandardOutput(Array(out.utf8))
-        if report.hasHazard { throw ExitCode(1) }
+        if hasHazard { throw ExitCode(1) }
     }
 }

@@ -73,7 +73,7 @@ public struct ContextManifestBuilder {
             return (manifest, "note: times not restored (\(withoutHistory ?? "")): manifest of \(manifest.entries.count) file(s), all untracked")
         }
         let lock = try session.lock()
-        defer { _ = lock }
+        defer { withExtendedLifetime(lock) {} }
         var rootOptions = options
         if consultingStamp, case .trusted(let stamp) = try RepositorySettings(repository: session.repository,
                                                                              workdir: session.workdir).loadStamp() {

@@ -87,8 +87,8 @@ extension DirectoryTree {
                 lastSymlink = (linkPath, target)
                 var next = target
                 if target.isAbsolute {
-                    guard target.isWithin(rootPath) else { throw .leavesRoot(symlink: linkPath, target: target, root: rootPath) }
-                    next = BytePath(Array(target.bytes.dropFirst(rootPath.bytes.count)))
+                    guard let below = target.relative(to: rootPath) else { throw .leavesRoot(symlink: linkPath, target: target, root: rootPath) }
+                    next = below
                     walk.returnToRoot()
                 }
                 pending.append(contentsOf: next.components.reversed().map { (BytePath(Array($0)), true) })

@@ -219,6 +219,6 @@ public struct ContextManifestBuilder {
 
     /// A working-tree path below the context, relative to the context directory.
     func relativeToContext(_ path: BytePath) -> BytePath {
-        BytePath(Array(path.bytes.dropFirst(contextPrefix.isEmpty ? 0 : contextPrefix.bytes.count + 1)))
+        path.relative(to: contextPrefix) ?? path
     }
 }

@@ -66,22 +66,6 @@ public enum SignalForwarding {
     }
 }
 
-/// Why `ChildProcess.run` has no termination to report.
-public enum ChildProcessError: Error, CustomStringConvertible {
-    /// `posix_spawnp` failed: `isNotFound` for a command not on PATH, else not executable.
-    case notStarted(SystemError)
-    /// `waitpid` failed after the child started.
-    case notWaitedFor(SystemError)
-
-    public var systemError: SystemError {
-        switch self {
-        case .notStarted(let error), .notWaitedFor(let error): return error
-        }
-    }
-
-    public var description: String { systemError.description }
-}
-
 /// Programs git-mtime and the guard run: `posix_spawnp` (PATH lookup like a shell), default signal
 /// dispositions in the child (except signals inherited as ignored), and a `waitpid` that survives
 /// interrupted system calls.

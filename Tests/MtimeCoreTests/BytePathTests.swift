@@ -18,8 +18,9 @@ struct BytePathTests {
             ("subway/file", "sub", nil),
         ]
         for (path, base, expected) in cases {
-            #expect(BytePath(path).relative(to: BytePath(base)).map { String(decoding: $0.bytes, as: UTF8.self) } == expected,
-                    "\(path) relative to \(base)")
+            #expect(
+                BytePath(path).relative(to: BytePath(base)).map { String(decoding: $0.bytes, as: UTF8.self) } == expected,
+                "\(path) relative to \(base)")
         }
     }
 

@@ -53,11 +53,11 @@ struct DockerCommand: ParsableCommand {
     func run() throws {
         // Passthrough capture takes `--help` too; before `build` it is the wrapper's.
         if let first = dockerArguments.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
-        var wrapper = try reportingErrors(as: "git-mtime", status: { _ in 64 }) {
+        var wrapper = try reportingErrors(as: "git-mtime", status: 64) {
             try DockerBuildWrapper(docker: docker, arguments: dockerArguments, message: Self.printMessage)
         }
         wrapper.explain = explain
-        let termination = try reportingErrors(as: "git-mtime", status: { _ in 125 }) {
+        let termination = try reportingErrors(as: "git-mtime", status: 125) {
             try wrapper.run { request in
                 let options = RestoreOptions(historyCacheDirectory: cache.directory())
                 let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory, options: options,

@@ -6,6 +6,11 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
+/// Arguments that name nothing to check: exit status 64, as for any other invalid argument.
+extension Doctor.UsageError: DocumentedExitStatus {
+    var exitStatus: Int32 { 64 }
+}
+
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
@@ -45,7 +50,7 @@ struct DoctorCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        let hasHazard = try reportingErrors(as: "git-mtime doctor", status: { $0 is Doctor.UsageError ? 64 : 1 }) {
+        let hasHazard = try reportingErrors(as: "git-mtime doctor") {
             let report = try Doctor(dockerfiles: dockerfiles, context: context, directory: directory ?? ".").run()
             var out = ""
             switch format {

@@ -18,7 +18,7 @@ enum FreshCheckout {
         do {
             log = try FileSystem.readFile(repository.gitDirectory.appending("logs/HEAD"), limit: 1 << 20)
         } catch {
-            if error.code == 2 /* ENOENT */ { return false }
+            if error.isNotFound { return false }
             throw RestoreError.system(error)
         }
         let entries = log.split(separator: UInt8(ascii: "\n")).map(ReflogEntry.init)

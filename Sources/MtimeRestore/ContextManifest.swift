@@ -73,7 +73,7 @@ public struct ContextManifestBuilder {
             return (manifest, "note: times not restored (\(withoutHistory ?? "")): manifest of \(manifest.entries.count) file(s), all untracked")
         }
         let lock = try session.lock()
-        defer { _ = lock }
+        defer { withExtendedLifetime(lock) {} }
         var rootOptions = options
         if consultingStamp {
             let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
@@ -219,6 +219,6 @@ public struct ContextManifestBuilder {
 
     /// A working-tree path below the context, relative to the context directory.
     func relativeToContext(_ path: BytePath) -> BytePath {
-        BytePath(Array(path.bytes.dropFirst(contextPrefix.isEmpty ? 0 : contextPrefix.bytes.count + 1)))
+        path.relative(to: contextPrefix) ?? path
     }
 }

@@ -131,23 +131,23 @@ struct RestoreCommand: ParsableCommand {
                 submodules?.planned.allSatisfy { $0.plan.unmatchedPatterns.contains(pattern) } ?? true
             }
             if let pattern = unmatched.first {
-                fail("pathspec '\(pattern)' did not match any tracked file; nothing was changed", code: 1)
+                throw CommandFailure("pathspec '\(pattern)' did not match any tracked file; nothing was changed")
             }
             let boundaryFiles = plan.shallowBoundaryFiles + (submodules?.shallowBoundaryFiles ?? 0)
             if strict && boundaryFiles > 0 {
-                fail("\(boundaryFiles) file(s) would get the shallow clone's boundary commit time, "
-                     + "not their real last change; fetch the history (--fetch-history) or drop --strict; nothing was changed",
-                     code: 2)
+                throw CommandFailure("\(boundaryFiles) file(s) would get the shallow clone's boundary commit time, "
+                                     + "not their real last change; fetch the history (--fetch-history) or drop --strict; nothing was changed",
+                                     status: 2)
             }
             if !dryRun {
                 summaries = [(BytePath([]), try session.apply(plan))] + (try submodules?.apply() ?? [])
             }
-        } catch let error as RestoreError {
-            progress?.erase()
-            fail(error.description, code: { if case .lockTimeout = error.innermost { return 75 } else { return 1 } }())
         } catch {
             progress?.erase()
-            fail("\(error)", code: 1)
+            throw reportedExit(error, as: "git-mtime restore") { error in
+                if let error = error as? RestoreError, case .lockTimeout = error.innermost { return 75 }
+                return 1
+            }
         }
 
         let parts: [(path: BytePath, plan: RestorePlan)] = [(BytePath([]), plan)] + (submodules?.planned.map { ($0.path, $0.plan) } ?? [])
@@ -233,10 +233,4 @@ struct RestoreCommand: ParsableCommand {
         let milliseconds = seconds.components.seconds * 1000 + seconds.components.attoseconds / 1_000_000_000_000_000
         print("seconds: \(Double(milliseconds) / 1000)")
     }
-}
-
-/// Prints `message` as one line on stderr and exits with `code`.
-private func fail(_ message: String, code: Int32) -> Never {
-    printError("git-mtime restore: error: \(message)")
-    RestoreCommand.exit(withError: ExitCode(code))
 }

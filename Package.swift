@@ -74,6 +74,6 @@ let package = Package(
         .testTarget(name: "MtimeDockerfileTests", dependencies: ["MtimeDockerfile", "TestSupport"]),
         .testTarget(name: "MtimeDoctorTests", dependencies: ["MtimeDoctor", "MtimeDockerfile", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeExplainTests", dependencies: ["MtimeCore", "TestSupport"]),
-        .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "MtimeManifest", "TestSupport"]),
+        .testTarget(name: "GitMtimeTests", dependencies: ["MtimeCore", "TestSupport"]),
     ]
 )

@@ -32,9 +32,9 @@ final class MappedFile {
 
     /// A vanished file (a concurrent repack deleting an old pack) is "not found", like libgit2's.
     private static func failure(_ operation: String, _ path: BytePath) -> GitError {
-        let code = errno
-        return GitError(code: code == ENOENT ? GIT_ENOTFOUND.rawValue : -1, operation: "\(operation) \(path)",
-                        message: String(cString: strerror(code)))
+        let error = SystemError.last(operation, path)
+        return GitError(code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "\(operation) \(path)",
+                        message: error.message)
     }
 
     @inline(__always)

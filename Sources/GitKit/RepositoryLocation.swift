@@ -134,10 +134,7 @@ private struct Finder {
         let indexFile = environment.path("GIT_INDEX_FILE").map { absolute($0, from: base) } ?? gitDirectory.appending("index")
         let alternates = (environment["GIT_ALTERNATE_OBJECT_DIRECTORIES"] ?? [])
             .split(separator: UInt8(ascii: ":")).map { absolute(BytePath(Array($0)), from: base) }
-        var prefix: BytePath?
-        if let workTree, start.isWithin(workTree) {
-            prefix = BytePath(Array(start.bytes.dropFirst(workTree.bytes.count).drop(while: { $0 == UInt8(ascii: "/") })))
-        }
+        let prefix = workTree.flatMap { start.relative(to: $0) }
         return RepositoryLocation(gitDirectory: gitDirectory, commonDirectory: try resolved(commonDirectory(of: gitDirectory)),
                                   workTree: workTree, indexFile: indexFile,
                                   objectDirectory: environment.path("GIT_OBJECT_DIRECTORY").map { absolute($0, from: base) },

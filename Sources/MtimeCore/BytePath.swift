@@ -47,8 +47,28 @@ public struct BytePath: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// True when `self` is `other` or lies below it.
     public func isWithin(_ other: BytePath) -> Bool {
         if other.bytes.isEmpty { return true }
+        if other.bytes == [UInt8(ascii: "/")] { return isAbsolute }
         guard bytes.count >= other.bytes.count, bytes.starts(with: other.bytes) else { return false }
         return bytes.count == other.bytes.count || bytes[other.bytes.count] == UInt8(ascii: "/")
+    }
+
+    /// The path from `base` to `self` (empty for `base` itself) when `self` is `base` or lies below
+    /// it; nil otherwise. The one way a resolved path is made relative to a root.
+    public func relative(to base: BytePath) -> BytePath? {
+        guard isWithin(base) else { return nil }
+        return BytePath(Array(bytes.dropFirst(base.bytes.count).drop { $0 == UInt8(ascii: "/") }))
+    }
+
+    /// The components with `.` dropped and each `..` taking away the one before it, by name alone
+    /// (no symlink is followed; a `..` at the top stays there, as `/..` is `/`).
+    public var lexicalComponents: [ArraySlice<UInt8>] {
+        var kept: [ArraySlice<UInt8>] = []
+        for component in components {
+            if component.elementsEqual([UInt8(ascii: ".")]) { continue }
+            if component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { _ = kept.popLast(); continue }
+            kept.append(component)
+        }
+        return kept
     }
 
     /// Calls `body` with a NUL-terminated copy; a path with an embedded NUL can't name a file.

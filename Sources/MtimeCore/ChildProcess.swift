@@ -51,6 +51,14 @@ public enum SignalForwarding {
         }
     }
 
+    /// Sleeps `nanoseconds`, resuming after interruptions, except that it returns early once a
+    /// forwarded signal arrived (the caller stops rather than waiting on).
+    public static func sleep(nanoseconds: Int64) {
+        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR && pending == nil { request = remaining }
+    }
+
     /// The last forwarded signal received, if any.
     public static var pending: Int32? {
         let signal = received.load(ordering: .relaxed)
@@ -63,10 +71,9 @@ public enum SignalForwarding {
 /// interrupted system calls.
 public enum ChildProcess {
     /// Runs `arguments` sharing this process's standard streams and waits for it, forwarding
-    /// `SignalForwarding.forwarded` to it meanwhile. An error means it could not be started
-    /// (the `SystemError`'s code is posix_spawn's: ENOENT for a command not found). `environment`
-    /// replaces this process's environment for the child when given.
-    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws(SystemError) -> Termination {
+    /// `SignalForwarding.forwarded` to it meanwhile. `environment` replaces this process's
+    /// environment for the child when given.
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws(ChildProcessError) -> Termination {
         precondition(!arguments.isEmpty, "run needs a command")
         // Block the forwarded signals until the child's pid is published, so none is lost.
         var forwarded = sigset_t(), previous = sigset_t()
@@ -79,12 +86,14 @@ public enum ChildProcess {
         // blocked (a dispatch worker thread blocks nearly all).
         var childMask = previous
         for signal in SignalForwarding.forwarded { sigdelset(&childMask, signal) }
-        let pid = try spawn(arguments, redirections: [], nullStandardInput: false, signalMask: childMask, environment: environment)
+        let pid: pid_t
+        do { pid = try spawn(arguments, redirections: [], nullStandardInput: false, signalMask: childMask, environment: environment) }
+        catch { throw .notStarted(error) }
         SignalForwarding.child.store(pid, ordering: .relaxed)
         defer { SignalForwarding.child.store(0, ordering: .relaxed) }
         if let signal = SignalForwarding.pending { kill(pid, signal) }
         sigprocmask(SIG_UNBLOCK, &forwarded, nil)
-        return try wait(pid, command: arguments[0])
+        do { return try wait(pid, command: arguments[0]) } catch { throw .notWaitedFor(error) }
     }
 
     /// Runs to completion with stdin from /dev/null; stdout and stderr together are returned.

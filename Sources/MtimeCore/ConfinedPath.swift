@@ -32,7 +32,7 @@ public struct ConfinedPath {
         var directories = [try HeldDirectory(opening: root)]
         var resolved: [ArraySlice<UInt8>] = []
         // The path itself is cleaned first (`..` against what precedes it), a link's target step by step.
-        var pending = ArraySlice(lexicallyCleaned(path.components).reversed())   // next component last
+        var pending = ArraySlice(path.lexicalComponents.reversed())   // next component last
         var symlinks: [BytePath] = []
         let dot: [UInt8] = [UInt8(ascii: ".")], dotDot: [UInt8] = [UInt8(ascii: "."), UInt8(ascii: ".")]
         func isDot(_ component: ArraySlice<UInt8>) -> Bool { component.isEmpty || component.elementsEqual(dot) }
@@ -77,17 +77,6 @@ public struct ConfinedPath {
         // Nothing left: the root itself.
         let status = try directories.last!.status()
         return (.success(ConfinedPath(path: BytePath(dot), status: status, parent: directories.last!, name: BytePath(dot))), symlinks)
-    }
-
-    /// Go's `filepath.Clean` of a relative path, as components (`..` above the start dropped).
-    private static func lexicallyCleaned(_ components: [ArraySlice<UInt8>]) -> [ArraySlice<UInt8>] {
-        var kept: [ArraySlice<UInt8>] = []
-        for component in components {
-            if component.isEmpty || component.elementsEqual([UInt8(ascii: ".")]) { continue }
-            if component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { _ = kept.popLast(); continue }
-            kept.append(component)
-        }
-        return kept
     }
 
     private init(path: BytePath, status: FileStatus, parent: HeldDirectory, name: BytePath) {

@@ -58,10 +58,12 @@ public struct FileStatus: Sendable, Equatable {
     }
 }
 
-/// A file descriptor owned by exactly one value; closed when that value goes away.
+/// A file descriptor owned by exactly one value; closed when that value goes away (except the
+/// standard ones, which the process keeps).
 public final class FileDescriptor {
     public let rawValue: Int32
     public let path: BytePath
+    private var owned = true
 
     /// Opens read-only, never following a final symlink (we hash and never write contents), and
     /// never waiting for a writer should a FIFO have taken the file's place.
@@ -98,7 +100,16 @@ public final class FileDescriptor {
         self.path = path
     }
 
-    deinit { close(rawValue) }
+    /// Standard input (0), output (1) or error (2), named `<stdin>`, `<stdout>`, `<stderr>` in
+    /// errors; never closed.
+    public static func standard(_ fd: Int32) -> FileDescriptor {
+        precondition((0...2).contains(fd), "not a standard descriptor")
+        let descriptor = FileDescriptor(adopting: fd, path: BytePath(["<stdin>", "<stdout>", "<stderr>"][Int(fd)]))
+        descriptor.owned = false
+        return descriptor
+    }
+
+    deinit { if owned { close(rawValue) } }
 
     public func status() throws(SystemError) -> FileStatus {
         var raw = stat()
@@ -115,6 +126,7 @@ public final class FileDescriptor {
         }
     }
 
+    /// Writes all of `bytes`, retrying interrupted and partial writes: the one write loop.
     public func write(_ bytes: [UInt8]) throws(SystemError) {
         var offset = 0
         while offset < bytes.count {

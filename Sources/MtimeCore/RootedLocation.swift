@@ -22,24 +22,6 @@ public struct RootedLocation: Sendable {
     public let displayPath: BytePath
 }
 
-/// Why a location can't be used.
-public enum LocationError: Error, Equatable, CustomStringConvertible {
-    /// The path can't name a file: empty, `/`, ending in `/`, `.` or `..`, or an existing directory.
-    case invalid(path: BytePath, reason: String)
-    /// A symlink at or below the root leads outside it.
-    case leavesRoot(symlink: BytePath, target: BytePath, root: BytePath)
-    case system(SystemError)
-
-    public var description: String {
-        switch self {
-        case .invalid(let path, let reason): return "'\(path)' \(reason)"
-        case .leavesRoot(let symlink, let target, let root):
-            return "\(symlink) is a symlink to \(target), which leaves the root \(root)"
-        case .system(let error): return error.description
-        }
-    }
-}
-
 extension DirectoryTree {
     /// Resolves `path` (relative to the working directory unless absolute) as `RootedLocation`
     /// describes. `rootPath` is the root's absolute, symlink-free path. With `create`, missing
@@ -87,8 +69,8 @@ extension DirectoryTree {
                 lastSymlink = (linkPath, target)
                 var next = target
                 if target.isAbsolute {
-                    guard target.isWithin(rootPath) else { throw .leavesRoot(symlink: linkPath, target: target, root: rootPath) }
-                    next = BytePath(Array(target.bytes.dropFirst(rootPath.bytes.count)))
+                    guard let below = target.relative(to: rootPath) else { throw .leavesRoot(symlink: linkPath, target: target, root: rootPath) }
+                    next = below
                     walk.returnToRoot()
                 }
                 pending.append(contentsOf: next.components.reversed().map { (BytePath(Array($0)), true) })

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MtimeCore
 
 /// Which program the wrapper drives, from what `<client> --version` printed.

@@ -147,7 +147,7 @@ public struct DockerBuildWrapper {
             manifest.entries.removeAll { $0.path == BytePath(".dockerignore") }
         }
 
-        let directory = try PrivateDirectory()
+        let directory = try PrivateDirectory(prefix: "git-mtime-docker")
         cleanup.add { directory.remove() }
         // What reaches the build beside each other: guard, manifest, and the file that switches the
         // guard's --explain on.

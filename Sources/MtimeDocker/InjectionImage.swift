@@ -6,7 +6,7 @@ public struct ClientCommand: Sendable {
     public let executable: String
     public let globalOptions: [String]
 
-    public func run(_ arguments: [String]) throws(SystemError) -> Termination {
+    public func run(_ arguments: [String]) throws(ChildProcessError) -> Termination {
         try ChildProcess.run([executable] + globalOptions + arguments)
     }
 

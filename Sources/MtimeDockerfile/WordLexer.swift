@@ -31,11 +31,6 @@ public struct WordLexer: Sendable {
     }
 }
 
-public struct WordError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
-
 private struct Scan {
     let bytes: [UInt8]
     let lexer: WordLexer

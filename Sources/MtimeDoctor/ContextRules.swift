@@ -78,8 +78,8 @@ public struct ContextRules {
     static let outputNames: Set<String> = ["target", "build", "builddir", "_build", ".build", "out", "dist", "obj", "node_modules"]
 
     private func display(_ path: BytePath) -> String {
-        guard path.isWithin(context) else { return path.description }
-        let relative = String(decoding: path.bytes.dropFirst(context.bytes.count).drop { $0 == UInt8(ascii: "/") }, as: UTF8.self)
+        guard let below = path.relative(to: context) else { return path.description }
+        let relative = String(decoding: below.bytes, as: UTF8.self)
         return displayPrefix.isEmpty ? relative : displayPrefix + "/" + relative
     }
 }

@@ -67,9 +67,8 @@ public struct Doctor {
             path.hasPrefix("/") ? BytePath(path) : base.appending(path)
         }
         func display(_ path: BytePath) -> String {
-            if path == base { return "." }
-            if path.isWithin(base) { return String(decoding: path.bytes.dropFirst(base.bytes.count + 1), as: UTF8.self) }
-            return path.description
+            guard let below = path.relative(to: base) else { return path.description }
+            return below.isEmpty ? "." : String(decoding: below.bytes, as: UTF8.self)
         }
 
         // Each Dockerfile as the directory holding it and its name. Tracked ones are reached from the
@@ -132,8 +131,8 @@ public struct Doctor {
                 let rules = DockerfileRules(stages: stages, usesClassicBuilder: { classic.usesClassicBuilder })
                 findings += rules.findings()
                 for output in rules.outputDirectories() where !outputs.contains(output) { outputs.append(output) }
-                if let root, file.path.isWithin(root), rules.mountsTheGuard() {
-                    guardedDockerfiles.append(String(decoding: file.path.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self))
+                if let below = root.flatMap(file.path.relative(to:)), rules.mountsTheGuard() {
+                    guardedDockerfiles.append(String(decoding: below.bytes, as: UTF8.self))
                 }
             } catch let error as DockerfileError {
                 findings.append(Finding(file: name, line: error.line, severity: .hazard, rule: .dockerfileSyntax,
@@ -147,9 +146,7 @@ public struct Doctor {
             if (try? file.directory.statusIfPresent(own)) != nil { ownIgnoreFiles.append((file.directory, own)) }
         }
 
-        let contextRelativeToRoot: BytePath? = root.flatMap { root in
-            contextDirectory.isWithin(root) ? BytePath(Array(contextDirectory.bytes.dropFirst(root.bytes.count).drop { $0 == UInt8(ascii: "/") })) : nil
-        }
+        let contextRelativeToRoot = root.flatMap(contextDirectory.relative(to:))
         let repository = session?.repository
         let contextRules = ContextRules(
             context: contextDirectory, displayPrefix: display(contextDirectory) == "." ? "" : display(contextDirectory), buildOutputs: outputs,

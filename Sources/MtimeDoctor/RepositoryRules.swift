@@ -155,7 +155,7 @@ public struct RepositoryRules {
     /// Relative to the working-tree root when inside it.
     func display(_ path: BytePath) -> String {
         let resolved = (try? FileSystem.resolve(path)) ?? path
-        guard resolved.isWithin(root), resolved != root else { return path.description }
-        return String(decoding: resolved.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self)
+        guard let below = resolved.relative(to: root), !below.isEmpty else { return path.description }
+        return String(decoding: below.bytes, as: UTF8.self)
     }
 }

@@ -47,8 +47,7 @@ public struct Explainer {
             let absolute = Explainer.clean(given.hasPrefix("/") ? BytePath(given) : base.appending(given))
             let parent = (try? FileSystem.resolve(absolute.parent)) ?? absolute.parent
             let full = absolute.lastComponent.isEmpty ? parent : parent.appending(absolute.lastComponent)
-            if full == root { relatives.append(BytePath([])); continue }
-            relatives.append(full.isWithin(root) ? BytePath(Array(full.bytes.dropFirst(root.bytes.count + 1))) : nil)
+            relatives.append(full.relative(to: root))
         }
         let restoreOptions = RestoreOptions(historyMode: options.historyMode, useAuthorDate: options.useAuthorDate)
         var planOptions = restoreOptions
@@ -84,8 +83,8 @@ public struct Explainer {
             guard let relative else { explanation.state = .outsideWorkingTree; return explanation }
             let full = relative.isEmpty ? root : root.appending(relative)
             explanation.current = try FileSystem.statusIfPresent(full)?.modificationTime
-            explanation.stampPath = stampPath.isWithin(root) && stampPath != root
-                ? String(decoding: stampPath.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self) : stampPath.description
+            let stampBelowRoot = stampPath.relative(to: root).flatMap { $0.isEmpty ? nil : String(decoding: $0.bytes, as: UTF8.self) }
+            explanation.stampPath = stampBelowRoot ?? stampPath.description
             explanation.stamp = rule.stamp
             if let file = planned[relative] {
                 explanation.state = Explanation.State(file.state)
@@ -108,8 +107,7 @@ public struct Explainer {
             }
 
             let contextPrefix = contextBuilder.contextPrefix
-            if relative.isWithin(contextPrefix) {
-                let inContext = BytePath(Array(relative.bytes.dropFirst(contextPrefix.isEmpty ? 0 : contextPrefix.bytes.count + 1)))
+            if let inContext = relative.relative(to: contextPrefix) {
                 if let entry = contextManifest[inContext] {
                     explanation.manifest = .listed(entry)
                 } else if (try? contextBuilder.isExcluded(relative)) == true {
@@ -130,12 +128,6 @@ public struct Explainer {
 
     /// `.` and `..` removed lexically (no symlink is followed).
     static func clean(_ path: BytePath) -> BytePath {
-        var parts: [ArraySlice<UInt8>] = []
-        for part in path.components {
-            if part.elementsEqual(".".utf8) { continue }
-            if part.elementsEqual("..".utf8) { _ = parts.popLast(); continue }
-            parts.append(part)
-        }
-        return BytePath([UInt8(ascii: "/")] + Array(parts.joined(separator: [UInt8(ascii: "/")])))
+        BytePath([UInt8(ascii: "/")] + Array(path.lexicalComponents.joined(separator: [UInt8(ascii: "/")])))
     }
 }

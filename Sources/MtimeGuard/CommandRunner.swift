@@ -7,8 +7,10 @@ public enum CommandRunner {
         do {
             return try ChildProcess.run(arguments).shellStatus
         } catch {
-            if error.operation == "run" { throw .spawn(command: arguments[0], error: error) }
-            throw .io(error)
+            switch error {
+            case .notStarted(let error): throw .spawn(command: arguments[0], error: error)
+            case .notWaitedFor(let error): throw .io(error)
+            }
         }
     }
 }

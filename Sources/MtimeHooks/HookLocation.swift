@@ -78,8 +78,8 @@ public struct HookLocation: Sendable {
     private static func trackedFile(in hooks: BytePath, repository: String, gitOptions: [String]) throws -> BytePath? {
         let top = try git(gitOptions + ["rev-parse", "--show-toplevel"], in: repository)
         guard top.status == 0, let root = try? FileSystem.resolve(BytePath(top.output.trimmingWhitespace())),
-              let resolved = try? FileSystem.resolve(hooks), resolved.isWithin(root), resolved != root else { return nil }
-        let relative = String(decoding: resolved.bytes.dropFirst(root.bytes.count + 1), as: UTF8.self)
+              let below = try? FileSystem.resolve(hooks).relative(to: root), !below.isEmpty else { return nil }
+        let relative = String(decoding: below.bytes, as: UTF8.self)
         let listed = try git(gitOptions + ["--literal-pathspecs", "ls-files", "--", relative], in: String(decoding: root.bytes, as: UTF8.self))
         guard listed.status == 0 else { return nil }
         return listed.output.split(separator: "\n").first.map { BytePath(String($0)) }

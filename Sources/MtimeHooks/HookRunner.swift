@@ -146,8 +146,7 @@ public struct HookRunner {
             plan = try session.plan(RestoreOptions(paths: changed.map(\.path)))
         case .safe:
             outcome.stamp = settings.loadStamp()
-            var consumed: ConsumedContent?
-            if case .trusted(let stamp) = outcome.stamp { consumed = ConsumedContent(stamp) }
+            let consumed = settings.consumedContent(outcome.stamp)
             // No history needed: only which files are clean, and the stamp.
             var partial = try session.plan(verifying: changed, head: head)
             for index in partial.files.indices where partial.files[index].state == .clean {

@@ -1,4 +1,5 @@
 import MtimeCore
+import MtimeDockerContext
 import MtimeManifest
 
 /// What a trusted build stamp says about the working tree: which files hold exactly the bytes the
@@ -8,12 +9,21 @@ public struct ConsumedContent: Sendable {
     public let stamp: BuildStamp
     /// No output of the sealed build is later than this (the stamp's seal time).
     public let builtUntil: Timestamp
+    /// Which files the sealed build was given: a file outside them was no input of it, so that the
+    /// stamp doesn't record it says nothing about it.
+    public let context: DockerContextRules
     private let entries: [BytePath: BuildStamp.Entry]
 
-    public init(_ stamp: BuildStamp) {
+    /// `rootIgnoreRules`: the stamp root's `.dockerignore`, the context of a build sealed over a
+    /// manifest of the root (`git mtime manifest`, the guard). A stamp that records a file those rules
+    /// exclude was sealed over the whole tree (`git mtime run`): its context is everything.
+    public init(_ stamp: BuildStamp, rootIgnoreRules: DockerContextRules) {
         self.stamp = stamp
         builtUntil = stamp.sealTime
         entries = Dictionary(stamp.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let evaluator = rootIgnoreRules.evaluator()
+        let filtered = stamp.entries.allSatisfy { (try? evaluator.includes($0.path)) ?? true }
+        context = filtered ? rootIgnoreRules : .none
     }
 
     /// The stamp's entry when `file` (a path relative to the stamp's root) holds exactly the bytes the build consumed.
@@ -22,26 +32,30 @@ public struct ConsumedContent: Sendable {
         return entry
     }
 
-    /// True when the build consumed other bytes at `file`'s path than the file holds now. A path the
-    /// stamp doesn't record is not an input of that build as far as anyone can tell (outside its
-    /// context, or new since: make and cargo see a new file through the target it adds).
-    public func consumedOtherContent(than file: PlannedFile) -> Bool {
-        guard let entry = entries[file.path] else { return false }
-        return entry.objectID != file.worktreeObjectID
+    /// True when the build did not consume the bytes `file` holds now: it read other bytes at that
+    /// path, or none, because the path was absent when it ran (deleted, or below a file replaced by a
+    /// directory or a directory replaced by a symlink). An output built from an earlier version of it
+    /// (`f3.o`, or a header recorded in make's dependency files) may still be there and newer than
+    /// its commit time. A path outside the context (`evaluator` of `context`) was no input at all;
+    /// if the ignore file can't be evaluated, every path counts as inside (a rebuild, never a stale one).
+    public func consumedOtherContent(than file: PlannedFile, in evaluator: DockerContextEvaluator) -> Bool {
+        if let entry = entries[file.path] { return entry.objectID != file.worktreeObjectID }
+        return (try? evaluator.includes(file.path)) ?? true
     }
 }
 
 extension RestorePlan {
-    /// `restore` after a sealed build (docs/restore.md, "After a sealed build"): a clean file whose path
-    /// the trusted stamp records with other content was not built as it is now, so its commit time,
+    /// `restore` after a sealed build (docs/restore.md, "After a sealed build"): a clean file in the
+    /// build's context whose bytes the trusted stamp did not record was not built as it is now, so its commit time,
     /// usually older than the build's outputs, would hide the change from make and cargo. It keeps
     /// its mtime when that is already later than the last build (`builtUntil`, the seal time), and
     /// otherwise gets `now`, as the safe-mode hook gives a file git rewrote. Returns those paths.
     mutating func keepUnbuiltContentNewer(than consumed: ConsumedContent, now: Timestamp) -> [BytePath] {
         let builtUntil = consumed.builtUntil
+        let context = consumed.context.evaluator()
         var kept: [BytePath] = []
         for index in files.indices where files[index].state == .clean && files[index].commitTime != nil {
-            guard let current = files[index].current, consumed.consumedOtherContent(than: files[index]) else { continue }
+            guard let current = files[index].current, consumed.consumedOtherContent(than: files[index], in: context) else { continue }
             files[index].target = current.modificationTime > builtUntil ? nil : max(now, oneNanosecond(after: builtUntil))
             kept.append(files[index].path)
         }

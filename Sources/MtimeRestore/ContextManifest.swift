@@ -73,11 +73,11 @@ public struct ContextManifestBuilder {
             return (manifest, "note: times not restored (\(withoutHistory ?? "")): manifest of \(manifest.entries.count) file(s), all untracked")
         }
         let lock = try session.lock()
-        defer { _ = lock }
+        defer { withExtendedLifetime(lock) {} }
         var rootOptions = options
-        if consultingStamp, case .trusted(let stamp) = try RepositorySettings(repository: session.repository,
-                                                                             workdir: session.workdir).loadStamp() {
-            rootOptions.sealedBuild = ConsumedContent(stamp)
+        if consultingStamp {
+            let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
+            rootOptions.sealedBuild = settings.consumedContent(settings.loadStamp())
         }
         var plan = try session.plan(rootOptions)
         // The context holds the submodules' files too: always recurse. (The stamp records the
@@ -219,6 +219,6 @@ public struct ContextManifestBuilder {
 
     /// A working-tree path below the context, relative to the context directory.
     func relativeToContext(_ path: BytePath) -> BytePath {
-        BytePath(Array(path.bytes.dropFirst(contextPrefix.isEmpty ? 0 : contextPrefix.bytes.count + 1)))
+        path.relative(to: contextPrefix) ?? path
     }
 }

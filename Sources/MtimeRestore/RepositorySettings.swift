@@ -1,5 +1,6 @@
 import GitKit
 import MtimeCore
+import MtimeDockerContext
 import MtimeManifest
 
 /// How the hooks treat paths that a branch switch, merge or rebase rewrote (`git config mtime.hookMode`).
@@ -39,5 +40,14 @@ public struct RepositorySettings: Sendable {
     /// The stamp with the guard's own trust check (parses, its root is ours, no output newer than its seal).
     public func loadStamp() -> StampLoadResult {
         BuildStamp.load(at: stampPath, expectedRoot: root)
+    }
+
+    /// What a trusted stamp says the last sealed build consumed; nil without one. The root's
+    /// `.dockerignore` is read as `git mtime manifest` reads it by default; one that can't be read or
+    /// parsed excludes nothing (every unrecorded file counts as unbuilt: a rebuild, never a stale one).
+    public func consumedContent(_ stamp: StampLoadResult) -> ConsumedContent? {
+        guard case .trusted(let sealed) = stamp else { return nil }
+        let rules = (try? DockerContextRules(contextDirectory: root, dockerfile: .standard, builder: .current)) ?? .none
+        return ConsumedContent(sealed, rootIgnoreRules: rules)
     }
 }

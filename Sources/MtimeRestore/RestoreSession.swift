@@ -70,17 +70,16 @@ public final class RestoreSession {
         do throws(SystemError) {
             kind = try FileSystem.status(try FileSystem.resolve(BytePath(path))).kind
         } catch {
-            switch error.code {
-            case ENOENT: throw .noSuchDirectory(path)
-            case ENOTDIR: throw .notADirectory(path)
-            default: throw .system(error)
-            }
+            if error.isNotFound { throw .noSuchDirectory(path) }
+            if error.kind == .notDirectory { throw .notADirectory(path) }
+            throw .system(error)
         }
         guard kind == .directory else { throw .notADirectory(path) }
     }
 
     /// Takes the repository-wide restore lock, waiting up to `timeout` seconds. Hold the returned
-    /// value while planning and applying; two restores must not interleave.
+    /// value while planning and applying (`defer { withExtendedLifetime(lock) {} }`, or a stored
+    /// property of what plans and applies); two restores must not interleave.
     public func lock(timeout: Double = 5) throws -> FileLock {
         do {
             try FileSystem.createDirectory(sharedDirectory)

@@ -239,7 +239,7 @@ public final class Submodules {
         var inside: [BytePath] = []
         for entry in scope {
             if path.isWithin(entry) { return nil }
-            if entry.isWithin(path) { inside.append(BytePath(Array(entry.bytes.dropFirst(path.bytes.count + 1)))) }
+            if let below = entry.relative(to: path) { inside.append(below) }
         }
         return inside
     }

@@ -156,17 +156,18 @@ struct RunCommand: ParsableCommand {
             note("\(command[0]) exited with status \(status); the stamp was not sealed")
             throw ExitCode(status)
         }
-        do throws(GuardError) {
-            // Located again, creating missing directories: the build may have made or replaced them.
-            let sealed = try Guard.seal(context, stamp: try context.stampLocation(path, create: true), prepared: prepared.prepared)
-            if let first = sealed.changedDuringBuild.first {
-                note("warning: \(sealed.changedDuringBuild.count) tracked files changed while \(command[0]) ran (\(first)\(sealed.changedDuringBuild.count > 1 ? ", ..." : "")); "
-                    + "not recorded as consumed: the next build treats them as changed")
+        try reporting { () throws(GuardError) in
+            do throws(GuardError) {
+                // Located again, creating missing directories: the build may have made or replaced them.
+                let sealed = try Guard.seal(context, stamp: try context.stampLocation(path, create: true), prepared: prepared.prepared)
+                if let first = sealed.changedDuringBuild.first {
+                    note("warning: \(sealed.changedDuringBuild.count) tracked files changed while \(command[0]) ran (\(first)\(sealed.changedDuringBuild.count > 1 ? ", ..." : "")); "
+                        + "not recorded as consumed: the next build treats them as changed")
+                }
+            } catch let error where error.isNotSealed {
+                // The build succeeded; an unreadable output directory only costs the next build its shortcut.
+                for line in error.lines { note("warning: \(line)") }
             }
-        } catch {
-            for line in error.lines { note(error.isNotSealed ? "warning: \(line)" : line) }
-            // The build succeeded; an unreadable output directory only costs the next build its shortcut.
-            if !error.isNotSealed { throw ExitCode(error.exitCode) }
         }
         throw ExitCode(status)
     }
@@ -184,8 +185,7 @@ private func waitForTheBumpTime(_ prepared: PrepareOutcome) {
     guard now < bump, bump.seconds - now.seconds <= 2 * max(prepared.granularity / 1_000_000_000, 1) else { return }
     let wait = (bump.seconds - now.seconds) * 1_000_000_000 + Int64(bump.nanoseconds) - Int64(now.nanoseconds)
     guard wait <= 2 * max(prepared.granularity, 1_000_000_000) else { return }
-    var request = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000)), remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR && SignalForwarding.pending == nil { request = remaining }
+    SignalForwarding.sleep(nanoseconds: wait)
 }
 
 /// Prepares, then says what it decided: always one summary line (build logs show it), and with
@@ -235,7 +235,8 @@ private func signalName(_ signal: Int32) -> String {
     }
 }
 
-/// Runs `body`, printing a guard error's lines on stderr and exiting with its code.
+/// The one path from a guard error to an exit status, for every subcommand: runs `body`, printing
+/// a guard error's lines on stderr and exiting with its code.
 @discardableResult
 private func reporting<T>(_ body: () throws(GuardError) -> T) throws -> T {
     do { return try body() } catch {
@@ -245,6 +246,5 @@ private func reporting<T>(_ body: () throws(GuardError) -> T) throws -> T {
 }
 
 private func note(_ line: String) {
-    let bytes = Array("git-mtime-guard: \(line)\n".utf8)
-    _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    try? FileDescriptor.standard(STDERR_FILENO).write(Array("git-mtime-guard: \(line)\n".utf8))
 }

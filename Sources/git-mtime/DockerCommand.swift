@@ -53,25 +53,17 @@ struct DockerCommand: ParsableCommand {
     func run() throws {
         // Passthrough capture takes `--help` too; before `build` it is the wrapper's.
         if let first = dockerArguments.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
-        var wrapper: DockerBuildWrapper
-        do {
-            wrapper = try DockerBuildWrapper(docker: docker, arguments: dockerArguments, message: Self.printMessage)
-            wrapper.explain = explain
-        } catch {
-            Self.printMessage("error: \(error)")
-            throw ExitCode(64)
+        var wrapper = try reportingErrors(as: "git-mtime", status: 64) {
+            try DockerBuildWrapper(docker: docker, arguments: dockerArguments, message: Self.printMessage)
         }
-        let termination: Termination
-        do {
-            termination = try wrapper.run { request in
+        wrapper.explain = explain
+        let termination = try reportingErrors(as: "git-mtime", status: 125) {
+            try wrapper.run { request in
                 let options = RestoreOptions(historyCacheDirectory: cache.directory())
                 let (manifest, summary) = try ContextManifestBuilder(contextDirectory: request.directory, options: options,
                                                                      docker: request.contextBuild).restoreAndBuild()
                 return PreparedContext(manifest: manifest, summary: summary)
             }
-        } catch {
-            Self.printMessage("error: \(error)")
-            throw ExitCode(125)
         }
         switch termination {
         case .exited(let status):

@@ -6,6 +6,11 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
+/// Arguments that name nothing to check: exit status 64, as for any other invalid argument.
+extension Doctor.UsageError: DocumentedExitStatus {
+    var exitStatus: Int32 { 64 }
+}
+
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
@@ -46,27 +51,21 @@ struct DoctorCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        let report: Doctor.Report
-        do {
+        let hasHazard = try reportingErrors(as: "git-mtime doctor") {
             // Entered first, as restore does: git's environment (GIT_DIR, GIT_WORK_TREE) is read from there.
             try start.enter()
-            report = try Doctor(dockerfiles: dockerfiles, context: context).run()
-        } catch let error as Doctor.UsageError {
-            printError("git-mtime doctor: error: \(error)")
-            throw ExitCode(64)
-        } catch {
-            printError("git-mtime doctor: error: \(error)")
-            throw ExitCode(1)
+            let report = try Doctor(dockerfiles: dockerfiles, context: context).run()
+            var out = ""
+            switch format {
+            case .json:
+                out = report.json.serialized() + "\n"
+            case .text:
+                for finding in report.findings { out += finding.text + "\n" }
+                out += report.summary + "\n"
+            }
+            try writeStandardOutput(Array(out.utf8))
+            return report.hasHazard
         }
-        var out = ""
-        switch format {
-        case .json:
-            out = report.json.serialized() + "\n"
-        case .text:
-            for finding in report.findings { out += finding.text + "\n" }
-            out += report.summary + "\n"
-        }
-        try writeStandardOutput(Array(out.utf8))
-        if report.hasHazard { throw ExitCode(1) }
+        if hasHazard { throw ExitCode(1) }
     }
 }

@@ -54,28 +54,23 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let explanations: [Explanation]
-        do {
+        try reportingErrors(as: "git-mtime explain") {
             // Entered first, as restore does: git's environment (GIT_DIR, GIT_WORK_TREE) is read from there.
             try start.enter()
-            explanations = try Explainer(options: .init(historyMode: history, useAuthorDate: authorDate,
-                                                        context: context, stamp: stamp)).explain(paths)
-        } catch {
-            printError("git-mtime explain: error: \(error)")
-            throw ExitCode(1)
-        }
-        var out: [UInt8] = []
-        if nulTerminated {
-            for explanation in explanations { out += explanation.nulFields }
-        } else if format == .json {
-            out = Array((JSONValue.array(explanations.map(\.json)).serialized() + "\n").utf8)
-        } else {
-            out = Array(explanations.map(\.text).joined(separator: "\n").utf8)
-        }
-        try writeStandardOutput(out)
-        if let outside = explanations.first(where: { $0.path == nil }) {
-            printError("git-mtime explain: error: \(outside.given) is outside the working tree")
-            throw ExitCode(1)
+            let explanations = try Explainer(options: .init(historyMode: history, useAuthorDate: authorDate,
+                                                            context: context, stamp: stamp)).explain(paths)
+            var out: [UInt8] = []
+            if nulTerminated {
+                for explanation in explanations { out += explanation.nulFields }
+            } else if format == .json {
+                out = Array((JSONValue.array(explanations.map(\.json)).serialized() + "\n").utf8)
+            } else {
+                out = Array(explanations.map(\.text).joined(separator: "\n").utf8)
+            }
+            try writeStandardOutput(out)
+            if let outside = explanations.first(where: { $0.path == nil }) {
+                throw CommandFailure("\(outside.given) is outside the working tree")
+            }
         }
     }
 }

@@ -62,7 +62,7 @@ struct HooksInstallCommand: ParsableCommand {
     @OptionGroup var target: HookTargetOptions
 
     func run() throws {
-        try hookCommand("hooks install") {
+        try reportingErrors(as: "git-mtime hooks install") {
             let location = try HookLocation.resolve(target.target)
             if let refusal = location.installRefusal { throw HookError(refusal) }
             let changes = try HookInstaller(directory: location.directory).install()
@@ -85,7 +85,7 @@ struct HooksUninstallCommand: ParsableCommand {
     @OptionGroup var target: HookTargetOptions
 
     func run() throws {
-        try hookCommand("hooks uninstall") {
+        try reportingErrors(as: "git-mtime hooks uninstall") {
             let location = try HookLocation.resolve(target.target)
             let installer = HookInstaller(directory: location.directory)
             let changes = try installer.uninstall()
@@ -124,7 +124,7 @@ struct HooksRunCommand: ParsableCommand {
 
     func run() throws {
         let startedAt = FileSystem.now()
-        try hookCommand("hooks run") {
+        try reportingErrors(as: "git-mtime hooks run") {
             guard let name = HookName(rawValue: hook) else {
                 throw HookError("unknown hook '\(hook)' (expected post-checkout, post-merge or post-rewrite)")
             }
@@ -142,12 +142,4 @@ struct HooksRunCommand: ParsableCommand {
 
 private func report(_ changes: [(HookName, HookChange)], in directory: BytePath) {
     for (hook, change) in changes { print("\(directory.appending(hook.rawValue)): \(change.rawValue)") }
-}
-
-/// Runs `body`; any error becomes one line on stderr and exit status 1.
-private func hookCommand(_ name: String, _ body: () throws -> Void) throws {
-    do { try body() } catch {
-        printError("git-mtime \(name): error: \(error)")
-        throw ExitCode(1)
-    }
 }

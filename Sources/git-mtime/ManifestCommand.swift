@@ -84,7 +84,7 @@ struct ManifestCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try reportingErrors(as: "git-mtime manifest") {
             try start.enter()
             let contextDirectory: String
             if let context {
@@ -124,9 +124,6 @@ struct ManifestCommand: ParsableCommand {
             } else {
                 try writeStandardOutput(bytes)
             }
-        } catch {
-            printError("git-mtime manifest: error: \(error)")
-            throw ExitCode(1)
         }
     }
 }

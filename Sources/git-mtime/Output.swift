@@ -1,12 +1,10 @@
-import Glibc
 import MtimeCore
 import MtimeRestore
 
 // Terminal output shared by the commands: paths need not be UTF-8, so raw writes, not `print`.
 
 func printError(_ message: String) {
-    let bytes = Array((message + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    try? FileDescriptor.standard(2).write(Array((message + "\n").utf8))
 }
 
 /// A single progress line on a terminal's stderr, redrawn at most ten times a second and erased at the end.
@@ -33,20 +31,11 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     private func printRaw(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        try? FileDescriptor.standard(2).write(Array(text.utf8))
     }
 }
 
 /// Writes raw bytes to stdout (paths in a manifest need not be UTF-8, so no `print`).
 func writeStandardOutput(_ bytes: [UInt8]) throws(SystemError) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw SystemError.last("write", BytePath("<stdout>"))
-        }
-        offset += written
-    }
+    try FileDescriptor.standard(1).write(bytes)
 }

@@ -20,10 +20,11 @@ struct RestoreCommand: ParsableCommand {
         content gets equal times everywhere. A file that already has its time is not written again.
 
         After a sealed build (a trusted build stamp at git config mtime.stamp, default \
-        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file at a path the stamp \
-        records, holding other content than that build consumed, keeps an mtime later than the build \
-        instead (its own if it already is, else now), so a plain make or cargo build afterwards sees \
-        the change; -v lists those files. \
+        target/.git-mtime-stamp, as `git mtime run` writes it), a clean file whose bytes the stamp did \
+        not record (other content at its path, or none: absent when it was sealed) keeps an mtime later \
+        than the build instead (its own if it already is, else now), so a plain make or cargo build \
+        afterwards sees the change; -v lists those files. Files the root's .dockerignore leaves out of \
+        the build's context get their commit time (docs/restore.md). \
         --ignore-stamp gives every clean file its commit time regardless.
 
         PATHSPEC is matched exactly as git matches it, relative to the current directory (or -C's): \
@@ -103,8 +104,11 @@ struct RestoreCommand: ParsableCommand {
             let lock = try session.lock(timeout: 5)
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
+            var sealedBuild: ConsumedContent?
             if !ignoreStamp {
-                stamp = try RepositorySettings(repository: session.repository, workdir: session.workdir).loadStamp()
+                let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
+                stamp = settings.loadStamp()
+                sealedBuild = settings.consumedContent(stamp)
             }
             // -C is already entered: a relative --cache-dir is taken from there.
             let options = RestoreOptions(historyMode: history, useAuthorDate: authorDate, pathspec: pathspec,
@@ -115,7 +119,7 @@ struct RestoreCommand: ParsableCommand {
                 printError("git-mtime restore: fetching history: \($0)")
             }) : nil
             var rootOptions = options
-            if case .trusted(let sealed) = stamp { rootOptions.sealedBuild = ConsumedContent(sealed) }
+            rootOptions.sealedBuild = sealedBuild
             plan = try session.plan(rootOptions, fetchingHistory: fetch)
             if try recurseSubmodules ?? session.repository.configBool("submodule.recurse", default: false) {
                 // The stamp records the superproject's paths, not a submodule's: submodules get commit times.
@@ -127,23 +131,23 @@ struct RestoreCommand: ParsableCommand {
                 submodules?.planned.allSatisfy { $0.plan.unmatchedPatterns.contains(pattern) } ?? true
             }
             if let pattern = unmatched.first {
-                fail("pathspec '\(pattern)' did not match any tracked file; nothing was changed", code: 1)
+                throw CommandFailure("pathspec '\(pattern)' did not match any tracked file; nothing was changed")
             }
             let boundaryFiles = plan.shallowBoundaryFiles + (submodules?.shallowBoundaryFiles ?? 0)
             if strict && boundaryFiles > 0 {
-                fail("\(boundaryFiles) file(s) would get the shallow clone's boundary commit time, "
-                     + "not their real last change; fetch the history (--fetch-history) or drop --strict; nothing was changed",
-                     code: 2)
+                throw CommandFailure("\(boundaryFiles) file(s) would get the shallow clone's boundary commit time, "
+                                     + "not their real last change; fetch the history (--fetch-history) or drop --strict; nothing was changed",
+                                     status: 2)
             }
             if !dryRun {
                 summaries = [(BytePath([]), try session.apply(plan))] + (try submodules?.apply() ?? [])
             }
-        } catch let error as RestoreError {
-            progress?.erase()
-            fail(error.description, code: { if case .lockTimeout = error.innermost { return 75 } else { return 1 } }())
         } catch {
             progress?.erase()
-            fail("\(error)", code: 1)
+            throw reportedExit(error, as: "git-mtime restore") { error in
+                if let error = error as? RestoreError, case .lockTimeout = error.innermost { return 75 }
+                return 1
+            }
         }
 
         let parts: [(path: BytePath, plan: RestorePlan)] = [(BytePath([]), plan)] + (submodules?.planned.map { ($0.path, $0.plan) } ?? [])
@@ -229,10 +233,4 @@ struct RestoreCommand: ParsableCommand {
         let milliseconds = seconds.components.seconds * 1000 + seconds.components.attoseconds / 1_000_000_000_000_000
         print("seconds: \(Double(milliseconds) / 1000)")
     }
-}
-
-/// Prints `message` as one line on stderr and exits with `code`.
-private func fail(_ message: String, code: Int32) -> Never {
-    printError("git-mtime restore: error: \(message)")
-    RestoreCommand.exit(withError: ExitCode(code))
 }

@@ -40,8 +40,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let status: Int32
-        do {
+        let status = try reportingErrors(as: "git-mtime run") {
             let guardPath = try GuardExecutable.locate(environment: Environment.all(),
                                                        runningExecutable: GuardExecutable.runningExecutable())
             let rootPath: BytePath, defaultStamp: BytePath
@@ -60,35 +59,14 @@ struct RunCommand: ParsableCommand {
                 contextDirectory: root, options: RestoreOptions(historyCacheDirectory: cache.directory()), docker: nil)
                 .restoreAndBuild(consultingStamp: false)
             printError("git-mtime run: \(summary)")
-            let manifestFile = try TemporaryManifest(manifest.serialized())
-            defer { manifestFile.remove() }
+            // The manifest in a private temporary file for the guard to read; removed when the run ends.
+            let temporary = try PrivateDirectory(prefix: "git-mtime-run")
+            defer { temporary.remove() }
+            let manifestPath = try temporary.write("manifest", manifest.serialized(), permissions: 0o600)
             let stampPath = stamp ?? String(decoding: defaultStamp.bytes, as: UTF8.self)
-            status = try CommandRunner.run([guardPath, "run"] + (explain ? ["--explain"] : []) + ["--manifest", manifestFile.path, "--stamp", stampPath,
-                                            "--root", root, "--"] + command)
-        } catch {
-            printError("git-mtime run: error: \(error)")
-            throw ExitCode(1)
+            return try CommandRunner.run([guardPath, "run"] + (explain ? ["--explain"] : []) + ["--manifest", manifestPath, "--stamp", stampPath,
+                                          "--root", root, "--"] + command)
         }
         throw ExitCode(status)
     }
-}
-
-/// The manifest in a private temporary file for the guard to read; removed when the run ends.
-private struct TemporaryManifest {
-    let path: String
-
-    init(_ contents: [UInt8]) throws {
-        let directory = Environment.nonEmpty("TMPDIR") ?? "/tmp"
-        var template = Array("\(directory)/git-mtime-manifest.XXXXXX".utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { throw SystemError.last("create a temporary manifest in", BytePath(directory)) }
-        close(fd)
-        path = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        do { try FileSystem.writeAtomically(BytePath(path), contents: contents, permissions: 0o600) } catch {
-            remove()
-            throw error
-        }
-    }
-
-    func remove() { unlink(path) }
 }

@@ -18,7 +18,7 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var start: StartDirectoryOptions
 
     func run() throws {
-        do {
+        try reportingErrors(as: "git-mtime status") {
             try start.enter()
             let session = try RestoreSession(discoveringFrom: ".")
             let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
@@ -43,9 +43,6 @@ struct StatusCommand: ParsableCommand {
             case .untrusted(let reason): stamp = "not trusted: \(reason)"
             }
             print("build stamp: \(settings.stampPath): \(stamp)")
-        } catch {
-            printError("git-mtime status: error: \(error)")
-            throw ExitCode(1)
         }
     }
 

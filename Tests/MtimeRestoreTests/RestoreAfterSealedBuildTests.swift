@@ -82,4 +82,94 @@ import TestSupport
         #expect(try repo.tool("make").stdout.contains("cat a.txt b.txt"))
         #expect(try built(repo) == "a1\nb1\n")
     }
+
+    // Soak soak-1130, scenarios 101, 376, 678, 713: the path was absent when the build was sealed, so the
+    // stamp records nothing there, yet an output built from an earlier version of it is still beside the
+    // stamp. Content the stamp did not record is unbuilt content, whether it recorded other bytes or none.
+
+    /// `git reset --hard HEAD~1` (no hook sees it), then `restore -v`: `path` is kept newer than the sealed
+    /// build, so a plain make runs `recipe`.
+    func expectResetAndRestoreKeepNewer(_ repo: GitRepository, _ path: String, thenMakeRuns recipe: String) throws {
+        try repo.git("reset", "-q", "--hard", "HEAD~1")
+        let restored = try repo.mtime("restore", "-v")
+        #expect(restored.stdout.contains("not built yet, kept newer than the last build: \(path)"), "\(restored.stdout)")
+        let make = try repo.tool("make")
+        #expect(make.stdout.contains(recipe), "plain make rebuilds: \(make.stdout)")
+    }
+
+    /// A file deleted before the sealed build comes back with `reset --hard`: not built, kept newer.
+    @Test func aFileDeletedBeforeTheSealedBuildComesBackNewer() throws {
+        let repo = try GitRepository(label: "sealed-deleted")
+        try repo.write("Makefile", "build/out.txt: $(wildcard parts/*.txt)\n\tmkdir -p build\n\tcat $(sort $(wildcard parts/*.txt)) > build/out.txt\n")
+        try repo.write(".gitignore", "build/\n")
+        try repo.write("parts/a.txt", "a1\n")
+        try repo.write("parts/c.txt", "c1\n")
+        try repo.commit("v1")
+        #expect(try repo.tool("make").succeeded)   // build/out.txt from a1 and c1: older than what follows
+        try FileManager.default.removeItem(atPath: repo.directory.url("parts/c.txt"))
+        try repo.commit("v2: no c")
+        try repo.git("config", "mtime.stamp", "build/.git-mtime-stamp")
+        #expect(try repo.mtime("run", "--", "make").stdout.contains("cat parts/a.txt > build/out.txt"))
+        // parts/c.txt is back, unseen by any hook
+        try expectResetAndRestoreKeepNewer(repo, "parts/c.txt", thenMakeRuns: "cat parts/a.txt parts/c.txt")
+        #expect(try repo.time("parts/a.txt") == repo.commitTime("parts/a.txt"), "content the build consumed")
+        #expect(try built(repo) == "a1\nc1\n")
+    }
+
+    /// A directory replaced by a symlink to an edited copy when the build ran: the stamp records the
+    /// symlink and the copy, never `inc/h.txt`, which the build read (make's prerequisite) through the link.
+    @Test func aDirectoryThatWasASymlinkWhenSealedComesBackNewer() throws {
+        let repo = try GitRepository(label: "sealed-symlink")
+        try repo.write("Makefile", "build/out.txt: inc/h.txt a.txt\n\tmkdir -p build\n\tcat inc/h.txt a.txt > build/out.txt\n")
+        try repo.write(".gitignore", "build/\n")
+        try repo.write("inc/h.txt", "h1\n")
+        try repo.write("a.txt", "a1\n")
+        try repo.commit("v1")
+        try FileManager.default.removeItem(atPath: repo.directory.url("inc"))
+        try repo.write("inc1/h.txt", "h2\n")
+        try FileManager.default.createSymbolicLink(atPath: repo.directory.url("inc"), withDestinationPath: "inc1")
+        try repo.commit("v2: inc -> inc1")
+        try repo.git("config", "mtime.stamp", "build/.git-mtime-stamp")
+        try repo.mtime("run", "--", "make")
+        #expect(try built(repo) == "h2\na1\n")
+        // inc/ is a directory again, holding h1
+        try expectResetAndRestoreKeepNewer(repo, "inc/h.txt", thenMakeRuns: "cat inc/h.txt a.txt")
+        #expect(try built(repo) == "h1\na1\n")
+        try repo.expectWorkingTreeMatchesHead()
+    }
+
+    /// A path the root's `.dockerignore` leaves out of a guarded build's context was no input of it:
+    /// absent from the stamp, it still gets its commit time. A stamp `git mtime run` sealed (its context
+    /// is the whole tree, so it records such paths) counts it as unbuilt.
+    @Test func aPathOutsideTheContextOfTheSealedBuildGetsItsCommitTime() throws {
+        let repo = try GitRepository(label: "sealed-context")
+        try repo.write("Makefile", "build/out.txt: a.txt\n\tmkdir -p build\n\tcat a.txt > build/out.txt\n")
+        try repo.write(".gitignore", "build/\n")
+        try repo.write(".dockerignore", "docs\nbuild\n")
+        try repo.write("a.txt", "a1\n")
+        try repo.write("docs/x.md", "x1\n")
+        try repo.write("docs/keep.md", "k1\n")
+        try repo.write("src/gone.txt", "g1\n")
+        try repo.commit("v1")
+        try FileManager.default.removeItem(atPath: repo.directory.url("docs/x.md"))
+        try FileManager.default.removeItem(atPath: repo.directory.url("src/gone.txt"))
+        try repo.commit("v2")
+        try repo.git("config", "mtime.stamp", "build/.git-mtime-stamp")
+        let manifest = repo.directory.url(".git/test-manifest")
+        try repo.mtime("manifest", "--restore", "-o", manifest)
+        try runChecked([builtProduct("git-mtime-guard"), "run", "--manifest", manifest, "--stamp", "build/.git-mtime-stamp",
+                        "--", "make"], in: repo.path)
+        try repo.git("reset", "-q", "--hard", "HEAD~1")
+        let restored = try repo.mtime("restore", "-v")
+        #expect(restored.stdout.contains("not built yet, kept newer than the last build: src/gone.txt"), "\(restored.stdout)")
+        #expect(!restored.stdout.contains("docs/x.md"), "\(restored.stdout)")
+        #expect(try repo.time("docs/x.md") == repo.commitTime("docs/x.md"))
+
+        // Sealed over the whole tree (it records docs/keep.md, which .dockerignore excludes): docs/x.md was absent from it.
+        try repo.git("reset", "-q", "--hard", "HEAD@{1}")
+        try repo.mtime("run", "--", "make")
+        try repo.git("reset", "-q", "--hard", "HEAD~1")
+        let again = try repo.mtime("restore", "-v")
+        #expect(again.stdout.contains("not built yet, kept newer than the last build: docs/x.md"), "\(again.stdout)")
+    }
 }

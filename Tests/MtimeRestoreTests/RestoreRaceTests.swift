@@ -60,8 +60,8 @@ import TestSupport
 
     /// An ordinary writer (opens the file for writing in the window): the read lease makes it wait
     /// until the time is set and recorded, so its write lands after, with its own time.
-    @Test func aWriteDuringTheSetIsNeverRecordedClean() throws {
-        guard RestoreRaceTests.strace != nil else { print("skipped: strace is not installed"); return }
+    @Test(.enabled(if: RestoreRaceTests.strace != nil, "strace is not installed"))
+    func aWriteDuringTheSetIsNeverRecordedClean() throws {
         let repo = try repository()
         let result = try restoreWithWriteInTheWindow(repo) {
             try runChecked(["sh", "-c", "printf 'HELLO\\n' > f"], in: repo.path)
@@ -73,8 +73,8 @@ import TestSupport
     /// A writer that already holds the file open for writing (no lease possible): restore reads the
     /// bytes back through its descriptor after setting the time, finds them changed, gives the file
     /// the current time and says so.
-    @Test func aWriterHoldingTheFileOpenIsCaught() throws {
-        guard RestoreRaceTests.strace != nil else { print("skipped: strace is not installed"); return }
+    @Test(.enabled(if: RestoreRaceTests.strace != nil, "strace is not installed"))
+    func aWriterHoldingTheFileOpenIsCaught() throws {
         let repo = try repository()
         let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: repo.directory.url("f")))
         let started = FileSystem.now()

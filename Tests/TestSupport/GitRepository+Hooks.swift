@@ -1,6 +1,5 @@
 import Foundation
 import MtimeCore
-import TestSupport
 
 /// PATH with the built git-mtime and git-mtime-guard first (so `git mtime` resolves inside hooks)
 /// and rustup's cargo after them.

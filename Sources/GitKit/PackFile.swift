@@ -10,19 +10,17 @@ final class MappedFile {
     let count: Int
 
     init(_ path: BytePath) throws(GitError) {
-        let fd: Int32
+        // Non-blocking and regular files only: a FIFO in a shared alternate object directory can't hang us.
+        let file: FileDescriptor
+        let size: Int
         do {
-            fd = try path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+            file = try FileDescriptor(openFollowingSymlinks: path)
+            size = Int(try file.requireRegularFile().size)
         } catch {
-            throw GitError(code: -1, operation: "open \(path)", message: error.description)
+            throw GitError(code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "open \(path)", message: error.description)
         }
-        guard fd >= 0 else { throw MappedFile.failure("open", path) }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw MappedFile.failure("stat", path) }
-        let size = Int(status.st_size)
         guard size > 0 else { throw GitError(code: -1, operation: "map \(path)", message: "file is empty") }
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, file.rawValue, 0), mapped != MAP_FAILED else {
             throw MappedFile.failure("map", path)
         }
         self.path = path

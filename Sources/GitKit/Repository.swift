@@ -7,15 +7,19 @@ import MtimeCore
 public final class Repository {
     let handle: OpaquePointer
     public let location: RepositoryLocation
+    /// `git -c` settings, over the configuration files libgit2 reads (Repository+Config.swift).
+    public let commandLineConfig: CommandLineConfig
 
     /// Opens the repository git would use in `path` (like `git -C path`), honouring git's environment.
     public convenience init(discoveringFrom path: String, environment: GitEnvironment = .current()) throws(RepositoryError) {
-        try self.init(RepositoryLocation.find(start: BytePath(path), environment: environment))
+        try self.init(RepositoryLocation.find(start: BytePath(path), environment: environment), environment: environment)
     }
 
-    /// A SHA-256 repository is refused with a clear error: libgit2 1.5 cannot read it.
-    public init(_ location: RepositoryLocation) throws(RepositoryError) {
+    /// A SHA-256 repository is refused with a clear error: libgit2 1.5 cannot read it. `environment`
+    /// gives the `git -c` settings (as git would, a malformed one is an error).
+    public init(_ location: RepositoryLocation, environment: GitEnvironment = .current()) throws(RepositoryError) {
         Library.ensureInitialized()
+        do { commandLineConfig = try CommandLineConfig(environment: environment) } catch { throw .badCommandLineConfig(error) }
         if let format = ConfigFile(location.commonDirectory.appending("config"))?.string("extensions.objectformat"),
            String(decoding: format, as: UTF8.self).lowercased() != "sha1" {
             throw .unsupportedObjectFormat(location.workTree ?? location.gitDirectory)
@@ -36,6 +40,11 @@ public final class Repository {
                 throw .unsupportedCommonDirectory(given: location.commonDirectory, libgit2: common)
             }
             do { try Repository.configure(handle, location) } catch { throw .git(error) }
+            // libgit2 opens the index blocking and reads what it is: a FIFO there would hang every command.
+            if (try? FileSystem.statusIfPresent(location.indexFile)) != nil,
+               case .notARegularFile = IndexFileProblem.diagnose(location.indexFile) {
+                throw .invalidIndex(location.indexFile, .notARegularFile, fromEnvironment: !location.indexIsDefault)
+            }
             if !location.indexIsDefault {
                 let index = try Repository.openIndex(location)
                 defer { git_index_free(index) }
@@ -90,16 +99,6 @@ public final class Repository {
     public var isHeadUnborn: Bool { git_repository_head_unborn(handle) == 1 }
     public var isWorktree: Bool { git_repository_is_worktree(handle) == 1 }
 
-    /// A config value from a snapshot of the repository's configuration; nil when unset or unreadable.
-    public func configString(_ name: String) -> String? {
-        var config: OpaquePointer?
-        guard git_repository_config_snapshot(&config, handle) == 0, let config else { return nil }
-        defer { git_config_free(config) }
-        var value: UnsafePointer<CChar>?
-        guard git_config_get_string(&value, config, name) == 0, let value else { return nil }
-        return String(cString: value)
-    }
-
     /// The working tree root, with a trailing `/`; nil for a bare repository.
     public var workdir: BytePath? { location.workTree.map { BytePath($0.bytes + [UInt8(ascii: "/")]) } }
 
@@ -130,7 +129,8 @@ public final class Repository {
     public func shallowBoundaryCommits() throws(SystemError) -> Set<ObjectID> {
         let file = commonDirectory.appending("shallow")
         guard try FileSystem.statusIfPresent(file) != nil else { return [] }
-        let contents = try FileSystem.readFile(file)
+        // One line per boundary commit; a larger file is no shallow file git wrote.
+        let contents = try FileSystem.readFile(file, limit: 1 << 30)
         var commits = Set<ObjectID>()
         for line in contents.split(separator: 0x0A) {
             if let id = ObjectID(hex: String(decoding: line, as: UTF8.self)) { commits.insert(id) }

@@ -27,6 +27,8 @@ public enum RepositoryError: Error, CustomStringConvertible, Sendable {
     /// `core.bare` and `core.worktree` both set: git refuses to guess.
     case bareWithWorkTree(BytePath)
     case badEnvironment(GitEnvironmentError)
+    /// `GIT_CONFIG_PARAMETERS` / `GIT_CONFIG_COUNT` that git would refuse.
+    case badCommandLineConfig(CommandLineConfigError)
     case inaccessible(BytePath, SystemError)
     /// `extensions.objectformat = sha256`: libgit2 1.5 reads SHA-1 repositories only.
     case unsupportedObjectFormat(BytePath)
@@ -55,6 +57,7 @@ public enum RepositoryError: Error, CustomStringConvertible, Sendable {
         case .invalidWorkTree(let path, let error): return "invalid working tree '\(path)': \(error.message)"
         case .bareWithWorkTree(let path): return "\(path): core.bare and core.worktree do not make sense together"
         case .badEnvironment(let error): return error.description
+        case .badCommandLineConfig(let error): return error.description
         case .inaccessible(let path, let error): return "cannot read \(path): \(error.message)"
         case .unsupportedObjectFormat(let path):
             return "\(path): SHA-256 repositories are not supported (libgit2 1.5 reads SHA-1 repositories only)"

@@ -237,7 +237,8 @@ private struct Finder {
     /// `get_common_dir`: `GIT_COMMON_DIR`, else what `<git dir>/commondir` names, else the git dir.
     func commonDirectory(of gitDirectory: BytePath) -> BytePath {
         if let fromEnvironment = environment.path("GIT_COMMON_DIR") { return absolute(fromEnvironment, from: cwd) }
-        guard var contents = try? FileSystem.readFile(gitDirectory.appending("commondir"), limit: 1 << 20) else { return gitDirectory }
+        guard var contents = try? FileSystem.readFile(gitDirectory.appending("commondir"), limit: 1 << 20, followingSymlinks: true)
+        else { return gitDirectory }
         while let last = contents.last, last == 0x0A || last == 0x0D { contents.removeLast() }
         let named = absolute(BytePath(contents), from: gitDirectory)
         return (try? FileSystem.resolve(named)) ?? named
@@ -250,7 +251,7 @@ private struct Finder {
         guard (try? path.withCString({ stat($0, &raw) })) == 0, raw.st_mode & S_IFMT == S_IFREG else { return nil }
         guard raw.st_size <= 1 << 20 else { throw .invalidGitFile(path, .tooLarge) }
         var contents: [UInt8]
-        do { contents = try FileSystem.readFile(path, limit: 1 << 20) } catch { throw .inaccessible(path, error) }
+        do { contents = try FileSystem.readFile(path, limit: 1 << 20, followingSymlinks: true) } catch { throw .inaccessible(path, error) }
         guard contents.starts(with: Array("gitdir: ".utf8)) else { throw .invalidGitFile(path, .format) }
         while let last = contents.last, last == 0x0A || last == 0x0D { contents.removeLast() }
         guard contents.count >= 9 else { throw .invalidGitFile(path, .noPath) }

@@ -28,7 +28,7 @@ struct RepositoryOwnership {
         }
         guard let foreign else { return }
         let repository = workTree ?? gitDirectory
-        if isSafe(repository) { return }
+        if try isSafe(repository) { return }
         throw .dubiousOwnership(repository, path: foreign.path, owner: foreign.owner)
     }
 
@@ -50,9 +50,9 @@ struct RepositoryOwnership {
 
     /// `safe.directory` from the system, global and command-line configuration, in git's order: `*`
     /// or the repository's path makes it safe, an empty value resets the list.
-    private func isSafe(_ repository: BytePath) -> Bool {
+    private func isSafe(_ repository: BytePath) throws(RepositoryError) -> Bool {
         var safe = false
-        for value in safeDirectoryValues() {
+        for value in try safeDirectoryValues() {
             guard let value, !value.isEmpty else { safe = false; continue }
             if value == Array("*".utf8) { safe = true; continue }
             if RepositoryOwnership.interpolated(value) == repository.bytes { safe = true }
@@ -69,13 +69,15 @@ struct RepositoryOwnership {
 
     /// Every `safe.directory` value git's "very early" configuration holds, in order; nil for a key
     /// given without a value.
-    private func safeDirectoryValues() -> [[UInt8]?] {
+    private func safeDirectoryValues() throws(RepositoryError) -> [[UInt8]?] {
         var values: [[UInt8]?] = []
         for file in configurationFiles() {
             guard let config = ConfigFile(file) else { continue }
             values += config.all("safe.directory").map { Optional($0) }
         }
-        values += CommandLineConfiguration(environment).entries.filter { $0.key.lowercased() == "safe.directory" }.map(\.value)
+        let commandLine: CommandLineConfig
+        do { commandLine = try CommandLineConfig(environment: environment) } catch { throw .badCommandLineConfig(error) }
+        values += commandLine.entries.filter { $0.name == "safe.directory" }.map(\.value)
         return values
     }
 
@@ -99,56 +101,5 @@ struct RepositoryOwnership {
             if let home { files.append(BytePath(home).appending(".gitconfig")) }
         }
         return files.filter { (try? FileSystem.statusIfPresent($0)) != nil }
-    }
-}
-
-/// `git -c key=value` as git passes it to its children: `GIT_CONFIG_PARAMETERS` (sq-quoted
-/// `'key'='value'` or older `'key=value'` words) and `GIT_CONFIG_COUNT` with `GIT_CONFIG_KEY_<n>`
-/// and `GIT_CONFIG_VALUE_<n>`.
-struct CommandLineConfiguration {
-    var entries: [(key: String, value: [UInt8]?)] = []
-
-    init(_ environment: GitEnvironment) {
-        if let parameters = environment["GIT_CONFIG_PARAMETERS"] { parse(parameters) }
-        if let count = environment["GIT_CONFIG_COUNT"].flatMap({ Int(String(decoding: $0, as: UTF8.self)) }), count > 0 {
-            for index in 0..<min(count, 1 << 16) {
-                guard let key = environment["GIT_CONFIG_KEY_\(index)"] else { break }
-                entries.append((String(decoding: key, as: UTF8.self), environment["GIT_CONFIG_VALUE_\(index)"] ?? []))
-            }
-        }
-    }
-
-    private mutating func parse(_ text: [UInt8]) {
-        var position = text.startIndex
-        func skipSpaces() { while position < text.endIndex && text[position] == 0x20 { position += 1 } }
-        /// One sq-quoted word (`'\''` inside stands for a quote); nil when malformed.
-        func quoted() -> [UInt8]? {
-            guard position < text.endIndex, text[position] == UInt8(ascii: "'") else { return nil }
-            position += 1
-            var word: [UInt8] = []
-            while position < text.endIndex {
-                let byte = text[position]
-                position += 1
-                if byte != UInt8(ascii: "'") { word.append(byte); continue }
-                // `'\''`: close, escaped quote, reopen.
-                if text[position...].starts(with: Array("\\''".utf8)) { word.append(UInt8(ascii: "'")); position += 3; continue }
-                return word
-            }
-            return nil
-        }
-        skipSpaces()
-        while position < text.endIndex {
-            guard let first = quoted() else { return }
-            if position < text.endIndex, text[position] == UInt8(ascii: "=") {
-                position += 1
-                guard let value = quoted() else { return }
-                entries.append((String(decoding: first, as: UTF8.self), value))
-            } else if let equals = first.firstIndex(of: UInt8(ascii: "=")) {
-                entries.append((String(decoding: first[..<equals], as: UTF8.self), Array(first[(equals + 1)...])))
-            } else {
-                entries.append((String(decoding: first, as: UTF8.self), nil))
-            }
-            skipSpaces()
-        }
     }
 }

@@ -23,7 +23,7 @@ public enum BlobHasher {
     public static func hash(regularFile file: FileDescriptor) throws(SystemError) -> ObjectID {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        return try hash(regularFile: file, size: file.status().size, buffer: buffer)
+        return try hash(regularFile: file, size: file.requireRegularFile().size, buffer: buffer)
     }
 
     static func hash(regularFile file: FileDescriptor, size: Int64, buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ObjectID {
@@ -34,6 +34,8 @@ public enum BlobHasher {
             let count = try file.read(into: buffer)
             if count == 0 { break }
             total += Int64(count)
+            // More than `fstat` said: growing, or a device swapped in that never ends; stop reading.
+            guard total <= size else { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         guard total == size else { throw SystemError(operation: "hash (file changed while reading)", path: file.path, errno: .tryAgain) }

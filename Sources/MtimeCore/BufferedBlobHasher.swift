@@ -17,8 +17,7 @@ public final class BufferedBlobHasher {
 
     /// The blob id of an open regular file and what `fstat` says about it.
     public func hash(regularFile file: FileDescriptor) throws(SystemError) -> (id: ObjectID, status: FileStatus) {
-        let status = try file.status()
-        guard status.kind == .regular else { throw SystemError(operation: "hash (not a regular file)", path: file.path, errno: .isDirectory) }
+        let status = try file.requireRegularFile()
         return (try BlobHasher.hash(regularFile: file, size: status.size, buffer: buffer), status)
     }
 }

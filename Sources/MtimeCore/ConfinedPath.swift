@@ -86,8 +86,9 @@ public struct ConfinedPath {
         self.name = name
     }
 
-    /// The contents of the resolved regular file (never following a symlink put there meanwhile).
+    /// The contents of the resolved regular file (never following a symlink put there meanwhile;
+    /// anything but a regular file found there meanwhile is refused, `isNotRegularFile`).
     public func readContents(limit: Int) throws(SystemError) -> [UInt8] {
-        try parent.openFile(name).readAll(limit: limit)
+        try parent.openFile(name).readRegularFile(limit: limit)
     }
 }

@@ -34,6 +34,20 @@ public struct FileStatus: Sendable, Equatable {
     /// Any execute bit, as git records it (100755 vs 100644).
     public var isExecutable: Bool { mode & 0o111 != 0 }
 
+    /// What the file is, for messages: "a FIFO", "a character device", …
+    public var kindDescription: String {
+        switch mode & UInt32(S_IFMT) {
+        case UInt32(S_IFREG): return "a regular file"
+        case UInt32(S_IFDIR): return "a directory"
+        case UInt32(S_IFLNK): return "a symlink"
+        case UInt32(S_IFIFO): return "a FIFO"
+        case UInt32(S_IFCHR): return "a character device"
+        case UInt32(S_IFBLK): return "a block device"
+        case UInt32(S_IFSOCK): return "a socket"
+        default: return "not a file"
+        }
+    }
+
     /// The mode git records for this file: 0o100644, 0o100755 or 0o120000; nil for anything else.
     public var gitMode: UInt32? {
         switch kind {
@@ -129,10 +143,29 @@ public final class FileDescriptor {
         guard fsync(rawValue) == 0 else { throw SystemError.last("fsync", path) }
     }
 
-    /// Everything from the current offset to the end, refusing more than `limit` bytes (EFBIG).
-    public func readAll(limit: Int = Int.max) throws(SystemError) -> [UInt8] {
+    /// The whole file, when it is a regular file; refusing more than `limit` bytes (`isTooLarge`).
+    /// Anything else (a FIFO, a device, a socket, a directory) is refused before a byte is read
+    /// (`isNotRegularFile`): a FIFO blocks or ends at once, a device such as /dev/zero never ends.
+    /// Every file git-mtime reads by name goes through here (`FileSystem.readFile`,
+    /// `HeldDirectory.readRegularFile`, `ConfinedPath.readContents`).
+    public func readRegularFile(limit: Int) throws(SystemError) -> [UInt8] {
+        try readToEnd(size: requireRegularFile().size, limit: limit)
+    }
+
+    /// `fstat`, refusing anything but a regular file (`isNotRegularFile`, the operation naming what
+    /// it is): the one check before any read or map of a file whose name someone else chose.
+    public func requireRegularFile() throws(SystemError) -> FileStatus {
+        let status = try self.status()
+        guard status.kind == .regular else {
+            throw SystemError(operation: "read \(status.kindDescription)", path: path, errno: .notRegularFile)
+        }
+        return status
+    }
+
+    /// Everything from the current offset to the end of a regular file of `size` bytes (its `fstat`),
+    /// refusing more than `limit` bytes (EFBIG).
+    private func readToEnd(size: Int64, limit: Int) throws(SystemError) -> [UInt8] {
         let file = self
-        let size = try file.status().size
         guard size <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge) }
         // Straight into an array of the stat'ed size, plus one byte that tells whether the file grew
         // meanwhile; only then the chunked loop below reads the rest. A size the file system merely
@@ -226,15 +259,13 @@ public enum FileSystem {
         }
     }
 
-    /// The whole file, read-only, refusing anything larger than `limit` bytes.
-    public static func readFile(_ path: BytePath, limit: Int = Int.max) throws(SystemError) -> [UInt8] {
-        try FileDescriptor(openForReading: path).readAll(limit: limit)
-    }
-
-    /// `HeldDirectory.readRegularFile` in the directory holding `path` (its symlinks followed: the
-    /// caller chose the path; the last component is not).
-    public static func readRegularFile(_ path: BytePath, limit: Int) throws(SystemError) -> [UInt8]? {
-        try HeldDirectory(opening: path.parent.isEmpty ? BytePath(".") : path.parent).readRegularFile(path.lastComponent, limit: limit)
+    /// The whole regular file at `path` (`FileDescriptor.readRegularFile`: a FIFO, device, socket or
+    /// directory is refused with `isNotRegularFile`, never read; over `limit` bytes, `isTooLarge`).
+    /// A final symlink is refused (`isSymlink`) unless `followingSymlinks`, for a file the user named
+    /// (a Dockerfile, an executable), which any other program would read through its links.
+    public static func readFile(_ path: BytePath, limit: Int = Int.max, followingSymlinks: Bool = false) throws(SystemError) -> [UInt8] {
+        let file = followingSymlinks ? try FileDescriptor(openFollowingSymlinks: path) : try FileDescriptor(openForReading: path)
+        return try file.readRegularFile(limit: limit)
     }
 
     /// `HeldDirectory.writeAtomically` in the directory holding `path` (its symlinks followed: the
@@ -287,13 +318,19 @@ public enum FileSystem {
     }
 
     /// Everything left to read on an open descriptor this process does not own (standard input,
-    /// a pipe end), retrying interrupted reads.
-    public static func readToEnd(descriptor: Int32, name: String) throws(SystemError) -> [UInt8] {
+    /// a pipe end), retrying interrupted reads; more than `limit` bytes is `isTooLarge`.
+    public static func readToEnd(descriptor: Int32, name: String, limit: Int = Int.max) throws(SystemError) -> [UInt8] {
         var contents: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count > 0 { contents += buffer[..<count]; continue }
+            if count > 0 {
+                contents += buffer[..<count]
+                guard contents.count <= limit else {
+                    throw SystemError(operation: "read (larger than \(limit) bytes)", path: BytePath(name), errno: .fileTooLarge)
+                }
+                continue
+            }
             if count == 0 { return contents }
             if errno != EINTR { throw SystemError.last("read", BytePath(name)) }
         }

@@ -7,6 +7,8 @@ public enum GuardExecutable {
     /// A file the docker wrapper puts beside the injected guard and manifest to switch the guard's
     /// `--explain` on (`git mtime docker --explain`): no Dockerfile has to change.
     public static let explainFileName = "explain"
+    /// The largest guard executable read to inject it (the static release is a few MiB).
+    public static let sizeLimit = 256 << 20
 
     public static func locate(environment: [String: String], runningExecutable: String?) throws(GuardExecutableError) -> String {
         if let explicit = environment["GIT_MTIME_GUARD"], !explicit.isEmpty {

@@ -81,9 +81,10 @@ public final class HeldDirectory: Sendable {
     /// device, a socket, a directory), which is never read: a FIFO would block and a device need
     /// not end. A symlink is an error (`isSymlink`), never followed; over `limit` bytes, `isTooLarge`.
     public func readRegularFile(_ name: BytePath, limit: Int) throws(SystemError) -> [UInt8]? {
-        let file = try openFile(name)
-        guard try file.status().kind == .regular else { return nil }
-        return try file.readAll(limit: limit)
+        do { return try openFile(name).readRegularFile(limit: limit) } catch {
+            if error.isNotRegularFile { return nil }
+            throw error
+        }
     }
 
     /// The target of the symlink `name`, as stored.

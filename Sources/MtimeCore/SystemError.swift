@@ -23,6 +23,9 @@ public struct Errno: RawRepresentable, Hashable, Sendable {
     public static let noSpace = Errno(rawValue: ENOSPC)
     public static let noSuchProcess = Errno(rawValue: ESRCH)
     public static let nameTooLong = Errno(rawValue: ENAMETOOLONG)
+    /// Not a kernel errno (Linux has none for it): a FIFO, device, socket or directory where only a
+    /// regular file will do (`FileDescriptor.readRegularFile`). Outside the kernel's range.
+    public static let notRegularFile = Errno(rawValue: 0x4E52_4547)
 }
 
 /// A failed syscall: what we tried, on which path, and the errno it gave.
@@ -58,11 +61,13 @@ public struct SystemError: Error, Equatable, CustomStringConvertible {
     /// EACCES or EPERM.
     public var isPermissionDenied: Bool { kind == .permissionDenied || kind == .notPermitted }
     public var isTooLarge: Bool { kind == .fileTooLarge }
+    /// A FIFO, device, socket or directory where a regular file was to be read (`operation` says which).
+    public var isNotRegularFile: Bool { kind == .notRegularFile }
     public var isInterrupted: Bool { kind == .interrupted }
     /// EAGAIN, as the file layer uses it: the file changed while it was being read or checked.
     public var isChangedMeanwhile: Bool { kind == .tryAgain }
 
-    public var message: String { String(cString: strerror(code)) }
+    public var message: String { kind == .notRegularFile ? "not a regular file" : String(cString: strerror(code)) }
 
     public var description: String {
         if let path { return "\(path): cannot \(operation): \(message)" }

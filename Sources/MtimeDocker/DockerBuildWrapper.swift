@@ -82,6 +82,9 @@ public struct DockerBuildWrapper {
         self.message = message
     }
 
+    /// The largest Dockerfile read (from a file or `-f -`); BuildKit's own limit is far below.
+    static let dockerfileSizeLimit = 16 << 20
+
     /// Runs the build; the result is the client's own termination (or the signal that stopped the wrapper first).
     public func run(prepareContext: (ContextRequest) throws -> PreparedContext) throws -> Termination {
         SignalForwarding.install()
@@ -110,11 +113,12 @@ public struct DockerBuildWrapper {
         for dockerfile in inputs.dockerfiles {
             switch dockerfile {
             case .file(let path):
-                let text = try FileSystem.readFile(BytePath(path), limit: 16 << 20)
+                // As the client reads it: through symlinks; never a FIFO or device (`readFile` refuses them).
+                let text = try FileSystem.readFile(BytePath(path), limit: DockerBuildWrapper.dockerfileSizeLimit, followingSymlinks: true)
                 if rewrites { dockerfileText = text }
                 usesGuard = usesGuard || !DockerfileGuardLines(parsing: text).guardRuns.isEmpty
             case .standardInput where rewrites:
-                let text = try FileSystem.readToEnd(descriptor: 0, name: "<stdin>")
+                let text = try FileSystem.readToEnd(descriptor: 0, name: "<stdin>", limit: DockerBuildWrapper.dockerfileSizeLimit)
                 dockerfileText = text
                 usesGuard = usesGuard || !DockerfileGuardLines(parsing: text).guardRuns.isEmpty
             case .standardInput, .remote:
@@ -148,7 +152,7 @@ public struct DockerBuildWrapper {
         // What reaches the build beside each other: guard, manifest, and the file that switches the
         // guard's --explain on.
         let injected: [(name: String, contents: [UInt8], mode: Int)] = [
-            ("guard", try FileSystem.readFile(BytePath(guardPath)), 0o755), ("manifest", manifest.serialized(), 0o644),
+            ("guard", try FileSystem.readFile(BytePath(guardPath), limit: GuardExecutable.sizeLimit, followingSymlinks: true), 0o755), ("manifest", manifest.serialized(), 0o644),
         ] + (explain ? [(GuardExecutable.explainFileName, [], 0o644)] : [])
         if usesGuard { message("guard and manifest reach the build through: \(mode)") }
 

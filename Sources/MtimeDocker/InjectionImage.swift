@@ -24,6 +24,8 @@ struct InjectionImage {
     static let repository = "\(DockerfileGuardLines.sourceName)-inject"
     /// Lets `docker image ls --filter label=git-mtime.inject` find images a killed wrapper left behind.
     static let label = "git-mtime.inject"
+    /// Random names tried before the client is taken to answer "exists" for any name.
+    static let maximumDraws = 4
 
     let reference: String
     let id: String
@@ -32,7 +34,15 @@ struct InjectionImage {
     init(files: [(name: String, contents: [UInt8], mode: Int)], client: ClientCommand, directory: PrivateDirectory) throws {
         var reference = InjectionImage.randomReference()
         // A name already taken (never seen: 128 random bits) is someone else's: never overwrite it.
+        // A client that says every fresh name is taken (a stub, a shim answering 0 to everything)
+        // would keep this loop going for ever: a few draws, then an error.
+        var draws = 1
         while try client.capture(["image", "inspect", "--format", "{{.Id}}", reference]).termination == .exited(0) {
+            guard draws < InjectionImage.maximumDraws else {
+                throw DockerWrapperError("\(client.executable) says each of \(draws) fresh random image names already exists "
+                                         + "(`\(client.executable) image inspect` exits 0 for \(reference)); is it a real docker, podman or buildah?")
+            }
+            draws += 1
             reference = InjectionImage.randomReference()
         }
         let archive = try directory.write("inject.tar", TarArchive.files(files), permissions: 0o600)

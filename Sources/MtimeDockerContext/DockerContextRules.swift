@@ -268,15 +268,13 @@ public struct DockerContextRules: Sendable {
 
     /// The classic client's `os.Open`: symlinks followed anywhere; only a missing file means "no rules".
     private static func readFollowingSymlinks(_ path: BytePath) throws -> [UInt8]? {
-        let file: FileDescriptor
-        do { file = try FileDescriptor(openFollowingSymlinks: path) } catch {
+        do { return try FileSystem.readFile(path, limit: sizeLimit, followingSymlinks: true) } catch {
             if error.isNotFound { return nil }
+            if error.isNotRegularFile {
+                throw DockerIgnoreError(origin: .init(file: path.description, line: nil), reason: "not a regular file (Docker fails reading it)")
+            }
             throw error
         }
-        guard try file.status().kind == .regular else {
-            throw DockerIgnoreError(origin: .init(file: path.description, line: nil), reason: "not a regular file (Docker fails reading it)")
-        }
-        return try file.readAll(limit: sizeLimit)
     }
 
     /// Where the classic client finds the Dockerfile (`getDockerfileRelPath`: both paths symlink-resolved).

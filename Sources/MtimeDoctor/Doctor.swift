@@ -6,18 +6,16 @@ import MtimeRestore
 
 /// `git mtime doctor`: every check on the Dockerfiles, the build context and the repository.
 public struct Doctor {
-    /// Dockerfiles as given (relative to `directory`); empty: every Dockerfile tracked in the repository.
+    /// Dockerfiles as given (relative to the current directory, where the repository is found as
+    /// for every command: `-C` is entered first); empty: every Dockerfile tracked in the repository.
     public var dockerfiles: [String]
-    /// The build context (relative to `directory`); nil: the top of the working tree.
+    /// The build context (relative to the current directory); nil: the top of the working tree.
     public var context: String?
-    /// Where the command runs (paths are relative to it).
-    public var directory: String
     public var environment: [String: String]
 
-    public init(dockerfiles: [String] = [], context: String? = nil, directory: String = ".", environment: [String: String] = Environment.all()) {
+    public init(dockerfiles: [String] = [], context: String? = nil, environment: [String: String] = Environment.all()) {
         self.dockerfiles = dockerfiles
         self.context = context
-        self.directory = directory
         self.environment = environment
     }
 
@@ -59,11 +57,11 @@ public struct Doctor {
 
     /// Runs every check. Throws `UsageError` for arguments that name nothing to check.
     public func run() throws -> Report {
-        let base = try FileSystem.resolve(BytePath(directory))
-        let session = try? RestoreSession(discoveringFrom: directory)
+        let base = try FileSystem.resolve(BytePath("."))
+        let session = try? RestoreSession(discoveringFrom: ".")
         let root = try session.map { try FileSystem.resolve($0.workdir) }
         if session == nil && dockerfiles.isEmpty {
-            throw UsageError(description: "\(directory) is not in a git working tree; give --dockerfile PATH to check a Dockerfile on its own")
+            throw UsageError(description: "\(base) is not in a git working tree; give --dockerfile PATH to check a Dockerfile on its own")
         }
         func resolve(_ path: String) -> BytePath {
             path.hasPrefix("/") ? BytePath(path) : base.appending(path)

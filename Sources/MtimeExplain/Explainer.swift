@@ -26,18 +26,20 @@ public struct Explainer {
         }
     }
 
-    public let directory: String
     public let options: Options
 
-    public init(directory: String = ".", options: Options = Options()) {
-        self.directory = directory
+    /// Explains paths relative to the current directory, in the repository git would use there
+    /// (`-C` is entered first, as for every command).
+    public init(options: Options = Options()) {
         self.options = options
     }
 
     public func explain(_ givenPaths: [String]) throws -> [Explanation] {
-        let session = try RestoreSession(discoveringFrom: directory)
+        let session = try RestoreSession(discoveringFrom: ".")
         let root = try FileSystem.resolve(session.workdir)
-        let base = try FileSystem.resolve(BytePath(directory))
+        // As git takes pathspecs: from the current directory inside the working tree, from its top when
+        // started outside it (GIT_WORK_TREE elsewhere).
+        let base = session.startsInsideWorkTree ? try FileSystem.resolve(BytePath(".")) : root
 
         // Each path lexically against the working directory: the last component is not followed.
         var relatives: [BytePath?] = []
@@ -53,7 +55,7 @@ public struct Explainer {
         let plan = planOptions.paths!.isEmpty ? nil : try session.plan(planOptions)
         let planned = Dictionary((plan?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
 
-        let contextDirectory = options.context.map { $0.hasPrefix("/") ? $0 : "\(directory)/\($0)" } ?? String(decoding: root.bytes, as: UTF8.self)
+        let contextDirectory = options.context ?? String(decoding: root.bytes, as: UTF8.self)
         let contextBuilder = try ContextManifestBuilder(contextDirectory: contextDirectory, options: restoreOptions)
         let contextManifest = Dictionary(try contextBuilder.build().manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         // `git mtime run` guards the whole working tree, without .dockerignore.

@@ -32,6 +32,7 @@ public struct GuardContext: Sendable {
         let bytes: [UInt8]
         do { bytes = try FileSystem.readFile(manifestPath, limit: Manifest.maximumSize) } catch {
             if error.isTooLarge { throw .usage("\(manifestPath): manifest is larger than \(Manifest.maximumSize) bytes") }
+            if error.isNotRegularFile { throw .usage("\(error)") }
             throw .io(error)
         }
         let manifest: Manifest

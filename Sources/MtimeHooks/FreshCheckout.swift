@@ -14,13 +14,9 @@ import MtimeRestore
 /// is always safe.
 enum FreshCheckout {
     static func isFresh(_ repository: Repository) throws -> Bool {
-        let log: [UInt8]
-        do {
-            log = try FileSystem.readFile(repository.gitDirectory.appending("logs/HEAD"), limit: 1 << 20)
-        } catch {
-            if error.isNotFound { return false }
-            throw RestoreError.system(error)
-        }
+        // A clone's reflog is one short line: one that can't be read as such (larger than any fresh
+        // checkout writes, not a regular file, missing) means not fresh, the safe answer.
+        guard let log = try? FileSystem.readFile(repository.gitDirectory.appending("logs/HEAD"), limit: 1 << 20) else { return false }
         let entries = log.split(separator: UInt8(ascii: "\n")).map(ReflogEntry.init)
         guard let first = entries.first, first.old == .zero, let created = first.new else { return false }
         if entries.count == 1 && first.message.starts(with: "clone: ".utf8) { return true }

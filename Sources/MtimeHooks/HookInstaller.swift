@@ -57,7 +57,7 @@ public struct HookInstaller: Sendable {
             guard try file.status().isSameFile(as: status) else {
                 throw SystemError(operation: "read (replaced while it was read)", path: held.pathOf(name), errno: .tryAgain)
             }
-            let contents = try file.readAll(limit: 1 << 20)
+            let contents = try file.readRegularFile(limit: 1 << 20)
             guard HookScript.isOurs(contents) else { return .foreign }
             guard HookScript.isUnedited(contents, for: hook) else { return .edited(chained: chained) }
             return .installed(chained: chained, current: contents == Array(HookScript.text(for: hook).utf8))

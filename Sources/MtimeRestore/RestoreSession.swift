@@ -43,7 +43,7 @@ public final class RestoreSession {
         try RestoreSession.requireDirectory(path)
         let repository: Repository
         do {
-            repository = try Repository(RepositoryLocation.find(start: BytePath(path), environment: environment))
+            repository = try Repository(RepositoryLocation.find(start: BytePath(path), environment: environment), environment: environment)
         } catch {
             switch error {
             case .notFound: throw RestoreError.notARepository(error)

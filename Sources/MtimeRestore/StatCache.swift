@@ -177,7 +177,7 @@ struct StatCache {
         // The time the records are settled against comes from the file the bytes came from (one
         // open): a cache replaced between a stat and a read by path could vouch for older records.
         guard let file = try? FileDescriptor(openForReading: path), let status = try? file.status(),
-              let bytes = try? file.readAll(limit: 1 << 30), var cache = decode(bytes) else { return StatCache() }
+              let bytes = try? file.readRegularFile(limit: 1 << 30), var cache = decode(bytes) else { return StatCache() }
         cache.writtenAt = status.modificationTime
         return cache
     }

@@ -64,6 +64,6 @@ final class WorkingTreeFiles {
         guard let (directory, name) = try parent(of: path) else {
             throw SystemError(operation: "open (below a symlink or a file)", path: pathOf(path), errno: .notFound)
         }
-        return try directory.openFile(name).readAll()
+        return try directory.openFile(name).readRegularFile(limit: .max)
     }
 }

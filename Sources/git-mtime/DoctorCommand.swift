@@ -33,12 +33,13 @@ struct DoctorCommand: ParsableCommand {
         (a workaround or a missing convenience). Changes nothing. The checks and the build commands \
         it recognises are listed in docs/doctor.md.
 
+        \(gitEnvironmentHelp)
+
         Exit codes: 0 no hazard (warnings and notes allowed); 1 at least one hazard, or doctor \
         could not run (a message says which); 64 invalid arguments.
         """)
 
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
-    var directory: String?
+    @OptionGroup var start: StartDirectoryOptions
 
     @Option(name: .customLong("dockerfile"), help: ArgumentHelp("A Dockerfile to check (repeatable; default: every Dockerfile tracked in the repository).", valueName: "path"))
     var dockerfiles: [String] = []
@@ -51,7 +52,9 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         let hasHazard = try reportingErrors(as: "git-mtime doctor") {
-            let report = try Doctor(dockerfiles: dockerfiles, context: context, directory: directory ?? ".").run()
+            // Entered first, as restore does: git's environment (GIT_DIR, GIT_WORK_TREE) is read from there.
+            try start.enter()
+            let report = try Doctor(dockerfiles: dockerfiles, context: context).run()
             var out = ""
             switch format {
             case .json:

@@ -19,12 +19,13 @@ struct ExplainCommand: ParsableCommand {
         -z prints nine NUL-terminated fields per path: path, state, mtime, restore time, commit id, \
         commit time, subject, manifest, guard (empty when not applicable).
 
+        \(gitEnvironmentHelp)
+
         Exit codes: 0 every path explained; 1 error (not a repository, a path outside the working tree); \
         64 invalid arguments.
         """)
 
-    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if started in <directory>.", valueName: "directory"))
-    var directory: String?
+    @OptionGroup var start: StartDirectoryOptions
 
     @Option(help: ArgumentHelp("Which commits count: 'first-parent' or 'all' (see `git mtime restore --help`).", valueName: "mode"))
     var history: HistoryMode = .firstParent
@@ -44,7 +45,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("'text' (default) or 'json' (an array with one object per path).", valueName: "format"))
     var format: OutputFormat = .text
 
-    @Argument(help: ArgumentHelp("The files to explain (relative to the current directory).", valueName: "path"))
+    @Argument(help: ArgumentHelp("The files to explain (relative to the current directory; to the top of the working tree when run outside it, as git takes pathspecs).", valueName: "path"))
     var paths: [String] = []
 
     func validate() throws {
@@ -54,8 +55,10 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(as: "git-mtime explain") {
-            let explanations = try Explainer(directory: directory ?? ".", options: .init(historyMode: history, useAuthorDate: authorDate,
-                                                                                         context: context, stamp: stamp)).explain(paths)
+            // Entered first, as restore does: git's environment (GIT_DIR, GIT_WORK_TREE) is read from there.
+            try start.enter()
+            let explanations = try Explainer(options: .init(historyMode: history, useAuthorDate: authorDate,
+                                                            context: context, stamp: stamp)).explain(paths)
             var out: [UInt8] = []
             if nulTerminated {
                 for explanation in explanations { out += explanation.nulFields }

@@ -176,3 +176,52 @@ private final class SwapWorld: @unchecked Sendable {
     #expect(try String(contentsOfFile: file.description, encoding: .utf8) == "new\n")
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["fifo", "file", "link"])
 }
+
+/// The one reader of files by name (`FileDescriptor.readRegularFile`, behind `FileSystem.readFile`,
+/// `HeldDirectory.readRegularFile` and `ConfinedPath.readContents`) against everything that is not
+/// a regular file: refused by type before a byte is read, whichever way the file was reached.
+@Test func everyReaderRefusesWhatIsNotARegularFileBeforeReading() throws {
+    let directory = TemporaryDirectory("core-read-regular")
+    let fifo = directory.url("fifo"), held = directory.url("held"), link = directory.url("zero"), folder = directory.url("folder")
+    #expect(mkfifo(fifo, 0o644) == 0 && mkfifo(held, 0o644) == 0)
+    // A writer that never writes: a blocking read of `held` would wait for ever.
+    let writer = open(held, O_RDWR | O_CLOEXEC)
+    defer { close(writer) }
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+    let parent = try HeldDirectory(opening: BytePath(directory.path))
+
+    for (path, kind) in [(fifo, "a FIFO"), (held, "a FIFO"), (folder, "a directory"), ("/dev/zero", "a character device")] {
+        do {
+            _ = try FileSystem.readFile(BytePath(path), limit: 1 << 20)
+            Issue.record("\(path) was read")
+        } catch {
+            #expect(error.isNotRegularFile, "\(path): \(error)")
+            #expect(error.description == "\(path): cannot read \(kind): not a regular file")
+        }
+        if path.hasPrefix(directory.path) {
+            #expect(try parent.readRegularFile(BytePath(path).lastComponent, limit: 1 << 20) == nil, "\(path)")
+            let (found, _) = try ConfinedPath.resolve(BytePath(path).lastComponent, under: BytePath(directory.path))
+            #expect(throws: SystemError.self) { try found.get().readContents(limit: 1 << 20) }
+        }
+    }
+    // A symlink to a device: refused as a symlink where links are not followed, as a device where they are.
+    let notFollowed = #expect(throws: SystemError.self) { try FileSystem.readFile(BytePath(link), limit: 1 << 20) }
+    #expect(notFollowed?.isSymlink == true)
+    let followed = #expect(throws: SystemError.self) { try FileSystem.readFile(BytePath(link), limit: 1 << 20, followingSymlinks: true) }
+    #expect(followed?.isNotRegularFile == true)
+    // A regular file over the limit is refused from its size, before it is read (sparse: 1 TiB claimed).
+    let huge = directory.url("huge")
+    #expect(FileManager.default.createFile(atPath: huge, contents: nil) && truncate(huge, 1 << 40) == 0)
+    let tooLarge = #expect(throws: SystemError.self) { try FileSystem.readFile(BytePath(huge), limit: 1 << 20) }
+    #expect(tooLarge?.isTooLarge == true)
+    // Standard input a FIFO, bounded too.
+    var ends: [Int32] = [-1, -1]
+    #expect(pipe(&ends) == 0)
+    let chunk = [UInt8](repeating: 0x61, count: 4096)
+    for _ in 0..<3 { _ = chunk.withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) } }
+    close(ends[1])
+    let tooMuchInput = #expect(throws: SystemError.self) { try FileSystem.readToEnd(descriptor: ends[0], name: "<pipe>", limit: 8192) }
+    #expect(tooMuchInput?.isTooLarge == true)
+    close(ends[0])
+}

@@ -66,18 +66,6 @@ func expectRestored(_ repository: String, except: Set<String> = [], authorDate: 
     #expect(checked > 0, sourceLocation: sourceLocation)
 }
 
-/// lstat mtimes of every entry below `root` (skipping `.git`), to prove a command changed nothing.
-func mtimeSnapshot(_ root: String) throws -> [String: Timestamp] {
-    var snapshot: [String: Timestamp] = [:]
-    let enumerator = FileManager.default.enumerator(atPath: root)
-    while let relative = enumerator?.nextObject() as? String {
-        if relative == ".git" { enumerator?.skipDescendants(); continue }
-        snapshot[relative] = try modificationTime((root as NSString).appendingPathComponent(relative))
-    }
-    snapshot["."] = try modificationTime(root)
-    return snapshot
-}
-
 /// The value of a `name: value` summary line printed by `restore -v`.
 func summaryValue(_ output: String, _ name: String) -> String? {
     for line in output.split(separator: "\n") where line.hasPrefix("\(name): ") {

@@ -146,6 +146,31 @@ public final class Subprocess: @unchecked Sendable {
     }
 }
 
+extension Subprocess {
+    /// Waits at most `seconds` for the child: its result, or nil when it was still running then (a
+    /// hang), in which case it is killed (SIGKILL) and reaped, so a hanging program fails its test
+    /// instead of stalling the run.
+    public func wait(timeout seconds: Double) -> ProcessResult? {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if hasExited { return wait() }
+            usleep(10_000)
+        }
+        if hasExited { return wait() }
+        self.signal(SIGKILL)
+        _ = wait()
+        return nil
+    }
+
+    /// Whether the child is a zombie (exited, not yet reaped): `/proc/<pid>/stat`'s state `Z`,
+    /// read without reaping, so `wait()` still gets the status.
+    private var hasExited: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
+    }
+}
+
 /// The two outputs, written by the reader threads and read after they finish.
 private final class Collected: @unchecked Sendable {
     private let lock = NSLock()

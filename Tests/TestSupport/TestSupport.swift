@@ -201,3 +201,15 @@ public struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// lstat mtimes of every entry below `root` (skipping `.git`), to prove a command changed nothing.
+public func mtimeSnapshot(_ root: String) throws -> [String: Timestamp] {
+    var snapshot: [String: Timestamp] = [:]
+    let enumerator = FileManager.default.enumerator(atPath: root)
+    while let relative = enumerator?.nextObject() as? String {
+        if relative == ".git" { enumerator?.skipDescendants(); continue }
+        snapshot[relative] = try modificationTime((root as NSString).appendingPathComponent(relative))
+    }
+    snapshot["."] = try modificationTime(root)
+    return snapshot
+}

@@ -1,0 +1,145 @@
+import Foundation
+import GitKit
+import MtimeCore
+import Testing
+import TestSupport
+
+/// `git -c` settings reach a command git runs only through its environment (GIT_CONFIG_PARAMETERS,
+/// GIT_CONFIG_COUNT/KEY_n/VALUE_n), which libgit2 ignores. Checked against git itself: the
+/// environment git exports for hostile values is parsed here into the entries `git config --list
+/// --show-scope` reports for the command-line scope, and every read of a `Repository` gives what
+/// `git config --get` gives under the same environment.
+@Suite struct CommandLineConfigTests {
+    /// Each a list of `-c` arguments: quotes, `!`, blanks, newlines, an empty value, an implicit
+    /// bool, case in section, subsection and name, non-ASCII, a key given twice.
+    static let settings: [[String]] = [
+        ["mtime.stamp=plain"],
+        ["mtime.stamp=it's", "mtime.cacheDir=~/cache"],
+        ["mtime.stamp=a!b'!'c"],
+        ["mtime.stamp= spaced  value ", "core.fileMode=off"],
+        ["mtime.stamp=line1\nline2\ttab"],
+        ["mtime.stamp="],
+        ["core.filemode"],
+        ["Remote.Up'Stream.URL=u", "remote.up'stream.url=v"],
+        ["mtime.stamp=ünï/çødé", "MTIME.STAMP=last wins"],
+        ["submodule.recurse=yes", "mtime.hookMode=commit"],
+    ]
+
+    /// GIT_CONFIG_PARAMETERS as git exports it to a command it runs for `arguments`.
+    private func exported(_ arguments: [String], in directory: String) throws -> [UInt8] {
+        let script = ["-c", "alias.exported=!printenv GIT_CONFIG_PARAMETERS"]
+        let result = try runChecked(["git"] + script + arguments.flatMap { ["-c", $0] } + ["exported"], in: directory)
+        return Array(result.stdoutBytes.dropLast())  // printenv's newline
+    }
+
+    /// The command-line entries as git lists them under `environment`, in order; nil when git refuses.
+    private func gitCommandLineEntries(_ environment: [String: String], in directory: String) throws -> [CommandLineConfig.Entry]? {
+        let result = try run(["git", "config", "--list", "--show-scope", "-z"], in: directory, environment: environment)
+        guard result.status == 0 else { return nil }
+        var entries: [CommandLineConfig.Entry] = []
+        let fields = result.stdoutBytes.split(separator: 0, omittingEmptySubsequences: false)
+        var index = 0
+        while index + 1 < fields.count {
+            let scope = String(decoding: fields[index], as: UTF8.self), item = fields[index + 1]
+            index += 2
+            guard scope == "command" else { continue }
+            if let newline = item.firstIndex(of: 0x0A) {
+                entries.append(.init(name: String(decoding: item[..<newline], as: UTF8.self), value: Array(item[(newline + 1)...])))
+            } else {
+                entries.append(.init(name: String(decoding: item, as: UTF8.self), value: nil))
+            }
+        }
+        return entries
+    }
+
+    @Test func gitsOwnEnvironmentParsesToTheEntriesGitLists() throws {
+        let repository = try GitRepository(label: "config-parameters")
+        for arguments in Self.settings {
+            let parameters = try exported(arguments, in: repository.path)
+            let environment = ["GIT_CONFIG_PARAMETERS": String(decoding: parameters, as: UTF8.self)]
+            let expected = try #require(try gitCommandLineEntries(environment, in: repository.path), "git refused \(arguments)")
+            var given = GitEnvironment()
+            given["GIT_CONFIG_PARAMETERS"] = parameters
+            let parsed = try CommandLineConfig(environment: given)
+            // git lists its own alias too; drop it from both.
+            #expect(parsed.entries.filter { $0.name != "alias.exported" } == expected.filter { $0.name != "alias.exported" },
+                    "\(arguments): GIT_CONFIG_PARAMETERS=\(String(decoding: parameters, as: UTF8.self))")
+        }
+    }
+
+    /// Hand-written environments, old and new style, GIT_CONFIG_COUNT, and malformed ones: accepted
+    /// or refused exactly where git accepts or refuses them, with git's entries.
+    @Test func handWrittenEnvironmentsAsGitReadsThem() throws {
+        let repository = try GitRepository(label: "config-parameters-raw")
+        let environments: [[String: String]] = [
+            ["GIT_CONFIG_PARAMETERS": "'mtime.stamp=old style'"],
+            ["GIT_CONFIG_PARAMETERS": "'mtime.stamp'='new' 'core.filemode'= 'x.y=z'"],
+            ["GIT_CONFIG_PARAMETERS": "  'a.b'='1'\t\n'a.b'='2'  "],
+            ["GIT_CONFIG_PARAMETERS": "'a.b'='it'\\''s' 'c.d'='bang'\\!''"],
+            ["GIT_CONFIG_PARAMETERS": "'a.b'='unterminated"],
+            ["GIT_CONFIG_PARAMETERS": "'a.b'=unquoted"],
+            ["GIT_CONFIG_PARAMETERS": "'a.b'='v'x"],
+            ["GIT_CONFIG_PARAMETERS": "'nodot=1'"],
+            ["GIT_CONFIG_PARAMETERS": "'a.1b=1'"],
+            ["GIT_CONFIG_PARAMETERS": "' =1'"],
+            ["GIT_CONFIG_PARAMETERS": "a.b=1"],
+            ["GIT_CONFIG_PARAMETERS": ""],
+            ["GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "Mtime.Stamp", "GIT_CONFIG_VALUE_0": "counted",
+             "GIT_CONFIG_KEY_1": "core.filemode", "GIT_CONFIG_VALUE_1": "", "GIT_CONFIG_PARAMETERS": "'mtime.stamp'='after'"],
+            ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "a.b"],
+            ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_VALUE_0": "v"],
+            ["GIT_CONFIG_COUNT": "x1"],
+            ["GIT_CONFIG_COUNT": "0"],
+            ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "", "GIT_CONFIG_VALUE_0": "v"],
+        ]
+        for environment in environments {
+            let expected = try gitCommandLineEntries(environment, in: repository.path)
+            let parsed = try? CommandLineConfig(environment: GitEnvironment(environment))
+            #expect(parsed?.entries == expected, "\(environment)")
+        }
+    }
+
+    /// Every read a command makes (string, bool, path, entries by pattern) gives what `git config`
+    /// gives with the same `-c` settings over the repository's own file.
+    @Test func repositoryReadsLayerGitDashCOverTheFilesAsGitDoes() throws {
+        let repository = try GitRepository(label: "config-reads")
+        try repository.git("config", "mtime.stamp", "from-file")
+        try repository.git("config", "core.filemode", "true")
+        try repository.git("config", "remote.origin.url", "file-url")
+        for arguments in Self.settings {
+            let parameters = try exported(arguments, in: repository.path)
+            var environment = GitEnvironment()
+            environment["GIT_CONFIG_PARAMETERS"] = parameters
+            let opened = try Repository(RepositoryLocation.find(start: BytePath(repository.path), environment: environment), environment: environment)
+            func git(_ options: [String]) throws -> ProcessResult {
+                try run(["git"] + arguments.flatMap { ["-c", $0] } + ["config"] + options, in: repository.path)
+            }
+            for key in ["mtime.stamp", "mtime.hookmode", "Remote.Up'Stream.URL"] {
+                let answer = try git(["--get", key])
+                let expected = answer.status == 0 ? String(answer.stdout.dropLast()) : nil
+                #expect(opened.configString(key) == expected, "\(arguments) \(key)")
+            }
+            for key in ["core.filemode", "submodule.recurse"] {
+                let answer = try git(["--type=bool", "--get", key])
+                let expected = answer.status == 0 ? answer.stdout == "true\n" : false
+                #expect(try opened.configBool(key, default: false) == expected, "\(arguments) \(key)")
+            }
+            let path = try git(["--type=path", "--get", "mtime.cachedir"])
+            #expect(try opened.configPath("mtime.cacheDir") == (path.status == 0 ? String(path.stdout.dropLast()) : nil), "\(arguments)")
+            let listed = try git(["--get-regexp", "^remote\\..*\\.url$"]).stdout.split(separator: "\n").map(String.init)
+            #expect(opened.configEntries(matching: "^remote\\..*\\.url$").map { "\($0.name) \($0.value)" } == listed, "\(arguments)")
+        }
+    }
+
+    @Test func aMalformedEnvironmentIsRefusedLikeGitDoes() throws {
+        let repository = try GitRepository(label: "config-bogus")
+        try repository.write("a", "a\n")
+        try repository.commit()
+        let environment = ["GIT_CONFIG_PARAMETERS": "'mtime.stamp'='unterminated"]
+        let git = try run(["git", "config", "--get", "mtime.stamp"], in: repository.path, environment: environment)
+        #expect(git.status != 0 && git.stderr.contains("bogus format in GIT_CONFIG_PARAMETERS"))
+        let ours = try run([builtProduct("git-mtime"), "restore"], in: repository.path, environment: environment)
+        #expect(ours.status == 1)
+        #expect(ours.stderr.contains("unable to parse command-line config") && ours.stderr.contains("bogus format in GIT_CONFIG_PARAMETERS"), "\(ours.stderr)")
+    }
+}

@@ -229,6 +229,7 @@ final class PackReader {
                 : "bad zlib stream (\(result))"
             throw pack.corrupt(reason, at: offset)
         }
+        pack.data.noteRead(Int(stream.pointee.total_in))
     }
 
     /// Git's delta format: base size, result size (both base-128 little-endian), then copy

@@ -17,7 +17,7 @@ final class MappedFile {
     /// Bytes read through this view (at least a page per read) since it last dropped the pages.
     private var readSinceDrop = 0
     /// Past this many, `noteRead` drops the mapping's pages (`MADV_DONTNEED`). Tests lower it.
-    nonisolated(unsafe) static var residentBudget = 64 << 20
+    nonisolated(unsafe) static var residentBudget = 256 << 20
 
     init(_ path: BytePath) throws(GitError) {
         let fd: Int32

@@ -3,9 +3,9 @@ import MtimeCore
 /// git's index file (`Documentation/gitformat-index.txt`, versions 2–4) parsed directly: libgit2's
 /// reader builds a hash map of every entry and checksums the file with collision-detecting SHA-1,
 /// which at 64,000 entries was a fifth of a warm restore. Only the common case is read here; for
-/// anything else — a path of 4,095 bytes or more, a required extension (`link`: split index, `sdir`: sparse index), a path or mode
-/// libgit2 would refuse, entries out of order, a bad checksum — `parse` returns nil and the caller
-/// asks libgit2, so behaviour and error messages stay libgit2's.
+/// anything else — a required extension (`link`: split index, `sdir`: sparse index), a path of
+/// 4,095 bytes or more, a path or mode libgit2 would refuse, entries out of order, a bad checksum —
+/// `parse` returns nil and the caller asks libgit2, so behaviour and error messages stay libgit2's.
 enum IndexFile {
     private static let headerSize = 12
     /// ctime, mtime (seconds, nanoseconds), dev, ino, mode, uid, gid, size, then the id and the flags.

@@ -53,7 +53,7 @@ public final class ObjectDatabase {
         let handle = raw!
         do {
             if let shared {
-                packs = try PackReader(packs: shared)
+                packs = try PackReader(sharing: shared)
             } else {
                 let location = repository.location
                 let objects = location.objects

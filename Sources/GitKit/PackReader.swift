@@ -94,8 +94,12 @@ final class PackReader {
     }
 
     /// A reader of its own (zlib stream, caches) over packs another reader opened: the mapped
-    /// files are immutable, so threads share them.
-    init(packs: [PackFile]) throws(GitError) {
+    /// files are immutable, so threads share them, each through views of its own.
+    convenience init(sharing packs: [PackFile]) throws(GitError) {
+        try self.init(packs: packs.map(PackFile.init(viewOf:)))
+    }
+
+    private init(packs: [PackFile]) throws(GitError) {
         self.packs = packs
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
@@ -229,6 +233,7 @@ final class PackReader {
                 : "bad zlib stream (\(result))"
             throw pack.corrupt(reason, at: offset)
         }
+        pack.data.noteRead(Int(stream.pointee.total_in))
     }
 
     /// Git's delta format: base size, result size (both base-128 little-endian), then copy

@@ -1,6 +1,7 @@
 import Foundation
 @testable import GitKit
 import MtimeCore
+import Synchronization
 import Testing
 import TestSupport
 
@@ -51,6 +52,33 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
 }
 
 @Suite struct PackReaderTests {
+    /// Two threads read every object through views of one mapping of each pack while the mapping's
+    /// pages are dropped after every read (`MappedFile.residentBudget` of one byte): each still
+    /// reads exactly git's bytes.
+    @Test func droppedPagesAndSharedMappingsReadWhatGitHas() throws {
+        let repo = try makeDeltaHeavyRepository()
+        try repo.git("gc", "-q", "--aggressive")
+        let expected = try allObjectsFromGit(repo)
+        let main = try ObjectDatabase(try Repository(discoveringFrom: repo.path))
+        let shared = main.sharedPacks
+        let saved = MappedFile.residentBudget
+        MappedFile.residentBudget = 1
+        defer { MappedFile.residentBudget = saved }
+        let path = repo.path
+        let wrong = Mutex([Int]())
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            var count = 0
+            do {
+                let objects = try ObjectDatabase(try Repository(discoveringFrom: path), sharing: shared)
+                for (id, object) in expected where (try? objects.object(id)) != object { count += 1 }
+            } catch { count = -1 }
+            wrong.withLock { $0.append(count) }
+        }
+        let results = wrong.withLock { $0 }
+        #expect(results == [0, 0])
+        #expect(try packFiles(repo, ".idx").count == 1 && expected.count > 1000)
+    }
+
     /// OFS deltas (aggressive gc), a second pack of REF deltas, and loose objects: each object our
     /// reader returns equals git's, and the packed ones really come from our reader.
     @Test func everyObjectEqualsGits() throws {

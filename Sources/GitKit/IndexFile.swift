@@ -14,7 +14,8 @@ enum IndexFile {
     static func parse(_ bytes: [UInt8]) -> [IndexEntry]? {
         bytes.withUnsafeBytes { file -> [IndexEntry]? in
             guard file.count >= headerSize + ObjectID.byteCount, file.starts(with: "DIRC".utf8),
-                  Checksum.hasValidTrailer(file) else { return nil }
+                Checksum.hasValidTrailer(file)
+            else { return nil }
             let end = file.count - ObjectID.byteCount
             let version = word(file, 4)
             guard (2...4).contains(version) else { return nil }
@@ -39,7 +40,8 @@ enum IndexFile {
                 if version == 4 {
                     // Prefix compression: drop N bytes of the previous path, append the NUL-terminated rest.
                     guard let (strip, length) = varint(file, pathStart, end), strip <= previous.count,
-                          let nul = firstZero(file, pathStart + length, end) else { return nil }
+                        let nul = firstZero(file, pathStart + length, end)
+                    else { return nil }
                     path = previous.dropLast(Int(strip)) + UnsafeRawBufferPointer(rebasing: file[(pathStart + length)..<nul])
                     offset = nul + 1
                 } else {
@@ -58,12 +60,14 @@ enum IndexFile {
                     let order = compare(previous, path)
                     guard order < 0 || (order == 0 && entries[entries.count - 1].stage < stage) else { return nil }
                 }
-                entries.append(IndexEntry(
-                    path: BytePath(path), objectID: ObjectID(loading: file.baseAddress! + start + 40), mode: mode, stage: stage,
-                    modificationTime: Timestamp(seconds: seconds(file, start + 8), nanoseconds: Int32(bitPattern: word(file, start + 12))),
-                    changeTime: Timestamp(seconds: seconds(file, start), nanoseconds: Int32(bitPattern: word(file, start + 4))),
-                    inode: word(file, start + 20), uid: word(file, start + 28), gid: word(file, start + 32),
-                    fileSize: word(file, start + 36), isSkipWorktree: extended & 0x4000 != 0))
+                entries.append(
+                    IndexEntry(
+                        path: BytePath(path), objectID: ObjectID(loading: file.baseAddress! + start + 40), mode: mode, stage: stage,
+                        modificationTime: Timestamp(
+                            seconds: seconds(file, start + 8), nanoseconds: Int32(bitPattern: word(file, start + 12))),
+                        changeTime: Timestamp(seconds: seconds(file, start), nanoseconds: Int32(bitPattern: word(file, start + 4))),
+                        inode: word(file, start + 20), uid: word(file, start + 28), gid: word(file, start + 32),
+                        fileSize: word(file, start + 36), isSkipWorktree: extended & 0x4000 != 0))
                 previous = path
             }
             // Extensions: a signature starting with A–Z is optional (a cache); any other must be understood.

@@ -66,8 +66,9 @@ final class MappedFile {
     /// A vanished file (a concurrent repack deleting an old pack) is "not found", like libgit2's.
     private static func failure(_ operation: String, _ path: BytePath) -> GitError {
         let error = SystemError.last(operation, path)
-        return GitError(code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "\(operation) \(path)",
-                        message: error.message)
+        return GitError(
+            code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "\(operation) \(path)",
+            message: error.message)
     }
 
     @inline(__always)
@@ -90,7 +91,7 @@ final class PackIndex {
     private let largeOffsetsStart: Int
     private let largeOffsetCount: Int
 
-    private static let magic: UInt32 = 0xFF74_4F63 // "\377tOc"
+    private static let magic: UInt32 = 0xFF74_4F63  // "\377tOc"
     private static let fanoutStart = 8
     private static let idsStart = 8 + 256 * 4
 
@@ -199,8 +200,9 @@ final class PackIndex {
         guard small & 0x8000_0000 != 0 else { return Int(small) }
         let large = Int(small & 0x7FFF_FFFF)
         guard large < largeOffsetCount else {
-            throw GitError(code: -1, operation: "read pack index \(file.path)",
-                           message: "corrupt index: 64-bit offset \(large) of \(largeOffsetCount)")
+            throw GitError(
+                code: -1, operation: "read pack index \(file.path)",
+                message: "corrupt index: 64-bit offset \(large) of \(largeOffsetCount)")
         }
         let value = file.bigEndian64(at: largeOffsetsStart + 8 * large)
         guard value < UInt64(Int.max) else {
@@ -226,7 +228,7 @@ final class PackFile {
             GitError(code: -1, operation: "read pack \(packPath)", message: "corrupt pack: \(what)")
         }
         guard data.count >= PackFile.headerSize + ObjectID.byteCount else { throw corrupt("truncated header") }
-        guard data.bigEndian32(at: 0) == 0x5041_434B else { throw corrupt("bad signature") } // "PACK"
+        guard data.bigEndian32(at: 0) == 0x5041_434B else { throw corrupt("bad signature") }  // "PACK"
         let version = data.bigEndian32(at: 4)
         guard version == 2 || version == 3 else { throw corrupt("unsupported version \(version)") }
         guard Int(data.bigEndian32(at: 8)) == index.objectCount else {

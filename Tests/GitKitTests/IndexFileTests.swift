@@ -96,8 +96,10 @@ private func compareWithLibgit2(_ repo: GitRepository, expectParsed: Bool = true
     try compareWithLibgit2(repo, expectParsed: false, "bad checksum")
 
     // Paths libgit2 refuses, and entries out of order or twice.
-    for (paths, label) in [(["../escape"], "dot-dot"), (["a/./b"], "dot"), (["x/.GIT/config"], ".git"), (["a//b"], "empty component"),
-                           (["b.txt", "a.txt"], "unsorted"), (["a.txt", "a.txt"], "duplicate")] {
+    for (paths, label) in [
+        (["../escape"], "dot-dot"), (["a/./b"], "dot"), (["x/.GIT/config"], ".git"), (["a//b"], "empty component"),
+        (["b.txt", "a.txt"], "unsorted"), (["a.txt", "a.txt"], "duplicate"),
+    ] {
         try writeIndexInOrder(repo, paths.map { (0o100644, blob, $0) })
         try compareWithLibgit2(repo, expectParsed: false, "\(label)")
     }

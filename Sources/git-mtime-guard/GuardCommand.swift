@@ -63,9 +63,9 @@ struct StampOption: ParsableArguments {
 
 struct ExplainOption: ParsableArguments {
     @Flag(
-        help:
-            "Print each file that gets a fresh mtime and why (on too when a file `explain` lies next to this executable, as `git mtime docker --explain` injects it)."
-    )
+        help: ArgumentHelp(
+            "Print each file that gets a fresh mtime and why.",
+            discussion: "Also on when a file `explain` lies next to this executable (`git mtime docker --explain`)."))
     var explain = false
 
     var isOn: Bool { explain || GuardContext.explainRequestedBesideExecutable() }

@@ -55,7 +55,8 @@ struct ManifestCommand: ParsableCommand {
     @Option(
         name: .shortAndLong,
         help: ArgumentHelp(
-            "Write the manifest to <file> instead of standard output (a regular file is replaced atomically; a symlink, device or FIFO is written through, as by >).",
+            "Write the manifest to <file> instead of standard output.",
+            discussion: "A regular file is replaced atomically; a symlink, device or FIFO is written through, as by >.",
             valueName: "file"))
     var output: String?
 

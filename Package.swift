@@ -25,11 +25,12 @@ let package = Package(
         .executable(name: "git-mtime-guard", targets: ["git-mtime-guard"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
-        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2",
-                       providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(
+            name: "CLibGit2", pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]),
         // Optimised in debug builds too: the tests hash real files through it.
         .target(name: "CSHA1", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "MtimeCore", dependencies: ["CSHA1"]),
@@ -42,23 +43,42 @@ let package = Package(
         .target(name: "MtimeHooks", dependencies: ["MtimeRestore", "MtimeHistory", "GitKit", "MtimeManifest", "MtimeCore"]),
         .target(name: "MtimeDocker", dependencies: ["MtimeManifest", "MtimeDockerContext", "MtimeCore"]),
         .target(name: "MtimeDockerfile"),
-        .target(name: "MtimeDoctor", dependencies: ["MtimeDockerfile", "MtimeDocker", "MtimeDockerContext", "MtimeHooks", "MtimeRestore", "MtimeManifest", "GitKit", "MtimeCore"]),
-        .target(name: "MtimeExplain", dependencies: ["MtimeGuard", "MtimeRestore", "MtimeManifest", "MtimeHistory", "GitKit", "MtimeCore"]),
-        .executableTarget(name: "git-mtime", dependencies: [
-            "MtimeCore", "MtimeHistory", "MtimeRestore", "MtimeHooks", "MtimeManifest", "MtimeDockerContext", "MtimeGuard", "MtimeDocker",
-            "MtimeDoctor", "MtimeExplain",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], linkerSettings: [
-            // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
-            .unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_file",
-                          "-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_path"]),
-        ]),
+        .target(
+            name: "MtimeDoctor",
+            dependencies: [
+                "MtimeDockerfile", "MtimeDocker", "MtimeDockerContext", "MtimeHooks", "MtimeRestore", "MtimeManifest", "GitKit",
+                "MtimeCore",
+            ]),
+        .target(
+            name: "MtimeExplain", dependencies: ["MtimeGuard", "MtimeRestore", "MtimeManifest", "MtimeHistory", "GitKit", "MtimeCore"]),
+        .executableTarget(
+            name: "git-mtime",
+            dependencies: [
+                "MtimeCore", "MtimeHistory", "MtimeRestore", "MtimeHooks", "MtimeManifest", "MtimeDockerContext", "MtimeGuard",
+                "MtimeDocker",
+                "MtimeDoctor", "MtimeExplain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: [
+                // NoCertificateLoading.swift: libgit2 must bind to the executable's certificate loaders.
+                .unsafeFlags([
+                    "-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_file",
+                    "-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_path",
+                ])
+            ]),
         // Runs inside arbitrary container images: fully static, no libgit2, no Swift runtime needed there.
-        .executableTarget(name: "git-mtime-guard", dependencies: [
-            "MtimeGuard", "MtimeManifest", "MtimeCore",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: [.unsafeFlags(["-static-executable"])],
-           linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization"])]),
+        .executableTarget(
+            name: "git-mtime-guard",
+            dependencies: [
+                "MtimeGuard", "MtimeManifest", "MtimeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: [.unsafeFlags(["-static-executable"])],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-static-executable", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker",
+                    "-lswiftSynchronization",
+                ])
+            ]),
         .target(name: "TestSupport", dependencies: ["MtimeCore"], path: "Tests/TestSupport"),
         // One test target per library target; GitMtimeTests covers the commands that live in the
         // git-mtime executable itself (run, status). Command-level tests run the built executables.
@@ -70,7 +90,9 @@ let package = Package(
         .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "GitKit", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
-        .testTarget(name: "MtimeDockerTests", dependencies: ["MtimeDocker", "MtimeDockerContext", "MtimeCore", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "MtimeDockerTests", dependencies: ["MtimeDocker", "MtimeDockerContext", "MtimeCore", "TestSupport"], exclude: ["Fixtures"]
+        ),
         .testTarget(name: "MtimeDockerfileTests", dependencies: ["MtimeDockerfile", "TestSupport"]),
         .testTarget(name: "MtimeDoctorTests", dependencies: ["MtimeDoctor", "MtimeDockerfile", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeExplainTests", dependencies: ["MtimeCore", "TestSupport"]),

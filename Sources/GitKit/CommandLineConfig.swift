@@ -99,7 +99,8 @@ public struct CommandLineConfig: Sendable, Equatable {
             // Out of the quotes: the end, a backslashed ' or ! resuming the quotes, or the next thing.
             guard index < text.endIndex else { return (word, nil) }
             if text[index] == UInt8(ascii: "\\"), index + 2 < text.endIndex,
-               text[index + 1] == quote || text[index + 1] == UInt8(ascii: "!"), text[index + 2] == quote {
+                text[index + 1] == quote || text[index + 1] == UInt8(ascii: "!"), text[index + 2] == quote
+            {
                 word.append(text[index + 1])
                 index += 3
                 continue

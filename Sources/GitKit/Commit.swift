@@ -27,7 +27,7 @@ public struct Commit: Sendable, Equatable {
         while lineStart < bytes.count {
             var lineEnd = lineStart
             while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
-            if lineEnd == lineStart { break } // blank line: the message follows
+            if lineEnd == lineStart { break }  // blank line: the message follows
             let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
             if line.starts(with: Commit.treePrefix) {
                 tree = Commit.objectID(hex: UnsafeRawBufferPointer(rebasing: line[Commit.treePrefix.count...]))

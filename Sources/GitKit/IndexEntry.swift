@@ -20,8 +20,10 @@ public struct IndexEntry: Sendable, Equatable {
     /// Set by sparse checkout and `git update-index --skip-worktree`.
     public let isSkipWorktree: Bool
 
-    public init(path: BytePath, objectID: ObjectID, mode: UInt32, stage: Int, modificationTime: Timestamp, changeTime: Timestamp,
-                inode: UInt32, uid: UInt32, gid: UInt32, fileSize: UInt32, isSkipWorktree: Bool) {
+    public init(
+        path: BytePath, objectID: ObjectID, mode: UInt32, stage: Int, modificationTime: Timestamp, changeTime: Timestamp,
+        inode: UInt32, uid: UInt32, gid: UInt32, fileSize: UInt32, isSkipWorktree: Bool
+    ) {
         self.path = path
         self.objectID = objectID
         self.mode = mode
@@ -36,8 +38,11 @@ public struct IndexEntry: Sendable, Equatable {
     }
 
     init(_ raw: git_index_entry) {
-        path = BytePath(Array(UnsafeBufferPointer(start: UnsafeRawPointer(raw.path).assumingMemoryBound(to: UInt8.self),
-                                                  count: strlen(raw.path))))
+        path = BytePath(
+            Array(
+                UnsafeBufferPointer(
+                    start: UnsafeRawPointer(raw.path).assumingMemoryBound(to: UInt8.self),
+                    count: strlen(raw.path))))
         objectID = ObjectID(raw.id)
         mode = raw.mode
         stage = Int((raw.flags & UInt16(GIT_INDEX_ENTRY_STAGEMASK)) >> UInt16(GIT_INDEX_ENTRY_STAGESHIFT))

@@ -53,7 +53,7 @@ public final class ObjectDatabase {
         let handle = raw!
         do {
             if let shared {
-                packs = try PackReader(packs: shared)
+                packs = try PackReader(sharing: shared)
             } else {
                 let location = repository.location
                 let objects = location.objects
@@ -149,8 +149,10 @@ public final class ObjectDatabase {
         }
     }
 
-    private func withObject<R>(_ id: ObjectID, expecting kind: ObjectKind, _ operation: String,
-                               _ body: (UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
+    private func withObject<R>(
+        _ id: ObjectID, expecting kind: ObjectKind, _ operation: String,
+        _ body: (UnsafeRawBufferPointer) throws(GitError) -> R
+    ) throws(GitError) -> R {
         try withAnyObject(id, operation) { found, bytes throws(GitError) in
             guard found == kind else {
                 throw GitError(code: -1, operation: "\(operation) \(id)", message: "object has the wrong type")
@@ -159,8 +161,10 @@ public final class ObjectDatabase {
         }
     }
 
-    private func withAnyObject<R>(_ id: ObjectID, _ operation: String,
-                                  _ body: (ObjectKind, UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
+    private func withAnyObject<R>(
+        _ id: ObjectID, _ operation: String,
+        _ body: (ObjectKind, UnsafeRawBufferPointer) throws(GitError) -> R
+    ) throws(GitError) -> R {
         if let location = try packs.locate(id) {
             return try packs.withObject(at: location) { type, bytes throws(GitError) in
                 guard let kind = ObjectKind(rawValue: type) else {
@@ -172,16 +176,19 @@ public final class ObjectDatabase {
         return try ObjectDatabase.readWithLibgit2(handle, id, operation, body)
     }
 
-    private static func readWithLibgit2<R>(_ handle: OpaquePointer, _ id: ObjectID, _ operation: String,
-                                           _ body: (ObjectKind, UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
+    private static func readWithLibgit2<R>(
+        _ handle: OpaquePointer, _ id: ObjectID, _ operation: String,
+        _ body: (ObjectKind, UnsafeRawBufferPointer) throws(GitError) -> R
+    ) throws(GitError) -> R {
         var oid = id.gitOID
         var raw: OpaquePointer?
         let result = git_odb_read(&raw, handle, &oid)
         if result == GIT_ENOTFOUND.rawValue {
             // libgit2's "no match for id" does not say where it looked.
-            throw GitError(code: result, operation: "\(operation) \(id)",
-                           message: "not in the object database (objects/ and its alternates, or GIT_OBJECT_DIRECTORY and "
-                               + "GIT_ALTERNATE_OBJECT_DIRECTORIES when set)")
+            throw GitError(
+                code: result, operation: "\(operation) \(id)",
+                message: "not in the object database (objects/ and its alternates, or GIT_OBJECT_DIRECTORY and "
+                    + "GIT_ALTERNATE_OBJECT_DIRECTORIES when set)")
         }
         try check("\(operation) \(id)", result)
         let object = raw!

@@ -4,10 +4,20 @@ import MtimeCore
 
 /// A whole file mapped read-only. Git never rewrites a pack or index in place (a repack writes
 /// new files and unlinks the old ones), so the mapping stays valid while we hold it.
+///
+/// Used by one thread at a time: another thread takes a view (`init(viewOf:)`) of the same mapping.
+/// Objects two walk threads both retained and released per object read cost far more than the
+/// reads themselves (the reference count's cache line moving between cores).
 final class MappedFile {
     let path: BytePath
     let base: UnsafeRawPointer
     let count: Int
+    /// The mapping's owner when this is a view of it (nil: this object maps and unmaps it).
+    private let owner: MappedFile?
+    /// Bytes read through this view (at least a page per read) since it last dropped the pages.
+    private var readSinceDrop = 0
+    /// Past this many, `noteRead` drops the mapping's pages (`MADV_DONTNEED`). Tests lower it.
+    nonisolated(unsafe) static var residentBudget = 256 << 20
 
     init(_ path: BytePath) throws(GitError) {
         // Non-blocking and regular files only: a FIFO in a shared alternate object directory can't hang us.
@@ -26,15 +36,39 @@ final class MappedFile {
         self.path = path
         base = UnsafeRawPointer(mapped)
         count = size
+        owner = nil
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    /// The same mapping for another thread; it stays mapped while any view lives.
+    init(viewOf other: MappedFile) {
+        path = other.path
+        base = other.base
+        count = other.count
+        owner = other.owner ?? other
+    }
+
+    deinit { if owner == nil { munmap(UnsafeMutableRawPointer(mutating: base), count) } }
+
+    /// Counts a read of `bytes`; past `residentBudget`, drops every page of the mapping from this
+    /// process. A cold walk reads commits and trees from all over a pack as large as the history
+    /// (700 MB at Linux scale), and each mapped page it touched stayed in its resident set: peak
+    /// RSS above git log's. Dropped pages stay in the page cache; a later read maps them again (a
+    /// minor fault). The mapping is private and never written, so another thread reading it
+    /// meanwhile sees the same bytes.
+    @inline(__always)
+    func noteRead(_ bytes: Int) {
+        readSinceDrop += max(bytes, 4096)
+        guard readSinceDrop >= MappedFile.residentBudget else { return }
+        readSinceDrop = 0
+        madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_DONTNEED)
+    }
 
     /// A vanished file (a concurrent repack deleting an old pack) is "not found", like libgit2's.
     private static func failure(_ operation: String, _ path: BytePath) -> GitError {
         let error = SystemError.last(operation, path)
-        return GitError(code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "\(operation) \(path)",
-                        message: error.message)
+        return GitError(
+            code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "\(operation) \(path)",
+            message: error.message)
     }
 
     @inline(__always)
@@ -57,7 +91,7 @@ final class PackIndex {
     private let largeOffsetsStart: Int
     private let largeOffsetCount: Int
 
-    private static let magic: UInt32 = 0xFF74_4F63 // "\377tOc"
+    private static let magic: UInt32 = 0xFF74_4F63  // "\377tOc"
     private static let fanoutStart = 8
     private static let idsStart = 8 + 256 * 4
 
@@ -67,6 +101,15 @@ final class PackIndex {
         let file = try MappedFile(path)
         guard file.count >= 8, file.bigEndian32(at: 0) == magic else { return nil }
         return try PackIndex(file)
+    }
+
+    /// The same index for another thread (`MappedFile.init(viewOf:)`).
+    init(viewOf other: PackIndex) {
+        file = MappedFile(viewOf: other.file)
+        objectCount = other.objectCount
+        offsetsStart = other.offsetsStart
+        largeOffsetsStart = other.largeOffsetsStart
+        largeOffsetCount = other.largeOffsetCount
     }
 
     private init(_ file: MappedFile) throws(GitError) {
@@ -157,8 +200,9 @@ final class PackIndex {
         guard small & 0x8000_0000 != 0 else { return Int(small) }
         let large = Int(small & 0x7FFF_FFFF)
         guard large < largeOffsetCount else {
-            throw GitError(code: -1, operation: "read pack index \(file.path)",
-                           message: "corrupt index: 64-bit offset \(large) of \(largeOffsetCount)")
+            throw GitError(
+                code: -1, operation: "read pack index \(file.path)",
+                message: "corrupt index: 64-bit offset \(large) of \(largeOffsetCount)")
         }
         let value = file.bigEndian64(at: largeOffsetsStart + 8 * large)
         guard value < UInt64(Int.max) else {
@@ -184,7 +228,7 @@ final class PackFile {
             GitError(code: -1, operation: "read pack \(packPath)", message: "corrupt pack: \(what)")
         }
         guard data.count >= PackFile.headerSize + ObjectID.byteCount else { throw corrupt("truncated header") }
-        guard data.bigEndian32(at: 0) == 0x5041_434B else { throw corrupt("bad signature") } // "PACK"
+        guard data.bigEndian32(at: 0) == 0x5041_434B else { throw corrupt("bad signature") }  // "PACK"
         let version = data.bigEndian32(at: 4)
         guard version == 2 || version == 3 else { throw corrupt("unsupported version \(version)") }
         guard Int(data.bigEndian32(at: 8)) == index.objectCount else {
@@ -195,6 +239,13 @@ final class PackFile {
         self.index = index
         self.data = data
         dataEnd = data.count - ObjectID.byteCount
+    }
+
+    /// The same pack for another thread (`MappedFile.init(viewOf:)`).
+    init(viewOf other: PackFile) {
+        index = PackIndex(viewOf: other.index)
+        data = MappedFile(viewOf: other.data)
+        dataEnd = other.dataEnd
     }
 
     var path: BytePath { data.path }

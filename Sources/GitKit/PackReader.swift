@@ -84,9 +84,10 @@ final class PackReader {
             // A pack deleted since the listing (a concurrent repack) is skipped, as if never listed.
             do {
                 guard let status = try? FileSystem.statusIfPresent(packPath), status.kind == .regular,
-                      let index = try PackIndex.open(indexPath) else { continue }
+                    let index = try PackIndex.open(indexPath)
+                else { continue }
                 found.append((try PackFile(index: index, packPath: packPath), status.modificationTime))
-            } catch where error.isNotFound {
+            } catch  where error.isNotFound {
                 continue
             }
         }
@@ -94,8 +95,12 @@ final class PackReader {
     }
 
     /// A reader of its own (zlib stream, caches) over packs another reader opened: the mapped
-    /// files are immutable, so threads share them.
-    init(packs: [PackFile]) throws(GitError) {
+    /// files are immutable, so threads share them, each through views of its own.
+    convenience init(sharing packs: [PackFile]) throws(GitError) {
+        try self.init(packs: packs.map(PackFile.init(viewOf:)))
+    }
+
+    private init(packs: [PackFile]) throws(GitError) {
         self.packs = packs
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
@@ -125,8 +130,10 @@ final class PackReader {
 
     /// Calls `body` with the object's type (1 commit, 2 tree, 3 blob, 4 tag) and bytes, which are
     /// valid only during the call.
-    func withObject<R>(at location: Location,
-                       _ body: (UInt8, UnsafeRawBufferPointer) throws(GitError) -> R) throws(GitError) -> R {
+    func withObject<R>(
+        at location: Location,
+        _ body: (UInt8, UnsafeRawBufferPointer) throws(GitError) -> R
+    ) throws(GitError) -> R {
         switch try resolve(location, owned: false) {
         case .owned(let type, let bytes): return try bytes.withBuffer { buffer throws(GitError) in try body(type, buffer) }
         case .scratch(let type, let buffer): return try body(type, UnsafeRawBufferPointer(buffer))
@@ -186,8 +193,9 @@ final class PackReader {
                     return .scratch(header.type, output)
                 }
                 let bytes = try ObjectBytes.make(count: header.size)
-                try inflate(pack, header, at: current.offset,
-                            into: UnsafeMutableRawBufferPointer(start: bytes.pointer, count: bytes.count))
+                try inflate(
+                    pack, header, at: current.offset,
+                    into: UnsafeMutableRawBufferPointer(start: bytes.pointer, count: bytes.count))
                 (type, base, baseKey, baseIsCached) = (header.type, bytes, key, false)
                 break resolve
             }
@@ -213,8 +221,10 @@ final class PackReader {
     }
 
     /// Inflates an entry's zlib stream into exactly `output.count` bytes; anything else is corruption.
-    private func inflate(_ pack: PackFile, _ header: PackFile.EntryHeader, at offset: Int,
-                         into output: UnsafeMutableRawBufferPointer) throws(GitError) {
+    private func inflate(
+        _ pack: PackFile, _ header: PackFile.EntryHeader, at offset: Int,
+        into output: UnsafeMutableRawBufferPointer
+    ) throws(GitError) {
         guard output.count <= Int(UInt32.max) else { throw pack.corrupt("object of \(output.count) bytes is too large", at: offset) }
         guard inflateReset(stream) == Z_OK else { throw pack.corrupt("zlib reset failed", at: offset) }
         let input = pack.data.base + header.dataStart
@@ -224,17 +234,21 @@ final class PackReader {
         stream.pointee.avail_out = UInt32(output.count)
         let result = CLibGit2.inflate(stream, Z_FINISH)
         guard result == Z_STREAM_END, stream.pointee.avail_out == 0 else {
-            let reason = result == Z_STREAM_END || result == Z_BUF_ERROR && stream.pointee.avail_out == 0
+            let reason =
+                result == Z_STREAM_END || result == Z_BUF_ERROR && stream.pointee.avail_out == 0
                 ? "inflated size differs from the header's \(output.count)"
                 : "bad zlib stream (\(result))"
             throw pack.corrupt(reason, at: offset)
         }
+        pack.data.noteRead(Int(stream.pointee.total_in))
     }
 
     /// Git's delta format: base size, result size (both base-128 little-endian), then copy
     /// instructions (offset and length into the base) and inserts (literal bytes).
-    static func apply(_ delta: UnsafeRawBufferPointer, to base: ObjectBytes, _ pack: PackFile,
-                      at offset: Int) throws(GitError) -> ObjectBytes {
+    static func apply(
+        _ delta: UnsafeRawBufferPointer, to base: ObjectBytes, _ pack: PackFile,
+        at offset: Int
+    ) throws(GitError) -> ObjectBytes {
         let end = delta.count
         var position = 0
         func size() throws(GitError) -> Int {

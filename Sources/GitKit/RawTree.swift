@@ -88,8 +88,11 @@ public struct RawTree {
 
         /// Git's tree order of this entry against `other`'s current one (<0, 0, >0).
         public func compareTreeOrder(with other: Cursor) -> Int {
-            withExtendedLifetime((storage, other.storage)) {
-                GitKit.compareTreeOrder(nameBytes, aIsTree: isTree, other.nameBytes, bIsTree: other.isTree)
+            // Nested, not a tuple: a tuple would copy (retain and release) both references per comparison.
+            withExtendedLifetime(storage) {
+                withExtendedLifetime(other.storage) {
+                    GitKit.compareTreeOrder(nameBytes, aIsTree: isTree, other.nameBytes, bIsTree: other.isTree)
+                }
             }
         }
 

@@ -57,17 +57,18 @@ extension Repository {
     /// Every `name = value` whose name matches the extended regular expression `pattern` (git's
     /// `--get-regexp`; names are lower case, except a subsection's), the files' first, then `git -c`'s.
     public func configEntries(matching pattern: String) -> [(name: String, value: String)] {
-        var entries: [(String, String)] = withConfigSnapshot { config in
-            var iterator: OpaquePointer?
-            guard git_config_iterator_glob_new(&iterator, config, pattern) == 0, let iterator else { return [] }
-            defer { git_config_iterator_free(iterator) }
-            var entries: [(String, String)] = []
-            var entry: UnsafeMutablePointer<git_config_entry>?
-            while git_config_next(&entry, iterator) == 0, let current = entry?.pointee {
-                entries.append((String(cString: current.name), current.value.map { String(cString: $0) } ?? ""))
-            }
-            return entries
-        } ?? []
+        var entries: [(String, String)] =
+            withConfigSnapshot { config in
+                var iterator: OpaquePointer?
+                guard git_config_iterator_glob_new(&iterator, config, pattern) == 0, let iterator else { return [] }
+                defer { git_config_iterator_free(iterator) }
+                var entries: [(String, String)] = []
+                var entry: UnsafeMutablePointer<git_config_entry>?
+                while git_config_next(&entry, iterator) == 0, let current = entry?.pointee {
+                    entries.append((String(cString: current.name), current.value.map { String(cString: $0) } ?? ""))
+                }
+                return entries
+            } ?? []
         guard !commandLineConfig.entries.isEmpty else { return entries }
         var expression = regex_t()
         guard regcomp(&expression, pattern, REG_EXTENDED | REG_NOSUB) == 0 else { return entries }

@@ -21,7 +21,8 @@ public final class Repository {
         Library.ensureInitialized()
         do { commandLineConfig = try CommandLineConfig(environment: environment) } catch { throw .badCommandLineConfig(error) }
         if let format = ConfigFile(location.commonDirectory.appending("config"))?.string("extensions.objectformat"),
-           String(decoding: format, as: UTF8.self).lowercased() != "sha1" {
+            String(decoding: format, as: UTF8.self).lowercased() != "sha1"
+        {
             throw .unsupportedObjectFormat(location.workTree ?? location.gitDirectory)
         }
         var raw: OpaquePointer?
@@ -42,7 +43,8 @@ public final class Repository {
             do { try Repository.configure(handle, location) } catch { throw .git(error) }
             // libgit2 opens the index blocking and reads what it is: a FIFO there would hang every command.
             if (try? FileSystem.statusIfPresent(location.indexFile)) != nil,
-               case .notARegularFile = IndexFileProblem.diagnose(location.indexFile) {
+                case .notARegularFile = IndexFileProblem.diagnose(location.indexFile)
+            {
                 throw .invalidIndex(location.indexFile, .notARegularFile, fromEnvironment: !location.indexIsDefault)
             }
             if !location.indexIsDefault {
@@ -74,8 +76,9 @@ public final class Repository {
             try check("open object database", git_repository_odb(&odb, handle))
             defer { git_odb_free(odb) }
             for alternate in location.alternateObjectDirectories {
-                try check("add the alternate object directory \(alternate)",
-                          (try? alternate.withCString { git_odb_add_disk_alternate(odb, $0) }) ?? -1)
+                try check(
+                    "add the alternate object directory \(alternate)",
+                    (try? alternate.withCString { git_odb_add_disk_alternate(odb, $0) }) ?? -1)
             }
         }
     }
@@ -88,7 +91,8 @@ public final class Repository {
         var raw: OpaquePointer?
         let result = (try? location.indexFile.withCString { git_index_open(&raw, $0) }) ?? -1
         guard result == 0, let raw else {
-            throw .invalidIndex(location.indexFile, IndexFileProblem.diagnose(location.indexFile), fromEnvironment: !location.indexIsDefault)
+            throw .invalidIndex(
+                location.indexFile, IndexFileProblem.diagnose(location.indexFile), fromEnvironment: !location.indexIsDefault)
         }
         return raw
     }

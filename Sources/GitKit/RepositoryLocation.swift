@@ -36,8 +36,10 @@ public struct RepositoryLocation: Sendable, Equatable {
     /// environment are relative to `workingDirectory` (the process's current directory by default),
     /// as they are for git; the index, object and alternate directories to the top of the working
     /// tree, where git runs working-tree commands.
-    public static func find(start: BytePath? = nil, workingDirectory: BytePath? = nil,
-                            environment: GitEnvironment = .current()) throws(RepositoryError) -> RepositoryLocation {
+    public static func find(
+        start: BytePath? = nil, workingDirectory: BytePath? = nil,
+        environment: GitEnvironment = .current()
+    ) throws(RepositoryError) -> RepositoryLocation {
         try Finder(workingDirectory: workingDirectory, environment: environment).find(start: start)
     }
 }
@@ -135,10 +137,11 @@ private struct Finder {
         let alternates = (environment["GIT_ALTERNATE_OBJECT_DIRECTORIES"] ?? [])
             .split(separator: UInt8(ascii: ":")).map { absolute(BytePath(Array($0)), from: base) }
         let prefix = workTree.flatMap { start.relative(to: $0) }
-        return RepositoryLocation(gitDirectory: gitDirectory, commonDirectory: try resolved(commonDirectory(of: gitDirectory)),
-                                  workTree: workTree, indexFile: indexFile,
-                                  objectDirectory: environment.path("GIT_OBJECT_DIRECTORY").map { absolute($0, from: base) },
-                                  alternateObjectDirectories: alternates, prefix: prefix)
+        return RepositoryLocation(
+            gitDirectory: gitDirectory, commonDirectory: try resolved(commonDirectory(of: gitDirectory)),
+            workTree: workTree, indexFile: indexFile,
+            objectDirectory: environment.path("GIT_OBJECT_DIRECTORY").map { absolute($0, from: base) },
+            alternateObjectDirectories: alternates, prefix: prefix)
     }
 
     // MARK: Discovery (setup_git_directory_gently_1)
@@ -272,8 +275,10 @@ private struct RepositoryConfiguration {
 
     init(gitDirectory: BytePath, commonDirectory: BytePath, environment: GitEnvironment) {
         guard let common = ConfigFile(commonDirectory.appending("config")),
-              common.integer("core.repositoryformatversion") != nil else { return }
-        var hasCommon = environment.path("GIT_COMMON_DIR") != nil
+            common.integer("core.repositoryformatversion") != nil
+        else { return }
+        var hasCommon =
+            environment.path("GIT_COMMON_DIR") != nil
             || (try? FileSystem.statusIfPresent(gitDirectory.appending("commondir"))) != nil
         isBare = common.bool("core.bare")
         workTree = common.string("core.worktree").map(BytePath.init)

@@ -63,7 +63,8 @@ struct RepositoryOwnership {
     /// `~/` and `~` at the start are the home directory (`interpolate_path`).
     private static func interpolated(_ value: [UInt8]) -> [UInt8] {
         guard value.first == UInt8(ascii: "~"), value.count == 1 || value[1] == UInt8(ascii: "/"),
-              let home = getenv("HOME") else { return value }
+            let home = getenv("HOME")
+        else { return value }
         return Array(String(cString: home).utf8) + value.dropFirst()
     }
 

@@ -60,9 +60,10 @@ public struct Tree: Sendable {
                     return
                 }
                 let id = ObjectID(loading: base + index + 1)
-                (buffer.baseAddress! + initialized).initialize(to: Entry(
-                    nameStart: Int32(truncatingIfNeeded: nameStart), nameCount: Int32(truncatingIfNeeded: index - nameStart),
-                    mode: Tree.canonicalMode(mode), id: id))
+                (buffer.baseAddress! + initialized).initialize(
+                    to: Entry(
+                        nameStart: Int32(truncatingIfNeeded: nameStart), nameCount: Int32(truncatingIfNeeded: index - nameStart),
+                        mode: Tree.canonicalMode(mode), id: id))
                 initialized += 1
                 index += 1 + ObjectID.byteCount
             }

@@ -42,4 +42,3 @@ public enum BlobHasher {
         return hasher.finalize()
     }
 }
-

@@ -80,8 +80,10 @@ public struct BytePath: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// Git orders tree entries and the index by raw bytes; so do we.
+    /// Byte order through `memcmp` (`compareBytes`): the generic `lexicographicallyPrecedes` compared
+    /// byte by byte, and joining 64,000 index entries with HEAD's files showed it in warm profiles.
     public static func < (lhs: BytePath, rhs: BytePath) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        lhs.bytes.withUnsafeBytes { left in rhs.bytes.withUnsafeBytes { right in compareBytes(left, right) < 0 } }
     }
 
     /// For messages: valid UTF-8 is shown as is, anything else escaped like `git ls-files -z` users expect.

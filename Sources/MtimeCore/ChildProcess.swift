@@ -87,8 +87,8 @@ public enum ChildProcess {
         var childMask = previous
         for signal in SignalForwarding.forwarded { sigdelset(&childMask, signal) }
         let pid: pid_t
-        do { pid = try spawn(arguments, redirections: [], nullStandardInput: false, signalMask: childMask, environment: environment) }
-        catch { throw .notStarted(error) }
+        do { pid = try spawn(arguments, redirections: [], nullStandardInput: false, signalMask: childMask, environment: environment) } catch
+        { throw .notStarted(error) }
         SignalForwarding.child.store(pid, ordering: .relaxed)
         defer { SignalForwarding.child.store(0, ordering: .relaxed) }
         if let signal = SignalForwarding.pending { kill(pid, signal) }
@@ -105,7 +105,8 @@ public enum ChildProcess {
     /// Runs to completion with stdin from /dev/null; its stdout comes back as bytes (paths need not
     /// be UTF-8), and with `includingStandardError` its stderr in the same stream, else on ours.
     public static func captureBytes(_ arguments: [String], includingStandardError: Bool) throws(SystemError)
-        -> (termination: Termination, output: [UInt8]) {
+        -> (termination: Termination, output: [UInt8])
+    {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { throw SystemError.last("create a pipe for", BytePath(arguments[0])) }
         // Glibc's module map does not export pipe2: mark both ends close-on-exec by hand.
@@ -137,9 +138,11 @@ public enum ChildProcess {
         return signal == 0 ? .exited((status >> 8) & 0xFF) : .signaled(signal)
     }
 
-    private static func spawn(_ arguments: [String], redirections: [(from: Int32, to: Int32)],
-                              nullStandardInput: Bool, signalMask: sigset_t,
-                              environment: [String: String]? = nil) throws(SystemError) -> pid_t {
+    private static func spawn(
+        _ arguments: [String], redirections: [(from: Int32, to: Int32)],
+        nullStandardInput: Bool, signalMask: sigset_t,
+        environment: [String: String]? = nil
+    ) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -162,7 +165,8 @@ public enum ChildProcess {
         let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer { for variable in envp ?? [] { free(variable) } }
         var pid: pid_t = 0
-        let result = envp.map { posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, $0) }
+        let result =
+            envp.map { posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, $0) }
             ?? posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard result == 0 else { throw SystemError(operation: "run", path: BytePath(arguments[0]), code: result) }
         return pid

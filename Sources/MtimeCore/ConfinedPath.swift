@@ -27,12 +27,14 @@ public struct ConfinedPath {
 
     /// Resolves `path` below `root`: the entry found, or why there is none, and every symlink read on
     /// the way either way. Failures other than these (permissions) are errors.
-    public static func resolve(_ path: BytePath, under root: BytePath) throws(SystemError) -> (Result<ConfinedPath, Failure>, symlinks: [BytePath]) {
+    public static func resolve(_ path: BytePath, under root: BytePath) throws(SystemError) -> (
+        Result<ConfinedPath, Failure>, symlinks: [BytePath]
+    ) {
         // The root itself may be reached through symlinks, as Docker resolves a context directory.
         var directories = [try HeldDirectory(opening: root)]
         var resolved: [ArraySlice<UInt8>] = []
         // The path itself is cleaned first (`..` against what precedes it), a link's target step by step.
-        var pending = ArraySlice(path.lexicalComponents.reversed())   // next component last
+        var pending = ArraySlice(path.lexicalComponents.reversed())  // next component last
         var symlinks: [BytePath] = []
         let dot: [UInt8] = [UInt8(ascii: ".")], dotDot: [UInt8] = [UInt8(ascii: "."), UInt8(ascii: ".")]
         func isDot(_ component: ArraySlice<UInt8>) -> Bool { component.isEmpty || component.elementsEqual(dot) }

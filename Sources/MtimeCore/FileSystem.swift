@@ -70,8 +70,8 @@ public final class FileDescriptor {
     public init(openForReading path: BytePath, relativeTo directory: FileDescriptor? = nil) throws(SystemError) {
         let fd: Int32
         fd = try path.withCString { name in
-                openat(directory?.rawValue ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)
-            }
+            openat(directory?.rawValue ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)
+        }
         guard fd >= 0 else { throw SystemError.last("open", path) }
         self.rawValue = fd
         self.path = path
@@ -175,7 +175,8 @@ public final class FileDescriptor {
         var contents = [UInt8](unsafeUninitializedCapacity: first) { buffer, initialized in
             while initialized < buffer.count {
                 do throws(SystemError) {
-                    let count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
+                    let count = try file.read(
+                        into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
                     if count == 0 { return }
                     initialized += count
                 } catch {
@@ -186,7 +187,9 @@ public final class FileDescriptor {
         }
         if let failure { throw failure }
         if contents.count < first { return contents }
-        guard contents.count <= limit else { throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge) }
+        guard contents.count <= limit else {
+            throw SystemError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge)
+        }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { chunk.deallocate() }
         while true {
@@ -249,10 +252,10 @@ public enum FileSystem {
             var buffer = [UInt8](repeating: 0, count: capacity)
             let count: Int
             count = try path.withCString { name in
-                    buffer.withUnsafeMutableBufferPointer {
-                        readlink(name, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), capacity)
-                    }
+                buffer.withUnsafeMutableBufferPointer {
+                    readlink(name, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), capacity)
                 }
+            }
             guard count >= 0 else { throw SystemError.last("read link", path) }
             if count < capacity { return Array(buffer[..<count]) }
             capacity *= 4
@@ -270,8 +273,10 @@ public enum FileSystem {
 
     /// `HeldDirectory.writeAtomically` in the directory holding `path` (its symlinks followed: the
     /// caller chose the path).
-    public static func writeAtomically(_ path: BytePath, contents: [UInt8], permissions: mode_t = 0o644,
-                                       durable: Bool = true) throws(SystemError) {
+    public static func writeAtomically(
+        _ path: BytePath, contents: [UInt8], permissions: mode_t = 0o644,
+        durable: Bool = true
+    ) throws(SystemError) {
         let directory = try HeldDirectory(opening: path.parent.isEmpty ? BytePath(".") : path.parent)
         try directory.writeAtomically(path.lastComponent, contents: contents, permissions: permissions, durable: durable)
     }
@@ -301,7 +306,8 @@ public enum FileSystem {
         let now = FileSystem.now()
         for name in names where name.bytes.first == UInt8(ascii: ".") {
             guard let range = name.bytes.ranges(of: marker).last,
-                  let pid = Int32(String(decoding: name.bytes[range.upperBound...], as: UTF8.self)) else { continue }
+                let pid = Int32(String(decoding: name.bytes[range.upperBound...], as: UTF8.self))
+            else { continue }
             let path = directory.appending(name)
             if let minimumAge {
                 if let status = try? status(path), status.modificationTime.seconds + minimumAge < now.seconds { try? remove(path) }

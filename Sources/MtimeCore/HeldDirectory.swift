@@ -93,7 +93,9 @@ public final class HeldDirectory: Sendable {
         while true {
             var buffer = [UInt8](repeating: 0, count: capacity)
             let count = try withName(name, "read link") { cName in
-                buffer.withUnsafeMutableBytes { readlinkat(descriptor, cName, $0.baseAddress!.assumingMemoryBound(to: CChar.self), capacity) }
+                buffer.withUnsafeMutableBytes {
+                    readlinkat(descriptor, cName, $0.baseAddress!.assumingMemoryBound(to: CChar.self), capacity)
+                }
             }
             guard count >= 0 else { throw SystemError.last("read link", pathOf(name)) }
             if count < capacity { return Array(buffer[..<count]) }
@@ -168,8 +170,10 @@ public final class HeldDirectory: Sendable {
     /// mix: write a temporary sibling, rename it over. `durable` also fsyncs the file and the
     /// directory, so the new version survives a crash; caches that carry their own checksum skip
     /// that, since losing their newest version is harmless and an fsync costs more than they save.
-    public func writeAtomically(_ name: BytePath, contents: [UInt8], permissions: mode_t = 0o644,
-                                durable: Bool = true) throws(SystemError) {
+    public func writeAtomically(
+        _ name: BytePath, contents: [UInt8], permissions: mode_t = 0o644,
+        durable: Bool = true
+    ) throws(SystemError) {
         // Only a regular file (or a symlink, replaced itself) is ever replaced: a device, FIFO or
         // socket by that name (/dev/null named as an output) is refused, never turned into a file.
         if let existing = try statusIfPresent(name), existing.kind == .other || existing.kind == .directory {
@@ -225,7 +229,8 @@ public final class HeldDirectory: Sendable {
     private func checkName(_ name: BytePath, _ operation: String) throws(SystemError) {
         let bytes = name.bytes
         if bytes.isEmpty || bytes == [UInt8(ascii: ".")] || bytes == [UInt8(ascii: "."), UInt8(ascii: ".")]
-            || bytes.contains(UInt8(ascii: "/")) || bytes.contains(0) {
+            || bytes.contains(UInt8(ascii: "/")) || bytes.contains(0)
+        {
             throw SystemError(operation: "\(operation) (not a single name)", path: pathOf(name), errno: .invalidArgument)
         }
     }
@@ -240,8 +245,10 @@ struct TimeSpecs {
     var pair: (timespec, timespec)
 
     init(modification time: Timestamp) {
-        pair = (timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2 /* UTIME_OMIT */),
-                timespec(tv_sec: time_t(time.seconds), tv_nsec: Int(time.nanoseconds)))
+        pair = (
+            timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2 /* UTIME_OMIT */),
+            timespec(tv_sec: time_t(time.seconds), tv_nsec: Int(time.nanoseconds))
+        )
     }
 
     mutating func withPointer<R>(_ body: (UnsafePointer<timespec>) -> R) -> R {

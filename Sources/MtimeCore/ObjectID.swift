@@ -45,7 +45,10 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// From exactly 40 lowercase hex digits, the only form the manifest and stamp formats allow.
     public init?<S: StringProtocol>(lowercaseHex hex: S) {
-        guard hex.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) })
+        guard
+            hex.utf8.allSatisfy({
+                ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+            })
         else { return nil }
         self.init(hex: hex)
     }

@@ -3,8 +3,9 @@ extension ObjectID {
     /// (the history walk runs this for every tree entry and cache record it reads).
     @inlinable
     public init(loading raw: UnsafeRawPointer) {
-        self.init(high: UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
-                  middle: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                  low: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        self.init(
+            high: UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
+            middle: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+            low: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
     }
 }

@@ -58,8 +58,9 @@ extension DirectoryTree {
                 if try walk.descend(component, create: create) { continue }
                 // Not there, and not to be created: the rest is made when the file is written.
                 let missing = [component] + pending.reversed().map(\.name)
-                return RootedLocation(directory: nil, name: name, relativeToRoot: nil,
-                                      displayPath: missing.reduce(walk.current.path) { $0.appending($1) }.appending(name))
+                return RootedLocation(
+                    directory: nil, name: name, relativeToRoot: nil,
+                    displayPath: missing.reduce(walk.current.path) { $0.appending($1) }.appending(name))
             } catch let error where error.isSymlink && walk.isInside {
                 hops += 1
                 if hops > 40 { throw .system(SystemError(operation: "resolve (too many symlinks)", path: path, errno: .symlinkLoop)) }
@@ -69,7 +70,9 @@ extension DirectoryTree {
                 lastSymlink = (linkPath, target)
                 var next = target
                 if target.isAbsolute {
-                    guard let below = target.relative(to: rootPath) else { throw .leavesRoot(symlink: linkPath, target: target, root: rootPath) }
+                    guard let below = target.relative(to: rootPath) else {
+                        throw .leavesRoot(symlink: linkPath, target: target, root: rootPath)
+                    }
                     next = below
                     walk.returnToRoot()
                 }
@@ -91,8 +94,9 @@ extension DirectoryTree {
         case .symlink: throw .invalid(path: path, reason: "is a symlink: name the file itself")
         case .regular, nil: break
         }
-        return RootedLocation(directory: directory, name: name, relativeToRoot: walk.relative,
-                              displayPath: directory.pathOf(name))
+        return RootedLocation(
+            directory: directory, name: name, relativeToRoot: walk.relative,
+            displayPath: directory.pathOf(name))
     }
 }
 
@@ -138,8 +142,10 @@ private struct Walk {
     mutating func descend(_ component: BytePath, create: Bool) throws(SystemError) -> Bool {
         while true {
             do {
-                let next = isInside ? try current.subdirectory(component)
-                                    : try current.subdirectoryFollowingSymlinks(component)
+                let next =
+                    isInside
+                    ? try current.subdirectory(component)
+                    : try current.subdirectoryFollowingSymlinks(component)
                 held.append(next)
                 try noteArrival()
                 return true

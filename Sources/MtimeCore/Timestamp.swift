@@ -30,15 +30,20 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// For values the kernel or a cache hands over, where a wrong but ordered answer beats a crash.
     public init(seconds: Int64, nanoseconds: Int32 = 0) {
         let nanos = min(max(nanoseconds, 0), 999_999_999)
-        if seconds < Timestamp.minimumSeconds { self = .minimum }
-        else if seconds > Timestamp.maximumSeconds { self = .maximum }
-        else { self.init(checkedSeconds: seconds, nanoseconds: nanos) }
+        if seconds < Timestamp.minimumSeconds {
+            self = .minimum
+        } else if seconds > Timestamp.maximumSeconds {
+            self = .maximum
+        } else {
+            self.init(checkedSeconds: seconds, nanoseconds: nanos)
+        }
     }
 
     /// nil unless `seconds` and `nanoseconds` are exactly a time in the range.
     public init?(exactly seconds: Int64, nanoseconds: Int32) {
         guard (Timestamp.minimumSeconds...Timestamp.maximumSeconds).contains(seconds),
-              (0...999_999_999).contains(nanoseconds) else { return nil }
+            (0...999_999_999).contains(nanoseconds)
+        else { return nil }
         self.init(checkedSeconds: seconds, nanoseconds: nanoseconds)
     }
 
@@ -105,8 +110,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let negative = bytes.first == UInt8(ascii: "-")
         let whole = bytes[(negative ? 1 : 0)..<dot]
         guard let seconds = Timestamp.decimal(whole, maximumDigits: 12),
-              !(negative && seconds == 0),
-              let nanos = Timestamp.decimal(bytes[(dot + 1)...], maximumDigits: 9, allowLeadingZeros: true)
+            !(negative && seconds == 0),
+            let nanos = Timestamp.decimal(bytes[(dot + 1)...], maximumDigits: 9, allowLeadingZeros: true)
         else { return nil }
         self.init(exactly: negative ? -seconds : seconds, nanoseconds: Int32(nanos))
     }
@@ -114,7 +119,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Plain ASCII decimal digits, at most `maximumDigits` of them (so the value cannot overflow).
     private static func decimal(_ digits: ArraySlice<UInt8>, maximumDigits: Int, allowLeadingZeros: Bool = false) -> Int64? {
         guard !digits.isEmpty, digits.count <= maximumDigits,
-              allowLeadingZeros || digits.count == 1 || digits.first != UInt8(ascii: "0") else { return nil }
+            allowLeadingZeros || digits.count == 1 || digits.first != UInt8(ascii: "0")
+        else { return nil }
         var value: Int64 = 0
         for digit in digits {
             guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }

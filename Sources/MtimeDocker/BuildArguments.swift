@@ -92,7 +92,8 @@ public struct BuildArguments: Equatable, Sendable {
     }
 
     static func splitCommand(_ arguments: [String]) throws(BuildArgumentsError)
-        -> (global: [String], command: [String], builder: Builder, optionsStart: Int) {
+        -> (global: [String], command: [String], builder: Builder, optionsStart: Int)
+    {
         var index = 0
         while index < arguments.count, arguments[index].hasPrefix("-") {
             index += BuildFlags.globalWithValue.contains(arguments[index]) ? 2 : 1
@@ -114,7 +115,8 @@ public struct BuildArguments: Equatable, Sendable {
             }
         }
         throw BuildArgumentsError(
-            "expected `build`, `buildx build`, `image build`, `builder build` or `bud` after `docker`, got: \(arguments.prefix(4).joined(separator: " "))")
+            "expected `build`, `buildx build`, `image build`, `builder build` or `bud` after `docker`, got: \(arguments.prefix(4).joined(separator: " "))"
+        )
     }
 }
 
@@ -211,7 +213,8 @@ private struct OptionReader {
                 afterUnknown = true
                 unknownOptions.append("-\(letter)")
             } else if !rest.hasPrefix("="), rest.contains(where: { $0 == "f" || $0 == "h" }) {
-                throw BuildArgumentsError("unknown option -\(letter) in \(word): write -\(letter)=VALUE or split the flags (-\(letter) -\(rest))")
+                throw BuildArgumentsError(
+                    "unknown option -\(letter) in \(word): write -\(letter)=VALUE or split the flags (-\(letter) -\(rest))")
             }
             return 1
         }
@@ -240,7 +243,9 @@ private struct OptionReader {
             throw BuildArgumentsError("expected one build context (PATH | URL | -), got: \(listed)")
         }
         let unknown = unknownOptions.joined(separator: ", ")
-        throw BuildArgumentsError("cannot tell the build context among: \(listed) (git-mtime does not know whether \(unknown) take a value): write such options as --option=VALUE")
+        throw BuildArgumentsError(
+            "cannot tell the build context among: \(listed) (git-mtime does not know whether \(unknown) take a value): write such options as --option=VALUE"
+        )
     }
 }
 

@@ -74,10 +74,15 @@ public struct DockerBuildWrapper {
     public init(docker: String?, arguments: [String], message: @escaping (String) -> Void) throws(BuildArgumentsError) {
         environment = Environment.all()
         self.arguments = try BuildArguments(parsing: arguments)
-        client = ClientCommand(executable: docker ?? environment["DOCKER"].flatMap { $0.isEmpty ? nil : $0 } ?? "docker",
-                               globalOptions: self.arguments.globalOptions)
-        if !self.arguments.wantsHelp, let name = self.arguments.buildContextNames.first(where: { $0.lowercased() == DockerfileGuardLines.sourceName }) {
-            throw BuildArgumentsError("--build-context \(name)=… is taken: git mtime docker passes the guard and manifest to the build under that name; remove your own, or run docker directly")
+        client = ClientCommand(
+            executable: docker ?? environment["DOCKER"].flatMap { $0.isEmpty ? nil : $0 } ?? "docker",
+            globalOptions: self.arguments.globalOptions)
+        if !self.arguments.wantsHelp,
+            let name = self.arguments.buildContextNames.first(where: { $0.lowercased() == DockerfileGuardLines.sourceName })
+        {
+            throw BuildArgumentsError(
+                "--build-context \(name)=… is taken: git mtime docker passes the guard and manifest to the build under that name; remove your own, or run docker directly"
+            )
         }
         self.message = message
     }
@@ -92,12 +97,15 @@ public struct DockerBuildWrapper {
         if arguments.wantsHelp { return try client.run(arguments.command + arguments.options) }
         let version = (try? client.capture(["--version"]))?.output ?? ""
         let clientKind = Client(versionOutput: version)
-        let mode = InjectionMode.select(client: clientKind, builder: arguments.builder, buildkit: environment["DOCKER_BUILDKIT"],
-                                        buildxAvailable: { (try? client.capture(["buildx", "version"]))?.termination == .exited(0) })
+        let mode = InjectionMode.select(
+            client: clientKind, builder: arguments.builder, buildkit: environment["DOCKER_BUILDKIT"],
+            buildxAvailable: { (try? client.capture(["buildx", "version"]))?.termination == .exited(0) })
         let inputs = try BuildInputs(arguments, rules: mode.dockerfileRules(for: clientKind))
         guard case .directory(let context) = inputs.context else {
             let what = inputs.context == .standardInput ? "stdin" : "a URL"
-            message("the build context is \(what): nothing on this machine to restore or describe, so \(client.executable) runs unchanged (a RUN mounting from=\(DockerfileGuardLines.sourceName) finds nothing)")
+            message(
+                "the build context is \(what): nothing on this machine to restore or describe, so \(client.executable) runs unchanged (a RUN mounting from=\(DockerfileGuardLines.sourceName) finds nothing)"
+            )
             return try client.run(arguments.command + arguments.options)
         }
         let guardPath = try GuardExecutable.locate(environment: environment, runningExecutable: GuardExecutable.runningExecutable())
@@ -127,15 +135,21 @@ public struct DockerBuildWrapper {
         }
         let dockerfileName = inputs.dockerfilePath ?? "the Dockerfile"
         if !usesGuard {
-            message("note: \(dockerfileName) has no `RUN --mount=type=bind,from=\(DockerfileGuardLines.sourceName),target=/git-mtime …` line, so the guard will not run")
+            message(
+                "note: \(dockerfileName) has no `RUN --mount=type=bind,from=\(DockerfileGuardLines.sourceName),target=/git-mtime …` line, so the guard will not run"
+            )
         }
 
         // The rewrite below hands the client a copy when there is a guard line to rewrite, or stdin to replay.
-        let copiesDockerfile = rewrites && dockerfileText.map {
-            !DockerfileGuardLines(parsing: $0).guardRuns.isEmpty || inputs.dockerfiles.first == .standardInput
-        } ?? false
-        let prepared = try prepareContext(ContextRequest(directory: context, dockerfile: inputs.dockerfilePath, mode: mode, client: clientKind,
-                                                         dockerfileIsCopied: copiesDockerfile))
+        let copiesDockerfile =
+            rewrites
+            && dockerfileText.map {
+                !DockerfileGuardLines(parsing: $0).guardRuns.isEmpty || inputs.dockerfiles.first == .standardInput
+            } ?? false
+        let prepared = try prepareContext(
+            ContextRequest(
+                directory: context, dockerfile: inputs.dockerfilePath, mode: mode, client: clientKind,
+                dockerfileIsCopied: copiesDockerfile))
         message(prepared.summary)
         // A Ctrl-C during the restore: its work is complete and consistent; start nothing more.
         if let signal = SignalForwarding.pending { return .signaled(signal) }
@@ -151,9 +165,11 @@ public struct DockerBuildWrapper {
         cleanup.add { directory.remove() }
         // What reaches the build beside each other: guard, manifest, and the file that switches the
         // guard's --explain on.
-        let injected: [(name: String, contents: [UInt8], mode: Int)] = [
-            ("guard", try FileSystem.readFile(BytePath(guardPath), limit: GuardExecutable.sizeLimit, followingSymlinks: true), 0o755), ("manifest", manifest.serialized(), 0o644),
-        ] + (explain ? [(GuardExecutable.explainFileName, [], 0o644)] : [])
+        let injected: [(name: String, contents: [UInt8], mode: Int)] =
+            [
+                ("guard", try FileSystem.readFile(BytePath(guardPath), limit: GuardExecutable.sizeLimit, followingSymlinks: true), 0o755),
+                ("manifest", manifest.serialized(), 0o644),
+            ] + (explain ? [(GuardExecutable.explainFileName, [], 0o644)] : [])
         if usesGuard { message("guard and manifest reach the build through: \(mode)") }
 
         var commandLine = arguments.command + arguments.options
@@ -170,11 +186,14 @@ public struct DockerBuildWrapper {
                 let image = try InjectionImage(files: injected, client: client, directory: directory)
                 cleanup.add { [client, message] in
                     if !image.remove(client: client) {
-                        message("warning: could not remove the image \(image.reference); remove it with: \(client.executable) image rm \(image.reference)")
+                        message(
+                            "warning: could not remove the image \(image.reference); remove it with: \(client.executable) image rm \(image.reference)"
+                        )
                     }
                 }
                 do {
-                    rewritten = mode == .rewrittenMountSource
+                    rewritten =
+                        mode == .rewrittenMountSource
                         ? try guardLines.rewritingMountSource(to: image.reference)
                         : try guardLines.rewrittenForClassicBuilder(image: image.reference)
                 } catch {
@@ -183,7 +202,8 @@ public struct DockerBuildWrapper {
             } else if inputs.dockerfiles.first != .standardInput {
                 break
             }
-            commandLine = arguments.replacingDockerfile(with: try writeDockerfile(rewritten, in: directory, replacing: inputs.dockerfilePath))
+            commandLine = arguments.replacingDockerfile(
+                with: try writeDockerfile(rewritten, in: directory, replacing: inputs.dockerfilePath))
         }
         if let signal = SignalForwarding.pending { return .signaled(signal) }
         return try client.run(commandLine)

@@ -55,7 +55,11 @@ public struct DockerfileGuardLines: Sendable {
                 field.split(separator: "=", maxSplits: 1).first?.lowercased() == "from" ? "from=\(image)" : field
             }
             for field in fields where field.contains(where: { ",\"'\\` \t\n\r".contains($0) }) {
-                throw DockerfileRewriteError(line: run.line, reason: "cannot rewrite the git-mtime mount (its field \(field) needs quoting); write it plainly, e.g. --mount=type=bind,from=git-mtime,target=/git-mtime")
+                throw DockerfileRewriteError(
+                    line: run.line,
+                    reason:
+                        "cannot rewrite the git-mtime mount (its field \(field) needs quoting); write it plainly, e.g. --mount=type=bind,from=git-mtime,target=/git-mtime"
+                )
             }
             out += text[cursor..<run.mountFlag.lowerBound]
             out += Array("--mount=\(fields.joined(separator: ","))".utf8)
@@ -73,12 +77,17 @@ public struct DockerfileGuardLines: Sendable {
         var cursor = 0
         for run in guardRuns {
             guard run.otherMounts.isEmpty else {
-                throw DockerfileRewriteError(line: run.line, reason: "the classic builder has no RUN --mount, and only the git-mtime mount can be rewritten (also mounted: \(run.otherMounts.joined(separator: " "))); build with BuildKit (DOCKER_BUILDKIT=1)")
+                throw DockerfileRewriteError(
+                    line: run.line,
+                    reason:
+                        "the classic builder has no RUN --mount, and only the git-mtime mount can be rewritten (also mounted: \(run.otherMounts.joined(separator: " "))); build with BuildKit (DOCKER_BUILDKIT=1)"
+                )
             }
             let target = run.target.hasSuffix("/") ? run.target : run.target + "/"
             out += text[cursor..<run.range.lowerBound]
             // JSON form: a target with blanks stays one argument.
-            out += Array("COPY --from=\(image) [\(DockerfileGuardLines.jsonString(run.source)), \(DockerfileGuardLines.jsonString(target))]\n".utf8)
+            out += Array(
+                "COPY --from=\(image) [\(DockerfileGuardLines.jsonString(run.source)), \(DockerfileGuardLines.jsonString(target))]\n".utf8)
             // The RUN without the mount flag (and the blanks after it), continuation lines kept as written.
             var flagEnd = run.mountFlag.upperBound
             while flagEnd < run.range.upperBound, text[flagEnd] == UInt8(ascii: " ") || text[flagEnd] == UInt8(ascii: "\t") { flagEnd += 1 }
@@ -101,7 +110,8 @@ public struct DockerfileGuardLines: Sendable {
             switch scalar {
             case "\"": result += "\\\""
             case "\\": result += "\\\\"
-            case _ where scalar.value < 0x20: result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            case _ where scalar.value < 0x20:
+                result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
             default: result.unicodeScalars.append(scalar)
             }
         }
@@ -139,9 +149,10 @@ public struct DockerfileGuardLines: Sendable {
             }
         }
         guard let guardMount else { return nil }
-        return GuardRun(line: instruction.line, target: guardMount.target, otherMounts: otherMounts,
-                        range: instruction.range, mountFlag: guardMount.flag, mountFields: guardMount.fields,
-                        source: guardMount.source, isExecForm: instruction.arguments(escape: escape).first == UInt8(ascii: "["))
+        return GuardRun(
+            line: instruction.line, target: guardMount.target, otherMounts: otherMounts,
+            range: instruction.range, mountFlag: guardMount.flag, mountFields: guardMount.fields,
+            source: guardMount.source, isExecForm: instruction.arguments(escape: escape).first == UInt8(ascii: "["))
     }
 }
 
@@ -205,16 +216,21 @@ struct DockerfileInstructions {
             var position = afterKeyword
             while true {
                 while position < logical.count, isSpace(logical[position]) { position += 1 }
-                guard position + 1 < logical.count, logical[position] == UInt8(ascii: "-"), logical[position + 1] == UInt8(ascii: "-") else { break }
+                guard position + 1 < logical.count, logical[position] == UInt8(ascii: "-"), logical[position + 1] == UInt8(ascii: "-")
+                else { break }
                 let start = position
                 var word: [UInt8] = []
                 var quote: UInt8? = nil
                 while position < logical.count {
                     let byte = logical[position]
                     if let open = quote {
-                        if byte == open { quote = nil }
-                        else if byte == escape, position + 1 < logical.count { position += 1; word.append(logical[position]) }
-                        else if byte != escape { word.append(byte) }
+                        if byte == open {
+                            quote = nil
+                        } else if byte == escape, position + 1 < logical.count {
+                            position += 1; word.append(logical[position])
+                        } else if byte != escape {
+                            word.append(byte)
+                        }
                     } else if isSpace(byte) {
                         break
                     } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
@@ -237,7 +253,8 @@ struct DockerfileInstructions {
             var position = flags(escape: escape).last?.range.upperBound ?? afterKeyword
             while position < logical.count, isSpace(logical[position]) { position += 1 }
             if position + 2 <= logical.count, logical[position] == UInt8(ascii: "-"), logical[position + 1] == UInt8(ascii: "-"),
-               position + 2 == logical.count || isSpace(logical[position + 2]) {
+                position + 2 == logical.count || isSpace(logical[position + 2])
+            {
                 position += 2
                 while position < logical.count, isSpace(logical[position]) { position += 1 }
             }
@@ -328,13 +345,16 @@ struct DockerfileInstructions {
                         index += 1
                         end = lines[index - 1].upperBound
                         var candidate = line
-                        if terminator.chomp { while !candidate.isEmpty, text[candidate.lowerBound] == UInt8(ascii: "\t") { candidate = candidate.dropFirst() } }
+                        if terminator.chomp {
+                            while !candidate.isEmpty, text[candidate.lowerBound] == UInt8(ascii: "\t") { candidate = candidate.dropFirst() }
+                        }
                         if Array(text[candidate]) == terminator.word { break }
                     }
                 }
             }
             if origin.isEmpty { continue }
-            instructions.append(Instruction(keyword: keyword, line: number, range: first.lowerBound..<end, logical: logical, origin: origin))
+            instructions.append(
+                Instruction(keyword: keyword, line: number, range: first.lowerBound..<end, logical: logical, origin: origin))
         }
         self.escape = escape
         self.instructions = instructions
@@ -347,8 +367,9 @@ struct DockerfileInstructions {
         guard let equals = body.firstIndex(of: "=") else { return nil }
         let key = body[..<equals].trimmingWhitespace()
         guard let first = key.first, first.isASCII, first.isLetter,
-              key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
-              ["syntax", "escape", "check"].contains(key.lowercased()) else { return nil }
+            key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
+            ["syntax", "escape", "check"].contains(key.lowercased())
+        else { return nil }
         let value = body[body.index(after: equals)...].trimmingWhitespace()
         guard !value.isEmpty else { return nil }
         return (key.lowercased(), value)
@@ -395,13 +416,20 @@ struct DockerfileInstructions {
         while index < text.count {
             let byte = text[index]
             if let open = quote {
-                if byte == open { quote = nil } else if byte == UInt8(ascii: "\\"), open == UInt8(ascii: "\""), index + 1 < text.count { index += 1 }
+                if byte == open {
+                    quote = nil
+                } else if byte == UInt8(ascii: "\\"), open == UInt8(ascii: "\""), index + 1 < text.count {
+                    index += 1
+                }
             } else if isSpace(byte) {
                 if let begun = start { words.append(text[begun..<index]); start = nil }
             } else {
                 if start == nil { start = index }
-                if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") { quote = byte }
-                else if byte == UInt8(ascii: "\\"), index + 1 < text.count { index += 1 }
+                if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
+                    quote = byte
+                } else if byte == UInt8(ascii: "\\"), index + 1 < text.count {
+                    index += 1
+                }
             }
             index += 1
         }

@@ -39,8 +39,9 @@ struct InjectionImage {
         var draws = 1
         while try client.capture(["image", "inspect", "--format", "{{.Id}}", reference]).termination == .exited(0) {
             guard draws < InjectionImage.maximumDraws else {
-                throw DockerWrapperError("\(client.executable) says each of \(draws) fresh random image names already exists "
-                                         + "(`\(client.executable) image inspect` exits 0 for \(reference)); is it a real docker, podman or buildah?")
+                throw DockerWrapperError(
+                    "\(client.executable) says each of \(draws) fresh random image names already exists "
+                        + "(`\(client.executable) image inspect` exits 0 for \(reference)); is it a real docker, podman or buildah?")
             }
             draws += 1
             reference = InjectionImage.randomReference()
@@ -49,7 +50,8 @@ struct InjectionImage {
         let result = try client.capture(["import", "--change", "LABEL \(InjectionImage.label)=true", archive, reference])
         let id = result.output.trimmingWhitespace()
         guard result.termination == .exited(0), id.hasPrefix("sha256:") else {
-            throw DockerWrapperError("could not import the image holding the guard (\(client.executable) import): \(result.output.trimmingWhitespace())")
+            throw DockerWrapperError(
+                "could not import the image holding the guard (\(client.executable) import): \(result.output.trimmingWhitespace())")
         }
         self.reference = reference
         self.id = id
@@ -58,7 +60,8 @@ struct InjectionImage {
     /// Removes the tag, if it still names the image made here; false when it could not.
     func remove(client: ClientCommand) -> Bool {
         guard let current = try? client.capture(["image", "inspect", "--format", "{{.Id}}", reference]),
-              current.termination == .exited(0), current.output.trimmingWhitespace() == id else { return false }
+            current.termination == .exited(0), current.output.trimmingWhitespace() == id
+        else { return false }
         return (try? client.capture(["image", "rm", reference]))?.termination == .exited(0)
     }
 

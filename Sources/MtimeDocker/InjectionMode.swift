@@ -31,8 +31,10 @@ public enum InjectionMode: Equatable, Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - buildkit: the `DOCKER_BUILDKIT` environment variable, if set.
     ///   - buildxAvailable: whether `docker buildx version` succeeds (asked only when it matters).
-    public static func select(client: Client, builder: BuildArguments.Builder, buildkit: String?,
-                              buildxAvailable: () -> Bool) -> InjectionMode {
+    public static func select(
+        client: Client, builder: BuildArguments.Builder, buildkit: String?,
+        buildxAvailable: () -> Bool
+    ) -> InjectionMode {
         // buildah (and podman, which builds with it) take --build-context in `build`.
         guard case .docker(let major) = client else { return .buildContext }
         if builder == .buildx { return .buildContext }

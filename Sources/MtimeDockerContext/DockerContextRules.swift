@@ -100,7 +100,8 @@ public struct DockerContextRules: Sendable {
         init(contents: [UInt8], requiredEntries: [BytePath], engine: DockerPatternEngine) {
             self.requiredEntries = requiredEntries
             if let entries = try? DockerIgnoreFile.readAll(contents, file: ".dockerignore"),
-               let patterns = try? DockerPattern.compile(entries, engine: engine) {
+                let patterns = try? DockerPattern.compile(entries, engine: engine)
+            {
                 outcome = .patterns(patterns)
             } else {
                 outcome = .nothing
@@ -109,11 +110,14 @@ public struct DockerContextRules: Sendable {
     }
 
     /// A context without rules: every file is in it.
-    public static let none = DockerContextRules(builder: .current, ignoreFile: nil, patterns: [], hasExclusions: false,
-                                                walksEveryExcludedDirectory: false, daemonRemovals: nil)
+    public static let none = DockerContextRules(
+        builder: .current, ignoreFile: nil, patterns: [], hasExclusions: false,
+        walksEveryExcludedDirectory: false, daemonRemovals: nil)
 
-    private init(builder: DockerBuilder, ignoreFile: String?, patterns: [DockerPattern], hasExclusions: Bool,
-                 walksEveryExcludedDirectory: Bool, daemonRemovals: DaemonRemovals?) {
+    private init(
+        builder: DockerBuilder, ignoreFile: String?, patterns: [DockerPattern], hasExclusions: Bool,
+        walksEveryExcludedDirectory: Bool, daemonRemovals: DaemonRemovals?
+    ) {
         self.builder = builder
         self.ignoreFile = ignoreFile
         self.patterns = patterns
@@ -131,7 +135,8 @@ public struct DockerContextRules: Sendable {
     public init(contextDirectory: BytePath, dockerfile: DockerfileLocation, builder: DockerBuilder) throws {
         switch builder.kind {
         case .buildKit:
-            let (file, contents) = try Self.readBuildKitIgnoreFile(context: contextDirectory, dockerfile: dockerfile, client: builder.client)
+            let (file, contents) = try Self.readBuildKitIgnoreFile(
+                context: contextDirectory, dockerfile: dockerfile, client: builder.client)
             try self.init(builder: builder, ignoreFile: file, contents: contents, classic: nil)
         case .classic:
             let path = contextDirectory.appending(BytePath(Self.ignoreName))
@@ -140,14 +145,17 @@ public struct DockerContextRules: Sendable {
             // The client adds a Dockerfile from outside the context (or stdin) itself and appends its
             // name to the `.dockerignore` it sends; a symlink there makes that fail.
             if located == .addedByClient, try FileSystem.statusIfPresent(path)?.kind == .symlink {
-                throw DockerIgnoreError(origin: .init(file: path.description, line: nil), reason:
-                    "is a symlink, and the classic builder's client cannot send it with a Dockerfile from outside the "
-                    + "context or stdin (docker fails with \"archive/tar: write too long\"); make it a regular file or use BuildKit")
+                throw DockerIgnoreError(
+                    origin: .init(file: path.description, line: nil),
+                    reason:
+                        "is a symlink, and the classic builder's client cannot send it with a Dockerfile from outside the "
+                        + "context or stdin (docker fails with \"archive/tar: write too long\"); make it a regular file or use BuildKit")
             }
             var inside: BytePath?
             if case .inside(let relative) = located { inside = relative }
-            try self.init(builder: builder, ignoreFile: contents == nil ? nil : path.description, contents: contents,
-                          classic: (inside, try Self.daemonReading(context: contextDirectory, engine: builder.daemon)))
+            try self.init(
+                builder: builder, ignoreFile: contents == nil ? nil : path.description, contents: contents,
+                classic: (inside, try Self.daemonReading(context: contextDirectory, engine: builder.daemon)))
         }
     }
 
@@ -156,18 +164,33 @@ public struct DockerContextRules: Sendable {
         let (result, symlinks) = try ConfinedPath.resolve(name, under: context)
         switch result {
         case .success(let found) where found.status.kind == .regular:
-            return (DaemonReading(contents: try found.readContents(limit: sizeLimit), requiredEntries: symlinks + [found.path], engine: engine),
-                    found.path)
+            return (
+                DaemonReading(contents: try found.readContents(limit: sizeLimit), requiredEntries: symlinks + [found.path], engine: engine),
+                found.path
+            )
         case .success(let found):
-            return (DaemonReading(requiredEntries: symlinks + [found.path], outcome: .failsBuild(
-                "the classic daemon fails reading \(found.path) (where .dockerignore leads inside the context): not a regular file")), name)
+            return (
+                DaemonReading(
+                    requiredEntries: symlinks + [found.path],
+                    outcome: .failsBuild(
+                        "the classic daemon fails reading \(found.path) (where .dockerignore leads inside the context): not a regular file")
+                ), name
+            )
         case .failure(.notADirectory(let blocking)):
-            return (DaemonReading(requiredEntries: symlinks + [blocking], outcome: .failsBuild(
-                "the classic daemon fails resolving .dockerignore inside the context: \(blocking) is not a directory "
-                + "(docker: \"forbidden path outside the build context: .dockerignore\")")), name)
+            return (
+                DaemonReading(
+                    requiredEntries: symlinks + [blocking],
+                    outcome: .failsBuild(
+                        "the classic daemon fails resolving .dockerignore inside the context: \(blocking) is not a directory "
+                            + "(docker: \"forbidden path outside the build context: .dockerignore\")")), name
+            )
         case .failure(.tooManyLinks):
-            return (DaemonReading(requiredEntries: symlinks, outcome: .failsBuild(
-                "the classic daemon fails resolving .dockerignore inside the context: too many symlinks")), name)
+            return (
+                DaemonReading(
+                    requiredEntries: symlinks,
+                    outcome: .failsBuild(
+                        "the classic daemon fails resolving .dockerignore inside the context: too many symlinks")), name
+            )
         case .failure(.missing):
             return (DaemonReading(requiredEntries: symlinks, outcome: .nothing), name)
         }
@@ -182,22 +205,31 @@ public struct DockerContextRules: Sendable {
     /// The rules of an ignore file's `contents` (nil: none). `classic`: the Dockerfile's path relative
     /// to the context (nil when the client adds it itself), and the daemon's reading of `.dockerignore`
     /// (with the path its removal deletes).
-    init(builder: DockerBuilder, ignoreFile: String?, contents: [UInt8]?,
-         classic: (dockerfile: BytePath?, daemon: (reading: DaemonReading, removes: BytePath))?) throws(DockerIgnoreError) {
+    init(
+        builder: DockerBuilder, ignoreFile: String?, contents: [UInt8]?,
+        classic: (dockerfile: BytePath?, daemon: (reading: DaemonReading, removes: BytePath))?
+    ) throws(DockerIgnoreError) {
         self.builder = builder
         self.ignoreFile = ignoreFile
-        var entries = try contents.map { (bytes) throws(DockerIgnoreError) in try DockerIgnoreFile.readAll(bytes, file: ignoreFile ?? ".dockerignore") } ?? []
+        var entries =
+            try contents.map { (bytes) throws(DockerIgnoreError) in try DockerIgnoreFile.readAll(bytes, file: ignoreFile ?? ".dockerignore")
+            } ?? []
         if let classic {
             // TrimBuildFilesFromExcludes: what the rules exclude of these two is sent anyway (the daemon
             // takes it out again).
             let userPatterns = try DockerPattern.compile(entries, engine: builder.client)
             var candidates = [(name: BytePath(Self.ignoreName), removes: classic.daemon.removes)]
             if Self.deprecatedMatches(Self.ignoreName, userPatterns, engine: builder.client) {
-                entries.append(([UInt8(ascii: "!")] + Self.ignoreName, .init(file: "the `!.dockerignore` the classic client adds", line: nil)))
+                entries.append(
+                    ([UInt8(ascii: "!")] + Self.ignoreName, .init(file: "the `!.dockerignore` the classic client adds", line: nil)))
             }
             if let dockerfile = classic.dockerfile {
                 if Self.deprecatedMatches(dockerfile.bytes, userPatterns, engine: builder.client) {
-                    entries.append(([UInt8(ascii: "!")] + dockerfile.bytes, .init(file: "the `!` rule the classic client adds for the Dockerfile", line: nil)))
+                    entries.append(
+                        (
+                            [UInt8(ascii: "!")] + dockerfile.bytes,
+                            .init(file: "the `!` rule the classic client adds for the Dockerfile", line: nil)
+                        ))
                 }
                 candidates.append((dockerfile, dockerfile))
             }
@@ -213,14 +245,17 @@ public struct DockerContextRules: Sendable {
         patterns = try DockerPattern.compile(entries, engine: builder.client)
         hasExclusions = patterns.contains(where: \.exclusion)
         let wildcards = Set("*[]?^\\".utf8)
-        walksEveryExcludedDirectory = builder.kind == .buildKit && builder.client == .patternmatcher
+        walksEveryExcludedDirectory =
+            builder.kind == .buildKit && builder.client == .patternmatcher
             && patterns.contains { $0.exclusion && Self.withoutTrailingGlob($0.text).contains(where: wildcards.contains) }
     }
 
     /// BuildKit: `<Dockerfile>.dockerignore` in the Dockerfile's directory, else the context's `.dockerignore`.
     /// An unreadable, missing or non-regular file counts as absent, as BuildKit's `ReadFile` error does.
-    private static func readBuildKitIgnoreFile(context: BytePath, dockerfile: DockerfileLocation,
-                                               client: DockerPatternEngine) throws -> (String?, [UInt8]?) {
+    private static func readBuildKitIgnoreFile(
+        context: BytePath, dockerfile: DockerfileLocation,
+        client: DockerPatternEngine
+    ) throws -> (String?, [UInt8]?) {
         let located: (directory: BytePath, name: [UInt8])?
         switch dockerfile {
         case .standard: located = (context, Array("Dockerfile".utf8))
@@ -231,8 +266,9 @@ public struct DockerContextRules: Sendable {
             // buildx renames a missing `Dockerfile` to an existing `dockerfile` before BuildKit sees it
             // (handleLowercaseDockerfile); docker 20.10's BuildKit keeps the name and falls back itself.
             if client == .patternmatcher, name == Array("Dockerfile".utf8),
-               let names = try? FileSystem.listDirectory(directory).map(\.bytes),
-               !names.contains(name), names.contains(Array("dockerfile".utf8)) {
+                let names = try? FileSystem.listDirectory(directory).map(\.bytes),
+                !names.contains(name), names.contains(Array("dockerfile".utf8))
+            {
                 name = Array("dockerfile".utf8)
             }
             let ignore = BytePath(name + ignoreName)
@@ -271,7 +307,8 @@ public struct DockerContextRules: Sendable {
         do { return try FileSystem.readFile(path, limit: sizeLimit, followingSymlinks: true) } catch {
             if error.isNotFound { return nil }
             if error.isNotRegularFile {
-                throw DockerIgnoreError(origin: .init(file: path.description, line: nil), reason: "not a regular file (Docker fails reading it)")
+                throw DockerIgnoreError(
+                    origin: .init(file: path.description, line: nil), reason: "not a regular file (Docker fails reading it)")
             }
             throw error
         }
@@ -325,7 +362,9 @@ public struct DockerContextRules: Sendable {
             if engine == .patternmatcher, pattern.exclusion != matched { continue }
             guard var match = try? pattern.matches(cleaned[...]) else { return false }
             if !match, !parents.isEmpty, pattern.directoryCount <= parents.count {
-                match = (try? pattern.matches(Array(parents.prefix(pattern.directoryCount).joined(separator: [UInt8(ascii: "/")]))[...])) ?? false
+                match =
+                    (try? pattern.matches(Array(parents.prefix(pattern.directoryCount).joined(separator: [UInt8(ascii: "/")]))[...]))
+                    ?? false
             }
             if match { matched = !pattern.exclusion }
         }
@@ -388,17 +427,20 @@ public final class DockerContextEvaluator {
         var removed: Set<BytePath> = []
         if let daemon = rules.daemonRemovals {
             if let dockerfile = daemon.dockerfile, try !includesBeforeDaemon(dockerfile) {
-                throw DockerIgnoreError(origin: nil, reason: "the classic client leaves the Dockerfile \(dockerfile) out of the context "
-                    + "although it means to send it (its own two pattern checks disagree), and the daemon fails: "
-                    + "\"Cannot locate specified Dockerfile\"")
+                throw DockerIgnoreError(
+                    origin: nil,
+                    reason: "the classic client leaves the Dockerfile \(dockerfile) out of the context "
+                        + "although it means to send it (its own two pattern checks disagree), and the daemon fails: "
+                        + "\"Cannot locate specified Dockerfile\"")
             }
             var received = true
             for entry in daemon.reading.requiredEntries where try !includesBeforeDaemon(entry) { received = false }
             switch daemon.reading.outcome {
             case .patterns(let patterns) where received:
-                removed = Set(daemon.candidates.filter {
-                    DockerContextRules.deprecatedMatches($0.name.bytes, patterns, engine: rules.builder.daemon)
-                }.map(\.removes))
+                removed = Set(
+                    daemon.candidates.filter {
+                        DockerContextRules.deprecatedMatches($0.name.bytes, patterns, engine: rules.builder.daemon)
+                    }.map(\.removes))
             case .failsBuild(let reason) where received:
                 throw DockerIgnoreError(origin: nil, reason: reason)
             default:
@@ -430,7 +472,9 @@ public final class DockerContextEvaluator {
         let prefix = path.bytes + [UInt8(ascii: "/")]
         let buildKit23 = rules.builder.kind == .buildKit && rules.builder.client == .patternmatcher
         return rules.patterns.contains { pattern in
-            pattern.exclusion && ((buildKit23 ? DockerContextRules.withoutTrailingGlob(pattern.text) : pattern.text) + [UInt8(ascii: "/")]).starts(with: prefix)
+            pattern.exclusion
+                && ((buildKit23 ? DockerContextRules.withoutTrailingGlob(pattern.text) : pattern.text) + [UInt8(ascii: "/")]).starts(
+                    with: prefix)
         }
     }
 

@@ -10,7 +10,9 @@ enum DockerIgnoreFile {
     /// dropped from the first; a line starting with `#` skipped (before any trimming, so ` #x` is a
     /// pattern); the rest trimmed of Unicode white space, empty ones skipped; a `!` split off and the
     /// remainder trimmed again; `filepath.Clean`ed; a leading `/` removed (unless it is all there is).
-    static func readAll(_ contents: [UInt8], file: String) throws(DockerIgnoreError) -> [(pattern: [UInt8], origin: DockerIgnoreError.Origin)] {
+    static func readAll(_ contents: [UInt8], file: String) throws(DockerIgnoreError) -> [(
+        pattern: [UInt8], origin: DockerIgnoreError.Origin
+    )] {
         var patterns: [(pattern: [UInt8], origin: DockerIgnoreError.Origin)] = []
         var lineNumber = 0
         var start = 0
@@ -19,7 +21,8 @@ enum DockerIgnoreFile {
             var line = contents[start..<(newline ?? contents.count)]
             start = (newline ?? contents.count) + 1
             guard line.count < maximumLineLength else {
-                throw DockerIgnoreError(origin: .init(file: file, line: lineNumber + 1), reason: "bufio.Scanner: token too long (a line of 64 KiB or more)")
+                throw DockerIgnoreError(
+                    origin: .init(file: file, line: lineNumber + 1), reason: "bufio.Scanner: token too long (a line of 64 KiB or more)")
             }
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             if lineNumber == 0, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }

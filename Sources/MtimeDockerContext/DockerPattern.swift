@@ -45,8 +45,10 @@ struct DockerPattern: Sendable {
 
     /// `NewPatternMatcher(patterns)` / `patternmatcher.New(patterns)`: trims, skips empty entries,
     /// `filepath.Clean`s, splits off `!`, and checks the syntax with `filepath.Match(p, ".")`.
-    static func compile(_ entries: [(pattern: [UInt8], origin: DockerIgnoreError.Origin)],
-                        engine: DockerPatternEngine) throws(DockerIgnoreError) -> [DockerPattern] {
+    static func compile(
+        _ entries: [(pattern: [UInt8], origin: DockerIgnoreError.Origin)],
+        engine: DockerPatternEngine
+    ) throws(DockerIgnoreError) -> [DockerPattern] {
         var patterns: [DockerPattern] = []
         for (raw, origin) in entries {
             let trimmed = GoStrings.trimSpace(raw[...])
@@ -61,10 +63,11 @@ struct DockerPattern: Sendable {
             guard GoFilepathMatch.isValidPattern(text) else {
                 throw DockerIgnoreError(origin: origin, reason: "syntax error in pattern \(quoted(text))")
             }
-            patterns.append(DockerPattern(
-                text: text, exclusion: exclusion,
-                directoryCount: text.count { $0 == UInt8(ascii: "/") } + 1,
-                test: translate(text, engine: engine), origin: origin))
+            patterns.append(
+                DockerPattern(
+                    text: text, exclusion: exclusion,
+                    directoryCount: text.count { $0 == UInt8(ascii: "/") } + 1,
+                    test: translate(text, engine: engine), origin: origin))
         }
         return patterns
     }

@@ -82,7 +82,8 @@ enum GoUTF8 {
         case 0..<0x80: return [UInt8(rune)]
         case 0x80..<0x800: return [UInt8(0xC0 | rune >> 6), UInt8(0x80 | rune & 0x3F)]
         case 0x800..<0x10000: return [UInt8(0xE0 | rune >> 12), UInt8(0x80 | rune >> 6 & 0x3F), UInt8(0x80 | rune & 0x3F)]
-        default: return [UInt8(0xF0 | rune >> 18), UInt8(0x80 | rune >> 12 & 0x3F), UInt8(0x80 | rune >> 6 & 0x3F), UInt8(0x80 | rune & 0x3F)]
+        default:
+            return [UInt8(0xF0 | rune >> 18), UInt8(0x80 | rune >> 12 & 0x3F), UInt8(0x80 | rune >> 6 & 0x3F), UInt8(0x80 | rune & 0x3F)]
         }
     }
 }
@@ -155,7 +156,7 @@ extension GoRegexp {
 
         mutating func parse() throws(ParseError) -> Node {
             let node = try parseAlternation(depth: 0)
-            if position < text.count {   // only a `)` stops the top level early
+            if position < text.count {  // only a `)` stops the top level early
                 throw .invalid(code: "unexpected )", expression: Self.string(text))
             }
             return node
@@ -226,8 +227,10 @@ extension GoRegexp {
             return items.count == 1 ? items[0] : .concat(items)
         }
 
-        private mutating func applyRepeat(_ items: inout [Node], min: Int, max: Int?, braces: Bool, start: Int,
-                                          lastRepeatStart: inout Int?) throws(ParseError) {
+        private mutating func applyRepeat(
+            _ items: inout [Node], min: Int, max: Int?, braces: Bool, start: Int,
+            lastRepeatStart: inout Int?
+        ) throws(ParseError) {
             // A trailing `?` makes it non-greedy: the same set of matches.
             if position < text.count, text[position] == 0x3F { position += 1 }
             if let previous = lastRepeatStart {
@@ -238,7 +241,8 @@ extension GoRegexp {
             }
             let repeated = Node.repeat(operand, min: min, max: max, braces: braces)
             if min > 1000 || (max ?? 0) > 1000 || (max.map { $0 < min } ?? false)
-                || braces && (min >= 2 || (max ?? 0) >= 2) && !Self.repeatIsValid(repeated, 1000) {
+                || braces && (min >= 2 || (max ?? 0) >= 2) && !Self.repeatIsValid(repeated, 1000)
+            {
                 throw .invalid(code: "invalid repeat count", expression: Self.string(text[start..<position]))
             }
             items.append(repeated)
@@ -494,7 +498,7 @@ extension GoRegexp {
 
         /// The instructions as plain arrays behind one reference, read through pointers in the inner
         /// loops: a struct of arrays would be retained and released at every step of an unoptimised build.
-        final class Storage: @unchecked Sendable {   // immutable after init
+        final class Storage: @unchecked Sendable {  // immutable after init
             let count: Int
             let kinds: UnsafeMutableBufferPointer<Kind>
             /// Successor; for `split` the first branch.
@@ -546,10 +550,12 @@ extension GoRegexp {
             }
 
             deinit {
-                for buffer in [UnsafeMutableRawBufferPointer(kinds), UnsafeMutableRawBufferPointer(next), UnsafeMutableRawBufferPointer(operand),
-                               UnsafeMutableRawBufferPointer(asciiLow), UnsafeMutableRawBufferPointer(asciiHigh),
-                               UnsafeMutableRawBufferPointer(rangeStart), UnsafeMutableRawBufferPointer(rangeLower),
-                               UnsafeMutableRawBufferPointer(rangeUpper)] {
+                for buffer in [
+                    UnsafeMutableRawBufferPointer(kinds), UnsafeMutableRawBufferPointer(next), UnsafeMutableRawBufferPointer(operand),
+                    UnsafeMutableRawBufferPointer(asciiLow), UnsafeMutableRawBufferPointer(asciiHigh),
+                    UnsafeMutableRawBufferPointer(rangeStart), UnsafeMutableRawBufferPointer(rangeLower),
+                    UnsafeMutableRawBufferPointer(rangeUpper),
+                ] {
                     buffer.deallocate()
                 }
             }
@@ -598,9 +604,10 @@ extension GoRegexp {
             var simulation = Simulation(self)
             for position in 0...runes.count {
                 let atEnd = position == runes.count
-                let context = Context(atBeginning: position == 0, atEnd: atEnd,
-                                      previousIsWord: position > 0 && Parser.isWordRune(runes[position - 1]),
-                                      nextIsWord: !atEnd && Parser.isWordRune(runes[position]))
+                let context = Context(
+                    atBeginning: position == 0, atEnd: atEnd,
+                    previousIsWord: position > 0 && Parser.isWordRune(runes[position - 1]),
+                    nextIsWord: !atEnd && Parser.isWordRune(runes[position]))
                 if simulation.close(context) { return true }
                 if atEnd { break }
                 simulation.step(runes[position])

@@ -23,7 +23,8 @@ public struct BuildStages: Sendable {
                 if instruction.keyword == "FROM" {
                     let words = instruction.words
                     guard let image = words.first, words.count == 1 || (words.count == 3 && words[1].uppercased() == "AS") else {
-                        throw DockerfileSyntaxError(line: instruction.line, "FROM requires either one or three arguments (FROM image [AS name])")
+                        throw DockerfileSyntaxError(
+                            line: instruction.line, "FROM requires either one or three arguments (FROM image [AS name])")
                     }
                     let base = try expand(image, global)
                     let name = words.count == 3 ? words[2].lowercased() : nil
@@ -39,12 +40,17 @@ public struct BuildStages: Sendable {
                 guard var stage = stages.popLast() else {
                     // Before the first FROM only ARG (global arguments) may appear.
                     guard instruction.keyword == "ARG" else {
-                        throw DockerfileSyntaxError(line: instruction.line, "no build stage in current context: \(instruction.keyword) before FROM")
+                        throw DockerfileSyntaxError(
+                            line: instruction.line, "no build stage in current context: \(instruction.keyword) before FROM")
                     }
                     for (name, value) in try BuildStages.assignments(instruction, lexer: lexer, line: instruction.line) {
-                        if let given = buildArguments[name] { global[name] = given }
-                        else if let value { global[name] = try expand(value, global) }
-                        else { global[name] = "" }
+                        if let given = buildArguments[name] {
+                            global[name] = given
+                        } else if let value {
+                            global[name] = try expand(value, global)
+                        } else {
+                            global[name] = ""
+                        }
                     }
                     continue
                 }
@@ -52,9 +58,13 @@ public struct BuildStages: Sendable {
                 switch instruction.keyword {
                 case "ARG":
                     for (name, value) in try BuildStages.assignments(instruction, lexer: lexer, line: instruction.line) {
-                        if let given = buildArguments[name] { stage.arguments[name] = given }
-                        else if let value { stage.arguments[name] = try expand(value, stage.variables) }
-                        else { stage.arguments[name] = global[name] ?? "" }
+                        if let given = buildArguments[name] {
+                            stage.arguments[name] = given
+                        } else if let value {
+                            stage.arguments[name] = try expand(value, stage.variables)
+                        } else {
+                            stage.arguments[name] = global[name] ?? ""
+                        }
                     }
                 case "ENV":
                     for (name, value) in try BuildStages.environmentAssignments(instruction, lexer: lexer) {
@@ -101,7 +111,8 @@ public struct BuildStages: Sendable {
         }
         return try words.map { word throws(DockerfileSyntaxError) in
             guard let equals = word.firstIndex(of: "=") else {
-                throw DockerfileSyntaxError(line: instruction.line, "Syntax error - can't find = in \"\(word)\". Must be of the form: name=value")
+                throw DockerfileSyntaxError(
+                    line: instruction.line, "Syntax error - can't find = in \"\(word)\". Must be of the form: name=value")
             }
             return (String(word[..<equals]), String(word[word.index(after: equals)...]))
         }

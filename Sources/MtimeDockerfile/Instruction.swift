@@ -104,7 +104,9 @@ public struct Heredoc: Sendable, Equatable {
     public var text: String {
         guard stripsLeadingTabs else { return String(decoding: content, as: UTF8.self) }
         let lines = content.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        return String(decoding: Array(lines.map { Array($0.drop { $0 == UInt8(ascii: "\t") }) }.joined(separator: [UInt8(ascii: "\n")])), as: UTF8.self)
+        return String(
+            decoding: Array(lines.map { Array($0.drop { $0 == UInt8(ascii: "\t") }) }.joined(separator: [UInt8(ascii: "\n")])),
+            as: UTF8.self)
     }
 }
 
@@ -121,7 +123,8 @@ struct InstructionParser {
         while position < text.count, !text[position].isSpace { position += 1 }
         let keyword = String(decoding: text[keywordStart..<position], as: UTF8.self).uppercased()
         guard Instruction.keywords.contains(keyword) else {
-            throw DockerfileSyntaxError(line: line, "unknown instruction: \(String(decoding: text[keywordStart..<position], as: UTF8.self))")
+            throw DockerfileSyntaxError(
+                line: line, "unknown instruction: \(String(decoding: text[keywordStart..<position], as: UTF8.self))")
         }
         let flags = readFlags(text, &position)
         while position < text.count, text[position].isSpace { position += 1 }
@@ -154,8 +157,9 @@ struct InstructionParser {
                 arguments = .text(String(decoding: rest, as: UTF8.self), range: position..<end)
             }
         }
-        return Instruction(keyword: keyword, line: line, endLine: line, logical: logical, flags: flags,
-                           arguments: arguments, trigger: trigger)
+        return Instruction(
+            keyword: keyword, line: line, endLine: line, logical: logical, flags: flags,
+            arguments: arguments, trigger: trigger)
     }
 
     /// Words starting with `--` right after the keyword; `--` alone ends them. Quotes group and are
@@ -189,8 +193,10 @@ struct InstructionParser {
             if word == Array("--".utf8) { return flags }
             let body = word.dropFirst(2)
             if let equals = body.firstIndex(of: UInt8(ascii: "=")) {
-                flags.append(Flag(name: String(decoding: body[..<equals], as: UTF8.self),
-                                  value: String(decoding: body[(equals + 1)...], as: UTF8.self), range: start..<index))
+                flags.append(
+                    Flag(
+                        name: String(decoding: body[..<equals], as: UTF8.self),
+                        value: String(decoding: body[(equals + 1)...], as: UTF8.self), range: start..<index))
             } else {
                 flags.append(Flag(name: String(decoding: body, as: UTF8.self), value: nil, range: start..<index))
             }
@@ -231,8 +237,10 @@ enum HeredocWords {
             }
             guard names.count == 1, rawNames.count == 1 else { continue }
             func quotes(_ text: String) -> Int { text.filter { $0 == "'" || $0 == "\"" }.count }
-            heredocs.append(Heredoc(name: names[0], stripsLeadingTabs: strips, expands: quotes(names[0]) == quotes(rawNames[0]),
-                                    fileDescriptor: digits.isEmpty ? nil : Int(String(decoding: digits, as: UTF8.self))))
+            heredocs.append(
+                Heredoc(
+                    name: names[0], stripsLeadingTabs: strips, expands: quotes(names[0]) == quotes(rawNames[0]),
+                    fileDescriptor: digits.isEmpty ? nil : Int(String(decoding: digits, as: UTF8.self))))
         }
         return heredocs
     }

@@ -167,7 +167,8 @@ enum JSONArray {
 
         private mutating func hex4() -> UInt32? {
             guard position + 4 <= bytes.endIndex,
-                  bytes[position..<position + 4].allSatisfy({ $0.isASCIIDigit || (0x41...0x46).contains($0 & 0xDF) }) else { return nil }
+                bytes[position..<position + 4].allSatisfy({ $0.isASCIIDigit || (0x41...0x46).contains($0 & 0xDF) })
+            else { return nil }
             guard let value = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16) else { return nil }
             position += 4
             return value

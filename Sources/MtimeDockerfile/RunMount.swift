@@ -34,7 +34,9 @@ public struct RunMount: Sendable, Equatable {
             }
         }
         for (key, value) in fields where key == "type" {
-            guard let value, let parsed = Kind(rawValue: value.lowercased()) else { throw WordError("unsupported mount type \"\(value ?? "")\"") }
+            guard let value, let parsed = Kind(rawValue: value.lowercased()) else {
+                throw WordError("unsupported mount type \"\(value ?? "")\"")
+            }
             kind = parsed
         }
         self.kind = kind
@@ -65,7 +67,9 @@ public struct RunMount: Sendable, Equatable {
             if quoted {
                 if character == "\"" {
                     if let following = iterator.next() {
-                        if following == "\"" { field.append("\"") } else {
+                        if following == "\"" {
+                            field.append("\"")
+                        } else {
                             quoted = false
                             if following == "," { fields.append(field); field = ""; atStart = true } else { field.append(following) }
                         }

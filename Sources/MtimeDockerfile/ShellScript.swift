@@ -71,7 +71,8 @@ private struct ShellScanner {
             default:
                 let word = readWord()
                 if !word.isQuoted, word.text.allSatisfy(\.isNumber), let next = peek,
-                   next == UInt8(ascii: "<") || next == UInt8(ascii: ">") {
+                    next == UInt8(ascii: "<") || next == UInt8(ascii: ">")
+                {
                     redirection()  // `2>&1`: the digits name a file descriptor
                     continue
                 }
@@ -148,7 +149,7 @@ private struct ShellScanner {
         loop: while let byte = peek {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"), UInt8(ascii: ";"), UInt8(ascii: "&"),
-                 UInt8(ascii: "|"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"):
+                UInt8(ascii: "|"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"):
                 break loop
             case UInt8(ascii: "\\"):
                 position += 1

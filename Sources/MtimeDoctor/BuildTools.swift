@@ -19,8 +19,12 @@ public struct BuildTool: Sendable {
 
     /// Every tool, in the order of the documented table.
     public static let all: [BuildTool] = [
-        BuildTool(name: "cargo", recognised: "`cargo build|b|test|t|run|r|bench|rustc|nextest`, `cargo install --path`, `cargo chef cook`, `cargo zigbuild`, `cargo auditable build`, `cargo leptos build`",
-                  basis: .modificationTimes, defaultOutputs: "target") { words in
+        BuildTool(
+            name: "cargo",
+            recognised:
+                "`cargo build|b|test|t|run|r|bench|rustc|nextest`, `cargo install --path`, `cargo chef cook`, `cargo zigbuild`, `cargo auditable build`, `cargo leptos build`",
+            basis: .modificationTimes, defaultOutputs: "target"
+        ) { words in
             guard commandName(words) == "cargo" else { return false }
             let rest = subcommand(words.dropFirst(), optionsWithValue: ["-Z", "--config", "--color", "-C"])
             guard let sub = rest.first else { return false }
@@ -32,11 +36,17 @@ public struct BuildTool: Sendable {
             default: return false
             }
         },
-        BuildTool(name: "make", recognised: "`make`/`gmake` with any target but `clean`/`distclean` (not `-n`, `-q`)",
-                  basis: .modificationTimes, defaultOutputs: nil) { words in
+        BuildTool(
+            name: "make", recognised: "`make`/`gmake` with any target but `clean`/`distclean` (not `-n`, `-q`)",
+            basis: .modificationTimes, defaultOutputs: nil
+        ) { words in
             guard ["make", "gmake"].contains(commandName(words)) else { return false }
             let arguments = words.dropFirst()
-            if arguments.contains(where: { ["-n", "--dry-run", "--just-print", "-q", "--question", "-v", "--version", "-h", "--help"].contains($0) }) { return false }
+            if arguments.contains(where: {
+                ["-n", "--dry-run", "--just-print", "-q", "--question", "-v", "--version", "-h", "--help"].contains($0)
+            }) {
+                return false
+            }
             let targets = arguments.filter { !$0.hasPrefix("-") && !$0.contains("=") }
             return targets.isEmpty || targets.contains { !["clean", "distclean", "mrproper", "realclean"].contains($0) }
         },
@@ -49,24 +59,35 @@ public struct BuildTool: Sendable {
         BuildTool(name: "meson", recognised: "`meson compile`", basis: .modificationTimes, defaultOutputs: nil) { words in
             commandName(words) == "meson" && words.dropFirst().first == "compile"
         },
-        BuildTool(name: "maven", recognised: "`mvn`/`mvnw` with a phase from `compile` on (`package`, `install`, …); not `dependency:go-offline`",
-                  basis: .modificationTimes, defaultOutputs: "target") { words in
+        BuildTool(
+            name: "maven", recognised: "`mvn`/`mvnw` with a phase from `compile` on (`package`, `install`, …); not `dependency:go-offline`",
+            basis: .modificationTimes, defaultOutputs: "target"
+        ) { words in
             guard ["mvn", "mvnw"].contains(commandName(words)) else { return false }
             let phases: Set<String> = ["compile", "test-compile", "test", "package", "integration-test", "verify", "install", "deploy"]
             return words.dropFirst().contains { phases.contains($0) }
         },
-        BuildTool(name: "dotnet", recognised: "`dotnet build|publish|test|run|pack|msbuild`, `msbuild`", basis: .modificationTimes, defaultOutputs: nil) { words in
+        BuildTool(
+            name: "dotnet", recognised: "`dotnet build|publish|test|run|pack|msbuild`, `msbuild`", basis: .modificationTimes,
+            defaultOutputs: nil
+        ) { words in
             if commandName(words) == "msbuild" { return true }
             guard commandName(words) == "dotnet" else { return false }
-            return ["build", "publish", "test", "run", "pack", "msbuild"].contains(subcommand(words.dropFirst(), optionsWithValue: []).first ?? "")
+            return ["build", "publish", "test", "run", "pack", "msbuild"].contains(
+                subcommand(words.dropFirst(), optionsWithValue: []).first ?? "")
         },
-        BuildTool(name: "npm/yarn/pnpm/bun", recognised: "`npm run build…`, `yarn [run] build…`, `pnpm [run] build…`, `bun run build…`",
-                  basis: .modificationTimes, defaultOutputs: nil) { words in
+        BuildTool(
+            name: "npm/yarn/pnpm/bun", recognised: "`npm run build…`, `yarn [run] build…`, `pnpm [run] build…`, `bun run build…`",
+            basis: .modificationTimes, defaultOutputs: nil
+        ) { words in
             let tool = commandName(words)
             guard ["npm", "yarn", "pnpm", "bun"].contains(tool) else { return false }
             var rest = subcommand(words.dropFirst(), optionsWithValue: ["--filter", "-F", "--prefix", "-C", "--cwd", "-w", "--workspace"])
-            if rest.first == "run" || rest.first == "run-script" { rest = Array(rest.dropFirst()) }
-            else if tool == "npm" || tool == "bun" { return false }
+            if rest.first == "run" || rest.first == "run-script" {
+                rest = Array(rest.dropFirst())
+            } else if tool == "npm" || tool == "bun" {
+                return false
+            }
             return rest.first?.hasPrefix("build") == true
         },
         BuildTool(name: "go", recognised: "`go build|install|test|run`", basis: .contentHashes, defaultOutputs: nil) { words in

@@ -26,8 +26,9 @@ public struct ContextRules {
     public func findings(ignoreFile: (directory: HeldDirectory, name: BytePath)? = nil) -> [Finding] {
         let file = ignoreFile ?? (try? HeldDirectory(opening: context)).map { ($0, BytePath(".dockerignore")) }
         let shown = display(file.map { $0.directory.pathOf($0.name) } ?? context.appending(".dockerignore"))
-        let notRegular = Finding(file: shown, line: 0, severity: .hazard, rule: .dockerignoreSyntax,
-                                 cause: "It is not a regular file, and the build reads it as one.", fix: Fix("Make it a regular file."))
+        let notRegular = Finding(
+            file: shown, line: 0, severity: .hazard, rule: .dockerignoreSyntax,
+            cause: "It is not a regular file, and the build reads it as one.", fix: Fix("Make it a regular file."))
         let status = file.flatMap { try? $0.directory.statusIfPresent($0.name) }
         let exists = status != nil
         // A symlink is not followed and a FIFO not read (it would block).
@@ -35,19 +36,27 @@ public struct ContextRules {
         let ignore: DockerContextEvaluator
         do {
             if let file, exists {
-                guard let bytes = try file.directory.readRegularFile(file.name, limit: DockerContextRules.sizeLimit) else { return [notRegular] }
+                guard let bytes = try file.directory.readRegularFile(file.name, limit: DockerContextRules.sizeLimit) else {
+                    return [notRegular]
+                }
                 ignore = try DockerContextRules(ignoreFile: shown, contents: bytes).evaluator()
             } else {
                 ignore = DockerContextRules.none.evaluator()
             }
         } catch let error as DockerIgnoreError {
             let line = error.origin?.line ?? 0
-            return [Finding(file: shown, line: line, severity: .hazard, rule: .dockerignoreSyntax,
-                            cause: "Docker refuses this pattern (\(error.reason)), and so does `git mtime docker build`.",
-                            fix: Fix(line > 0 ? "Fix or remove the pattern on line \(line)." : "Fix or remove the pattern."))]
+            return [
+                Finding(
+                    file: shown, line: line, severity: .hazard, rule: .dockerignoreSyntax,
+                    cause: "Docker refuses this pattern (\(error.reason)), and so does `git mtime docker build`.",
+                    fix: Fix(line > 0 ? "Fix or remove the pattern on line \(line)." : "Fix or remove the pattern."))
+            ]
         } catch {
-            return [Finding(file: shown, line: 0, severity: .hazard, rule: .dockerignoreSyntax,
-                            cause: "It cannot be read: \(error).", fix: Fix("Make it readable."))]
+            return [
+                Finding(
+                    file: shown, line: 0, severity: .hazard, rule: .dockerignoreSyntax,
+                    cause: "It cannot be read: \(error).", fix: Fix("Make it readable."))
+            ]
         }
         // What Docker leaves out of the context (a pattern error here is one the parse above let through).
         let excludes = { (path: String) -> Bool in !((try? ignore.includes(BytePath(path))) ?? true) }
@@ -61,16 +70,20 @@ public struct ContextRules {
             if !candidates.contains(name) { candidates.append(name) }
         }
         for output in candidates where !excludes(output) {
-            findings.append(Finding(
-                file: shown, line: 0, severity: .warning, rule: .dockerignoreOutputs,
-                cause: "\(output)/ is not excluded\(exists ? "" : " (there is no .dockerignore)"): build outputs from the host are sent with every build, and `COPY . .` puts them beside the sources, where they can look newer than a changed source.",
-                fix: Fix("Exclude it:", lines: [FixLine(.add, file: shown, text: output)])))
+            findings.append(
+                Finding(
+                    file: shown, line: 0, severity: .warning, rule: .dockerignoreOutputs,
+                    cause:
+                        "\(output)/ is not excluded\(exists ? "" : " (there is no .dockerignore)"): build outputs from the host are sent with every build, and `COPY . .` puts them beside the sources, where they can look newer than a changed source.",
+                    fix: Fix("Exclude it:", lines: [FixLine(.add, file: shown, text: output)])))
         }
         if (try? FileSystem.statusIfPresent(context.appending(".git"))) != nil, !excludes(".git") {
-            findings.append(Finding(
-                file: shown, line: 0, severity: .warning, rule: .dockerignoreGit,
-                cause: ".git is not excluded\(exists ? "" : " (there is no .dockerignore)"): the whole history is sent with every build and `COPY . .` changes with every commit; the manifest already carries what the guard needs from git.",
-                fix: Fix("Exclude it:", lines: [FixLine(.add, file: shown, text: ".git")])))
+            findings.append(
+                Finding(
+                    file: shown, line: 0, severity: .warning, rule: .dockerignoreGit,
+                    cause:
+                        ".git is not excluded\(exists ? "" : " (there is no .dockerignore)"): the whole history is sent with every build and `COPY . .` changes with every commit; the manifest already carries what the guard needs from git.",
+                    fix: Fix("Exclude it:", lines: [FixLine(.add, file: shown, text: ".git")])))
         }
         return findings
     }

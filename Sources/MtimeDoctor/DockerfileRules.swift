@@ -63,7 +63,9 @@ public struct DockerfileRules {
                 guard step.instruction.keyword == "RUN", let root = state.contextRoot else { continue }
                 let analysis = RunAnalysis(step, dockerfile: dockerfile)
                 for build in analysis.builds where build.tool.basis == .modificationTimes {
-                    guard let output = outputDirectory(of: build, step: step), UnixPath.isWithin(output, root), output != root else { continue }
+                    guard let output = outputDirectory(of: build, step: step), UnixPath.isWithin(output, root), output != root else {
+                        continue
+                    }
                     let relative = String(output.dropFirst(root == "/" ? 1 : root.count + 1))
                     if !directories.contains(relative) { directories.append(relative) }
                 }
@@ -112,9 +114,11 @@ public struct DockerfileRules {
         let instruction = step.instruction
         let line = instruction.line
         for (flag, message) in analysis.mountErrors {
-            findings.append(Finding(file: file, line: line, severity: .hazard, rule: .dockerfileSyntax,
-                                    cause: "`--\(flag.name)=\(flag.value ?? "")` cannot be read: \(message).",
-                                    fix: Fix("Write the mount as `--mount=type=cache|bind|…,target=PATH,…` (BuildKit's syntax).")))
+            findings.append(
+                Finding(
+                    file: file, line: line, severity: .hazard, rule: .dockerfileSyntax,
+                    cause: "`--\(flag.name)=\(flag.value ?? "")` cannot be read: \(message).",
+                    fix: Fix("Write the mount as `--mount=type=cache|bind|…,target=PATH,…` (BuildKit's syntax).")))
         }
         let mtimeBuilds = analysis.builds.filter { $0.tool.basis == .modificationTimes }
         let outputCaches = analysis.mounts.filter { mount in
@@ -124,20 +128,25 @@ public struct DockerfileRules {
 
         if let build = mtimeBuilds.first(where: { !$0.guarded }) {
             if let previous = state.lastBuild, let copy = state.copyAfterBuild {
-                findings.append(Finding(
-                    file: file, line: line, severity: .hazard, rule: .staleAfterCopy,
-                    cause: "`\(build.commandLine)` runs after `\(copy.text)` (line \(copy.line)) copied sources with their own, older mtimes into a stage that already built on line \(previous.line): \(build.tool.name) sees nothing newer than its outputs and can keep the earlier build.",
-                    fix: guardFix(for: build, analysis, state, outputCaches: outputCaches)))
+                findings.append(
+                    Finding(
+                        file: file, line: line, severity: .hazard, rule: .staleAfterCopy,
+                        cause:
+                            "`\(build.commandLine)` runs after `\(copy.text)` (line \(copy.line)) copied sources with their own, older mtimes into a stage that already built on line \(previous.line): \(build.tool.name) sees nothing newer than its outputs and can keep the earlier build.",
+                        fix: guardFix(for: build, analysis, state, outputCaches: outputCaches)))
             } else if let cache = outputCaches.first, seesContext {
-                findings.append(Finding(
-                    file: file, line: line, severity: .hazard, rule: .unguardedCacheMount,
-                    cause: "`\(build.commandLine)` keeps its outputs in the cache mount \(cache.target ?? "") across builds, and sources that arrive with older mtimes than those outputs (restored commit times, another checkout) look unchanged to \(build.tool.name).",
-                    fix: guardFix(for: build, analysis, state, outputCaches: outputCaches)))
+                findings.append(
+                    Finding(
+                        file: file, line: line, severity: .hazard, rule: .unguardedCacheMount,
+                        cause:
+                            "`\(build.commandLine)` keeps its outputs in the cache mount \(cache.target ?? "") across builds, and sources that arrive with older mtimes than those outputs (restored commit times, another checkout) look unchanged to \(build.tool.name).",
+                        fix: guardFix(for: build, analysis, state, outputCaches: outputCaches)))
             } else if analysis.guardMount != nil && analysis.guards.isEmpty {
-                findings.append(Finding(
-                    file: file, line: line, severity: .info, rule: .guardMountedNotRun,
-                    cause: "This RUN mounts the guard but never runs it, so `\(build.commandLine)` runs unguarded.",
-                    fix: guardFix(for: build, analysis, state, outputCaches: outputCaches)))
+                findings.append(
+                    Finding(
+                        file: file, line: line, severity: .info, rule: .guardMountedNotRun,
+                        cause: "This RUN mounts the guard but never runs it, so `\(build.commandLine)` runs unguarded.",
+                        fix: guardFix(for: build, analysis, state, outputCaches: outputCaches)))
             }
         }
         for call in analysis.guards {
@@ -145,10 +154,12 @@ public struct DockerfileRules {
         }
         if analysis.guardMount != nil && analysis.mounts.count > 1 && !analysis.guards.isEmpty && usesClassicBuilder() {
             let others = analysis.mounts.filter { $0.from != RunAnalysis.guardSource }.map { "--\($0.flag.name)=\($0.flag.value ?? "")" }
-            findings.append(Finding(
-                file: file, line: line, severity: .hazard, rule: .classicBuilderMounts,
-                cause: "`git mtime docker build` would use the classic builder here, which has no `RUN --mount`: the wrapper can replace only the guard's mount and refuses this RUN (it also mounts \(others.joined(separator: " "))).",
-                fix: Fix("Build with BuildKit.", lines: [FixLine(.run, file: "", text: "DOCKER_BUILDKIT=1 git mtime docker build …")])))
+            findings.append(
+                Finding(
+                    file: file, line: line, severity: .hazard, rule: .classicBuilderMounts,
+                    cause:
+                        "`git mtime docker build` would use the classic builder here, which has no `RUN --mount`: the wrapper can replace only the guard's mount and refuses this RUN (it also mounts \(others.joined(separator: " "))).",
+                    fix: Fix("Build with BuildKit.", lines: [FixLine(.run, file: "", text: "DOCKER_BUILDKIT=1 git mtime docker build …")])))
         }
         workarounds(analysis, state, mtimeBuilds: mtimeBuilds, &findings)
         if let build = mtimeBuilds.last {
@@ -159,8 +170,10 @@ public struct DockerfileRules {
 
     /// What a guard call needs to work: its stamp beside the outputs it describes, every manifest
     /// file present, the right root, writable sources, and the mount that brings it.
-    private func checkGuard(_ call: GuardUse, _ analysis: RunAnalysis, _ state: StageState, outputCaches: [RunMount],
-                            _ findings: inout [Finding]) {
+    private func checkGuard(
+        _ call: GuardUse, _ analysis: RunAnalysis, _ state: StageState, outputCaches: [RunMount],
+        _ findings: inout [Finding]
+    ) {
         let step = analysis.step
         let line = step.instruction.line
         let invoked = call.words[0]
@@ -168,10 +181,11 @@ public struct DockerfileRules {
         if call.words[0] != "git-mtime-guard" && analysis.guardMount == nil {
             var fix = edits
             fix.insertMount()
-            findings.append(Finding(
-                file: file, line: line, severity: .hazard, rule: .guardNotMounted,
-                cause: "`\(invoked)` is run but nothing mounts it: the RUN fails with \"not found\".",
-                fix: Fix("Mount the guard from `git mtime docker build`:", lines: fix.lines())))
+            findings.append(
+                Finding(
+                    file: file, line: line, severity: .hazard, rule: .guardNotMounted,
+                    cause: "`\(invoked)` is run but nothing mounts it: the RUN fails with \"not found\".",
+                    fix: Fix("Mount the guard from `git mtime docker build`:", lines: fix.lines())))
         }
         guard ["run", "prepare", "check", "seal"].contains(call.subcommand) else { return }
         let cwd = call.workingDirectory
@@ -181,28 +195,34 @@ public struct DockerfileRules {
         if call.options["--allow-missing"] == nil && expectedRoot == nil {
             var fix = edits
             fix.insertGuardOptions(call, ["--allow-missing"])
-            findings.append(Finding(
-                file: file, line: line, severity: .hazard, rule: .guardMissingFiles,
-                cause: "This stage has no copy of the whole build context (`COPY . .`), so the guard finds files of the manifest missing and refuses the build.",
-                fix: Fix("Copy the whole context before the guard, or let it skip what is not here:", lines: fix.lines())))
+            findings.append(
+                Finding(
+                    file: file, line: line, severity: .hazard, rule: .guardMissingFiles,
+                    cause:
+                        "This stage has no copy of the whole build context (`COPY . .`), so the guard finds files of the manifest missing and refuses the build.",
+                    fix: Fix("Copy the whole context before the guard, or let it skip what is not here:", lines: fix.lines())))
         }
         if let expectedRoot, let root, root != expectedRoot {
             var fix = edits
             fix.insertGuardOptions(call, ["--root", expectedRoot])
-            findings.append(Finding(
-                file: file, line: line, severity: .hazard, rule: .guardRoot,
-                cause: "The guard checks \(root), but the build context was copied to \(expectedRoot): every file of the manifest looks missing there.",
-                fix: Fix("Point the guard at the copied context:", lines: fix.lines())))
+            findings.append(
+                Finding(
+                    file: file, line: line, severity: .hazard, rule: .guardRoot,
+                    cause:
+                        "The guard checks \(root), but the build context was copied to \(expectedRoot): every file of the manifest looks missing there.",
+                    fix: Fix("Point the guard at the copied context:", lines: fix.lines())))
         }
         if call.subcommand == "run" || call.subcommand == "prepare" {
             let readOnly = analysis.contextBinds.filter(\.isReadOnly)
             if !readOnly.isEmpty {
                 var fix = edits
                 for mount in readOnly { fix.makeWritable(mount) }
-                findings.append(Finding(
-                    file: file, line: line, severity: .hazard, rule: .guardReadOnlyMount,
-                    cause: "The guard sets mtimes on the sources, but \(readOnly.map { $0.target ?? "" }.joined(separator: ", ")) \(readOnly.count == 1 ? "is a read-only bind mount" : "are read-only bind mounts") of the context: it fails there (writes to an `rw` bind mount are discarded after the RUN).",
-                    fix: Fix("Make the context's bind mounts writable:", lines: fix.lines())))
+                findings.append(
+                    Finding(
+                        file: file, line: line, severity: .hazard, rule: .guardReadOnlyMount,
+                        cause:
+                            "The guard sets mtimes on the sources, but \(readOnly.map { $0.target ?? "" }.joined(separator: ", ")) \(readOnly.count == 1 ? "is a read-only bind mount" : "are read-only bind mounts") of the context: it fails there (writes to an `rw` bind mount are discarded after the RUN).",
+                        fix: Fix("Make the context's bind mounts writable:", lines: fix.lines())))
             }
         }
         if call.subcommand != "check", let cache = outputCaches.first, let stamp = stampPath(of: call, step: step, root: root) {
@@ -210,12 +230,13 @@ public struct DockerfileRules {
                 let elsewhere = analysis.mounts.first { $0.kind == .cache && UnixPath.isWithin(stamp, $0.target ?? "/") }
                 var fix = edits
                 fix.setStamp(call, to: (cache.target ?? "") + "/.git-mtime-stamp")
-                findings.append(Finding(
-                    file: file, line: line, severity: elsewhere == nil ? .warning : .hazard, rule: .stampOutsideCache,
-                    cause: elsewhere == nil
-                        ? "The guard's stamp \(stamp) is not in the cache mount \(cache.target ?? "") that keeps the outputs: it is lost with the layer, so every build finds no stamp and recompiles everything."
-                        : "The guard's stamp \(stamp) is in another cache mount (\(elsewhere!.target ?? "")) than the outputs (\(cache.target ?? "")): the stamp can stay trusted while those outputs change, and a changed file can then keep an old mtime.",
-                    fix: Fix("Keep the stamp beside the outputs it describes:", lines: fix.lines())))
+                findings.append(
+                    Finding(
+                        file: file, line: line, severity: elsewhere == nil ? .warning : .hazard, rule: .stampOutsideCache,
+                        cause: elsewhere == nil
+                            ? "The guard's stamp \(stamp) is not in the cache mount \(cache.target ?? "") that keeps the outputs: it is lost with the layer, so every build finds no stamp and recompiles everything."
+                            : "The guard's stamp \(stamp) is in another cache mount (\(elsewhere!.target ?? "")) than the outputs (\(cache.target ?? "")): the stamp can stay trusted while those outputs change, and a changed file can then keep an old mtime.",
+                        fix: Fix("Keep the stamp beside the outputs it describes:", lines: fix.lines())))
             }
         }
     }
@@ -242,7 +263,8 @@ public struct DockerfileRules {
         let root = expectedRoot ?? analysis.step.workdir
         if build.workingDirectory != root { options += ["--root", root] }
         if let cache = outputCaches.first, let target = cache.target {
-            let stamp = analysis.step.variables["GIT_MTIME_STAMP"].map { UnixPath.resolve($0, against: build.workingDirectory ?? root) }
+            let stamp =
+                analysis.step.variables["GIT_MTIME_STAMP"].map { UnixPath.resolve($0, against: build.workingDirectory ?? root) }
                 ?? UnixPath.resolve("target/.git-mtime-stamp", against: root)
             if !outputCaches.contains(where: { UnixPath.isWithin(stamp, $0.target ?? "/") }) {
                 options += ["--stamp", target + "/.git-mtime-stamp"]
@@ -253,15 +275,19 @@ public struct DockerfileRules {
         edits.insertGuard(before: build.place, path: guardPath, options: options)
         let lines = edits.lines()
         let summary = "Run the build under the guard, and build with `git mtime docker build …`"
-        return Fix(lines.isEmpty ? summary + ": `\(guardPath) run \(options.map { $0 + " " }.joined())-- \(build.commandLine)`." : summary + ":",
-                   lines: lines)
+        return Fix(
+            lines.isEmpty ? summary + ": `\(guardPath) run \(options.map { $0 + " " }.joined())-- \(build.commandLine)`." : summary + ":",
+            lines: lines)
     }
 
     /// Is this cache mount where `build` keeps its outputs?
     private func isOutputCache(_ mount: RunMount, for build: BuildUse, step: Step) -> Bool {
         guard let target = mount.target else { return false }
         if let output = outputDirectory(of: build, step: step),
-           UnixPath.isWithin(target, output) || UnixPath.isWithin(output, target) { return true }
+            UnixPath.isWithin(target, output) || UnixPath.isWithin(output, target)
+        {
+            return true
+        }
         let name = target.split(separator: "/").last.map(String.init) ?? ""
         return DockerfileRules.outputDirectoryNames.contains(name) || name.hasPrefix("cmake-build-")
             || ["/node_modules/.cache", "/.next/cache"].contains { target.hasSuffix($0) }
@@ -279,7 +305,9 @@ public struct DockerfileRules {
         }
         switch build.tool.name {
         case "cargo":
-            let assigned = build.assignments.last { $0.hasPrefix("CARGO_TARGET_DIR=") }.map { String($0.dropFirst("CARGO_TARGET_DIR=".count)) }
+            let assigned = build.assignments.last { $0.hasPrefix("CARGO_TARGET_DIR=") }.map {
+                String($0.dropFirst("CARGO_TARGET_DIR=".count))
+            }
             let directory = value(after: "--target-dir") ?? assigned ?? step.variables["CARGO_TARGET_DIR"] ?? "target"
             return UnixPath.resolve(directory, against: cwd)
         case "cmake":
@@ -297,31 +325,39 @@ public struct DockerfileRules {
         let builds = state.lastBuild != nil || !mtimeBuilds.isEmpty
         guard builds else { return }
         let line = analysis.step.instruction.line
-        let instead = "the guard line bumps exactly the files whose content changed since the last sealed build, so everything else stays built"
+        let instead =
+            "the guard line bumps exactly the files whose content changed since the last sealed build, so everything else stays built"
         var reported: Set<Rule> = []
         for command in analysis.commands {
             let name = BuildTool.commandName(command.words)
             let arguments = command.words.dropFirst().filter { !$0.hasPrefix("-") }
             let rendered = command.words.joined(separator: " ")
-            let touches = name == "touch" || (command.words.contains("-exec") && command.words.contains("touch")) || (name == "xargs" && command.words.contains("touch"))
+            let touches =
+                name == "touch" || (command.words.contains("-exec") && command.words.contains("touch"))
+                || (name == "xargs" && command.words.contains("touch"))
             if touches, !arguments.isEmpty, reported.insert(.workaroundTouch).inserted {
-                findings.append(Finding(
-                    file: file, line: line, severity: .info, rule: .workaroundTouch,
-                    cause: "`\(rendered)` makes the touched files look changed on every build, so they and everything depending on them recompile whether they changed or not.",
-                    fix: Fix("Drop it and guard the build: \(instead).")))
+                findings.append(
+                    Finding(
+                        file: file, line: line, severity: .info, rule: .workaroundTouch,
+                        cause:
+                            "`\(rendered)` makes the touched files look changed on every build, so they and everything depending on them recompile whether they changed or not.",
+                        fix: Fix("Drop it and guard the build: \(instead).")))
             }
             if name == "rm", arguments.contains(where: DockerfileRules.isForcedRebuildPath), reported.insert(.workaroundRemove).inserted {
-                findings.append(Finding(
-                    file: file, line: line, severity: .info, rule: .workaroundRemove,
-                    cause: "`\(rendered)` deletes sources or build records to force a rebuild, which throws away incremental work.",
-                    fix: Fix("Drop it and guard the build: \(instead).")))
+                findings.append(
+                    Finding(
+                        file: file, line: line, severity: .info, rule: .workaroundRemove,
+                        cause: "`\(rendered)` deletes sources or build records to force a rebuild, which throws away incremental work.",
+                        fix: Fix("Drop it and guard the build: \(instead).")))
             }
             if name == "cargo", BuildTool.subcommand(command.words.dropFirst(), optionsWithValue: []).first == "clean",
-               reported.insert(.workaroundCargoClean).inserted {
-                findings.append(Finding(
-                    file: file, line: line, severity: .info, rule: .workaroundCargoClean,
-                    cause: "`\(rendered)` throws away cargo's outputs to force a rebuild.",
-                    fix: Fix("Drop it and guard the build: \(instead).")))
+                reported.insert(.workaroundCargoClean).inserted
+            {
+                findings.append(
+                    Finding(
+                        file: file, line: line, severity: .info, rule: .workaroundCargoClean,
+                        cause: "`\(rendered)` throws away cargo's outputs to force a rebuild.",
+                        fix: Fix("Drop it and guard the build: \(instead).")))
             }
         }
     }

@@ -82,7 +82,8 @@ public struct Doctor {
             // Tracked files only: a tracked symlink is left alone (its target is checked when it is a
             // Dockerfile itself), and so is a submodule.
             for entry in try session.indexEntries()
-            where entry.mode & 0o170000 == 0o100000 && Doctor.isDockerfileName(entry.path.lastComponent) && seen.insert(entry.path).inserted {
+            where entry.mode & 0o170000 == 0o100000 && Doctor.isDockerfileName(entry.path.lastComponent) && seen.insert(entry.path).inserted
+            {
                 let path = root.appending(entry.path)
                 do throws(SystemError) {
                     let (directory, name) = try tree.parent(of: entry.path)
@@ -94,16 +95,21 @@ public struct Doctor {
                     files.append((path, directory, name))
                 } catch {
                     if error.isAbsent { continue }
-                    findings.append(Doctor.notChecked(display(path), because: error.isSymlink
-                        ? "a directory on its way is a symlink here, and doctor reads nothing outside the working tree through one" : "\(error)"))
+                    findings.append(
+                        Doctor.notChecked(
+                            display(path),
+                            because: error.isSymlink
+                                ? "a directory on its way is a symlink here, and doctor reads nothing outside the working tree through one"
+                                : "\(error)"))
                 }
             }
         } else {
             for given in dockerfiles {
                 // A path given on the command line is the user's choice: its symlinks are followed.
                 guard let path = try? FileSystem.resolve(resolve(given)),
-                      let directory = try? HeldDirectory(opening: path.parent),
-                      (try? directory.statusIfPresent(path.lastComponent))?.kind == .regular else {
+                    let directory = try? HeldDirectory(opening: path.parent),
+                    (try? directory.statusIfPresent(path.lastComponent))?.kind == .regular
+                else {
                     throw UsageError(description: "no Dockerfile at \(given)")
                 }
                 files.append((path, directory, path.lastComponent))
@@ -135,9 +141,11 @@ public struct Doctor {
                     guardedDockerfiles.append(String(decoding: below.bytes, as: UTF8.self))
                 }
             } catch let error as DockerfileError {
-                findings.append(Finding(file: name, line: error.line, severity: .hazard, rule: .dockerfileSyntax,
-                                        cause: "Docker cannot read this Dockerfile: \(error.message).",
-                                        fix: Fix("Fix line \(error.line).")))
+                findings.append(
+                    Finding(
+                        file: name, line: error.line, severity: .hazard, rule: .dockerfileSyntax,
+                        cause: "Docker cannot read this Dockerfile: \(error.message).",
+                        fix: Fix("Fix line \(error.line).")))
             } catch {
                 findings.append(Doctor.notChecked(name, because: "\(error)"))
             }
@@ -149,10 +157,13 @@ public struct Doctor {
         let contextRelativeToRoot = root.flatMap(contextDirectory.relative(to:))
         let repository = session?.repository
         let contextRules = ContextRules(
-            context: contextDirectory, displayPrefix: display(contextDirectory) == "." ? "" : display(contextDirectory), buildOutputs: outputs,
-            isIgnoredByGit: repository.flatMap { repository in contextRelativeToRoot.map { prefix in
-                { path in (try? repository.isIgnored(prefix.isEmpty ? path : prefix.appending(path))) ?? false }
-            } })
+            context: contextDirectory, displayPrefix: display(contextDirectory) == "." ? "" : display(contextDirectory),
+            buildOutputs: outputs,
+            isIgnoredByGit: repository.flatMap { repository in
+                contextRelativeToRoot.map { prefix in
+                    { path in (try? repository.isIgnored(prefix.isEmpty ? path : prefix.appending(path))) ?? false }
+                }
+            })
         // Without a Dockerfile nothing sends this context anywhere.
         if !paths.isEmpty {
             if ownIgnoreFiles.count < paths.count { findings += contextRules.findings() }
@@ -166,20 +177,25 @@ public struct Doctor {
             for entry in try session.indexEntries() where entry.stage == 0 && ScriptRules.isScript(entry.path) {
                 // Only a regular file below the root: a FIFO put where a tracked script was would block.
                 guard let (directory, name) = try? tree.parent(of: entry.path),
-                      let contents = try? directory.readRegularFile(name, limit: 4 << 20) else { continue }
+                    let contents = try? directory.readRegularFile(name, limit: 4 << 20)
+                else { continue }
                 findings += scripts.findings(in: contents, file: display(root.appending(entry.path)))
             }
         }
-        return Report(findings: findings, dockerfiles: paths.map(display), context: display(contextDirectory),
-                      repository: root?.description)
+        return Report(
+            findings: findings, dockerfiles: paths.map(display), context: display(contextDirectory),
+            repository: root?.description)
     }
 
     /// A Dockerfile doctor did not read (larger than `Dockerfile.maximumSize`, not a regular file,
     /// reached through a symlink): a warning, since doctor cannot say whether it is safe.
     static func notChecked(_ file: String, because reason: String) -> Finding {
-        Finding(file: file, line: 0, severity: .warning, rule: .dockerfileNotChecked,
-                cause: "Not checked: \(reason).",
-                fix: Fix("Keep Dockerfiles as regular files of at most \(Dockerfile.maximumSize >> 20) MiB, reached inside the working tree without a symlink."))
+        Finding(
+            file: file, line: 0, severity: .warning, rule: .dockerfileNotChecked,
+            cause: "Not checked: \(reason).",
+            fix: Fix(
+                "Keep Dockerfiles as regular files of at most \(Dockerfile.maximumSize >> 20) MiB, reached inside the working tree without a symlink."
+            ))
     }
 
     /// `Dockerfile`, `dockerfile`, `Containerfile`, `*.Dockerfile`, `Dockerfile.*` (not `*.dockerignore`).
@@ -206,9 +222,11 @@ final class ClassicBuilderProbe: @unchecked Sendable {
         let docker = environment["DOCKER"].flatMap { $0.isEmpty ? nil : $0 } ?? "docker"
         let version = (try? ChildProcess.capture([docker, "--version"])).flatMap { $0.termination == .exited(0) ? $0.output : nil }
         let buildkit = environment["DOCKER_BUILDKIT"]
-        let mode = InjectionMode.select(client: Client(versionOutput: version ?? ""), builder: .build, buildkit: buildkit, buildxAvailable: {
-            (try? ChildProcess.capture([docker, "buildx", "version"]))?.termination == .exited(0)
-        })
+        let mode = InjectionMode.select(
+            client: Client(versionOutput: version ?? ""), builder: .build, buildkit: buildkit,
+            buildxAvailable: {
+                (try? ChildProcess.capture([docker, "buildx", "version"]))?.termination == .exited(0)
+            })
         let result = mode == .rewrittenForClassicBuilder && (version != nil || buildkit != nil)
         answer = result
         return result

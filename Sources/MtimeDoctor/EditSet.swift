@@ -91,8 +91,10 @@ struct EditSet {
                 text.replaceSubrange(edit.range, with: Array(edit.text.utf8))
             }
             let lastLine = instruction.heredocs.first.map { $0.firstContentLine - 1 } ?? instruction.endLine
-            result.append(FixLine(.replace, file: analysis.fileName, line: instruction.line, endLine: lastLine,
-                                  text: String(decoding: text, as: UTF8.self)))
+            result.append(
+                FixLine(
+                    .replace, file: analysis.fileName, line: instruction.line, endLine: lastLine,
+                    text: String(decoding: text, as: UTF8.self)))
             perLine = [:]
         }
         for edit in heredocEdits {

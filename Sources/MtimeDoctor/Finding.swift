@@ -122,14 +122,23 @@ public struct Finding: Sendable, Equatable {
             ("severity", .string(severity.rawValue)),
             ("rule", .string(rule.rawValue)),
             ("cause", .string(cause)),
-            ("fix", .object([
-                ("summary", .string(fix.summary)),
-                ("lines", .array(fix.lines.map { change in
-                    .object([("action", .string(change.action.rawValue)), ("file", .string(change.file)),
-                             ("line", change.line.map { .integer(Int64($0)) } ?? .null),
-                             ("endLine", .integer(Int64(change.endLine ?? change.line ?? 0))), ("text", .string(change.text))])
-                })),
-            ])),
+            (
+                "fix",
+                .object([
+                    ("summary", .string(fix.summary)),
+                    (
+                        "lines",
+                        .array(
+                            fix.lines.map { change in
+                                .object([
+                                    ("action", .string(change.action.rawValue)), ("file", .string(change.file)),
+                                    ("line", change.line.map { .integer(Int64($0)) } ?? .null),
+                                    ("endLine", .integer(Int64(change.endLine ?? change.line ?? 0))), ("text", .string(change.text)),
+                                ])
+                            })
+                    ),
+                ])
+            ),
         ])
     }
 }

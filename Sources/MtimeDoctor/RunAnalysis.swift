@@ -81,7 +81,8 @@ struct RunAnalysis {
         var mounts: [RunMount] = []
         for flag in step.instruction.flags where flag.name == "mount" {
             do {
-                mounts.append(try RunMount(flag, workdir: step.workdir, expand: { text throws(WordError) in try step.expand(text, escape: escape) }))
+                mounts.append(
+                    try RunMount(flag, workdir: step.workdir, expand: { text throws(WordError) in try step.expand(text, escape: escape) }))
             } catch {
                 mountErrors.append((flag, error.description))
             }
@@ -101,8 +102,9 @@ struct RunAnalysis {
             if script.commands.isEmpty || readsHeredoc != nil {
                 for (index, heredoc) in heredocs.enumerated() where RunAnalysis.isShellScript(heredoc) {
                     var heredocCwd = cwd
-                    _ = scan(ShellScript(heredoc.content), place: { .heredoc(index: index, offset: $0) }, nested: false,
-                             guarded: readsHeredoc ?? false, cwd: &heredocCwd)
+                    _ = scan(
+                        ShellScript(heredoc.content), place: { .heredoc(index: index, offset: $0) }, nested: false,
+                        guarded: readsHeredoc ?? false, cwd: &heredocCwd)
                 }
             }
         }
@@ -112,12 +114,16 @@ struct RunAnalysis {
     static func isShellScript(_ heredoc: Heredoc) -> Bool {
         guard heredoc.content.starts(with: Array("#!".utf8)) else { return true }
         let first = String(decoding: heredoc.content.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-        return ["sh", "bash", "dash", "ash"].contains { first.hasSuffix("/" + $0) || first.hasSuffix(" " + $0) || first.contains("/\($0) ") }
+        return ["sh", "bash", "dash", "ash"].contains {
+            first.hasSuffix("/" + $0) || first.hasSuffix(" " + $0) || first.contains("/\($0) ")
+        }
     }
 
     /// Scans a script; returns whether a command in it reads its script from standard input (and if
     /// so whether that command runs under the guard), nil when none does.
-    private mutating func scan(_ script: ShellScript, place: @escaping (Int) -> ScriptPlace, nested: Bool, guarded: Bool, cwd: inout String?) -> Bool? {
+    private mutating func scan(
+        _ script: ShellScript, place: @escaping (Int) -> ScriptPlace, nested: Bool, guarded: Bool, cwd: inout String?
+    ) -> Bool? {
         var prepared = guarded
         var readsInput: Bool?
         for command in script.commands {
@@ -125,8 +131,9 @@ struct RunAnalysis {
             let (words, skipped) = BuildTool.withoutWrappers(texts)
             guard !words.isEmpty else { continue }
             let wordPlace = place(command.words[skipped].range.lowerBound)
-            let outcome = handle(words: words, assignments: command.assignments.map(\.text), place: wordPlace, nestedPlace: nested,
-                                 guarded: prepared, cwd: &cwd, script: nested ? nil : (command, skipped, place))
+            let outcome = handle(
+                words: words, assignments: command.assignments.map(\.text), place: wordPlace, nestedPlace: nested,
+                guarded: prepared, cwd: &cwd, script: nested ? nil : (command, skipped, place))
             if outcome.prepared { prepared = true }
             if let reads = outcome.readsInput { readsInput = reads }
         }
@@ -135,10 +142,13 @@ struct RunAnalysis {
 
     /// Classifies one command's words (wrappers removed).
     @discardableResult
-    private mutating func handle(words: [String], assignments: [String], place: ScriptPlace, nestedPlace: Bool, guarded: Bool,
-                                 cwd: inout String?,
-                                 script: (command: SimpleCommand, skipped: Int, place: (Int) -> ScriptPlace)? = nil)
-        -> (prepared: Bool, readsInput: Bool?) {
+    private mutating func handle(
+        words: [String], assignments: [String], place: ScriptPlace, nestedPlace: Bool, guarded: Bool,
+        cwd: inout String?,
+        script: (command: SimpleCommand, skipped: Int, place: (Int) -> ScriptPlace)? = nil
+    )
+        -> (prepared: Bool, readsInput: Bool?)
+    {
         depth += 1
         defer { depth -= 1 }
         guard depth <= RunAnalysis.maximumDepth else { return (false, nil) }
@@ -169,17 +179,22 @@ struct RunAnalysis {
         }
         if BuildTool.readsScriptFromInput(words) { return (false, guarded) }
         if let tool = BuildTool.recognise(words) {
-            builds.append(BuildUse(tool: tool, words: words, place: place, guarded: guarded, workingDirectory: cwd, assignments: assignments))
+            builds.append(
+                BuildUse(tool: tool, words: words, place: place, guarded: guarded, workingDirectory: cwd, assignments: assignments))
         }
         return (false, nil)
     }
 
     /// `…/guard` or `git-mtime-guard` with a subcommand.
-    private func guardCall(_ words: [String], assignments: [String], place: ScriptPlace, nestedPlace: Bool, cwd: String?,
-                           script: (command: SimpleCommand, skipped: Int, place: (Int) -> ScriptPlace)?) -> GuardUse? {
+    private func guardCall(
+        _ words: [String], assignments: [String], place: ScriptPlace, nestedPlace: Bool, cwd: String?,
+        script: (command: SimpleCommand, skipped: Int, place: (Int) -> ScriptPlace)?
+    ) -> GuardUse? {
         let name = BuildTool.commandName(words)
         let mountTarget = guardMount?.target
-        let isGuard = name == "git-mtime-guard" || (name == "guard" && (mountTarget.map { words[0] == $0 + "/guard" } ?? words[0].contains("git-mtime")))
+        let isGuard =
+            name == "git-mtime-guard"
+            || (name == "guard" && (mountTarget.map { words[0] == $0 + "/guard" } ?? words[0].contains("git-mtime")))
         guard isGuard, words.count > 1 else { return nil }
         var options: [String: String] = [:]
         var stampWordIndices: Range<Int>?
@@ -206,15 +221,18 @@ struct RunAnalysis {
             let subcommandWord = command.words[skipped + 1]
             optionPlace = toPlace(subcommandWord.range.upperBound)
             if let indices = stampWordIndices {
-                stampWords = (toPlace(command.words[skipped + indices.lowerBound].range.lowerBound),
-                              toPlace(command.words[skipped + indices.upperBound - 1].range.upperBound))
+                stampWords = (
+                    toPlace(command.words[skipped + indices.lowerBound].range.lowerBound),
+                    toPlace(command.words[skipped + indices.upperBound - 1].range.upperBound)
+                )
             } else if let assignment = command.assignments.first(where: { $0.text.hasPrefix("GIT_MTIME_STAMP=") }) {
                 stampWords = (toPlace(assignment.range.lowerBound), toPlace(assignment.range.upperBound))
             }
         } else if place == .exec {
             optionPlace = .exec
         }
-        return GuardUse(words: words, subcommand: words[1], options: options, assignments: assignments, workingDirectory: cwd,
-                        optionPlace: nestedPlace ? nil : optionPlace, stampWords: nestedPlace ? nil : stampWords)
+        return GuardUse(
+            words: words, subcommand: words[1], options: options, assignments: assignments, workingDirectory: cwd,
+            optionPlace: nestedPlace ? nil : optionPlace, stampWords: nestedPlace ? nil : stampWords)
     }
 }

@@ -57,20 +57,26 @@ public struct Explainer {
 
         let contextDirectory = options.context ?? String(decoding: root.bytes, as: UTF8.self)
         let contextBuilder = try ContextManifestBuilder(contextDirectory: contextDirectory, options: restoreOptions)
-        let contextManifest = Dictionary(try contextBuilder.build().manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let contextManifest = Dictionary(
+            try contextBuilder.build().manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         // `git mtime run` guards the whole working tree, without .dockerignore.
-        let runManifest = Dictionary(try ContextManifestBuilder(contextDirectory: String(decoding: root.bytes, as: UTF8.self),
-                                                               options: restoreOptions, docker: nil).build().manifest.entries.map { ($0.path, $0) },
-                                     uniquingKeysWith: { first, _ in first })
+        let runManifest = Dictionary(
+            try ContextManifestBuilder(
+                contextDirectory: String(decoding: root.bytes, as: UTF8.self),
+                options: restoreOptions, docker: nil
+            ).build().manifest.entries.map { ($0.path, $0) },
+            uniquingKeysWith: { first, _ in first })
         // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
-        let stampPath = try options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) }
+        let stampPath =
+            try options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) }
             ?? RepositorySettings(repository: session.repository, workdir: session.workdir).stampPath
         // The stamp as `git mtime run`'s guard inspects it: its location below the root, the run
         // manifest's tracked files left out of the files beside it.
         let tracked = Set(runManifest.values.lazy.filter { !$0.isUntracked }.map(\.path))
         let rule: BumpRule
         do {
-            rule = BumpRule(try DirectoryTree(root: root).locate(stampPath, rootPath: root, create: false), root: root, alsoExcluding: tracked)
+            rule = BumpRule(
+                try DirectoryTree(root: root).locate(stampPath, rootPath: root, create: false), root: root, alsoExcluding: tracked)
         } catch {
             rule = BumpRule(stamp: .untrusted(reason: "stamp location: \(error)"), lastBuild: nil, outputs: nil)
         }

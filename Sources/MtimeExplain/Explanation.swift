@@ -117,7 +117,9 @@ public struct Explanation: Sendable {
 
     var manifestText: String {
         switch manifest {
-        case .listed(let entry): return "listed\(entry.isUntracked ? " as untracked" : ""), mtime \(entry.modificationTime), blob \(entry.objectID.hex.prefix(12))"
+        case .listed(let entry):
+            return
+                "listed\(entry.isUntracked ? " as untracked" : ""), mtime \(entry.modificationTime), blob \(entry.objectID.hex.prefix(12))"
         case .excludedByDockerignore: return "not listed: excluded by .dockerignore"
         case .outsideContext: return "not listed: outside the build context"
         case .notListed:
@@ -187,18 +189,28 @@ public struct Explanation: Sendable {
             ("restoreTime", restoreTime.map { .string($0.description) } ?? .null),
         ]
         if let commit {
-            members.append(("commit", .object([
-                ("id", .string(commit.id.hex)), ("time", .integer(commit.time)), ("date", .string(CalendarTime.utc(commit.time))),
-                ("subject", .string(commit.subject)), ("history", .string(historyMode.rawValue)),
-                ("shallowBoundary", .bool(commit.isShallowBoundary)),
-            ])))
+            members.append(
+                (
+                    "commit",
+                    .object([
+                        ("id", .string(commit.id.hex)), ("time", .integer(commit.time)), ("date", .string(CalendarTime.utc(commit.time))),
+                        ("subject", .string(commit.subject)), ("history", .string(historyMode.rawValue)),
+                        ("shallowBoundary", .bool(commit.isShallowBoundary)),
+                    ])
+                ))
         } else {
             members.append(("commit", .null))
         }
         switch manifest {
         case .listed(let entry):
-            members.append(("manifest", .object([("listed", .bool(true)), ("untracked", .bool(entry.isUntracked)),
-                                                 ("mtime", .string(entry.modificationTime.description)), ("blob", .string(entry.objectID.hex))])))
+            members.append(
+                (
+                    "manifest",
+                    .object([
+                        ("listed", .bool(true)), ("untracked", .bool(entry.isUntracked)),
+                        ("mtime", .string(entry.modificationTime.description)), ("blob", .string(entry.objectID.hex)),
+                    ])
+                ))
         default:
             members.append(("manifest", .object([("listed", .bool(false)), ("reason", .string(manifestText))])))
         }

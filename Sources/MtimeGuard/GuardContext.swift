@@ -94,10 +94,12 @@ public struct GuardContext: Sendable {
                 throw .usage("--stamp \(error)")
             case .leavesRoot:
                 // Resolved here only to word the advice; nothing is written through it.
-                let place = (try? FileSystem.resolve(path.parent.isEmpty ? BytePath(".") : path.parent))?.description ?? "<the real directory>"
-                throw .usage("the build stamp \(path) would be written outside the root: \(error); nothing was changed. "
-                    + "To keep the stamp there, name that place: --stamp (or \(GuardContext.stampEnvironmentVariable)) "
-                    + "\(place)/\(path.lastComponent)")
+                let place =
+                    (try? FileSystem.resolve(path.parent.isEmpty ? BytePath(".") : path.parent))?.description ?? "<the real directory>"
+                throw .usage(
+                    "the build stamp \(path) would be written outside the root: \(error); nothing was changed. "
+                        + "To keep the stamp there, name that place: --stamp (or \(GuardContext.stampEnvironmentVariable)) "
+                        + "\(place)/\(path.lastComponent)")
             case .system(let error):
                 throw .io(error)
             }
@@ -117,8 +119,10 @@ public struct GuardContext: Sendable {
                 guard error.isSymlink else { throw .io(error) }
                 let symlink = firstSymlink(on: parent, tree: tree)
                 let target = symlink.flatMap { try? tree.directory($0.parent).readLink($0.lastComponent) }.map { BytePath($0) }
-                throw .usage("refusing manifest entry \(entry.path): its parent \(symlink ?? parent) is a symlink"
-                    + (target.map { " to \($0)" } ?? "") + "; the guard never follows symlinks below the root \(tree.root.path); nothing was changed")
+                throw .usage(
+                    "refusing manifest entry \(entry.path): its parent \(symlink ?? parent) is a symlink"
+                        + (target.map { " to \($0)" } ?? "")
+                        + "; the guard never follows symlinks below the root \(tree.root.path); nothing was changed")
             }
         }
     }

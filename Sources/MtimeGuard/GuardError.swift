@@ -17,8 +17,8 @@ public enum GuardError: Error, CustomStringConvertible {
     case notSealed(SystemError)
 
     public static let mismatchExitCode: Int32 = 1
-    public static let usageExitCode: Int32 = 64   // EX_USAGE, as swift-argument-parser uses
-    public static let ioExitCode: Int32 = 74      // EX_IOERR
+    public static let usageExitCode: Int32 = 64  // EX_USAGE, as swift-argument-parser uses
+    public static let ioExitCode: Int32 = 74  // EX_IOERR
 
     public var exitCode: Int32 {
         switch self {
@@ -33,8 +33,11 @@ public enum GuardError: Error, CustomStringConvertible {
     public var lines: [String] {
         switch self {
         case .mismatch(let problems, let total, let missing):
-            return problems + ["\(problems.count) of \(total) files differ from the manifest; no times were set"
-                + (missing > 0 ? " (if the build context holds only part of the files on purpose, --allow-missing skips absent ones)" : "")]
+            return problems + [
+                "\(problems.count) of \(total) files differ from the manifest; no times were set"
+                    + (missing > 0
+                        ? " (if the build context holds only part of the files on purpose, --allow-missing skips absent ones)" : "")
+            ]
         case .usage(let message): return [message]
         case .io(let error): return [error.description]
         case .spawn(let command, let error): return ["cannot run \(command): \(error.message)"]

@@ -66,7 +66,8 @@ public enum Guard {
         // and both are strictly later than every output as stored (docs/stamp.md, "Clocks").
         let untrackedBumpTime = max(FileSystem.now(), lastBuild?.nextNanosecond ?? .distantPast).roundedUp(toMultipleOf: granularity)
         let bumpTime = untrackedBumpTime.advanced(byNanoseconds: granularity)
-        let startTime = bumpTime <= horizon ? bumpTime : rule.lastBuildByHorizon.map { $0.nextNanosecond.roundedUp(toMultipleOf: granularity) }
+        let startTime =
+            bumpTime <= horizon ? bumpTime : rule.lastBuildByHorizon.map { $0.nextNanosecond.roundedUp(toMultipleOf: granularity) }
         var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
         let (timesSet, prepared) = try applyTimes(context, findings: findings) { entry, file in
             let own = ownTime(entry, file)
@@ -79,9 +80,10 @@ public enum Guard {
                 return entry.isUntracked ? untrackedBumpTime : bumpTime
             }
         }
-        return PrepareOutcome(stamp: rule.stamp, entryCount: findings.count, bumpedCount: bumped.count, bumpTime: bumpTime,
-                              untrackedBumpTime: untrackedBumpTime, granularity: granularity, startTime: startTime, timesSet: timesSet, prepared: prepared,
-                              bumped: bumped)
+        return PrepareOutcome(
+            stamp: rule.stamp, entryCount: findings.count, bumpedCount: bumped.count, bumpTime: bumpTime,
+            untrackedBumpTime: untrackedBumpTime, granularity: granularity, startTime: startTime, timesSet: timesSet, prepared: prepared,
+            bumped: bumped)
     }
 
     /// Writes the stamp atomically: what the build consumed (each present entry's id and current
@@ -93,7 +95,9 @@ public enum Guard {
     /// manifest's content: one the build changed (a generator, `cargo fmt`) was not consumed as
     /// recorded, so it is left out and counts as changed next time. Untracked entries are hashed
     /// now, after the build: what it left there is what the next build compares with.
-    public static func seal(_ context: GuardContext, stamp location: RootedLocation, prepared: [FileStatus?]?) throws(GuardError) -> SealOutcome {
+    public static func seal(_ context: GuardContext, stamp location: RootedLocation, prepared: [FileStatus?]?) throws(GuardError)
+        -> SealOutcome
+    {
         guard let directory = location.directory else {
             throw .io(SystemError(operation: "seal (the stamp's directory does not exist)", path: location.displayPath, errno: .notFound))
         }
@@ -104,7 +108,8 @@ public enum Guard {
             let untracked = context.restricted { $0.isUntracked }
             for (entry, finding) in zip(untracked.manifest.entries, try ContentCheck.findings(for: untracked)) {
                 guard let file = presentFile(entry, finding) else { continue }
-                entries.append(.init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime, isUntracked: true))
+                entries.append(
+                    .init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime, isUntracked: true))
             }
             let hasher = BufferedBlobHasher()
             for (entry, before) in zip(context.manifest.entries, prepared) where !entry.isUntracked {
@@ -123,7 +128,10 @@ public enum Guard {
             let findings = try verify(context)
             for (entry, finding) in zip(context.manifest.entries, findings) {
                 guard let file = presentFile(entry, finding) else { continue }
-                entries.append(.init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime, isUntracked: entry.isUntracked))
+                entries.append(
+                    .init(
+                        path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime, isUntracked: entry.isUntracked)
+                )
             }
         }
         // Seal time from the file system's own clock, the one that stamped the build outputs
@@ -166,8 +174,10 @@ public enum Guard {
     /// Gives each present entry the time `time` returns (nil: its current one) where it differs,
     /// through its held parent and only if it is still the file that was hashed, unchanged; returns
     /// how many were set and each entry's status afterwards.
-    private static func applyTimes(_ context: GuardContext, findings: [EntryFinding],
-                                   time: (ManifestEntry, (id: ObjectID, status: FileStatus)) -> Timestamp?) throws(GuardError) -> (Int, [FileStatus?]) {
+    private static func applyTimes(
+        _ context: GuardContext, findings: [EntryFinding],
+        time: (ManifestEntry, (id: ObjectID, status: FileStatus)) -> Timestamp?
+    ) throws(GuardError) -> (Int, [FileStatus?]) {
         var count = 0
         var statuses: [FileStatus?] = []
         statuses.reserveCapacity(findings.count)
@@ -207,10 +217,13 @@ enum TimeSetter {
     /// lease can be had (the file is open for writing elsewhere, or owned by another user without
     /// CAP_LEASE, as after `COPY --chown`), the bytes are hashed again after the set: other content
     /// gets the current time, newer than any build. Call with lease breaks ignored (`ReadLease.ignoreBreaks`).
-    static func set(_ relative: BytePath, in tree: DirectoryTree, to time: Timestamp, expecting hashed: FileStatus,
-                    content: ObjectID) throws(SystemError) -> FileStatus {
+    static func set(
+        _ relative: BytePath, in tree: DirectoryTree, to time: Timestamp, expecting hashed: FileStatus,
+        content: ObjectID
+    ) throws(SystemError) -> FileStatus {
         let (directory, name) = try tree.parent(of: relative)
-        let changed = SystemError(operation: "set modification time (changed since it was hashed; run again)", path: tree.pathOf(relative), errno: .tryAgain)
+        let changed = SystemError(
+            operation: "set modification time (changed since it was hashed; run again)", path: tree.pathOf(relative), errno: .tryAgain)
         if hashed.kind == .regular {
             // On the open file itself: no name is resolved between the check and the change.
             let file = try directory.openFile(name)

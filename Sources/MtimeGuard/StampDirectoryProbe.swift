@@ -27,8 +27,10 @@ enum StampDirectoryProbe {
         return lost + 1 > 1_000_000_000 ? 2_000_000_000 : lost + 1
     }
 
-    private static func withProbe<R>(in directory: HeldDirectory, stampName: BytePath,
-                                     _ body: (FileDescriptor) throws(SystemError) -> R) throws(SystemError) -> R {
+    private static func withProbe<R>(
+        in directory: HeldDirectory, stampName: BytePath,
+        _ body: (FileDescriptor) throws(SystemError) -> R
+    ) throws(SystemError) -> R {
         let name = BytePath([UInt8(ascii: ".")] + stampName.bytes + Array(".clock-\(getpid())".utf8))
         try directory.remove(name)
         let file = try directory.createFile(name, permissions: 0o600)

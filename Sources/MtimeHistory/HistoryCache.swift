@@ -169,7 +169,8 @@ struct HistoryCache {
                 changes.append(change)
             }
         }
-        let size = HistoryCache.magic.count + 4 + 1 + 2 * ObjectID.byteCount + 4 + 4
+        let size =
+            HistoryCache.magic.count + 4 + 1 + 2 * ObjectID.byteCount + 4 + 4
             + changes.count * (ObjectID.byteCount + 8 + 8 + 1) + entries.count * (4 + 4) + pathBytes + ObjectID.byteCount
         return BinaryWriter.bytes(size: size) { out in
             out.append(HistoryCache.magic)
@@ -201,32 +202,36 @@ struct HistoryCache {
             guard file.count >= HistoryCache.magic.count + ObjectID.byteCount, Checksum.hasValidTrailer(file) else { return nil }
             var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]))
             guard let magic = reader.take(HistoryCache.magic.count), magic.elementsEqual(HistoryCache.magic),
-                  reader.integer(UInt32.self) == HistoryCache.version,
-                  reader.integer(UInt8.self) == modeByte,
-                  reader.objectID() == commit,
-                  reader.objectID() == boundary,
-                  let changeCount = reader.integer(UInt32.self),
-                  let entryCount = reader.integer(UInt32.self),
-                  Int(changeCount) <= reader.remaining, Int(entryCount) <= reader.remaining
+                reader.integer(UInt32.self) == HistoryCache.version,
+                reader.integer(UInt8.self) == modeByte,
+                reader.objectID() == commit,
+                reader.objectID() == boundary,
+                let changeCount = reader.integer(UInt32.self),
+                let entryCount = reader.integer(UInt32.self),
+                Int(changeCount) <= reader.remaining, Int(entryCount) <= reader.remaining
             else { return nil }
             var snapshot = Snapshot()
             snapshot.digest = ObjectID(loading: file.baseAddress! + file.count - ObjectID.byteCount)
             snapshot.changes.reserveCapacity(Int(changeCount))
             for _ in 0..<changeCount {
                 guard let id = reader.objectID(), let committed = reader.integer(Int64.self),
-                      let authored = reader.integer(Int64.self), let flags = reader.integer(UInt8.self), flags < 4
+                    let authored = reader.integer(Int64.self), let flags = reader.integer(UInt8.self), flags < 4
                 else { return nil }
-                snapshot.changes.append(Change(lastChange: LastChange(commit: id, committerTime: committed,
-                                                                      authorTime: authored,
-                                                                      isShallowBoundary: flags & 1 != 0),
-                                               isMerge: flags & 2 != 0))
+                snapshot.changes.append(
+                    Change(
+                        lastChange: LastChange(
+                            commit: id, committerTime: committed,
+                            authorTime: authored,
+                            isShallowBoundary: flags & 1 != 0),
+                        isMerge: flags & 2 != 0))
             }
             snapshot.pathStarts.reserveCapacity(Int(entryCount) + 1)
             snapshot.changeOfPath.reserveCapacity(Int(entryCount))
             snapshot.pathBytes.reserveCapacity(reader.remaining)
             for _ in 0..<entryCount {
                 guard let length = reader.integer(UInt32.self), let path = reader.take(Int(length)),
-                      let index = reader.integer(UInt32.self), Int(index) < snapshot.changes.count else { return nil }
+                    let index = reader.integer(UInt32.self), Int(index) < snapshot.changes.count
+                else { return nil }
                 snapshot.pathBytes.append(contentsOf: path)
                 snapshot.pathStarts.append(snapshot.pathBytes.count)
                 snapshot.changeOfPath.append(index)

@@ -11,8 +11,10 @@ public enum HistoryCacheLocation {
     /// `explicit` (the `--cache-dir` option) when given, else `$GIT_MTIME_CACHE_DIR`, else
     /// `git config mtime.cacheDir` (a relative value is relative to the working-tree root, `~/` is
     /// the home directory), else `<common git dir>/git-mtime`. An empty value counts as unset.
-    public static func resolve(explicit: BytePath?, environment: [String: String],
-                               repository: Repository) throws(GitError) -> BytePath {
+    public static func resolve(
+        explicit: BytePath?, environment: [String: String],
+        repository: Repository
+    ) throws(GitError) -> BytePath {
         if let explicit, !explicit.isEmpty { return explicit }
         if let value = environment[environmentVariable], !value.isEmpty { return BytePath(value) }
         if let value = try repository.configPath(configKey) {

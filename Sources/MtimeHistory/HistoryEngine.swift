@@ -35,8 +35,10 @@ public struct HistoryEngine {
     /// cacheDirectory: where the persistent cache lives (nil: no cache); restore passes
     /// `<common git dir>/git-mtime`. `only`: restrict to these paths and everything below them
     /// (nil: all); the walk stops as soon as every requested path is resolved.
-    public init(repository: Repository, mode: HistoryMode = .firstParent, cacheDirectory: BytePath?,
-                only: [BytePath]? = nil, progress: (@Sendable (_ commitsWalked: Int) -> Void)? = nil) {
+    public init(
+        repository: Repository, mode: HistoryMode = .firstParent, cacheDirectory: BytePath?,
+        only: [BytePath]? = nil, progress: (@Sendable (_ commitsWalked: Int) -> Void)? = nil
+    ) {
         self.repository = repository
         self.mode = mode
         self.cacheDirectory = cacheDirectory
@@ -61,8 +63,9 @@ public struct HistoryEngine {
         trees?.storeUsedTrees()
         let ownDirectory = HistoryCacheLocation.defaultDirectory(of: repository)
         let cache = cacheDirectory.map { directory in
-            HistoryCache(directory: directory, mode: mode, boundary: boundary,
-                         trustList: directory == ownDirectory ? nil : ownDirectory.appending(HistoryCache.trustListName))
+            HistoryCache(
+                directory: directory, mode: mode, boundary: boundary,
+                trustList: directory == ownDirectory ? nil : ownDirectory.appending(HistoryCache.trustListName))
         }
         // Near a snapshot the walk is short: a second thread would only load the snapshot again.
         let nearSnapshot = cache?.hasSnapshot(near: headCommit, objects) ?? false
@@ -73,8 +76,11 @@ public struct HistoryEngine {
         let packs = objects.sharedPacks
         let walkMode = mode, walkProgress = progress
         if threads == 1 {
-            outcomes = [try Walk.run(trie, objects: objects, from: headCommit, mode: mode, shallow: shallow,
-                                     cache: cache, progress: progress)]
+            outcomes = [
+                try Walk.run(
+                    trie, objects: objects, from: headCommit, mode: mode, shallow: shallow,
+                    cache: cache, progress: progress)
+            ]
         } else if mode == .firstParent {
             // Two halves of the first-parent line, each diffing every open path: the newer half from
             // HEAD, the older one from about the middle (see LineSplit). A path takes the newer half's
@@ -82,15 +88,17 @@ public struct HistoryEngine {
             let split = LineSplit()
             outcomes = try inParallel(2) { part in
                 let objects = try ObjectDatabase(try Repository(location), sharing: packs)
-                return try Walk.run(trie, objects: objects, from: headCommit, mode: walkMode, shallow: shallow, cache: cache,
-                                    progress: part == 0 ? walkProgress : nil, split: (split, isOlderHalf: part == 1))
+                return try Walk.run(
+                    trie, objects: objects, from: headCommit, mode: walkMode, shallow: shallow, cache: cache,
+                    progress: part == 0 ? walkProgress : nil, split: (split, isOlderHalf: part == 1))
             }
         } else {
             let parts = trie.partitioned(into: threads)
             outcomes = try inParallel(parts.count) { part in
                 let objects = try ObjectDatabase(try Repository(location), sharing: packs)
-                return try Walk.run(parts[part], objects: objects, from: headCommit, mode: walkMode, shallow: shallow,
-                                    cache: cache, progress: part == 0 ? walkProgress : nil)
+                return try Walk.run(
+                    parts[part], objects: objects, from: headCommit, mode: walkMode, shallow: shallow,
+                    cache: cache, progress: part == 0 ? walkProgress : nil)
             }
         }
 
@@ -109,8 +117,10 @@ public struct HistoryEngine {
             snapshot.append((files[index].path, change))
         }
         // Halves of the line walk different commits; path parts all walk the same ones.
-        let commitsWalked = mode == .firstParent ? outcomes.map(\.commitsWalked).reduce(0, +)
-                                                 : outcomes.map(\.commitsWalked).max() ?? 0
+        let commitsWalked =
+            mode == .firstParent
+            ? outcomes.map(\.commitsWalked).reduce(0, +)
+            : outcomes.map(\.commitsWalked).max() ?? 0
         let usedCache = outcomes.contains { $0.usedCache }
         var trusted = outcomes.flatMap(\.checkedSnapshots)
         if let cache, only == nil, !(usedCache && commitsWalked == 0) {
@@ -118,8 +128,9 @@ public struct HistoryEngine {
         }
         cache?.trust(trusted)
         progress?(commitsWalked)
-        return HistoryResult(head: head, files: files, commitsWalked: commitsWalked,
-                             shallowBoundaryFiles: shallowBoundaryFiles, usedCache: usedCache)
+        return HistoryResult(
+            head: head, files: files, commitsWalked: commitsWalked,
+            shallowBoundaryFiles: shallowBoundaryFiles, usedCache: usedCache)
     }
 
     /// `a/b/` and `./a/b` name the same path as `a/b`; `.` and `` name the whole tree.

@@ -80,7 +80,8 @@ struct PathTrie {
             var high = low + childCount[Int(directory)]
             while low < high {
                 let middle = (low + high) / 2
-                let name = UnsafeRawBufferPointer(rebasing: names[Int(nameStart[Int(middle)])..<Int(nameStart[Int(middle)] + nameCount[Int(middle)])])
+                let name = UnsafeRawBufferPointer(
+                    rebasing: names[Int(nameStart[Int(middle)])..<Int(nameStart[Int(middle)] + nameCount[Int(middle)])])
                 let order = entry.compareTreeOrder(with: name, isTree: isDirectory[Int(middle)])
                 if order == 0 { return middle }
                 if order > 0 { low = middle + 1 } else { high = middle }
@@ -126,7 +127,7 @@ struct PathTrie {
 
     @discardableResult
     private mutating func appendNode<C: Collection>(name: C, isDirectory directory: Bool, parent node: Int32) -> Int32
-        where C.Element == UInt8 {
+    where C.Element == UInt8 {
         let id = Int32(isDirectory.count)
         nameStart.append(Int32(names.count))
         nameCount.append(Int32(name.count))

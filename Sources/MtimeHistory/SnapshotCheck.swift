@@ -46,7 +46,8 @@ struct SnapshotCheck {
         let claimed = change.lastChange
         let commit = try self.commit(claimed.commit)
         guard commit.committerTime == claimed.committerTime, commit.authorTime == claimed.authorTime,
-              claimed.isShallowBoundary == shallow.contains(commit.id) else { return false }
+            claimed.isShallowBoundary == shallow.contains(commit.id)
+        else { return false }
         let entry = try self.entry(file.path, in: commit.tree)
         if mode == .firstParent {
             guard !change.isMerge, let entry, entry.id == file.objectID, entry.mode == file.mode else { return false }

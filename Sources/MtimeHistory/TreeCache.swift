@@ -64,7 +64,8 @@ final class TreeCache {
             ids.append(id)
             raws.append(raw)
         }
-        let size = TreeCache.magic.count + 4 + 4
+        let size =
+            TreeCache.magic.count + 4 + 4
             + raws.reduce(0) { $0 + ObjectID.byteCount + 4 + $1.count } + ObjectID.byteCount
         return BinaryWriter.bytes(size: size) { writer in
             writer.append(TreeCache.magic)
@@ -82,17 +83,20 @@ final class TreeCache {
     private func decode(_ bytes: [UInt8]) -> [ObjectID: [UInt8]]? {
         bytes.withUnsafeBytes { file -> [ObjectID: [UInt8]]? in
             guard file.count >= TreeCache.magic.count + 4 + 4 + ObjectID.byteCount,
-                  file.starts(with: TreeCache.magic), Checksum.hasValidTrailer(file) else { return nil }
-            var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
-                                      offset: TreeCache.magic.count)
+                file.starts(with: TreeCache.magic), Checksum.hasValidTrailer(file)
+            else { return nil }
+            var reader = BinaryReader(
+                UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
+                offset: TreeCache.magic.count)
             guard reader.integer(UInt32.self) == TreeCache.version,
-                  let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (ObjectID.byteCount + 4)
+                let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (ObjectID.byteCount + 4)
             else { return nil }
             var trees: [ObjectID: [UInt8]] = [:]
             trees.reserveCapacity(Int(count))
             for _ in 0..<count {
                 guard let id = reader.objectID(), let length = reader.integer(UInt32.self),
-                      let raw = reader.take(Int(length)) else { return nil }
+                    let raw = reader.take(Int(length))
+                else { return nil }
                 trees[id] = Array(raw)
             }
             return reader.isAtEnd ? trees : nil

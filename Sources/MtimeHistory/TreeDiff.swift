@@ -24,8 +24,10 @@ protocol TreeDiffVisitor {
 struct TreeDiff<Source: TreeSource> {
     var source: Source
 
-    mutating func diff<Visitor: TreeDiffVisitor>(newer newerID: ObjectID?, older olderID: ObjectID?,
-                                                 in directory: Visitor.Directory, _ visitor: inout Visitor) throws(GitError) {
+    mutating func diff<Visitor: TreeDiffVisitor>(
+        newer newerID: ObjectID?, older olderID: ObjectID?,
+        in directory: Visitor.Directory, _ visitor: inout Visitor
+    ) throws(GitError) {
         if newerID == olderID { return }
         var newer = try source.tree(newerID).makeCursor()
         var older = try source.tree(olderID).makeCursor()
@@ -47,9 +49,11 @@ struct TreeDiff<Source: TreeSource> {
         }
     }
 
-    private mutating func differs<Visitor: TreeDiffVisitor>(_ directory: Visitor.Directory, _ entry: RawTree.Cursor,
-                                                            _ newerID: ObjectID?, _ olderID: ObjectID?,
-                                                            _ visitor: inout Visitor) throws(GitError) {
+    private mutating func differs<Visitor: TreeDiffVisitor>(
+        _ directory: Visitor.Directory, _ entry: RawTree.Cursor,
+        _ newerID: ObjectID?, _ olderID: ObjectID?,
+        _ visitor: inout Visitor
+    ) throws(GitError) {
         guard let child = visitor.differs(in: directory, entry, newer: newerID, older: olderID), entry.isTree else { return }
         try diff(newer: newerID, older: olderID, in: child, &visitor)
     }
@@ -120,7 +124,7 @@ private struct ChangedFileCollector: TreeDiffVisitor {
     func isFinished(_ directory: BytePath) -> Bool { false }
 
     mutating func differs(in directory: BytePath, _ entry: RawTree.Cursor, newer: ObjectID?, older: ObjectID?) -> BytePath? {
-        guard let newer else { return nil } // gone from the newer tree
+        guard let newer else { return nil }  // gone from the newer tree
         let path = directory.appending(BytePath(entry.name))
         if entry.isTree { return path }
         if entry.mode != Tree.submoduleMode {

@@ -26,8 +26,10 @@ struct Walk {
     var usedCache = false
     var checkedSnapshots: [ObjectID] = []
 
-    private init(resolver: PathResolver, objects: ObjectDatabase, shallow: Set<ObjectID>, cache: HistoryCache?,
-                 progress: (@Sendable (_ commitsWalked: Int) -> Void)?) {
+    private init(
+        resolver: PathResolver, objects: ObjectDatabase, shallow: Set<ObjectID>, cache: HistoryCache?,
+        progress: (@Sendable (_ commitsWalked: Int) -> Void)?
+    ) {
         self.resolver = resolver
         self.objects = objects
         self.shallow = shallow
@@ -35,12 +37,15 @@ struct Walk {
         self.progress = progress
     }
 
-    static func run(_ trie: PathTrie, objects: ObjectDatabase, from head: Commit, mode: HistoryMode,
-                    shallow: Set<ObjectID>, cache: HistoryCache?,
-                    progress: (@Sendable (_ commitsWalked: Int) -> Void)?,
-                    split: (LineSplit, isOlderHalf: Bool)? = nil) throws -> WalkOutcome {
-        var walk = Walk(resolver: PathResolver(objects: objects, trie: trie), objects: objects, shallow: shallow,
-                        cache: cache, progress: progress)
+    static func run(
+        _ trie: PathTrie, objects: ObjectDatabase, from head: Commit, mode: HistoryMode,
+        shallow: Set<ObjectID>, cache: HistoryCache?,
+        progress: (@Sendable (_ commitsWalked: Int) -> Void)?,
+        split: (LineSplit, isOlderHalf: Bool)? = nil
+    ) throws -> WalkOutcome {
+        var walk = Walk(
+            resolver: PathResolver(objects: objects, trie: trie), objects: objects, shallow: shallow,
+            cache: cache, progress: progress)
         var failure: (any Error)?
         switch (mode, split) {
         case (.firstParent, nil): try walk.firstParent(from: head, split: nil)
@@ -52,9 +57,10 @@ struct Walk {
             }
         case (.all, _): try walk.allHistory(from: head)
         }
-        return WalkOutcome(resolution: walk.resolver.trie.resolution, changes: walk.resolver.changes,
-                           commitsWalked: walk.commitsWalked, usedCache: walk.usedCache,
-                           checkedSnapshots: walk.checkedSnapshots, failure: failure)
+        return WalkOutcome(
+            resolution: walk.resolver.trie.resolution, changes: walk.resolver.changes,
+            commitsWalked: walk.commitsWalked, usedCache: walk.usedCache,
+            checkedSnapshots: walk.checkedSnapshots, failure: failure)
     }
 
     /// From `head` down the first-parent line; with `split`, only until the older half takes over.
@@ -106,8 +112,9 @@ struct Walk {
     /// One step of the first-parent line: resolves the open paths whose entries differ from the
     /// parent's (the empty tree for a root or shallow boundary).
     private mutating func compare(_ commit: Commit, with parent: Commit?, boundary: Bool) throws {
-        try resolver.resolveDifferences(newer: commit.tree, older: parent?.tree,
-                                      as: change(commit, boundary: boundary, merge: false))
+        try resolver.resolveDifferences(
+            newer: commit.tree, older: parent?.tree,
+            as: change(commit, boundary: boundary, merge: false))
         counted()
     }
 
@@ -129,8 +136,9 @@ struct Walk {
             counted()
             if parents.count <= 1 {
                 let older = try parents.first.map { id throws(GitError) in try queue.commit(id, objects).tree }
-                try resolver.resolveDifferences(newer: commit.tree, older: older,
-                                              as: change(commit, boundary: shallow.contains(commit.id), merge: false))
+                try resolver.resolveDifferences(
+                    newer: commit.tree, older: older,
+                    as: change(commit, boundary: shallow.contains(commit.id), merge: false))
             }
         }
         guard resolver.unresolvedFiles > 0 else { return }
@@ -143,17 +151,20 @@ struct Walk {
             guard parents.count > 1 else { continue }
             counted()
             for parent in parents {
-                try resolver.resolveDifferences(newer: commit.tree, older: try queue.commit(parent, objects).tree,
-                                              as: change(commit, boundary: false, merge: true))
+                try resolver.resolveDifferences(
+                    newer: commit.tree, older: try queue.commit(parent, objects).tree,
+                    as: change(commit, boundary: false, merge: true))
             }
         }
         for (leaf, change) in mergeAnswers { resolver.resolve(leaf, as: change) }
     }
 
     private func change(_ commit: Commit, boundary: Bool, merge: Bool) -> Change {
-        Change(lastChange: LastChange(commit: commit.id, committerTime: commit.committerTime,
-                                      authorTime: commit.authorTime, isShallowBoundary: boundary),
-               isMerge: merge)
+        Change(
+            lastChange: LastChange(
+                commit: commit.id, committerTime: commit.committerTime,
+                authorTime: commit.authorTime, isShallowBoundary: boundary),
+            isMerge: merge)
     }
 
     private mutating func counted() {

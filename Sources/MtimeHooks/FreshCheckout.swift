@@ -20,9 +20,10 @@ enum FreshCheckout {
         let entries = log.split(separator: UInt8(ascii: "\n")).map(ReflogEntry.init)
         guard let first = entries.first, first.old == .zero, let created = first.new else { return false }
         if entries.count == 1 && first.message.starts(with: "clone: ".utf8) { return true }
-        return repository.isWorktree && entries.count <= 2 && entries.dropFirst().allSatisfy {
-            $0.old == created && $0.new == created && $0.message.elementsEqual("reset: moving to HEAD".utf8)
-        }
+        return repository.isWorktree && entries.count <= 2
+            && entries.dropFirst().allSatisfy {
+                $0.old == created && $0.new == created && $0.message.elementsEqual("reset: moving to HEAD".utf8)
+            }
     }
 
     /// `<old> <new> <identity> <time> <zone>\t<message>`.

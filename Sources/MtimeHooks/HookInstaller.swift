@@ -65,7 +65,8 @@ public struct HookInstaller: Sendable {
             // Recognised through the link (read only, wherever it points): chaining a link to our own
             // script would make it run itself.
             guard let target = try? FileSystem.resolve(held.pathOf(name)), let contents = try? FileSystem.readFile(target, limit: 1 << 20),
-                  HookScript.isOurs(contents) else { return .foreign }
+                HookScript.isOurs(contents)
+            else { return .foreign }
             return .linked(target: target, chained: chained)
         case .directory, .other:
             return .foreign
@@ -81,12 +82,14 @@ public struct HookInstaller: Sendable {
         for hook in HookName.allCases {
             let state = try state(of: hook, in: held)
             if state == .foreign, try held.statusIfPresent(BytePath(hook.chainedName)) != nil {
-                throw HookError("\(directory.appending(hook.rawValue)) is not git-mtime's, and "
-                                       + "\(directory.appending(hook.chainedName)) already exists: move one of them away; nothing was changed")
+                throw HookError(
+                    "\(directory.appending(hook.rawValue)) is not git-mtime's, and "
+                        + "\(directory.appending(hook.chainedName)) already exists: move one of them away; nothing was changed")
             }
             if case .edited = state {
-                throw HookError("\(directory.appending(hook.rawValue)) is git-mtime's script with edits of yours: move your lines "
-                                + "into \(hook.chainedName) (it runs first), delete the file, then install again; nothing was changed")
+                throw HookError(
+                    "\(directory.appending(hook.rawValue)) is git-mtime's script with edits of yours: move your lines "
+                        + "into \(hook.chainedName) (it runs first), delete the file, then install again; nothing was changed")
             }
             states.append((hook, state))
         }

@@ -34,12 +34,14 @@ public struct HookLocation: Sendable {
     }
 
     public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all())
-        throws -> HookLocation {
+        throws -> HookLocation
+    {
         try resolve(target, environment: environment, gitOptions: [])
     }
 
     private static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all(), gitOptions: [String])
-        throws -> HookLocation {
+        throws -> HookLocation
+    {
         switch target {
         case .repository(let directory):
             try RestoreSession.requireDirectory(directory)
@@ -50,8 +52,9 @@ public struct HookLocation: Sendable {
             let path = BytePath(result.output.trimmingWhitespace())
             var location: HookLocation
             do {
-                location = HookLocation(directory: path.isAbsolute ? path : try FileSystem.resolve(BytePath(directory)).appending(path),
-                                        ownsGlobalHooksPath: false)
+                location = HookLocation(
+                    directory: path.isAbsolute ? path : try FileSystem.resolve(BytePath(directory)).appending(path),
+                    ownsGlobalHooksPath: false)
             } catch { throw RestoreError.system(error) }
             location.trackedFile = try trackedFile(in: location.directory, repository: directory, gitOptions: gitOptions)
             return location
@@ -62,8 +65,9 @@ public struct HookLocation: Sendable {
         case .global:
             if let configured = try globalHooksPath() {
                 guard configured.hasPrefix("/") else {
-                    throw HookError("the global core.hooksPath '\(configured)' is relative (each repository would see "
-                                           + "a different directory); make it absolute first")
+                    throw HookError(
+                        "the global core.hooksPath '\(configured)' is relative (each repository would see "
+                            + "a different directory); make it absolute first")
                 }
                 return HookLocation(directory: BytePath(configured), ownsGlobalHooksPath: configured == defaultGlobalDirectory(environment))
             }
@@ -78,9 +82,11 @@ public struct HookLocation: Sendable {
     private static func trackedFile(in hooks: BytePath, repository: String, gitOptions: [String]) throws -> BytePath? {
         let top = try git(gitOptions + ["rev-parse", "--show-toplevel"], in: repository)
         guard top.status == 0, let root = try? FileSystem.resolve(BytePath(top.output.trimmingWhitespace())),
-              let below = try? FileSystem.resolve(hooks).relative(to: root), !below.isEmpty else { return nil }
+            let below = try? FileSystem.resolve(hooks).relative(to: root), !below.isEmpty
+        else { return nil }
         let relative = String(decoding: below.bytes, as: UTF8.self)
-        let listed = try git(gitOptions + ["--literal-pathspecs", "ls-files", "--", relative], in: String(decoding: root.bytes, as: UTF8.self))
+        let listed = try git(
+            gitOptions + ["--literal-pathspecs", "ls-files", "--", relative], in: String(decoding: root.bytes, as: UTF8.self))
         guard listed.status == 0 else { return nil }
         return listed.output.split(separator: "\n").first.map { BytePath(String($0)) }
     }

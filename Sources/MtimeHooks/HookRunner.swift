@@ -23,8 +23,9 @@ public enum HookEvent: Sendable, Equatable {
         switch hook {
         case .postCheckout:
             guard arguments.count == 3 else { throw HookError("post-checkout expects 3 arguments, got \(arguments.count)") }
-            self = .checkout(previous: try objectID(arguments[0]), current: try objectID(arguments[1]),
-                             isBranchCheckout: arguments[2] == "1")
+            self = .checkout(
+                previous: try objectID(arguments[0]), current: try objectID(arguments[1]),
+                isBranchCheckout: arguments[2] == "1")
         case .postMerge:
             guard arguments.count == 1 else { throw HookError("post-merge expects 1 argument, got \(arguments.count)") }
             self = .merge(isSquash: arguments[0] == "1")
@@ -95,7 +96,7 @@ public struct HookRunner {
         }
         let session: RestoreSession
         do { session = try RestoreSession(discoveringFrom: directory) } catch RestoreError.unbornHead {
-            return HookOutcome() // `git checkout --orphan`: no commit to take times from
+            return HookOutcome()  // `git checkout --orphan`: no commit to take times from
         }
         let lock = try session.lock()
         defer { withExtendedLifetime(lock) {} }

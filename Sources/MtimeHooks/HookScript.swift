@@ -46,37 +46,37 @@ public enum HookScript {
         let name = hook.rawValue
         let readsInput = hook == .postRewrite
         var script = """
-        #!/bin/sh
-        \(marker) \(name) (written by `git mtime hooks install`; `git mtime hooks uninstall` removes it)
-        # A hook that was here before was moved to \(hook.chainedName): it runs first and its exit
-        # status is what git sees. Setting mtimes never fails the git operation. Put commands of your
-        # own in \(hook.chainedName), not here: install and uninstall never replace an edited copy.
-        chained="${0%/*}/\(hook.chainedName)"
-        # Started from inside our own chained hook (a copy, a symlink or a wrapper of this script kept
-        # under that name, whatever path it used): the outer run does the work, else the chain never ends.
-        [ -n "${\(chainGuardVariable)-}" ] && { [ "$\(chainGuardVariable)" = "$chained" ] || [ "$\(chainGuardVariable)" -ef "$chained" ]; } && exit 0
-
-        """
-        if readsInput {
-            script += """
-            # Standard input byte for byte: the x keeps trailing newlines from $(...).
-            input=$(cat; printf x)
-            input=${input%x}
+            #!/bin/sh
+            \(marker) \(name) (written by `git mtime hooks install`; `git mtime hooks uninstall` removes it)
+            # A hook that was here before was moved to \(hook.chainedName): it runs first and its exit
+            # status is what git sees. Setting mtimes never fails the git operation. Put commands of your
+            # own in \(hook.chainedName), not here: install and uninstall never replace an edited copy.
+            chained="${0%/*}/\(hook.chainedName)"
+            # Started from inside our own chained hook (a copy, a symlink or a wrapper of this script kept
+            # under that name, whatever path it used): the outer run does the work, else the chain never ends.
+            [ -n "${\(chainGuardVariable)-}" ] && { [ "$\(chainGuardVariable)" = "$chained" ] || [ "$\(chainGuardVariable)" -ef "$chained" ]; } && exit 0
 
             """
+        if readsInput {
+            script += """
+                # Standard input byte for byte: the x keeps trailing newlines from $(...).
+                input=$(cat; printf x)
+                input=${input%x}
+
+                """
         }
         let feed = readsInput ? "printf '%s' \"$input\" | " : ""
         script += """
-        status=0
-        if [ -x "$chained" ]; then
-            \(feed)\(chainGuardVariable)=$chained "$chained" "$@"
-            status=$?
-        fi
-        \(feed)git mtime hooks run \(name) "$@" ||
-            echo "git-mtime: the \(name) hook could not set mtimes (see above); files keep the times git gave them" >&2
-        exit $status
+            status=0
+            if [ -x "$chained" ]; then
+                \(feed)\(chainGuardVariable)=$chained "$chained" "$@"
+                status=$?
+            fi
+            \(feed)git mtime hooks run \(name) "$@" ||
+                echo "git-mtime: the \(name) hook could not set mtimes (see above); files keep the times git gave them" >&2
+            exit $status
 
-        """
+            """
         return script
     }
 }

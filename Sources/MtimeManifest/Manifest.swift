@@ -18,8 +18,10 @@ public struct ManifestEntry: Hashable, Sendable {
     /// time comes from the submodule's own history. The guard treats it exactly like a tracked file.
     public var isInSubmodule: Bool
 
-    public init(path: BytePath, objectID: ObjectID, modificationTime: Timestamp, mode: UInt32, isUntracked: Bool = false,
-                isInSubmodule: Bool = false) {
+    public init(
+        path: BytePath, objectID: ObjectID, modificationTime: Timestamp, mode: UInt32, isUntracked: Bool = false,
+        isInSubmodule: Bool = false
+    ) {
         self.path = path
         self.objectID = objectID
         self.modificationTime = modificationTime
@@ -135,14 +137,17 @@ enum LineFormat {
 
     /// The entry lines that follow `headerCount` header lines, the last of which is `entries <count>`:
     /// exactly `count` of them, at most `maximum`, sorted by path bytes with each path once.
-    static func entries<Entry>(_ lines: [ArraySlice<UInt8>], headerCount: Int, maximum: Int, fileKind: String,
-                               path: (Entry) -> BytePath,
-                               parse: (ArraySlice<UInt8>, Int) throws(FormatError) -> Entry) throws(FormatError) -> [Entry] {
+    static func entries<Entry>(
+        _ lines: [ArraySlice<UInt8>], headerCount: Int, maximum: Int, fileKind: String,
+        path: (Entry) -> BytePath,
+        parse: (ArraySlice<UInt8>, Int) throws(FormatError) -> Entry
+    ) throws(FormatError) -> [Entry] {
         guard let count = number(try header(lines, headerCount - 1, "entries")), count >= 0, count <= maximum else {
             throw FormatError(line: headerCount, "entry count is not a number in range")
         }
         guard lines.count - headerCount == count else {
-            throw FormatError(line: 0, "\(fileKind) is truncated or padded: header says \(count) entries, found \(lines.count - headerCount)")
+            throw FormatError(
+                line: 0, "\(fileKind) is truncated or padded: header says \(count) entries, found \(lines.count - headerCount)")
         }
         var entries: [Entry] = []
         entries.reserveCapacity(count)

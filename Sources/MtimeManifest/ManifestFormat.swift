@@ -32,15 +32,18 @@ extension Manifest {
         var out = Array(text.utf8)
         out.reserveCapacity(out.count + entries.count * 110)
         for entry in entries {
-            LineFormat.appendEntry([entry.origin, String(entry.mode, radix: 8)],
-                                   entry.objectID, entry.modificationTime, entry.path, to: &out)
+            LineFormat.appendEntry(
+                [entry.origin, String(entry.mode, radix: 8)],
+                entry.objectID, entry.modificationTime, entry.path, to: &out)
         }
         return out
     }
 
     /// Parses and validates; any deviation from the format is an error naming the line.
     public init(parsing bytes: [UInt8]) throws(ManifestError) {
-        guard bytes.count <= Manifest.maximumSize else { throw ManifestError(line: 0, "manifest is larger than \(Manifest.maximumSize) bytes") }
+        guard bytes.count <= Manifest.maximumSize else {
+            throw ManifestError(line: 0, "manifest is larger than \(Manifest.maximumSize) bytes")
+        }
         guard bytes.last == UInt8(ascii: "\n") else { throw ManifestError(line: 0, "manifest is truncated (no final newline)") }
         let lines = bytes.dropLast().split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         func header(_ index: Int, _ key: String) throws(ManifestError) -> Substring {
@@ -56,7 +59,9 @@ extension Manifest {
         guard format == "sha1" else { throw ManifestError(line: 2, "object format '\(format)' is not supported") }
         let headText = try header(2, "head")
         let head: ObjectID?
-        if headText == "-" { head = nil } else {
+        if headText == "-" {
+            head = nil
+        } else {
             guard let id = ObjectID(lowercaseHex: headText) else { throw ManifestError(line: 3, "head is not 40 lowercase hex digits") }
             head = id
         }
@@ -71,8 +76,10 @@ extension Manifest {
             }
             untracked = count
         }
-        let entries = try LineFormat.entries(lines, headerCount: hasOrigin ? 6 : 5, maximum: Manifest.maximumEntries,
-                                             fileKind: "manifest", path: \ManifestEntry.path) { line, number throws(ManifestError) in
+        let entries = try LineFormat.entries(
+            lines, headerCount: hasOrigin ? 6 : 5, maximum: Manifest.maximumEntries,
+            fileKind: "manifest", path: \ManifestEntry.path
+        ) { line, number throws(ManifestError) in
             try ManifestEntry(parsing: line, line: number, version: version)
         }
         self.init(objectFormat: format, headCommit: head, dirtyCount: dirty, entries: entries)
@@ -101,8 +108,9 @@ extension ManifestEntry {
         let fields = all.suffix(4)
         let modeText = String(decoding: fields[fields.startIndex], as: UTF8.self)
         // Exactly as written, no other spelling of the same number (0100644, +100644).
-        guard let mode = [ManifestEntry.regularMode, ManifestEntry.executableMode, ManifestEntry.symlinkMode]
-            .first(where: { String($0, radix: 8) == modeText })
+        guard
+            let mode = [ManifestEntry.regularMode, ManifestEntry.executableMode, ManifestEntry.symlinkMode]
+                .first(where: { String($0, radix: 8) == modeText })
         else { throw ManifestError(line: number, "mode '\(modeText)' is not 100644, 100755 or 120000") }
         let id = try LineFormat.objectID(fields[fields.startIndex + 1], line: number)
         let time = try LineFormat.time(fields[fields.startIndex + 2], line: number)

@@ -26,7 +26,8 @@ extension BuildStamp {
         out.append(contentsOf: "entries \(entries.count)\n".utf8)
         out.reserveCapacity(out.count + entries.count * 110 + 50)
         for entry in entries {
-            LineFormat.appendEntry([entry.isUntracked ? "untracked" : "tracked"], entry.objectID, entry.modificationTime, entry.path, to: &out)
+            LineFormat.appendEntry(
+                [entry.isUntracked ? "untracked" : "tracked"], entry.objectID, entry.modificationTime, entry.path, to: &out)
         }
         out.append(contentsOf: "checksum \(BlobHasher.hash(bytes: out).hex)\n".utf8)
         return out
@@ -35,7 +36,9 @@ extension BuildStamp {
     /// Parses and validates; any deviation from the format, or a checksum mismatch, is an error.
     /// A version 1 stamp is an error too: it has no output state to trust it by.
     public init(parsing bytes: [UInt8]) throws(StampError) {
-        guard bytes.count <= BuildStamp.maximumSize else { throw StampError(line: 0, "stamp is larger than \(BuildStamp.maximumSize) bytes") }
+        guard bytes.count <= BuildStamp.maximumSize else {
+            throw StampError(line: 0, "stamp is larger than \(BuildStamp.maximumSize) bytes")
+        }
         guard bytes.last == UInt8(ascii: "\n") else { throw StampError(line: 0, "stamp is truncated (no final newline)") }
         let body = bytes.dropLast()
         let checksumStart = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? body.startIndex
@@ -54,7 +57,9 @@ extension BuildStamp {
             throw StampError(line: 1, "not a git-mtime build stamp")
         }
         guard version == BuildStamp.formatVersion else {
-            let why = version < BuildStamp.formatVersion ? " (it records no output state; the next seal writes format \(BuildStamp.formatVersion))" : ""
+            let why =
+                version < BuildStamp.formatVersion
+                ? " (it records no output state; the next seal writes format \(BuildStamp.formatVersion))" : ""
             throw StampError(line: 1, "stamp format \(version) is not supported (this guard reads \(BuildStamp.formatVersion))\(why)")
         }
         guard let rootBytes = PathEscaping.decodeField(try header(1, "root")), rootBytes.first == UInt8(ascii: "/") else {
@@ -64,8 +69,9 @@ extension BuildStamp {
         let outputFields = try LineFormat.header(lines, 3, "outputs", fields: 2)
         guard let fileCount = LineFormat.number(outputFields[0]) else { throw StampError(line: 4, "output file count is not a number") }
         let digest = try LineFormat.objectID(outputFields[1], line: 4)
-        let entries = try LineFormat.entries(lines, headerCount: 5, maximum: BuildStamp.maximumEntries, fileKind: "stamp",
-                                             path: \Entry.path, parse: Entry.init(parsing:line:))
+        let entries = try LineFormat.entries(
+            lines, headerCount: 5, maximum: BuildStamp.maximumEntries, fileKind: "stamp",
+            path: \Entry.path, parse: Entry.init(parsing:line:))
         self.init(root: BytePath(rootBytes), sealTime: sealed, outputs: OutputState(fileCount: fileCount, digest: digest), entries: entries)
     }
 }

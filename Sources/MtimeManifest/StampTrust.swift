@@ -19,34 +19,47 @@ extension BuildStamp {
     /// times on itself: the tracked files the stamp records and `alsoExcluding` (the manifest's
     /// tracked files). Anything else about them changed means a build ran without sealing, or
     /// someone touched the outputs (docs/stamp.md, "Trust rule").
-    public static func inspect(_ location: RootedLocation, expectedRoot: BytePath,
-                               alsoExcluding excluded: Set<BytePath> = [], horizon: Timestamp = .maximum) -> StampInspection {
-        guard let directory = location.directory else { return StampInspection(result: .absent, newestOutput: nil, newestOutputByHorizon: nil) }
+    public static func inspect(
+        _ location: RootedLocation, expectedRoot: BytePath,
+        alsoExcluding excluded: Set<BytePath> = [], horizon: Timestamp = .maximum
+    ) -> StampInspection {
+        guard let directory = location.directory else {
+            return StampInspection(result: .absent, newestOutput: nil, newestOutputByHorizon: nil)
+        }
         var stamp: BuildStamp?
         var verdict = StampLoadResult.absent
         do throws(SystemError) {
             guard let bytes = try directory.readRegularFile(location.name, limit: maximumSize) else {
-                throw SystemError(operation: "read the build stamp (not a regular file)", path: location.displayPath, errno: .invalidArgument)
+                throw SystemError(
+                    operation: "read the build stamp (not a regular file)", path: location.displayPath, errno: .invalidArgument)
             }
             do {
                 let found = try BuildStamp(parsing: bytes)
-                if found.root == expectedRoot { stamp = found } else {
+                if found.root == expectedRoot {
+                    stamp = found
+                } else {
                     verdict = .untrusted(reason: "\(location.displayPath) was sealed for root \(found.root), not \(expectedRoot)")
                 }
             } catch {
                 verdict = .untrusted(reason: "\(location.displayPath): \(error)")
             }
         } catch {
-            if !error.isNotFound { verdict = .untrusted(reason: error.isSymlink ? "\(location.displayPath) is a symlink" : error.description) }
+            if !error.isNotFound {
+                verdict = .untrusted(reason: error.isSymlink ? "\(location.displayPath) is a symlink" : error.description)
+            }
         }
         let scan = OutputState.scan(location, excluding: excluded.union(stamp?.trackedPaths ?? []), horizon: horizon)
         if let stamp {
             if let failure = scan.failure {
-                verdict = .untrusted(reason: "cannot read every file beside the stamp (\(failure)), so can't tell whether a build ran without sealing")
+                verdict = .untrusted(
+                    reason: "cannot read every file beside the stamp (\(failure)), so can't tell whether a build ran without sealing")
             } else if scan.state != stamp.outputs {
                 // Only a digest was sealed, so the file that changed can't be named; the newest one usually is it.
                 let newest = scan.newestPath.map { "; newest file there: \(location.displayPath.parent.appending($0))" } ?? ""
-                verdict = .untrusted(reason: "the files beside \(location.displayPath) changed after the stamp was sealed (a build ran without sealing): \(stamp.outputs.fileCount) files then, \(scan.state.fileCount) now\(newest)")
+                verdict = .untrusted(
+                    reason:
+                        "the files beside \(location.displayPath) changed after the stamp was sealed (a build ran without sealing): \(stamp.outputs.fileCount) files then, \(scan.state.fileCount) now\(newest)"
+                )
             } else {
                 verdict = .trusted(stamp)
             }
@@ -87,10 +100,14 @@ extension OutputState {
     /// themselves (writing the stamp changes its directory's mtime), and the paths in `excluded`,
     /// relative to the root (only when the directory lies inside the root).
     public static func scan(_ location: RootedLocation, excluding excluded: Set<BytePath>, horizon: Timestamp = .maximum)
-        -> (state: OutputState, newest: Timestamp?, newestByHorizon: Timestamp?, newestPath: BytePath?, failure: SystemError?) {
+        -> (state: OutputState, newest: Timestamp?, newestByHorizon: Timestamp?, newestPath: BytePath?, failure: SystemError?)
+    {
         var walk = OutputWalk(excluded: excluded, stampName: location.name, rootPrefix: location.relativeToRoot, horizon: horizon)
         if let directory = location.directory { walk.visit(directory, relative: BytePath([])) }
-        return (OutputState(fileCount: walk.count, digest: walk.digest.finalize()), walk.newest, walk.newestByHorizon, walk.newestPath, walk.failure)
+        return (
+            OutputState(fileCount: walk.count, digest: walk.digest.finalize()), walk.newest, walk.newestByHorizon, walk.newestPath,
+            walk.failure
+        )
     }
 }
 
@@ -126,7 +143,7 @@ private struct OutputWalk {
             let path = relative.appending(name)
             let status: FileStatus
             do {
-                guard let found = try directory.statusIfPresent(name) else { continue } // removed meanwhile
+                guard let found = try directory.statusIfPresent(name) else { continue }  // removed meanwhile
                 status = found
             } catch {
                 failure = failure ?? error
@@ -140,8 +157,15 @@ private struct OutputWalk {
                 continue
             }
             if let rootPrefix, excluded.contains(rootPrefix.appending(path)) { continue }
-            let kind = switch status.kind { case .regular: "f"; case .symlink: "l"; default: "o" }
-            digest.update(Array("\(kind) \(status.size) \(status.modificationTime) \(status.inode) ".utf8) + Array(PathEscaping.encodeField(path.bytes).utf8) + [0x0A])
+            let kind =
+                switch status.kind {
+                case .regular: "f";
+                case .symlink: "l";
+                default: "o"
+                }
+            digest.update(
+                Array("\(kind) \(status.size) \(status.modificationTime) \(status.inode) ".utf8)
+                    + Array(PathEscaping.encodeField(path.bytes).utf8) + [0x0A])
             count += 1
             if newest == nil || status.modificationTime > newest! {
                 newest = status.modificationTime

@@ -31,7 +31,8 @@ final class CheckoutFilters {
 
     private func mayApply() throws -> Bool {
         if let knownMayApply { return knownMayApply }
-        let answer = try CheckoutFilters.autocrlf(repository)
+        let answer =
+            try CheckoutFilters.autocrlf(repository)
             || CheckoutFilters.hasAttributeFiles(repository: repository, files: files, trackedPaths: trackedPaths())
         knownMayApply = answer
         return answer
@@ -56,7 +57,8 @@ final class CheckoutFilters {
         let scratch = repository.gitDirectory.appending("git-mtime")
         let copy = BytePath(Array(".filter-input\(HeldDirectory.temporaryMarker)\(getpid())".utf8))
         guard let name = text(path), let root = text(files.tree.root.path), let gitDirectory = text(repository.gitDirectory),
-              let copyPath = text(scratch.appending(copy)) else { return nil }
+            let copyPath = text(scratch.appending(copy))
+        else { return nil }
         do throws(SystemError) {
             try FileSystem.createDirectory(scratch)
             let directory = try HeldDirectory(opening: scratch)
@@ -79,7 +81,9 @@ final class CheckoutFilters {
         return ["true", "yes", "on", "1"].contains(value)  // `input` only converts on the way in
     }
 
-    private static func hasAttributeFiles(repository: Repository, files: WorkingTreeFiles, trackedPaths: [BytePath]) throws(SystemError) -> Bool {
+    private static func hasAttributeFiles(repository: Repository, files: WorkingTreeFiles, trackedPaths: [BytePath]) throws(SystemError)
+        -> Bool
+    {
         let name = BytePath(".gitattributes")
         var directories: Set<BytePath> = [BytePath([])]
         // A hostile tree can carry a path git would never check out (`../x`): nothing of it is on disk.

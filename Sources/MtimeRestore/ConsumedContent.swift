@@ -65,6 +65,7 @@ extension RestorePlan {
 
 // TODO(merge guard): Timestamp.nextNanosecond moves into MtimeCore with the checked time type.
 private func oneNanosecond(after time: Timestamp) -> Timestamp {
-    time.nanoseconds >= 999_999_999 ? Timestamp(seconds: time.seconds &+ 1, nanoseconds: 0)
-                                    : Timestamp(seconds: time.seconds, nanoseconds: time.nanoseconds + 1)
+    time.nanoseconds >= 999_999_999
+        ? Timestamp(seconds: time.seconds &+ 1, nanoseconds: 0)
+        : Timestamp(seconds: time.seconds, nanoseconds: time.nanoseconds + 1)
 }

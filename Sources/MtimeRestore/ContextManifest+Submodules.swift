@@ -12,8 +12,10 @@ extension ContextManifestBuilder {
             for file in submodule.plan.files where file.state == .clean {
                 let path = submodule.path.appending(file.path)
                 guard let target = file.target, file.worktreeMode != nil, try !isExcluded(path) else { continue }
-                entries.append(ManifestEntry(path: relativeToContext(path), objectID: file.worktreeObjectID ?? file.objectID,
-                                             modificationTime: target, mode: file.mode, isInSubmodule: true))
+                entries.append(
+                    ManifestEntry(
+                        path: relativeToContext(path), objectID: file.worktreeObjectID ?? file.objectID,
+                        modificationTime: target, mode: file.mode, isInSubmodule: true))
             }
             entries += try untrackedEntries(tracked: submodule.plan.files, in: submodule.session, at: submodule.path)
         }

@@ -32,8 +32,10 @@ public struct ContextManifestBuilder {
     /// author/committer time exactly as for `restore` (its pathspec is replaced by the context).
     /// `docker`: the Dockerfile and builder of the Docker build (they choose the ignore file and how
     /// it applies); nil describes every tracked file, as a build on the host sees them.
-    public init(contextDirectory: String, options: RestoreOptions = RestoreOptions(),
-                docker: (dockerfile: DockerfileLocation, builder: DockerBuilder)? = (.standard, .current)) throws {
+    public init(
+        contextDirectory: String, options: RestoreOptions = RestoreOptions(),
+        docker: (dockerfile: DockerfileLocation, builder: DockerBuilder)? = (.standard, .current)
+    ) throws {
         do {
             let session = try RestoreSession(discoveringFrom: contextDirectory, allowingUnbornHead: true)
             guard session.startsInsideWorkTree else { throw RestoreError.outsideWorkTree(contextDirectory, workTree: session.workdir) }
@@ -50,7 +52,10 @@ public struct ContextManifestBuilder {
         do throws(SystemError) {
             if let session { files = try session.workingTreeFiles() } else { files = try WorkingTreeFiles(root: root) }
         } catch { throw RestoreError.system(error) }
-        rules = try docker.map { try DockerContextRules(contextDirectory: BytePath(contextDirectory), dockerfile: $0.dockerfile, builder: $0.builder) } ?? .none
+        rules =
+            try docker.map {
+                try DockerContextRules(contextDirectory: BytePath(contextDirectory), dockerfile: $0.dockerfile, builder: $0.builder)
+            } ?? .none
         context = rules.evaluator()
         var options = options
         // Restore and hash only below the context (any bytes in its name, no pattern matching).
@@ -70,7 +75,9 @@ public struct ContextManifestBuilder {
     public func restoreAndBuild(consultingStamp: Bool = true) throws -> (manifest: Manifest, summary: String) {
         guard let session, withoutHistory == nil else {
             let manifest = try describeWithoutHistory()
-            return (manifest, "note: times not restored (\(withoutHistory ?? "")): manifest of \(manifest.entries.count) file(s), all untracked")
+            return (
+                manifest, "note: times not restored (\(withoutHistory ?? "")): manifest of \(manifest.entries.count) file(s), all untracked"
+            )
         }
         let lock = try session.lock()
         defer { withExtendedLifetime(lock) {} }
@@ -86,7 +93,9 @@ public struct ContextManifestBuilder {
         // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
         // context, and a host build that reads it must keep the time git gave it.
         try leaveOutsideContextAlone(&plan, at: BytePath([]))
-        for index in submodules.planned.indices { try leaveOutsideContextAlone(&submodules.planned[index].plan, at: submodules.planned[index].path) }
+        for index in submodules.planned.indices {
+            try leaveOutsideContextAlone(&submodules.planned[index].plan, at: submodules.planned[index].path)
+        }
         let rootApplied = try session.apply(plan)
         // Written while restore ran: described as they are now, like any dirty file.
         let changed = Set(rootApplied.changedSincePlanned + rootApplied.changedWhileSetting)
@@ -95,7 +104,8 @@ public struct ContextManifestBuilder {
         }
         let applied = [rootApplied] + (try submodules.apply().map(\.summary))
         let manifest = try describe(plan, submodules)
-        var summary = "restored \(applied.reduce(0) { $0 + $1.filesSet }) file(s), \(applied.reduce(0) { $0 + $1.alreadyRight }) already right; "
+        var summary =
+            "restored \(applied.reduce(0) { $0 + $1.filesSet }) file(s), \(applied.reduce(0) { $0 + $1.alreadyRight }) already right; "
             + "manifest of \(manifest.entries.count) file(s), \(manifest.dirtyCount) dirty, \(manifest.untrackedCount) untracked"
         if !submodules.planned.isEmpty { summary += ", \(manifest.submoduleCount) in \(submodules.planned.count) submodule(s)" }
         for submodule in submodules.leftAlone { summary += "; left submodule \(submodule) (its files listed as untracked)" }
@@ -172,12 +182,15 @@ public struct ContextManifestBuilder {
     }
 
     /// The untracked, unignored files (and symlinks) below the context that Docker sends: of the working tree's own repository, or of the submodule `submodule` at `path`.
-    func untrackedEntries(tracked: [PlannedFile], in submodule: RestoreSession? = nil, at path: BytePath = BytePath([])) throws -> [ManifestEntry] {
+    func untrackedEntries(tracked: [PlannedFile], in submodule: RestoreSession? = nil, at path: BytePath = BytePath([])) throws
+        -> [ManifestEntry]
+    {
         let prefix = contextPrefix
-        var scan = UntrackedScan(repository: submodule?.repository ?? session?.repository,
-                                 files: try submodule?.workingTreeFiles() ?? files, indexPaths: tracked.map(\.path),
-                                 gitlinks: Set(tracked.filter { $0.state == .submodule }.map(\.path)),
-                                 isSelected: { path.appending($0).isWithin(prefix) || prefix.isWithin(path.appending($0)) })
+        var scan = UntrackedScan(
+            repository: submodule?.repository ?? session?.repository,
+            files: try submodule?.workingTreeFiles() ?? files, indexPaths: tracked.map(\.path),
+            gitlinks: Set(tracked.filter { $0.state == .submodule }.map(\.path)),
+            isSelected: { path.appending($0).isWithin(prefix) || prefix.isWithin(path.appending($0)) })
         scan.expandingDirectories = true
         // Docker's walk does not go into such a directory: nothing below it is in the context.
         var pruneFailure: Error?
@@ -213,8 +226,9 @@ public struct ContextManifestBuilder {
     /// nil when it is gone, or a socket, fifo or device (nothing a build reads as source).
     func untrackedEntry(_ path: BytePath) throws -> ManifestEntry? {
         guard let (id, status) = try hashIfFile(path), let mode = status.gitMode else { return nil }
-        return ManifestEntry(path: relativeToContext(path), objectID: id, modificationTime: status.modificationTime, mode: mode,
-                             isUntracked: true)
+        return ManifestEntry(
+            path: relativeToContext(path), objectID: id, modificationTime: status.modificationTime, mode: mode,
+            isUntracked: true)
     }
 
     /// A working-tree path below the context, relative to the context directory.

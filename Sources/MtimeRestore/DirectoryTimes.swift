@@ -24,13 +24,15 @@ enum DirectoryTimes {
         for tracked in allTracked where tracked.mode != 0o160000 && planned[tracked.path] == nil {
             let parent = tracked.path.parent
             guard selectedDirectories.contains(parent),
-                  let status = try tree.status(tracked.path) else { continue }
+                let status = try tree.status(tracked.path)
+            else { continue }
             account(tracked.path, status.modificationTime)
         }
         var directories: [PlannedDirectory] = []
         for (path, time) in newest {
             guard let status = try path.isEmpty ? tree.directory(path)?.status() : tree.status(path),
-                  status.kind == .directory else { continue }
+                status.kind == .directory
+            else { continue }
             directories.append(PlannedDirectory(path: path, current: status, target: time))
         }
         return directories.sorted { $0.path < $1.path }

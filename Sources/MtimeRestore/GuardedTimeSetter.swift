@@ -34,8 +34,10 @@ struct GuardedTimeSetter {
     /// `target` if it still is exactly `planned`. `expected`: the id its bytes had when verified,
     /// used only when no lease can be taken; nil when unknown, and not `expectedIsCertain` when it is
     /// HEAD's blob id for a file a checkout filter may have rewritten (other bytes then prove nothing).
-    func set(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
-             expectedIsCertain: Bool) throws(SystemError) -> Outcome {
+    func set(
+        _ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
+        expectedIsCertain: Bool
+    ) throws(SystemError) -> Outcome {
         if planned.kind == .symlink { return try setSymlink(name, in: directory, planned: planned, to: target) }
         let file: FileDescriptor
         do { file = try directory.openFile(name) } catch {
@@ -49,8 +51,10 @@ struct GuardedTimeSetter {
         }
     }
 
-    private func set(_ file: FileDescriptor, leased: Bool, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
-                     expectedIsCertain: Bool) throws(SystemError) -> Outcome {
+    private func set(
+        _ file: FileDescriptor, leased: Bool, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
+        expectedIsCertain: Bool
+    ) throws(SystemError) -> Outcome {
         guard try file.status() == planned else { return .changedSincePlanned }
         try file.setModificationTime(to: target)
         let after = try file.status()
@@ -71,7 +75,8 @@ struct GuardedTimeSetter {
     }
 
     private func setSymlink(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp)
-        throws(SystemError) -> Outcome {
+        throws(SystemError) -> Outcome
+    {
         guard try directory.statusIfPresent(name) == planned else { return .changedSincePlanned }
         try directory.setModificationTime(of: name, to: target)
         guard let after = try directory.statusIfPresent(name) else { return .changedWhileSetting }
@@ -85,7 +90,8 @@ struct GuardedTimeSetter {
     }
 
     private func setByName(_ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp)
-        throws(SystemError) -> Outcome {
+        throws(SystemError) -> Outcome
+    {
         guard try directory.statusIfPresent(name) == planned else { return .changedSincePlanned }
         try directory.setModificationTime(of: name, to: target)
         return .set(status: try directory.status(name), recordable: false)

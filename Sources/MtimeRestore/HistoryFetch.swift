@@ -28,7 +28,8 @@ public struct CloneHistory: Sendable, Equatable {
             guard branch.hasPrefix("refs/heads/") else { return nil }
             return repository.configString("branch.\(branch.dropFirst("refs/heads/".count)).remote")
         }
-        remote = promisor ?? upstream.flatMap { remotes.contains($0) ? $0 : nil }
+        remote =
+            promisor ?? upstream.flatMap { remotes.contains($0) ? $0 : nil }
             ?? (remotes.contains("origin") ? "origin" : remotes.count == 1 ? remotes[0] : nil)
     }
 
@@ -71,8 +72,9 @@ public struct HistoryFetch {
         fetch += ["--filter=blob:none", remote]
         try runGit(fetch, in: session, at: path)
         if let promisor = history.promisorRemote, history.filterOmitsTrees {
-            try runGit(["config", "remote.\(promisor).partialclonefilter", "blob:none"], in: session, at: path,
-                       note: " (was \(history.filter ?? "")): later fetches bring trees too")
+            try runGit(
+                ["config", "remote.\(promisor).partialclonefilter", "blob:none"], in: session, at: path,
+                note: " (was \(history.filter ?? "")): later fetches bring trees too")
         }
     }
 
@@ -81,8 +83,11 @@ public struct HistoryFetch {
         announce(command + (path.isEmpty ? "" : " (in submodule \(path))") + note)
         // --git-dir: the repository restore opened. The fetch's own maintenance runs to its end (no
         // detaching) before planning reads the packs it may replace.
-        let invocation = [git, "--git-dir=" + String(decoding: session.repository.gitDirectory.bytes, as: UTF8.self),
-                          "-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false"] + arguments
+        let invocation =
+            [
+                git, "--git-dir=" + String(decoding: session.repository.gitDirectory.bytes, as: UTF8.self),
+                "-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false",
+            ] + arguments
         let termination: Termination
         do {
             termination = try ChildProcess.run(invocation, environment: HistoryFetch.environment())

@@ -71,23 +71,24 @@ struct IndexReader {
             guard let header = field(until: 0), let tab = header.firstIndex(of: UInt8(ascii: "\t")) else { return nil }
             let fields = header[..<tab].split(separator: UInt8(ascii: " "))
             guard fields.count == 3, let mode = UInt32(String(decoding: fields[0], as: UTF8.self), radix: 8),
-                  let id = ObjectID(hex: String(decoding: fields[1], as: UTF8.self)),
-                  let stage = Int(String(decoding: fields[2], as: UTF8.self)),
-                  let ctime = field(until: 0x0A).flatMap({ numbers($0) }), ctime.count == 2,
-                  let mtime = field(until: 0x0A).flatMap({ numbers($0) }), mtime.count == 2,
-                  let device = field(until: 0x0A).flatMap({ numbers($0) }), device.count == 2,
-                  let owner = field(until: 0x0A).flatMap({ numbers($0) }), owner.count == 2,
-                  let size = field(until: 0x0A).flatMap({ numbers($0, radix: [1]) }), size.count == 2
+                let id = ObjectID(hex: String(decoding: fields[1], as: UTF8.self)),
+                let stage = Int(String(decoding: fields[2], as: UTF8.self)),
+                let ctime = field(until: 0x0A).flatMap({ numbers($0) }), ctime.count == 2,
+                let mtime = field(until: 0x0A).flatMap({ numbers($0) }), mtime.count == 2,
+                let device = field(until: 0x0A).flatMap({ numbers($0) }), device.count == 2,
+                let owner = field(until: 0x0A).flatMap({ numbers($0) }), owner.count == 2,
+                let size = field(until: 0x0A).flatMap({ numbers($0, radix: [1]) }), size.count == 2
             else { return nil }
             func time(_ pair: [UInt64]) -> Timestamp {
                 Timestamp(seconds: Int64(pair[0]), nanoseconds: Int32(truncatingIfNeeded: pair[1]))
             }
-            entries.append(IndexEntry(
-                path: BytePath(Array(header[(tab + 1)...])), objectID: id, mode: mode, stage: stage,
-                modificationTime: time(mtime), changeTime: time(ctime), inode: UInt32(truncatingIfNeeded: device[1]),
-                uid: UInt32(truncatingIfNeeded: owner[0]), gid: UInt32(truncatingIfNeeded: owner[1]),
-                fileSize: UInt32(truncatingIfNeeded: size[0]),
-                isSkipWorktree: size[1] & 0x4000_0000 != 0 /* CE_SKIP_WORKTREE */))
+            entries.append(
+                IndexEntry(
+                    path: BytePath(Array(header[(tab + 1)...])), objectID: id, mode: mode, stage: stage,
+                    modificationTime: time(mtime), changeTime: time(ctime), inode: UInt32(truncatingIfNeeded: device[1]),
+                    uid: UInt32(truncatingIfNeeded: owner[0]), gid: UInt32(truncatingIfNeeded: owner[1]),
+                    fileSize: UInt32(truncatingIfNeeded: size[0]),
+                    isSkipWorktree: size[1] & 0x4000_0000 != 0 /* CE_SKIP_WORKTREE */))
         }
         return entries
     }

@@ -39,7 +39,8 @@ public struct Pathspec: Sendable {
             self.magic = magic
             self.prefixLength = prefixLength
             self.literalLength = literalLength
-            isOneStar = !magic.contains(.glob) && literalLength < match.count && match[literalLength] == UInt8(ascii: "*")
+            isOneStar =
+                !magic.contains(.glob) && literalLength < match.count && match[literalLength] == UInt8(ascii: "*")
                 && !match[(literalLength + 1)...].contains(where: GitCharacter.isGlobSpecial)
         }
     }
@@ -71,7 +72,8 @@ public struct Pathspec: Sendable {
     // MARK: Parsing (pathspec.c: init_pathspec_item)
 
     private static func parse(_ element: String, prefix: BytePath, workTree: BytePath, settings: PathspecSettings)
-        throws(PathspecError) -> Item {
+        throws(PathspecError) -> Item
+    {
         let bytes = Array(element.utf8)
         var elementMagic: Magic = []
         var magicPrefix: Int?
@@ -111,7 +113,8 @@ public struct Pathspec: Sendable {
 
     /// `:(a,b,…)rest`: returns `rest`.
     private static func parseLongMagic(_ bytes: [UInt8], _ element: String, _ magic: inout Magic, _ magicPrefix: inout Int?)
-        throws(PathspecError) -> ArraySlice<UInt8> {
+        throws(PathspecError) -> ArraySlice<UInt8>
+    {
         var position = 2
         while position < bytes.count && bytes[position] != UInt8(ascii: ")") {
             // A word ends at an unescaped `,` or `)`.
@@ -147,7 +150,8 @@ public struct Pathspec: Sendable {
 
     /// `:/`, `:!`, `:^` (any order, any number), optionally ended by a second `:`.
     private static func parseShortMagic(_ bytes: [UInt8], _ element: String, _ magic: inout Magic) throws(PathspecError)
-        -> ArraySlice<UInt8> {
+        -> ArraySlice<UInt8>
+    {
         var position = 1
         while position < bytes.count && bytes[position] != UInt8(ascii: ":") {
             let character = bytes[position]
@@ -173,7 +177,8 @@ public struct Pathspec: Sendable {
         if pattern.first == UInt8(ascii: "/") {
             var prefixLength = 0
             guard let normalized = normalize(Array(pattern), prefixLength: &prefixLength),
-                  let inside = partInsideWorkTree(normalized, workTree: workTree) else { return nil }
+                let inside = partInsideWorkTree(normalized, workTree: workTree)
+            else { return nil }
             return (inside, 0)
         }
         let prefixBytes = prefix.isEmpty ? [] : prefix.bytes + [UInt8(ascii: "/")]
@@ -269,7 +274,8 @@ public struct Pathspec: Sendable {
             if matchLength == name.count { return .exactly }
             if match[matchLength - 1] == UInt8(ascii: "/") || name[matchLength] == UInt8(ascii: "/") { return .recursively }
         } else if isDirectory && match[matchLength - 1] == UInt8(ascii: "/") && name.count == matchLength - 1
-                    && Pathspec.equal(match[..<(matchLength - 1)], name[...], icase: icase) {
+            && Pathspec.equal(match[..<(matchLength - 1)], name[...], icase: icase)
+        {
             return .exactly
         }
         if item.literalLength < matchLength && Pathspec.patternMatches(item, name) { return .pattern }

@@ -67,8 +67,9 @@ public enum RestoreError: Error, CustomStringConvertible {
         case .historyFetchFailed(let command, let reason):
             return "fetching history failed: `\(command)` \(reason); no mtime was changed"
         case .inSubmodule(let path, .missingTrees(let remote, let filter)):
-            return "submodule \(path): " + RestoreError.missingTreesMessage(
-                remote: remote, filter: filter, fix: "git mtime restore --recurse-submodules --fetch-history")
+            return "submodule \(path): "
+                + RestoreError.missingTreesMessage(
+                    remote: remote, filter: filter, fix: "git mtime restore --recurse-submodules --fetch-history")
         case .inSubmodule(let path, let error):
             return "submodule \(path): \(error)"
         }

@@ -40,10 +40,12 @@ public struct RestoreOptions: Sendable {
     /// command ran there), for a submodule's plan; nil: the session parses `pathspec` itself.
     public var selection: PathSelection?
 
-    public init(historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
-                paths: [BytePath]? = nil, includeDirectories: Bool = false, identifyWorkingTreeBytes: Bool = false, scanUntracked: Bool = false,
-                historyCacheDirectory: BytePath? = nil, sealedBuild: ConsumedContent? = nil,
-                progress: (@Sendable (RestoreProgress) -> Void)? = nil) {
+    public init(
+        historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
+        paths: [BytePath]? = nil, includeDirectories: Bool = false, identifyWorkingTreeBytes: Bool = false, scanUntracked: Bool = false,
+        historyCacheDirectory: BytePath? = nil, sealedBuild: ConsumedContent? = nil,
+        progress: (@Sendable (RestoreProgress) -> Void)? = nil
+    ) {
         self.historyMode = historyMode
         self.useAuthorDate = useAuthorDate
         self.pathspec = pathspec
@@ -110,8 +112,10 @@ public struct PlannedFile: Sendable, Equatable {
     /// The mtime the file will have after apply: its target, or the time it has now.
     public var finalModificationTime: Timestamp? { target ?? current?.modificationTime }
 
-    public init(path: BytePath, objectID: ObjectID, mode: UInt32, state: FileState, current: FileStatus?,
-                target: Timestamp?, worktreeObjectID: ObjectID?, lastChange: LastChange?) {
+    public init(
+        path: BytePath, objectID: ObjectID, mode: UInt32, state: FileState, current: FileStatus?,
+        target: Timestamp?, worktreeObjectID: ObjectID?, lastChange: LastChange?
+    ) {
         self.path = path
         self.objectID = objectID
         self.mode = mode

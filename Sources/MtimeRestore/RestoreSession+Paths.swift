@@ -17,11 +17,13 @@ extension RestoreSession {
             }
             let verifier = try workingTreeVerifier(trackedPaths: { index.entries.map(\.path) }, indexIsSplit: index.isSplit)
             let files = try tracked.map { file in
-                try verifier.plan(file, indexEntry: indexByPath[file.path], isConflicted: conflicted.contains(file.path),
-                                  identifying: true)
+                try verifier.plan(
+                    file, indexEntry: indexByPath[file.path], isConflicted: conflicted.contains(file.path),
+                    identifying: true)
             }
-            return RestorePlan(head: head, files: files, directories: [], untracked: [], ignored: [], commitsWalked: 0,
-                               shallowBoundaryFiles: 0, usedHistoryCache: false, coversWholeTree: false, checkedFrom: checkedFrom)
+            return RestorePlan(
+                head: head, files: files, directories: [], untracked: [], ignored: [], commitsWalked: 0,
+                shallowBoundaryFiles: 0, usedHistoryCache: false, coversWholeTree: false, checkedFrom: checkedFrom)
         } catch let error as SystemError {
             throw RestoreError.system(error)
         } catch let error as GitError {

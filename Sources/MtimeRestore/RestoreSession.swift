@@ -126,10 +126,11 @@ public final class RestoreSession {
         let tracked = try joinIndex(history)
         let selected = select(tracked, selection, outer: options.submodulePath)
         let verified = try verify(selected, tracked, options)
-        var plan = RestorePlan(head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
-                               commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,
-                               usedHistoryCache: history.usedCache, coversWholeTree: !selection.isRestricted,
-                               unmatchedPatterns: selected.unmatchedPatterns, checkedFrom: checkedFrom)
+        var plan = RestorePlan(
+            head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
+            commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,
+            usedHistoryCache: history.usedCache, coversWholeTree: !selection.isRestricted,
+            unmatchedPatterns: selected.unmatchedPatterns, checkedFrom: checkedFrom)
         if let sealedBuild = options.sealedBuild {
             plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
         }
@@ -137,12 +138,15 @@ public final class RestoreSession {
             plan.directories = try DirectoryTimes.plan(files: plan.files, allTracked: tracked.head, in: workingTreeFiles())
         }
         if options.scanUntracked {
-            let gitlinks = tracked.head.filter { $0.mode == Tree.submoduleMode }.map(\.path)
+            let gitlinks =
+                tracked.head.filter { $0.mode == Tree.submoduleMode }.map(\.path)
                 + tracked.join.indexOnly.filter { $0.mode == Tree.submoduleMode }.map(\.path)
-            let scan = try UntrackedScan(repository: repository, files: workingTreeFiles(),
-                                         indexPaths: tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path),
-                                         gitlinks: Set(gitlinks),
-                                         isSelected: { [outer = options.submodulePath] in selection.isSelected(outer.appending($0)) }).run()
+            let scan = try UntrackedScan(
+                repository: repository, files: workingTreeFiles(),
+                indexPaths: tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path),
+                gitlinks: Set(gitlinks),
+                isSelected: { [outer = options.submodulePath] in selection.isSelected(outer.appending($0)) }
+            ).run()
             plan.untracked = scan.untracked
             plan.ignored = scan.ignored
         }
@@ -173,17 +177,22 @@ public final class RestoreSession {
         let positions = tracked.head.indices.filter {
             matcher.isSelected(outer.appending(tracked.head[$0].path), isDirectory: tracked.head[$0].isSubmodule)
         }
-        let indexOnly = tracked.join.indexOnly.filter { matcher.isSelected(outer.appending($0.path), isDirectory: $0.mode == Tree.submoduleMode) }
+        let indexOnly = tracked.join.indexOnly.filter {
+            matcher.isSelected(outer.appending($0.path), isDirectory: $0.mode == Tree.submoduleMode)
+        }
         return Selected(headPositions: positions, indexOnly: indexOnly, unmatchedPatterns: matcher.unmatchedPatterns)
     }
 
     /// Phase: each selected path's state against the working tree, and the commit time of the clean
     /// ones; also how many of those are a shallow clone's boundary time.
-    private func verify(_ selected: Selected, _ tracked: Tracked,
-                        _ options: RestoreOptions) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
+    private func verify(
+        _ selected: Selected, _ tracked: Tracked,
+        _ options: RestoreOptions
+    ) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
         let progress = options.progress
-        let verifier = try workingTreeVerifier(trackedPaths: { tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path) },
-                                               indexIsSplit: tracked.indexIsSplit)
+        let verifier = try workingTreeVerifier(
+            trackedPaths: { tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path) },
+            indexIsSplit: tracked.indexIsSplit)
         let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.headPositions.count)
@@ -192,11 +201,13 @@ public final class RestoreSession {
         for (count, position) in selected.headPositions.enumerated() {
             if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: total)) }
             let file = tracked.head[position]
-            var planned = try verifier.plan(file, indexEntry: tracked.join.entries[position], isConflicted: tracked.join.conflicted[position],
-                                            identifying: identifying)
+            var planned = try verifier.plan(
+                file, indexEntry: tracked.join.entries[position], isConflicted: tracked.join.conflicted[position],
+                identifying: identifying)
             if planned.state == .clean, let change = file.lastChange {
-                planned.commitTime = Timestamp(commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
-                                               objectID: file.objectID)
+                planned.commitTime = Timestamp(
+                    commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
+                    objectID: file.objectID)
                 planned.target = planned.commitTime
                 if change.isShallowBoundary { shallowBoundaryFiles += 1 }
             }
@@ -224,8 +235,9 @@ public final class RestoreSession {
             // git reads GIT_*_PATHSPECS only for a pattern it parses: with none (the hooks, a build
             // context) a value it would refuse does not matter.
             let settings = options.pathspec.isEmpty ? PathspecSettings() : try PathspecSettings(environment: environment)
-            return try PathSelection(pathspec: options.pathspec, paths: options.paths, prefix: discoveryPrefix,
-                                     workTree: BytePath(Array(workdir.bytes.dropLast())), settings: settings)
+            return try PathSelection(
+                pathspec: options.pathspec, paths: options.paths, prefix: discoveryPrefix,
+                workTree: BytePath(Array(workdir.bytes.dropLast())), settings: settings)
         } catch {
             throw RestoreError.invalidPathspec(error)
         }
@@ -237,11 +249,14 @@ public final class RestoreSession {
         let walkProgress: (@Sendable (Int) -> Void)? = options.progress.map { report in
             { @Sendable commits in report(.walkingHistory(commits: commits)) }
         }
-        let cacheDirectory = try HistoryCacheLocation.resolve(explicit: options.historyCacheDirectory,
-                                                              environment: Environment.all(), repository: repository)
-        return try HistoryEngine(repository: repository, mode: options.historyMode, cacheDirectory: cacheDirectory,
-                                 only: options.includeDirectories ? nil : Submodules.scope(selection.historyScope, within: options.submodulePath),
-                                 progress: walkProgress).run()
+        let cacheDirectory = try HistoryCacheLocation.resolve(
+            explicit: options.historyCacheDirectory,
+            environment: Environment.all(), repository: repository)
+        return try HistoryEngine(
+            repository: repository, mode: options.historyMode, cacheDirectory: cacheDirectory,
+            only: options.includeDirectories ? nil : Submodules.scope(selection.historyScope, within: options.submodulePath),
+            progress: walkProgress
+        ).run()
     }
 
     /// Phase: HEAD's files in path order, each paired with its index entry (a split index too).
@@ -262,8 +277,9 @@ public final class RestoreSession {
             repository: repository, files: files, statCache: statCache,
             indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
             trustsExecutableBit: try repository.configBool("core.filemode", default: true),
-            checkoutFilters: CheckoutFilters(repository: repository, files: files, trackedPaths: trackedPaths,
-                                             indexIsSplit: indexIsSplit))
+            checkoutFilters: CheckoutFilters(
+                repository: repository, files: files, trackedPaths: trackedPaths,
+                indexIsSplit: indexIsSplit))
     }
 
     /// Sets every planned target that differs from the file's current mtime (never its contents),
@@ -298,8 +314,10 @@ public final class RestoreSession {
                         summary.changedSincePlanned.append(file.path)  // a directory on the way was replaced
                         continue
                     }
-                    switch try setter.set(name, in: directory, planned: planned, to: target, expected: expected,
-                                          expectedIsCertain: file.worktreeObjectID != nil) {
+                    switch try setter.set(
+                        name, in: directory, planned: planned, to: target, expected: expected,
+                        expectedIsCertain: file.worktreeObjectID != nil)
+                    {
                     case .changedSincePlanned:
                         summary.changedSincePlanned.append(file.path)
                         continue
@@ -311,19 +329,23 @@ public final class RestoreSession {
                         if verified { recordable = status }
                     }
                 }
-                if file.state == .clean, let recordable { verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID)) }
+                if file.state == .clean, let recordable {
+                    verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID))
+                }
             }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
             if directory.path.isEmpty {
                 // The root: the caller chose its path; only a directory below it is reached through held ones.
                 guard let now = try FileSystem.statusIfPresent(workdir), now.isSameFile(as: directory.current),
-                      now.modificationTime == directory.current.modificationTime else { continue }
+                    now.modificationTime == directory.current.modificationTime
+                else { continue }
                 try FileSystem.setModificationTime(workdir, to: directory.target)
             } else {
                 guard let (parent, name) = try tree.parent(of: directory.path),
-                      let now = try parent.statusIfPresent(name), now.isSameFile(as: directory.current),
-                      now.modificationTime == directory.current.modificationTime else { continue }
+                    let now = try parent.statusIfPresent(name), now.isSameFile(as: directory.current),
+                    now.modificationTime == directory.current.modificationTime
+                else { continue }
                 try parent.setModificationTime(of: name, to: directory.target)
             }
             summary.directoriesSet += 1

@@ -177,7 +177,8 @@ struct StatCache {
         // The time the records are settled against comes from the file the bytes came from (one
         // open): a cache replaced between a stat and a read by path could vouch for older records.
         guard let file = try? FileDescriptor(openForReading: path), let status = try? file.status(),
-              let bytes = try? file.readRegularFile(limit: 1 << 30), var cache = decode(bytes) else { return StatCache() }
+            let bytes = try? file.readRegularFile(limit: 1 << 30), var cache = decode(bytes)
+        else { return StatCache() }
         cache.writtenAt = status.modificationTime
         return cache
     }
@@ -222,9 +223,11 @@ struct StatCache {
     static func decode(_ bytes: [UInt8]) -> StatCache? {
         bytes.withUnsafeBytes { file -> StatCache? in
             guard file.count >= magic.count + 4 + ObjectID.byteCount, file.starts(with: magic),
-                  Checksum.hasValidTrailer(file) else { return nil }
-            var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
-                                      offset: magic.count)
+                Checksum.hasValidTrailer(file)
+            else { return nil }
+            var reader = BinaryReader(
+                UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
+                offset: magic.count)
             guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (4 + recordSize) else { return nil }
             var cache = StatCache()
             cache.records.reserveCapacity(Int(count))
@@ -233,20 +236,22 @@ struct StatCache {
             var previous: UnsafeRawBufferPointer?
             for _ in 0..<count {
                 guard let length = reader.integer(UInt32.self), let path = reader.take(Int(length)),
-                      previous.map({ compareBytes($0, path) < 0 }) ?? true,
-                      let device = reader.integer(UInt64.self), let inode = reader.integer(UInt64.self),
-                      let size = reader.integer(Int64.self),
-                      let mtimeSeconds = reader.integer(Int64.self), let ctimeSeconds = reader.integer(Int64.self),
-                      let mtimeNanos = reader.integer(Int32.self), let ctimeNanos = reader.integer(Int32.self),
-                      let mode = reader.integer(UInt32.self), let id = reader.objectID() else { return nil }
+                    previous.map({ compareBytes($0, path) < 0 }) ?? true,
+                    let device = reader.integer(UInt64.self), let inode = reader.integer(UInt64.self),
+                    let size = reader.integer(Int64.self),
+                    let mtimeSeconds = reader.integer(Int64.self), let ctimeSeconds = reader.integer(Int64.self),
+                    let mtimeNanos = reader.integer(Int32.self), let ctimeNanos = reader.integer(Int32.self),
+                    let mode = reader.integer(UInt32.self), let id = reader.objectID()
+                else { return nil }
                 previous = path
                 cache.pathBytes.append(contentsOf: path)
                 cache.pathStarts.append(cache.pathBytes.count)
-                cache.records.append(Record(
-                    device: device, inode: inode, size: size,
-                    modificationTime: Timestamp(seconds: mtimeSeconds, nanoseconds: mtimeNanos),
-                    changeTime: Timestamp(seconds: ctimeSeconds, nanoseconds: ctimeNanos),
-                    mode: mode, objectID: id))
+                cache.records.append(
+                    Record(
+                        device: device, inode: inode, size: size,
+                        modificationTime: Timestamp(seconds: mtimeSeconds, nanoseconds: mtimeNanos),
+                        changeTime: Timestamp(seconds: ctimeSeconds, nanoseconds: ctimeNanos),
+                        mode: mode, objectID: id))
             }
             return reader.isAtEnd ? cache : nil
         }
@@ -256,7 +261,8 @@ struct StatCache {
 extension StatCache.Record {
     // In an extension, so the memberwise initializer the cache decoder uses stays available.
     init(_ status: FileStatus, objectID: ObjectID) {
-        self.init(device: status.device, inode: status.inode, size: status.size, modificationTime: status.modificationTime,
-                  changeTime: status.changeTime, mode: status.mode, objectID: objectID)
+        self.init(
+            device: status.device, inode: status.inode, size: status.size, modificationTime: status.modificationTime,
+            changeTime: status.changeTime, mode: status.mode, objectID: objectID)
     }
 }

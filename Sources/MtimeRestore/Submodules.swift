@@ -64,8 +64,10 @@ public final class Submodules {
     /// pathspec and paths are matched against superproject paths), recursively; `plan` is the
     /// session's own plan for `options`. Throws what planning a repository throws (an unreadable
     /// file, a lock held too long), having changed nothing.
-    public init(of session: RestoreSession, plan: RestorePlan, options: RestoreOptions, fetchingHistory fetch: HistoryFetch? = nil,
-                lockTimeout: Double = 5) throws {
+    public init(
+        of session: RestoreSession, plan: RestorePlan, options: RestoreOptions, fetchingHistory fetch: HistoryFetch? = nil,
+        lockTimeout: Double = 5
+    ) throws {
         // Every submodule's plan selects with the superproject's selection, parsed once.
         var options = options
         options.selection = try session.selection(for: options)
@@ -84,8 +86,10 @@ public final class Submodules {
     /// Clean files whose time is a shallow boundary's, over all planned submodules.
     public var shallowBoundaryFiles: Int { planned.reduce(0) { $0 + $1.plan.shallowBoundaryFiles } }
 
-    private func collect(below session: RestoreSession, plan: RestorePlan, at prefix: BytePath, scope: [BytePath]?,
-                         options: RestoreOptions, fetch: HistoryFetch?, lockTimeout: Double) throws {
+    private func collect(
+        below session: RestoreSession, plan: RestorePlan, at prefix: BytePath, scope: [BytePath]?,
+        options: RestoreOptions, fetch: HistoryFetch?, lockTimeout: Double
+    ) throws {
         // Without a pathspec the plan holds every gitlink that can be selected: none, nothing to read.
         // A pattern may reach below a gitlink it doesn't match itself (`sub/src`): then the index says.
         if options.pathspec.isEmpty && !plan.files.contains(where: { $0.mode == Tree.submoduleMode }) { return }
@@ -93,8 +97,11 @@ public final class Submodules {
         index = try session.indexEntries()
         var gitlinks: [BytePath: (entry: IndexEntry?, conflicted: Bool)] = [:]
         for entry in index where entry.mode == Tree.submoduleMode {
-            if entry.stage == 0 { gitlinks[entry.path, default: (nil, false)].entry = entry }
-            else { gitlinks[entry.path, default: (nil, false)].conflicted = true }
+            if entry.stage == 0 {
+                gitlinks[entry.path, default: (nil, false)].entry = entry
+            } else {
+                gitlinks[entry.path, default: (nil, false)].conflicted = true
+            }
         }
         guard !gitlinks.isEmpty else { return }
         let objects: ObjectDatabase
@@ -119,7 +126,8 @@ public final class Submodules {
                 // wait on their own lock; the second is no submodule of its own.
                 let common = (try? FileSystem.resolve(child.repository.commonDirectory)) ?? child.repository.commonDirectory
                 if let owner = repositories[common] {
-                    leftAlone.append(LeftAlone(path: path, reason: .unusable("its repository is the one at \(owner.isEmpty ? "the top" : "\(owner)")")))
+                    leftAlone.append(
+                        LeftAlone(path: path, reason: .unusable("its repository is the one at \(owner.isEmpty ? "the top" : "\(owner)")")))
                     continue
                 }
                 repositories[common] = path
@@ -151,8 +159,10 @@ public final class Submodules {
     /// The submodule at `relative` in `parent`'s working tree, as a session, if it is initialized,
     /// reachable without a symlink, its own working tree, and at the commit `parent`'s HEAD and
     /// index (`recorded`) both record.
-    private func open(_ relative: BytePath, of parent: RestoreSession, at path: BytePath,
-                      recorded indexCommit: ObjectID, objects: ObjectDatabase) throws -> Opening {
+    private func open(
+        _ relative: BytePath, of parent: RestoreSession, at path: BytePath,
+        recorded indexCommit: ObjectID, objects: ObjectDatabase
+    ) throws -> Opening {
         // Every directory on the way and the submodule's own must be real directories: a symlink could
         // lead out of the working tree, and git never looks through one.
         var directory = BytePath([])
@@ -175,20 +185,23 @@ public final class Submodules {
         do {
             // The submodule's own repository, found from its `.git`, never the superproject's.
             // As git does for a submodule, without the superproject's GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, ….
-            child = try RestoreSession(discoveringFrom: String(decoding: full.bytes, as: UTF8.self),
-                                       environment: parent.environment.forSubmodule())
+            child = try RestoreSession(
+                discoveringFrom: String(decoding: full.bytes, as: UTF8.self),
+                environment: parent.environment.forSubmodule())
         } catch let error as RestoreError {
             if case .unbornHead = error { return .leftAlone(.unusable("it has no commit checked out")) }
             return .leftAlone(.unusable("its repository can't be opened: \(error)"))
         }
         guard let expected = try? FileSystem.resolve(full), let actual = try? FileSystem.resolve(child.workdir),
-              expected == actual else {
+            expected == actual
+        else {
             return .leftAlone(.unusable("its .git names a repository whose working tree is \(child.workdir), not this directory"))
         }
         for directory in [child.repository.gitDirectory, child.repository.commonDirectory] {
             let resolved = try? FileSystem.resolve(directory)
             guard let resolved, repositoryRoots.contains(where: { resolved.isWithin($0) }) else {
-                return .leftAlone(.unusable("its repository \(resolved ?? directory) is outside the superproject's working tree and git directory"))
+                return .leftAlone(
+                    .unusable("its repository \(resolved ?? directory) is outside the superproject's working tree and git directory"))
             }
         }
         let checkedOut: ObjectID

@@ -40,8 +40,9 @@ struct Wildmatch {
                     if !pathname {
                         matchSlash = true
                     } else if (before < start || p[before] == UInt8(ascii: "/"))
-                                && (pi >= p.count || p[pi] == UInt8(ascii: "/")
-                                    || (p[pi] == UInt8(ascii: "\\") && Self.at(p, pi + 1) == UInt8(ascii: "/"))) {
+                        && (pi >= p.count || p[pi] == UInt8(ascii: "/")
+                            || (p[pi] == UInt8(ascii: "\\") && Self.at(p, pi + 1) == UInt8(ascii: "/")))
+                    {
                         // `**/` may match no directory at all: try the rest right here.
                         if Self.at(p, pi) == UInt8(ascii: "/") && match(p, pi + 1, t, ti) == .match { return .match }
                         matchSlash = true

@@ -18,8 +18,10 @@ struct WorkingTreeVerifier {
     /// where the previous one matched.
     private let statCacheHint = StatCache.LookupHint()
 
-    init(repository: Repository, files: WorkingTreeFiles, statCache: StatCache, indexWrittenAt: Timestamp?,
-         trustsExecutableBit: Bool, checkoutFilters: CheckoutFilters) {
+    init(
+        repository: Repository, files: WorkingTreeFiles, statCache: StatCache, indexWrittenAt: Timestamp?,
+        trustsExecutableBit: Bool, checkoutFilters: CheckoutFilters
+    ) {
         self.repository = repository
         self.files = files
         self.statCache = statCache
@@ -29,8 +31,9 @@ struct WorkingTreeVerifier {
     }
 
     func plan(_ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool) throws -> PlannedFile {
-        var file = PlannedFile(path: tracked.path, objectID: tracked.objectID, mode: tracked.mode, state: .clean,
-                               current: nil, target: nil, worktreeObjectID: nil, lastChange: tracked.lastChange)
+        var file = PlannedFile(
+            path: tracked.path, objectID: tracked.objectID, mode: tracked.mode, state: .clean,
+            current: nil, target: nil, worktreeObjectID: nil, lastChange: tracked.lastChange)
         if tracked.mode == 0o160000 {
             file.state = .submodule
             return file
@@ -50,10 +53,13 @@ struct WorkingTreeVerifier {
             if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
         }
-        if matchesIndexStat(status, entry) || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID, hint: statCacheHint) {
+        if matchesIndexStat(status, entry)
+            || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID, hint: statCacheHint)
+        {
             if identifying {
                 // Clean as git sees it; the bytes are HEAD's blob unless a checkout filter rewrote them.
-                file.worktreeObjectID = try checkoutFilters.apply(to: tracked.path, mode: tracked.mode)
+                file.worktreeObjectID =
+                    try checkoutFilters.apply(to: tracked.path, mode: tracked.mode)
                     ? try hashIfFile(&file) : tracked.objectID
             }
             return file
@@ -76,8 +82,9 @@ struct WorkingTreeVerifier {
 
     /// A path in the index but not in HEAD: staged by definition.
     func planIndexOnly(_ entry: IndexEntry, identifying: Bool) throws -> PlannedFile {
-        var file = PlannedFile(path: entry.path, objectID: entry.objectID, mode: entry.mode, state: .staged,
-                               current: try status(entry.path), target: nil, worktreeObjectID: nil, lastChange: nil)
+        var file = PlannedFile(
+            path: entry.path, objectID: entry.objectID, mode: entry.mode, state: .staged,
+            current: try status(entry.path), target: nil, worktreeObjectID: nil, lastChange: nil)
         if identifying { file.worktreeObjectID = try hashIfFile(&file) }
         return file
     }

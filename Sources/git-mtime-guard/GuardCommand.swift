@@ -10,14 +10,14 @@ struct GuardCommand: ParsableCommand {
         commandName: "git-mtime-guard",
         abstract: "Check a build context against its git-mtime manifest and keep build tools' mtime logic honest.",
         discussion: """
-        Runs inside the build (any container: it is a static executable). Its defaults make this Dockerfile line work as written:
+            Runs inside the build (any container: it is a static executable). Its defaults make this Dockerfile line work as written:
 
-          RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release
+              RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release
 
-        Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing). No symlink below the root is followed, except one on the stamp's path that stays inside the root.
+            Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing). No symlink below the root is followed, except one on the stamp's path that stays inside the root.
 
-        Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry below a symlinked directory, a stamp path that can't name a file, names something other than a regular file, or leaves the root through a symlink; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
-        """,
+            Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry below a symlinked directory, a stamp path that can't name a file, names something other than a regular file, or leaves the root through a symlink; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
+            """,
         version: Version.current,
         subcommands: [CheckCommand.self, PrepareCommand.self, SealCommand.self, RunCommand.self])
 
@@ -46,7 +46,10 @@ struct ContextOptions: ParsableArguments {
 }
 
 struct StampOption: ParsableArguments {
-    @Option(help: "The build stamp (default: $GIT_MTIME_STAMP, else target/.git-mtime-stamp under the root). Keep it in the build output directory.")
+    @Option(
+        help:
+            "The build stamp (default: $GIT_MTIME_STAMP, else target/.git-mtime-stamp under the root). Keep it in the build output directory."
+    )
     var stamp: String?
 
     /// The stamp's path and where it lives, checked before anything runs; the context without the
@@ -59,7 +62,10 @@ struct StampOption: ParsableArguments {
 }
 
 struct ExplainOption: ParsableArguments {
-    @Flag(help: "Print each file that gets a fresh mtime and why (on too when a file `explain` lies next to this executable, as `git mtime docker --explain` injects it).")
+    @Flag(
+        help: ArgumentHelp(
+            "Print each file that gets a fresh mtime and why.",
+            discussion: "Also on when a file `explain` lies next to this executable (`git mtime docker --explain`)."))
     var explain = false
 
     var isOn: Bool { explain || GuardContext.explainRequestedBesideExecutable() }
@@ -86,15 +92,15 @@ struct PrepareCommand: ParsableCommand {
         commandName: "prepare",
         abstract: "Check, then give a fresh mtime to every file whose content differs from the last sealed build's.",
         discussion: """
-        Without a trusted stamp (absent, unreadable, foreign, or the files beside it changed since it was \
-        sealed) every tracked file counts as changed. An untracked entry (a new source, or an in-tree output git \
-        doesn't ignore) whose content the stamp doesn't record gets a time one step below the tracked files', \
-        and only if it is not already newer than the last build, so an output never hides its changed source \
-        (docs/stamp.md).
+            Without a trusted stamp (absent, unreadable, foreign, or the files beside it changed since it was \
+            sealed) every tracked file counts as changed. An untracked entry (a new source, or an in-tree output git \
+            doesn't ignore) whose content the stamp doesn't record gets a time one step below the tracked files', \
+            and only if it is not already newer than the last build, so an output never hides its changed source \
+            (docs/stamp.md).
 
-        One line always says what it decided (`N of M files changed since the last sealed build; stamp \
-        trusted`); --explain adds one line per file that got a fresh mtime, with the reason.
-        """)
+            One line always says what it decided (`N of M files changed since the last sealed build; stamp \
+            trusted`); --explain adds one line per file that got a fresh mtime, with the reason.
+            """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
@@ -126,12 +132,12 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "prepare, run the command, and seal the stamp if it exits 0; exit with the command's status.",
         discussion: """
-        INT, TERM, HUP and QUIT sent to the guard are passed on to the command, and a run that received one \
-        is never sealed, whatever the command's status. Signals the guard inherited as ignored (nohup) stay \
-        ignored for the command. A tracked file the command changed is not recorded as consumed. Like \
-        prepare, it prints one line saying what it decided, and with --explain each file that got a fresh \
-        mtime and why.
-        """)
+            INT, TERM, HUP and QUIT sent to the guard are passed on to the command, and a run that received one \
+            is never sealed, whatever the command's status. Signals the guard inherited as ignored (nohup) stay \
+            ignored for the command. A tracked file the command changed is not recorded as consumed. Like \
+            prepare, it prints one line saying what it decided, and with --explain each file that got a fresh \
+            mtime and why.
+            """)
 
     @OptionGroup var context: ContextOptions
     @OptionGroup var stamp: StampOption
@@ -149,7 +155,9 @@ struct RunCommand: ParsableCommand {
         let prepared = try prepare(context, stamp: path, location: location, explain: explain.isOn)
         let status = try reporting { () throws(GuardError) in try CommandRunner.run(command) }
         if let signal = SignalForwarding.pending {
-            note("\(command[0]) was sent signal \(signal) (\(signalName(signal))) and exited with status \(status); the stamp was not sealed")
+            note(
+                "\(command[0]) was sent signal \(signal) (\(signalName(signal))) and exited with status \(status); the stamp was not sealed"
+            )
             throw ExitCode(status)
         }
         guard status == 0 else {
@@ -161,8 +169,9 @@ struct RunCommand: ParsableCommand {
                 // Located again, creating missing directories: the build may have made or replaced them.
                 let sealed = try Guard.seal(context, stamp: try context.stampLocation(path, create: true), prepared: prepared.prepared)
                 if let first = sealed.changedDuringBuild.first {
-                    note("warning: \(sealed.changedDuringBuild.count) tracked files changed while \(command[0]) ran (\(first)\(sealed.changedDuringBuild.count > 1 ? ", ..." : "")); "
-                        + "not recorded as consumed: the next build treats them as changed")
+                    note(
+                        "warning: \(sealed.changedDuringBuild.count) tracked files changed while \(command[0]) ran (\(first)\(sealed.changedDuringBuild.count > 1 ? ", ..." : "")); "
+                            + "not recorded as consumed: the next build treats them as changed")
                 }
             } catch let error where error.isNotSealed {
                 // The build succeeded; an unreadable output directory only costs the next build its shortcut.

@@ -4,9 +4,13 @@ import MtimeHistory
 
 /// `--cache-dir`, shared by every command that restores.
 struct HistoryCacheOption: ParsableArguments {
-    @Option(name: .customLong("cache-dir"),
-            help: ArgumentHelp("Keep the history cache in <dir> (default: $\(HistoryCacheLocation.environmentVariable), else git config \(HistoryCacheLocation.configKey), else .git/git-mtime); any clone of the same history can share it, e.g. through a CI cache.",
-                               valueName: "dir"))
+    @Option(
+        name: .customLong("cache-dir"),
+        help: ArgumentHelp(
+            "Keep the history cache in <dir>, shareable by any clone of the same history (e.g. a CI cache).",
+            discussion:
+                "Default: $\(HistoryCacheLocation.environmentVariable), else git config \(HistoryCacheLocation.configKey), else .git/git-mtime.",
+            valueName: "dir"))
     var cacheDir: String?
 
     func validate() throws {

@@ -9,30 +9,37 @@ struct HooksCommand: ParsableCommand {
         commandName: "hooks",
         abstract: "Install or remove the post-checkout, post-merge and post-rewrite hooks.",
         discussion: """
-        After a clone the hooks restore every clean file to its commit time. After a branch switch, \
-        merge, pull, rebase or amend they look only at the paths that differ between the old and the \
-        new HEAD. In the default safe mode (git config mtime.hookMode safe) a file git just rewrote \
-        stays newer than your last build, unless the trusted build stamp (git config mtime.stamp PATH, \
-        default target/.git-mtime-stamp) shows that build consumed exactly this content: then it gets \
-        the mtime the stamp recorded, so switching away and back recompiles nothing. \
-        `git config mtime.hookMode commit` gives rewritten files their commit times instead. Dirty \
-        files are never touched, and the hooks never fail the git operation. A hook acts on the \
-        repository git ran it for (git sets GIT_DIR, and GIT_WORK_TREE when given one); without \
-        --repo, install and uninstall ask git where that repository's hooks directory is.
-        """,
+            After a clone the hooks restore every clean file to its commit time. After a branch switch, \
+            merge, pull, rebase or amend they look only at the paths that differ between the old and the \
+            new HEAD. In the default safe mode (git config mtime.hookMode safe) a file git just rewrote \
+            stays newer than your last build, unless the trusted build stamp (git config mtime.stamp PATH, \
+            default target/.git-mtime-stamp) shows that build consumed exactly this content: then it gets \
+            the mtime the stamp recorded, so switching away and back recompiles nothing. \
+            `git config mtime.hookMode commit` gives rewritten files their commit times instead. Dirty \
+            files are never touched, and the hooks never fail the git operation. A hook acts on the \
+            repository git ran it for (git sets GIT_DIR, and GIT_WORK_TREE when given one); without \
+            --repo, install and uninstall ask git where that repository's hooks directory is.
+            """,
         subcommands: [HooksInstallCommand.self, HooksUninstallCommand.self, HooksRunCommand.self])
 }
 
 struct HookTargetOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The repository containing <directory> (default: the current one); core.hooksPath is honoured.",
-                               valueName: "directory"))
+    @Option(
+        help: ArgumentHelp(
+            "The repository containing <directory> (default: the current one); core.hooksPath is honoured.",
+            valueName: "directory"))
     var repo: String?
 
-    @Flag(help: "The global hooks directory: the global core.hooksPath if set, else ~/.config/git-mtime/hooks, which becomes the global core.hooksPath.")
+    @Flag(
+        help:
+            "The global hooks directory: the global core.hooksPath if set, else ~/.config/git-mtime/hooks, which becomes the global core.hooksPath."
+    )
     var global = false
 
-    @Option(help: ArgumentHelp("A git template directory: <directory>/hooks; every later `git clone --template <directory>` gets the hooks.",
-                               valueName: "directory"))
+    @Option(
+        help: ArgumentHelp(
+            "A git template directory: <directory>/hooks; every later `git clone --template <directory>` gets the hooks.",
+            valueName: "directory"))
     var template: String?
 
     func validate() throws {
@@ -53,11 +60,11 @@ struct HooksInstallCommand: ParsableCommand {
         commandName: "install",
         abstract: "Install the hooks; a hook already there is kept and runs first, and its exit status is what git sees.",
         discussion: """
-        Installing again changes nothing. `git mtime hooks uninstall` puts a kept hook back byte-for-byte. \
-        A hook script of git-mtime's that someone edited is never replaced (install refuses, naming it), \
-        and a core.hooksPath inside the working tree that git tracks (a team's committed hooks) is refused: \
-        use --global or --template there, or call `git mtime hooks run NAME "$@"` from the team's hooks.
-        """)
+            Installing again changes nothing. `git mtime hooks uninstall` puts a kept hook back byte-for-byte. \
+            A hook script of git-mtime's that someone edited is never replaced (install refuses, naming it), \
+            and a core.hooksPath inside the working tree that git tracks (a team's committed hooks) is refused: \
+            use --global or --template there, or call `git mtime hooks run NAME "$@"` from the team's hooks.
+            """)
 
     @OptionGroup var target: HookTargetOptions
 
@@ -129,7 +136,8 @@ struct HooksRunCommand: ParsableCommand {
                 throw HookError("unknown hook '\(hook)' (expected post-checkout, post-merge or post-rewrite)")
             }
             // Only post-rewrite gets input (the rewritten commits); the others must not wait on stdin.
-            let input = name == .postRewrite
+            let input =
+                name == .postRewrite
                 ? String(decoding: try FileSystem.readToEnd(descriptor: 0, name: "<stdin>"), as: UTF8.self) : ""
             let outcome = try HookRunner(startedAt: startedAt).run(try HookEvent(hook: name, arguments: arguments, input: input))
             if case .untrusted(let reason) = outcome.stamp {

@@ -11,44 +11,53 @@ struct ManifestCommand: ParsableCommand {
         commandName: "manifest",
         abstract: "Describe a build context: each file's blob id, assigned mtime, mode and path.",
         discussion: """
-        Lists every tracked file under the context directory that is present in the working tree \
-        and in the context Docker sends: the ignore file the builder reads (BuildKit: \
-        <Dockerfile>.dockerignore, else .dockerignore) applied as that docker version applies it \
-        (docs/docker.md, "Which files the context holds"). A clean file gets the mtime \
-        `git mtime restore` assigns; a modified or staged file is described by its working-tree \
-        bytes and keeps its current mtime. Untracked files there that git does not ignore are listed \
-        too, flagged `untracked`, with their current mtime: the guard watches them (a new source not \
-        yet added) without mistaking an in-tree output for a source. The files of initialized \
-        submodules there are listed as `submodule` entries with the times of their own history; every \
-        file below a submodule that is dirty, at another commit or not initialized is listed as \
-        untracked (reported on stderr). The format is specified in \
-        docs/manifest.md; the same \
-        tree always gives a byte-identical manifest. `git-mtime-guard` checks a build against it. \
-        \(gitEnvironmentHelp) The context must lie inside that working tree.
+            Lists every tracked file under the context directory that is present in the working tree \
+            and in the context Docker sends: the ignore file the builder reads (BuildKit: \
+            <Dockerfile>.dockerignore, else .dockerignore) applied as that docker version applies it \
+            (docs/docker.md, "Which files the context holds"). A clean file gets the mtime \
+            `git mtime restore` assigns; a modified or staged file is described by its working-tree \
+            bytes and keeps its current mtime. Untracked files there that git does not ignore are listed \
+            too, flagged `untracked`, with their current mtime: the guard watches them (a new source not \
+            yet added) without mistaking an in-tree output for a source. The files of initialized \
+            submodules there are listed as `submodule` entries with the times of their own history; every \
+            file below a submodule that is dirty, at another commit or not initialized is listed as \
+            untracked (reported on stderr). The format is specified in \
+            docs/manifest.md; the same \
+            tree always gives a byte-identical manifest. `git-mtime-guard` checks a build against it. \
+            \(gitEnvironmentHelp) The context must lie inside that working tree.
 
-        Exit codes: 0 written; 1 error (not a repository, unreadable file, bad .dockerignore, ...).
-        """)
+            Exit codes: 0 written; 1 error (not a repository, unreadable file, bad .dockerignore, ...).
+            """)
 
     @OptionGroup var start: StartDirectoryOptions
 
     @Option(help: ArgumentHelp("The build context directory (default: the top of the working tree).", valueName: "dir"))
     var context: String?
 
-    @Option(help: ArgumentHelp("The build's Dockerfile, as given to docker -f (relative to the current directory or -C; '-' for stdin).",
-                               valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The build's Dockerfile, as given to docker -f (relative to the current directory or -C; '-' for stdin).",
+            valueName: "path"))
     var dockerfile: String?
 
     @Option(help: ArgumentHelp("The builder that gets the context; classic is DOCKER_BUILDKIT=0.", valueName: "kind"))
     var builder: DockerBuilder.Kind = .buildKit
 
-    @Option(help: ArgumentHelp("The docker client's version (default: 23 or later; 20.10 and older match patterns differently).",
-                               valueName: "version"))
+    @Option(
+        help: ArgumentHelp(
+            "The docker client's version (default: 23 or later; 20.10 and older match patterns differently).",
+            valueName: "version"))
     var dockerVersion: String?
 
     @Option(help: ArgumentHelp("Classic builder: the daemon's version, if it differs from the client's.", valueName: "version"))
     var daemonVersion: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the manifest to <file> instead of standard output (a regular file is replaced atomically; a symlink, device or FIFO is written through, as by >).", valueName: "file"))
+    @Option(
+        name: .shortAndLong,
+        help: ArgumentHelp(
+            "Write the manifest to <file> instead of standard output.",
+            discussion: "A regular file is replaced atomically; a symlink, device or FIFO is written through, as by >.",
+            valueName: "file"))
     var output: String?
 
     @Flag(help: "Also set the context's clean files to those mtimes (as `git mtime restore` would) before describing them.")
@@ -80,7 +89,9 @@ struct ManifestCommand: ParsableCommand {
         case let path?: location = .path(BytePath(path))
         }
         let client = dockerVersion.flatMap(DockerPatternEngine.init(dockerVersion:)) ?? .patternmatcher
-        return (location, DockerBuilder(kind: builder, client: client, daemon: daemonVersion.flatMap(DockerPatternEngine.init(dockerVersion:))))
+        return (
+            location, DockerBuilder(kind: builder, client: client, daemon: daemonVersion.flatMap(DockerPatternEngine.init(dockerVersion:)))
+        )
     }
 
     func run() throws {
@@ -92,16 +103,18 @@ struct ManifestCommand: ParsableCommand {
             } else {
                 // The top of the working tree; outside a repository, the directory itself.
                 do {
-                    contextDirectory = String(decoding: try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true).workdir.bytes,
-                                              as: UTF8.self)
+                    contextDirectory = String(
+                        decoding: try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true).workdir.bytes,
+                        as: UTF8.self)
                 } catch RestoreError.notARepository {
                     contextDirectory = "."
                 }
             }
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
-                options: RestoreOptions(historyMode: history, useAuthorDate: authorDate,
-                                        historyCacheDirectory: cache.directory()),
+                options: RestoreOptions(
+                    historyMode: history, useAuthorDate: authorDate,
+                    historyCacheDirectory: cache.directory()),
                 docker: dockerBuild())
             let manifest: Manifest
             if restore {

@@ -11,15 +11,15 @@
 // compiles this file with GIT_MTIME_STATIC_LIBGIT2: libgit2's calls then reach the `__wrap_` names.
 
 #if GIT_MTIME_STATIC_LIBGIT2
-@_cdecl("__wrap_mbedtls_x509_crt_parse_file")
-public func skipCertificateFile(_ chain: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 { 0 }
+    @_cdecl("__wrap_mbedtls_x509_crt_parse_file")
+    public func skipCertificateFile(_ chain: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 { 0 }
 
-@_cdecl("__wrap_mbedtls_x509_crt_parse_path")
-public func skipCertificateDirectory(_ chain: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 { 0 }
+    @_cdecl("__wrap_mbedtls_x509_crt_parse_path")
+    public func skipCertificateDirectory(_ chain: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 { 0 }
 #else
-@_cdecl("mbedtls_x509_crt_parse_file")
-public func skipCertificateFile(_ chain: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 { 0 }
+    @_cdecl("mbedtls_x509_crt_parse_file")
+    public func skipCertificateFile(_ chain: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 { 0 }
 
-@_cdecl("mbedtls_x509_crt_parse_path")
-public func skipCertificateDirectory(_ chain: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 { 0 }
+    @_cdecl("mbedtls_x509_crt_parse_path")
+    public func skipCertificateDirectory(_ chain: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 { 0 }
 #endif

@@ -9,11 +9,11 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show how far the working tree's mtimes, the hooks and the build stamp are set up.",
         discussion: """
-        Changes nothing. Prints: how many clean tracked files already have their commit time and how \
-        many don't, the dirty (modified or staged) and deleted files, whether the hooks are installed \
-        (and whether they chain a hook that was there before), the hook mode, and the build stamp's \
-        path and whether it is trusted. \(gitEnvironmentHelp)
-        """)
+            Changes nothing. Prints: how many clean tracked files already have their commit time and how \
+            many don't, the dirty (modified or staged) and deleted files, whether the hooks are installed \
+            (and whether they chain a hook that was there before), the hook mode, and the build stamp's \
+            path and whether it is trusted. \(gitEnvironmentHelp)
+            """)
 
     @OptionGroup var start: StartDirectoryOptions
 
@@ -51,7 +51,8 @@ struct StatusCommand: ParsableCommand {
         case .absent: return "not installed"
         case .foreign: return "not installed (another hook is there; install keeps it and chains it)"
         case .installed(let chained, let current):
-            return "installed" + (chained ? " (chained: the previous hook runs first)" : "") + (current ? "" : " (outdated: run install again)")
+            return "installed" + (chained ? " (chained: the previous hook runs first)" : "")
+                + (current ? "" : " (outdated: run install again)")
         case .linked(let target, let chained):
             return "installed (a symlink to \(target))" + (chained ? " (chained: the previous hook runs first)" : "")
         case .edited:

@@ -62,8 +62,9 @@ import TestSupport
             given["GIT_CONFIG_PARAMETERS"] = parameters
             let parsed = try CommandLineConfig(environment: given)
             // git lists its own alias too; drop it from both.
-            #expect(parsed.entries.filter { $0.name != "alias.exported" } == expected.filter { $0.name != "alias.exported" },
-                    "\(arguments): GIT_CONFIG_PARAMETERS=\(String(decoding: parameters, as: UTF8.self))")
+            #expect(
+                parsed.entries.filter { $0.name != "alias.exported" } == expected.filter { $0.name != "alias.exported" },
+                "\(arguments): GIT_CONFIG_PARAMETERS=\(String(decoding: parameters, as: UTF8.self))")
         }
     }
 
@@ -84,8 +85,10 @@ import TestSupport
             ["GIT_CONFIG_PARAMETERS": "' =1'"],
             ["GIT_CONFIG_PARAMETERS": "a.b=1"],
             ["GIT_CONFIG_PARAMETERS": ""],
-            ["GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "Mtime.Stamp", "GIT_CONFIG_VALUE_0": "counted",
-             "GIT_CONFIG_KEY_1": "core.filemode", "GIT_CONFIG_VALUE_1": "", "GIT_CONFIG_PARAMETERS": "'mtime.stamp'='after'"],
+            [
+                "GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "Mtime.Stamp", "GIT_CONFIG_VALUE_0": "counted",
+                "GIT_CONFIG_KEY_1": "core.filemode", "GIT_CONFIG_VALUE_1": "", "GIT_CONFIG_PARAMETERS": "'mtime.stamp'='after'",
+            ],
             ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "a.b"],
             ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_VALUE_0": "v"],
             ["GIT_CONFIG_COUNT": "x1"],
@@ -110,7 +113,8 @@ import TestSupport
             let parameters = try exported(arguments, in: repository.path)
             var environment = GitEnvironment()
             environment["GIT_CONFIG_PARAMETERS"] = parameters
-            let opened = try Repository(RepositoryLocation.find(start: BytePath(repository.path), environment: environment), environment: environment)
+            let opened = try Repository(
+                RepositoryLocation.find(start: BytePath(repository.path), environment: environment), environment: environment)
             func git(_ options: [String]) throws -> ProcessResult {
                 try run(["git"] + arguments.flatMap { ["-c", $0] } + ["config"] + options, in: repository.path)
             }
@@ -140,6 +144,8 @@ import TestSupport
         #expect(git.status != 0 && git.stderr.contains("bogus format in GIT_CONFIG_PARAMETERS"))
         let ours = try run([builtProduct("git-mtime"), "restore"], in: repository.path, environment: environment)
         #expect(ours.status == 1)
-        #expect(ours.stderr.contains("unable to parse command-line config") && ours.stderr.contains("bogus format in GIT_CONFIG_PARAMETERS"), "\(ours.stderr)")
+        #expect(
+            ours.stderr.contains("unable to parse command-line config") && ours.stderr.contains("bogus format in GIT_CONFIG_PARAMETERS"),
+            "\(ours.stderr)")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import GitKit
 import MtimeCore
+import Synchronization
 import Testing
 import TestSupport
 
@@ -16,12 +17,13 @@ private func allObjectsFromGit(_ repo: GitRepository) throws -> [ObjectID: RawOb
         let lineEnd = data[position...].firstIndex(of: 0x0A)!
         let fields = String(decoding: data[position..<lineEnd], as: UTF8.self).split(separator: " ")
         let size = Int(fields[2])!
-        let kind: ObjectKind = switch fields[1] {
-        case "commit": .commit
-        case "tree": .tree
-        case "blob": .blob
-        default: .tag
-        }
+        let kind: ObjectKind =
+            switch fields[1] {
+            case "commit": .commit
+            case "tree": .tree
+            case "blob": .blob
+            default: .tag
+            }
         objects[ObjectID(hex: fields[0])!] = RawObject(kind: kind, bytes: Array(data[(lineEnd + 1)..<(lineEnd + 1 + size)]))
         position = lineEnd + 1 + size + 1
     }
@@ -51,6 +53,33 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
 }
 
 @Suite struct PackReaderTests {
+    /// Two threads read every object through views of one mapping of each pack while the mapping's
+    /// pages are dropped after every read (`MappedFile.residentBudget` of one byte): each still
+    /// reads exactly git's bytes.
+    @Test func droppedPagesAndSharedMappingsReadWhatGitHas() throws {
+        let repo = try makeDeltaHeavyRepository()
+        try repo.git("gc", "-q", "--aggressive")
+        let expected = try allObjectsFromGit(repo)
+        let main = try ObjectDatabase(try Repository(discoveringFrom: repo.path))
+        let shared = main.sharedPacks
+        let saved = MappedFile.residentBudget
+        MappedFile.residentBudget = 1
+        defer { MappedFile.residentBudget = saved }
+        let path = repo.path
+        let wrong = Mutex([Int]())
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            var count = 0
+            do {
+                let objects = try ObjectDatabase(try Repository(discoveringFrom: path), sharing: shared)
+                for (id, object) in expected where (try? objects.object(id)) != object { count += 1 }
+            } catch { count = -1 }
+            wrong.withLock { $0.append(count) }
+        }
+        let results = wrong.withLock { $0 }
+        #expect(results == [0, 0])
+        #expect(try packFiles(repo, ".idx").count == 1 && expected.count > 1000)
+    }
+
     /// OFS deltas (aggressive gc), a second pack of REF deltas, and loose objects: each object our
     /// reader returns equals git's, and the packed ones really come from our reader.
     @Test func everyObjectEqualsGits() throws {
@@ -63,8 +92,12 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
             try repo.commit("second pack \(round)")
         }
         // `--no-delta-base-offset`: deltas name their base by id (REF_DELTA).
-        try runChecked(["sh", "-c", "git rev-list --objects \(packedFirst)..HEAD | git pack-objects -q --no-delta-base-offset .git/objects/pack/pack >/dev/null"],
-                       in: repo.path)
+        try runChecked(
+            [
+                "sh", "-c",
+                "git rev-list --objects \(packedFirst)..HEAD | git pack-objects -q --no-delta-base-offset .git/objects/pack/pack >/dev/null",
+            ],
+            in: repo.path)
         try repo.git("prune-packed")
         for round in 0..<3 {
             try repo.write("loose\(round)", "loose \(round)\n")
@@ -94,7 +127,8 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         #expect(packed > 1000)
         #expect(loose >= 9)
         // The parsed forms agree with git too.
-        let head = try objects.commit(try #require(ObjectID(hex: repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines))))
+        let head = try objects.commit(
+            try #require(ObjectID(hex: repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines))))
         #expect(try objects.tree(head.tree).entries.count > 5)
     }
 
@@ -151,7 +185,7 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         // Without the magic it reads as a version-1 index, which we leave to libgit2, which refuses it.
         case "magic": bytes[0...3] = [0, 0, 0, 0]
         case "version": bytes[4...7] = [0, 0, 0, 3]
-        case "fanout": bytes[8 + 4 * 100 ..< 8 + 4 * 101] = [0xFF, 0xFF, 0xFF, 0xFF]
+        case "fanout": bytes[8 + 4 * 100..<8 + 4 * 101] = [0xFF, 0xFF, 0xFF, 0xFF]
         default: bytes.removeLast(bytes.count / 3)
         }
         try Data(bytes).write(to: URL(fileURLWithPath: index))
@@ -179,7 +213,8 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         #expect(deltas.count > 50)
         var thrown = 0
         // A sample of deltas (their zlib data and their instructions' stream) and of whole objects.
-        let sample = deltas.enumerated().filter { $0.offset % max(1, deltas.count / 40) == 0 }.map(\.element)
+        let sample =
+            deltas.enumerated().filter { $0.offset % max(1, deltas.count / 40) == 0 }.map(\.element)
             + entries.enumerated().filter { $0.offset % max(1, entries.count / 20) == 0 }.map(\.element)
         for (id, offset, length, _) in sample {
             for position in Set([offset, offset + length / 2, offset + length - 1]) {
@@ -222,8 +257,10 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         // A tree entry whose mode is not octal, written with hash-object's --literally.
         let file = repo.directory.url("bad-tree")
         try Data("100648 name\0".utf8 + [UInt8](repeating: 7, count: 20)).write(to: URL(fileURLWithPath: file))
-        let id = try #require(ObjectID(hex: try repo.git("hash-object", "-w", "-t", "tree", "--literally", file)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let id = try #require(
+            ObjectID(
+                hex: try repo.git("hash-object", "-w", "-t", "tree", "--literally", file)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         let objects = try ObjectDatabase(try Repository(discoveringFrom: repo.path))
         var cursor = try objects.rawTree(id).makeCursor()
         #expect(throws: GitError.self) { _ = try cursor.advance() }
@@ -251,14 +288,14 @@ private func makeDeltaHeavyRepository() throws -> GitRepository {
         // Copy "world" then insert "!": base size 11, result 6.
         #expect(try apply([11, 6, 0x91, 6, 5, 1, UInt8(ascii: "!")]) == Array("world!".utf8))
         let bad: [[UInt8]] = [
-            [10, 6, 0x91, 6, 5, 1, 0x21],        // wrong base size
-            [11, 6, 0x91, 8, 5, 1, 0x21],        // copy past the base's end
-            [11, 5, 0x91, 6, 5, 1, 0x21],        // more output than the result size
-            [11, 7, 0x91, 6, 5, 1, 0x21],        // less output than the result size
-            [11, 6, 0x91, 6],                    // copy instruction cut short
-            [11, 6, 0x91, 6, 5, 3, 0x21],        // insert past the delta's end
-            [11, 6, 0x00],                       // reserved instruction
-            [0x80],                              // header cut short
+            [10, 6, 0x91, 6, 5, 1, 0x21],  // wrong base size
+            [11, 6, 0x91, 8, 5, 1, 0x21],  // copy past the base's end
+            [11, 5, 0x91, 6, 5, 1, 0x21],  // more output than the result size
+            [11, 7, 0x91, 6, 5, 1, 0x21],  // less output than the result size
+            [11, 6, 0x91, 6],  // copy instruction cut short
+            [11, 6, 0x91, 6, 5, 3, 0x21],  // insert past the delta's end
+            [11, 6, 0x00],  // reserved instruction
+            [0x80],  // header cut short
             [11, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F],  // absurd result size
         ]
         for delta in bad {

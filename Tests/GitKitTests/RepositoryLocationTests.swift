@@ -20,22 +20,22 @@ import TestSupport
         init() throws {
             root = TemporaryDirectory("location")
             let script = """
-            set -e
-            git init -q -b main plain
-            cd plain && mkdir -p sub/deep && echo a > a && echo b > sub/b && echo c > sub/deep/c
-            git add -A && git -c user.name=T -c user.email=t@e commit -qm one
-            git worktree add -q ../plain-wt -b linked && mkdir -p ../plain-wt/sub
-            mkdir -p sub/fake/.git && echo 'ref: refs/heads/main' > sub/fake/.git/HEAD
-            cd ..
-            git init -q --separate-git-dir separate.git separate-work && mkdir -p separate-work/sub
-            git init -q --bare detached.git && git --git-dir=detached.git config core.bare false
-            git --git-dir=detached.git config core.worktree ../detached-work && mkdir -p detached-work/sub
-            git clone -q --bare plain bare.git
-            git init -q cw && git -C cw config core.worktree ../cw-tree && mkdir -p cw-tree/x
-            mkdir -p gitfile-bad gitfile-garbage other
-            echo 'gitdir: /nonexistent/place' > gitfile-bad/.git && echo 'garbage' > gitfile-garbage/.git
-            git init -q other
-            """
+                set -e
+                git init -q -b main plain
+                cd plain && mkdir -p sub/deep && echo a > a && echo b > sub/b && echo c > sub/deep/c
+                git add -A && git -c user.name=T -c user.email=t@e commit -qm one
+                git worktree add -q ../plain-wt -b linked && mkdir -p ../plain-wt/sub
+                mkdir -p sub/fake/.git && echo 'ref: refs/heads/main' > sub/fake/.git/HEAD
+                cd ..
+                git init -q --separate-git-dir separate.git separate-work && mkdir -p separate-work/sub
+                git init -q --bare detached.git && git --git-dir=detached.git config core.bare false
+                git --git-dir=detached.git config core.worktree ../detached-work && mkdir -p detached-work/sub
+                git clone -q --bare plain bare.git
+                git init -q cw && git -C cw config core.worktree ../cw-tree && mkdir -p cw-tree/x
+                mkdir -p gitfile-bad gitfile-garbage other
+                echo 'gitdir: /nonexistent/place' > gitfile-bad/.git && echo 'garbage' > gitfile-garbage/.git
+                git init -q other
+                """
             try runChecked(["sh", "-c", script], in: root.path)
         }
 
@@ -49,10 +49,13 @@ import TestSupport
     }
 
     /// What git says, or nil when git refuses.
-    private func gitAnswer(_ layout: Layout, _ test: Case) throws -> (gitDirectory: String, common: String, workTree: String?, prefix: String)? {
+    private func gitAnswer(_ layout: Layout, _ test: Case) throws -> (
+        gitDirectory: String, common: String, workTree: String?, prefix: String
+    )? {
         let directory = layout.path(test.directory)
-        let paths = try run(["git", "rev-parse", "--absolute-git-dir", "--git-common-dir", "--show-prefix"], in: directory,
-                            environment: test.environment)
+        let paths = try run(
+            ["git", "rev-parse", "--absolute-git-dir", "--git-common-dir", "--show-prefix"], in: directory,
+            environment: test.environment)
         guard paths.status == 0 else { return nil }
         let lines = paths.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let top = try run(["git", "rev-parse", "--show-toplevel"], in: directory, environment: test.environment)
@@ -60,8 +63,10 @@ import TestSupport
         // ("this operation must be run in a work tree"), as we refuse to open it.
         if top.status == 0 && !FileManager.default.fileExists(atPath: top.stdout.trimmingCharacters(in: .newlines)) { return nil }
         let common = lines[1].hasPrefix("/") ? lines[1] : directory + "/" + lines[1]
-        return (try real(lines[0]), try real(common), top.status == 0 ? try real(top.stdout.trimmingCharacters(in: .newlines)) : nil,
-                String(lines[2].drop(while: { $0 == "/" }).reversed().drop(while: { $0 == "/" }).reversed()))
+        return (
+            try real(lines[0]), try real(common), top.status == 0 ? try real(top.stdout.trimmingCharacters(in: .newlines)) : nil,
+            String(lines[2].drop(while: { $0 == "/" }).reversed().drop(while: { $0 == "/" }).reversed())
+        )
     }
 
     private func real(_ path: String) throws -> String { try FileSystem.resolve(BytePath(path)).description }
@@ -70,11 +75,13 @@ import TestSupport
         let expected = try gitAnswer(layout, test)
         let found: RepositoryLocation
         do {
-            found = try RepositoryLocation.find(workingDirectory: BytePath(layout.path(test.directory)),
-                                                environment: GitEnvironment(test.environment))
+            found = try RepositoryLocation.find(
+                workingDirectory: BytePath(layout.path(test.directory)),
+                environment: GitEnvironment(test.environment))
         } catch {
-            #expect(expected == nil, "\(test): we refused (\(error)), git found \(String(describing: expected))",
-                    sourceLocation: sourceLocation)
+            #expect(
+                expected == nil, "\(test): we refused (\(error)), git found \(String(describing: expected))",
+                sourceLocation: sourceLocation)
             return
         }
         guard let expected else {
@@ -115,8 +122,12 @@ import TestSupport
             // Linked worktrees, also as their hooks see them (GIT_DIR absolute, no GIT_WORK_TREE).
             Case(directory: "plain-wt/sub", environment: [:]),
             Case(directory: "plain-wt", environment: ["GIT_DIR": "\(top)/plain/.git/worktrees/plain-wt"]),
-            Case(directory: "plain-wt", environment: ["GIT_DIR": "\(top)/plain/.git/worktrees/plain-wt",
-                                                     "GIT_COMMON_DIR": "\(top)/plain/.git"]),
+            Case(
+                directory: "plain-wt",
+                environment: [
+                    "GIT_DIR": "\(top)/plain/.git/worktrees/plain-wt",
+                    "GIT_COMMON_DIR": "\(top)/plain/.git",
+                ]),
             // Bare repositories.
             Case(directory: "bare.git", environment: [:]),
             Case(directory: "", environment: ["GIT_DIR": "bare.git", "GIT_WORK_TREE": "plain"]),
@@ -160,8 +171,10 @@ import TestSupport
     }
 
     @Test func gitBooleansAreParsedLikeGit() throws {
-        let values: [(String, Bool?)] = [("1", true), ("0", false), ("", false), ("true", true), ("YES", true), ("on", true),
-                                         ("off", false), ("No", false), ("2", true), ("1k", true), ("maybe", nil)]
+        let values: [(String, Bool?)] = [
+            ("1", true), ("0", false), ("", false), ("true", true), ("YES", true), ("on", true),
+            ("off", false), ("No", false), ("2", true), ("1k", true), ("maybe", nil),
+        ]
         for (text, expected) in values {
             let environment = GitEnvironment(["GIT_GLOB_PATHSPECS": text])
             if let expected {
@@ -185,8 +198,10 @@ import TestSupport
         try runChecked(["cp", "-a", repo.directory.url(".git/."), copy.path])
         let environment = GitEnvironment(["GIT_DIR": "\(repo.path)/.git", "GIT_COMMON_DIR": copy.path])
         // git itself takes it.
-        let common = try runChecked(["git", "rev-parse", "--git-common-dir"], in: repo.path,
-                                    environment: ["GIT_DIR": "\(repo.path)/.git", "GIT_COMMON_DIR": copy.path]).stdout
+        let common = try runChecked(
+            ["git", "rev-parse", "--git-common-dir"], in: repo.path,
+            environment: ["GIT_DIR": "\(repo.path)/.git", "GIT_COMMON_DIR": copy.path]
+        ).stdout
         #expect(common.trimmingCharacters(in: .newlines) == copy.path)
         let location = try RepositoryLocation.find(workingDirectory: BytePath(repo.path), environment: environment)
         #expect(location.commonDirectory == (try FileSystem.resolve(BytePath(copy.path))))
@@ -213,7 +228,9 @@ import TestSupport
         try runChecked(["git", "clone", "-q", "--shared", "--no-checkout", origin.path, "."], in: borrower.path)
         try FileManager.default.removeItem(atPath: borrower.url(".git/objects/info/alternates"))
         let alternates = GitEnvironment(["GIT_ALTERNATE_OBJECT_DIRECTORIES": "\(origin.path)/.git/objects"])
-        #expect(throws: GitError.self) { try ObjectDatabase(try Repository(discoveringFrom: borrower.path, environment: GitEnvironment())).commit(ObjectID(hex: head)!) }
+        #expect(throws: GitError.self) {
+            try ObjectDatabase(try Repository(discoveringFrom: borrower.path, environment: GitEnvironment())).commit(ObjectID(hex: head)!)
+        }
         let objects = try ObjectDatabase(try Repository(discoveringFrom: borrower.path, environment: alternates))
         #expect(try objects.commit(ObjectID(hex: head)!).parents.count == 1)
 

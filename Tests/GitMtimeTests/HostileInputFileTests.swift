@@ -37,41 +37,61 @@ import TestSupport
     }
 
     static let readers: [Reader] = [
-        Reader(name: "docker build -f", limit: 16 << 20, place: "hostile/Dockerfile",
-               command: { _, hostile in ([builtProduct("git-mtime"), "docker", "--docker", "/bin/true", "build", "-f", hostile, "."], [:]) },
-               expected: { kind in kind == .oversized ? (125, "larger than") : (125, "not a regular file") }),
-        Reader(name: "guard --manifest", limit: 1 << 30, place: "hostile/manifest",
-               command: { repository, hostile in ([builtProduct("git-mtime-guard"), "check", "--manifest", hostile, "--root", repository], [:]) },
-               expected: { kind in
-                   switch kind {
-                   case .oversized: return (64, "larger than")
-                   // The manifest is never read through a final symlink.
-                   case .symlinkToDevZero: return (74, "symbolic links")
-                   default: return (64, "not a regular file")
-                   }
-               }),
-        Reader(name: "manifest (classic .dockerignore)", limit: 16 << 20, place: ".dockerignore",
-               command: { _, _ in ([builtProduct("git-mtime"), "manifest", "--builder", "classic", "-o", "/dev/null"], [:]) },
-               expected: { kind in kind == .oversized ? (1, "larger than") : (1, "not a regular file") }),
-        Reader(name: "status (mtime.stamp)", limit: 1 << 30, place: "hostile/stamp",
-               command: { _, hostile in ([builtProduct("git-mtime"), "status"], ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "mtime.stamp",
-                                                                                 "GIT_CONFIG_VALUE_0": hostile]) },
-               expected: { kind in kind == .oversized ? (0, "larger than") : (0, "not trusted") }),
-        Reader(name: "explain --stamp", limit: 1 << 30, place: "hostile/stamp",
-               command: { _, hostile in ([builtProduct("git-mtime"), "explain", "--stamp", hostile, "README.md"], [:]) },
-               expected: { _ in (0, "untrusted") }),
+        Reader(
+            name: "docker build -f", limit: 16 << 20, place: "hostile/Dockerfile",
+            command: { _, hostile in ([builtProduct("git-mtime"), "docker", "--docker", "/bin/true", "build", "-f", hostile, "."], [:]) },
+            expected: { kind in kind == .oversized ? (125, "larger than") : (125, "not a regular file") }),
+        Reader(
+            name: "guard --manifest", limit: 1 << 30, place: "hostile/manifest",
+            command: { repository, hostile in
+                ([builtProduct("git-mtime-guard"), "check", "--manifest", hostile, "--root", repository], [:])
+            },
+            expected: { kind in
+                switch kind {
+                case .oversized: return (64, "larger than")
+                // The manifest is never read through a final symlink.
+                case .symlinkToDevZero: return (74, "symbolic links")
+                default: return (64, "not a regular file")
+                }
+            }),
+        Reader(
+            name: "manifest (classic .dockerignore)", limit: 16 << 20, place: ".dockerignore",
+            command: { _, _ in ([builtProduct("git-mtime"), "manifest", "--builder", "classic", "-o", "/dev/null"], [:]) },
+            expected: { kind in kind == .oversized ? (1, "larger than") : (1, "not a regular file") }),
+        Reader(
+            name: "status (mtime.stamp)", limit: 1 << 30, place: "hostile/stamp",
+            command: { _, hostile in
+                (
+                    [builtProduct("git-mtime"), "status"],
+                    [
+                        "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "mtime.stamp",
+                        "GIT_CONFIG_VALUE_0": hostile,
+                    ]
+                )
+            },
+            expected: { kind in kind == .oversized ? (0, "larger than") : (0, "not trusted") }),
+        Reader(
+            name: "explain --stamp", limit: 1 << 30, place: "hostile/stamp",
+            command: { _, hostile in ([builtProduct("git-mtime"), "explain", "--stamp", hostile, "README.md"], [:]) },
+            expected: { _ in (0, "untrusted") }),
         // libgit2 opens the index blocking: checked first (git itself hangs on a FIFO there).
-        Reader(name: "restore (GIT_INDEX_FILE)", limit: 64 << 20, place: "hostile/index",
-               command: { _, hostile in ([builtProduct("git-mtime"), "restore"], ["GIT_INDEX_FILE": hostile]) },
-               expected: { kind in kind == .oversized ? (1, "cannot read the index") : (1, "not a regular file") }),
+        Reader(
+            name: "restore (GIT_INDEX_FILE)", limit: 64 << 20, place: "hostile/index",
+            command: { _, hostile in ([builtProduct("git-mtime"), "restore"], ["GIT_INDEX_FILE": hostile]) },
+            expected: { kind in kind == .oversized ? (1, "cannot read the index") : (1, "not a regular file") }),
         // A clone's first checkout decides from the reflog whether it is fresh; anything else is a rewrite.
-        Reader(name: "post-checkout hook (logs/HEAD)", limit: 1 << 20, place: ".git/logs/HEAD",
-               command: { repository, _ in
-                   let head = (try? runChecked(["git", "rev-parse", "HEAD"], in: repository).stdout) ?? ""
-                   return ([builtProduct("git-mtime"), "hooks", "run", "-v", "post-checkout",
-                            String(repeating: "0", count: 40), head.trimmingCharacters(in: .whitespacesAndNewlines), "1"], [:])
-               },
-               expected: { _ in (0, "changed path") }),
+        Reader(
+            name: "post-checkout hook (logs/HEAD)", limit: 1 << 20, place: ".git/logs/HEAD",
+            command: { repository, _ in
+                let head = (try? runChecked(["git", "rev-parse", "HEAD"], in: repository).stdout) ?? ""
+                return (
+                    [
+                        builtProduct("git-mtime"), "hooks", "run", "-v", "post-checkout",
+                        String(repeating: "0", count: 40), head.trimmingCharacters(in: .whitespacesAndNewlines), "1",
+                    ], [:]
+                )
+            },
+            expected: { _ in (0, "changed path") }),
     ]
 
     /// Puts a `kind` at `path`; the returned descriptor (a FIFO's writer) stays open until closed.
@@ -139,7 +159,8 @@ extension HostileInputFileTests {
     /// the wrapper gives up after a few names instead of drawing new ones for ever.
     @Test func aClientThatSaysEveryNameExistsEndsTheBuildInsteadOfLooping() throws {
         let repository = try GitRepository(label: "yes-client")
-        try repository.write("Dockerfile", "FROM scratch\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- true\n")
+        try repository.write(
+            "Dockerfile", "FROM scratch\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- true\n")
         try repository.commit("first")
         let child = try Subprocess([builtProduct("git-mtime"), "docker", "--docker", "/bin/true", "build", "."], in: repository.path)
         let result = try #require(child.wait(timeout: 120), "still drawing image names after 120 s, killed")
@@ -154,20 +175,26 @@ extension HostileInputFileTests {
     /// through their links, as docker and any other program would read them.
     @Test func aSymlinkedDockerfileAndGuardAreReadThroughTheirLinks() throws {
         let repository = try GitRepository(label: "linked-inputs")
-        try repository.write("build/Dockerfile.real",
-                             "FROM scratch\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- true\n")
+        try repository.write(
+            "build/Dockerfile.real",
+            "FROM scratch\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- true\n")
         try repository.commit("first")
-        try FileManager.default.createSymbolicLink(atPath: repository.directory.url("Dockerfile.link"), withDestinationPath: "build/Dockerfile.real")
+        try FileManager.default.createSymbolicLink(
+            atPath: repository.directory.url("Dockerfile.link"), withDestinationPath: "build/Dockerfile.real")
         let tools = TemporaryDirectory("linked-inputs-tools")
         let guardLink = tools.url("guard-link")
         try FileManager.default.createSymbolicLink(atPath: guardLink, withDestinationPath: builtProduct("git-mtime-guard"))
         // A client that has no image by any name, imports with a fresh id and builds successfully.
         let client = tools.url("docker")
-        try Data("#!/bin/sh\ncase \"$1 $2\" in\n\"image inspect\") exit 1;;\n\"import --change\") echo sha256:0123; exit 0;;\nesac\nexit 0\n".utf8)
-            .write(to: URL(fileURLWithPath: client))
+        try Data(
+            "#!/bin/sh\ncase \"$1 $2\" in\n\"image inspect\") exit 1;;\n\"import --change\") echo sha256:0123; exit 0;;\nesac\nexit 0\n"
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: client))
         #expect(chmod(client, 0o755) == 0)
-        let child = try Subprocess([builtProduct("git-mtime"), "docker", "--docker", client, "build", "-f", "Dockerfile.link", "."],
-                                   in: repository.path, environment: ["GIT_MTIME_GUARD": guardLink])
+        let child = try Subprocess(
+            [builtProduct("git-mtime"), "docker", "--docker", client, "build", "-f", "Dockerfile.link", "."],
+            in: repository.path, environment: ["GIT_MTIME_GUARD": guardLink])
         let result = try #require(child.wait(timeout: 120), "still running after 120 s, killed")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("guard and manifest reach the build through"), "\(result.stderr)")

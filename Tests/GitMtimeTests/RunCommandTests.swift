@@ -9,8 +9,9 @@ import TestSupport
     try repo.write("a.txt", "a\n")
     try repo.commit()
     let snapshot = try contentSnapshot(of: repo.path)
-    let failed = try run(["git", "mtime", "run", "--stamp", "out/stamp", "--", "sh", "-c", "exit 7"], in: repo.path,
-                         environment: hookEnvironment)
+    let failed = try run(
+        ["git", "mtime", "run", "--stamp", "out/stamp", "--", "sh", "-c", "exit 7"], in: repo.path,
+        environment: hookEnvironment)
     #expect(failed.status == 7)
     #expect(!FileManager.default.fileExists(atPath: repo.directory.url("out/stamp")), "not sealed after a failure")
     let succeeded = try run(["git", "mtime", "run", "--stamp", "out/stamp", "--", "true"], in: repo.path, environment: hookEnvironment)
@@ -25,13 +26,17 @@ import TestSupport
 @Test func runWithoutHistory() throws {
     let outside = TemporaryDirectory("not-a-repo")
     let unborn = try GitRepository(label: "unborn")
-    for (directory, reason) in [(outside.path, "\(outside.path) is not in a git repository"), (unborn.path, "the repository has no commit yet")] {
+    for (directory, reason) in [
+        (outside.path, "\(outside.path) is not in a git repository"), (unborn.path, "the repository has no commit yet"),
+    ] {
         try Data("a\n".utf8).write(to: URL(fileURLWithPath: directory + "/a.txt"))
-        let result = try run([builtProduct("git-mtime"), "run", "--stamp", "out/stamp", "--", "touch", "ran"], in: directory,
-                             environment: hookEnvironment)
+        let result = try run(
+            [builtProduct("git-mtime"), "run", "--stamp", "out/stamp", "--", "touch", "ran"], in: directory,
+            environment: hookEnvironment)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.hasPrefix("git-mtime run: note: times not restored (\(reason)): manifest of 1 file(s), all untracked\n"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("git-mtime run: note: times not restored (\(reason)): manifest of 1 file(s), all untracked\n"),
+            "\(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: directory + "/ran"))
         #expect(FileManager.default.fileExists(atPath: directory + "/out/stamp"), "sealed")
         #expect(try String(contentsOfFile: directory + "/a.txt", encoding: .utf8) == "a\n")
@@ -43,8 +48,9 @@ import TestSupport
     let repo = try GitRepository(label: "run")
     try repo.write("a.txt", "a\n")
     try repo.commit()
-    let missingGuard = try run([builtProduct("git-mtime"), "run", "--", "touch", "ran"], in: repo.path,
-                               environment: hookEnvironment.merging(["GIT_MTIME_GUARD": outside.url("nothing")]) { $1 })
+    let missingGuard = try run(
+        [builtProduct("git-mtime"), "run", "--", "touch", "ran"], in: repo.path,
+        environment: hookEnvironment.merging(["GIT_MTIME_GUARD": outside.url("nothing")]) { $1 })
     #expect(missingGuard.status == 1)
     #expect(missingGuard.stderr == "git-mtime run: error: GIT_MTIME_GUARD=\(outside.url("nothing")) is not an executable file\n")
     #expect(!FileManager.default.fileExists(atPath: repo.directory.url("ran")))
@@ -74,8 +80,9 @@ import TestSupport
     try repo.commit()
     try runChecked(["touch", repo.directory.url("a.txt")])
     let elsewhere = TemporaryDirectory("run-elsewhere")
-    let result = try run(["git", "--git-dir=\(repo.path)/.git", "--work-tree=\(repo.path)", "mtime", "run", "--", "true"],
-                         in: elsewhere.path, environment: hookEnvironment)
+    let result = try run(
+        ["git", "--git-dir=\(repo.path)/.git", "--work-tree=\(repo.path)", "mtime", "run", "--", "true"],
+        in: elsewhere.path, environment: hookEnvironment)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stderr.contains("git-mtime run: restored 1 file(s)"), "\(result.stderr)")
     #expect(FileManager.default.fileExists(atPath: repo.directory.url("target/.git-mtime-stamp")))
@@ -89,8 +96,11 @@ import TestSupport
     try repo.write("a.txt", "a\n")
     try repo.commit()
     let report = "for n in 1 2; do echo \"$n $(readlink /proc/$$/fd/$n)\" >> fds; done"
-    let result = try run(["sh", "-c", "exec \"$@\" 1>&- 2>&-", "sh", builtProduct("git-mtime"), "run", "--stamp", "out/stamp",
-                          "--", "sh", "-c", report], in: repo.path, environment: hookEnvironment)
+    let result = try run(
+        [
+            "sh", "-c", "exec \"$@\" 1>&- 2>&-", "sh", builtProduct("git-mtime"), "run", "--stamp", "out/stamp",
+            "--", "sh", "-c", report,
+        ], in: repo.path, environment: hookEnvironment)
     #expect(result.status == 0)
     #expect(try String(contentsOfFile: repo.directory.url("fds"), encoding: .utf8) == "1 /dev/null\n2 /dev/null\n")
     #expect(try String(contentsOfFile: repo.directory.url("a.txt"), encoding: .utf8) == "a\n")

@@ -19,17 +19,18 @@ import TestSupport
     let before = try repo.mtime("status").stdout
     #expect(try contentSnapshot(of: repo.path) == snapshot)
     let root = try FileSystem.resolve(BytePath(repo.path))
-    #expect(before == """
-        repository: \(root)
-        files with their commit time: 1
-        files without their commit time: 1 (git mtime restore sets them)
-        dirty files (left alone): 1
-        deleted files: 0
-        hooks (\(root)/.git/hooks): post-checkout not installed, post-merge not installed (another hook is there; install keeps it and chains it), post-rewrite not installed
-        hook mode: safe
-        build stamp: \(root)/target/.git-mtime-stamp: absent
+    #expect(
+        before == """
+            repository: \(root)
+            files with their commit time: 1
+            files without their commit time: 1 (git mtime restore sets them)
+            dirty files (left alone): 1
+            deleted files: 0
+            hooks (\(root)/.git/hooks): post-checkout not installed, post-merge not installed (another hook is there; install keeps it and chains it), post-rewrite not installed
+            hook mode: safe
+            build stamp: \(root)/target/.git-mtime-stamp: absent
 
-        """)
+            """)
 
     try repo.mtime("hooks", "install")
     try repo.mtime("restore")
@@ -43,7 +44,10 @@ import TestSupport
     let lines = after.split(separator: "\n").map(String.init)
     #expect(lines[1] == "files with their commit time: 2")
     #expect(lines[2] == "files without their commit time: 0")
-    #expect(lines[5] == "hooks (\(root)/.git/hooks): post-checkout installed, post-merge installed (chained: the previous hook runs first), post-rewrite installed")
+    #expect(
+        lines[5]
+            == "hooks (\(root)/.git/hooks): post-checkout installed, post-merge installed (chained: the previous hook runs first), post-rewrite installed"
+    )
     #expect(lines[6] == "hook mode: commit")
     #expect(lines[7].hasPrefix("build stamp: \(root)/out/stamp: not trusted: "), "\(lines[7])")
 }

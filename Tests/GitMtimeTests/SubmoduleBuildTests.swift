@@ -17,7 +17,9 @@ private func compilations(_ result: ProcessResult) -> [String] {
     try library.commit("lib returns 1")
 
     let top = try GitRepository(label: "app")
-    try top.write("Makefile", """
+    try top.write(
+        "Makefile",
+        """
         target/prog: target/main.o target/lib.o
         \tcc -o target/prog target/main.o target/lib.o
         target/main.o: main.c
@@ -35,8 +37,11 @@ private func compilations(_ result: ProcessResult) -> [String] {
     let clone = try GitRepository(cloning: top.path, label: "app-clone", arguments: ["--recurse-submodules"])
 
     let first = try clone.mtime("run", "--", "make")
-    #expect(compilations(first) == ["cc -c -o target/main.o main.c", "cc -c -o target/lib.o vendor/lib/lib.c",
-                                    "cc -o target/prog target/main.o target/lib.o"], "\(first.stdout)")
+    #expect(
+        compilations(first) == [
+            "cc -c -o target/main.o main.c", "cc -c -o target/lib.o vendor/lib/lib.c",
+            "cc -o target/prog target/main.o target/lib.o",
+        ], "\(first.stdout)")
     #expect(try clone.tool("target/prog").status == 1)
 
     // The library changes in a commit dated long before the build; the superproject bumps to it.
@@ -47,12 +52,14 @@ private func compilations(_ result: ProcessResult) -> [String] {
     try runChecked(["git", "checkout", "-q", "origin/main"], in: clone.directory.url("vendor/lib"))
     try clone.git("commit", "-q", "-am", "bump lib")
     // The changed source arrives with an old mtime, older than the outputs.
-    try FileSystem.setModificationTime(BytePath(clone.directory.url("vendor/lib/lib.c")),
-                                       to: Timestamp(seconds: 1_560_000_000, nanoseconds: 0))
+    try FileSystem.setModificationTime(
+        BytePath(clone.directory.url("vendor/lib/lib.c")),
+        to: Timestamp(seconds: 1_560_000_000, nanoseconds: 0))
 
     let bumped = try clone.mtime("run", "--", "make")
-    #expect(compilations(bumped) == ["cc -c -o target/lib.o vendor/lib/lib.c", "cc -o target/prog target/main.o target/lib.o"],
-            "\(bumped.stdout)\n\(bumped.stderr)")
+    #expect(
+        compilations(bumped) == ["cc -c -o target/lib.o vendor/lib/lib.c", "cc -o target/prog target/main.o target/lib.o"],
+        "\(bumped.stdout)\n\(bumped.stderr)")
     #expect(try clone.tool("target/prog").status == 2)
     #expect(bumped.stderr.contains("in 1 submodule(s)"), "\(bumped.stderr)")
 
@@ -60,8 +67,11 @@ private func compilations(_ result: ProcessResult) -> [String] {
     let again = try clone.mtime("run", "--", "make")
     #expect(compilations(again) == [], "\(again.stdout)\n\(again.stderr)")
     #expect(!again.stderr.contains("warning"), "\(again.stderr)")
-    #expect(try clone.time("vendor/lib/lib.c")
-            == Timestamp(commitSeconds: library.clock,
-                         objectID: try unwrap(ObjectID(hex: library.git("rev-parse", "HEAD:lib.c").trimmingCharacters(in: .whitespacesAndNewlines)), "id")))
+    #expect(
+        try clone.time("vendor/lib/lib.c")
+            == Timestamp(
+                commitSeconds: library.clock,
+                objectID: try unwrap(
+                    ObjectID(hex: library.git("rev-parse", "HEAD:lib.c").trimmingCharacters(in: .whitespacesAndNewlines)), "id")))
     try clone.expectWorkingTreeMatchesHead()
 }

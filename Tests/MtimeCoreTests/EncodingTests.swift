@@ -7,7 +7,8 @@ import TestSupport
 /// separator a line-based reader could split on.
 @Test func pathEscapingRoundTripsEveryByte() throws {
     var random = SeededGenerator(seed: 7)
-    let samples: [[UInt8]] = [Array(0...255), Array("plain/path.rs".utf8), Array("with space\nand\\slash".utf8), [0xFF, 0xFE, 0x80]]
+    let samples: [[UInt8]] =
+        [Array(0...255), Array("plain/path.rs".utf8), Array("with space\nand\\slash".utf8), [0xFF, 0xFE, 0x80]]
         + (0..<200).map { _ in (0..<Int.random(in: 1...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) } }
     for bytes in samples {
         let field = PathEscaping.encodeField(bytes)
@@ -26,8 +27,10 @@ import TestSupport
     for (name, bytes) in contents {
         let path = directory.url(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let expected = try #require(ObjectID(hex: try runChecked(["git", "hash-object", path], in: directory.path).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let expected = try #require(
+            ObjectID(
+                hex: try runChecked(["git", "hash-object", path], in: directory.path).stdout
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(BlobHasher.hash(bytes: bytes) == expected, "\(name)")
         #expect(try BlobHasher.hash(fileAt: BytePath(path)) == expected, "\(name)")
         #expect(try BufferedBlobHasher(bufferSize: 4096).hash(regularFileAt: BytePath(path)).id == expected, "\(name)")

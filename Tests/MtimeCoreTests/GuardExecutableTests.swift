@@ -15,8 +15,10 @@ import TestSupport
         let directory = TemporaryDirectory()
         let chosen = try executable(in: directory, "my-guard")
         _ = try executable(in: directory, "git-mtime-guard")
-        #expect(try GuardExecutable.locate(environment: ["GIT_MTIME_GUARD": chosen, "PATH": directory.path],
-                                           runningExecutable: directory.url("git-mtime")) == chosen)
+        #expect(
+            try GuardExecutable.locate(
+                environment: ["GIT_MTIME_GUARD": chosen, "PATH": directory.path],
+                runningExecutable: directory.url("git-mtime")) == chosen)
     }
 
     @Test func environmentVariableNamingNothingIsAnError() {
@@ -37,13 +39,17 @@ import TestSupport
         let found = try executable(in: onPath, "git-mtime-guard")
         // A non-executable file of that name is skipped.
         try Data().write(to: URL(fileURLWithPath: elsewhere.url("git-mtime-guard")))
-        #expect(try GuardExecutable.locate(environment: ["PATH": "\(elsewhere.path):\(onPath.path)"],
-                                           runningExecutable: elsewhere.url("git-mtime")) == found)
+        #expect(
+            try GuardExecutable.locate(
+                environment: ["PATH": "\(elsewhere.path):\(onPath.path)"],
+                runningExecutable: elsewhere.url("git-mtime")) == found)
     }
 
     @Test func noGuardAnywhere() {
         let empty = TemporaryDirectory()
-        #expect(throws: GuardExecutableError("cannot find git-mtime-guard: set GIT_MTIME_GUARD, or install it next to git-mtime or on PATH")) {
+        #expect(
+            throws: GuardExecutableError("cannot find git-mtime-guard: set GIT_MTIME_GUARD, or install it next to git-mtime or on PATH")
+        ) {
             try GuardExecutable.locate(environment: ["PATH": empty.path], runningExecutable: empty.url("git-mtime"))
         }
     }

@@ -45,7 +45,8 @@ import TestSupport
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             paths.append(path)
         }
-        let expected = try runChecked(["git", "hash-object", "--no-filters"] + paths, in: directory.path).stdout.split(separator: "\n").map(String.init)
+        let expected = try runChecked(["git", "hash-object", "--no-filters"] + paths, in: directory.path).stdout.split(separator: "\n").map(
+            String.init)
         #expect(expected.count == sizes.count)
         for (path, id) in zip(paths, expected) {
             #expect(try BlobHasher.hash(fileAt: BytePath(path)).hex == id, "\(path)")

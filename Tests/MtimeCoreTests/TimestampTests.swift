@@ -29,17 +29,21 @@ import Testing
     // A commit date git can't show (issue 10, defect 4) counts as the epoch, as `git log` shows it.
     let id = ObjectID(hex: String(repeating: "ab", count: 20))!
     #expect(Timestamp(commitSeconds: .max, objectID: id).seconds == 0)
-    #expect(Timestamp(commitSeconds: 1_600_000_000, objectID: id) == Timestamp(seconds: 1_600_000_000, nanoseconds: id.deterministicNanoseconds))
+    #expect(
+        Timestamp(commitSeconds: 1_600_000_000, objectID: id) == Timestamp(seconds: 1_600_000_000, nanoseconds: id.deterministicNanoseconds)
+    )
 }
 
 @Test func parsingAcceptsExactlyTheWrittenFormInRange() {
     for valid in ["0.000000000", "1700000000.000000005", "-1.999999999", "253402300799.999999999", "-62135596800.000000000"] {
         #expect(Timestamp(parsing: valid)?.description == valid, "\(valid)")
     }
-    for invalid in ["9223372036854775807.999999999", "9223372036854775808.000000000", "253402300800.000000000",
-                    "-62135596801.000000000", "+1.000000000", "01.000000000", "-0.000000001", "1.00000000", "1.0000000000",
-                    "1.-00000001", "1", ".000000000", "1.00000000a", "١.000000000", "", "-", "1e3.000000000",
-                    "99999999999999999999999.000000000"] {
+    for invalid in [
+        "9223372036854775807.999999999", "9223372036854775808.000000000", "253402300800.000000000",
+        "-62135596801.000000000", "+1.000000000", "01.000000000", "-0.000000001", "1.00000000", "1.0000000000",
+        "1.-00000001", "1", ".000000000", "1.00000000a", "١.000000000", "", "-", "1e3.000000000",
+        "99999999999999999999999.000000000",
+    ] {
         #expect(Timestamp(parsing: invalid) == nil, "\(invalid)")
     }
 }

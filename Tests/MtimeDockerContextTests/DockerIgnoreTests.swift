@@ -15,7 +15,8 @@ import Testing
     }
 
     @Test func readAllSplitsTrimsAndCleans() throws {
-        let entries = try DockerIgnoreFile.readAll(Array("\u{FEFF}# c\n\n  /target  \r\n ! ./a/../b \n#x\n !\n\u{00A0}y\u{3000}\n".utf8), file: "f")
+        let entries = try DockerIgnoreFile.readAll(
+            Array("\u{FEFF}# c\n\n  /target  \r\n ! ./a/../b \n#x\n !\n\u{00A0}y\u{3000}\n".utf8), file: "f")
         #expect(entries.map { String(decoding: $0.pattern, as: UTF8.self) } == ["target", "!b", "!", "y"])
         #expect(entries.map(\.origin.line) == [3, 4, 6, 7])
     }
@@ -132,9 +133,13 @@ import Testing
         let directory: [UInt8] = Array("ab".utf8) + [0xFF]
         let exception = directory + [UInt8(ascii: "\n"), UInt8(ascii: "!")] + directory + Array("/x\n".utf8)
         #expect(try keptBytes(exception, [directory + Array("/x".utf8), Array("y".utf8)], buildKit20) == [Array("y".utf8)])
-        #expect(try keptBytes(exception, [directory + Array("/x".utf8), Array("y".utf8)], DockerBuilder(kind: .classic, client: .fileutils))
+        #expect(
+            try keptBytes(exception, [directory + Array("/x".utf8), Array("y".utf8)], DockerBuilder(kind: .classic, client: .fileutils))
                 == [directory + Array("/x".utf8), Array("y".utf8)])
-        #expect(GoStrings.coercedToValidUTF8([0x61, 0xFF, 0xEF, 0xBF, 0xBD, 0xC3]) == [0x61, 0xEF, 0xBF, 0xBD, 0xEF, 0xBF, 0xBD, 0xEF, 0xBF, 0xBD])
+        #expect(
+            GoStrings.coercedToValidUTF8([0x61, 0xFF, 0xEF, 0xBF, 0xBD, 0xC3]) == [
+                0x61, 0xEF, 0xBF, 0xBD, 0xEF, 0xBF, 0xBD, 0xEF, 0xBF, 0xBD,
+            ])
     }
 
     @Test func engineFromDockerVersion() {

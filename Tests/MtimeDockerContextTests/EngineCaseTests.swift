@@ -25,8 +25,9 @@ struct EngineCase: Sendable, CustomTestStringConvertible {
                 // "error": the build failed (a nil value, kept in the dictionary).
                 expected.updateValue((value as? [String]).map { Set($0.map { BytePath(unescape($0)) }) }, forKey: builder)
             }
-            return EngineCase(name: item["name"] as! String, files: (item["files"] as! [String]).map { BytePath(unescape($0)) },
-                              ignore: unescape(item["ignore"] as! String), expected: expected)
+            return EngineCase(
+                name: item["name"] as! String, files: (item["files"] as! [String]).map { BytePath(unescape($0)) },
+                ignore: unescape(item["ignore"] as! String), expected: expected)
         }
     }()
 
@@ -40,7 +41,8 @@ struct EngineCase: Sendable, CustomTestStringConvertible {
                 out.append(UInt8(ascii: "\\"))
                 index += 2
             } else if raw[index] == UInt8(ascii: "\\"), index + 3 < raw.count, raw[index + 1] == UInt8(ascii: "x"),
-                      let byte = UInt8(String(decoding: raw[(index + 2)...(index + 3)], as: UTF8.self), radix: 16) {
+                let byte = UInt8(String(decoding: raw[(index + 2)...(index + 3)], as: UTF8.self), radix: 16)
+            {
                 out.append(byte)
                 index += 4
             } else {
@@ -91,7 +93,8 @@ struct EngineCase: Sendable, CustomTestStringConvertible {
         for (name, builder) in EngineCase.builders.sorted(by: { $0.key < $1.key }) {
             guard let recorded = engineCase.expected[name] else { continue }
             let kept = engineCase.kept(by: builder)
-            #expect(kept == recorded, "\(name): the engine received \(recorded.map { $0.sorted().map(\.description) } ?? ["(build failed)"])")
+            #expect(
+                kept == recorded, "\(name): the engine received \(recorded.map { $0.sorted().map(\.description) } ?? ["(build failed)"])")
         }
     }
 }

@@ -34,16 +34,19 @@ import TestSupport
     }
 
     /// The arguments come back unchanged, the context is found, and only `-f` and `--build-context` are read.
-    func check(_ options: [String], context: String = "ctx", flag: ClientFlag, value: String? = nil,
-               sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func check(
+        _ options: [String], context: String = "ctx", flag: ClientFlag, value: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         for command in [["build"], ["buildx", "build"]] {
             let parsed = try BuildArguments(parsing: command + options)
             #expect(parsed.options == options, sourceLocation: sourceLocation)
             #expect(parsed.context == context, "\(options)", sourceLocation: sourceLocation)
             #expect(!parsed.wantsHelp, sourceLocation: sourceLocation)
             #expect(parsed.dockerfiles == (flag.long == "file" ? [value!] : []), "\(options)", sourceLocation: sourceLocation)
-            #expect(parsed.buildContextNames == (flag.long == "build-context" ? [String(value!.prefix { $0 != "=" })] : []),
-                    sourceLocation: sourceLocation)
+            #expect(
+                parsed.buildContextNames == (flag.long == "build-context" ? [String(value!.prefix { $0 != "=" })] : []),
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -129,8 +132,14 @@ import TestSupport
         (["buildx", "b", "."], ["buildx", "b"], .buildx, []),
         (["buildx", "--builder", "ci", "-D", "build", "."], ["buildx", "--builder", "ci", "-D", "build"], .buildx, []),
         (["-H", "unix:///run/x.sock", "build", "."], ["build"], .build, ["-H", "unix:///run/x.sock"]),
-        (["--context", "build", "--log-level=debug", "-D", "build", "."], ["build"], .build, ["--context", "build", "--log-level=debug", "-D"]),
-        (["--root", "/var/r", "--storage-driver", "vfs", "build", "."], ["build"], .build, ["--root", "/var/r", "--storage-driver", "vfs"]),
+        (
+            ["--context", "build", "--log-level=debug", "-D", "build", "."], ["build"], .build,
+            ["--context", "build", "--log-level=debug", "-D"]
+        ),
+        (
+            ["--root", "/var/r", "--storage-driver", "vfs", "build", "."], ["build"], .build,
+            ["--root", "/var/r", "--storage-driver", "vfs"]
+        ),
     ])
     func commandWordsAndGlobalOptions(arguments: [String], command: [String], builder: BuildArguments.Builder, global: [String]) throws {
         let parsed = try BuildArguments(parsing: arguments)
@@ -149,7 +158,10 @@ import TestSupport
     @Test func doubleDashEndsOptions() throws {
         let parsed = try BuildArguments(parsing: ["build", "-t", "x", "--", "-odd-name"])
         #expect(parsed.context == "-odd-name")
-        #expect(parsed.inserting(["--build-context", "git-mtime=/t"]) == ["build", "-t", "x", "--build-context", "git-mtime=/t", "--", "-odd-name"])
+        #expect(
+            parsed.inserting(["--build-context", "git-mtime=/t"]) == [
+                "build", "-t", "x", "--build-context", "git-mtime=/t", "--", "-odd-name",
+            ])
         #expect(try BuildArguments(parsing: ["build", "--", "--help"]).wantsHelp == false)
     }
 
@@ -192,7 +204,9 @@ import TestSupport
     }
 
     @Test func buildContextNames() throws {
-        let parsed = try BuildArguments(parsing: ["buildx", "build", "--build-context", "deps=../deps", "--build-context=git-mtime=/x", "."])
+        let parsed = try BuildArguments(parsing: [
+            "buildx", "build", "--build-context", "deps=../deps", "--build-context=git-mtime=/x", ".",
+        ])
         #expect(parsed.buildContextNames == ["deps", "git-mtime"])
     }
 
@@ -214,7 +228,10 @@ import TestSupport
 
     @Test func buildContextGoesBeforeTheContext() throws {
         let parsed = try BuildArguments(parsing: ["build", "-t", "x", "ctx", "--pull"])
-        #expect(parsed.inserting(["--build-context", "git-mtime=/t"]) == ["build", "-t", "x", "--build-context", "git-mtime=/t", "ctx", "--pull"])
+        #expect(
+            parsed.inserting(["--build-context", "git-mtime=/t"]) == [
+                "build", "-t", "x", "--build-context", "git-mtime=/t", "ctx", "--pull",
+            ])
         // No context (podman builds the working directory): at the end.
         let none = try BuildArguments(parsing: ["build", "-t", "x"])
         #expect(none.context == nil)
@@ -225,8 +242,10 @@ import TestSupport
         (["run", "."], "expected `build`, `buildx build`, `image build`, `builder build` or `bud` after `docker`, got: run ."),
         (["buildx", "ls"], "expected `build`, `buildx build`, `image build`, `builder build` or `bud` after `docker`, got: buildx ls"),
         (["build", "a", "b"], "expected one build context (PATH | URL | -), got: a b"),
-        (["build", "--new-a", "x", "--new-b", "y"],
-         "cannot tell the build context among: x y (git-mtime does not know whether --new-a, --new-b take a value): write such options as --option=VALUE"),
+        (
+            ["build", "--new-a", "x", "--new-b", "y"],
+            "cannot tell the build context among: x y (git-mtime does not know whether --new-a, --new-b take a value): write such options as --option=VALUE"
+        ),
         (["build", "-Zf", "x", "."], "unknown option -Z in -Zf: write -Z=VALUE or split the flags (-Z -f)"),
         (["build", "."] + ["--tag"], "option --tag needs a value"),
         (["build", ".", "-f"], "option -f needs a value"),
@@ -272,14 +291,23 @@ import TestSupport
 
     @Test func defaultsFollowTheClient() {
         #expect(InjectionMode.select(client: docker28, builder: .build, buildkit: nil, buildxAvailable: { true }) == .buildContext)
-        #expect(InjectionMode.select(client: docker28, builder: .build, buildkit: nil, buildxAvailable: { false }) == .rewrittenForClassicBuilder)
-        #expect(InjectionMode.select(client: docker20, builder: .build, buildkit: "", buildxAvailable: { true }) == .rewrittenForClassicBuilder)
-        #expect(InjectionMode.select(client: .docker(majorVersion: nil), builder: .build, buildkit: nil, buildxAvailable: { true }) == .rewrittenForClassicBuilder)
+        #expect(
+            InjectionMode.select(client: docker28, builder: .build, buildkit: nil, buildxAvailable: { false })
+                == .rewrittenForClassicBuilder)
+        #expect(
+            InjectionMode.select(client: docker20, builder: .build, buildkit: "", buildxAvailable: { true }) == .rewrittenForClassicBuilder)
+        #expect(
+            InjectionMode.select(client: .docker(majorVersion: nil), builder: .build, buildkit: nil, buildxAvailable: { true })
+                == .rewrittenForClassicBuilder)
     }
 
     @Test func buildxIsOnlyAskedAboutWhenItMatters() {
         var asked = false
-        _ = InjectionMode.select(client: docker20, builder: .build, buildkit: nil, buildxAvailable: { asked = true; return true })
+        _ = InjectionMode.select(
+            client: docker20, builder: .build, buildkit: nil,
+            buildxAvailable: {
+                asked = true; return true
+            })
         #expect(!asked)
     }
 
@@ -296,9 +324,10 @@ import TestSupport
     /// The fixture's first line names the client's `--version` output.
     static func installed(_ executable: String, fixture: String) -> Bool {
         guard FileManager.default.isExecutableFile(atPath: executable),
-              let header = try? String(contentsOf: ClientFlagLists.directory.appendingPathComponent(fixture), encoding: .utf8)
+            let header = try? String(contentsOf: ClientFlagLists.directory.appendingPathComponent(fixture), encoding: .utf8)
                 .split(separator: "\n").first,
-              let version = try? run([executable, "--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) else { return false }
+            let version = try? run([executable, "--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        else { return false }
         return header.hasSuffix(version) || header.contains(version + ",") || header.contains(version + " ")
     }
 
@@ -311,13 +340,17 @@ import TestSupport
 
     @Test(.enabled(if: installed("/usr/bin/docker", fixture: "docker-20.10-classic-build-help.txt"), "docker.io 20.10 is not installed"))
     func docker20() throws {
-        try compare(["/usr/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "0"], fixture: "docker-20.10-classic-build-help.txt")
-        try compare(["/usr/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "1"], fixture: "docker-20.10-buildkit-build-help.txt")
+        try compare(
+            ["/usr/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "0"], fixture: "docker-20.10-classic-build-help.txt")
+        try compare(
+            ["/usr/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "1"], fixture: "docker-20.10-buildkit-build-help.txt")
     }
 
     @Test(.enabled(if: installed("/usr/local/bin/docker", fixture: "docker-28-classic-build-help.txt"), "docker 28.2.2 is not installed"))
     func docker28() throws {
-        try compare(["/usr/local/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "0"], fixture: "docker-28-classic-build-help.txt")
+        try compare(
+            ["/usr/local/bin/docker", "build", "--help"], environment: ["DOCKER_BUILDKIT": "0"], fixture: "docker-28-classic-build-help.txt"
+        )
     }
 
     @Test(.enabled(if: installed("/usr/bin/podman", fixture: "podman-4.3-build-help.txt"), "podman 4.3 is not installed"))

@@ -9,7 +9,8 @@ import TestSupport
     }
 
     func touch(_ directory: TemporaryDirectory, _ name: String) throws {
-        try FileManager.default.createDirectory(atPath: (directory.url(name) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (directory.url(name) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data("FROM scratch\n".utf8).write(to: URL(fileURLWithPath: directory.url(name)))
     }
 
@@ -40,7 +41,9 @@ import TestSupport
     @Test func lowercaseFallbackForAnExplicitPath() throws {
         let context = TemporaryDirectory()
         try touch(context, "sub/dockerfile")
-        #expect(try inputs(["-f", context.url("sub/Dockerfile"), context.path], .buildKit).dockerfiles == [.file(context.url("sub/dockerfile"))])
+        #expect(
+            try inputs(["-f", context.url("sub/Dockerfile"), context.path], .buildKit).dockerfiles == [.file(context.url("sub/dockerfile"))]
+        )
         #expect(throws: DockerWrapperError("cannot locate Dockerfile: \(context.url("sub/Dockerfile"))")) {
             try inputs(["-f", context.url("sub/Dockerfile"), context.path], .classicClient)
         }
@@ -53,7 +56,9 @@ import TestSupport
 
     @Test func noDockerfileAtAll() throws {
         let context = TemporaryDirectory()
-        #expect(throws: DockerWrapperError("cannot locate Dockerfile: \(context.url("Dockerfile"))")) { try inputs([context.path], .buildKit) }
+        #expect(throws: DockerWrapperError("cannot locate Dockerfile: \(context.url("Dockerfile"))")) {
+            try inputs([context.path], .buildKit)
+        }
         #expect(throws: DockerWrapperError("cannot find Containerfile or Dockerfile in context directory \(context.path)")) {
             try inputs([context.path], .buildah)
         }
@@ -75,17 +80,21 @@ import TestSupport
         try touch(context, "Containerfile")
         #expect(try inputs([context.path], .buildah).dockerfiles == [.file(context.url("Containerfile"))])
         try touch(context, "extra.Containerfile")
-        #expect(try inputs(["-f", "Containerfile", "-f", "extra.Containerfile", context.path], .buildah).dockerfiles
+        #expect(
+            try inputs(["-f", "Containerfile", "-f", "extra.Containerfile", context.path], .buildah).dockerfiles
                 == [.file(context.url("Containerfile")), .file(context.url("extra.Containerfile"))])
         let asFile = try inputs([context.url("extra.Containerfile")], .buildah)
         #expect(asFile.context == .directory(context.path))
         #expect(asFile.dockerfiles == [.file(context.url("extra.Containerfile"))])
-        #expect(try inputs(["-f", "https://example.invalid/Containerfile", context.path], .buildah).dockerfiles
+        #expect(
+            try inputs(["-f", "https://example.invalid/Containerfile", context.path], .buildah).dockerfiles
                 == [.remote("https://example.invalid/Containerfile")])
     }
 
     @Test func remoteAndStandardInputContexts() throws {
-        for url in ["https://github.com/a/b.git", "http://host/ctx.tar.gz", "git@github.com:a/b.git", "git://host/r", "ssh://git@host/r.git"] {
+        for url in [
+            "https://github.com/a/b.git", "http://host/ctx.tar.gz", "git@github.com:a/b.git", "git://host/r", "ssh://git@host/r.git",
+        ] {
             let found = try inputs(["-f", "Dockerfile", url], .buildKit)
             #expect(found.context == .remote(url))
             #expect(found.dockerfiles == [])

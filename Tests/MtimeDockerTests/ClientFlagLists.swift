@@ -35,8 +35,10 @@ enum ClientFlagLists {
         for line in text.split(separator: "\n") {
             guard let match = line.firstMatch(of: /^\s+(?:-(\w), )?--([\w-]+)(?: (\S+))?\s{2,}/) else { continue }
             let type = match.3.map(String.init)
-            flags.append(ClientFlag(long: String(match.2), short: match.1.flatMap(\.first),
-                                    takesValue: type != nil && !type!.contains("[=")))
+            flags.append(
+                ClientFlag(
+                    long: String(match.2), short: match.1.flatMap(\.first),
+                    takesValue: type != nil && !type!.contains("[=")))
         }
         return flags
     }

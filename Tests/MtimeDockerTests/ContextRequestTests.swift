@@ -7,8 +7,10 @@ import Testing
 /// client: the same builders `git mtime manifest --builder/--docker-version/--daemon-version` describe,
 /// which suites/docker/dockerignore.py compares with what a real build receives.
 @Suite struct ContextRequestTests {
-    func request(_ mode: InjectionMode, _ client: Client, copied: Bool = false,
-                 dockerfile: String? = "ctx/app.Dockerfile") -> ContextRequest {
+    func request(
+        _ mode: InjectionMode, _ client: Client, copied: Bool = false,
+        dockerfile: String? = "ctx/app.Dockerfile"
+    ) -> ContextRequest {
         ContextRequest(directory: "ctx", dockerfile: dockerfile, mode: mode, client: client, dockerfileIsCopied: copied)
     }
 
@@ -28,18 +30,22 @@ import Testing
     }
 
     @Test func classicBuilderUsesTheClientsPatternCode() {
-        #expect(request(.rewrittenForClassicBuilder, .docker(majorVersion: 20)).contextBuild.builder
+        #expect(
+            request(.rewrittenForClassicBuilder, .docker(majorVersion: 20)).contextBuild.builder
                 == DockerBuilder(kind: .classic, client: .fileutils))
-        #expect(request(.rewrittenForClassicBuilder, .docker(majorVersion: 28)).contextBuild.builder
+        #expect(
+            request(.rewrittenForClassicBuilder, .docker(majorVersion: 28)).contextBuild.builder
                 == DockerBuilder(kind: .classic, client: .patternmatcher))
         // An unknown client version: today's.
-        #expect(request(.rewrittenForClassicBuilder, .docker(majorVersion: nil)).contextBuild.builder
+        #expect(
+            request(.rewrittenForClassicBuilder, .docker(majorVersion: nil)).contextBuild.builder
                 == DockerBuilder(kind: .classic, client: .patternmatcher))
     }
 
     @Test func classicCopyOfTheDockerfileIsOneTheClientAdds() {
         #expect(request(.rewrittenForClassicBuilder, .docker(majorVersion: 20), copied: true).contextBuild.dockerfile == .standardInput)
-        #expect(request(.rewrittenForClassicBuilder, .docker(majorVersion: 20), copied: false).contextBuild.dockerfile
+        #expect(
+            request(.rewrittenForClassicBuilder, .docker(majorVersion: 20), copied: false).contextBuild.dockerfile
                 == .path(BytePath("ctx/app.Dockerfile")))
         #expect(request(.buildContext, .docker(majorVersion: 28), dockerfile: nil).contextBuild.dockerfile == .standardInput)
     }

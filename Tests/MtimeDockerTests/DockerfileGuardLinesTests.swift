@@ -23,15 +23,16 @@ import TestSupport
 
     @Test func rewritesTheDocumentedLine() throws {
         let text = "FROM rust\nCOPY . .\n\(guardLine)\nCMD [\"app\"]\n"
-        #expect(try classic(text) == """
-            FROM rust
-            COPY . .
-            COPY --from=img:1 ["/", "/git-mtime/"]
-            RUN /git-mtime/guard run -- cargo build --release
-            RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
-            CMD ["app"]
+        #expect(
+            try classic(text) == """
+                FROM rust
+                COPY . .
+                COPY --from=img:1 ["/", "/git-mtime/"]
+                RUN /git-mtime/guard run -- cargo build --release
+                RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
+                CMD ["app"]
 
-            """)
+                """)
         #expect(try buildKit(text) == text.replacingOccurrences(of: "from=git-mtime,", with: "from=img:1,"))
     }
 
@@ -68,31 +69,33 @@ import TestSupport
             """
         let lines = DockerfileGuardLines(parsing: Array(text.utf8))
         #expect(lines.guardRuns.map(\.line) == [2])
-        #expect(try classic(text) == """
-            FROM rust
-            COPY --from=img:1 ["/", "/git-mtime/"]
-            RUN \\
-            # a comment inside the instruction
+        #expect(
+            try classic(text) == """
+                FROM rust
+                COPY --from=img:1 ["/", "/git-mtime/"]
+                RUN \\
+                # a comment inside the instruction
 
-                /git-mtime/guard run -- \\
-                cargo build --release
-            RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
-            CMD ["app"]
+                    /git-mtime/guard run -- \\
+                    cargo build --release
+                RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
+                CMD ["app"]
 
-            """)
+                """)
     }
 
     /// A shell comment at the end of the guarded line used to swallow the appended `&& rm -rf` (defect 8).
     @Test func trailingShellComment() throws {
         let text = "FROM rust\n\(guardLine) # release build\nCMD x\n"
-        #expect(try classic(text) == """
-            FROM rust
-            COPY --from=img:1 ["/", "/git-mtime/"]
-            RUN /git-mtime/guard run -- cargo build --release # release build
-            RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
-            CMD x
+        #expect(
+            try classic(text) == """
+                FROM rust
+                COPY --from=img:1 ["/", "/git-mtime/"]
+                RUN /git-mtime/guard run -- cargo build --release # release build
+                RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
+                CMD x
 
-            """)
+                """)
     }
 
     /// The heredoc body belongs to the RUN: the cleanup goes after its terminator; a body line that
@@ -112,36 +115,47 @@ import TestSupport
             """
         let lines = DockerfileGuardLines(parsing: Array(text.utf8))
         #expect(lines.guardRuns.map(\.line) == [2])
-        #expect(try classic(text) == """
-            FROM rust
-            COPY --from=img:1 ["/", "/git-mtime/"]
-            RUN <<EOF
-            /git-mtime/guard run -- make
-            RUN --mount=type=bind,from=git-mtime,target=/git-mtime not an instruction
-            EOF
-            RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
-            RUN <<-"END" cat
-            \t\(guardLine)
-            \tEND
-            CMD x
+        #expect(
+            try classic(text) == """
+                FROM rust
+                COPY --from=img:1 ["/", "/git-mtime/"]
+                RUN <<EOF
+                /git-mtime/guard run -- make
+                RUN --mount=type=bind,from=git-mtime,target=/git-mtime not an instruction
+                EOF
+                RUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true
+                RUN <<-"END" cat
+                \t\(guardLine)
+                \tEND
+                CMD x
 
-            """)
-        #expect(try buildKit(text) == text.replacingOccurrences(of: "RUN --mount=type=bind,from=git-mtime,target=/git-mtime <<EOF",
-                                                                 with: "RUN --mount=type=bind,from=img:1,target=/git-mtime <<EOF"))
+                """)
+        #expect(
+            try buildKit(text)
+                == text.replacingOccurrences(
+                    of: "RUN --mount=type=bind,from=git-mtime,target=/git-mtime <<EOF",
+                    with: "RUN --mount=type=bind,from=img:1,target=/git-mtime <<EOF"))
     }
 
     @Test func mountFlagOnItsOwnContinuationLine() throws {
         let text = "FROM rust\nRUN \\\n  --network=none \\\n  --mount=type=bind,from=git-mtime,target=/gm \\\n  /gm/guard run -- make\n"
-        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 [\"/\", \"/gm/\"]\nRUN \\\n  --network=none \\\n  \\\n  /gm/guard run -- make\nRUN rm -f '/gm/guard' '/gm/manifest' && rmdir '/gm' 2>/dev/null || true\n")
+        #expect(
+            try classic(text)
+                == "FROM rust\nCOPY --from=img:1 [\"/\", \"/gm/\"]\nRUN \\\n  --network=none \\\n  \\\n  /gm/guard run -- make\nRUN rm -f '/gm/guard' '/gm/manifest' && rmdir '/gm' 2>/dev/null || true\n"
+        )
     }
 
     /// `# escape=`` ` ``: the backtick continues lines, a backslash at the end is just a character.
     @Test func backtickEscapeDirective() throws {
-        let text = "# syntax=docker/dockerfile:1\n# escape=`\nFROM rust\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime `\n  /git-mtime/guard run -- make C:\\\nCMD x\n"
+        let text =
+            "# syntax=docker/dockerfile:1\n# escape=`\nFROM rust\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime `\n  /git-mtime/guard run -- make C:\\\nCMD x\n"
         let lines = DockerfileGuardLines(parsing: Array(text.utf8))
         #expect(lines.guardRuns.map(\.line) == [4])
         #expect(DockerfileInstructions(Array(text.utf8)).escape == UInt8(ascii: "`"))
-        #expect(try classic(text) == "# syntax=docker/dockerfile:1\n# escape=`\nFROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN `\n  /git-mtime/guard run -- make C:\\\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\n")
+        #expect(
+            try classic(text)
+                == "# syntax=docker/dockerfile:1\n# escape=`\nFROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN `\n  /git-mtime/guard run -- make C:\\\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\n"
+        )
     }
 
     /// A directive after an instruction or a blank line is a comment; an escaped escape ends no line.
@@ -150,14 +164,19 @@ import TestSupport
         #expect(DockerfileInstructions(Array(late.utf8)).escape == UInt8(ascii: "\\"))
         #expect(DockerfileInstructions(Array(late.utf8)).instructions.count == 3)
         let escaped = "FROM rust\n\(guardLine) \\\\\nCMD x\n"
-        #expect(try classic(escaped).contains("--release \\\\\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\n"))
+        #expect(
+            try classic(escaped).contains(
+                "--release \\\\\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\n"))
     }
 
     @Test func quotedMountFlagAndSourceField() throws {
         let text = "FROM rust\nRUN --mount=\"type=bind,from=git-mtime,source=/,target=/g m\" '/g m/guard' run -- make\n"
         let run = try #require(DockerfileGuardLines(parsing: Array(text.utf8)).guardRuns.first)
         #expect(run.target == "/g m")
-        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 [\"/\", \"/g m/\"]\nRUN '/g m/guard' run -- make\nRUN rm -f '/g m/guard' '/g m/manifest' && rmdir '/g m' 2>/dev/null || true\n")
+        #expect(
+            try classic(text)
+                == "FROM rust\nCOPY --from=img:1 [\"/\", \"/g m/\"]\nRUN '/g m/guard' run -- make\nRUN rm -f '/g m/guard' '/g m/manifest' && rmdir '/g m' 2>/dev/null || true\n"
+        )
         // The BuildKit rewrite writes the mount plainly; a value that would need quoting is refused.
         #expect(throws: DockerfileRewriteError.self) { try buildKit(text) }
         let plain = "FROM rust\nRUN --mount='type=bind,from=git-mtime,target=/gm' /gm/guard run -- make\n"
@@ -168,26 +187,37 @@ import TestSupport
     @Test func cleanupRemovesOnlyWhatItCopied() throws {
         let text = "FROM rust\nRUN --mount=type=bind,from=git-mtime,target=/usr/local/bin /usr/local/bin/guard run -- make\n"
         let rewritten = try classic(text)
-        #expect(rewritten.hasSuffix("\nRUN rm -f '/usr/local/bin/guard' '/usr/local/bin/manifest' && rmdir '/usr/local/bin' 2>/dev/null || true\n"))
+        #expect(
+            rewritten.hasSuffix(
+                "\nRUN rm -f '/usr/local/bin/guard' '/usr/local/bin/manifest' && rmdir '/usr/local/bin' 2>/dev/null || true\n"))
         #expect(!rewritten.contains("rm -rf"))
     }
 
     @Test func crlfAndByteOrderMark() throws {
         let text = "\u{FEFF}# escape=\\\r\nFROM rust\r\n\(guardLine)\r\nCMD x\r\n"
-        #expect(try classic(text) == "\u{FEFF}# escape=\\\r\nFROM rust\r\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\n\(guardLine.replacingOccurrences(of: "--mount=type=bind,from=git-mtime,target=/git-mtime ", with: ""))\r\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\r\n")
+        #expect(
+            try classic(text)
+                == "\u{FEFF}# escape=\\\r\nFROM rust\r\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\n\(guardLine.replacingOccurrences(of: "--mount=type=bind,from=git-mtime,target=/git-mtime ", with: ""))\r\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true\nCMD x\r\n"
+        )
     }
 
     @Test func execFormGetsNoShellCleanup() throws {
         let text = "FROM rust\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime [\"/git-mtime/guard\", \"run\", \"--\", \"make\"]\n"
-        #expect(try classic(text) == "FROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN [\"/git-mtime/guard\", \"run\", \"--\", \"make\"]\n")
+        #expect(
+            try classic(text)
+                == "FROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN [\"/git-mtime/guard\", \"run\", \"--\", \"make\"]\n")
     }
 
     @Test func aFileWithoutFinalNewline() throws {
-        #expect(try classic("FROM rust\n\(guardLine)") == "FROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN /git-mtime/guard run -- cargo build --release\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true")
+        #expect(
+            try classic("FROM rust\n\(guardLine)")
+                == "FROM rust\nCOPY --from=img:1 [\"/\", \"/git-mtime/\"]\nRUN /git-mtime/guard run -- cargo build --release\nRUN rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true"
+        )
     }
 
     @Test func cacheMountsCannotBeRewrittenForTheClassicBuilder() throws {
-        let text = "FROM rust\nRUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build\n"
+        let text =
+            "FROM rust\nRUN --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build\n"
         let lines = DockerfileGuardLines(parsing: Array(text.utf8))
         #expect(lines.guardRuns.first?.otherMounts == ["--mount=type=cache,target=/app/target"])
         #expect(throws: DockerfileRewriteError.self) { try lines.rewrittenForClassicBuilder(image: "img:1") }
@@ -253,7 +283,8 @@ import TestSupport
             #expect(original.guardRuns.count == guarded, "\(text)")
 
             let mounted = try original.rewritingMountSource(to: "img:1")
-            #expect(String(decoding: mounted, as: UTF8.self).replacingOccurrences(of: "from=img:1", with: "from=git-mtime") == text, "\(text)")
+            #expect(
+                String(decoding: mounted, as: UTF8.self).replacingOccurrences(of: "from=img:1", with: "from=git-mtime") == text, "\(text)")
 
             let rewritten = try original.rewrittenForClassicBuilder(image: "img:1")
             #expect(DockerfileGuardLines(parsing: rewritten).guardRuns.isEmpty, "\(text)")
@@ -265,7 +296,9 @@ import TestSupport
                 let isGuard = DockerfileGuardLines.guardRun(instruction, escape: before.escape) != nil
                 if isGuard { expected.append("COPY:[\"/\", \"/git-mtime/\"]") }
                 expected.append("\(instruction.keyword):\(command)")
-                if isGuard { expected.append("RUN:rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true") }
+                if isGuard {
+                    expected.append("RUN:rm -f '/git-mtime/guard' '/git-mtime/manifest' && rmdir '/git-mtime' 2>/dev/null || true")
+                }
             }
             let actual = after.instructions.map { "\($0.keyword):\(String(decoding: $0.arguments(escape: after.escape), as: UTF8.self))" }
             #expect(actual == expected, "\(text)")

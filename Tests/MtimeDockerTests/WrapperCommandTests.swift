@@ -10,7 +10,10 @@ import TestSupport
     @Test func wrapperHelpStillWorks() throws {
         let result = try run([gitMtime, "docker", "--help"])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("git mtime docker [--docker <path>] [--explain] [--cache-dir <dir>] [client options] build [docker build options] <context>"))
+        #expect(
+            result.stdout.contains(
+                "git mtime docker [--docker <path>] [--explain] [--cache-dir <dir>] [client options] build [docker build options] <context>"
+            ))
         #expect(result.stdout.contains("--docker <path>"))
         #expect(result.stdout.contains("RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run"))
     }
@@ -29,7 +32,10 @@ import TestSupport
         let result = try run([gitMtime, "docker", "--docker", "echo"] + arguments, environment: ["DOCKER": "/nonexistent"])
         #expect(result.status == 0)
         #expect(result.stdout.hasSuffix(arguments.joined(separator: " ") + "\n"))
-        #expect(result.stderr == "git-mtime: the build context is a URL: nothing on this machine to restore or describe, so echo runs unchanged (a RUN mounting from=git-mtime finds nothing)\n")
+        #expect(
+            result.stderr
+                == "git-mtime: the build context is a URL: nothing on this machine to restore or describe, so echo runs unchanged (a RUN mounting from=git-mtime finds nothing)\n"
+        )
     }
 
     /// A directory named like a URL is a local context when it exists; docker takes it for a URL only when it doesn't.
@@ -40,7 +46,8 @@ import TestSupport
         try project.commit()
         try FileManager.default.createDirectory(atPath: place.url("github.com/x"), withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: project.path, toPath: place.url("github.com/x/y"))
-        let local = try run([gitMtime, "docker", "--docker", "echo", "build", "github.com/x/y"], in: place.path, environment: ["DOCKER_BUILDKIT": "0"])
+        let local = try run(
+            [gitMtime, "docker", "--docker", "echo", "build", "github.com/x/y"], in: place.path, environment: ["DOCKER_BUILDKIT": "0"])
         #expect(local.status == 0, "\(local.stderr)")
         #expect(local.stdout.hasSuffix("build github.com/x/y\n"))
         #expect(local.stderr.contains("git-mtime: restored "), "\(local.stderr)")
@@ -55,13 +62,22 @@ import TestSupport
     }
 
     @Test(arguments: [
-        (["build", "--frobnicate", "x", "--twiddle", "y"],
-         "git-mtime: error: cannot tell the build context among: x y (git-mtime does not know whether --frobnicate, --twiddle take a value): write such options as --option=VALUE\n"),
-        (["buildx", "build", "--build-context", "git-mtime=/tmp", "."],
-         "git-mtime: error: --build-context git-mtime=… is taken: git mtime docker passes the guard and manifest to the build under that name; remove your own, or run docker directly\n"),
-        (["buildx", "build", "--build-context=GIT-MTIME=docker-image://x", "."],
-         "git-mtime: error: --build-context GIT-MTIME=… is taken: git mtime docker passes the guard and manifest to the build under that name; remove your own, or run docker directly\n"),
-        (["run", "x"], "git-mtime: error: expected `build`, `buildx build`, `image build`, `builder build` or `bud` after `docker`, got: run x\n"),
+        (
+            ["build", "--frobnicate", "x", "--twiddle", "y"],
+            "git-mtime: error: cannot tell the build context among: x y (git-mtime does not know whether --frobnicate, --twiddle take a value): write such options as --option=VALUE\n"
+        ),
+        (
+            ["buildx", "build", "--build-context", "git-mtime=/tmp", "."],
+            "git-mtime: error: --build-context git-mtime=… is taken: git mtime docker passes the guard and manifest to the build under that name; remove your own, or run docker directly\n"
+        ),
+        (
+            ["buildx", "build", "--build-context=GIT-MTIME=docker-image://x", "."],
+            "git-mtime: error: --build-context GIT-MTIME=… is taken: git mtime docker passes the guard and manifest to the build under that name; remove your own, or run docker directly\n"
+        ),
+        (
+            ["run", "x"],
+            "git-mtime: error: expected `build`, `buildx build`, `image build`, `builder build` or `bud` after `docker`, got: run x\n"
+        ),
     ])
     func badArgumentsAreOneClearLine(arguments: [String], message: String) throws {
         let result = try run([gitMtime, "docker"] + arguments, environment: ["DOCKER": "false"])
@@ -82,7 +98,9 @@ import TestSupport
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("buildx build --build-context git-mtime=/"), "\(result.stdout)")
             let reason = directory == unborn.path ? "the repository has no commit yet" : "\(directory) is not in a git repository"
-            #expect(result.stderr.contains("git-mtime: note: times not restored (\(reason)): manifest of 2 file(s), all untracked\n"), "\(result.stderr)")
+            #expect(
+                result.stderr.contains("git-mtime: note: times not restored (\(reason)): manifest of 2 file(s), all untracked\n"),
+                "\(result.stderr)")
             #expect(try contentSnapshot(of: directory) == before)
         }
     }
@@ -93,8 +111,9 @@ import TestSupport
         try project.commit()
         let before = try contentSnapshot(of: project.path)
         let empty = TemporaryDirectory()
-        let result = try run([gitMtime, "docker", "build", project.path],
-                             environment: ["DOCKER": "false", "GIT_MTIME_GUARD": empty.url("nothing"), "TMPDIR": empty.path])
+        let result = try run(
+            [gitMtime, "docker", "build", project.path],
+            environment: ["DOCKER": "false", "GIT_MTIME_GUARD": empty.url("nothing"), "TMPDIR": empty.path])
         #expect(result.status == 125)
         #expect(result.stderr == "git-mtime: error: GIT_MTIME_GUARD=\(empty.url("nothing")) is not an executable file\n")
         #expect(try contentSnapshot(of: project.path) == before)

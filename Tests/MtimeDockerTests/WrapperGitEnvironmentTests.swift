@@ -10,12 +10,12 @@ import TestSupport
     private func recordingClient(in directory: TemporaryDirectory) throws -> (client: String, manifest: String) {
         let client = directory.url("docker"), manifest = directory.url("received-manifest")
         let script = """
-        #!/bin/sh
-        for argument in "$@"; do
-          case "$argument" in git-mtime=*) cp "${argument#git-mtime=}/manifest" '\(manifest)' ;; esac
-        done
-        exit 0
-        """
+            #!/bin/sh
+            for argument in "$@"; do
+              case "$argument" in git-mtime=*) cp "${argument#git-mtime=}/manifest" '\(manifest)' ;; esac
+            done
+            exit 0
+            """
         try Data(script.utf8).write(to: URL(fileURLWithPath: client))
         try runChecked(["chmod", "755", client])
         return (client, manifest)
@@ -40,8 +40,9 @@ import TestSupport
 
         // Relative options, started inside another repository: relative to where git was started.
         let options = ["--git-dir=\(gitDirectory)", "--work-tree=\(project.path)"]
-        let result = try run(["git"] + options + ["mtime", "docker", "--docker", client, "buildx", "build", project.path],
-                             in: bystander.path, environment: hookEnvironment)
+        let result = try run(
+            ["git"] + options + ["mtime", "docker", "--docker", client, "buildx", "build", project.path],
+            in: bystander.path, environment: hookEnvironment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("git-mtime: restored 2 file(s)"), "\(result.stderr)")
         let manifest = try String(contentsOfFile: received, encoding: .utf8)
@@ -53,12 +54,15 @@ import TestSupport
 
         // A context outside the working tree git names is refused before the client runs.
         try FileManager.default.removeItem(atPath: received)
-        let outside = try run(["git"] + options + ["mtime", "docker", "--docker", client, "buildx", "build", "."],
-                              in: bystander.path, environment: hookEnvironment)
+        let outside = try run(
+            ["git"] + options + ["mtime", "docker", "--docker", client, "buildx", "build", "."],
+            in: bystander.path, environment: hookEnvironment)
         #expect(outside.status == 125, "\(outside.stderr)")
         let root = try FileSystem.resolve(BytePath(project.path))
-        #expect(outside.stderr.hasSuffix("git-mtime: error: . is outside the working tree \(root)/ (set by GIT_DIR, GIT_WORK_TREE or core.worktree)\n"),
-                "\(outside.stderr)")
+        #expect(
+            outside.stderr.hasSuffix(
+                "git-mtime: error: . is outside the working tree \(root)/ (set by GIT_DIR, GIT_WORK_TREE or core.worktree)\n"),
+            "\(outside.stderr)")
         #expect(!FileManager.default.fileExists(atPath: received))
     }
 }

@@ -12,7 +12,8 @@ func parseError(_ text: String) -> DockerfileError? {
 
 @Suite struct LineStructureTests {
     @Test func continuationsJoinLinesAndSkipCommentAndBlankLinesInside() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             FROM debian
             RUN apt-get update \\
               # a comment inside the continuation
@@ -35,7 +36,8 @@ func parseError(_ text: String) -> DockerfileError? {
     }
 
     @Test func backtickEscapeDirectiveChangesTheContinuationCharacter() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             # escape=`
             FROM mcr.microsoft.com/windows/servercore
             RUN dir C:\\ `
@@ -55,12 +57,16 @@ func parseError(_ text: String) -> DockerfileError? {
         let late = try parse("# hello\n# escape=`\nFROM a\nRUN x \\\n  y\n")
         #expect(late.escape == UInt8(ascii: "\\"))
         #expect(late.instructions[1].text == "x   y")
-        #expect(parseError("# escape=`\n# escape=\\\nFROM a\n") == DockerfileError(file: "Dockerfile", line: 2, message: "only one escape parser directive can be used"))
+        #expect(
+            parseError("# escape=`\n# escape=\\\nFROM a\n")
+                == DockerfileError(file: "Dockerfile", line: 2, message: "only one escape parser directive can be used"))
         #expect(parseError("# escape=x\nFROM a\n")?.line == 1)
     }
 
     @Test func errorsNameFileAndLine() throws {
-        #expect(parseError("FROM a\n\nFROBNICATE x\n") == DockerfileError(file: "Dockerfile", line: 3, message: "unknown instruction: FROBNICATE"))
+        #expect(
+            parseError("FROM a\n\nFROBNICATE x\n")
+                == DockerfileError(file: "Dockerfile", line: 3, message: "unknown instruction: FROBNICATE"))
         #expect(parseError("# only a comment\n\n")?.message == "file with no instructions")
         #expect(parseError("FROM a\nRUN [\"ok\", 1]\n")?.line == 2)
         let error = try #require(parseError("FROM a\nRUN <<EOF\necho hi\n"))
@@ -77,7 +83,8 @@ func parseError(_ text: String) -> DockerfileError? {
 
 @Suite struct FormTests {
     @Test func jsonAndShellForms() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             FROM a
             RUN ["cargo", "build", "--release"]
             RUN [not json
@@ -96,7 +103,8 @@ func parseError(_ text: String) -> DockerfileError? {
     }
 
     @Test func flagsWithQuotesAndContinuations() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             FROM a
             RUN --mount=type=cache,target=/app/target \\
                 --mount="type=bind,from=git-mtime,target=/git-mtime" --network=none \\
@@ -119,7 +127,8 @@ func parseError(_ text: String) -> DockerfileError? {
 
 @Suite struct HeredocTests {
     @Test func runAndCopyHeredocs() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             FROM a
             RUN <<EOF
             set -e
@@ -185,7 +194,8 @@ func parseError(_ text: String) -> DockerfileError? {
     }
 
     @Test func stagesScopeArgsEnvAndWorkdir() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             ARG RUST_VERSION=1.79
             ARG APP=server
             FROM rust:${RUST_VERSION}-bookworm AS Build
@@ -233,7 +243,10 @@ func parseError(_ text: String) -> DockerfileError? {
             try BuildStages(try parse("ARG X=1\nRUN echo\nFROM a\n"))
         }
         #expect(throws: DockerfileError.self) { try BuildStages(try parse("FROM a\nWORKDIR ${X\n")) }
-        #expect(throws: DockerfileError(file: "Dockerfile", line: 1, message: "FROM requires either one or three arguments (FROM image [AS name])")) {
+        #expect(
+            throws: DockerfileError(
+                file: "Dockerfile", line: 1, message: "FROM requires either one or three arguments (FROM image [AS name])")
+        ) {
             try BuildStages(try parse("FROM a AS\n"))
         }
     }
@@ -243,8 +256,9 @@ func parseError(_ text: String) -> DockerfileError? {
     @Test func mountFieldsDefaultsAndExpansion() throws {
         let lexer = WordLexer()
         func mount(_ value: String, workdir: String = "/app", variables: [String: String] = [:]) throws -> RunMount {
-            try RunMount(Flag(name: "mount", value: value, range: 0..<1), workdir: workdir,
-                         expand: { text throws(WordError) in try lexer.expand(text, { variables[$0] }) })
+            try RunMount(
+                Flag(name: "mount", value: value, range: 0..<1), workdir: workdir,
+                expand: { text throws(WordError) in try lexer.expand(text, { variables[$0] }) })
         }
         let cache = try mount("type=cache,target=$T,id=cargo-${ID:-x},sharing=locked", variables: ["T": "target"])
         #expect(cache.kind == .cache && cache.target == "/app/target" && cache.id == "cargo-x" && !cache.isReadOnly)
@@ -262,17 +276,20 @@ func parseError(_ text: String) -> DockerfileError? {
 
 @Suite struct ShellScriptTests {
     @Test func simpleCommandsWordsAndAssignments() {
-        let script = ShellScript("cd app && FOO=1 BAR=\"a b\" cargo build --release 2>&1 | tee log; make -C 'sub dir' >/dev/null & echo \"$(date) done\"")
-        #expect(script.commands.map(\.arguments) == [
-            ["cd", "app"], ["cargo", "build", "--release"], ["tee", "log"], ["make", "-C", "sub dir"], ["echo", "$(date) done"],
-        ])
+        let script = ShellScript(
+            "cd app && FOO=1 BAR=\"a b\" cargo build --release 2>&1 | tee log; make -C 'sub dir' >/dev/null & echo \"$(date) done\"")
+        #expect(
+            script.commands.map(\.arguments) == [
+                ["cd", "app"], ["cargo", "build", "--release"], ["tee", "log"], ["make", "-C", "sub dir"], ["echo", "$(date) done"],
+            ])
         #expect(script.commands[1].assignments.map(\.text) == ["FOO=1", "BAR=a b"])
         #expect(script.commands[1].start == 10)
         #expect(script.commands[1].words[0].range == 26..<31)
     }
 
     @Test func compoundCommandsCommentsAndHeredocsInsideTheScript() {
-        let script = ShellScript("""
+        let script = ShellScript(
+            """
             set -e  # stop on errors
             if [ -f Makefile ]; then
               make all
@@ -284,10 +301,11 @@ func parseError(_ text: String) -> DockerfileError? {
             ( cd sub && ninja )
             "QUOTED=1" run
             """)
-        #expect(script.commands.map(\.arguments) == [
-            ["set", "-e"], ["[", "-f", "Makefile", "]"], ["make", "all"], ["cargo", "build", "-p", "$crate"], ["cat"],
-            ["cd", "sub"], ["ninja"], ["QUOTED=1", "run"],
-        ])
+        #expect(
+            script.commands.map(\.arguments) == [
+                ["set", "-e"], ["[", "-f", "Makefile", "]"], ["make", "all"], ["cargo", "build", "-p", "$crate"], ["cat"],
+                ["cd", "sub"], ["ninja"], ["QUOTED=1", "run"],
+            ])
     }
 }
 
@@ -305,9 +323,11 @@ func parseError(_ text: String) -> DockerfileError? {
     /// Random Dockerfiles built from the characters and words the parser cares about: every one is
     /// either read or refused with a line number inside the file, never a crash.
     @Test func randomDockerfilesAreReadOrRefusedWithALine() throws {
-        let pieces = ["FROM a AS b\n", "RUN ", "COPY ", "ARG X=${Y:-z}\n", "ENV A=$B\n", "WORKDIR ", "\\\n", "`", "# escape=`\n",
-                      "<<EOF", "<<-'E'", "\nEOF\n", "\nE\n", "\t", " ", "\"", "'", "$", "{", "}", "[", "]", "\"a\",", "--mount=type=cache,target=",
-                      "\n", "#", "cargo build", "&&", "sh -c '", "/git-mtime/guard run -- ", ":-", "\r\n", "é", "\u{FEFF}", "ONBUILD "]
+        let pieces = [
+            "FROM a AS b\n", "RUN ", "COPY ", "ARG X=${Y:-z}\n", "ENV A=$B\n", "WORKDIR ", "\\\n", "`", "# escape=`\n",
+            "<<EOF", "<<-'E'", "\nEOF\n", "\nE\n", "\t", " ", "\"", "'", "$", "{", "}", "[", "]", "\"a\",", "--mount=type=cache,target=",
+            "\n", "#", "cargo build", "&&", "sh -c '", "/git-mtime/guard run -- ", ":-", "\r\n", "é", "\u{FEFF}", "ONBUILD ",
+        ]
         var generator = SeededGenerator(seed: 0x5EED)
         for _ in 0..<3000 {
             let count = Int.random(in: 1...40, using: &generator)
@@ -316,7 +336,9 @@ func parseError(_ text: String) -> DockerfileError? {
                 let file = try Dockerfile(parsing: Array(text.utf8), name: "fuzz")
                 _ = try? BuildStages(file)
             } catch {
-                #expect(error.line >= 1 && error.line <= max(1, text.utf8.split(separator: 10, omittingEmptySubsequences: false).count), "\(error) in \(text.debugDescription)")
+                #expect(
+                    error.line >= 1 && error.line <= max(1, text.utf8.split(separator: 10, omittingEmptySubsequences: false).count),
+                    "\(error) in \(text.debugDescription)")
             }
         }
     }

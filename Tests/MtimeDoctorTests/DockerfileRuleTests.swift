@@ -38,15 +38,24 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
 
 @Suite struct StaleAfterCopyTests {
     @Test func shellExecNestedAndHeredocFormsEachGetTheirFix() throws {
-        let exec = try expectFixed("FROM rust\nWORKDIR /app\nCOPY Cargo.toml ./\nRUN cargo build\nCOPY . .\nRUN [\"cargo\", \"build\", \"--release\"]\n",
-                                   rule: .staleAfterCopy, line: 6)
-        #expect(exec.fix.lines.map(\.text) == ["RUN --mount=type=bind,from=git-mtime,target=/git-mtime [\"/git-mtime/guard\", \"run\", \"--\", \"cargo\", \"build\", \"--release\"]"])
+        let exec = try expectFixed(
+            "FROM rust\nWORKDIR /app\nCOPY Cargo.toml ./\nRUN cargo build\nCOPY . .\nRUN [\"cargo\", \"build\", \"--release\"]\n",
+            rule: .staleAfterCopy, line: 6)
+        #expect(
+            exec.fix.lines.map(\.text) == [
+                "RUN --mount=type=bind,from=git-mtime,target=/git-mtime [\"/git-mtime/guard\", \"run\", \"--\", \"cargo\", \"build\", \"--release\"]"
+            ])
 
-        let nested = try expectFixed("FROM rust\nWORKDIR /app\nRUN cargo build\nCOPY . .\nRUN sh -c 'cargo build --release && strip target/release/app'\n",
-                                     rule: .staleAfterCopy, line: 5)
-        #expect(nested.fix.lines.map(\.text) == ["RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'cargo build --release && strip target/release/app'"])
+        let nested = try expectFixed(
+            "FROM rust\nWORKDIR /app\nRUN cargo build\nCOPY . .\nRUN sh -c 'cargo build --release && strip target/release/app'\n",
+            rule: .staleAfterCopy, line: 5)
+        #expect(
+            nested.fix.lines.map(\.text) == [
+                "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c 'cargo build --release && strip target/release/app'"
+            ])
 
-        let heredoc = try expectFixed("""
+        let heredoc = try expectFixed(
+            """
             FROM rust
             WORKDIR /app
             COPY Cargo.toml ./
@@ -61,14 +70,16 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
             cp target/release/app /usr/local/bin/
             EOF
             """, rule: .staleAfterCopy, line: 9)
-        #expect(heredoc.fix.lines == [
-            FixLine(.replace, file: "Dockerfile", line: 9, text: "RUN --mount=type=bind,from=git-mtime,target=/git-mtime <<EOF"),
-            FixLine(.replace, file: "Dockerfile", line: 11, text: "\t/git-mtime/guard run -- cargo build --release"),
-        ])
+        #expect(
+            heredoc.fix.lines == [
+                FixLine(.replace, file: "Dockerfile", line: 9, text: "RUN --mount=type=bind,from=git-mtime,target=/git-mtime <<EOF"),
+                FixLine(.replace, file: "Dockerfile", line: 11, text: "\t/git-mtime/guard run -- cargo build --release"),
+            ])
     }
 
     @Test func makeAfterCdNeedsTheRootAndEscapedLinesAreEditedWhereTheyAre() throws {
-        let make = try expectFixed("""
+        let make = try expectFixed(
+            """
             FROM debian
             WORKDIR /src
             COPY Makefile ./
@@ -77,13 +88,15 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
             RUN cd build \\
                 && make -j4 all
             """, rule: .staleAfterCopy, line: 6)
-        #expect(make.fix.lines == [
-            FixLine(.replace, file: "Dockerfile", line: 6, text: "RUN --mount=type=bind,from=git-mtime,target=/git-mtime cd build \\"),
-            FixLine(.replace, file: "Dockerfile", line: 7, text: "    && /git-mtime/guard run --root /src -- make -j4 all"),
-        ])
+        #expect(
+            make.fix.lines == [
+                FixLine(.replace, file: "Dockerfile", line: 6, text: "RUN --mount=type=bind,from=git-mtime,target=/git-mtime cd build \\"),
+                FixLine(.replace, file: "Dockerfile", line: 7, text: "    && /git-mtime/guard run --root /src -- make -j4 all"),
+            ])
 
         // `# escape=`` `: the continuation character is a backtick, and the edit stays on its line.
-        let backtick = try expectFixed("""
+        let backtick = try expectFixed(
+            """
             # escape=`
             FROM rust
             WORKDIR /app
@@ -92,7 +105,10 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
             RUN cargo build `
                 --release
             """, rule: .staleAfterCopy, line: 6)
-        #expect(backtick.fix.lines.map(\.text) == ["RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build `"])
+        #expect(
+            backtick.fix.lines.map(\.text) == [
+                "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build `"
+            ])
     }
 
     @Test func stagesInheritWhatTheirBaseStageBuilt() throws {
@@ -119,7 +135,8 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
         #expect(finding.cause.contains("line 11"))
 
         // A dependency stage reused by name: the build after COPY in the child stage is the hazard.
-        try expectFixed("""
+        try expectFixed(
+            """
             FROM rust AS deps
             WORKDIR /app
             COPY Cargo.toml Cargo.lock ./
@@ -130,35 +147,42 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
             """, rule: .staleAfterCopy, line: 7)
 
         // A fresh stage (not built on) has nothing older to trust.
-        #expect(try dockerfileFindings("""
-            FROM rust AS deps
-            RUN cargo build
-            FROM rust AS build
-            COPY . .
-            RUN cargo build --release
-            """).isEmpty)
+        #expect(
+            try dockerfileFindings(
+                """
+                FROM rust AS deps
+                RUN cargo build
+                FROM rust AS build
+                COPY . .
+                RUN cargo build --release
+                """
+            ).isEmpty)
     }
 
     @Test func contentHashingToolsAreNotHazards() throws {
-        #expect(try dockerfileFindings("""
-            FROM golang:1.22
-            WORKDIR /src
-            COPY go.mod go.sum ./
-            RUN go build ./...
-            COPY . .
-            RUN --mount=type=cache,target=/root/.cache/go-build go build -o /app ./cmd/app
-            FROM gradle:8 AS jvm
-            COPY build.gradle ./
-            RUN gradle dependencies assemble
-            COPY . .
-            RUN --mount=type=cache,target=/home/gradle/build gradle build
-            """).isEmpty)
+        #expect(
+            try dockerfileFindings(
+                """
+                FROM golang:1.22
+                WORKDIR /src
+                COPY go.mod go.sum ./
+                RUN go build ./...
+                COPY . .
+                RUN --mount=type=cache,target=/root/.cache/go-build go build -o /app ./cmd/app
+                FROM gradle:8 AS jvm
+                COPY build.gradle ./
+                RUN gradle dependencies assemble
+                COPY . .
+                RUN --mount=type=cache,target=/home/gradle/build gradle build
+                """
+            ).isEmpty)
     }
 }
 
 @Suite struct CacheMountTests {
     @Test func unguardedCacheMountOnTarget() throws {
-        let finding = try expectFixed("""
+        let finding = try expectFixed(
+            """
             FROM rust
             WORKDIR /app
             COPY . .
@@ -166,9 +190,10 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
                 --mount=type=cache,target=/usr/local/cargo/registry \\
                 cargo build --release && cp target/release/app /usr/local/bin/
             """, rule: .unguardedCacheMount, line: 4)
-        #expect(finding.fix.lines.map(\.text) == [
-            "    --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/",
-        ])
+        #expect(
+            finding.fix.lines.map(\.text) == [
+                "    --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build --release && cp target/release/app /usr/local/bin/"
+            ])
     }
 
     @Test func dockerInitsBindMountedSourcesNeedWritableMountsAndAllowMissing() throws {
@@ -196,7 +221,8 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
     }
 
     @Test func cacheTargetsFromVariablesAndCargoTargetDir() throws {
-        let finding = try expectFixed("""
+        let finding = try expectFixed(
+            """
             ARG CACHE=/cache
             FROM rust
             ARG CACHE
@@ -205,9 +231,10 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
             COPY . .
             RUN --mount=type=cache,target=${CACHE}/target,id=app-target cargo build --release
             """, rule: .unguardedCacheMount, line: 7)
-        #expect(finding.fix.lines.map(\.text) == [
-            "RUN --mount=type=cache,target=${CACHE}/target,id=app-target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run --stamp /cache/target/.git-mtime-stamp -- cargo build --release",
-        ])
+        #expect(
+            finding.fix.lines.map(\.text) == [
+                "RUN --mount=type=cache,target=${CACHE}/target,id=app-target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run --stamp /cache/target/.git-mtime-stamp -- cargo build --release"
+            ])
     }
 
     @Test func noContextNoHazard() throws {
@@ -241,15 +268,18 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
     }
 
     @Test func guardNotMountedAndMountedButNotRun() throws {
-        let finding = try expectFixed("FROM rust\nWORKDIR /app\nCOPY . .\nRUN /git-mtime/guard run -- cargo build --release\n",
-                                      rule: .guardNotMounted, line: 4)
+        let finding = try expectFixed(
+            "FROM rust\nWORKDIR /app\nCOPY . .\nRUN /git-mtime/guard run -- cargo build --release\n",
+            rule: .guardNotMounted, line: 4)
         #expect(finding.fix.lines.map(\.text) == [readmeGuardLine])
-        let mounted = try dockerfileFindings("FROM rust\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime cargo build\n")
+        let mounted = try dockerfileFindings(
+            "FROM rust\nWORKDIR /app\nCOPY . .\nRUN --mount=type=bind,from=git-mtime,target=/git-mtime cargo build\n")
         #expect(mounted.map(\.rule) == [.guardMountedNotRun] && mounted[0].severity == .info)
     }
 
     @Test func partialCopyNeedsAllowMissingAndAnotherRootNeedsRoot() throws {
-        let partial = try expectFixed("""
+        let partial = try expectFixed(
+            """
             FROM rust
             WORKDIR /app
             COPY Cargo.toml Cargo.lock ./
@@ -258,7 +288,8 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
             """, rule: .guardMissingFiles, line: 5)
         #expect(partial.fix.lines.map(\.text) == [readmeGuardLine.replacingOccurrences(of: "run --", with: "run --allow-missing --")])
 
-        let root = try expectFixed("""
+        let root = try expectFixed(
+            """
             FROM rust
             COPY . /src
             WORKDIR /app
@@ -266,7 +297,8 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
             """, rule: .guardRoot, line: 4)
         #expect(root.fix.lines.map(\.text) == [readmeGuardLine.replacingOccurrences(of: "run --", with: "run --root /src --")])
 
-        try expectFixed("""
+        try expectFixed(
+            """
             FROM rust
             WORKDIR /app
             COPY . .
@@ -275,7 +307,8 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
     }
 
     @Test func readOnlyContextBindMounts() throws {
-        let finding = try expectFixed("""
+        let finding = try expectFixed(
+            """
             FROM rust
             WORKDIR /app
             RUN --mount=type=bind,target=. --mount=type=cache,target=/app/target --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- cargo build
@@ -297,19 +330,23 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
     }
 
     @Test func guardPrepareGuardsTheBuildsAfterIt() throws {
-        #expect(try dockerfileFindings("""
-            FROM rust
-            WORKDIR /app
-            RUN cargo build
-            COPY . .
-            RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard prepare && cargo build && /git-mtime/guard seal
-            """).isEmpty)
+        #expect(
+            try dockerfileFindings(
+                """
+                FROM rust
+                WORKDIR /app
+                RUN cargo build
+                COPY . .
+                RUN --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard prepare && cargo build && /git-mtime/guard seal
+                """
+            ).isEmpty)
     }
 }
 
 @Suite struct WorkaroundTests {
     @Test func touchRmAndCargoCleanAreNotes() throws {
-        let found = try dockerfileFindings("""
+        let found = try dockerfileFindings(
+            """
             FROM rust
             WORKDIR /app
             COPY Cargo.toml ./
@@ -341,7 +378,8 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
     /// and every fix given for an unguarded build makes that finding go away.
     @Test func everyGuardFixRemovesItsFinding() throws {
         let instructions = [
-            "FROM rust AS base", "FROM base AS next", "FROM debian", "WORKDIR /app", "WORKDIR sub", "ARG T=/app/target", "ENV CARGO_TARGET_DIR=/cache",
+            "FROM rust AS base", "FROM base AS next", "FROM debian", "WORKDIR /app", "WORKDIR sub", "ARG T=/app/target",
+            "ENV CARGO_TARGET_DIR=/cache",
             "COPY . .", "COPY src ./src", "COPY . /src", "COPY --from=base /app /app", "ADD . .",
             "RUN cargo build --release", "RUN make -C build", "RUN [\"cargo\", \"build\"]", "RUN sh -c 'cd x && ninja'",
             "RUN --mount=type=cache,target=/app/target cargo build", "RUN --mount=type=cache,target=$T \\\n    cargo test",
@@ -355,12 +393,14 @@ let readmeGuardLine = "RUN --mount=type=bind,from=git-mtime,target=/git-mtime /g
         var fixed = 0
         for _ in 0..<400 {
             let count = Int.random(in: 2...9, using: &generator)
-            let text = "FROM rust\n" + (0..<count).map { _ in instructions.randomElement(using: &generator)! }.joined(separator: "\n") + "\n"
+            let text =
+                "FROM rust\n" + (0..<count).map { _ in instructions.randomElement(using: &generator)! }.joined(separator: "\n") + "\n"
             let found = try dockerfileFindings(text)
             for finding in found where [Rule.staleAfterCopy, .unguardedCacheMount].contains(finding.rule) && !finding.fix.lines.isEmpty {
                 let after = try dockerfileFindings(applying(finding.fix, to: text))
-                #expect(!after.contains { [Rule.staleAfterCopy, .unguardedCacheMount].contains($0.rule) && $0.line == finding.line },
-                        "\(text)\n--- fixed:\n\(applying(finding.fix, to: text))\n--- still: \(after.map(\.text))")
+                #expect(
+                    !after.contains { [Rule.staleAfterCopy, .unguardedCacheMount].contains($0.rule) && $0.line == finding.line },
+                    "\(text)\n--- fixed:\n\(applying(finding.fix, to: text))\n--- still: \(after.map(\.text))")
                 fixed += 1
             }
         }

@@ -28,7 +28,8 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
             try repo.git("add", "Dockerfile")
             let result = try doctor([], in: repo.path)
             #expect(result.status == 0, "\(recipe.heading): \(result.stdout)")
-            #expect(result.stdout.hasPrefix("doctor: 0 hazards, 0 warnings, 0 notes (Dockerfile; context .; repository "), "\(result.stdout)")
+            #expect(
+                result.stdout.hasPrefix("doctor: 0 hazards, 0 warnings, 0 notes (Dockerfile; context .; repository "), "\(result.stdout)")
         }
     }
 
@@ -48,11 +49,16 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
 
         let text = try doctor([], in: repo.path)
         #expect(text.status == 1)
-        #expect(text.stdout.hasPrefix("""
-            Dockerfile:6: hazard: `cargo build --release` runs after `COPY . .` (line 5)
-            """))
+        #expect(
+            text.stdout.hasPrefix(
+                """
+                Dockerfile:6: hazard: `cargo build --release` runs after `COPY . .` (line 5)
+                """))
         #expect(text.stdout.contains("\n    Dockerfile:6: \(readmeGuardLine)\n"))
-        #expect(text.stdout.hasSuffix("doctor: 1 hazard, 0 warnings, 0 notes (Containerfile, Dockerfile, Dockerfile.dev, docker/app.Dockerfile; context .; repository \(try FileSystem.resolve(BytePath(repo.path))))\n"))
+        #expect(
+            text.stdout.hasSuffix(
+                "doctor: 1 hazard, 0 warnings, 0 notes (Containerfile, Dockerfile, Dockerfile.dev, docker/app.Dockerfile; context .; repository \(try FileSystem.resolve(BytePath(repo.path))))\n"
+            ))
 
         // Fixed as told, and from a subdirectory: clean.
         try repo.write("Dockerfile", seed.replacingOccurrences(of: "RUN cargo build --release\n", with: readmeGuardLine + "\n"))
@@ -75,7 +81,8 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
 
         // Outside a repository only an explicit Dockerfile can be checked.
         let loose = TemporaryDirectory("doctor-loose")
-        try Data("FROM rust\nCOPY . .\nRUN cargo build\nCOPY . .\nRUN cargo build\n".utf8).write(to: URL(fileURLWithPath: loose.url("Dockerfile")))
+        try Data("FROM rust\nCOPY . .\nRUN cargo build\nCOPY . .\nRUN cargo build\n".utf8).write(
+            to: URL(fileURLWithPath: loose.url("Dockerfile")))
         #expect(try doctor([], in: loose.path).status == 64)
         let alone = try doctorJSON(["--dockerfile", "Dockerfile"], in: loose.path)
         #expect(alone.status == 1 && rules(alone.findings).contains("stale-after-copy"))
@@ -83,7 +90,9 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
 
     @Test func classicBuilderFromTheEnvironment() throws {
         let repo = try wellKeptRepository()
-        try repo.write("Dockerfile", """
+        try repo.write(
+            "Dockerfile",
+            """
             FROM rust
             WORKDIR /app
             COPY . .
@@ -135,24 +144,31 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
 
     @Test func buildCommandsInScripts() throws {
         let repo = try wellKeptRepository()
-        try repo.write("scripts/release.sh", "#!/bin/sh\nset -e\ndocker build --no-cache -t app .\napk add --no-cache git\ndocker compose build --no-cache\n")
+        try repo.write(
+            "scripts/release.sh",
+            "#!/bin/sh\nset -e\ndocker build --no-cache -t app .\napk add --no-cache git\ndocker compose build --no-cache\n")
         try repo.write(".github/workflows/ci.yml", "steps:\n  - run: docker buildx build --no-cache --load .\n")
         try repo.commit("scripts")
         let found = try doctorJSON(in: repo.path)
         #expect(found.status == 0)
-        #expect(found.findings.map { "\($0["file"]!):\($0["line"]!) \($0["rule"]!)" } == [
-            ".github/workflows/ci.yml:2 workaround-no-cache", "scripts/release.sh:3 workaround-no-cache",
-        ])
+        #expect(
+            found.findings.map { "\($0["file"]!):\($0["line"]!) \($0["rule"]!)" } == [
+                ".github/workflows/ci.yml:2 workaround-no-cache", "scripts/release.sh:3 workaround-no-cache",
+            ])
 
         // Once a Dockerfile mounts the guard, a plain `docker build` of it cannot work.
         try repo.write("Dockerfile", "FROM rust\nWORKDIR /app\nCOPY . .\n\(readmeGuardLine)\n")
         try repo.write("docker/dev.Dockerfile", "FROM rust\n")
-        try repo.write("Makefile", "image:\n\tDOCKER_BUILDKIT=1 docker build -t app .\ndev:\n\tdocker build -f docker/dev.Dockerfile .\nok:\n\tgit mtime docker build -t app .\n")
+        try repo.write(
+            "Makefile",
+            "image:\n\tDOCKER_BUILDKIT=1 docker build -t app .\ndev:\n\tdocker build -f docker/dev.Dockerfile .\nok:\n\tgit mtime docker build -t app .\n"
+        )
         try repo.commit("guarded")
         let unwrapped = try doctorJSON(in: repo.path).findings.filter { $0["rule"] as? String == "unwrapped-build" }
         #expect(unwrapped.map { "\($0["file"]!):\($0["line"]!)" } == [".github/workflows/ci.yml:2", "Makefile:2", "scripts/release.sh:3"])
         let makefileFix = try #require(unwrapped.first { $0["file"] as? String == "Makefile" })
-        #expect(((makefileFix["fix"] as? [String: Any])?["lines"] as? [[String: Any]])?.first?["text"] as? String
+        #expect(
+            ((makefileFix["fix"] as? [String: Any])?["lines"] as? [[String: Any]])?.first?["text"] as? String
                 == "\tDOCKER_BUILDKIT=1 git mtime docker build -t app .")
     }
 }
@@ -242,8 +258,9 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
         try repo.git("config", "--unset", "mtime.stamp")
         #expect(!rules(try doctorJSON(in: repo.path).findings).contains("stamp-outside-tree"))
 
-        try runChecked([builtProduct("git-mtime"), "run", "--", "sh", "-c", "mkdir -p target && echo built > target/out"], in: repo.path,
-                       environment: ["GIT_MTIME_GUARD": builtProduct("git-mtime-guard")])
+        try runChecked(
+            [builtProduct("git-mtime"), "run", "--", "sh", "-c", "mkdir -p target && echo built > target/out"], in: repo.path,
+            environment: ["GIT_MTIME_GUARD": builtProduct("git-mtime-guard")])
         #expect(!rules(try doctorJSON(in: repo.path).findings).contains("stamp-untrusted"))
         // A build that did not seal: its output is newer than the seal.
         try repo.write("target/unsealed.o", "object\n")
@@ -277,8 +294,10 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
 
         // Outside: the same names, each a finding if doctor read it.
         let outside = TemporaryDirectory("doctor-outside")
-        let lure = ["Dockerfile": "FROM rust\nCOPY Cargo.toml .\nRUN cargo build\nCOPY . .\nRUN cargo build\n",
-                    "ci.sh": "docker build --no-cache .\n", ".dockerignore": "target\n!\n", "Dockerfile.dockerignore": "target\n!\n"]
+        let lure = [
+            "Dockerfile": "FROM rust\nCOPY Cargo.toml .\nRUN cargo build\nCOPY . .\nRUN cargo build\n",
+            "ci.sh": "docker build --no-cache .\n", ".dockerignore": "target\n!\n", "Dockerfile.dockerignore": "target\n!\n",
+        ]
         for (name, text) in lure { try Data(text.utf8).write(to: URL(fileURLWithPath: outside.url(name))) }
 
         let target = repo.directory.url(file)
@@ -296,8 +315,9 @@ func wellKeptRepository(label: String = "doctor") throws -> GitRepository {
             try FileManager.default.createSymbolicLink(atPath: directory, withDestinationPath: outside.path)
         }
 
-        let result = try run(["timeout", "60", builtProduct("git-mtime"), "doctor", "--format", "json"], in: repo.path,
-                             environment: ["DOCKER_BUILDKIT": "1"])
+        let result = try run(
+            ["timeout", "60", builtProduct("git-mtime"), "doctor", "--format", "json"], in: repo.path,
+            environment: ["DOCKER_BUILDKIT": "1"])
         try #require(result.status == 0 || result.status == 1, "status \(result.status) (124: blocked): \(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let findings = object["findings"] as? [[String: Any]] ?? []

@@ -23,8 +23,10 @@ func applying(_ fix: Fix, to text: String) -> String {
 /// Asserts exactly one finding of `rule` (at `line`, with `severity`), that its fix makes it go
 /// away without leaving any other hazard, and returns it.
 @discardableResult
-func expectFixed(_ text: String, rule: Rule, line: Int, severity: Severity = .hazard, classicBuilder: Bool = false,
-                 sourceLocation: SourceLocation = #_sourceLocation) throws -> Finding {
+func expectFixed(
+    _ text: String, rule: Rule, line: Int, severity: Severity = .hazard, classicBuilder: Bool = false,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> Finding {
     let found = try dockerfileFindings(text, classicBuilder: classicBuilder).filter { $0.rule == rule }
     try #require(found.count == 1, "expected one \(rule.rawValue), got \(found.map(\.text))", sourceLocation: sourceLocation)
     let finding = found[0]
@@ -35,8 +37,9 @@ func expectFixed(_ text: String, rule: Rule, line: Int, severity: Severity = .ha
     let fixed = applying(finding.fix, to: text)
     #expect(fixed != text, "the fix changes nothing", sourceLocation: sourceLocation)
     let after = try dockerfileFindings(fixed, classicBuilder: classicBuilder)
-    #expect(after.allSatisfy { $0.severity != .hazard && $0.rule != rule }, "after the fix: \(after.map(\.text))\n\(fixed)",
-            sourceLocation: sourceLocation)
+    #expect(
+        after.allSatisfy { $0.severity != .hazard && $0.rule != rule }, "after the fix: \(after.map(\.text))\n\(fixed)",
+        sourceLocation: sourceLocation)
     return finding
 }
 
@@ -79,11 +82,14 @@ func doctor(_ arguments: [String], in directory: String, environment: [String: S
 }
 
 /// The findings of `doctor --format json`, as dictionaries.
-func doctorJSON(_ arguments: [String] = [], in directory: String, environment: [String: String] = ["DOCKER_BUILDKIT": "1"],
-                sourceLocation: SourceLocation = #_sourceLocation) throws -> (status: Int32, findings: [[String: Any]]) {
+func doctorJSON(
+    _ arguments: [String] = [], in directory: String, environment: [String: String] = ["DOCKER_BUILDKIT": "1"],
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (status: Int32, findings: [[String: Any]]) {
     let result = try doctor(arguments + ["--format", "json"], in: directory, environment: environment)
-    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-                              "not JSON: \(result.stdout) \(result.stderr)", sourceLocation: sourceLocation)
+    let object = try #require(
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+        "not JSON: \(result.stdout) \(result.stderr)", sourceLocation: sourceLocation)
     return (result.status, object["findings"] as? [[String: Any]] ?? [])
 }
 

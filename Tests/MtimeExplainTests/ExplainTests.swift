@@ -9,7 +9,8 @@ func explain(_ arguments: [String], in directory: String, sourceLocation: Source
     let result = try run([builtProduct("git-mtime"), "explain", "--format", "json"] + arguments, in: directory)
     #expect(try contentSnapshot(of: directory) == before, "explain changed a file", sourceLocation: sourceLocation)
     try #require(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
-    return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]], sourceLocation: sourceLocation)
+    return try #require(
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]], sourceLocation: sourceLocation)
 }
 
 extension Dictionary where Key == String, Value == Any {
@@ -50,7 +51,10 @@ func head(_ repo: GitRepository, _ arguments: String...) throws -> String {
 
         // From a subdirectory, the text form says the same in a block.
         let text = try runChecked([builtProduct("git-mtime"), "explain", "main.c"], in: repo.directory.url("src")).stdout
-        #expect(text.hasPrefix("src/main.c: clean\n  mtime now:      \(restored) (2020-09-13 12:30:00 UTC)\n  restore gives:  \(restored) (already set)\n  decided by:     "))
+        #expect(
+            text.hasPrefix(
+                "src/main.c: clean\n  mtime now:      \(restored) (2020-09-13 12:30:00 UTC)\n  restore gives:  \(restored) (already set)\n  decided by:     "
+            ))
         #expect(text.contains(" Return one [first-parent]\n  manifest:       listed, mtime \(restored), blob "))
     }
 
@@ -92,7 +96,8 @@ func head(_ repo: GitRepository, _ arguments: String...) throws -> String {
         try repo.write("new.txt", "new\n")
         try repo.write("target/out.o", "object\n")
 
-        let found = try explain(["edited.txt", "staged.txt", "gone.txt", "new.txt", "target/out.o", ".git/HEAD", "docs/guide.md"], in: repo.path)
+        let found = try explain(
+            ["edited.txt", "staged.txt", "gone.txt", "new.txt", "target/out.o", ".git/HEAD", "docs/guide.md"], in: repo.path)
         #expect(found.map { $0.string("state") } == ["modified", "staged", "deleted", "untracked", "ignored", "git-directory", "clean"])
         let edited = found[0]
         let editedBlob = try repo.git("hash-object", "edited.txt").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -153,13 +158,19 @@ func head(_ repo: GitRepository, _ arguments: String...) throws -> String {
         try repo.commit()
         let guardEnvironment = ["GIT_MTIME_GUARD": builtProduct("git-mtime-guard")]
         func reasons(_ paths: [String], _ extra: [String] = []) throws -> [String] {
-            try explain(extra + paths, in: repo.path).map { ($0.bool("guard", "bumps") == true ? "bump: " : "keep: ") + ($0.string("guard", "reason") ?? "-") }
+            try explain(extra + paths, in: repo.path).map {
+                ($0.bool("guard", "bumps") == true ? "bump: " : "keep: ") + ($0.string("guard", "reason") ?? "-")
+            }
         }
         #expect(try reasons(["src/a.c"]) == ["bump: no build stamp"])
 
-        try runChecked([builtProduct("git-mtime"), "run", "--", "sh", "-c", "mkdir -p target && cat src/*.c > target/all"], in: repo.path,
-                       environment: guardEnvironment)
-        #expect(try reasons(["src/a.c", "src/b.c"]) == ["keep: content is what the last sealed build consumed", "keep: content is what the last sealed build consumed"])
+        try runChecked(
+            [builtProduct("git-mtime"), "run", "--", "sh", "-c", "mkdir -p target && cat src/*.c > target/all"], in: repo.path,
+            environment: guardEnvironment)
+        #expect(
+            try reasons(["src/a.c", "src/b.c"]) == [
+                "keep: content is what the last sealed build consumed", "keep: content is what the last sealed build consumed",
+            ])
 
         try repo.write("src/a.c", "int a = 2;\n")
         try repo.write("src/new.c", "int n;\n")
@@ -169,11 +180,13 @@ func head(_ repo: GitRepository, _ arguments: String...) throws -> String {
         #expect(changed[1] == "bump: not in the stamp")
         #expect(changed[2] == "keep: content is what the last sealed build consumed")
         // The guard, asked to explain, bumps exactly the files explain said it would, for the same reasons.
-        let guarded = try runChecked([builtProduct("git-mtime"), "run", "--explain", "--", "true"], in: repo.path, environment: guardEnvironment)
+        let guarded = try runChecked(
+            [builtProduct("git-mtime"), "run", "--explain", "--", "true"], in: repo.path, environment: guardEnvironment)
         let bumped = guarded.stderr.split(separator: "\n").filter { $0.hasPrefix("git-mtime-guard: bumped ") }
-        #expect(bumped.map { String($0.dropFirst("git-mtime-guard: bumped ".count)) } == [
-            "src/a.c: " + changed[0].dropFirst("bump: ".count), "src/new.c: not in the stamp",
-        ])
+        #expect(
+            bumped.map { String($0.dropFirst("git-mtime-guard: bumped ".count)) } == [
+                "src/a.c: " + changed[0].dropFirst("bump: ".count), "src/new.c: not in the stamp",
+            ])
         #expect(guarded.stderr.contains("git-mtime-guard: 2 of 4 files changed since the last sealed build; stamp trusted\n"))
 
         // The file that made the stamp untrusted is named.
@@ -205,7 +218,8 @@ func head(_ repo: GitRepository, _ arguments: String...) throws -> String {
             try FileManager.default.createSymbolicLink(atPath: ignore, withDestinationPath: "/etc/hostname")
         }
         for command in ["explain a.txt", "manifest"] {
-            let result = try run(["timeout", "60", builtProduct("git-mtime")] + command.split(separator: " ").map(String.init), in: repo.path)
+            let result = try run(
+                ["timeout", "60", builtProduct("git-mtime")] + command.split(separator: " ").map(String.init), in: repo.path)
             #expect(result.status == 0, "\(command): \(result.status) (124: blocked): \(result.stderr)")
             if command == "manifest" { #expect(result.stdout.contains(" a.txt\n"), "\(result.stdout)") }
         }

@@ -35,7 +35,10 @@ private func sourceSnapshot(_ project: GuardProject) throws -> [String: Data] {
     #expect(guarded.stderr.contains("no build stamp at \(project.path("target/.git-mtime-stamp"))"))
     #expect(try project.tool([project.path("target/debug/app")]).stdout == "the real program\n")
     #expect(try sourceSnapshot(project) == before)
-    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(project.path("target/.git-mtime-stamp")), expectedRoot: try FileSystem.resolve(BytePath(project.root))) else {
+    guard
+        case .trusted(let stamp) = BuildStamp.load(
+            at: BytePath(project.path("target/.git-mtime-stamp")), expectedRoot: try FileSystem.resolve(BytePath(project.root)))
+    else {
         Issue.record("run did not leave a trusted stamp"); return
     }
     #expect(stamp.entries.map(\.path) == [BytePath("Cargo.toml"), BytePath("src/main.rs")])
@@ -44,8 +47,10 @@ private func sourceSnapshot(_ project: GuardProject) throws -> [String: Data] {
 /// app → mid → base: a change recompiles exactly its crate and the crates that depend on it.
 @Test func stampLimitsCargoRebuildsToChangedCratesAndDependents() throws {
     let project = GuardProject()
-    let files = ["Cargo.toml", "app/Cargo.toml", "app/src/main.rs", "mid/Cargo.toml", "mid/src/lib.rs",
-                 "base/Cargo.toml", "base/src/lib.rs"]
+    let files = [
+        "Cargo.toml", "app/Cargo.toml", "app/src/main.rs", "mid/Cargo.toml", "mid/src/lib.rs",
+        "base/Cargo.toml", "base/src/lib.rs",
+    ]
     try project.write("Cargo.toml", "[workspace]\nmembers = [\"app\", \"mid\", \"base\"]\nresolver = \"2\"\n")
     func crate(_ name: String, dependsOn dependency: String?) -> String {
         "[package]\nname = \"\(name)\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\n"

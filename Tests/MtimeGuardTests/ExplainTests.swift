@@ -21,11 +21,12 @@ private func guardLines(_ stderr: String) -> [String] {
 
     let first = try project.guardCommand("run", stampArguments + ["--explain"] + build)
     #expect(first.status == 0, "\(first.stderr)")
-    #expect(guardLines(first.stderr).dropFirst().prefix(3) == [
-        "git-mtime-guard: 2 of 2 files changed since the last sealed build; no stamp",
-        "git-mtime-guard: bumped src/a.c: no build stamp",
-        "git-mtime-guard: bumped src/b.c: no build stamp",
-    ])
+    #expect(
+        guardLines(first.stderr).dropFirst().prefix(3) == [
+            "git-mtime-guard: 2 of 2 files changed since the last sealed build; no stamp",
+            "git-mtime-guard: bumped src/a.c: no build stamp",
+            "git-mtime-guard: bumped src/b.c: no build stamp",
+        ])
 
     // A change that arrives with an old mtime: the default output is the one summary line.
     let oldID = try BlobHasher.hash(fileAt: BytePath(project.path("src/a.c")))
@@ -43,11 +44,12 @@ private func guardLines(_ stderr: String) -> [String] {
     try project.writeManifest(["src/a.c", "src/b.c"], untracked: ["src/new.c"])
     let explained = try project.guardCommand("run", stampArguments + ["--explain"] + build)
     let lines = guardLines(explained.stderr)
-    #expect(lines.prefix(3) == [
-        "git-mtime-guard: 2 of 3 files changed since the last sealed build; stamp trusted",
-        "git-mtime-guard: bumped src/a.c: content differs from the stamp's \(oldID.hex.prefix(12))",
-        "git-mtime-guard: bumped src/new.c (untracked): not in the stamp",
-    ])
+    #expect(
+        lines.prefix(3) == [
+            "git-mtime-guard: 2 of 3 files changed since the last sealed build; stamp trusted",
+            "git-mtime-guard: bumped src/a.c: content differs from the stamp's \(oldID.hex.prefix(12))",
+            "git-mtime-guard: bumped src/new.c (untracked): not in the stamp",
+        ])
     try #require(lines.count >= 4)
     #expect(lines[3].hasPrefix("git-mtime-guard: changed files got mtime ") && lines[3].contains(", changed untracked files "))
 
@@ -69,13 +71,15 @@ private func guardLines(_ stderr: String) -> [String] {
     let injected = TemporaryDirectory("guard-injected")
     // Written through a close-on-exec descriptor: a copy whose write descriptor leaks into another
     // test's child cannot be executed (ETXTBSY) while that child runs.
-    try FileSystem.writeAtomically(BytePath(injected.url("guard")), contents: FileSystem.readFile(BytePath(builtProduct("git-mtime-guard"))),
-                                   permissions: 0o755, durable: false)
+    try FileSystem.writeAtomically(
+        BytePath(injected.url("guard")), contents: FileSystem.readFile(BytePath(builtProduct("git-mtime-guard"))),
+        permissions: 0o755, durable: false)
     try project.writeManifest(names)
     try FileManager.default.copyItem(atPath: project.manifestPath, toPath: injected.url("manifest"))
     let plain = try run([injected.url("guard"), "prepare"], in: project.root)
-    #expect(guardLines(plain.stderr).last == "git-mtime-guard: 1,234 of 1,234 files changed since the last sealed build; no stamp",
-            "status \(plain.status): \(plain.stderr)")
+    #expect(
+        guardLines(plain.stderr).last == "git-mtime-guard: 1,234 of 1,234 files changed since the last sealed build; no stamp",
+        "status \(plain.status): \(plain.stderr)")
     #expect(!plain.stderr.contains("bumped"))
 
     try Data().write(to: URL(fileURLWithPath: injected.url("explain")))

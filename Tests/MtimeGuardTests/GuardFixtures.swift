@@ -33,9 +33,10 @@ final class GuardProject: @unchecked Sendable {
             let mode = status.gitMode ?? ManifestEntry.regularMode
             let id = try BlobHasher.hash(fileAt: full)
             let isUntracked = present.contains(relative)
-            return ManifestEntry(path: BytePath(relative), objectID: id,
-                                 modificationTime: isUntracked ? status.modificationTime : Timestamp(commitSeconds: commitTime.seconds, objectID: id),
-                                 mode: mode, isUntracked: isUntracked)
+            return ManifestEntry(
+                path: BytePath(relative), objectID: id,
+                modificationTime: isUntracked ? status.modificationTime : Timestamp(commitSeconds: commitTime.seconds, objectID: id),
+                mode: mode, isUntracked: isUntracked)
         }
         let manifest = Manifest(headCommit: nil, dirtyCount: 0, entries: entries)
         try writeManifestBytes(manifest.serialized())
@@ -48,8 +49,9 @@ final class GuardProject: @unchecked Sendable {
 
     /// Runs the guard in the root with `--manifest` added after the subcommand.
     func guardCommand(_ subcommand: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> ProcessResult {
-        try run([builtProduct("git-mtime-guard"), subcommand, "--manifest", manifestPath] + arguments,
-                in: root, environment: toolEnvironment.merging(environment) { $1 })
+        try run(
+            [builtProduct("git-mtime-guard"), subcommand, "--manifest", manifestPath] + arguments,
+            in: root, environment: toolEnvironment.merging(environment) { $1 })
     }
 
     /// Runs a build tool in the root with cargo on PATH.

@@ -5,14 +5,14 @@ import Testing
 import TestSupport
 
 private let makefile = """
-build/app: build/main.o build/util.o
-\tgcc -o $@ $^
-build/%.o: src/%.c src/util.h | build
-\tgcc -c -o $@ $<
-build:
-\tmkdir -p build
+    build/app: build/main.o build/util.o
+    \tgcc -o $@ $^
+    build/%.o: src/%.c src/util.h | build
+    \tgcc -c -o $@ $<
+    build:
+    \tmkdir -p build
 
-"""
+    """
 private let sources = ["Makefile", "src/main.c", "src/util.c", "src/util.h"]
 private let stampArguments = ["--stamp", "build/.git-mtime-stamp"]
 
@@ -20,7 +20,8 @@ private func makeProject(mainMessage: String, in project: GuardProject = GuardPr
     try project.write("Makefile", makefile)
     try project.write("src/util.h", "const char *util(void);\n")
     try project.write("src/util.c", "const char *util(void) { return \"util-1\"; }\n")
-    try project.write("src/main.c", "#include <stdio.h>\n#include \"util.h\"\nint main(void) { printf(\"\(mainMessage) %s\\n\", util()); return 0; }\n")
+    try project.write(
+        "src/main.c", "#include <stdio.h>\n#include \"util.h\"\nint main(void) { printf(\"\(mainMessage) %s\\n\", util()); return 0; }\n")
     return project
 }
 
@@ -99,7 +100,7 @@ func everyManifestVersionGuardsTheSameBuild(_ version: Int) throws {
         #expect(lines[0] == "git-mtime-manifest 2")
         switch version {
         case 1:
-            lines.remove(at: 4)   // `untracked 0`
+            lines.remove(at: 4)  // `untracked 0`
             lines[0] = "git-mtime-manifest 1"
             for index in 5..<lines.count { lines[index] = String(lines[index].drop { $0 != " " }.dropFirst()) }
         case 3:

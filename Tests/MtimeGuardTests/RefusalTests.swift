@@ -57,15 +57,17 @@ private let someID = "0123456789abcdef0123456789abcdef01234567"
 @Test(arguments: ["tracked", "submodule"])
 func absolutePathIsRefused(_ origin: String) throws {
     let refusal = try Refusal()
-    try refusal.expectRefused(refusal.manifest(adding: "100644 \(someID) 1.000000000 \(refusal.outsideFile)", origin: origin),
-                              code: 64, message: "refusing path \(refusal.outsideFile): absolute path")
+    try refusal.expectRefused(
+        refusal.manifest(adding: "100644 \(someID) 1.000000000 \(refusal.outsideFile)", origin: origin),
+        code: 64, message: "refusing path \(refusal.outsideFile): absolute path")
 }
 
 @Test(arguments: ["tracked", "submodule"])
 func dotDotPathIsRefused(_ origin: String) throws {
     let refusal = try Refusal()
-    try refusal.expectRefused(refusal.manifest(adding: "100644 \(someID) 1.000000000 ../x/secret", origin: origin),
-                              code: 64, message: "refusing path ../x/secret: contains '..'")
+    try refusal.expectRefused(
+        refusal.manifest(adding: "100644 \(someID) 1.000000000 ../x/secret", origin: origin),
+        code: 64, message: "refusing path ../x/secret: contains '..'")
 }
 
 @Test(arguments: ["tracked", "submodule"])
@@ -74,8 +76,11 @@ func symlinkedParentEscapingTheRootIsRefused(_ origin: String) throws {
     try FileManager.default.createSymbolicLink(atPath: refusal.project.path("escape"), withDestinationPath: refusal.outside.path)
     // The entry's id is the real secret's, so nothing but the path check stands in the way.
     let secretID = try BlobHasher.hash(fileAt: BytePath(refusal.outsideFile))
-    try refusal.expectRefused(refusal.manifest(adding: "100644 \(secretID) 1.000000000 escape/secret", origin: origin), code: 64,
-                              message: "refusing manifest entry escape/secret: its parent escape is a symlink to \(refusal.outside.path); the guard never follows symlinks below the root")
+    try refusal.expectRefused(
+        refusal.manifest(adding: "100644 \(secretID) 1.000000000 escape/secret", origin: origin), code: 64,
+        message:
+            "refusing manifest entry escape/secret: its parent escape is a symlink to \(refusal.outside.path); the guard never follows symlinks below the root"
+    )
 }
 
 /// A symlinked directory that stays inside the root is refused too: git never has an entry below
@@ -84,30 +89,35 @@ func symlinkedParentEscapingTheRootIsRefused(_ origin: String) throws {
     let refusal = try Refusal()
     try FileManager.default.createSymbolicLink(atPath: refusal.project.path("alias"), withDestinationPath: "sub")
     let id = try BlobHasher.hash(fileAt: BytePath(refusal.project.path("sub/b.txt")))
-    try refusal.expectRefused(refusal.manifest(adding: "100644 \(id) 1.000000000 alias/b.txt"), code: 64,
-                              message: "refusing manifest entry alias/b.txt: its parent alias is a symlink to sub; the guard never follows symlinks below the root")
+    try refusal.expectRefused(
+        refusal.manifest(adding: "100644 \(id) 1.000000000 alias/b.txt"), code: 64,
+        message:
+            "refusing manifest entry alias/b.txt: its parent alias is a symlink to sub; the guard never follows symlinks below the root")
 }
 
 @Test func truncatedManifestIsRefused() throws {
     let refusal = try Refusal()
     let valid = try refusal.project.writeManifest(refusal.files).serialized()
     try refusal.expectRefused(Array(valid.dropLast(10)), code: 64, message: "manifest is truncated (no final newline)")
-    try refusal.expectRefused(Array(String(decoding: valid, as: UTF8.self).split(separator: "\n").dropLast().joined(separator: "\n").utf8) + [10],
-                              code: 64, message: "manifest is truncated or padded: header says 2 entries, found 1")
+    try refusal.expectRefused(
+        Array(String(decoding: valid, as: UTF8.self).split(separator: "\n").dropLast().joined(separator: "\n").utf8) + [10],
+        code: 64, message: "manifest is truncated or padded: header says 2 entries, found 1")
 }
 
 @Test func corruptManifestIsRefused() throws {
     let refusal = try Refusal()
-    try refusal.expectRefused(refusal.manifest(adding: "100644 not-an-id 1.000000000 0bad"), code: 64,
-                              message: "line 7: object id is not 40 lowercase hex digits")
+    try refusal.expectRefused(
+        refusal.manifest(adding: "100644 not-an-id 1.000000000 0bad"), code: 64,
+        message: "line 7: object id is not 40 lowercase hex digits")
     try refusal.expectRefused(Array("PK\u{3}\u{4} binary junk\n".utf8), code: 64, message: "expected 'git-mtime-manifest <value>'")
 }
 
 @Test func hugeEntryCountIsRefused() throws {
     let refusal = try Refusal()
     let valid = String(decoding: try refusal.project.writeManifest(refusal.files).serialized(), as: UTF8.self)
-    try refusal.expectRefused(Array(valid.replacingOccurrences(of: "entries 2", with: "entries 99999999999999").utf8),
-                              code: 64, message: "line 6: entry count is not a number in range")
+    try refusal.expectRefused(
+        Array(valid.replacingOccurrences(of: "entries 2", with: "entries 99999999999999").utf8),
+        code: 64, message: "line 6: entry count is not a number in range")
 }
 
 @Test func missingFileIsAMismatch() throws {
@@ -120,7 +130,8 @@ func symlinkedParentEscapingTheRootIsRefused(_ origin: String) throws {
     #expect(allowed.status == 0, "\(allowed.stderr)")
     #expect(allowed.stderr.contains("1 files match the manifest (1 missing, allowed)"))
     let id = try BlobHasher.hash(fileAt: BytePath(refusal.project.path("a.txt")))
-    #expect(try modificationTime(refusal.project.path("a.txt")) == Timestamp(commitSeconds: refusal.project.commitTime.seconds, objectID: id))
+    #expect(
+        try modificationTime(refusal.project.path("a.txt")) == Timestamp(commitSeconds: refusal.project.commitTime.seconds, objectID: id))
 }
 
 @Test func changedFileIsAMismatch() throws {
@@ -147,10 +158,12 @@ func symlinkedParentEscapingTheRootIsRefused(_ origin: String) throws {
 @Test func missingManifestIsAnIOError() throws {
     let refusal = try Refusal()
     let before = try refusal.state()
-    let result = try run([builtProduct("git-mtime-guard"), "check", "--manifest", refusal.project.manifestDirectory.url("absent")],
-                         in: refusal.project.root)
+    let result = try run(
+        [builtProduct("git-mtime-guard"), "check", "--manifest", refusal.project.manifestDirectory.url("absent")],
+        in: refusal.project.root)
     #expect(result.status == 74)
-    #expect(result.stderr == "git-mtime-guard: \(refusal.project.manifestDirectory.url("absent")): cannot open: No such file or directory\n")
+    #expect(
+        result.stderr == "git-mtime-guard: \(refusal.project.manifestDirectory.url("absent")): cannot open: No such file or directory\n")
     #expect(try refusal.state() == before)
 }
 

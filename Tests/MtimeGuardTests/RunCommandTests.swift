@@ -37,7 +37,8 @@ private func smallProject() throws -> GuardProject {
     let before = try contentSnapshot(of: project.root).filter { !$0.key.hasPrefix("target") }
     let succeeded = try project.guardCommand("run", ["--", "sh", "-c", "mkdir -p target && echo built > target/output"])
     #expect(succeeded.status == 0, "\(succeeded.stderr)")
-    guard case .trusted(let sealed) = BuildStamp.load(at: BytePath(stamp), expectedRoot: try FileSystem.resolve(BytePath(project.root))) else {
+    guard case .trusted(let sealed) = BuildStamp.load(at: BytePath(stamp), expectedRoot: try FileSystem.resolve(BytePath(project.root)))
+    else {
         Issue.record("no trusted stamp after a successful run"); return
     }
     #expect(sealed.entries.map(\.path) == [BytePath("a.txt")])
@@ -57,8 +58,9 @@ private func smallProject() throws -> GuardProject {
 func signalToTheGuardReachesTheCommand(_ signal: Int32) throws {
     let project = try smallProject()
     let script = "trap 'echo caught > got-signal; exit 7' \(signal); touch started; while :; do sleep 0.05; done"
-    let process = try Subprocess([builtProduct("git-mtime-guard"), "run", "--manifest", project.manifestPath, "--", "sh", "-c", script],
-                                 in: project.root, stdout: .discard, stderr: .discard)
+    let process = try Subprocess(
+        [builtProduct("git-mtime-guard"), "run", "--manifest", project.manifestPath, "--", "sh", "-c", script],
+        in: project.root, stdout: .discard, stderr: .discard)
     let deadline = Date().addingTimeInterval(20)
     while !FileManager.default.fileExists(atPath: project.path("started")) && Date() < deadline { usleep(10_000) }
     try #require(FileManager.default.fileExists(atPath: project.path("started")))
@@ -100,7 +102,10 @@ func signalToTheGuardReachesTheCommand(_ signal: Int32) throws {
     try bytes.prefix(bytes.count - 20).write(to: URL(fileURLWithPath: stamp))
     let truncated = try project.guardCommand("prepare")
     #expect(truncated.status == 0, "\(truncated.stderr)")
-    #expect(truncated.stderr.contains("git-mtime-guard: warning: ignoring the build stamp: \(stamp): stamp is truncated (no final newline); treating all files as changed\n"))
+    #expect(
+        truncated.stderr.contains(
+            "git-mtime-guard: warning: ignoring the build stamp: \(stamp): stamp is truncated (no final newline); treating all files as changed\n"
+        ))
     #expect(truncated.stderr.contains("1 of 1 files changed"))
 
     // A sparse 2 GiB stamp is refused unread.
@@ -109,7 +114,7 @@ func signalToTheGuardReachesTheCommand(_ signal: Int32) throws {
     #expect(huge.status == 0, "\(huge.stderr)")
     #expect(huge.stderr.contains("warning: ignoring the build stamp: \(stamp): cannot read (larger than 1073741824 bytes)"))
     #expect(huge.stderr.contains("1 of 1 files changed"))
-    try FileManager.default.removeItem(atPath: stamp)   // so the snapshot below doesn't read 2 GiB
+    try FileManager.default.removeItem(atPath: stamp)  // so the snapshot below doesn't read 2 GiB
     #expect(try contentSnapshot(of: project.root).filter { !$0.key.hasPrefix("target") } == before)
 }
 

@@ -14,8 +14,9 @@ private func project(_ files: [String: String] = ["a.txt": "alpha\n"]) throws ->
 /// Starts `git-mtime-guard run` on `script` in the background, waits for the script to touch
 /// `started`, and returns the process.
 private func startRun(_ project: GuardProject, script: String, prefix: [String] = []) throws -> Subprocess {
-    let process = try Subprocess(prefix + [builtProduct("git-mtime-guard"), "run", "--manifest", project.manifestPath, "--", "sh", "-c", script],
-                                 in: project.root, stdout: .discard)
+    let process = try Subprocess(
+        prefix + [builtProduct("git-mtime-guard"), "run", "--manifest", project.manifestPath, "--", "sh", "-c", script],
+        in: project.root, stdout: .discard)
     let deadline = Date().addingTimeInterval(20)
     while !FileManager.default.fileExists(atPath: project.path("started")) && Date() < deadline { usleep(10_000) }
     try #require(FileManager.default.fileExists(atPath: project.path("started")))
@@ -52,14 +53,19 @@ func aRunThatReceivedASignalNeverSeals(_ signal: Int32) throws {
 /// new content, not the manifest's. The stamp must not record the manifest's id for it, or putting
 /// the old content back would give it its old time and make leaves the output built from the new one.
 @Test func aTrackedFileTheBuildChangedIsNotRecordedAsConsumed() throws {
-    let project = try project(["src.txt": "v1\n", "Makefile": "out.txt: src.txt\n\tif [ -f regenerate ]; then echo v2 > src.txt; fi\n\tcat src.txt > out.txt\n"])
+    let project = try project([
+        "src.txt": "v1\n", "Makefile": "out.txt: src.txt\n\tif [ -f regenerate ]; then echo v2 > src.txt; fi\n\tcat src.txt > out.txt\n",
+    ])
     try project.write("regenerate", "")
     let built = try project.guardCommand("run", ["--", "make", "-s"])
     #expect(built.status == 0, "\(built.stderr)")
     #expect(built.stderr.contains("warning: 1 tracked files changed while make ran (src.txt); not recorded as consumed"), "\(built.stderr)")
     #expect(try String(contentsOfFile: project.path("out.txt"), encoding: .utf8) == "v2\n")
-    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(project.path("target/.git-mtime-stamp")),
-                                                     expectedRoot: try FileSystem.resolve(BytePath(project.root))) else {
+    guard
+        case .trusted(let stamp) = BuildStamp.load(
+            at: BytePath(project.path("target/.git-mtime-stamp")),
+            expectedRoot: try FileSystem.resolve(BytePath(project.root)))
+    else {
         Issue.record("no trusted stamp"); return
     }
     #expect(stamp.entries.map(\.path) == [BytePath("Makefile")])
@@ -87,8 +93,11 @@ func aRunThatReceivedASignalNeverSeals(_ signal: Int32) throws {
     let allowed = try project.guardCommand("run", ["--allow-missing", "--", "touch", "ran"])
     #expect(allowed.status == 0, "\(allowed.stderr)")
     #expect(FileManager.default.fileExists(atPath: project.path("ran")))
-    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(project.path("target/.git-mtime-stamp")),
-                                                     expectedRoot: try FileSystem.resolve(BytePath(project.root))) else {
+    guard
+        case .trusted(let stamp) = BuildStamp.load(
+            at: BytePath(project.path("target/.git-mtime-stamp")),
+            expectedRoot: try FileSystem.resolve(BytePath(project.root)))
+    else {
         Issue.record("no trusted stamp"); return
     }
     #expect(stamp.entries.map(\.path) == [BytePath("Cargo.toml"), BytePath("src/main.rs")])
@@ -125,7 +134,9 @@ func aStampPathNamingANonRegularFileIsRefusedAndLeftAsItWas(_ kind: String) thro
     #expect(mkfifo(fifo, 0o644) == 0)
     try Data("keep\n".utf8).write(to: URL(fileURLWithPath: file))
     let stamp = kind == "fifo" ? fifo : link
-    if kind != "fifo" { try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: kind.hasSuffix("fifo") ? fifo : file) }
+    if kind != "fifo" {
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: kind.hasSuffix("fifo") ? fifo : file)
+    }
     for command in [["seal"], ["run", "--", "touch", "ran"]] {
         let result = try project.guardCommand(command[0], ["--stamp", stamp] + command.dropFirst())
         #expect(result.status == 64, "\(kind), \(command[0]): \(result.stderr)")
@@ -147,7 +158,10 @@ func aStampPathNamingANonRegularFileIsRefusedAndLeftAsItWas(_ kind: String) thro
     for subcommand in [["run", "--", "touch", "ran"], ["seal"], ["prepare"]] {
         let result = try project.guardCommand(subcommand[0], Array(subcommand.dropFirst()))
         #expect(result.status == 64, "\(subcommand): \(result.stderr)")
-        #expect(result.stderr.contains("would be written outside the root: \(try FileSystem.resolve(BytePath(project.root)))/target is a symlink to \(elsewhere.path)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains(
+                "would be written outside the root: \(try FileSystem.resolve(BytePath(project.root)))/target is a symlink to \(elsewhere.path)"
+            ), "\(result.stderr)")
         #expect(result.stderr.contains("--stamp (or GIT_MTIME_STAMP) \(elsewhere.path)/.git-mtime-stamp"))
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path) == [])
@@ -179,7 +193,8 @@ func aStampPathNamingANonRegularFileIsRefusedAndLeftAsItWas(_ kind: String) thro
 @Test func aFutureDatedOutputIsBeatenByTheBumpAndDoesNotBlindTrust() throws {
     let project = try project()
     let future = Timestamp(seconds: 4_070_908_800, nanoseconds: 5)  // 2099
-    let built = try project.guardCommand("run", ["--", "sh", "-c", "mkdir -p target && echo v1 > target/out && touch -d @4070908800.000000005 target/unpacked"])
+    let built = try project.guardCommand(
+        "run", ["--", "sh", "-c", "mkdir -p target && echo v1 > target/out && touch -d @4070908800.000000005 target/unpacked"])
     #expect(built.status == 0, "\(built.stderr)")
     try project.write("a.txt", "changed\n")
     try project.writeManifest(["a.txt"])
@@ -200,8 +215,11 @@ func closedStandardDescriptorsAreFilledBeforeAnythingIsOpened(_ closed: String) 
     let project = try project()
     let closing = closed.split(separator: " ").map { "\($0)>&-" }.joined(separator: " ")
     let report = "for n in 0 1 2; do echo \"$n $(readlink /proc/$$/fd/$n)\" >> fds; done"
-    let result = try run(["sh", "-c", "exec \"$@\" \(closing)", "sh", builtProduct("git-mtime-guard"), "run",
-                          "--manifest", project.manifestPath, "--", "sh", "-c", report], in: project.root)
+    let result = try run(
+        [
+            "sh", "-c", "exec \"$@\" \(closing)", "sh", builtProduct("git-mtime-guard"), "run",
+            "--manifest", project.manifestPath, "--", "sh", "-c", report,
+        ], in: project.root)
     #expect(result.status == 0, "\(result.stderr)")
     let seen = try String(contentsOfFile: project.path("fds"), encoding: .utf8).split(separator: "\n")
     for line in seen where closed.split(separator: " ").contains(line.prefix(1)) {

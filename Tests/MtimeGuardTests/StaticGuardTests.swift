@@ -22,8 +22,10 @@ func staticGuardChecksATreeInAnEmptyChroot() throws {
     var entries: [ManifestEntry] = []
     for (relative, mode) in [("link", ManifestEntry.symlinkMode), ("src/main.rs", ManifestEntry.regularMode)] {
         let id = try BlobHasher.hash(fileAt: BytePath(jail.url("ctx/" + relative)))
-        entries.append(ManifestEntry(path: BytePath(relative), objectID: id,
-                                     modificationTime: Timestamp(commitSeconds: 1_600_000_000, objectID: id), mode: mode))
+        entries.append(
+            ManifestEntry(
+                path: BytePath(relative), objectID: id,
+                modificationTime: Timestamp(commitSeconds: 1_600_000_000, objectID: id), mode: mode))
     }
     try Data(Manifest(headCommit: nil, dirtyCount: 0, entries: entries).serialized()).write(to: URL(fileURLWithPath: jail.url("manifest")))
     let before = try contentSnapshot(of: jail.url("ctx"))

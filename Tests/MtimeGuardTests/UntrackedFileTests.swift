@@ -22,7 +22,9 @@ private func stamp(_ project: GuardProject) throws -> BuildStamp {
 
 @Test func untrackedSourceChangedWithAnOldTimeIsRebuilt() throws {
     let project = GuardProject()
-    try project.write("Makefile", """
+    try project.write(
+        "Makefile",
+        """
         build/app: build/main.o build/extra.o
         \tgcc -o $@ $^
         build/%.o: src/%.c | build
@@ -31,7 +33,8 @@ private func stamp(_ project: GuardProject) throws -> BuildStamp {
         \tmkdir -p build
 
         """)
-    try project.write("src/main.c", "#include <stdio.h>\nconst char *extra(void);\nint main(void) { printf(\"%s\\n\", extra()); return 0; }\n")
+    try project.write(
+        "src/main.c", "#include <stdio.h>\nconst char *extra(void);\nint main(void) { printf(\"%s\\n\", extra()); return 0; }\n")
     func extra(_ text: String) -> String { "const char *extra(void) { return \"\(text)\"; }\n" }
     try project.write("src/extra.c", extra("extra-1"))  // never `git add`ed
     let tracked = ["Makefile", "src/main.c"], untracked = ["src/extra.c"]
@@ -86,7 +89,8 @@ private func stamp(_ project: GuardProject) throws -> BuildStamp {
     #expect(try output() == "a-1\n")
 
     try replaceWithOldTime(project, "src/a.c", source("a-2"))
-    #expect(compiledObjects(try guardedMake().stdout) == ["src/a.o"], "the outputs were not in the last stamp: never bumped past the source")
+    #expect(
+        compiledObjects(try guardedMake().stdout) == ["src/a.o"], "the outputs were not in the last stamp: never bumped past the source")
     #expect(try output() == "a-2\n")
 
     #expect(compiledObjects(try guardedMake().stdout) == [], "the stamp recorded the outputs as the build left them")
@@ -126,8 +130,9 @@ private func stamp(_ project: GuardProject) throws -> BuildStamp {
     #expect(prepared.status == 0, "untracked files may change or vanish after the manifest: \(prepared.stderr)")
     let bumped = try modificationTime(project.path("tracked.txt"))
     #expect(bumped > sealTime)
-    let untrackedBump = Timestamp(seconds: bumped.nanoseconds == 0 ? bumped.seconds - 1 : bumped.seconds,
-                                  nanoseconds: bumped.nanoseconds == 0 ? 999_999_999 : bumped.nanoseconds - 1)
+    let untrackedBump = Timestamp(
+        seconds: bumped.nanoseconds == 0 ? bumped.seconds - 1 : bumped.seconds,
+        nanoseconds: bumped.nanoseconds == 0 ? 999_999_999 : bumped.nanoseconds - 1)
     #expect(try modificationTime(project.path("old-time")) == untrackedBump, "changed, and not newer than the last build")
     #expect(try modificationTime(project.path("after-manifest")) == untrackedBump)
     #expect(try modificationTime(project.path("new-time")) == newTime, "already newer than the last build")

@@ -88,8 +88,11 @@ private func makeScenarioRepository() throws -> GitRepository {
             guard let path = String(validating: file.path.bytes, as: UTF8.self) else { continue }
             let line = try repo.gitArray(["--literal-pathspecs", "log", "-1", "--first-parent", "--format=%H %ct %at", "--", path])
             let fields = line.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            #expect(fields == [file.lastChange!.commit.hex, String(file.lastChange!.committerTime),
-                               String(file.lastChange!.authorTime)], "\(path)")
+            #expect(
+                fields == [
+                    file.lastChange!.commit.hex, String(file.lastChange!.committerTime),
+                    String(file.lastChange!.authorTime),
+                ], "\(path)")
         }
     }
 
@@ -101,8 +104,9 @@ private func makeScenarioRepository() throws -> GitRepository {
         let repo = try GitRepository(label: "history-progress")
         try makeRandomHistory(in: repo, seed: 8, commits: 40)
         let reports = Reports()
-        let engine = HistoryEngine(repository: try Repository(discoveringFrom: repo.path), cacheDirectory: nil,
-                                   progress: { walked in reports.lock.withLock { reports.values.append(walked) } })
+        let engine = HistoryEngine(
+            repository: try Repository(discoveringFrom: repo.path), cacheDirectory: nil,
+            progress: { walked in reports.lock.withLock { reports.values.append(walked) } })
         let result = try engine.run()
         #expect(result.commitsWalked > 0)
         #expect(reports.lock.withLock { reports.values } == [result.commitsWalked])

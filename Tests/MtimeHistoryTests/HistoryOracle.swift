@@ -26,8 +26,11 @@ struct GitCommandFailed: Error {
 
 /// For each path, the first commit in `git log <arguments> --raw --no-renames -z` output that lists it.
 func firstListed(_ arguments: [String], in directory: String) throws -> [BytePath: OracleChange] {
-    let output = try gitOutput(["log"] + arguments + ["--raw", "--no-renames", "-z", "--no-abbrev",
-                                                      "--format=%x01%H %ct %at"], in: directory)
+    let output = try gitOutput(
+        ["log"] + arguments + [
+            "--raw", "--no-renames", "-z", "--no-abbrev",
+            "--format=%x01%H %ct %at",
+        ], in: directory)
     var first: [BytePath: OracleChange] = [:]
     for chunk in output.split(separator: 0x01) {
         let fields = chunk.split(separator: 0, omittingEmptySubsequences: false)
@@ -96,8 +99,10 @@ func mismatches(_ result: HistoryResult, _ oracle: [BytePath: OracleChange], ent
     return problems
 }
 
-func runEngine(_ directory: String, mode: HistoryMode = .firstParent, cache: String? = nil,
-               only: [BytePath]? = nil, threads: Int? = nil) throws -> HistoryResult {
+func runEngine(
+    _ directory: String, mode: HistoryMode = .firstParent, cache: String? = nil,
+    only: [BytePath]? = nil, threads: Int? = nil
+) throws -> HistoryResult {
     let repository = try Repository(discoveringFrom: directory)
     var engine = HistoryEngine(repository: repository, mode: mode, cacheDirectory: cache.map { BytePath($0) }, only: only)
     if let threads { engine.maximumThreads = threads }

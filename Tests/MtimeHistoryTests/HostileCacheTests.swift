@@ -51,7 +51,8 @@ import TestSupport
 
         // The unforged snapshot from another clone is used as it is: the forgeries below fail on their lie alone.
         let untouched = TemporaryDirectory("hostile-untouched")
-        try Data(cache.encode(real, commit: ObjectID(hex: head)!)).write(to: URL(fileURLWithPath: untouched.url("history-v2-\(mode.rawValue)-\(head)")))
+        try Data(cache.encode(real, commit: ObjectID(hex: head)!)).write(
+            to: URL(fileURLWithPath: untouched.url("history-v2-\(mode.rawValue)-\(head)")))
         let used = try runEngine(victim.path, mode: mode, cache: untouched.path)
         #expect(used.usedCache && used.commitsWalked == 0 && used.files == cold.files)
 
@@ -71,14 +72,17 @@ import TestSupport
                 // Another real non-merge commit with its real times: one whose entry for the path
                 // equals its parent's, or (first-parent mode) one that set the path to other content.
                 let candidates = commits.filter { id, commit in
-                    guard commit.parents.count == 1, let parent = commit.parents.first, id != change.lastChange.commit.hex else { return false }
+                    guard commit.parents.count == 1, let parent = commit.parents.first, id != change.lastChange.commit.hex else {
+                        return false
+                    }
                     let mine = entries[id]![path], parents = entries[parent]![path]
                     return mine == parents || (mode == .firstParent && mine != nil && mine != entries[head]![path])
                 }.keys.sorted()
                 guard let pick = candidates.randomElement(using: &random) else { continue }
                 let commit = commits[pick]!
-                change.lastChange = LastChange(commit: ObjectID(hex: pick)!, committerTime: commit.committerTime,
-                                               authorTime: commit.authorTime, isShallowBoundary: false)
+                change.lastChange = LastChange(
+                    commit: ObjectID(hex: pick)!, committerTime: commit.committerTime,
+                    authorTime: commit.authorTime, isShallowBoundary: false)
                 change.isMerge = mode == .all && commit.parents.count > 1
             }
             guard change != real[index].change else { continue }

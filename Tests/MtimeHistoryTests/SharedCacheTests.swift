@@ -73,7 +73,8 @@ import TestSupport
         #expect(!rejected.usedCache)
         #expect(mismatches(rejected, try firstParentOracle(other.path), entries: try headEntries(other.path)) == [])
         #expect(try snapshots(forged.path) == ["history-v2-first-parent-\(otherHead)"])
-        #expect(try Data(contentsOf: URL(fileURLWithPath: forged.url("history-v2-first-parent-\(otherHead)")))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: forged.url("history-v2-first-parent-\(otherHead)")))
                 != (try Data(contentsOf: URL(fileURLWithPath: cache.url(ones[0])))), "replaced by a valid one")
     }
 

@@ -58,21 +58,25 @@ private func projectOnOldBranch() throws -> GitRepository {
     try source.write("a.txt", "a2\n")
     try source.commit("second", advancing: 5000)
     let template = TemporaryDirectory("template")
-    try runChecked([builtProduct("git-mtime"), "hooks", "install", "--template", template.path], in: template.path,
-                   environment: hookEnvironment)
+    try runChecked(
+        [builtProduct("git-mtime"), "hooks", "install", "--template", template.path], in: template.path,
+        environment: hookEnvironment)
     let clones = TemporaryDirectory("clones")
-    try runChecked(["git", "clone", "-q", "--template", template.path, source.path, clones.url("clone")], in: clones.path,
-                   environment: hookEnvironment)
+    try runChecked(
+        ["git", "clone", "-q", "--template", template.path, source.path, clones.url("clone")], in: clones.path,
+        environment: hookEnvironment)
     for file in ["a.txt", "dir/b.txt"] {
         #expect(try modificationTime(clones.url("clone/\(file)")) == source.commitTime(file), "clone: \(file)")
     }
-    try runChecked(["git", "worktree", "add", "-q", clones.url("worktree"), "HEAD~1"], in: clones.url("clone"),
-                   environment: hookEnvironment)
+    try runChecked(
+        ["git", "worktree", "add", "-q", clones.url("worktree"), "HEAD~1"], in: clones.url("clone"),
+        environment: hookEnvironment)
     let first = try source.git("rev-parse", "HEAD~1").trimmingCharacters(in: .whitespacesAndNewlines)
     let firstTime = try Int64(unwrap(source.git("log", "-1", "--format=%ct", first).split(separator: "\n").first, "time"))!
     for file in ["a.txt", "dir/b.txt"] {
         let blob = try source.git("rev-parse", "\(first):\(file)").trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try modificationTime(clones.url("worktree/\(file)"))
+        #expect(
+            try modificationTime(clones.url("worktree/\(file)"))
                 == Timestamp(commitSeconds: firstTime, objectID: unwrap(ObjectID(hex: blob), "blob")), "worktree: \(file)")
     }
 }

@@ -51,8 +51,9 @@ import TestSupport
         #expect(status.status == 0, "\(status.stderr)")
         let root = try FileSystem.resolve(BytePath(repository.path)).description
         #expect(status.stdout.contains("repository: \(root)\n"), "\(status.stdout)")
-        #expect(status.stdout.contains("hooks (\(try FileSystem.resolve(BytePath(gitDirectory)).description)/hooks): post-checkout installed"),
-                "\(status.stdout)")
+        #expect(
+            status.stdout.contains("hooks (\(try FileSystem.resolve(BytePath(gitDirectory)).description)/hooks): post-checkout installed"),
+            "\(status.stdout)")
     }
 
     @Test func aLinkedWorktreesHookActsOnThatWorktree() throws {

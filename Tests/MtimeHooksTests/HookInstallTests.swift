@@ -99,8 +99,10 @@ import TestSupport
         #expect(hookFile(repo, hook.rawValue) == nil)
     }
     let status = try repo.mtime("status")
-    #expect(status.stdout.contains("hooks (\(repo.directory.url("tools/hooks"))): post-checkout installed, post-merge installed, post-rewrite installed"),
-            "\(status.stdout)")
+    #expect(
+        status.stdout.contains(
+            "hooks (\(repo.directory.url("tools/hooks"))): post-checkout installed, post-merge installed, post-rewrite installed"),
+        "\(status.stdout)")
 }
 
 /// `--template DIR`: a real `git clone --template DIR` gets the hooks, and its post-checkout gives
@@ -117,13 +119,15 @@ import TestSupport
     try source.commit("third", advancing: 7000)
 
     let template = TemporaryDirectory("template")
-    let install = try runChecked([builtProduct("git-mtime"), "hooks", "install", "--template", template.path], in: template.path,
-                                 environment: hookEnvironment)
+    let install = try runChecked(
+        [builtProduct("git-mtime"), "hooks", "install", "--template", template.path], in: template.path,
+        environment: hookEnvironment)
     #expect(install.stdout.contains("\(template.path)/hooks/post-checkout: installed"))
 
     let clones = TemporaryDirectory("clones")
-    try runChecked(["git", "clone", "-q", "--template", template.path, source.path, clones.url("clone")], in: clones.path,
-                   environment: hookEnvironment)
+    try runChecked(
+        ["git", "clone", "-q", "--template", template.path, source.path, clones.url("clone")], in: clones.path,
+        environment: hookEnvironment)
     let clone = clones.url("clone")
     for file in ["a.txt", "dir/b.txt", "dir/c.txt"] {
         #expect(try modificationTime("\(clone)/\(file)") == source.commitTime(file), "\(file)")
@@ -136,8 +140,10 @@ import TestSupport
 /// both. With one already set, install goes into it and leaves the setting alone.
 @Test func globalInstallSetsAndUnsetsHooksPath() throws {
     let home = TemporaryDirectory("home")
-    let environment = hookEnvironment.merging(["HOME": home.path, "XDG_CONFIG_HOME": home.url(".config"),
-                                               "GIT_CONFIG_NOSYSTEM": "1"]) { $1 }
+    let environment = hookEnvironment.merging([
+        "HOME": home.path, "XDG_CONFIG_HOME": home.url(".config"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    ]) { $1 }
     func mtime(_ arguments: String...) throws -> ProcessResult {
         try runChecked([builtProduct("git-mtime")] + arguments, in: home.path, environment: environment)
     }

@@ -74,7 +74,10 @@ private func built(_ repo: GitRepository) throws -> String {
     #expect(sealed.stdout.contains("cat src/a.txt src/b.txt > build/app.txt"))
     #expect(try built(repo) == "a1\nb2\n")
     #expect(try contentSnapshot(of: repo.path).filter { !$0.key.hasPrefix("build") } == sources, "run wrote no source")
-    guard case .trusted(let stamp) = BuildStamp.load(at: BytePath(repo.directory.url("build/.git-mtime-stamp")), expectedRoot: try FileSystem.resolve(BytePath(repo.path))) else {
+    guard
+        case .trusted(let stamp) = BuildStamp.load(
+            at: BytePath(repo.directory.url("build/.git-mtime-stamp")), expectedRoot: try FileSystem.resolve(BytePath(repo.path)))
+    else {
         Issue.record("git mtime run did not seal a stamp"); return
     }
 
@@ -143,8 +146,9 @@ private func built(_ repo: GitRepository) throws -> String {
     try FileSystem.setModificationTime(BytePath(repo.directory.url("src/b.txt")), to: old)
     let snapshot = try contentSnapshot(of: repo.path)
     let started = FileSystem.now()
-    let result = try runChecked(["git", "mtime", "hooks", "run", "--verbose", "post-checkout", main, feature, "1"],
-                                in: repo.path, environment: hookEnvironment)
+    let result = try runChecked(
+        ["git", "mtime", "hooks", "run", "--verbose", "post-checkout", main, feature, "1"],
+        in: repo.path, environment: hookEnvironment)
     #expect(result.stderr.contains("2 changed path(s): 1 set"), "\(result.stderr)")
     #expect(result.stderr.contains("1 dirty left alone"))
     #expect(try repo.time("src/a.txt") == old, "dirty: untouched")
@@ -158,8 +162,11 @@ private func built(_ repo: GitRepository) throws -> String {
 @Test func hookWithUnchangedHeadDoesNotOpenTheRepository() throws {
     let repo = try makeProject()
     let head = try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .newlines)
-    let traced = try runChecked(["strace", "-f", "-e", "trace=%file", builtProduct("git-mtime"), "hooks", "run", "--verbose",
-                                 "post-checkout", head, head, "1"], in: repo.path, environment: hookEnvironment)
+    let traced = try runChecked(
+        [
+            "strace", "-f", "-e", "trace=%file", builtProduct("git-mtime"), "hooks", "run", "--verbose",
+            "post-checkout", head, head, "1",
+        ], in: repo.path, environment: hookEnvironment)
     #expect(traced.stderr.contains("git-mtime: nothing to do"), "\(traced.stderr)")
     #expect(!traced.stderr.contains("/.git"), "\(traced.stderr)")
 

@@ -9,8 +9,9 @@ import TestSupport
 /// `git` with the built products on PATH, killed after 60 s: a hook that recursed used to run until
 /// fork failed.
 private func boundedGit(_ repo: GitRepository, _ arguments: String...) throws -> ProcessResult {
-    try run(["timeout", "-s", "KILL", "60", "git"] + arguments, in: repo.path,
-            environment: repo.dateEnvironment(repo.clock).merging(hookEnvironment) { $1 })
+    try run(
+        ["timeout", "-s", "KILL", "60", "git"] + arguments, in: repo.path,
+        environment: repo.dateEnvironment(repo.clock).merging(hookEnvironment) { $1 })
 }
 
 private func hooksDirectory(_ repo: GitRepository) -> String { repo.directory.url(".git/hooks") }

@@ -31,7 +31,11 @@ func hostileCommitDatesNeverCrashRestoreManifestOrHooks(_ date: String) throws {
     let restored = try repo.tool("git", "mtime", "restore")
     #expect(restored.status == 0, "restore: \(restored.status) \(restored.stderr)")
     // Git shows the date as 1970 (the epoch): so does restore.
-    #expect(try repo.time("f") == Timestamp(commitSeconds: 0, objectID: try #require(ObjectID(hex: try repo.git("rev-parse", "HEAD:f").trimmingCharacters(in: .whitespacesAndNewlines)))))
+    #expect(
+        try repo.time("f")
+            == Timestamp(
+                commitSeconds: 0,
+                objectID: try #require(ObjectID(hex: try repo.git("rev-parse", "HEAD:f").trimmingCharacters(in: .whitespacesAndNewlines)))))
     let manifest = try repo.tool("git", "mtime", "manifest")
     #expect(manifest.status == 0, "manifest: \(manifest.stderr)")
     #expect(manifest.stdout.contains(" 0.") && manifest.stdout.contains(" f\n"), "\(manifest.stdout)")

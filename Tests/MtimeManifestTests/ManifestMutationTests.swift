@@ -11,12 +11,21 @@ import TestSupport
 /// equivalent spellings). Never a crash or a hang.
 @Test func mutatedManifestsAreRejectedOrCanonical() throws {
     let id = BlobHasher.hash(bytes: Array("x".utf8))
-    let seed = Manifest(headCommit: ObjectID(hex: String(repeating: "0a", count: 20))!, dirtyCount: 1, entries: [
-        ManifestEntry(path: BytePath("Cargo.toml"), objectID: id, modificationTime: Timestamp(seconds: 1_600_000_000, nanoseconds: 5), mode: ManifestEntry.regularMode),
-        ManifestEntry(path: BytePath("run.sh"), objectID: id, modificationTime: Timestamp(seconds: 1_600_000_001, nanoseconds: 0), mode: ManifestEntry.executableMode),
-        ManifestEntry(path: BytePath("src/a b"), objectID: id, modificationTime: Timestamp(seconds: 7, nanoseconds: 999_999_999), mode: ManifestEntry.symlinkMode,
-                      isUntracked: true),
-    ]).serialized()
+    let seed = Manifest(
+        headCommit: ObjectID(hex: String(repeating: "0a", count: 20))!, dirtyCount: 1,
+        entries: [
+            ManifestEntry(
+                path: BytePath("Cargo.toml"), objectID: id, modificationTime: Timestamp(seconds: 1_600_000_000, nanoseconds: 5),
+                mode: ManifestEntry.regularMode),
+            ManifestEntry(
+                path: BytePath("run.sh"), objectID: id, modificationTime: Timestamp(seconds: 1_600_000_001, nanoseconds: 0),
+                mode: ManifestEntry.executableMode),
+            ManifestEntry(
+                path: BytePath("src/a b"), objectID: id, modificationTime: Timestamp(seconds: 7, nanoseconds: 999_999_999),
+                mode: ManifestEntry.symlinkMode,
+                isUntracked: true),
+        ]
+    ).serialized()
     var mutations: [[UInt8]] = []
     // Targeted: every digit or hex letter uppercased, or preceded by `0`, `+` or `-`.
     for (index, byte) in seed.enumerated() {
@@ -32,10 +41,12 @@ import TestSupport
     }
     // Named cases from the issue, and times outside the documented range.
     let text = String(decoding: seed, as: UTF8.self)
-    for (from, to) in [("untracked 1\n", "untracked +1\n"), ("entries 3\n", "entries 03\n"), ("dirty 1\n", "dirty +1\n"),
-                       ("git-mtime-manifest 2\n", "git-mtime-manifest +2\n"), (" 100644 ", " 0100644 "), (" 100755 ", " +100755 "),
-                       (id.hex, id.hex.uppercased()), ("1600000000.000000005", "9223372036854775807.999999999"),
-                       ("1600000000.000000005", "253402300800.000000000"), ("1600000000.000000005", "-62135596801.000000000")] {
+    for (from, to) in [
+        ("untracked 1\n", "untracked +1\n"), ("entries 3\n", "entries 03\n"), ("dirty 1\n", "dirty +1\n"),
+        ("git-mtime-manifest 2\n", "git-mtime-manifest +2\n"), (" 100644 ", " 0100644 "), (" 100755 ", " +100755 "),
+        (id.hex, id.hex.uppercased()), ("1600000000.000000005", "9223372036854775807.999999999"),
+        ("1600000000.000000005", "253402300800.000000000"), ("1600000000.000000005", "-62135596801.000000000"),
+    ] {
         mutations.append(Array(text.replacingOccurrences(of: from, with: to).utf8))
     }
     // Random: bytes replaced (by any byte, or one that spells numbers and paths), removed, inserted
@@ -49,7 +60,10 @@ import TestSupport
             case 0: bytes[position] = UInt8(truncatingIfNeeded: generator.next())
             case 1: bytes[position] = Array("0123456789abcdefABCDEF+- .\n\\x".utf8)[Int(generator.next() % 29)]
             case 2: bytes.remove(at: position)
-            case 3: bytes.insert([UInt8(ascii: "\n"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "\\"), 0][Int(generator.next() % 5)], at: position)
+            case 3:
+                bytes.insert(
+                    [UInt8(ascii: "\n"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "\\"), 0][Int(generator.next() % 5)],
+                    at: position)
             default: bytes = Array(bytes[..<position])
             }
         }
@@ -70,8 +84,9 @@ import TestSupport
             let outputFields = output.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
             // Every field but an entry's path (the fifth) must be spelled exactly as the writer spells it.
             let compared = inputFields.count == 5 ? 4 : inputFields.count
-            #expect(Array(inputFields.prefix(compared)) == Array(outputFields.prefix(compared)),
-                    "accepted a non-canonical line: \(String(decoding: input, as: UTF8.self))")
+            #expect(
+                Array(inputFields.prefix(compared)) == Array(outputFields.prefix(compared)),
+                "accepted a non-canonical line: \(String(decoding: input, as: UTF8.self))")
         }
     }
     #expect(parsed > 0, "the generator never produced a valid manifest: it tests nothing")

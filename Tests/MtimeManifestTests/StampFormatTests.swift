@@ -8,18 +8,23 @@ private let sample = BuildStamp(
     root: BytePath("/work/ctx"), sealTime: Timestamp(seconds: 1_700_000_000, nanoseconds: 5),
     outputs: OutputState(fileCount: 3, digest: ObjectID(hex: String(repeating: "cd", count: 20))!),
     entries: [
-        .init(path: BytePath([0x6e, 0x65, 0x77, 0x0a, 0xff, 0x20, 0x78]), objectID: ObjectID(hex: String(repeating: "ab", count: 20))!,
-              modificationTime: Timestamp(seconds: 1, nanoseconds: 2), isUntracked: true),
-        .init(path: BytePath("src/main.rs"), objectID: ObjectID(hex: String(repeating: "01", count: 20))!,
-              modificationTime: Timestamp(seconds: 1_600_000_000, nanoseconds: 999_999_999)),
+        .init(
+            path: BytePath([0x6e, 0x65, 0x77, 0x0a, 0xff, 0x20, 0x78]), objectID: ObjectID(hex: String(repeating: "ab", count: 20))!,
+            modificationTime: Timestamp(seconds: 1, nanoseconds: 2), isUntracked: true),
+        .init(
+            path: BytePath("src/main.rs"), objectID: ObjectID(hex: String(repeating: "01", count: 20))!,
+            modificationTime: Timestamp(seconds: 1_600_000_000, nanoseconds: 999_999_999)),
     ])
 
 @Test func stampRoundTripsThroughItsTextForm() throws {
     let text = sample.serialized()
     #expect(try BuildStamp(parsing: text) == sample)
     let lines = String(decoding: text, as: UTF8.self).split(separator: "\n")
-    #expect(Array(lines.prefix(5)) == ["git-mtime-stamp 2", "root /work/ctx", "sealed 1700000000.000000005",
-                                        "outputs 3 \(String(repeating: "cd", count: 20))", "entries 2"])
+    #expect(
+        Array(lines.prefix(5)) == [
+            "git-mtime-stamp 2", "root /work/ctx", "sealed 1700000000.000000005",
+            "outputs 3 \(String(repeating: "cd", count: 20))", "entries 2",
+        ])
     #expect(lines[5] == "untracked abababababababababababababababababababab 1.000000002 new\\x0a\\xff\\x20x")
     #expect(lines[6] == "tracked 0101010101010101010101010101010101010101 1600000000.999999999 src/main.rs")
     #expect(lines[7].hasPrefix("checksum "))
@@ -47,10 +52,12 @@ private func resummed(_ edit: (String) -> String) -> [UInt8] {
         try BuildStamp(parsing: resummed { $0.replacingOccurrences(of: "entries 2", with: "entries +2") })
     }
     #expect(throws: StampError(line: 3, "time is not <seconds>.<9 digits> between \(Timestamp.minimum) and \(Timestamp.maximum)")) {
-        try BuildStamp(parsing: resummed { $0.replacingOccurrences(of: "sealed 1700000000.000000005", with: "sealed 9223372036854775807.999999999") })
+        try BuildStamp(
+            parsing: resummed { $0.replacingOccurrences(of: "sealed 1700000000.000000005", with: "sealed 9223372036854775807.999999999") })
     }
     #expect(throws: StampError(line: 4, "object id is not 40 lowercase hex digits")) {
-        try BuildStamp(parsing: resummed { $0.replacingOccurrences(of: String(repeating: "cd", count: 20), with: String(repeating: "CD", count: 20)) })
+        try BuildStamp(
+            parsing: resummed { $0.replacingOccurrences(of: String(repeating: "cd", count: 20), with: String(repeating: "CD", count: 20)) })
     }
 }
 
@@ -62,8 +69,12 @@ private func resummed(_ edit: (String) -> String) -> [UInt8] {
     try FileManager.default.createDirectory(atPath: root.url("target"), withIntermediateDirectories: true)
     try Data(text.utf8).write(to: URL(fileURLWithPath: root.url("target/.git-mtime-stamp")))
     let stampPath = BytePath(root.url("target/.git-mtime-stamp"))
-    #expect(BuildStamp.load(at: stampPath, expectedRoot: resolved) == .untrusted(
-        reason: "\(resolved)/target/.git-mtime-stamp: line 1: stamp format 1 is not supported (this guard reads 2) (it records no output state; the next seal writes format 2)"))
+    #expect(
+        BuildStamp.load(at: stampPath, expectedRoot: resolved)
+            == .untrusted(
+                reason:
+                    "\(resolved)/target/.git-mtime-stamp: line 1: stamp format 1 is not supported (this guard reads 2) (it records no output state; the next seal writes format 2)"
+            ))
 }
 
 /// A stamp sealed now over the files in `root/target`, as `seal` records them.
@@ -84,14 +95,19 @@ private func sealedStamp(root: BytePath, stampPath: BytePath, entries: [BuildSta
     try Data("old output".utf8).write(to: URL(fileURLWithPath: directory.url("target/debug/app")))
     let stamp = try sealedStamp(root: root, stampPath: stampPath)
     #expect(BuildStamp.load(at: stampPath, expectedRoot: root) == .trusted(stamp))
-    #expect(BuildStamp.load(at: stampPath, expectedRoot: BytePath("/")) ==
-        .untrusted(reason: "\(stampPath) was sealed for root \(root), not /"))
+    #expect(
+        BuildStamp.load(at: stampPath, expectedRoot: BytePath("/")) == .untrusted(reason: "\(stampPath) was sealed for root \(root), not /")
+    )
 
     // Older, not newer: an output's mtime going back is a change too (an unsealed build of an older commit).
     let app = BytePath(directory.url("target/debug/app"))
     try FileSystem.setModificationTime(app, to: Timestamp(seconds: 1_000_000_000))
-    #expect(BuildStamp.load(at: stampPath, expectedRoot: root) ==
-        .untrusted(reason: "the files beside \(stampPath) changed after the stamp was sealed (a build ran without sealing): 1 files then, 1 now; newest file there: \(root)/target/debug/app"))
+    #expect(
+        BuildStamp.load(at: stampPath, expectedRoot: root)
+            == .untrusted(
+                reason:
+                    "the files beside \(stampPath) changed after the stamp was sealed (a build ran without sealing): 1 files then, 1 now; newest file there: \(root)/target/debug/app"
+            ))
 
     try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: stampPath.description))
     #expect(BuildStamp.load(at: stampPath, expectedRoot: root) == .untrusted(reason: "\(stampPath): stamp is truncated (no checksum line)"))
@@ -126,8 +142,9 @@ private func sealedStamp(root: BytePath, stampPath: BytePath, entries: [BuildSta
     try FileManager.default.createDirectory(atPath: directory.url("src"), withIntermediateDirectories: true)
     try Data("int main;".utf8).write(to: URL(fileURLWithPath: directory.url("src/main.c")))
     try Data("object".utf8).write(to: URL(fileURLWithPath: directory.url("main.o")))
-    let tracked = BuildStamp.Entry(path: BytePath("src/main.c"), objectID: BlobHasher.hash(bytes: Array("int main;".utf8)),
-                                   modificationTime: Timestamp(seconds: 1_600_000_000))
+    let tracked = BuildStamp.Entry(
+        path: BytePath("src/main.c"), objectID: BlobHasher.hash(bytes: Array("int main;".utf8)),
+        modificationTime: Timestamp(seconds: 1_600_000_000))
     let location = try DirectoryTree(root: root).locate(stampPath, rootPath: root, create: false)
     let scan = OutputState.scan(location, excluding: [tracked.path])
     #expect(scan.state.fileCount == 1, "only main.o is an output")

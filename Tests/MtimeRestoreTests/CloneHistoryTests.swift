@@ -49,11 +49,14 @@ import TestSupport
         let upstream = try Self.upstream()
         let clone = try clone(upstream, "--filter=tree:0")
         let before = try mtimeSnapshot(clone.path)
-        let line = "this partial clone (remote.origin.partialclonefilter=tree:0) lacks the trees of older commits, "
+        let line =
+            "this partial clone (remote.origin.partialclonefilter=tree:0) lacks the trees of older commits, "
             + "which restore reads; fetch them once, without file contents: git mtime restore --fetch-history "
             + "(or clone with --filter=blob:none); nothing was changed\n"
-        for (command, prefix) in [(["restore"], "git-mtime restore: error: "), (["restore", "--recurse-submodules", "-v"], "git-mtime restore: error: "),
-                                  (["manifest"], "git-mtime manifest: error: "), (["run", "--", "true"], "git-mtime run: error: ")] {
+        for (command, prefix) in [
+            (["restore"], "git-mtime restore: error: "), (["restore", "--recurse-submodules", "-v"], "git-mtime restore: error: "),
+            (["manifest"], "git-mtime manifest: error: "), (["run", "--", "true"], "git-mtime run: error: "),
+        ] {
             let result = try gitMtime(command, in: clone.path)
             #expect(result.status == 1, "\(command)")
             #expect(result.stderr == prefix + line, "\(command)")
@@ -67,8 +70,12 @@ import TestSupport
         let clone = try clone(upstream, "--filter=tree:0")
         let result = try gitMtime(["restore", "--fetch-history"], in: clone.path)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("git-mtime restore: fetching history: git fetch --refetch --filter=blob:none origin\n"), "\(result.stderr)")
-        #expect(result.stderr.contains("fetching history: git config remote.origin.partialclonefilter blob:none (was tree:0)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("git-mtime restore: fetching history: git fetch --refetch --filter=blob:none origin\n"),
+            "\(result.stderr)")
+        #expect(
+            result.stderr.contains("fetching history: git config remote.origin.partialclonefilter blob:none (was tree:0)"),
+            "\(result.stderr)")
         #expect(try filesWithoutTheirCommitTime(clone, upstream: upstream) == [])
         #expect(try clone.git("config", "remote.origin.partialclonefilter") == "blob:none\n")
 
@@ -94,7 +101,9 @@ import TestSupport
 
         let result = try gitMtime(["restore", "--fetch-history"], in: shallow.path)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.hasPrefix("git-mtime restore: fetching history: git fetch --unshallow --filter=blob:none origin\n"), "\(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("git-mtime restore: fetching history: git fetch --unshallow --filter=blob:none origin\n"),
+            "\(result.stderr)")
         #expect(!result.stderr.contains("boundary"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: shallow.directory.url(".git/shallow")))
         #expect(try filesWithoutTheirCommitTime(shallow, upstream: upstream) == [])
@@ -115,7 +124,9 @@ import TestSupport
         let result = try gitMtime(["restore", "--fetch-history"], in: clone.path)
         #expect(result.status == 0, "\(result.stderr)")
         let fetches = result.stderr.split(separator: "\n").filter { $0.contains("git fetch") }
-        #expect(fetches == ["git-mtime restore: fetching history: git fetch --unshallow --refetch --filter=blob:none origin"], "\(result.stderr)")
+        #expect(
+            fetches == ["git-mtime restore: fetching history: git fetch --unshallow --refetch --filter=blob:none origin"],
+            "\(result.stderr)")
         #expect(try filesWithoutTheirCommitTime(clone, upstream: upstream) == [])
     }
 
@@ -137,8 +148,10 @@ import TestSupport
         let before = try mtimeSnapshot(clone.path)
         let result = try gitMtime(["restore", "--fetch-history"], in: clone.path)
         #expect(result.status == 1)
-        #expect(result.stderr.hasSuffix("git-mtime restore: error: fetching history failed: `git fetch --unshallow --filter=blob:none origin` "
-                                        + "exited with status 128; no mtime was changed\n"), "\(result.stderr)")
+        #expect(
+            result.stderr.hasSuffix(
+                "git-mtime restore: error: fetching history failed: `git fetch --unshallow --filter=blob:none origin` "
+                    + "exited with status 128; no mtime was changed\n"), "\(result.stderr)")
         #expect(try mtimeSnapshot(clone.path) == before)
     }
 
@@ -151,7 +164,8 @@ import TestSupport
         let before = try mtimeSnapshot(project.path)
         let manifest = try gitMtime(["manifest"], in: project.path)
         #expect(manifest.status == 1)
-        #expect(manifest.stderr == "git-mtime manifest: error: submodule vendor/library: this partial clone "
+        #expect(
+            manifest.stderr == "git-mtime manifest: error: submodule vendor/library: this partial clone "
                 + "(remote.origin.partialclonefilter=tree:0) lacks the trees of older commits, which restore reads; fetch them once, "
                 + "without file contents: git mtime restore --recurse-submodules --fetch-history (or clone with --filter=blob:none); "
                 + "nothing was changed\n", "\(manifest.stderr)")
@@ -159,8 +173,9 @@ import TestSupport
 
         let result = try gitMtime(["restore", "--recurse-submodules", "--fetch-history"], in: project.path)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("fetching history: git fetch --refetch --filter=blob:none origin (in submodule vendor/library)\n"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("fetching history: git fetch --refetch --filter=blob:none origin (in submodule vendor/library)\n"),
+            "\(result.stderr)")
         #expect(try project.filesWithoutTheirCommitTime(in: ["."] + SubmoduleProject.submodules) == [])
         #expect(try gitMtime(["manifest"], in: project.path).status == 0)
     }
@@ -173,9 +188,12 @@ import TestSupport
         let result = try gitMtime(["restore", "--recurse-submodules", "--fetch-history"], in: project.path)
         #expect(result.status == 0, "\(result.stderr)")
         let fetches = result.stderr.split(separator: "\n").filter { $0.contains("git fetch") }
-        #expect(fetches == ["git-mtime restore: fetching history: git fetch --unshallow --filter=blob:none origin (in submodule vendor/library)",
-                            "git-mtime restore: fetching history: git fetch --unshallow --filter=blob:none origin (in submodule vendor/library/deps/inner)"],
-                "\(result.stderr)")
+        #expect(
+            fetches == [
+                "git-mtime restore: fetching history: git fetch --unshallow --filter=blob:none origin (in submodule vendor/library)",
+                "git-mtime restore: fetching history: git fetch --unshallow --filter=blob:none origin (in submodule vendor/library/deps/inner)",
+            ],
+            "\(result.stderr)")
         #expect(try project.filesWithoutTheirCommitTime(in: ["."] + SubmoduleProject.submodules) == [])
     }
 }

@@ -34,8 +34,9 @@ import TestSupport
 
         // The same through the environment, calling git-mtime directly.
         try touchAll(repository.path)
-        let direct = try run([builtProduct("git-mtime"), "restore"], in: bystander.path,
-                             environment: ["GIT_DIR": "\(repository.path)/.git", "GIT_WORK_TREE": repository.path])
+        let direct = try run(
+            [builtProduct("git-mtime"), "restore"], in: bystander.path,
+            environment: ["GIT_DIR": "\(repository.path)/.git", "GIT_WORK_TREE": repository.path])
         #expect(direct.status == 0, "\(direct.stderr)")
         try expectRestored(repository.path)
         #expect(try mtimeSnapshot(bystander.path) == untouched)
@@ -53,10 +54,12 @@ import TestSupport
         // From src/: `util` is src/util, as for `git ls-files util` there.
         let result = try run([builtProduct("git-mtime"), "restore", "util"], in: repository.directory.url("src"), environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
-        let listed = try runChecked(["git", "ls-files", "--full-name", "util"], in: repository.directory.url("src"), environment: environment)
+        let listed = try runChecked(
+            ["git", "ls-files", "--full-name", "util"], in: repository.directory.url("src"), environment: environment)
         #expect(listed.stdout == "src/util/helper.c\n")
-        try expectRestored(repository.path, except: ["README.md", "src/main.c", "docs/guide.md", "docs/notes.txt"],
-                           environment: environment)
+        try expectRestored(
+            repository.path, except: ["README.md", "src/main.c", "docs/guide.md", "docs/notes.txt"],
+            environment: environment)
         #expect(try modificationTime(repository.directory.url("src/main.c")) == before["src/main.c"])
 
         // From outside the working tree, git takes pathspecs from its top.
@@ -83,17 +86,20 @@ import TestSupport
     @Test func gitIndexFileDecidesWhatIsStaged() throws {
         let repository = try GitRepository.basic()
         // Another index without README.md: under it, README.md is a staged deletion.
-        try runChecked(["sh", "-c", "GIT_INDEX_FILE=other.index git read-tree HEAD && GIT_INDEX_FILE=other.index git rm -q --cached README.md"],
-                       in: repository.path)
+        try runChecked(
+            ["sh", "-c", "GIT_INDEX_FILE=other.index git read-tree HEAD && GIT_INDEX_FILE=other.index git rm -q --cached README.md"],
+            in: repository.path)
         try touchAll(repository.path)
         let readmeBefore = try modificationTime(repository.directory.url("README.md"))
         // Relative, typed in a subdirectory: git reads it from the top of the working tree.
         let environment = ["GIT_INDEX_FILE": "other.index"]
-        let status = try runChecked(["git", "status", "--porcelain", "--", ":/README.md"], in: repository.directory.url("src"),
-                                    environment: environment)
+        let status = try runChecked(
+            ["git", "status", "--porcelain", "--", ":/README.md"], in: repository.directory.url("src"),
+            environment: environment)
         #expect(status.stdout.hasPrefix("D  "), "\(status.stdout)")
-        let result = try run([builtProduct("git-mtime"), "restore", "-v", ":/"], in: repository.directory.url("src"),
-                             environment: environment)
+        let result = try run(
+            [builtProduct("git-mtime"), "restore", "-v", ":/"], in: repository.directory.url("src"),
+            environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("staged: README.md"), "\(result.stdout)")
         #expect(try modificationTime(repository.directory.url("README.md")) == readmeBefore)
@@ -194,8 +200,9 @@ import TestSupport
             let git = try run(["git", "ls-files", "README.md"], in: repository.path, environment: environment)
             #expect(git.status != 0)
             let message = git.stderr.replacingOccurrences(of: "fatal: ", with: "").trimmingCharacters(in: .newlines)
-            expectFailure(try run([builtProduct("git-mtime"), "restore", "README.md"], in: repository.path, environment: environment),
-                          containing: message)
+            expectFailure(
+                try run([builtProduct("git-mtime"), "restore", "README.md"], in: repository.path, environment: environment),
+                containing: message)
         }
     }
 
@@ -210,14 +217,16 @@ import TestSupport
         #expect(manifest.stdout.contains("README.md") && manifest.stdout.contains("docs/notes.txt"))
         #expect(!manifest.stdout.contains("only-here.txt"))
 
-        let context = try git(["--git-dir=../\(name)/.git", "--work-tree=../\(name)", "mtime", "manifest", "--context", "../\(name)/src"],
-                              in: bystander.path)
+        let context = try git(
+            ["--git-dir=../\(name)/.git", "--work-tree=../\(name)", "mtime", "manifest", "--context", "../\(name)/src"],
+            in: bystander.path)
         #expect(context.status == 0, "\(context.stderr)")
         #expect(context.stdout.contains("util/helper.c") && !context.stdout.contains("README.md"), "\(context.stdout)")
 
         // A context outside the working tree git was told about is refused, not silently another repository.
-        let outside = try git(["--git-dir=../\(name)/.git", "--work-tree=../\(name)", "mtime", "manifest", "--context", "."],
-                              in: bystander.path)
+        let outside = try git(
+            ["--git-dir=../\(name)/.git", "--work-tree=../\(name)", "mtime", "manifest", "--context", "."],
+            in: bystander.path)
         expectFailure(outside, containing: "is outside the working tree")
     }
 }
@@ -234,7 +243,8 @@ import TestSupport
         try (Data("DIRC".utf8) + Data([0, 0, 0, 9]) + Data(count: 40)).write(to: URL(fileURLWithPath: holder.url("v9.index")))
         try (Data("XXXX".utf8) + good.dropFirst(4)).write(to: URL(fileURLWithPath: holder.url("signature.index")))
         // A right header claiming 1000 entries, then zeros.
-        try (Data("DIRC".utf8) + Data([0, 0, 0, 2, 0, 0, 3, 232]) + Data(count: 60)).write(to: URL(fileURLWithPath: holder.url("cut.index")))
+        try (Data("DIRC".utf8) + Data([0, 0, 0, 2, 0, 0, 3, 232]) + Data(count: 60)).write(
+            to: URL(fileURLWithPath: holder.url("cut.index")))
         try FileManager.default.createDirectory(atPath: holder.url("dir.index"), withIntermediateDirectories: false)
         let before = try mtimeSnapshot(repository.path)
         let cases: [(String, String)] = [
@@ -246,15 +256,19 @@ import TestSupport
             let git = try run(["git", "status", "--porcelain"], in: repository.path, environment: ["GIT_INDEX_FILE": holder.url(name)])
             #expect(git.status != 0, "\(name): \(git.stdout)")
             for command in [["restore"], ["status"], ["manifest"]] {
-                let result = try run([builtProduct("git-mtime")] + command, in: repository.path,
-                                     environment: ["GIT_INDEX_FILE": holder.url(name)])
+                let result = try run(
+                    [builtProduct("git-mtime")] + command, in: repository.path,
+                    environment: ["GIT_INDEX_FILE": holder.url(name)])
                 expectFailure(result, containing: "cannot read the index \(holder.url(name)) (named by GIT_INDEX_FILE): \(reason)")
             }
         }
         // The repository's own index, broken: the same reason, without the variable.
         try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: repository.directory.url(".git/index")))
         let own = try run([builtProduct("git-mtime"), "restore"], in: repository.path)
-        expectFailure(own, containing: "cannot read the index \(try FileSystem.resolve(BytePath(repository.path)))/.git/index: index file smaller than expected")
+        expectFailure(
+            own,
+            containing:
+                "cannot read the index \(try FileSystem.resolve(BytePath(repository.path)))/.git/index: index file smaller than expected")
         #expect(try mtimeSnapshot(repository.path) == before)
     }
 }
@@ -268,8 +282,10 @@ import TestSupport
         let repository = try GitRepository.basic()
         let root = try FileSystem.resolve(BytePath(repository.path)).description
         let home = TemporaryDirectory("ownership-home")
-        let isolated = ["HOME": home.path, "XDG_CONFIG_HOME": home.url(".config"), "GIT_CONFIG_NOSYSTEM": "1",
-                        "GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"]
+        let isolated = [
+            "HOME": home.path, "XDG_CONFIG_HOME": home.url(".config"), "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_TEST_ASSUME_DIFFERENT_OWNER": "1",
+        ]
         let cases: [(options: [String], environment: [String: String], global: [String], directory: String)] = [
             ([], [:], [], ""),
             (["-c", "safe.directory=\(root)"], [:], [], ""),
@@ -299,8 +315,10 @@ import TestSupport
                 #expect(ours.status == 0, "\(test): git accepts, we refused: \(ours.stderr)")
             } else {
                 #expect(git.stderr.contains("detected dubious ownership in repository at '\(root)'"), "\(test): \(git.stderr)")
-                expectFailure(ours, containing: "detected dubious ownership in repository at '\(root)' (GIT_TEST_ASSUME_DIFFERENT_OWNER is set); "
-                              + "to trust it: git config --global --add safe.directory \(root)")
+                expectFailure(
+                    ours,
+                    containing: "detected dubious ownership in repository at '\(root)' (GIT_TEST_ASSUME_DIFFERENT_OWNER is set); "
+                        + "to trust it: git config --global --add safe.directory \(root)")
             }
         }
     }
@@ -320,8 +338,10 @@ import TestSupport
         let root = try FileSystem.resolve(BytePath(repository.path)).description
         for command in [["restore"], ["status"], ["manifest"]] {
             let result = try run([builtProduct("git-mtime")] + command, in: repository.path, environment: environment)
-            expectFailure(result, containing: "detected dubious ownership in repository at '\(root)' (\(root) is owned by uid 12345, not by you); "
-                          + "to trust it: git config --global --add safe.directory \(root)")
+            expectFailure(
+                result,
+                containing: "detected dubious ownership in repository at '\(root)' (\(root) is owned by uid 12345, not by you); "
+                    + "to trust it: git config --global --add safe.directory \(root)")
         }
         #expect(try mtimeSnapshot(repository.path) == before)
         // Root's own repository with SUDO_UID naming someone else is still root's, as for git.

@@ -21,8 +21,10 @@ import TestSupport
 
     /// Runs `restore --recurse-submodules -v` and `manifest`; both succeed, name `leftAlone` with
     /// `reason`, and leave `outside` exactly as it was; the manifest lists nothing from there.
-    static func expectOutsideUntouched(_ root: String, outside: String, leftAlone: String, reason: String,
-                                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectOutsideUntouched(
+        _ root: String, outside: String, leftAlone: String, reason: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let before = try everything(outside)
         #expect(!before.isEmpty, sourceLocation: sourceLocation)
         let restore = try gitMtime(["restore", "--recurse-submodules", "-v"], in: root)
@@ -32,7 +34,8 @@ import TestSupport
         for arguments in [["manifest"], ["manifest", "--restore"]] {
             let manifest = try gitMtime(arguments, in: root)
             #expect(manifest.status == 0, "\(manifest.stderr)", sourceLocation: sourceLocation)
-            #expect(manifest.stderr.contains("left submodule \(leftAlone): \(reason)"), "\(manifest.stderr)", sourceLocation: sourceLocation)
+            #expect(
+                manifest.stderr.contains("left submodule \(leftAlone): \(reason)"), "\(manifest.stderr)", sourceLocation: sourceLocation)
             #expect(!manifest.stdout.contains(" ../"), "\(manifest.stdout)", sourceLocation: sourceLocation)
         }
         #expect(try everything(outside) == before, sourceLocation: sourceLocation)
@@ -62,7 +65,9 @@ import TestSupport
             if inIndex {
                 #expect(result.status == 1, "\(arguments): \(result.stderr)")
                 let index = try FileSystem.resolve(BytePath(top.path)).appending(".git/index")
-                #expect(result.stderr.hasSuffix("error: cannot read the index \(index): index file corrupt\n"), "\(arguments): \(result.stderr)")
+                #expect(
+                    result.stderr.hasSuffix("error: cannot read the index \(index): index file corrupt\n"), "\(arguments): \(result.stderr)"
+                )
             } else {
                 #expect(result.status == 0, "\(arguments): \(result.stderr)")
                 #expect(!result.stdout.contains("VICTIM") && !result.stdout.contains("victim"), "\(arguments): \(result.stdout)")
@@ -98,7 +103,8 @@ import TestSupport
     func aSubmoduleRepositoryOutsideTheSuperprojectIsLeftAlone(_ way: RepositoryOutside) throws {
         let project = try SubmoduleProject()
         let outside = TemporaryDirectory("outside-repository")
-        let (submodule, modules) = way == .nestedGitFile
+        let (submodule, modules) =
+            way == .nestedGitFile
             ? ("vendor/library/deps/inner", ".git/modules/vendor/library/modules/deps/inner")
             : ("vendor/library", ".git/modules/vendor/library")
         let moved = outside.url("repository.git")
@@ -116,8 +122,9 @@ import TestSupport
         }
         #expect(try project.git(in: submodule, "rev-parse", "--absolute-git-dir").hasPrefix(moved))
         let submoduleTimes = try mtimeSnapshot(project.clone.directory.url(submodule))
-        try Self.expectOutsideUntouched(project.path, outside: outside.path, leftAlone: submodule,
-                                        reason: "its repository \(moved) is outside the superproject's working tree and git directory")
+        try Self.expectOutsideUntouched(
+            project.path, outside: outside.path, leftAlone: submodule,
+            reason: "its repository \(moved) is outside the superproject's working tree and git directory")
         #expect(try mtimeSnapshot(project.clone.directory.url(submodule)) == submoduleTimes)
         if way == .nestedGitFile { #expect(try project.filesWithoutTheirCommitTime(in: ["vendor/library"]) == []) }
     }

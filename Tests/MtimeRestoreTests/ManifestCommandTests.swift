@@ -6,8 +6,10 @@ import TestSupport
 
 @Suite struct ManifestCommandTests {
     func oracleSeconds(_ repo: GitRepository, _ path: String) throws -> Int64 {
-        try #require(Int64(repo.git("log", "-1", "--first-parent", "--format=%ct", "--", path)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        try #require(
+            Int64(
+                repo.git("log", "-1", "--first-parent", "--format=%ct", "--", path)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
     func blobID(_ repo: GitRepository, _ path: String) throws -> ObjectID {
@@ -26,7 +28,7 @@ import TestSupport
         try repo.commit("first")
         try repo.write("app/src/lib.rs", "pub fn f() {}\n")
         try repo.commit("second")
-        try repo.write("app/src/main.rs", "fn main() { println!(\"dirty\"); }\n")   // dirty, unstaged
+        try repo.write("app/src/main.rs", "fn main() { println!(\"dirty\"); }\n")  // dirty, unstaged
         try repo.write("app/untracked.rs", "untracked\n")
         try repo.write("app/new/mod.rs", "in an untracked directory\n")
         try repo.write("app/new/trace.log", "ignored by git\n")
@@ -39,7 +41,8 @@ import TestSupport
 
         let result = try runChecked([builtProduct("git-mtime"), "manifest", "-C", repo.path, "--context", "app"])
         let manifest = try Manifest(parsing: Array(result.stdout.utf8))
-        #expect(manifest.entries.map(\.path.description)
+        #expect(
+            manifest.entries.map(\.path.description)
                 == [".dockerignore", "Cargo.toml", "docs/keep.md", "new/mod.rs", "src/lib.rs", "src/main.rs", "untracked.rs"])
         #expect(manifest.dirtyCount == 1)
         #expect(manifest.entries.filter(\.isUntracked).map(\.path.description) == untrackedPaths)
@@ -49,7 +52,9 @@ import TestSupport
             #expect(entry.objectID == (try blobID(repo, path)), "\(path)")
             #expect(entry.mode == ManifestEntry.regularMode)
             if entry.path.description == "src/main.rs" || entry.isUntracked {
-                #expect(entry.modificationTime == (try modificationTime(repo.directory.url(path))), "dirty and untracked files keep their mtimes")
+                #expect(
+                    entry.modificationTime == (try modificationTime(repo.directory.url(path))),
+                    "dirty and untracked files keep their mtimes")
             } else {
                 #expect(entry.modificationTime == Timestamp(commitSeconds: try oracleSeconds(repo, path), objectID: entry.objectID))
             }
@@ -82,16 +87,22 @@ import TestSupport
         let unborn = try GitRepository()
         let outside = TemporaryDirectory("no-repository")
         for root in [unborn.path, outside.path] {
-            for (path, contents) in [("a.txt", "a\n"), ("sub/b.txt", "b\n"), ("trace.log", "log\n"), ("skip/x", "x\n"),
-                                     (".dockerignore", "skip\n"), (".gitignore", "*.log\n")] {
-                try FileManager.default.createDirectory(atPath: ((root + "/" + path) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            for (path, contents) in [
+                ("a.txt", "a\n"), ("sub/b.txt", "b\n"), ("trace.log", "log\n"), ("skip/x", "x\n"),
+                (".dockerignore", "skip\n"), (".gitignore", "*.log\n"),
+            ] {
+                try FileManager.default.createDirectory(
+                    atPath: ((root + "/" + path) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(contents.utf8).write(to: URL(fileURLWithPath: root + "/" + path))
             }
         }
-        try unborn.git("add", "a.txt")   // staged, but still no commit
+        try unborn.git("add", "a.txt")  // staged, but still no commit
         for (root, reason, listed) in [
             (unborn.path, "the repository has no commit yet", [".dockerignore", ".gitignore", "a.txt", "sub/b.txt"]),
-            (outside.path, "\(outside.path) is not in a git repository", [".dockerignore", ".gitignore", "a.txt", "sub/b.txt", "trace.log"]),
+            (
+                outside.path, "\(outside.path) is not in a git repository",
+                [".dockerignore", ".gitignore", "a.txt", "sub/b.txt", "trace.log"]
+            ),
         ] {
             let before = try contentSnapshot(of: root)
             let times = try listed.map { try modificationTime(root + "/" + $0) }
@@ -108,8 +119,10 @@ import TestSupport
                     let id = try runChecked(["git", "hash-object", "--no-filters", entry.path.description], in: root).stdout
                     #expect(entry.objectID == ObjectID(hex: id.trimmingCharacters(in: .whitespacesAndNewlines)))
                 }
-                let note = restore ? "git-mtime manifest: note: times not restored (\(reason)): manifest of \(listed.count) file(s), all untracked\n"
-                                   : "git-mtime manifest: note: no commit times (\(reason)): every file is listed as untracked\n"
+                let note =
+                    restore
+                    ? "git-mtime manifest: note: times not restored (\(reason)): manifest of \(listed.count) file(s), all untracked\n"
+                    : "git-mtime manifest: note: no commit times (\(reason)): every file is listed as untracked\n"
                 #expect(result.stderr == note)
             }
             #expect(try contentSnapshot(of: root) == before)
@@ -156,12 +169,19 @@ import TestSupport
         try repo.write("ctx/build/x.Dockerfile", "FROM scratch\n")
         try repo.write("ctx/build/x.Dockerfile.dockerignore", "c\nbuild\n")
         try repo.commit()
-        #expect(try listedPaths(repo) == [".dockerignore", "Dockerfile.dockerignore", "a", "build/x.Dockerfile",
-                                          "build/x.Dockerfile.dockerignore", "c"])
-        #expect(try listedPaths(repo, ["--builder", "classic"]) == [".dockerignore", "Dockerfile.dockerignore", "b",
-                                                                    "build/x.Dockerfile", "build/x.Dockerfile.dockerignore", "c"])
+        #expect(
+            try listedPaths(repo) == [
+                ".dockerignore", "Dockerfile.dockerignore", "a", "build/x.Dockerfile",
+                "build/x.Dockerfile.dockerignore", "c",
+            ])
+        #expect(
+            try listedPaths(repo, ["--builder", "classic"]) == [
+                ".dockerignore", "Dockerfile.dockerignore", "b",
+                "build/x.Dockerfile", "build/x.Dockerfile.dockerignore", "c",
+            ])
         // Relative to -C, as docker resolves -f from where it runs.
-        #expect(try listedPaths(repo, ["--dockerfile", "ctx/build/x.Dockerfile"]) == [".dockerignore", "Dockerfile.dockerignore", "a", "b"])
+        #expect(
+            try listedPaths(repo, ["--dockerfile", "ctx/build/x.Dockerfile"]) == [".dockerignore", "Dockerfile.dockerignore", "a", "b"])
     }
 
     /// Defect 4: a symlinked `.dockerignore` is followed (it was refused: "Too many levels of symbolic links").
@@ -175,4 +195,3 @@ import TestSupport
         #expect(try listedPaths(repo, ["--builder", "classic"]) == [".dockerignore", "b", "docker/ignore"])
     }
 }
-

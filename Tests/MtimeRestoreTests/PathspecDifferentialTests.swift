@@ -36,8 +36,9 @@ import TestSupport
         let report = failures.joined(separator: "\n") + "\ntree:\n" + fixture.paths.joined(separator: "\n")
         #expect(failures.isEmpty, "\(report)")
         // The cases must reach every outcome, or agreement proves little.
-        #expect(outcomes.selectedSome > 0 && outcomes.selectedNone > 0 && outcomes.refused > 0 && outcomes.unmatched > 0,
-                "\(outcomes)")
+        #expect(
+            outcomes.selectedSome > 0 && outcomes.selectedNone > 0 && outcomes.refused > 0 && outcomes.unmatched > 0,
+            "\(outcomes)")
     }
 
     @Test func wildmatchAgreesWithGitOnItsOwnTable() throws {
@@ -88,8 +89,10 @@ struct PathspecTree {
     /// The symlink-free top of the working tree.
     let top: String
 
-    static let alphabet: [String] = ["a", "b", "c", "A", "B", "x", "X", "é", "ü", ".", "-", "_", " ", "*", "?", "[", "]",
-                                     "\\", "!", "^", ":", "(", ")", ",", "#", "'", "{", "}", "~", "1"]
+    static let alphabet: [String] = [
+        "a", "b", "c", "A", "B", "x", "X", "é", "ü", ".", "-", "_", " ", "*", "?", "[", "]",
+        "\\", "!", "^", ":", "(", ")", ",", "#", "'", "{", "}", "~", "1",
+    ]
 
     init(random: inout SeededGenerator) throws {
         repository = try GitRepository(label: "pathspec")
@@ -98,7 +101,8 @@ struct PathspecTree {
         var directories: Set<String> = []
         func name() -> String {
             while true {
-                let candidate = (0..<Int.random(in: 1...4, using: &random)).map { _ in Self.alphabet.randomElement(using: &random)! }.joined()
+                let candidate = (0..<Int.random(in: 1...4, using: &random)).map { _ in Self.alphabet.randomElement(using: &random)! }
+                    .joined()
                 if candidate != "." && candidate != ".." && !candidate.lowercased().hasPrefix(".g") { return candidate }
             }
         }
@@ -140,8 +144,10 @@ struct PathspecTree {
     /// or nothing that exists), made relative, absolute or top-relative, with wildcards, case changes
     /// and magic mixed in; sometimes one git refuses.
     func randomPattern(from directory: String, using random: inout SeededGenerator) -> String {
-        let broken = [":(unknown)x", ":(top", ":#x", "", ":(literal,glob)x", ":(prefix:2)ab", ":(attr:)x", ":(attr:-bad name)",
-                      ":(attr:a=b c=d\\)", ":(attr:x,attr:y)z", ":!", ":", ":/", "..", "../..", ":(exclude)"]
+        let broken = [
+            ":(unknown)x", ":(top", ":#x", "", ":(literal,glob)x", ":(prefix:2)ab", ":(attr:)x", ":(attr:-bad name)",
+            ":(attr:a=b c=d\\)", ":(attr:x,attr:y)z", ":!", ":", ":/", "..", "../..", ":(exclude)",
+        ]
         if Int.random(in: 0..<25, using: &random) == 0 { return broken.randomElement(using: &random)! }
         var path = paths.randomElement(using: &random)!
         switch Int.random(in: 0..<10, using: &random) {
@@ -165,15 +171,18 @@ struct PathspecTree {
                 let flipped = original == original.uppercased() ? original.lowercased() : original.uppercased()
                 if flipped.count == 1 { characters[index] = Character(flipped) }
             case 7: characters.replaceSubrange(index...index, with: Array("\\\(characters[index])"))
-            default: characters.removeSubrange(index...)
+            default:
+                characters.removeSubrange(index...)
                 characters.append("*")
             }
         }
         path = String(characters)
-        let magic = ["", "", "", "", ":(exclude)", ":!", ":^", ":(glob)", ":(icase)", ":(literal)", ":(top,icase)",
-                     ":(glob,exclude)", ":(exclude,top,glob)", ":!/", ":(attr:foo)", ":(attr:-foo)", ":(attr:bar=x1)",
-                     ":(attr:!foo)", ":(icase,attr:foo bar=y_2)", ":(glob,icase)", ":^:", ":(literal,icase)"]
-            .randomElement(using: &random)!
+        let magic = [
+            "", "", "", "", ":(exclude)", ":!", ":^", ":(glob)", ":(icase)", ":(literal)", ":(top,icase)",
+            ":(glob,exclude)", ":(exclude,top,glob)", ":!/", ":(attr:foo)", ":(attr:-foo)", ":(attr:bar=x1)",
+            ":(attr:!foo)", ":(icase,attr:foo bar=y_2)", ":(glob,icase)", ":^:", ":(literal,icase)",
+        ]
+        .randomElement(using: &random)!
         let fromTop = magic.contains("top") || magic.hasPrefix(":!/") || Int.random(in: 0..<6, using: &random) == 0
         if fromTop {
             return (magic.isEmpty ? ":/" : magic) + path
@@ -205,8 +214,10 @@ struct PathspecTree {
     struct Outcomes { var selectedSome = 0, selectedNone = 0, refused = 0, unmatched = 0 }
 
     /// Nil when git and we agree; else what differs.
-    func compare(patterns: inout [String], in directory: String, environment: [String: String],
-                 outcomes: inout Outcomes) throws -> String? {
+    func compare(
+        patterns: inout [String], in directory: String, environment: [String: String],
+        outcomes: inout Outcomes
+    ) throws -> String? {
         // `git ls-files` takes exclusions alone relative to its directory, `git restore`/`checkout`
         // (and we) to the whole tree: name the whole tree for both.
         if !directory.isEmpty, patterns.allSatisfy({ Self.isExclusion($0, environment) }) { patterns.append(":/") }
@@ -214,8 +225,9 @@ struct PathspecTree {
         let described = "in '\(directory)' with \(environment) patterns \(patterns.map { "'\($0)'" }.joined(separator: " "))"
         // --recurse-submodules turns off ls-files' common-prefix shortcut, which matches exclusions
         // shorter than that prefix against bytes past their end (git 2.39; `git checkout` does not).
-        let listed = try run(["git", "ls-files", "-z", "--full-name", "--recurse-submodules", "--"] + patterns,
-                             in: workingDirectory, environment: environment)
+        let listed = try run(
+            ["git", "ls-files", "-z", "--full-name", "--recurse-submodules", "--"] + patterns,
+            in: workingDirectory, environment: environment)
 
         let session = try RestoreSession(discoveringFrom: workingDirectory, environment: GitEnvironment(environment))
         let selection: PathSelection
@@ -227,7 +239,9 @@ struct PathspecTree {
             if case .invalidPathspec(.unsupportedMagic(_, "attr")) = error as? RestoreError, !Self.literal(environment) { return nil }
             return listed.status == 0 ? "we refused (\(error)), git listed \(listed.stdout.split(separator: "\0"))\n\(described)" : nil
         }
-        guard listed.status == 0 else { return "git refused (\(listed.stderr.trimmingCharacters(in: .newlines))), we accepted\n\(described)" }
+        guard listed.status == 0 else {
+            return "git refused (\(listed.stderr.trimmingCharacters(in: .newlines))), we accepted\n\(described)"
+        }
         let modes = try runChecked(["git", "ls-files", "-s", "-z"], in: repository.path).stdout.split(separator: "\0")
         var matcher = selection.matcher()
         var ours: [String] = []
@@ -239,10 +253,12 @@ struct PathspecTree {
         let theirs = listed.stdout.split(separator: "\0").map(String.init)
         if theirs.isEmpty { outcomes.selectedNone += 1 } else { outcomes.selectedSome += 1 }
         if ours != theirs {
-            return "selection differs: only ours \(Set(ours).subtracting(theirs).sorted()), only git's \(Set(theirs).subtracting(ours).sorted())\n\(described)"
+            return
+                "selection differs: only ours \(Set(ours).subtracting(theirs).sorted()), only git's \(Set(theirs).subtracting(ours).sorted())\n\(described)"
         }
-        let unmatched = try run(["git", "ls-files", "-z", "--error-unmatch", "--"] + patterns, in: workingDirectory,
-                                environment: environment)
+        let unmatched = try run(
+            ["git", "ls-files", "-z", "--error-unmatch", "--"] + patterns, in: workingDirectory,
+            environment: environment)
         let prefix = "error: pathspec '", suffix = "' did not match any file(s) known to git"
         let reported = unmatched.stderr.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix(prefix), line.hasSuffix(suffix) else { return nil }

@@ -30,7 +30,7 @@ import TestSupport
         let repo = try project()
         #expect(try repo.mtime("run", "--", "make").stdout.contains("cat a.txt b.txt"))
         #expect(try built(repo) == "a2\nb1\n")
-        try repo.git("reset", "-q", "--hard", "HEAD~1")   // no hook sees it; a.txt is a1 again
+        try repo.git("reset", "-q", "--hard", "HEAD~1")  // no hook sees it; a.txt is a1 again
         let restored = try repo.mtime("restore", "-v")
         #expect(restored.stdout.contains("not built yet, kept newer than the last build: a.txt"), "\(restored.stdout)")
         #expect(restored.stdout.contains("kept newer than the last sealed build: 1"))
@@ -100,12 +100,13 @@ import TestSupport
     /// A file deleted before the sealed build comes back with `reset --hard`: not built, kept newer.
     @Test func aFileDeletedBeforeTheSealedBuildComesBackNewer() throws {
         let repo = try GitRepository(label: "sealed-deleted")
-        try repo.write("Makefile", "build/out.txt: $(wildcard parts/*.txt)\n\tmkdir -p build\n\tcat $(sort $(wildcard parts/*.txt)) > build/out.txt\n")
+        try repo.write(
+            "Makefile", "build/out.txt: $(wildcard parts/*.txt)\n\tmkdir -p build\n\tcat $(sort $(wildcard parts/*.txt)) > build/out.txt\n")
         try repo.write(".gitignore", "build/\n")
         try repo.write("parts/a.txt", "a1\n")
         try repo.write("parts/c.txt", "c1\n")
         try repo.commit("v1")
-        #expect(try repo.tool("make").succeeded)   // build/out.txt from a1 and c1: older than what follows
+        #expect(try repo.tool("make").succeeded)  // build/out.txt from a1 and c1: older than what follows
         try FileManager.default.removeItem(atPath: repo.directory.url("parts/c.txt"))
         try repo.commit("v2: no c")
         try repo.git("config", "mtime.stamp", "build/.git-mtime-stamp")
@@ -157,8 +158,11 @@ import TestSupport
         try repo.git("config", "mtime.stamp", "build/.git-mtime-stamp")
         let manifest = repo.directory.url(".git/test-manifest")
         try repo.mtime("manifest", "--restore", "-o", manifest)
-        try runChecked([builtProduct("git-mtime-guard"), "run", "--manifest", manifest, "--stamp", "build/.git-mtime-stamp",
-                        "--", "make"], in: repo.path)
+        try runChecked(
+            [
+                builtProduct("git-mtime-guard"), "run", "--manifest", manifest, "--stamp", "build/.git-mtime-stamp",
+                "--", "make",
+            ], in: repo.path)
         try repo.git("reset", "-q", "--hard", "HEAD~1")
         let restored = try repo.mtime("restore", "-v")
         #expect(restored.stdout.contains("not built yet, kept newer than the last build: src/gone.txt"), "\(restored.stdout)")

@@ -21,8 +21,10 @@ import TestSupport
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
     }
 
-    private func restore(_ repo: GitRepository, _ arguments: [String] = [], environment: [String: String] = [:],
-                         sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+    private func restore(
+        _ repo: GitRepository, _ arguments: [String] = [], environment: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> ProcessResult {
         let before = try contentSnapshot(of: repo.path)
         let result = try run([builtProduct("git-mtime"), "restore", "-v"] + arguments, in: repo.path, environment: environment)
         #expect(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
@@ -45,7 +47,8 @@ import TestSupport
         }
         try repo.git("config", "mtime.cacheDir", configured.path)
         let byOption = try runAfterCommit(["--cache-dir", option.path], environment: ["GIT_MTIME_CACHE_DIR": variable.path])
-        #expect(names(option.path).contains(byOption) && !names(variable.path).contains(byOption)
+        #expect(
+            names(option.path).contains(byOption) && !names(variable.path).contains(byOption)
                 && !names(configured.path).contains(byOption))
         let byVariable = try runAfterCommit([], environment: ["GIT_MTIME_CACHE_DIR": variable.path])
         #expect(names(variable.path).contains(byVariable) && !names(configured.path).contains(byVariable))
@@ -124,8 +127,10 @@ import TestSupport
     @Test func twoClonesShareOneCacheDirectoryAtOnce() throws {
         let origin = try history("cache-dir-concurrent-origin", seed: 92)
         let cache = TemporaryDirectory("cache-dir-concurrent")
-        let clones = [try GitRepository.freshClone(of: origin, label: "cache-dir-first"),
-                      try GitRepository.freshClone(of: origin, label: "cache-dir-second")]
+        let clones = [
+            try GitRepository.freshClone(of: origin, label: "cache-dir-first"),
+            try GitRepository.freshClone(of: origin, label: "cache-dir-second"),
+        ]
         let tool = builtProduct("git-mtime")
         for round in 1...6 {
             for (index, clone) in clones.enumerated() {

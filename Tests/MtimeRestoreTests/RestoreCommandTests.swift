@@ -32,7 +32,8 @@ import TestSupport
         try runChecked(["chmod", "000", secret])
         let before = try mtimeSnapshot(repository.path)
         // root reads anything; drop the capabilities that let it, so the permission bits apply.
-        let command = getuid() == 0
+        let command =
+            getuid() == 0
             ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", builtProduct("git-mtime"), "restore"]
             : [builtProduct("git-mtime"), "restore"]
         let contents = try contentSnapshot(of: repository.path)
@@ -80,8 +81,9 @@ import TestSupport
     @Test func pathspecIsRelativeToTheCurrentDirectory() throws {
         let repository = try GitRepository.basic()
         let before = try mtimeSnapshot(repository.path)
-        let result = try gitMtime(["restore", "-C", repository.directory.url("src"), "util"], in: "/",
-                                  contentsOf: repository.path)
+        let result = try gitMtime(
+            ["restore", "-C", repository.directory.url("src"), "util"], in: "/",
+            contentsOf: repository.path)
         #expect(result.status == 0, "\(result.stderr)")
         try expectRestored(repository.path, except: ["README.md", "src/main.c", "docs/guide.md", "docs/notes.txt"])
         for path in ["README.md", "src/main.c", "docs/guide.md", "docs/notes.txt"] {
@@ -111,8 +113,10 @@ import TestSupport
         #expect(quiet.status == 0)
         #expect(quiet.stderr.isEmpty)
         // `script` runs the command on a pseudo-terminal (stdout and stderr both go to it).
-        let onTerminal = try runChecked(["script", "-qec", "\(builtProduct("git-mtime")) restore -n", "/dev/null"],
-                                        in: repository.path).stdout
+        let onTerminal = try runChecked(
+            ["script", "-qec", "\(builtProduct("git-mtime")) restore -n", "/dev/null"],
+            in: repository.path
+        ).stdout
         #expect(onTerminal.contains("\rgit-mtime: walking history: "))
         #expect(onTerminal.contains("\r\u{1B}[K"))
         let afterErase = try #require(onTerminal.range(of: "\r\u{1B}[K", options: .backwards))
@@ -132,9 +136,11 @@ import TestSupport
     @Test func helpDocumentsExitCodesAndOptions() throws {
         let help = try gitMtime(["restore", "--help"], in: "/")
         #expect(help.status == 0)
-        for text in ["--dry-run", "--verbose", "--author-date", "--history", "--dirs", "--strict", "-C",
-                     "--recurse-submodules", "--no-recurse-submodules", "submodule.recurse", "--fetch-history", "--filter=blob:none",
-                     "Exit codes", "75", "root"] {
+        for text in [
+            "--dry-run", "--verbose", "--author-date", "--history", "--dirs", "--strict", "-C",
+            "--recurse-submodules", "--no-recurse-submodules", "submodule.recurse", "--fetch-history", "--filter=blob:none",
+            "Exit codes", "75", "root",
+        ] {
             #expect(help.stdout.contains(text), "\(text)")
         }
     }

@@ -5,8 +5,10 @@ import TestSupport
 
 /// Runs the built `git-mtime` with `arguments` in `directory`, and checks that no file's bytes under
 /// `root` (default: `directory`; nothing for `/`) changed: git-mtime never writes contents.
-func gitMtime(_ arguments: [String], in directory: String, contentsOf root: String? = nil,
-              sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+func gitMtime(
+    _ arguments: [String], in directory: String, contentsOf root: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> ProcessResult {
     let watched = root ?? directory
     let before = watched == "/" ? nil : try contentSnapshot(of: watched)
     let result = try run([builtProduct("git-mtime")] + arguments, in: directory)
@@ -17,8 +19,10 @@ func gitMtime(_ arguments: [String], in directory: String, contentsOf root: Stri
 }
 
 /// A command that failed as git-mtime fails: `status`, one line on stderr containing `text`, nothing on stdout.
-func expectFailure(_ result: ProcessResult, status: Int32 = 1, containing text: String,
-                   sourceLocation: SourceLocation = #_sourceLocation) {
+func expectFailure(
+    _ result: ProcessResult, status: Int32 = 1, containing text: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(result.status == status, sourceLocation: sourceLocation)
     #expect(result.stderr.contains(text), "\(result.stderr)", sourceLocation: sourceLocation)
     #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
@@ -38,24 +42,33 @@ func trackedPaths(_ repository: String, environment: [String: String] = [:]) thr
     return listing.split(separator: "\0").map { line in
         let tab = line.firstIndex(of: "\t")!
         let fields = line[..<tab].split(separator: " ")
-        return TrackedPath(path: String(line[line.index(after: tab)...]), mode: String(fields[0]),
-                           objectID: ObjectID(hex: fields[2])!)
+        return TrackedPath(
+            path: String(line[line.index(after: tab)...]), mode: String(fields[0]),
+            objectID: ObjectID(hex: fields[2])!)
     }
 }
 
 /// The oracle: `git log -1 --first-parent` for the path's seconds, the blob id for the nanoseconds.
-func expectedTime(_ repository: String, _ tracked: TrackedPath, authorDate: Bool = false,
-                  environment: [String: String] = [:]) throws -> Timestamp {
+func expectedTime(
+    _ repository: String, _ tracked: TrackedPath, authorDate: Bool = false,
+    environment: [String: String] = [:]
+) throws -> Timestamp {
     let format = authorDate ? "%at" : "%ct"
-    let output = try runChecked(["git", "--literal-pathspecs", "log", "-1", "--first-parent", "--format=\(format)",
-                                 "--", tracked.path], in: repository, environment: environment).stdout
+    let output = try runChecked(
+        [
+            "git", "--literal-pathspecs", "log", "-1", "--first-parent", "--format=\(format)",
+            "--", tracked.path,
+        ], in: repository, environment: environment
+    ).stdout
     let seconds = try #require(Int64(output.trimmingCharacters(in: .whitespacesAndNewlines)), "no commit for \(tracked.path)")
     return Timestamp(commitSeconds: seconds, objectID: tracked.objectID)
 }
 
 /// Asserts every tracked non-submodule path outside `except` has exactly the oracle's mtime.
-func expectRestored(_ repository: String, except: Set<String> = [], authorDate: Bool = false,
-                    environment: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectRestored(
+    _ repository: String, except: Set<String> = [], authorDate: Bool = false,
+    environment: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     var checked = 0
     for tracked in try trackedPaths(repository, environment: environment) where tracked.mode != "160000" && !except.contains(tracked.path) {
         let actual = try modificationTime((repository as NSString).appendingPathComponent(tracked.path))

@@ -65,8 +65,10 @@ import TestSupport
         #expect(summaryValue(result.stdout, "dirty skipped")?.hasPrefix("0 ") == true)
 
         // The merge is the first-parent change of a file only the side branch touched.
-        let mergeTime = try #require(Int64(try repository.git("log", "-1", "--format=%ct", "--merges")
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let mergeTime = try #require(
+            Int64(
+                try repository.git("log", "-1", "--format=%ct", "--merges")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(try modificationTime(repository.directory.url("side-only.txt")).seconds == mergeTime)
 
         // The second run has nothing to do.

@@ -27,9 +27,12 @@ import TestSupport
     func restoreWithWriteInTheWindow(_ repo: GitRepository, write: () throws -> Void) throws -> (status: Int32, stderr: String) {
         let strace = try #require(RestoreRaceTests.strace)
         let trace = repo.directory.url(".git/trace")
-        let process = try Subprocess([strace, "-f", "-o", trace, "-e", "trace=utimensat,write",
-                                      "-e", "inject=utimensat:delay_enter=1500000", "-e", "inject=write:delay_enter=50000",
-                                      builtProduct("git-mtime"), "restore"], in: repo.path, stdout: .discard)
+        let process = try Subprocess(
+            [
+                strace, "-f", "-o", trace, "-e", "trace=utimensat,write",
+                "-e", "inject=utimensat:delay_enter=1500000", "-e", "inject=write:delay_enter=50000",
+                builtProduct("git-mtime"), "restore",
+            ], in: repo.path, stdout: .discard)
         var inWindow = false
         for _ in 0..<400 where !inWindow {
             usleep(10_000)

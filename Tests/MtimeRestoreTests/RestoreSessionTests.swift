@@ -72,14 +72,18 @@ import TestSupport
         #expect(try modificationTime(repository.directory.url("weird1x.txt")) == untouchedTime)
         let latin1Time = try FileSystem.status(BytePath(repository.path).appending(latin1)).modificationTime
         #expect(latin1Time == plan.files[0].target)
-        try expectRestored(repository.path, except: Set(try trackedPaths(repository.path).map(\.path))
-            .subtracting(["weird[1]*.txt", "src/util/helper.c"]))
+        try expectRestored(
+            repository.path,
+            except: Set(try trackedPaths(repository.path).map(\.path))
+                .subtracting(["weird[1]*.txt", "src/util/helper.c"]))
     }
 
     @Test func historyScopeIsTheLiteralPartOfEachPattern() throws {
         func scope(_ patterns: [String], in prefix: String = "") throws -> [BytePath]? {
-            try PathSelection(pathspec: patterns, paths: nil, prefix: BytePath(prefix), workTree: BytePath("/nowhere"),
-                              settings: PathspecSettings()).historyScope
+            try PathSelection(
+                pathspec: patterns, paths: nil, prefix: BytePath(prefix), workTree: BytePath("/nowhere"),
+                settings: PathspecSettings()
+            ).historyScope
         }
         #expect(try scope([]) == nil)
         #expect(try scope(["src/util", "docs/*.md", "a/b/"]) == [BytePath("src/util"), BytePath("docs"), BytePath("a/b")])
@@ -97,9 +101,13 @@ import TestSupport
     @Test func pathspecsAreRewrittenFromTheDiscoveryDirectory() throws {
         let repository = try GitRepository.basic()
         let session = try RestoreSession(discoveringFrom: repository.directory.url("src/util"))
-        let selection = try session.pathSelection(RestoreOptions(pathspec: ["x.c", "../main.c", ":/docs", ":!*.h", "./", "..",
-                                                                            ":(top)README.md"]))
-        #expect(selection.pathspec?.items.map { String(decoding: $0.match, as: UTF8.self) }
+        let selection = try session.pathSelection(
+            RestoreOptions(pathspec: [
+                "x.c", "../main.c", ":/docs", ":!*.h", "./", "..",
+                ":(top)README.md",
+            ]))
+        #expect(
+            selection.pathspec?.items.map { String(decoding: $0.match, as: UTF8.self) }
                 == ["src/util/x.c", "src/main.c", "docs", "src/util/*.h", "src/util/", "src/", "README.md"])
         #expect(throws: RestoreError.self) { try session.pathSelection(RestoreOptions(pathspec: ["../../../x"])) }
         // As in git, `*` matches across directories.

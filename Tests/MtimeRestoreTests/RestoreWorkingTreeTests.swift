@@ -24,7 +24,9 @@ import TestSupport
         try repository.write("debug.log", "ignored\n")
         try repository.write("build/out.o", "ignored directory\n")
         try repository.write("newdir/a.txt", "untracked directory\n")
-        let untouched = ["README.md", "staged.txt", "typechange.txt", "added.txt", "untracked.txt", "debug.log", "build/out.o", "newdir/a.txt"]
+        let untouched = [
+            "README.md", "staged.txt", "typechange.txt", "added.txt", "untracked.txt", "debug.log", "build/out.o", "newdir/a.txt",
+        ]
         let old = Timestamp(seconds: 1_000_000_000, nanoseconds: 7)
         for path in untouched { try setTime(repository.directory.url(path), old) }
         let before = try contentSnapshot(of: repository.path)
@@ -36,9 +38,11 @@ import TestSupport
         #expect(try contentSnapshot(of: repository.path) == before)
 
         let lines = Set(result.stdout.split(separator: "\n").map(String.init))
-        for expected in ["modified: README.md", "modified: typechange.txt", "staged: staged.txt", "staged: added.txt",
-                         "deleted: deleted.txt", "untracked: untracked.txt", "untracked: newdir", "ignored: debug.log",
-                         "ignored: build"] {
+        for expected in [
+            "modified: README.md", "modified: typechange.txt", "staged: staged.txt", "staged: added.txt",
+            "deleted: deleted.txt", "untracked: untracked.txt", "untracked: newdir", "ignored: debug.log",
+            "ignored: build",
+        ] {
             #expect(lines.contains(expected), "missing line \(expected) in\n\(result.stdout)")
         }
         #expect(summaryValue(result.stdout, "dirty skipped") == "5 (modified 2, staged 2, deleted 1)")
@@ -168,7 +172,8 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: repository.directory.url(".git/git-mtime/stat-cache")))
         #expect(FileManager.default.fileExists(atPath: repository.directory.url(".git/git-mtime/lock")))
         // The main worktree is untouched by a restore in the linked one.
-        #expect(try modificationTime(repository.directory.url("README.md"))
+        #expect(
+            try modificationTime(repository.directory.url("README.md"))
                 != (try expectedTime(repository.path, trackedPaths(repository.path).first { $0.path == "README.md" }!)))
     }
 

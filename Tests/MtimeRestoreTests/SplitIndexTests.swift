@@ -34,8 +34,9 @@ import TestSupport
     #expect(manifest.entries.map(\.path.description) == ["a.c", "c.c", "src/b.c"])
     #expect(try run([builtProduct("git-mtime-guard"), "check", "--manifest", manifestFile, "--root", repo.path]).status == 0)
 
-    let guarded = try run([builtProduct("git-mtime"), "run", "--stamp", repo.directory.url("out/.stamp"), "--", "true"],
-                          in: repo.path, environment: hookEnvironment)
+    let guarded = try run(
+        [builtProduct("git-mtime"), "run", "--stamp", repo.directory.url("out/.stamp"), "--", "true"],
+        in: repo.path, environment: hookEnvironment)
     #expect(guarded.status == 0, "\(guarded.stderr)")
 
     try repo.mtime("hooks", "install")
@@ -71,7 +72,9 @@ import TestSupport
     #expect(!restore.stdout.contains("modified: a.txt"), "\(restore.stdout)")
     #expect(try repo.time("a.txt") == repo.commitTime("a.txt"))
     #expect(try FileSystem.readFile(BytePath(repo.directory.url("a.txt"))) == Array("a\r\nb\r\n".utf8), "contents untouched")
-    let litter = try FileManager.default.contentsOfDirectory(atPath: repo.directory.url(".git/git-mtime")).filter { $0.contains("filter-input") }
+    let litter = try FileManager.default.contentsOfDirectory(atPath: repo.directory.url(".git/git-mtime")).filter {
+        $0.contains("filter-input")
+    }
     #expect(litter.isEmpty, "\(litter)")
 }
 

@@ -99,7 +99,8 @@ import TestSupport
         try project.clone.write("vendor/library/untracked.c", "int u;\n")
         let result = try gitMtime(["manifest", "--context", "vendor"], in: project.path)
         let manifest = try Manifest(parsing: Array(result.stdout.utf8))
-        #expect(manifest.entries.map(\.path.description) == [".dockerignore", "library/.gitmodules", "library/lib.c", "library/untracked.c"])
+        #expect(
+            manifest.entries.map(\.path.description) == [".dockerignore", "library/.gitmodules", "library/lib.c", "library/untracked.c"])
         #expect(manifest.entries.map(\.isInSubmodule) == [false, true, true, false])
         #expect(manifest.entries.map(\.isUntracked) == [true, false, false, true])
     }
@@ -113,7 +114,8 @@ import TestSupport
         let head = try project.git(in: "vendor/library", "rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(manifest.headCommit?.hex == head)
         #expect(manifest.entries.filter { !$0.isInSubmodule }.map(\.path.description) == [".gitmodules", "include/lib.h", "lib.c"])
-        #expect(manifest.entries.filter(\.isInSubmodule).map(\.path.description)
+        #expect(
+            manifest.entries.filter(\.isInSubmodule).map(\.path.description)
                 == ["deps/inner/a.c", "deps/inner/src/x.c", "deps/inner/src/y.c"])
     }
 }

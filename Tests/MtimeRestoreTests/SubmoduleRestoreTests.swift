@@ -33,8 +33,11 @@ import TestSupport
     @Test func gitsEnvironmentNamesTheSuperprojectNotItsSubmodules() throws {
         let project = try SubmoduleProject()
         let elsewhere = TemporaryDirectory("submodule-env")
-        let result = try run(["git", "--git-dir=\(project.path)/.git", "--work-tree=\(project.path)", "mtime", "restore",
-                              "--recurse-submodules", "-v"], in: elsewhere.path, environment: hookEnvironment)
+        let result = try run(
+            [
+                "git", "--git-dir=\(project.path)/.git", "--work-tree=\(project.path)", "mtime", "restore",
+                "--recurse-submodules", "-v",
+            ], in: elsewhere.path, environment: hookEnvironment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(summaryValue(result.stdout, "submodules restored") == "2", "\(result.stdout)")
         #expect(try project.filesWithoutTheirCommitTime(in: Self.all) == [])
@@ -118,12 +121,14 @@ import TestSupport
         let after = try mtimeSnapshot(project.path)
         let changed = Set(after.keys.filter { after[$0] != before[$0] })
         #expect(changed == ["vendor/library/deps/inner/src/x.c", "vendor/library/deps/inner/src/y.c"])
-        #expect(try project.filesWithoutTheirCommitTime(in: ["vendor/library/deps/inner"]).sorted()
+        #expect(
+            try project.filesWithoutTheirCommitTime(in: ["vendor/library/deps/inner"]).sorted()
                 == ["vendor/library/deps/inner/a.c"])
 
         // Typed in a subdirectory, a pattern that matches only inside a submodule is no "did not match".
-        let fromVendor = try gitMtime(["restore", "--recurse-submodules", "-n", "library/lib.c"],
-                                      in: project.clone.directory.url("vendor"), contentsOf: project.path)
+        let fromVendor = try gitMtime(
+            ["restore", "--recurse-submodules", "-n", "library/lib.c"],
+            in: project.clone.directory.url("vendor"), contentsOf: project.path)
         #expect(fromVendor.status == 0, "\(fromVendor.stderr)")
         #expect(fromVendor.stdout.hasPrefix("vendor/library/lib.c\t"), "\(fromVendor.stdout)")
         #expect(fromVendor.stdout.split(separator: "\n").count == 1)
@@ -148,11 +153,13 @@ import TestSupport
         let project = try SubmoduleProject()
         let outside = TemporaryDirectory("outside")
         try FileManager.default.moveItem(atPath: project.clone.directory.url("vendor"), toPath: outside.url("vendor"))
-        try FileManager.default.createSymbolicLink(atPath: project.clone.directory.url("vendor"), withDestinationPath: outside.url("vendor"))
+        try FileManager.default.createSymbolicLink(
+            atPath: project.clone.directory.url("vendor"), withDestinationPath: outside.url("vendor"))
         let outsideTimes = try mtimeSnapshot(outside.path)
         let result = try gitMtime(["restore", "--recurse-submodules"], in: project.path)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("left submodule vendor/library: vendor is not a directory (a symlink or a file)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("left submodule vendor/library: vendor is not a directory (a symlink or a file)"), "\(result.stderr)")
         #expect(try mtimeSnapshot(outside.path) == outsideTimes)
     }
 
@@ -164,7 +171,8 @@ import TestSupport
         let untouched = try mtimeSnapshot(project.clone.directory.url("vendor/library"))
         let result = try gitMtime(["restore", "--recurse-submodules"], in: project.path)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("left submodule vendor/library: its .git names a repository whose working tree is"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("left submodule vendor/library: its .git names a repository whose working tree is"), "\(result.stderr)")
         #expect(try mtimeSnapshot(project.clone.directory.url("vendor/library")) == untouched)
     }
 
@@ -177,7 +185,7 @@ import TestSupport
         try project.clone.git("update-index", "--add", "--cacheinfo", "160000,\(commit),vendor/copy")
         try project.clone.git("commit", "-q", "-m", "a second gitlink")
         let result = try gitMtime(["restore", "--recurse-submodules"], in: project.path)
-        #expect(result.status == 0, "\(result.stderr)")   // not 75: it never waits on a lock it holds itself
+        #expect(result.status == 0, "\(result.stderr)")  // not 75: it never waits on a lock it holds itself
         #expect(result.stderr.contains("left submodule vendor/library: its repository is the one at vendor/copy"), "\(result.stderr)")
         #expect(try project.filesWithoutTheirCommitTime(in: ["vendor/copy"]) == [])
     }
@@ -185,8 +193,9 @@ import TestSupport
     /// Restore run inside a submodule restores that repository, as git would act on it.
     @Test func restoreInsideASubmoduleActsOnTheSubmodule() throws {
         let project = try SubmoduleProject()
-        let result = try gitMtime(["restore", "--recurse-submodules"], in: project.clone.directory.url("vendor/library"),
-                                  contentsOf: project.path)
+        let result = try gitMtime(
+            ["restore", "--recurse-submodules"], in: project.clone.directory.url("vendor/library"),
+            contentsOf: project.path)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try project.filesWithoutTheirCommitTime(in: SubmoduleProject.submodules) == [])
         #expect(try project.filesWithoutTheirCommitTime(in: ["."]).count == 3)

@@ -50,8 +50,9 @@ extension GitRepository {
     public func commitTime(_ relative: String) throws -> Timestamp {
         let seconds = try git("log", "-1", "--first-parent", "--format=%ct", "--", relative)
         let blob = try git("rev-parse", "HEAD:\(relative)")
-        return Timestamp(commitSeconds: try unwrap(Int64(seconds.trimmingCharacters(in: .whitespacesAndNewlines)), "commit time of \(relative)"),
-                         objectID: try unwrap(ObjectID(hex: blob.trimmingCharacters(in: .whitespacesAndNewlines)), "blob id of \(relative)"))
+        return Timestamp(
+            commitSeconds: try unwrap(Int64(seconds.trimmingCharacters(in: .whitespacesAndNewlines)), "commit time of \(relative)"),
+            objectID: try unwrap(ObjectID(hex: blob.trimmingCharacters(in: .whitespacesAndNewlines)), "blob id of \(relative)"))
     }
 
     /// Git's own proof that git-mtime wrote no contents: nothing modified, staged or deleted (throws,

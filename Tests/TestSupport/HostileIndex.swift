@@ -35,10 +35,12 @@ extension GitRepository {
         word(UInt32(entries.count), &out)
         for entry in entries.sorted(by: { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }) {
             let start = out.count
-            let size = entry.mode == 0o160000 ? 0 : ((try? FileManager.default.attributesOfItem(atPath: directory.url(entry.path))[.size] as? Int) ?? 0)
-            for _ in 0..<6 { word(0, &out) }   // ctime, mtime, dev, ino
+            let size =
+                entry.mode == 0o160000
+                ? 0 : ((try? FileManager.default.attributesOfItem(atPath: directory.url(entry.path))[.size] as? Int) ?? 0)
+            for _ in 0..<6 { word(0, &out) }  // ctime, mtime, dev, ino
             word(entry.mode, &out)
-            word(0, &out); word(0, &out)       // uid, gid
+            word(0, &out); word(0, &out)  // uid, gid
             word(UInt32(size), &out)
             out += try unwrap(ObjectID(hex: entry.id), "id \(entry.id)").bytes
             let name = Array(entry.path.utf8)

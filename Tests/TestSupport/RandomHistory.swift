@@ -6,7 +6,8 @@ import Foundation
 /// `extraFiles` adds that many more paths in nested directories (enough to split the walk across threads).
 public func makeRandomHistory(in repository: GitRepository, seed: UInt64, commits: Int, extraFiles: Int = 0) throws {
     var random = SeededGenerator(seed: seed)
-    let paths = ["a", "b.txt", "d/x", "d/y", "d/e/z", "d/e/w", "f/g/h", "f/g/i", "f/j", "k/l", "swap", "swap/inner"]
+    let paths =
+        ["a", "b.txt", "d/x", "d/y", "d/e/z", "d/e/w", "f/g/h", "f/g/i", "f/j", "k/l", "swap", "swap/inner"]
         + (0..<extraFiles).map { "many/dir\($0 % 7)/sub\($0 % 3)/file\($0)" }
     struct Entry: Equatable { var mode: String; var data: String }
     typealias State = [String: Entry]
@@ -85,7 +86,9 @@ public func makeRandomHistory(in repository: GitRepository, seed: UInt64, commit
                     merged[path] = nil
                 }
             }
-            if Int.random(in: 0..<3, using: &random) == 0 { content += 1; merged["evil/m\(content)"] = Entry(mode: "100644", data: "evil\n") }
+            if Int.random(in: 0..<3, using: &random) == 0 {
+                content += 1; merged["evil/m\(content)"] = Entry(mode: "100644", data: "evil\n")
+            }
             emitCommit("main", parents: [main.mark, other.mark], from: main.state, to: merged)
             branches["main"] = (mark, merged, merged)
             branches[side] = nil

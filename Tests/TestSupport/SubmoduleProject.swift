@@ -65,8 +65,9 @@ public final class SubmoduleProject: @unchecked Sendable {
     public func commitTime(_ path: String, in repository: String) throws -> Timestamp {
         let seconds = try git(in: repository, "log", "-1", "--first-parent", "--format=%ct", "--", path)
         let blob = try git(in: repository, "rev-parse", "HEAD:\(path)")
-        return Timestamp(commitSeconds: try unwrap(Int64(seconds.trimmingCharacters(in: .whitespacesAndNewlines)), "time of \(path)"),
-                         objectID: try unwrap(ObjectID(hex: blob.trimmingCharacters(in: .whitespacesAndNewlines)), "id of \(path)"))
+        return Timestamp(
+            commitSeconds: try unwrap(Int64(seconds.trimmingCharacters(in: .whitespacesAndNewlines)), "time of \(path)"),
+            objectID: try unwrap(ObjectID(hex: blob.trimmingCharacters(in: .whitespacesAndNewlines)), "id of \(path)"))
     }
 
     /// Every file a repository of the clone tracks (gitlinks left out), relative to it.

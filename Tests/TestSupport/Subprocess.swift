@@ -30,8 +30,10 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Starts `arguments` (looked up on PATH) in `directory` with `environment` over this process's
     /// own; `input` is written to its stdin and closed (stdin is /dev/null when nil).
-    public init(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
-                input: [UInt8]? = nil, stdout: Output = .capture, stderr: Output = .capture) throws {
+    public init(
+        _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+        input: [UInt8]? = nil, stdout: Output = .capture, stderr: Output = .capture
+    ) throws {
         precondition(!arguments.isEmpty, "Subprocess needs a command")
         self.arguments = arguments
         // `env -C` changes directory in the child: Swift's Glibc does not export addchdir_np.
@@ -111,18 +113,19 @@ public final class Subprocess: @unchecked Sendable {
             readers.append(writer)
         }
         for (fd, isStdout) in outputEnds {
-            readers.append(Thread {
-                var bytes: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if count < 0 && errno == EINTR { continue }
-                    if count <= 0 { break }
-                    bytes += buffer[0..<count]
-                }
-                close(fd)
-                collected.store(bytes, stdout: isStdout)
-            })
+            readers.append(
+                Thread {
+                    var bytes: [UInt8] = []
+                    var buffer = [UInt8](repeating: 0, count: 65536)
+                    while true {
+                        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                        if count < 0 && errno == EINTR { continue }
+                        if count <= 0 { break }
+                        bytes += buffer[0..<count]
+                    }
+                    close(fd)
+                    collected.store(bytes, stdout: isStdout)
+                })
         }
         for thread in readers { thread.start() }
     }
@@ -139,8 +142,9 @@ public final class Subprocess: @unchecked Sendable {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         while readers.contains(where: { !$0.isFinished }) { usleep(1000) }
         let signal = status & 0x7F
-        let result = ProcessResult(status: signal == 0 ? (status >> 8) & 0xFF : 128 + signal,
-                                   stdoutBytes: collected.stdout, stderrBytes: collected.stderr)
+        let result = ProcessResult(
+            status: signal == 0 ? (status >> 8) & 0xFF : 128 + signal,
+            stdoutBytes: collected.stdout, stderrBytes: collected.stderr)
         finished = result
         return result
     }
@@ -166,7 +170,8 @@ extension Subprocess {
     /// read without reaping, so `wait()` still gets the status.
     private var hasExited: Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
+            let close = stat.lastIndex(of: ")")
+        else { return true }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
     }
 }

@@ -64,8 +64,10 @@ private let projectCheckout = URL(fileURLWithPath: #filePath)
 
 /// Runs a program (looked up on PATH) to completion, capturing its output.
 @discardableResult
-public func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
-                input: String? = nil) throws -> ProcessResult {
+public func run(
+    _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+    input: String? = nil
+) throws -> ProcessResult {
     // A test's git command must act on its own temp repository, never on the project's checkout
     // (`swift test` runs with the package root as the working directory).
     let effectiveDirectory = directory ?? FileManager.default.currentDirectoryPath
@@ -73,7 +75,9 @@ public func run(_ arguments: [String], in directory: String? = nil, environment:
         fatalError("refusing to run \(arguments.joined(separator: " ")) in the project checkout \(effectiveDirectory)")
     }
     guard FileManager.default.fileExists(atPath: effectiveDirectory) else {
-        throw ProcessFailure(arguments: arguments, result: ProcessResult(status: -1, stdoutBytes: [], stderrBytes: Array("no such directory: \(effectiveDirectory)".utf8)))
+        throw ProcessFailure(
+            arguments: arguments,
+            result: ProcessResult(status: -1, stdoutBytes: [], stderrBytes: Array("no such directory: \(effectiveDirectory)".utf8)))
     }
     let input = input.map { Array($0.utf8) }
     return try Subprocess(arguments, in: directory, environment: environment, input: input).wait()
@@ -81,8 +85,10 @@ public func run(_ arguments: [String], in directory: String? = nil, environment:
 
 /// Like `run`, but throws unless the program exits 0.
 @discardableResult
-public func runChecked(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
-                       input: String? = nil) throws -> ProcessResult {
+public func runChecked(
+    _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+    input: String? = nil
+) throws -> ProcessResult {
     let result = try run(arguments, in: directory, environment: environment, input: input)
     guard result.succeeded else { throw ProcessFailure(arguments: arguments, result: result) }
     return result
@@ -118,7 +124,8 @@ public final class GitRepository: @unchecked Sendable {
     /// with the same identity settings as a new repository.
     public init(cloning source: String, label: String = "clone", arguments: [String] = []) throws {
         directory = TemporaryDirectory(label)
-        try runChecked(["git", "-c", "protocol.file.allow=always", "clone", "-q"] + arguments + [source, directory.path], in: directory.path)
+        try runChecked(
+            ["git", "-c", "protocol.file.allow=always", "clone", "-q"] + arguments + [source, directory.path], in: directory.path)
         try git("config", "user.name", "Test")
         try git("config", "user.email", "test@example.com")
         try git("config", "commit.gpgsign", "false")
@@ -141,8 +148,9 @@ public final class GitRepository: @unchecked Sendable {
 
     public func write(_ relative: String, _ contents: String) throws {
         let full = directory.url(relative)
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
     }
 

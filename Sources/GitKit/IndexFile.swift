@@ -1,0 +1,135 @@
+import MtimeCore
+
+/// git's index file (`Documentation/gitformat-index.txt`, versions 2–4) parsed directly: libgit2's
+/// reader builds a hash map of every entry and checksums the file with collision-detecting SHA-1,
+/// which at 64,000 entries was a fifth of a warm restore. Only the common case is read here; for
+/// anything else — a required extension (`link`: split index, `sdir`: sparse index), a path of
+/// 4,095 bytes or more, a path or mode libgit2 would refuse, entries out of order, a bad checksum —
+/// `parse` returns nil and the caller asks libgit2, so behaviour and error messages stay libgit2's.
+enum IndexFile {
+    private static let headerSize = 12
+    /// ctime, mtime (seconds, nanoseconds), dev, ino, mode, uid, gid, size, then the id and the flags.
+    private static let fixedEntrySize = 40 + ObjectID.byteCount + 2
+
+    static func parse(_ bytes: [UInt8]) -> [IndexEntry]? {
+        bytes.withUnsafeBytes { file -> [IndexEntry]? in
+            guard file.count >= headerSize + ObjectID.byteCount, file.starts(with: "DIRC".utf8),
+                Checksum.hasValidTrailer(file)
+            else { return nil }
+            let end = file.count - ObjectID.byteCount
+            let version = word(file, 4)
+            guard (2...4).contains(version) else { return nil }
+            let count = Int(word(file, 8))
+            guard count <= end / fixedEntrySize else { return nil }
+            var entries: [IndexEntry] = []
+            entries.reserveCapacity(count)
+            var offset = headerSize
+            var previous: [UInt8] = []
+            for _ in 0..<count {
+                let start = offset
+                guard start + fixedEntrySize <= end else { return nil }
+                let flags = UInt16(file[start + 60]) << 8 | UInt16(file[start + 61])
+                var pathStart = start + fixedEntrySize
+                var extended: UInt16 = 0
+                if flags & 0x4000 != 0 {
+                    guard version >= 3, pathStart + 2 <= end else { return nil }
+                    extended = UInt16(file[pathStart]) << 8 | UInt16(file[pathStart + 1])
+                    pathStart += 2
+                }
+                let path: [UInt8]
+                if version == 4 {
+                    // Prefix compression: drop N bytes of the previous path, append the NUL-terminated rest.
+                    guard let (strip, length) = varint(file, pathStart, end), strip <= previous.count,
+                        let nul = firstZero(file, pathStart + length, end)
+                    else { return nil }
+                    path = previous.dropLast(Int(strip)) + UnsafeRawBufferPointer(rebasing: file[(pathStart + length)..<nul])
+                    offset = nul + 1
+                } else {
+                    guard let nul = firstZero(file, pathStart, end) else { return nil }
+                    path = Array(UnsafeRawBufferPointer(rebasing: file[pathStart..<nul]))
+                    // Padded with 1–8 NULs to a multiple of 8 bytes from the entry's start.
+                    offset = start + ((nul - start + 8) & ~7)
+                    guard offset <= end else { return nil }
+                }
+                let mode = word(file, start + 24)
+                let stage = Int(flags >> 12 & 3)
+                // A path of 4095 bytes or more (its length does not fit the flags) libgit2 1.5 calls corrupt.
+                guard Int(flags & 0x0FFF) == path.count, path.count < 0x0FFF, isUsualMode(mode), isPlainPath(path) else { return nil }
+                if !entries.isEmpty {
+                    // libgit2 sorts what it reads; git writes sorted: anything else goes to libgit2.
+                    let order = compare(previous, path)
+                    guard order < 0 || (order == 0 && entries[entries.count - 1].stage < stage) else { return nil }
+                }
+                entries.append(
+                    IndexEntry(
+                        path: BytePath(path), objectID: ObjectID(loading: file.baseAddress! + start + 40), mode: mode, stage: stage,
+                        modificationTime: Timestamp(
+                            seconds: seconds(file, start + 8), nanoseconds: Int32(bitPattern: word(file, start + 12))),
+                        changeTime: Timestamp(seconds: seconds(file, start), nanoseconds: Int32(bitPattern: word(file, start + 4))),
+                        inode: word(file, start + 20), uid: word(file, start + 28), gid: word(file, start + 32),
+                        fileSize: word(file, start + 36), isSkipWorktree: extended & 0x4000 != 0))
+                previous = path
+            }
+            // Extensions: a signature starting with A–Z is optional (a cache); any other must be understood.
+            while offset + 8 <= end {
+                let signature = file[offset]
+                let size = Int(word(file, offset + 4))
+                guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(signature), size <= end - offset - 8 else { return nil }
+                offset += 8 + size
+            }
+            return offset == end ? entries : nil
+        }
+    }
+
+    private static func word(_ file: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
+        UInt32(bigEndian: file.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    /// The index stores seconds as a signed 32-bit number (libgit2's `int32_t`).
+    private static func seconds(_ file: UnsafeRawBufferPointer, _ offset: Int) -> Int64 {
+        Int64(Int32(bitPattern: word(file, offset)))
+    }
+
+    private static func firstZero(_ file: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
+        guard start <= end else { return nil }
+        return UnsafeRawBufferPointer(rebasing: file[start..<end]).firstIndex(of: 0).map { start + $0 }
+    }
+
+    /// git's offset varint (`varint.c`): returns the value and the bytes it took.
+    private static func varint(_ file: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> (UInt64, Int)? {
+        var position = start
+        guard position < end else { return nil }
+        var byte = file[position]
+        var value = UInt64(byte & 127)
+        while byte & 128 != 0 {
+            position += 1
+            guard position < end, value < 1 << 48 else { return nil }
+            byte = file[position]
+            value = ((value + 1) << 7) + UInt64(byte & 127)
+        }
+        return (value, position + 1 - start)
+    }
+
+    private static func isUsualMode(_ mode: UInt32) -> Bool {
+        mode == 0o100644 || mode == 0o100755 || mode == 0o120000 || mode == 0o160000
+    }
+
+    /// No empty, `.`, `..` or `.git` (any case) component: libgit2 refuses those paths, so they go to it.
+    private static func isPlainPath(_ path: [UInt8]) -> Bool {
+        var start = 0
+        for index in 0...path.count where index == path.count || path[index] == UInt8(ascii: "/") {
+            let length = index - start
+            if length == 0 { return false }
+            if path[start] == UInt8(ascii: "."), length <= 4 {
+                if length <= 2 && path[start..<index].allSatisfy({ $0 == UInt8(ascii: ".") }) { return false }
+                if length == 4, Array(path[(start + 1)..<index].map { $0 | 0x20 }) == Array("git".utf8) { return false }
+            }
+            start = index + 1
+        }
+        return true
+    }
+
+    private static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        a.withUnsafeBytes { a in b.withUnsafeBytes { b in compareBytes(a, b) } }
+    }
+}

@@ -54,6 +54,9 @@ public struct BumpRule: Sendable {
     /// Every output of the last build is at most this old: the trusted seal time, else the newest
     /// file beside the stamp (nil: nothing there).
     public let lastBuild: Timestamp?
+    /// `lastBuild` without the outputs dated later than the horizon given to `init`: what the
+    /// build's own writes must land after (nil: nothing there).
+    public let lastBuildByHorizon: Timestamp?
     /// The stamp's directory relative to the root, when inside it: the build's output directory.
     let outputs: BytePath?
 
@@ -61,18 +64,22 @@ public struct BumpRule: Sendable {
     /// paths, whose times git-mtime sets itself). Every output of the last build is at most
     /// `lastBuild` old: the seal time, and the newest file beside the stamp now (one dated in the
     /// future, say); the stamp's directory inside the root holds the outputs.
-    public init(_ location: RootedLocation, root: BytePath, alsoExcluding tracked: Set<BytePath> = []) {
-        let inspection = BuildStamp.inspect(location, expectedRoot: root, alsoExcluding: tracked)
-        var lastBuild = inspection.newestOutput
-        if case .trusted(let trusted) = inspection.result { lastBuild = max(lastBuild ?? trusted.sealTime, trusted.sealTime) }
-        self.init(stamp: inspection.result, lastBuild: lastBuild, outputs: location.relativeToRoot)
+    public init(_ location: RootedLocation, root: BytePath, alsoExcluding tracked: Set<BytePath> = [], horizon: Timestamp = .maximum) {
+        let inspection = BuildStamp.inspect(location, expectedRoot: root, alsoExcluding: tracked, horizon: horizon)
+        var lastBuild = inspection.newestOutput, lastBuildByHorizon = inspection.newestOutputByHorizon
+        if case .trusted(let trusted) = inspection.result {
+            lastBuild = max(lastBuild ?? trusted.sealTime, trusted.sealTime)
+            lastBuildByHorizon = max(lastBuildByHorizon ?? trusted.sealTime, trusted.sealTime)
+        }
+        self.init(stamp: inspection.result, lastBuild: lastBuild, lastBuildByHorizon: lastBuildByHorizon, outputs: location.relativeToRoot)
     }
 
     /// A verdict reached elsewhere (a stamp location that cannot hold a stamp: untrusted, nothing beside it).
-    public init(stamp: StampLoadResult, lastBuild: Timestamp?, outputs: BytePath?) {
+    public init(stamp: StampLoadResult, lastBuild: Timestamp?, lastBuildByHorizon: Timestamp? = nil, outputs: BytePath?) {
         self.stamp = stamp
         if case .trusted(let trusted) = stamp { consumed = trusted.objectIDsByPath } else { consumed = [:] }
         self.lastBuild = lastBuild
+        self.lastBuildByHorizon = lastBuildByHorizon ?? lastBuild
         self.outputs = outputs
     }
 

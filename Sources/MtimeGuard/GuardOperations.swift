@@ -23,6 +23,11 @@ public struct PrepareOutcome: Sendable {
     public let untrackedBumpTime: Timestamp
     /// The timestamp granularity probed where the stamp lives, in nanoseconds.
     public let granularity: Int64
+    /// When the build may start (nil: at once): the bump time when it is within two steps of the
+    /// granularity, else one step past the outputs dated within that reach. On a whole-second file
+    /// system what the build writes earlier lands in the previous build's step: a recompiled object
+    /// as old as the program, and make does not relink (docs/stamp.md, "Clocks").
+    public let startTime: Timestamp?
     public let timesSet: Int
     /// Each entry as `prepare` left it (nil: absent), in manifest order: `run` compares the files
     /// with it after the build to tell which ones the build consumed unchanged.
@@ -52,13 +57,17 @@ public enum Guard {
     /// fresh time instead: tracked files always, untracked files when not already later than the last build.
     public static func prepare(_ context: GuardContext, stamp location: RootedLocation) throws(GuardError) -> PrepareOutcome {
         let findings = try verify(context)
-        let rule = BumpRule(location, root: context.root, alsoExcluding: context.trackedPaths)
-        let lastBuild = rule.lastBuild
         let granularity = location.directory.map { StampDirectoryProbe.granularity(in: $0, stampName: location.name) } ?? 1
+        // An output dated further ahead (an unpacked archive) can't be waited for; the others can.
+        let horizon = FileSystem.now().advanced(byNanoseconds: 2 * max(granularity, 1_000_000_000))
+        let rule = BumpRule(location, root: context.root, alsoExcluding: context.trackedPaths, horizon: horizon)
+        let lastBuild = rule.lastBuild
         // Both bump times are multiples of the granularity, so the file system stores them exactly,
         // and both are strictly later than every output as stored (docs/stamp.md, "Clocks").
         let untrackedBumpTime = max(FileSystem.now(), lastBuild?.nextNanosecond ?? .distantPast).roundedUp(toMultipleOf: granularity)
         let bumpTime = untrackedBumpTime.advanced(byNanoseconds: granularity)
+        let startTime =
+            bumpTime <= horizon ? bumpTime : rule.lastBuildByHorizon.map { $0.nextNanosecond.roundedUp(toMultipleOf: granularity) }
         var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
         let (timesSet, prepared) = try applyTimes(context, findings: findings) { entry, file in
             let own = ownTime(entry, file)
@@ -73,7 +82,7 @@ public enum Guard {
         }
         return PrepareOutcome(
             stamp: rule.stamp, entryCount: findings.count, bumpedCount: bumped.count, bumpTime: bumpTime,
-            untrackedBumpTime: untrackedBumpTime, granularity: granularity, timesSet: timesSet, prepared: prepared,
+            untrackedBumpTime: untrackedBumpTime, granularity: granularity, startTime: startTime, timesSet: timesSet, prepared: prepared,
             bumped: bumped)
     }
 

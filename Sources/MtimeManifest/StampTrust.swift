@@ -5,6 +5,9 @@ import MtimeCore
 public struct StampInspection: Sendable {
     public var result: StampLoadResult
     public var newestOutput: Timestamp?
+    /// The newest mtime beside the stamp not later than the inspection's horizon: leaves out outputs
+    /// dated far ahead (an unpacked archive), which no wait for the clock could pass.
+    public var newestOutputByHorizon: Timestamp?
 }
 
 extension BuildStamp {
@@ -18,9 +21,11 @@ extension BuildStamp {
     /// someone touched the outputs (docs/stamp.md, "Trust rule").
     public static func inspect(
         _ location: RootedLocation, expectedRoot: BytePath,
-        alsoExcluding excluded: Set<BytePath> = []
+        alsoExcluding excluded: Set<BytePath> = [], horizon: Timestamp = .maximum
     ) -> StampInspection {
-        guard let directory = location.directory else { return StampInspection(result: .absent, newestOutput: nil) }
+        guard let directory = location.directory else {
+            return StampInspection(result: .absent, newestOutput: nil, newestOutputByHorizon: nil)
+        }
         var stamp: BuildStamp?
         var verdict = StampLoadResult.absent
         do throws(SystemError) {
@@ -43,7 +48,7 @@ extension BuildStamp {
                 verdict = .untrusted(reason: error.isSymlink ? "\(location.displayPath) is a symlink" : error.description)
             }
         }
-        let scan = OutputState.scan(location, excluding: excluded.union(stamp?.trackedPaths ?? []))
+        let scan = OutputState.scan(location, excluding: excluded.union(stamp?.trackedPaths ?? []), horizon: horizon)
         if let stamp {
             if let failure = scan.failure {
                 verdict = .untrusted(
@@ -59,7 +64,7 @@ extension BuildStamp {
                 verdict = .trusted(stamp)
             }
         }
-        return StampInspection(result: verdict, newestOutput: scan.newest)
+        return StampInspection(result: verdict, newestOutput: scan.newest, newestOutputByHorizon: scan.newestByHorizon)
     }
 
     /// `inspect` for a stamp path given the way `--stamp` takes it (hooks, `status`): resolved
@@ -85,20 +90,24 @@ extension BuildStamp {
 }
 
 extension OutputState {
-    /// The state of the files below `location`'s directory, the newest mtime among them, and the
-    /// first error met (an unreadable directory: then the state is incomplete and can't be trusted).
+    /// The state of the files below `location`'s directory, the newest mtime among them (and the
+    /// newest not later than `horizon`), and the first error met (an unreadable directory: then the
+    /// state is incomplete and can't be trusted).
     ///
     /// Walked from the held directory without following any symlink (a symlink is recorded as
     /// itself), names in byte order, so the same files always give the same digest. Left out:
     /// the stamp and its temporaries, every `.git` (restore's caches live there), directories
     /// themselves (writing the stamp changes its directory's mtime), and the paths in `excluded`,
     /// relative to the root (only when the directory lies inside the root).
-    public static func scan(_ location: RootedLocation, excluding excluded: Set<BytePath>)
-        -> (state: OutputState, newest: Timestamp?, newestPath: BytePath?, failure: SystemError?)
+    public static func scan(_ location: RootedLocation, excluding excluded: Set<BytePath>, horizon: Timestamp = .maximum)
+        -> (state: OutputState, newest: Timestamp?, newestByHorizon: Timestamp?, newestPath: BytePath?, failure: SystemError?)
     {
-        var walk = OutputWalk(excluded: excluded, stampName: location.name, rootPrefix: location.relativeToRoot)
+        var walk = OutputWalk(excluded: excluded, stampName: location.name, rootPrefix: location.relativeToRoot, horizon: horizon)
         if let directory = location.directory { walk.visit(directory, relative: BytePath([])) }
-        return (OutputState(fileCount: walk.count, digest: walk.digest.finalize()), walk.newest, walk.newestPath, walk.failure)
+        return (
+            OutputState(fileCount: walk.count, digest: walk.digest.finalize()), walk.newest, walk.newestByHorizon, walk.newestPath,
+            walk.failure
+        )
     }
 }
 
@@ -106,17 +115,20 @@ private struct OutputWalk {
     let excluded: Set<BytePath>
     let stampName: BytePath
     let rootPrefix: BytePath?
+    let horizon: Timestamp
     var digest = SHA1()
     var count = 0
     var newest: Timestamp?
+    var newestByHorizon: Timestamp?
     /// Relative to the stamp's directory.
     var newestPath: BytePath?
     var failure: SystemError?
 
-    init(excluded: Set<BytePath>, stampName: BytePath, rootPrefix: BytePath?) {
+    init(excluded: Set<BytePath>, stampName: BytePath, rootPrefix: BytePath?, horizon: Timestamp) {
         self.excluded = excluded
         self.stampName = stampName
         self.rootPrefix = rootPrefix
+        self.horizon = horizon
     }
 
     mutating func visit(_ directory: HeldDirectory, relative: BytePath) {
@@ -158,6 +170,9 @@ private struct OutputWalk {
             if newest == nil || status.modificationTime > newest! {
                 newest = status.modificationTime
                 newestPath = path
+            }
+            if status.modificationTime <= horizon, newestByHorizon.map({ status.modificationTime > $0 }) ?? true {
+                newestByHorizon = status.modificationTime
             }
         }
     }

@@ -185,23 +185,28 @@ struct RunCommand: ParsableCommand {
 /// On a file system with coarse times (1 s: ext4 with 128-byte inodes, NFS, FAT) the bump time is
 /// one step past the newest output, ahead of the clock. What the build writes before the clock gets
 /// there lands in the old outputs' step: a recompiled object (or a regenerated source list) as old as
-/// the program it links into, and make does not relink. So `prepare` returns (and `run` starts the command) once the clock has reached
-/// the bump time; the wait is at
-/// most two steps of the probed granularity (a future-dated output does not hold the build).
-private func waitForTheBumpTime(_ prepared: PrepareOutcome) {
-    let now = FileSystem.now(), bump = prepared.bumpTime
-    // Compared in seconds first: a bump time in 2099 would overflow nanoseconds.
-    guard now < bump, bump.seconds - now.seconds <= 2 * max(prepared.granularity / 1_000_000_000, 1) else { return }
-    let wait = (bump.seconds - now.seconds) * 1_000_000_000 + Int64(bump.nanoseconds) - Int64(now.nanoseconds)
-    guard wait <= 2 * max(prepared.granularity, 1_000_000_000) else { return }
-    SignalForwarding.sleep(nanoseconds: wait)
+/// the program it links into, and make does not relink. So `prepare` returns (and `run` starts the
+/// command) at `startTime`: the bump time, or with an output dated beyond reach (2037), one step past
+/// the others. Waited on the coarse clock the kernel stamps files with; at most three steps.
+private func waitForTheStartTime(_ prepared: PrepareOutcome) {
+    guard let start = prepared.startTime else { return }
+    let limit = 3 * max(prepared.granularity, 1_000_000_000)
+    while SignalForwarding.pending == nil {
+        let now = FileSystem.coarseNow()
+        // Compared in seconds first: a far start time would overflow nanoseconds.
+        guard now < start, start.seconds - now.seconds <= limit / 1_000_000_000 else { return }
+        let wait = (start.seconds - now.seconds) * 1_000_000_000 + Int64(start.nanoseconds) - Int64(now.nanoseconds)
+        guard wait <= limit else { return }
+        // The coarse clock lags CLOCK_REALTIME by up to a tick: a short second round may follow.
+        SignalForwarding.sleep(nanoseconds: max(wait, 1_000_000))
+    }
 }
 
 /// Prepares, then says what it decided: always one summary line (build logs show it), and with
 /// `explain` each bumped file with its reason.
 private func prepare(_ context: GuardContext, stamp: BytePath, location: RootedLocation, explain: Bool) throws -> PrepareOutcome {
     let outcome = try reporting { () throws(GuardError) in try Guard.prepare(context, stamp: location) }
-    waitForTheBumpTime(outcome)
+    waitForTheStartTime(outcome)
     let stampState: String
     switch outcome.stamp {
     case .trusted:

@@ -16,8 +16,7 @@ private let makefile = """
 private let sources = ["Makefile", "src/main.c", "src/util.c", "src/util.h"]
 private let stampArguments = ["--stamp", "build/.git-mtime-stamp"]
 
-private func makeProject(mainMessage: String) throws -> GuardProject {
-    let project = GuardProject()
+private func makeProject(mainMessage: String, in project: GuardProject = GuardProject()) throws -> GuardProject {
     try project.write("Makefile", makefile)
     try project.write("src/util.h", "const char *util(void);\n")
     try project.write("src/util.c", "const char *util(void) { return \"util-1\"; }\n")
@@ -134,4 +133,40 @@ func everyManifestVersionGuardsTheSameBuild(_ version: Int) throws {
     let unchanged = try guardedMake()
     #expect(unchanged.status == 0, "\(unchanged.stderr)")
     #expect(compiledObjects(unchanged.stdout) == [])
+}
+
+/// Soak soak-1130b, scenario 137 (a whole-second file system, an output dated 2037): the bump time
+/// lies past that output, out of the wait's reach, so the guard started make at once; make
+/// recompiled util.o in the second build/app was written in, found app not older, and did not
+/// relink. Here app is dated up to two seconds ahead (where the next build's writes land, however
+/// fast this machine is); the soak hit it with app written in the second the next build started.
+@Test(.enabled(if: geteuid() == 0, "loop-mounting a whole-second file system needs root"))
+func aFarFutureOutputDoesNotLetMakeSkipTheRelinkOnAWholeSecondFileSystem() throws {
+    let project = GuardProject()
+    let image = TemporaryDirectory("whole-second-image")
+    try runChecked(["truncate", "-s", "32M", image.url("fs.img")])
+    // ext4 with 128-byte inodes stores whole seconds (and only up to 2038).
+    try runChecked(["mkfs.ext4", "-q", "-F", "-I", "128", "-O", "^has_journal", image.url("fs.img")])
+    let mounted = try run(["mount", "-o", "loop", image.url("fs.img"), project.root])
+    if !mounted.succeeded { try Test.cancel("cannot loop-mount an ext4 image here: \(mounted.stderr)") }
+    defer { _ = try? run(["umount", "-l", project.root]) }
+    _ = try makeProject(mainMessage: "main", in: project)
+    try project.writeManifest(sources)
+    let archive = "touch -d @2114380800 build/archive.dat"
+    let soon = "touch -d @$(( $(date +%s) + 2 )) build/app"
+    let first = try project.guardCommand("run", stampArguments + ["--", "sh", "-c", "make && \(archive) && \(soon)"])
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(try modificationTime(project.path("build/archive.dat")) == Timestamp(seconds: 2_114_380_800))
+
+    try project.write("src/util.c", "const char *util(void) { return \"util-2\"; }\n")
+    try FileSystem.setModificationTime(BytePath(project.path("src/util.c")), to: project.commitTime)
+    try project.writeManifest(sources)
+    let before = try sourceSnapshot(project)
+    let changed = try project.guardCommand("run", stampArguments + ["--", "make"])
+    #expect(changed.status == 0, "\(changed.stderr)")
+    #expect(changed.stderr.contains("1 of 4 files changed since the last sealed build; stamp trusted"), "\(changed.stderr)")
+    #expect(compiledObjects(changed.stdout) == ["build/util.o"], "\(changed.stdout)")
+    #expect(changed.stdout.contains("gcc -o build/app"), "make did not relink: \(changed.stdout)")
+    #expect(try project.tool([project.path("build/app")]).stdout == "main util-2\n")
+    #expect(try sourceSnapshot(project) == before)
 }

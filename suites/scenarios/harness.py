@@ -1265,7 +1265,19 @@ class Scenario:
         guarded = self.class_rng["future-outputs"].random() < 0.7
         path = self.rng.choice(["guard-run", "guard-steps", "mtime-run"]) if guarded else self.choose_path(make)
         self.build(make, path, plant="archive-%d.dat" % (len(make.planted) + 1))
-        if guarded and self.class_rng["future-outputs"].random() < 0.7:
+        if guarded and self.has("coarse-fs") and self.class_rng["coarse-fs"].random() < 0.5:
+            # soak-1130b 137: behind the far-future output the next guarded build starts in the second the last
+            # one linked in, and recompiles a unit changed with an old mtime: make relinks only if the guard waits.
+            make.hurry = "build"
+            path = self.rng.choice([p for p in fixture.make_sources(self.repo) if p.startswith("src/") and p.endswith(".c")])
+            token = self.new_token(path)
+            old = BASE_COMMIT_TIME - self.rng.randint(0, 10 ** 7)
+            self.steps.append("in the same second: edit %s -> %s with an old mtime (@%d)" % (path, token, old))
+            self.write_token(path, token)
+            os.utime(os.path.join(self.repo, path), ns=(old * 10 ** 9, old * 10 ** 9))
+            self.taint_owner(path)
+            self.build(make, self.rng.choice(["guard-run", "guard-steps"]))
+        elif guarded and self.class_rng["future-outputs"].random() < 0.7:
             self.op_detour()
 
     def op_restore_after_seal(self):

@@ -742,7 +742,8 @@ class Scenario:
         for the files restore says it kept newer than the last sealed build: the stamp at mtime.stamp must
         record other content for them, or none (absent when it was sealed) for a path in the build's context,
         and their mtime must be after its seal (with --ignore-stamp: none).
-        With a submodule that restore restores, the files inside it get the times of the submodule's own history;
+        With a submodule that restore restores, the files inside it get the times of the submodule's own history,
+        or are kept newer by the same rule (the stamp records them by their superproject paths: soak-1130d 14);
         one checked out at another commit than the superproject records, or with modified, staged or deleted files,
         is left alone as docs/restore.md says (its files keep whatever time they had: a dirty bump, scenario 451)."""
         kept = set() if ignore_stamp else self.kept_newer()
@@ -753,11 +754,12 @@ class Scenario:
             at_recorded_commit = self.git_out("submodule", "status", "--", "vendor/clib").startswith(" ")
             clean = not self.git_out("status", "--porcelain", "--untracked-files=no", cwd=submodule).strip()
             if at_recorded_commit and clean:
-                self.check_times_in(submodule, "vendor/clib/", set())
+                self.check_times_in(submodule, "vendor/clib/", kept)
             else:
                 self.count("restore_submodule_left_alone")
 
     def check_times_in(self, repository, prefix, kept):
+        """`kept` and the stamp name files by their paths in the superproject: `prefix` + the repository's path."""
         dirty = {line[3:] for line in self.git_out("status", "--porcelain", "--untracked-files=no",
                                                    cwd=repository).splitlines()}
         sealed, recorded = self.stamp_record(os.path.join(self.repo, "build", STAMP_NAME)) if kept else (None, {})
@@ -767,16 +769,17 @@ class Scenario:
             if path in dirty or mode == "160000":
                 continue
             actual = os.lstat(os.path.join(repository, path)).st_mtime_ns
-            if path in kept:
+            if prefix + path in kept:
                 on_disk = self.git_out("hash-object", "--no-filters", "--", path, cwd=repository).strip()
                 # The .dockerignore's context, unless the stamp records what it excludes (sealed by `git mtime run`).
                 ignored = ("rs", "build", ".cache", "cache")
-                outside_context = path.split("/")[0] in ignored and not any(p.split("/")[0] in ignored for p in recorded)
-                unbuilt = recorded.get(path) != on_disk and not (path not in recorded and outside_context)
+                top = (prefix + path).split("/")[0]
+                outside_context = top in ignored and not any(p.split("/")[0] in ignored for p in recorded)
+                unbuilt = recorded.get(prefix + path) != on_disk and not (prefix + path not in recorded and outside_context)
                 if not unbuilt or sealed is None or actual <= sealed:
                     raise Failure("after restore, %s was kept newer than the last sealed build, but the stamp records "
                                   "%s (on disk: %s) and its mtime %d is not after the seal %s"
-                                  % (path, recorded.get(path), on_disk, actual, sealed))
+                                  % (prefix + path, recorded.get(prefix + path), on_disk, actual, sealed))
                 continue
             seconds = int(self.git_out("log", "-1", "--first-parent", "--format=%ct", "--", path, cwd=repository).strip())
             expected = seconds * 10 ** 9 + int(blob[:8], 16) % 10 ** 9

@@ -38,9 +38,12 @@ public struct ConsumedContent: Sendable {
     /// (`f3.o`, or a header recorded in make's dependency files) may still be there and newer than
     /// its commit time. A path outside the context (`evaluator` of `context`) was no input at all;
     /// if the ignore file can't be evaluated, every path counts as inside (a rebuild, never a stale one).
-    public func consumedOtherContent(than file: PlannedFile, in evaluator: DockerContextEvaluator) -> Bool {
-        if let entry = entries[file.path] { return entry.objectID != file.worktreeObjectID }
-        return (try? evaluator.includes(file.path)) ?? true
+    /// `prefix`: where the repository `file` belongs to lies below the stamp's root (a submodule's path;
+    /// empty for the root's own files): the stamp records a submodule's files by their superproject paths.
+    public func consumedOtherContent(than file: PlannedFile, at prefix: BytePath, in evaluator: DockerContextEvaluator) -> Bool {
+        let path = prefix.appending(file.path)
+        if let entry = entries[path] { return entry.objectID != file.worktreeObjectID }
+        return (try? evaluator.includes(path)) ?? true
     }
 }
 
@@ -50,12 +53,14 @@ extension RestorePlan {
     /// usually older than the build's outputs, would hide the change from make and cargo. It keeps
     /// its mtime when that is already later than the last build (`builtUntil`, the seal time), and
     /// otherwise gets `now`, as the safe-mode hook gives a file git rewrote. Returns those paths.
-    mutating func keepUnbuiltContentNewer(than consumed: ConsumedContent, now: Timestamp) -> [BytePath] {
+    /// `prefix`: the plan's repository is the submodule there (empty: the stamp root's own repository);
+    /// its files were inputs of the build too (the manifest lists them, the guard records them).
+    mutating func keepUnbuiltContentNewer(than consumed: ConsumedContent, at prefix: BytePath, now: Timestamp) -> [BytePath] {
         let builtUntil = consumed.builtUntil
         let context = consumed.context.evaluator()
         var kept: [BytePath] = []
         for index in files.indices where files[index].state == .clean && files[index].commitTime != nil {
-            guard let current = files[index].current, consumed.consumedOtherContent(than: files[index], in: context) else { continue }
+            guard let current = files[index].current, consumed.consumedOtherContent(than: files[index], at: prefix, in: context) else { continue }
             files[index].target = current.modificationTime > builtUntil ? nil : max(now, oneNanosecond(after: builtUntil))
             kept.append(files[index].path)
         }

@@ -11,11 +11,13 @@ extension ContextManifestBuilder {
         for submodule in submodules.planned where submodule.path.isWithin(contextPrefix) {
             for file in submodule.plan.files where file.state == .clean {
                 let path = submodule.path.appending(file.path)
-                guard let target = file.target, file.worktreeMode != nil, try !isExcluded(path) else { continue }
+                // The commit time, as for the superproject's files, also where restore kept the file newer than
+                // the host's last sealed build on disk: the guard applies it, then bumps by its own stamp.
+                guard let time = file.commitTime, file.worktreeMode != nil, try !isExcluded(path) else { continue }
                 entries.append(
                     ManifestEntry(
                         path: relativeToContext(path), objectID: file.worktreeObjectID ?? file.objectID,
-                        modificationTime: target, mode: file.mode, isInSubmodule: true))
+                        modificationTime: time, mode: file.mode, isInSubmodule: true))
             }
             entries += try untrackedEntries(tracked: submodule.plan.files, in: submodule.session, at: submodule.path)
         }

@@ -87,9 +87,9 @@ public struct ContextManifestBuilder {
             rootOptions.sealedBuild = settings.consumedContent(settings.loadStamp())
         }
         var plan = try session.plan(rootOptions)
-        // The context holds the submodules' files too: always recurse. (The stamp records the
-        // superproject's paths, not a submodule's: submodule files get commit times.)
-        let submodules = try Submodules(of: session, plan: plan, options: options)
+        // The context holds the submodules' files too: always recurse. The stamp records them by their
+        // superproject paths, so they are kept newer by the same rule.
+        let submodules = try Submodules(of: session, plan: plan, options: rootOptions)
         // Only the files the manifest lists get commit times: a file .dockerignore excludes is not in the
         // context, and a host build that reads it must keep the time git gave it.
         try leaveOutsideContextAlone(&plan, at: BytePath([]))

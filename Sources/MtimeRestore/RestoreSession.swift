@@ -132,7 +132,7 @@ public final class RestoreSession {
             usedHistoryCache: history.usedCache, coversWholeTree: !selection.isRestricted,
             unmatchedPatterns: selected.unmatchedPatterns, checkedFrom: checkedFrom)
         if let sealedBuild = options.sealedBuild {
-            plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, now: startedAt)
+            plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, at: options.submodulePath, now: startedAt)
         }
         if options.includeDirectories {
             plan.directories = try DirectoryTimes.plan(files: plan.files, allTracked: tracked.head, in: workingTreeFiles())

@@ -142,8 +142,8 @@ struct RestoreCommand: ParsableCommand {
             rootOptions.sealedBuild = sealedBuild
             plan = try session.plan(rootOptions, fetchingHistory: fetch)
             if try recurseSubmodules ?? session.repository.configBool("submodule.recurse", default: false) {
-                // The stamp records the superproject's paths, not a submodule's: submodules get commit times.
-                submodules = try Submodules(of: session, plan: plan, options: options, fetchingHistory: fetch)
+                // The stamp records a submodule's files by their superproject paths: the same rule keeps them newer.
+                submodules = try Submodules(of: session, plan: plan, options: rootOptions, fetchingHistory: fetch)
             }
             progress?.erase()
             // A pattern counts as matched when the superproject or any submodule matched it.
@@ -212,13 +212,16 @@ struct RestoreCommand: ParsableCommand {
         }
         if verbose {
             switch stamp {
-            case .trusted: for path in plan.keptNewer { print("not built yet, kept newer than the last build: \(path)") }
+            case .trusted:
+                for (prefix, plan) in parts {
+                    for path in plan.keptNewer { print("not built yet, kept newer than the last build: \(prefix.appending(path))") }
+                }
             case .untrusted(let reason):
                 printError("git-mtime restore: build stamp not trusted (\(reason)): every clean file gets its commit time")
             case .absent: break
             }
             self.report(parts, submodules, summaries.isEmpty ? nil : summaries.map(\.summary), seconds: started.duration(to: .now))
-            if case .trusted = stamp { print("kept newer than the last sealed build: \(plan.keptNewer.count)") }
+            if case .trusted = stamp { print("kept newer than the last sealed build: \(parts.reduce(0) { $0 + $1.plan.keptNewer.count })") }
         }
     }
 

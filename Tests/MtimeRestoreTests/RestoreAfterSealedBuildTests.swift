@@ -176,4 +176,84 @@ import TestSupport
         let again = try repo.mtime("restore", "-v")
         #expect(again.stdout.contains("not built yet, kept newer than the last build: docs/x.md"), "\(again.stdout)")
     }
+
+    // Soak soak-1130d, scenario 14: `git reset --hard HEAD~1` with `submodule.recurse` moved a submodule
+    // back to the commit before a bump; restore gave its source the commit time of the submodule's own
+    // history, older than the sealed build that had compiled the bumped source: plain make was stale.
+    // The stamp records a submodule's files by their superproject paths; the rule is the same for them.
+
+    /// A superproject whose make build compiles `vendor/lib/lib.c` (a submodule) into `build/prog`, with
+    /// `submodule.recurse` on; HEAD bumps the library from `return 1` to `return 2`.
+    func projectWithASubmodule() throws -> (top: GitRepository, library: GitRepository) {
+        let library = try GitRepository(label: "sealed-library")
+        library.clock = 1_550_000_000
+        try library.write("lib.c", "int lib(void) { return 1; }\n")
+        try library.commit("lib returns 1")
+        let top = try GitRepository(label: "sealed-submodule")
+        try top.write(
+            "Makefile",
+            "build/prog: main.c vendor/lib/lib.c\n\tmkdir -p build\n\tcc -o build/prog main.c vendor/lib/lib.c\n")
+        try top.write("main.c", "int lib(void);\nint main(void) { return lib(); }\n")
+        try top.write(".gitignore", "build/\n")
+        try top.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", library.path, "vendor/lib")
+        try top.commit("app with lib 1")
+        try library.write("lib.c", "int lib(void) { return 2; }\n")
+        try library.commit("lib returns 2")
+        try runChecked(["git", "-c", "protocol.file.allow=always", "fetch", "-q"], in: top.directory.url("vendor/lib"))
+        try runChecked(["git", "checkout", "-q", "origin/main"], in: top.directory.url("vendor/lib"))
+        try top.commit("bump lib to 2")
+        try top.git("config", "mtime.stamp", "build/.git-mtime-stamp")
+        try top.git("config", "submodule.recurse", "true")
+        return (top, library)
+    }
+
+    /// The sealed build compiled lib 2; the reset (no hook sees it) brings lib 1 back into the submodule.
+    func sealThenResetTheSubmodule(_ top: GitRepository) throws {
+        #expect(try top.mtime("run", "--", "make").stdout.contains("cc -o build/prog"))
+        #expect(try top.tool("build/prog").status == 2)
+        try top.git("reset", "-q", "--hard", "HEAD~1")
+        #expect(try String(contentsOfFile: top.directory.url("vendor/lib/lib.c"), encoding: .utf8).contains("return 1"))
+    }
+
+    @Test func restoreKeepsASubmoduleFileTheSealedBuildDidNotConsumeNewer() throws {
+        let (top, library) = try projectWithASubmodule()
+        try sealThenResetTheSubmodule(top)
+        let restored = try top.mtime("restore", "-v")
+        #expect(summaryValue(restored.stdout, "submodules restored") == "1", "\(restored.stdout)")
+        #expect(restored.stdout.contains("not built yet, kept newer than the last build: vendor/lib/lib.c"), "\(restored.stdout)")
+        #expect(restored.stdout.contains("kept newer than the last sealed build: 1"), "\(restored.stdout)")
+        #expect(try top.time("main.c") == top.commitTime("main.c"), "content the build consumed gets its commit time")
+        #expect(try top.time("vendor/lib/lib.c") > library.commitTime("lib.c"))
+        // A second restore changes nothing: lib.c is already later than the last sealed build.
+        #expect(summaryValue(try top.mtime("restore", "-v").stdout, "files set") == "0")
+        let make = try top.tool("make")
+        #expect(make.stdout.contains("cc -o build/prog"), "plain make rebuilds: \(make.stdout)")
+        #expect(try top.tool("build/prog").status == 1)
+        // With --ignore-stamp the submodule's file gets the commit time of its own history.
+        try top.mtime("restore", "--ignore-stamp")
+        let libraryBlobTime = try Timestamp(
+            commitSeconds: Int64(top.git("-C", "vendor/lib", "log", "-1", "--format=%ct", "--", "lib.c")
+                .trimmingCharacters(in: .whitespacesAndNewlines))!,
+            objectID: unwrap(ObjectID(hex: top.git("-C", "vendor/lib", "rev-parse", "HEAD:lib.c")
+                .trimmingCharacters(in: .whitespacesAndNewlines)), "id"))
+        #expect(try top.time("vendor/lib/lib.c") == libraryBlobTime)
+    }
+
+    /// `manifest --restore` (the wrapper's step) too: the manifest keeps the submodule history's time.
+    @Test func manifestRestoreKeepsASubmoduleFileTheSealedBuildDidNotConsumeNewer() throws {
+        let (top, _) = try projectWithASubmodule()
+        try sealThenResetTheSubmodule(top)
+        let output = top.directory.url(".git/test-manifest")
+        try top.mtime("manifest", "--restore", "-o", output)
+        let manifest = try Manifest(parsing: try FileSystem.readFile(BytePath(output)))
+        let entry = try #require(manifest.entries.first { $0.path == BytePath("vendor/lib/lib.c") })
+        #expect(entry.isInSubmodule)
+        #expect(
+            entry.modificationTime.seconds == Int64(try top.git("-C", "vendor/lib", "log", "-1", "--format=%ct", "--", "lib.c")
+                .trimmingCharacters(in: .whitespacesAndNewlines)), "the manifest keeps the commit time of the submodule's history")
+        #expect(try top.time("vendor/lib/lib.c") > entry.modificationTime, "on disk it stays later than the sealed build")
+        #expect(try top.time("main.c") == top.commitTime("main.c"))
+        #expect(try top.tool("make").stdout.contains("cc -o build/prog"))
+        #expect(try top.tool("build/prog").status == 1)
+    }
 }

@@ -742,7 +742,8 @@ class Scenario:
         for the files restore says it kept newer than the last sealed build: the stamp at mtime.stamp must
         record other content for them, or none (absent when it was sealed) for a path in the build's context,
         and their mtime must be after its seal (with --ignore-stamp: none).
-        With a submodule that restore restores, the files inside it get the times of the submodule's own history;
+        With a submodule that restore restores, the files inside it get the times of the submodule's own history,
+        or are kept newer by the same rule (the stamp records them by their superproject paths: soak-1130d 14);
         one checked out at another commit than the superproject records, or with modified, staged or deleted files,
         is left alone as docs/restore.md says (its files keep whatever time they had: a dirty bump, scenario 451)."""
         kept = set() if ignore_stamp else self.kept_newer()
@@ -753,11 +754,12 @@ class Scenario:
             at_recorded_commit = self.git_out("submodule", "status", "--", "vendor/clib").startswith(" ")
             clean = not self.git_out("status", "--porcelain", "--untracked-files=no", cwd=submodule).strip()
             if at_recorded_commit and clean:
-                self.check_times_in(submodule, "vendor/clib/", set())
+                self.check_times_in(submodule, "vendor/clib/", kept)
             else:
                 self.count("restore_submodule_left_alone")
 
     def check_times_in(self, repository, prefix, kept):
+        """`kept` and the stamp name files by their paths in the superproject: `prefix` + the repository's path."""
         dirty = {line[3:] for line in self.git_out("status", "--porcelain", "--untracked-files=no",
                                                    cwd=repository).splitlines()}
         sealed, recorded = self.stamp_record(os.path.join(self.repo, "build", STAMP_NAME)) if kept else (None, {})
@@ -767,16 +769,17 @@ class Scenario:
             if path in dirty or mode == "160000":
                 continue
             actual = os.lstat(os.path.join(repository, path)).st_mtime_ns
-            if path in kept:
+            if prefix + path in kept:
                 on_disk = self.git_out("hash-object", "--no-filters", "--", path, cwd=repository).strip()
                 # The .dockerignore's context, unless the stamp records what it excludes (sealed by `git mtime run`).
                 ignored = ("rs", "build", ".cache", "cache")
-                outside_context = path.split("/")[0] in ignored and not any(p.split("/")[0] in ignored for p in recorded)
-                unbuilt = recorded.get(path) != on_disk and not (path not in recorded and outside_context)
+                top = (prefix + path).split("/")[0]
+                outside_context = top in ignored and not any(p.split("/")[0] in ignored for p in recorded)
+                unbuilt = recorded.get(prefix + path) != on_disk and not (prefix + path not in recorded and outside_context)
                 if not unbuilt or sealed is None or actual <= sealed:
                     raise Failure("after restore, %s was kept newer than the last sealed build, but the stamp records "
                                   "%s (on disk: %s) and its mtime %d is not after the seal %s"
-                                  % (path, recorded.get(path), on_disk, actual, sealed))
+                                  % (prefix + path, recorded.get(prefix + path), on_disk, actual, sealed))
                 continue
             seconds = int(self.git_out("log", "-1", "--first-parent", "--format=%ct", "--", path, cwd=repository).strip())
             expected = seconds * 10 ** 9 + int(blob[:8], 16) % 10 ** 9
@@ -1296,7 +1299,16 @@ class Scenario:
         tracked = set(self.git_out("ls-files", "-z", "--", "src").split("\0"))
         units = [p for p in fixture.make_sources(self.repo) if p.startswith("src/f") and p in tracked]
         shape = self.rng.choice(["edit", "edit", "delete", "symlink"])
-        if shape == "delete" and len(units) > 1:
+        submodule_clean = self.has("submodule") and os.path.exists(os.path.join(self.repo, "vendor", "clib", ".git")) and \
+            self.git_out("submodule", "status", "--", "vendor/clib").startswith(" ") and \
+            not self.git_out("status", "--porcelain", "--untracked-files=no", cwd=os.path.join(self.repo, "vendor", "clib")).strip()
+        if submodule_clean and self.class_rng["restore-stamp"].random() < 0.5:
+            # The reset moves the submodule back (submodule.recurse): restore must keep clib.c newer by its
+            # superproject path in the stamp, not give it the submodule history's time (soak-1130d 14).
+            token = "%08x" % self.class_rng["restore-stamp"].getrandbits(32)
+            self.steps.append("bump the submodule vendor/clib (vendor/clib/clib.c -> %s) and commit" % token)
+            self.advance_submodule(token)
+        elif shape == "delete" and len(units) > 1:
             path = self.rng.choice(units)
             self.steps.append("delete %s and commit" % path)
             os.unlink(os.path.join(self.repo, path))
@@ -1353,15 +1365,8 @@ class Scenario:
         rng = self.class_rng["submodule"]
         path = "vendor/clib/clib.c"
         token = "%08x" % rng.getrandbits(32)
-        fixture.write(self.clib_origin, "clib.c", fixture.unit_source(path, token))
         self.steps.append("bump the submodule vendor/clib to a new commit (%s -> %s)" % (path, token))
-        self.run(["git", "commit", "-q", "-am", "clib %s" % token], self.clib_origin, env=self.commit_date(), what="git")
-        submodule = os.path.join(self.repo, "vendor", "clib")
-        if not os.path.exists(os.path.join(submodule, ".git")):
-            self.git("submodule", "update", "-q", "--init")
-        self.run(["git", "fetch", "-q", "origin"], submodule, what="git")
-        self.run(["git", "checkout", "-q", "--detach", "FETCH_HEAD"], submodule, what="git")
-        self.stats["git_ops"] += 3
+        self.advance_submodule(token)
         if rng.random() < 0.5:
             old = BASE_COMMIT_TIME - rng.randint(0, 10 ** 7)
             os.utime(os.path.join(self.repo, path), ns=(old * 10 ** 9, old * 10 ** 9))
@@ -1371,6 +1376,17 @@ class Scenario:
             self.steps[-1] += "; commit the bump"
             self.git("add", "vendor/clib")
             self.git("commit", "-q", "-m", "bump clib", date=True)
+
+    def advance_submodule(self, token):
+        """A new commit of the vendored library (clib.c holding `token`), the submodule moved to it: git writes the file now."""
+        fixture.write(self.clib_origin, "clib.c", fixture.unit_source("vendor/clib/clib.c", token))
+        self.run(["git", "commit", "-q", "-am", "clib %s" % token], self.clib_origin, env=self.commit_date(), what="git")
+        submodule = os.path.join(self.repo, "vendor", "clib")
+        if not os.path.exists(os.path.join(submodule, ".git")):
+            self.git("submodule", "update", "-q", "--init")
+        self.run(["git", "fetch", "-q", "origin"], submodule, what="git")
+        self.run(["git", "checkout", "-q", "--detach", "FETCH_HEAD"], submodule, what="git")
+        self.stats["git_ops"] += 3
 
     # ----- builds -----
 

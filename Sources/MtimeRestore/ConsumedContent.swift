@@ -60,7 +60,9 @@ extension RestorePlan {
         let context = consumed.context.evaluator()
         var kept: [BytePath] = []
         for index in files.indices where files[index].state == .clean && files[index].commitTime != nil {
-            guard let current = files[index].current, consumed.consumedOtherContent(than: files[index], at: prefix, in: context) else { continue }
+            guard let current = files[index].current, consumed.consumedOtherContent(than: files[index], at: prefix, in: context) else {
+                continue
+            }
             files[index].target = current.modificationTime > builtUntil ? nil : max(now, oneNanosecond(after: builtUntil))
             kept.append(files[index].path)
         }

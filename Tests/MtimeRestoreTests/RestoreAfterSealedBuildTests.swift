@@ -232,10 +232,13 @@ import TestSupport
         // With --ignore-stamp the submodule's file gets the commit time of its own history.
         try top.mtime("restore", "--ignore-stamp")
         let libraryBlobTime = try Timestamp(
-            commitSeconds: Int64(top.git("-C", "vendor/lib", "log", "-1", "--format=%ct", "--", "lib.c")
-                .trimmingCharacters(in: .whitespacesAndNewlines))!,
-            objectID: unwrap(ObjectID(hex: top.git("-C", "vendor/lib", "rev-parse", "HEAD:lib.c")
-                .trimmingCharacters(in: .whitespacesAndNewlines)), "id"))
+            commitSeconds: Int64(
+                top.git("-C", "vendor/lib", "log", "-1", "--format=%ct", "--", "lib.c")
+                    .trimmingCharacters(in: .whitespacesAndNewlines))!,
+            objectID: unwrap(
+                ObjectID(
+                    hex: top.git("-C", "vendor/lib", "rev-parse", "HEAD:lib.c")
+                        .trimmingCharacters(in: .whitespacesAndNewlines)), "id"))
         #expect(try top.time("vendor/lib/lib.c") == libraryBlobTime)
     }
 
@@ -249,8 +252,10 @@ import TestSupport
         let entry = try #require(manifest.entries.first { $0.path == BytePath("vendor/lib/lib.c") })
         #expect(entry.isInSubmodule)
         #expect(
-            entry.modificationTime.seconds == Int64(try top.git("-C", "vendor/lib", "log", "-1", "--format=%ct", "--", "lib.c")
-                .trimmingCharacters(in: .whitespacesAndNewlines)), "the manifest keeps the commit time of the submodule's history")
+            entry.modificationTime.seconds
+                == Int64(
+                    try top.git("-C", "vendor/lib", "log", "-1", "--format=%ct", "--", "lib.c")
+                        .trimmingCharacters(in: .whitespacesAndNewlines)), "the manifest keeps the commit time of the submodule's history")
         #expect(try top.time("vendor/lib/lib.c") > entry.modificationTime, "on disk it stays later than the sealed build")
         #expect(try top.time("main.c") == top.commitTime("main.c"))
         #expect(try top.tool("make").stdout.contains("cc -o build/prog"))

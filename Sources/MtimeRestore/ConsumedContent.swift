@@ -63,16 +63,9 @@ extension RestorePlan {
             guard let current = files[index].current, consumed.consumedOtherContent(than: files[index], at: prefix, in: context) else {
                 continue
             }
-            files[index].target = current.modificationTime > builtUntil ? nil : max(now, oneNanosecond(after: builtUntil))
+            files[index].target = current.modificationTime > builtUntil ? nil : max(now, builtUntil.nextNanosecond)
             kept.append(files[index].path)
         }
         return kept
     }
-}
-
-// TODO(merge guard): Timestamp.nextNanosecond moves into MtimeCore with the checked time type.
-private func oneNanosecond(after time: Timestamp) -> Timestamp {
-    time.nanoseconds >= 999_999_999
-        ? Timestamp(seconds: time.seconds &+ 1, nanoseconds: 0)
-        : Timestamp(seconds: time.seconds, nanoseconds: time.nanoseconds + 1)
 }

@@ -26,12 +26,7 @@ struct ExplainCommand: ParsableCommand {
             """)
 
     @OptionGroup var start: StartDirectoryOptions
-
-    @Option(help: ArgumentHelp("Which commits count: 'first-parent' or 'all' (see `git mtime restore --help`).", valueName: "mode"))
-    var history: HistoryMode = .firstParent
-
-    @Flag(help: "Use the author time instead of the committer time.")
-    var authorDate = false
+    @OptionGroup var historyOptions: HistoryOptions
 
     @Option(help: ArgumentHelp("The build context whose manifest is asked about (default: the top of the working tree).", valueName: "dir"))
     var context: String?
@@ -65,7 +60,7 @@ struct ExplainCommand: ParsableCommand {
             try start.enter()
             let explanations = try Explainer(
                 options: .init(
-                    historyMode: history, useAuthorDate: authorDate,
+                    historyMode: historyOptions.history, useAuthorDate: historyOptions.authorDate,
                     context: context, stamp: stamp)
             ).explain(paths)
             var out: [UInt8] = []

@@ -30,6 +30,7 @@ struct ManifestCommand: ParsableCommand {
             """)
 
     @OptionGroup var start: StartDirectoryOptions
+    @OptionGroup var historyOptions: HistoryOptions
 
     @Option(help: ArgumentHelp("The build context directory (default: the top of the working tree).", valueName: "dir"))
     var context: String?
@@ -62,12 +63,6 @@ struct ManifestCommand: ParsableCommand {
 
     @Flag(help: "Also set the context's clean files to those mtimes (as `git mtime restore` would) before describing them.")
     var restore = false
-
-    @Flag(help: "Use the author time instead of the committer time.")
-    var authorDate = false
-
-    @Option(help: ArgumentHelp("Which commits count: 'first-parent' or 'all' (see `git mtime restore --help`).", valueName: "mode"))
-    var history: HistoryMode = .firstParent
 
     @OptionGroup var cache: HistoryCacheOption
 
@@ -113,7 +108,7 @@ struct ManifestCommand: ParsableCommand {
             let builder = try ContextManifestBuilder(
                 contextDirectory: contextDirectory,
                 options: RestoreOptions(
-                    historyMode: history, useAuthorDate: authorDate,
+                    historyMode: historyOptions.history, useAuthorDate: historyOptions.authorDate,
                     historyCacheDirectory: cache.directory()),
                 docker: dockerBuild())
             let manifest: Manifest

@@ -56,6 +56,7 @@ struct RestoreCommand: ParsableCommand {
             """)
 
     @OptionGroup var start: StartDirectoryOptions
+    @OptionGroup var historyOptions: HistoryOptions
 
     @Flag(
         name: [.customShort("n"), .long],
@@ -68,15 +69,6 @@ struct RestoreCommand: ParsableCommand {
             "List the skipped modified, staged, deleted, untracked and ignored paths (relative to the top of the working tree), then print a summary."
     )
     var verbose = false
-
-    @Flag(help: "Use the author time instead of the committer time.")
-    var authorDate = false
-
-    @Option(
-        help: ArgumentHelp(
-            "Which commits count: 'first-parent' (the last change along HEAD's first-parent line, like `git log -1 --first-parent -- PATH`) or 'all'.",
-            valueName: "mode"))
-    var history: HistoryMode = .firstParent
 
     @Flag(help: "Also set directories, the working-tree root included: each gets the newest mtime among the tracked files below it.")
     var dirs = false
@@ -129,7 +121,7 @@ struct RestoreCommand: ParsableCommand {
             }
             // -C is already entered: a relative --cache-dir is taken from there.
             let options = RestoreOptions(
-                historyMode: history, useAuthorDate: authorDate, pathspec: pathspec,
+                historyMode: historyOptions.history, useAuthorDate: historyOptions.authorDate, pathspec: pathspec,
                 includeDirectories: dirs, scanUntracked: verbose,
                 historyCacheDirectory: cache.directory(), progress: report)
             let fetch =

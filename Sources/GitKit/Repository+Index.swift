@@ -5,14 +5,23 @@ extension Repository {
     /// Every entry of the index as it is on disk now (re-read, not libgit2's cached copy), in index order
     /// (by path bytes, then stage).
     public func indexEntries() throws(RepositoryError) -> [IndexEntry] {
+        try Repository.indexEntries(at: location)
+    }
+
+    /// `indexEntries()` of the repository at `location`, without a handle: safe on any thread.
+    public static func indexEntries(at location: RepositoryLocation) throws(RepositoryError) -> [IndexEntry] {
         if let bytes = try? FileSystem.readFile(location.indexFile, limit: 1 << 31), let entries = IndexFile.parse(bytes) {
             return entries
         }
-        return try indexEntriesFromLibgit2()
+        return try indexEntriesFromLibgit2(location)
     }
 
     /// What libgit2 reads from the index file: for whatever `IndexFile` leaves to it, and its errors.
     func indexEntriesFromLibgit2() throws(RepositoryError) -> [IndexEntry] {
+        try Repository.indexEntriesFromLibgit2(location)
+    }
+
+    private static func indexEntriesFromLibgit2(_ location: RepositoryLocation) throws(RepositoryError) -> [IndexEntry] {
         // A standalone index object reads the file once; the repository's own index would be loaded
         // and then, to be sure it is current, read again (two parses and checksums of a large file).
         let raw = try Repository.openIndex(location)

@@ -48,6 +48,9 @@ public struct HistoryEngine {
 
     /// A thread pays for its own root-level tree reads: below this many open files per thread, fewer threads.
     static let minimumFilesPerThread = 64
+    /// A run that reached a snapshot within fewer commits than this writes none of its own. Well
+    /// inside `HistoryCache.hasSnapshot(near:)`'s reach, so such a walk stays on one thread.
+    public static let snapshotInterval = 16
     static let defaultThreads = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     public func run() throws -> HistoryResult {
@@ -102,9 +105,19 @@ public struct HistoryEngine {
             }
         }
 
+        // Halves of the line walk different commits; path parts all walk the same ones.
+        let commitsWalked =
+            mode == .firstParent
+            ? outcomes.map(\.commitsWalked).reduce(0, +)
+            : outcomes.map(\.commitsWalked).max() ?? 0
+        let usedCache = outcomes.contains { $0.usedCache }
+        // A snapshot costs a write of every path: after a short walk from one, the next run may as
+        // well walk those few commits again (the walk stops at the nearest snapshot).
+        let storesSnapshot = cache != nil && only == nil && !(usedCache && commitsWalked < HistoryEngine.snapshotInterval)
         var files = trie.files
         var shallowBoundaryFiles = 0
         var snapshot: [(path: BytePath, change: Change)] = []
+        if storesSnapshot { snapshot.reserveCapacity(files.count) }
         for index in files.indices where !files[index].isSubmodule {
             guard let outcome = outcomes.first(where: { $0.resolution[index] >= 0 }) else {
                 // The older half may have failed on history the answer needed after all.
@@ -114,18 +127,10 @@ public struct HistoryEngine {
             let change = outcome.changes[Int(outcome.resolution[index])]
             files[index].lastChange = change.lastChange
             if change.lastChange.isShallowBoundary { shallowBoundaryFiles += 1 }
-            snapshot.append((files[index].path, change))
+            if storesSnapshot { snapshot.append((files[index].path, change)) }
         }
-        // Halves of the line walk different commits; path parts all walk the same ones.
-        let commitsWalked =
-            mode == .firstParent
-            ? outcomes.map(\.commitsWalked).reduce(0, +)
-            : outcomes.map(\.commitsWalked).max() ?? 0
-        let usedCache = outcomes.contains { $0.usedCache }
         var trusted = outcomes.flatMap(\.checkedSnapshots)
-        if let cache, only == nil, !(usedCache && commitsWalked == 0) {
-            trusted.append(cache.store(head, snapshot))
-        }
+        if let cache, storesSnapshot { trusted.append(cache.store(head, snapshot)) }
         cache?.trust(trusted)
         progress?(commitsWalked)
         return HistoryResult(

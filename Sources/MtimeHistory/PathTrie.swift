@@ -125,6 +125,9 @@ struct PathTrie {
 
     func file(at leaf: Int32) -> TrackedFile { files[Int(fileIndex[Int(leaf)])] }
 
+    /// `file(at:).path` without copying the rest of the file.
+    func path(at leaf: Int32) -> BytePath { files[Int(fileIndex[Int(leaf)])].path }
+
     @discardableResult
     private mutating func appendNode<C: Collection>(name: C, isDirectory directory: Bool, parent node: Int32) -> Int32
     where C.Element == UInt8 {

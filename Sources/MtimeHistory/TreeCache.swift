@@ -13,8 +13,11 @@ final class TreeCache {
     private var stored: [ObjectID: [UInt8]] = [:]
     /// Every tree handed out this run, in the order asked, as raw bytes.
     private var used: [(id: ObjectID, raw: [UInt8])] = []
-    private var readFromObjects = 0
+    /// Trees this run read from the object database: not in the file, or not as their id says.
+    private var readFromObjects = Set<ObjectID>()
 
+    /// A file missing or holding unused more than one tree in this many of a run's is rewritten.
+    static let rewriteFraction = 32
     private static let magic = Array("git-mtime trees\n".utf8)
     private static let version: UInt32 = 2
 
@@ -32,15 +35,21 @@ final class TreeCache {
             return tree
         }
         let tree = try objects.tree(id)
-        readFromObjects += 1
+        readFromObjects.insert(id)
         used.append((id, TreeCache.rawBytes(of: tree)))
         return tree
     }
 
-    /// Replaces the file with exactly the trees used this run, unless it already holds exactly them.
+    /// Replaces the file with exactly the trees used this run, unless it already holds exactly them,
+    /// or holds all but a few (up to one in `rewriteFraction`): rewriting every tree after one commit
+    /// would cost more than reading that commit's few new trees again next time.
     /// A cache that cannot be written only costs speed, so failures are ignored.
     func storeUsedTrees() {
-        guard readFromObjects > 0 || Set(used.map(\.id)).count != stored.count else { return }
+        let usedCount = Set(used.map(\.id)).count
+        // Every stored tree is either used as it is or not at all (one read from objects is not kept).
+        let stale = stored.count - (usedCount - readFromObjects.count)
+        guard !readFromObjects.isEmpty || stale > 0 else { return }
+        guard stored.isEmpty || (readFromObjects.count + stale) * TreeCache.rewriteFraction > usedCount else { return }
         try? FileSystem.createDirectory(file.parent)
         try? FileSystem.writeAtomically(file, contents: encode(used), durable: false)
     }

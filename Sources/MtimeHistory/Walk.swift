@@ -178,7 +178,7 @@ struct Walk {
         guard let cache, cache.available.contains(commit), let snapshot = cache.load(commit) else { return nil }
         var answers: [(leaf: Int32, change: Change)] = []
         for leaf in resolver.trie.unresolvedLeaves() {
-            guard let change = snapshot[resolver.trie.file(at: leaf).path] else { return nil }
+            guard let change = snapshot[resolver.trie.path(at: leaf)] else { return nil }
             answers.append((leaf, change))
         }
         if !cache.isTrusted(snapshot) {

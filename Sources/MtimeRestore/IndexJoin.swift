@@ -12,12 +12,18 @@ struct IndexJoin {
     private(set) var conflicted: [Bool] = []
     /// Paths in the index but not in HEAD, each once (its stage-0 entry when it has one).
     private(set) var indexOnly: [IndexEntry] = []
+    /// Per HEAD file: the position in `sortedIndex` of the first entry with its path, -1 for none.
+    private(set) var indexPositions: [Int32] = []
+    /// The index as joined: sorted by path.
+    let sortedIndex: [IndexEntry]
 
     /// `files` must be sorted by path; the index is sorted here if it isn't already.
     init(files: [TrackedFile], index unsortedIndex: [IndexEntry]) {
         let index = unsortedIndex.isSortedByPath ? unsortedIndex : unsortedIndex.sorted { $0.path < $1.path }
+        sortedIndex = index
         entries.reserveCapacity(files.count)
         conflicted.reserveCapacity(files.count)
+        indexPositions.reserveCapacity(files.count)
         var position = 0
         func takeIndexOnly(before limit: BytePath?) {
             while position < index.count, limit.map({ index[position].path < $0 }) ?? true {
@@ -34,6 +40,7 @@ struct IndexJoin {
             takeIndexOnly(before: file.path)
             var entry: IndexEntry?
             var hasConflict = false
+            indexPositions.append(position < index.count && index[position].path == file.path ? Int32(position) : -1)
             while position < index.count && index[position].path == file.path {
                 if index[position].stage == 0 { entry = index[position] } else { hasConflict = true }
                 position += 1

@@ -13,24 +13,30 @@ struct IndexReader {
     let isSplit: Bool
 
     init(_ repository: Repository, workdir: BytePath) throws {
+        try self.init(repository.location, workdir: workdir)
+    }
+
+    /// Reads only files (and maybe runs git): safe on any thread.
+    init(_ location: RepositoryLocation, workdir: BytePath) throws {
         do {
-            entries = try repository.indexEntries()
+            entries = try Repository.indexEntries(at: location)
             isSplit = false
         } catch {
-            guard try IndexReader.isSplit(repository) else { throw error }
-            entries = try IndexReader.listedByGit(repository, workdir: workdir)
+            guard try IndexReader.isSplit(location) else { throw error }
+            entries = try IndexReader.listedByGit(location, workdir: workdir)
             isSplit = true
         }
     }
 
-    private static func isSplit(_ repository: Repository) throws -> Bool {
+    private static func isSplit(_ location: RepositoryLocation) throws -> Bool {
         let names: [BytePath]
-        do { names = try FileSystem.listDirectory(repository.gitDirectory) } catch { throw RestoreError.system(error) }
+        do { names = try FileSystem.listDirectory(location.gitDirectory) } catch { throw RestoreError.system(error) }
         return names.contains { $0.bytes.starts(with: Array("sharedindex.".utf8)) }
     }
 
-    private static func listedByGit(_ repository: Repository, workdir: BytePath) throws -> [IndexEntry] {
-        let arguments = ["git", "--git-dir=\(repository.gitDirectory)", "--work-tree=\(workdir)", "ls-files", "--stage", "--debug", "-z"]
+    private static func listedByGit(_ location: RepositoryLocation, workdir: BytePath) throws -> [IndexEntry] {
+        let gitDirectory = BytePath(location.gitDirectory.bytes + [UInt8(ascii: "/")])
+        let arguments = ["git", "--git-dir=\(gitDirectory)", "--work-tree=\(workdir)", "ls-files", "--stage", "--debug", "-z"]
         let result: (termination: Termination, output: [UInt8])
         do { result = try ChildProcess.captureBytes(arguments, includingStandardError: false) } catch {
             throw RestoreError.splitIndex(reason: error.description)

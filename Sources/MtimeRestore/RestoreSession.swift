@@ -122,10 +122,17 @@ public final class RestoreSession {
         let checkedFrom = FileSystem.coarseNow()
         try FileSystem.createDirectory(sharedDirectory)
         let selection = try selection(for: options)
-        let history = try walkHistory(options, selection: selection)
-        let tracked = try joinIndex(history)
+        // The index, the stat cache and the lstats don't depend on the history: read them meanwhile.
+        let worktree = readWorkingTree(preloading: !selection.isRestricted)
+        let history: HistoryResult
+        do { history = try walkHistory(options, selection: selection) } catch {
+            _ = try? worktree.value()  // the walk's error comes first, as when the phases ran in turn
+            throw error
+        }
+        let state = try worktree.value()
+        let tracked = joinIndex(history, state.index)
         let selected = select(tracked, selection, outer: options.submodulePath)
-        let verified = try verify(selected, tracked, options)
+        let verified = try verify(selected, tracked, state, options)
         var plan = RestorePlan(
             head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
             commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,
@@ -183,27 +190,75 @@ public final class RestoreSession {
         return Selected(headPositions: positions, indexOnly: indexOnly, unmatchedPatterns: matcher.unmatchedPatterns)
     }
 
+    /// What `readWorkingTree` reads.
+    private struct WorkingTreeState {
+        var index: IndexReader
+        var statCache: StatCache
+        /// By position in the index sorted by path (`IndexJoin.sortedIndex`): each path's `lstat`.
+        var statuses: PreloadedStatuses?
+    }
+
+    /// Phase, on another thread while the history is walked: the index, the stat cache, and (with
+    /// `preloading`) the `lstat` of every index path on several threads, as git's
+    /// `core.preloadIndex` does. Reads only; the plan decides from these exactly as if each file
+    /// had been looked at in turn.
+    private func readWorkingTree(preloading: Bool) -> Background<WorkingTreeState> {
+        let location = repository.location, workdir = workdir
+        let statCacheLocation = StatCache.location(in: repository.gitDirectory)
+        let tree = Result { () throws(SystemError) in try workingTreeFiles().tree }
+        return Background {
+            let index = try IndexReader(location, workdir: workdir)
+            let statCache = StatCache.load(from: statCacheLocation)
+            guard preloading else { return WorkingTreeState(index: index, statCache: statCache) }
+            let sorted = index.entries.isSortedByPath ? index.entries : index.entries.sorted { $0.path < $1.path }
+            var paths: [BytePath?] = []
+            paths.reserveCapacity(sorted.count)
+            for (position, entry) in sorted.enumerated() {
+                let isRepeat = position > 0 && sorted[position - 1].path == entry.path
+                paths.append(isRepeat || entry.mode == Tree.submoduleMode ? nil : entry.path)
+            }
+            let statuses = WorkingTreeFiles.statuses(of: paths, in: try tree.get(), threads: PreloadedStatuses.defaultThreads)
+            return WorkingTreeState(index: index, statCache: statCache, statuses: statuses)
+        }
+    }
+
     /// Phase: each selected path's state against the working tree, and the commit time of the clean
     /// ones; also how many of those are a shallow clone's boundary time.
     private func verify(
-        _ selected: Selected, _ tracked: Tracked,
+        _ selected: Selected, _ tracked: Tracked, _ state: WorkingTreeState,
         _ options: RestoreOptions
     ) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
         let progress = options.progress
         let verifier = try workingTreeVerifier(
             trackedPaths: { tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path) },
-            indexIsSplit: tracked.indexIsSplit)
+            indexIsSplit: tracked.indexIsSplit, statCache: state.statCache)
+        let workingTree = try workingTreeFiles()
         let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.headPositions.count)
         var shallowBoundaryFiles = 0
         let total = selected.headPositions.count
+        let statuses = state.statuses
         for (count, position) in selected.headPositions.enumerated() {
             if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: total)) }
             let file = tracked.head[position]
+            var lstat: FileStatus?
+            if !file.isSubmodule {
+                do throws(SystemError) {
+                    if let statuses {
+                        lstat = try statuses.status(at: Int(tracked.join.indexPositions[position])) { () throws(SystemError) in
+                            try workingTree.status(file.path)
+                        }
+                    } else {
+                        lstat = try workingTree.status(file.path)
+                    }
+                } catch {
+                    throw RestoreError.system(error)
+                }
+            }
             var planned = try verifier.plan(
                 file, indexEntry: tracked.join.entries[position], isConflicted: tracked.join.conflicted[position],
-                identifying: identifying)
+                identifying: identifying, lstat: lstat)
             if planned.state == .clean, let change = file.lastChange {
                 planned.commitTime = Timestamp(
                     commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
@@ -260,17 +315,18 @@ public final class RestoreSession {
     }
 
     /// Phase: HEAD's files in path order, each paired with its index entry (a split index too).
-    private func joinIndex(_ history: HistoryResult) throws -> Tracked {
+    private func joinIndex(_ history: HistoryResult, _ index: IndexReader) -> Tracked {
         let head = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
-        let index = try IndexReader(repository, workdir: workdir)
         return Tracked(head: head, join: IndexJoin(files: head, index: index.entries), indexIsSplit: index.isSplit)
     }
 
-    /// Decides clean or not for tracked files, reading the stat cache as it is now (which `apply`
-    /// then merges its new records into).
+    /// Decides clean or not for tracked files, reading the stat cache as it is now (or taking
+    /// `statCache`, loaded since the plan began), which `apply` then merges its new records into.
     /// `trackedPaths`: every tracked path (see `CheckoutFilters`).
-    func workingTreeVerifier(trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) throws -> WorkingTreeVerifier {
-        let statCache = StatCache.load(from: StatCache.location(in: repository.gitDirectory))
+    func workingTreeVerifier(
+        trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool, statCache loaded: StatCache? = nil
+    ) throws -> WorkingTreeVerifier {
+        let statCache = loaded ?? StatCache.load(from: StatCache.location(in: repository.gitDirectory))
         lastLoadedStatCache = statCache
         let files = try workingTreeFiles()
         return WorkingTreeVerifier(
@@ -356,7 +412,9 @@ public final class RestoreSession {
         let cache = plan.coversWholeTree ? verified.cache : previous.merging(verified.cache)
         // A warm run that verified nothing new need not rewrite the file, unless some record is racily
         // clean against the old file's time: written now, it becomes trustworthy for the next run.
-        if !cache.hasSameEntries(as: previous) || cache.records.contains(where: { !previous.isSettled($0) }) {
+        // A few new records (a commit's files) are not worth rewriting every record for: the next run
+        // hashes those few files instead, and a later run with more to record writes them all.
+        if cache.isWorthWriting(replacing: previous) {
             // The times are set by now; a cache that can't be written (full disk, read-only git dir)
             // only costs the next run some hashing, so it is reported, not fatal.
             do { try cache.write(to: cacheLocation) } catch { summary.statCacheError = error }

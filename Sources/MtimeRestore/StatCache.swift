@@ -99,6 +99,50 @@ struct StatCache {
         }
     }
 
+    /// Whether replacing `previous` with `self` is worth writing the whole file: a record left out
+    /// (or not yet settled) only makes the next run hash that file, so up to one entry in
+    /// `rewriteFraction`, holding fewer bytes than the file itself, may wait for a later rewrite.
+    /// Counted: paths only one of them has, and records `previous` holds differently or can't vouch
+    /// for yet (not settled against its file).
+    func isWorthWriting(replacing previous: StatCache) -> Bool {
+        var changes = 0
+        var unrecordedBytes = 0
+        var old = 0, new = 0
+        func added(_ record: Record) {
+            changes += 1
+            unrecordedBytes += Int(clamping: record.size)
+        }
+        pathBytes.withUnsafeBytes { packed in
+            previous.pathBytes.withUnsafeBytes { previousPacked in
+                while old < previous.count && new < count {
+                    let order = compareBytes(
+                        UnsafeRawBufferPointer(rebasing: previousPacked[previous.pathStarts[old]..<previous.pathStarts[old + 1]]),
+                        UnsafeRawBufferPointer(rebasing: packed[pathStarts[new]..<pathStarts[new + 1]]))
+                    if order == 0 {
+                        if records[new] != previous.records[old] || !previous.isSettled(records[new]) { added(records[new]) }
+                        old += 1
+                        new += 1
+                    } else if order < 0 {
+                        changes += 1
+                        old += 1
+                    } else {
+                        added(records[new])
+                        new += 1
+                    }
+                }
+            }
+        }
+        changes += previous.count - old
+        while new < count {
+            added(records[new])
+            new += 1
+        }
+        return changes > 0
+            && (changes * StatCache.rewriteFraction > max(count, previous.count) || unrecordedBytes > encodedSize)
+    }
+
+    static let rewriteFraction = 256
+
     /// `self` with `newer`'s records added, replacing those for the same paths.
     func merging(_ newer: StatCache) -> StatCache {
         var builder = Builder(capacity: count + newer.count)
@@ -194,8 +238,12 @@ struct StatCache {
 
     // Layout: magic, entry count u32, entries (path length u32, path, record), SHA-1 of everything
     // before it. Integers little-endian; paths in strictly increasing byte order.
+    private var encodedSize: Int {
+        StatCache.magic.count + 4 + records.count * (4 + StatCache.recordSize) + pathBytes.count + ObjectID.byteCount
+    }
+
     func encode() -> [UInt8] {
-        let size = StatCache.magic.count + 4 + records.count * (4 + StatCache.recordSize) + pathBytes.count + ObjectID.byteCount
+        let size = encodedSize
         return pathBytes.withUnsafeBytes { packed in
             BinaryWriter.bytes(size: size) { writer in
                 writer.append(StatCache.magic)

@@ -1,4 +1,7 @@
+import Dispatch
+import Glibc
 import MtimeCore
+import Synchronization
 
 /// The working tree as restore reaches it: every file operation (stat, open for hashing, read link,
 /// set time, list) is relative to a held directory descriptor (`DirectoryTree`), one name at a
@@ -10,7 +13,7 @@ import MtimeCore
 final class WorkingTreeFiles {
     let tree: DirectoryTree
     /// Files come in path order: most questions are about the same directory as the last one.
-    private var lastParent: (path: BytePath, directory: HeldDirectory?)?
+    private var cursor = ParentCursor()
     private let hasher = BufferedBlobHasher()
 
     init(root: BytePath) throws(SystemError) {
@@ -22,29 +25,47 @@ final class WorkingTreeFiles {
 
     /// The held directory at `path` (empty: the root); nil when unreachable.
     func directory(_ path: BytePath) throws(SystemError) -> HeldDirectory? {
-        do { return try tree.directory(path) } catch {
-            if error.isAbsent || error.isSymlink { return nil }
-            throw error
-        }
+        try ParentCursor.directory(path, in: tree)
     }
 
     /// The held parent of `path` and its last component; nil when unreachable.
     func parent(of path: BytePath) throws(SystemError) -> (directory: HeldDirectory, name: BytePath)? {
-        let name = path.lastComponent
-        let parentLength = path.bytes.count - name.bytes.count - (name.bytes.count == path.bytes.count ? 0 : 1)
-        if let last = lastParent, last.path.bytes.count == parentLength, path.bytes.starts(with: last.path.bytes) {
-            return last.directory.map { ($0, name) }
-        }
-        let parentPath = path.parent
-        let held = try directory(parentPath)
-        lastParent = (parentPath, held)
-        return held.map { ($0, name) }
+        try cursor.parent(of: path, in: tree)
     }
 
     /// `lstat` of `path`; nil when nothing is there or it is unreachable.
     func status(_ path: BytePath) throws(SystemError) -> FileStatus? {
         guard let (directory, name) = try parent(of: path) else { return nil }
         return try directory.statusIfPresent(name)
+    }
+
+    /// `lstat` of each path (nil in `paths`: skipped), as `status` gives it, on up to `threads` threads
+    /// the way git's `core.preloadIndex` does: each thread takes one contiguous run of the paths
+    /// with its own cursor over the shared held directories. Each answer, an error too, depends only
+    /// on its path, never on the split: `PreloadedStatuses.status(at:)` throws a path's error when
+    /// the caller reaches that path, so a caller going through the paths in order fails where a
+    /// serial walk would. Safe to call from any thread: `tree` is shared, the cursors are not.
+    static func statuses(of paths: [BytePath?], in tree: DirectoryTree, threads: Int) -> PreloadedStatuses {
+        var statuses = [FileStatus?](repeating: nil, count: paths.count)
+        let failures = Mutex<[Int: SystemError]>([:])
+        let parts = max(1, min(threads, paths.count / PreloadedStatuses.minimumPathsPerThread))
+        statuses.withUnsafeMutableBufferPointer { buffer in
+            let output = UnsafeSendable(buffer)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                var cursor = ParentCursor()
+                for position in (paths.count * part / parts)..<(paths.count * (part + 1) / parts) {
+                    guard let path = paths[position] else { continue }
+                    do throws(SystemError) {
+                        output.value[position] = try cursor.parent(of: path, in: tree).flatMap { (directory, name) throws(SystemError) in
+                            try directory.statusIfPresent(name)
+                        }
+                    } catch {
+                        failures.withLock { $0[position] = error }
+                    }
+                }
+            }
+        }
+        return PreloadedStatuses(statuses: statuses, taken: paths.map { $0 != nil }, failures: failures.withLock { $0 })
     }
 
     /// The blob id of the regular file or symlink at `path` (a symlink's target, not followed) and
@@ -66,4 +87,57 @@ final class WorkingTreeFiles {
         }
         return try directory.openFile(name).readRegularFile(limit: .max)
     }
+}
+
+/// The last parent directory looked up, kept by each walker of paths in path order (one per thread).
+struct ParentCursor {
+    private var last: (path: BytePath, directory: HeldDirectory?)?
+
+    /// The held parent of `path` in `tree` and its last component; nil when unreachable.
+    mutating func parent(of path: BytePath, in tree: DirectoryTree) throws(SystemError) -> (directory: HeldDirectory, name: BytePath)? {
+        let name = path.lastComponent
+        let parentLength = path.bytes.count - name.bytes.count - (name.bytes.count == path.bytes.count ? 0 : 1)
+        if let last, last.path.bytes.count == parentLength, path.bytes.starts(with: last.path.bytes) {
+            return last.directory.map { ($0, name) }
+        }
+        let parentPath = path.parent
+        let held = try ParentCursor.directory(parentPath, in: tree)
+        last = (parentPath, held)
+        return held.map { ($0, name) }
+    }
+
+    /// The held directory at `path` in `tree`; nil when unreachable (absent, below a file or a symlink).
+    static func directory(_ path: BytePath, in tree: DirectoryTree) throws(SystemError) -> HeldDirectory? {
+        do { return try tree.directory(path) } catch {
+            if error.isAbsent || error.isSymlink { return nil }
+            throw error
+        }
+    }
+}
+
+/// What `WorkingTreeFiles.statuses` found, by position.
+struct PreloadedStatuses {
+    /// Below this many paths per thread, another thread costs more than it saves.
+    static let minimumPathsPerThread = 2048
+    /// The online CPUs, at most 4 (as the history walk).
+    static let defaultThreads = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+
+    fileprivate let statuses: [FileStatus?]
+    /// Whether the path at a position was asked for.
+    fileprivate let taken: [Bool]
+    fileprivate let failures: [Int: SystemError]
+
+    /// The status of the path at `position` (nil: absent or unreachable), or the error its `lstat`
+    /// (or a directory on its way) failed with; `lstat` itself for a position not asked for.
+    func status(at position: Int, else lstat: () throws(SystemError) -> FileStatus?) throws(SystemError) -> FileStatus? {
+        guard position >= 0, position < taken.count, taken[position] else { return try lstat() }
+        if let failure = failures[position] { throw failure }
+        return statuses[position]
+    }
+}
+
+/// A value handed to threads that each touch a disjoint part of it.
+private struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

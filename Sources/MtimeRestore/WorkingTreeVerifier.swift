@@ -31,6 +31,16 @@ struct WorkingTreeVerifier {
     }
 
     func plan(_ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool) throws -> PlannedFile {
+        let found: FileStatus?
+        do { found = tracked.isSubmodule ? nil : try files.status(tracked.path) } catch { throw RestoreError.system(error) }
+        return try plan(tracked, indexEntry: indexEntry, isConflicted: isConflicted, identifying: identifying, lstat: found)
+    }
+
+    /// `lstat`: the file's `lstat` as `WorkingTreeFiles.status` gives it (nil: absent), taken after
+    /// this verifier was made; ignored for a submodule.
+    func plan(
+        _ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool, lstat: FileStatus?
+    ) throws -> PlannedFile {
         var file = PlannedFile(
             path: tracked.path, objectID: tracked.objectID, mode: tracked.mode, state: .clean,
             current: nil, target: nil, worktreeObjectID: nil, lastChange: tracked.lastChange)
@@ -38,7 +48,7 @@ struct WorkingTreeVerifier {
             file.state = .submodule
             return file
         }
-        file.current = try status(tracked.path)
+        file.current = WorkingTreeVerifier.asFile(lstat)
         guard let entry = indexEntry, !isConflicted, entry.objectID == tracked.objectID, entry.mode == tracked.mode else {
             file.state = .staged
             if identifying { file.worktreeObjectID = try hashIfFile(&file) }
@@ -93,10 +103,10 @@ struct WorkingTreeVerifier {
     /// neither git nor restore looks through), and for a directory where a file is tracked: the file
     /// is gone (git status: D), the directory untracked.
     private func status(_ path: BytePath) throws -> FileStatus? {
-        let found: FileStatus?
-        do { found = try files.status(path) } catch { throw RestoreError.system(error) }
-        return found?.kind == .directory ? nil : found
+        do { return WorkingTreeVerifier.asFile(try files.status(path)) } catch { throw RestoreError.system(error) }
     }
+
+    private static func asFile(_ found: FileStatus?) -> FileStatus? { found?.kind == .directory ? nil : found }
 
     private func hasExpectedType(_ status: FileStatus, mode: UInt32) -> Bool {
         switch mode {

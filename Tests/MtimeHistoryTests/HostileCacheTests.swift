@@ -115,10 +115,19 @@ import TestSupport
         let digest = snapshot.suffix(ObjectID.byteCount).map { String(format: "%02x", $0) }.joined()
         #expect(try String(contentsOfFile: list, encoding: .utf8) == digest + "\n")
 
+        // A short walk from the checked snapshot writes none (nothing new to list); a long enough one
+        // writes its own, which is listed after the checked one.
         try clone.write("new", "one more\n")
         try clone.commit("one more")
+        let short = try runEngine(clone.path, cache: shared.path)
+        #expect(short.usedCache && short.commitsWalked == 1)
+        #expect(try String(contentsOfFile: list, encoding: .utf8) == digest + "\n")
+        for round in 2...HistoryEngine.snapshotInterval {
+            try clone.write("new", "one more \(round)\n")
+            try clone.commit("one more \(round)")
+        }
         let warm = try runEngine(clone.path, cache: shared.path)
-        #expect(warm.usedCache && warm.commitsWalked == 1)
+        #expect(warm.usedCache && warm.commitsWalked == HistoryEngine.snapshotInterval)
         let lines = try String(contentsOfFile: list, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2 && lines[0] == digest)
     }

@@ -45,7 +45,24 @@ import TestSupport
         #expect(warm.usedCache && warm.commitsWalked == 3)
         #expect(warm.files == (try runEngine(later.path, mode: mode)).files)
         #expect(mismatches(warm, try oracle(later, mode), entries: try headEntries(later.path)) == [])
+        // A walk that reached a snapshot within fewer than `snapshotInterval` commits writes none.
+        #expect(try snapshots(cache.path).count == 1)
+
+        // Moved on by `snapshotInterval` commits: the walk reaches the old snapshot, and writes its own,
+        // which the next fresh clone of that commit uses as it is.
+        for round in 1...HistoryEngine.snapshotInterval {
+            try origin.write("d/e/moved\(round % 3)", "far \(round)\n")
+            try origin.commit("far \(round)")
+        }
+        let far = try GitRepository.freshClone(of: origin, label: "shared-far")
+        let walked = try runEngine(far.path, mode: mode, cache: cache.path)
+        #expect(walked.usedCache && walked.commitsWalked == HistoryEngine.snapshotInterval + 3)
+        #expect(mismatches(walked, try oracle(far, mode), entries: try headEntries(far.path)) == [])
         #expect(try snapshots(cache.path).count == 2)
+        let farAgain = try GitRepository.freshClone(of: origin, label: "shared-far-again")
+        let hitFar = try runEngine(farAgain.path, mode: mode, cache: cache.path)
+        #expect(hitFar.usedCache && hitFar.commitsWalked == 0)
+        #expect(hitFar.files == walked.files)
     }
 
     @Test func cacheOfAnUnrelatedRepositoryIsNeverReached() throws {
@@ -86,7 +103,8 @@ import TestSupport
         let cache = TemporaryDirectory("shared-rewrite-cache")
         let base = try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try runEngine(repo.path, mode: mode, cache: cache.path)
-        for round in 1...4 {
+        // Far enough from the base's snapshot for the old tip to get its own.
+        for round in 1...HistoryEngine.snapshotInterval {
             try repo.write("f/g/h", "old tip \(round)\n")
             try repo.commit("old tip \(round)")
         }

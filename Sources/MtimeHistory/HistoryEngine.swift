@@ -62,7 +62,7 @@ public struct HistoryEngine {
         let boundary = HistoryCache.boundary(of: shallow)
         // Only a full run's trees are worth keeping: a pathspec run reads a part of them.
         let trees = only == nil ? cacheDirectory.map { TreeCache(directory: $0) } : nil
-        let trie = try PathTrie(tree: headCommit.tree, objects: objects, only: only, trees: trees)
+        var trie = try PathTrie(tree: headCommit.tree, objects: objects, only: only, trees: trees)
         trees?.storeUsedTrees()
         let ownDirectory = HistoryCacheLocation.defaultDirectory(of: repository)
         let cache = cacheDirectory.map { directory in
@@ -89,7 +89,7 @@ public struct HistoryEngine {
             // HEAD, the older one from about the middle (see LineSplit). A path takes the newer half's
             // answer when it has one.
             let split = LineSplit()
-            outcomes = try inParallel(2) { part in
+            outcomes = try inParallel(2) { [trie] part in
                 let objects = try ObjectDatabase(try Repository(location), sharing: packs)
                 return try Walk.run(
                     trie, objects: objects, from: headCommit, mode: walkMode, shallow: shallow, cache: cache,
@@ -114,7 +114,8 @@ public struct HistoryEngine {
         // A snapshot costs a write of every path: after a short walk from one, the next run may as
         // well walk those few commits again (the walk stops at the nearest snapshot).
         let storesSnapshot = cache != nil && only == nil && !(usedCache && commitsWalked < HistoryEngine.snapshotInterval)
-        var files = trie.files
+        // Taken, not copied: the walks are done with the trie, so the files are set in place.
+        var files = trie.takeFiles()
         var shallowBoundaryFiles = 0
         var snapshot: [(path: BytePath, change: Change)] = []
         if storesSnapshot { snapshot.reserveCapacity(files.count) }

@@ -125,6 +125,12 @@ struct PathTrie {
 
     func file(at leaf: Int32) -> TrackedFile { files[Int(fileIndex[Int(leaf)])] }
 
+    /// `files`, leaving the trie without them: the caller can change them without copying them all.
+    mutating func takeFiles() -> [TrackedFile] {
+        defer { files = [] }
+        return files
+    }
+
     /// `file(at:).path` without copying the rest of the file.
     func path(at leaf: Int32) -> BytePath { files[Int(fileIndex[Int(leaf)])].path }
 

@@ -130,6 +130,33 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: trees)) == rewritten)
     }
 
+    /// With hundreds of trees, a commit changing a few of them leaves `trees-v2` as it is (those few
+    /// are read from the object database again, the answer still the cold one); one changing many
+    /// rewrites it.
+    @Test func treeCacheIsRewrittenOnlyWhenManyTreesChanged() throws {
+        let repo = try GitRepository(label: "history-trees-few")
+        for directory in 0..<300 { try repo.write("m\(directory % 20)/d\(directory)/file", "\(directory)\n") }
+        try repo.commit("root")
+        let cache = repo.directory.url(".git/git-mtime")
+        let trees = cache + "/trees-v2"
+        _ = try runEngine(repo.path, cache: cache)
+        let written = try Data(contentsOf: URL(fileURLWithPath: trees))
+
+        try repo.write("m3/d3/file", "changed\n")
+        try repo.commit("one file: three new trees of 321")
+        let warm = try runEngine(repo.path, cache: cache)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: trees)) == written)
+        #expect(warm.files == (try runEngine(repo.path)).files)
+        #expect(mismatches(warm, try firstParentOracle(repo.path), entries: try headEntries(repo.path)) == [])
+
+        for directory in stride(from: 0, to: 300, by: 3) { try repo.write("m\(directory % 20)/d\(directory)/file", "again\n") }
+        try repo.commit("a hundred files")
+        let many = try runEngine(repo.path, cache: cache)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: trees)) != written)
+        #expect(many.files == (try runEngine(repo.path)).files)
+        #expect(mismatches(many, try firstParentOracle(repo.path), entries: try headEntries(repo.path)) == [])
+    }
+
     @Test func cacheKeepsABoundedNumberOfSnapshots() throws {
         let repo = try GitRepository(label: "history-bounded")
         try repo.write("file", "0\n")

@@ -193,6 +193,10 @@ public final class RestoreSession {
     /// What `readWorkingTree` reads.
     private struct WorkingTreeState {
         var index: IndexReader
+        /// The index file's mtime, taken before its entries were read (racily clean entries: see
+        /// `WorkingTreeVerifier.indexWrittenAt`): an index replaced in between only makes more
+        /// entries count as racily clean, never fewer.
+        var indexWrittenAt: Timestamp?
         var statCache: StatCache
         /// By position in the index sorted by path (`IndexJoin.sortedIndex`): each path's `lstat`.
         var statuses: PreloadedStatuses?
@@ -207,9 +211,10 @@ public final class RestoreSession {
         let statCacheLocation = StatCache.location(in: repository.gitDirectory)
         let tree = Result { () throws(SystemError) in try workingTreeFiles().tree }
         return Background {
+            let indexWrittenAt = try FileSystem.statusIfPresent(location.indexFile)?.modificationTime
             let index = try IndexReader(location, workdir: workdir)
             let statCache = StatCache.load(from: statCacheLocation)
-            guard preloading else { return WorkingTreeState(index: index, statCache: statCache) }
+            guard preloading else { return WorkingTreeState(index: index, indexWrittenAt: indexWrittenAt, statCache: statCache) }
             let sorted = index.entries.isSortedByPath ? index.entries : index.entries.sorted { $0.path < $1.path }
             var paths: [BytePath?] = []
             paths.reserveCapacity(sorted.count)
@@ -218,7 +223,7 @@ public final class RestoreSession {
                 paths.append(isRepeat || entry.mode == Tree.submoduleMode ? nil : entry.path)
             }
             let statuses = WorkingTreeFiles.statuses(of: paths, in: try tree.get(), threads: PreloadedStatuses.defaultThreads)
-            return WorkingTreeState(index: index, statCache: statCache, statuses: statuses)
+            return WorkingTreeState(index: index, indexWrittenAt: indexWrittenAt, statCache: statCache, statuses: statuses)
         }
     }
 
@@ -231,7 +236,7 @@ public final class RestoreSession {
         let progress = options.progress
         let verifier = try workingTreeVerifier(
             trackedPaths: { tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path) },
-            indexIsSplit: tracked.indexIsSplit, statCache: state.statCache)
+            indexIsSplit: tracked.indexIsSplit, readAhead: (state.statCache, state.indexWrittenAt))
         let workingTree = try workingTreeFiles()
         let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
         var files: [PlannedFile] = []
@@ -320,18 +325,21 @@ public final class RestoreSession {
         return Tracked(head: head, join: IndexJoin(files: head, index: index.entries), indexIsSplit: index.isSplit)
     }
 
-    /// Decides clean or not for tracked files, reading the stat cache as it is now (or taking
-    /// `statCache`, loaded since the plan began), which `apply` then merges its new records into.
+    /// Decides clean or not for tracked files, reading the stat cache and the index file's mtime as
+    /// they are now (or taking `readAhead`'s, read since the plan began, the mtime before the
+    /// entries); `apply` then merges its new records into that stat cache.
     /// `trackedPaths`: every tracked path (see `CheckoutFilters`).
     func workingTreeVerifier(
-        trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool, statCache loaded: StatCache? = nil
+        trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool,
+        readAhead: (statCache: StatCache, indexWrittenAt: Timestamp?)? = nil
     ) throws -> WorkingTreeVerifier {
-        let statCache = loaded ?? StatCache.load(from: StatCache.location(in: repository.gitDirectory))
+        let statCache = readAhead?.statCache ?? StatCache.load(from: StatCache.location(in: repository.gitDirectory))
         lastLoadedStatCache = statCache
         let files = try workingTreeFiles()
+        let indexWrittenAt = try readAhead.map(\.indexWrittenAt) ?? FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime
         return WorkingTreeVerifier(
             repository: repository, files: files, statCache: statCache,
-            indexWrittenAt: try FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime,
+            indexWrittenAt: indexWrittenAt,
             trustsExecutableBit: try repository.configBool("core.filemode", default: true),
             checkoutFilters: CheckoutFilters(
                 repository: repository, files: files, trackedPaths: trackedPaths,

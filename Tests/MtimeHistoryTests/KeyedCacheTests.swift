@@ -145,6 +145,31 @@ import TestSupport
         }
     }
 
+    /// A MAC sidecar that is not a regular file (a FIFO would block a reader, a directory fails to
+    /// read, a symlink is not followed) counts as no MAC: the snapshot is checked, never waited on.
+    @Test func aSidecarThatIsNoRegularFileCountsAsNoMAC() throws {
+        let origin = try GitRepository(label: "keyed-odd-origin")
+        try makeRandomHistory(in: origin, seed: 77, commits: 30)
+        let cold = try runEngine(origin.path)
+        let shared = TemporaryDirectory("keyed-odd")
+        _ = try run(origin.path, cache: shared.path, key: Self.keyA)
+        let name = "history-v2-first-parent-\(try head(origin))"
+        for kind in ["fifo", "directory", "symlink"] {
+            let directory = try copy(shared, "keyed-odd-\(kind)")
+            let mac = directory.url(name + ".mac")
+            try FileManager.default.moveItem(atPath: mac, toPath: directory.url("real-mac"))
+            switch kind {
+            case "fifo": try runChecked(["mkfifo", mac])
+            case "directory": try FileManager.default.createDirectory(atPath: mac, withIntermediateDirectories: false)
+            default: try FileManager.default.createSymbolicLink(atPath: mac, withDestinationPath: "real-mac")
+            }
+            let clone = try GitRepository.freshClone(of: origin, label: "keyed-odd-clone-\(kind)")
+            let result = try run(clone.path, cache: directory.path, key: Self.keyA)
+            #expect(result.usedCache && result.files == cold.files, "\(kind)")
+            #expect(checked(clone).count == 1, "\(kind): checked, not trusted")
+        }
+    }
+
     @Test func shortKeysAreRefusedAndNoKeyIsPrinted() {
         #expect(CacheKey([UInt8](repeating: 7, count: CacheKey.minimumLength - 1)) == nil)
         #expect(CacheKey([]) == nil)

@@ -33,6 +33,15 @@ import TestSupport
         return copy
     }
 
+    /// A random history, its cold answer, and a cache directory a run with key A wrote (its snapshot's name).
+    private func keyedCache(_ label: String, seed: UInt64) throws -> (GitRepository, HistoryResult, TemporaryDirectory, String) {
+        let origin = try GitRepository(label: "\(label)-origin")
+        try makeRandomHistory(in: origin, seed: seed, commits: 40)
+        let shared = TemporaryDirectory(label)
+        _ = try run(origin.path, cache: shared.path, key: Self.keyA)
+        return (origin, try runEngine(origin.path), shared, "history-v2-first-parent-\(try head(origin))")
+    }
+
     private func head(_ repo: GitRepository) throws -> String {
         try repo.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -112,12 +121,7 @@ import TestSupport
     /// One flipped byte anywhere: in the snapshot (its trailer fails: removed), in the snapshot with
     /// the trailer made right again (the MAC fails: checked, rejected), or in the MAC (checked, passes).
     @Test func oneFlippedByteIsNeverTrusted() throws {
-        let origin = try GitRepository(label: "keyed-flip-origin")
-        try makeRandomHistory(in: origin, seed: 75, commits: 50)
-        let cold = try runEngine(origin.path)
-        let shared = TemporaryDirectory("keyed-flip")
-        _ = try run(origin.path, cache: shared.path, key: Self.keyA)
-        let name = "history-v2-first-parent-\(try head(origin))"
+        let (origin, cold, shared, name) = try keyedCache("keyed-flip", seed: 75)
         let snapshot = [UInt8](try Data(contentsOf: URL(fileURLWithPath: shared.url(name))))
         let mac = [UInt8](try Data(contentsOf: URL(fileURLWithPath: shared.url(name + ".mac"))))
         var random = SeededGenerator(seed: 76)
@@ -148,12 +152,7 @@ import TestSupport
     /// A MAC sidecar that is not a regular file (a FIFO would block a reader, a directory fails to
     /// read, a symlink is not followed) counts as no MAC: the snapshot is checked, never waited on.
     @Test func aSidecarThatIsNoRegularFileCountsAsNoMAC() throws {
-        let origin = try GitRepository(label: "keyed-odd-origin")
-        try makeRandomHistory(in: origin, seed: 77, commits: 30)
-        let cold = try runEngine(origin.path)
-        let shared = TemporaryDirectory("keyed-odd")
-        _ = try run(origin.path, cache: shared.path, key: Self.keyA)
-        let name = "history-v2-first-parent-\(try head(origin))"
+        let (origin, cold, shared, name) = try keyedCache("keyed-odd", seed: 77)
         for kind in ["fifo", "directory", "symlink"] {
             let directory = try copy(shared, "keyed-odd-\(kind)")
             let mac = directory.url(name + ".mac")

@@ -24,20 +24,24 @@ public struct CacheKey: Sendable, CustomStringConvertible, CustomDebugStringConv
         self.bytes = bytes
     }
 
-    public enum Setting: Equatable {
+    public enum Setting: Equatable, Sendable {
         case unset
         /// Set, but shorter than `minimumLength`: ignored (the caller warns once).
         case tooShort
         case key
     }
 
-    /// What `$GIT_MTIME_CACHE_KEY` holds, read as raw bytes (no UTF-8 repair); empty counts as unset.
-    public static func environment() -> (setting: Setting, key: CacheKey?) {
+    /// What `$GIT_MTIME_CACHE_KEY` held, read as raw bytes (no UTF-8 repair); empty counts as unset.
+    /// Read once, then removed from this process's environment, so that no command git-mtime starts
+    /// (the build `run` runs, the docker client, git) inherits the secret. The executable reads it at
+    /// start-up, before any thread or child exists (`unsetenv` is not thread-safe).
+    public static let environment: (setting: Setting, key: CacheKey?) = {
+        defer { unsetenv(environmentVariable) }
         guard let value = getenv(environmentVariable), value.pointee != 0 else { return (.unset, nil) }
         let raw = UnsafeRawBufferPointer(start: value, count: strlen(value))
         guard let key = CacheKey(Array(raw)) else { return (.tooShort, nil) }
         return (.key, key)
-    }
+    }()
 
     /// The MAC of a whole snapshot file.
     func authenticationCode(of file: UnsafeRawBufferPointer) -> [UInt8] {

@@ -255,7 +255,7 @@ public final class RestoreSession {
         return try HistoryEngine(
             repository: repository, mode: options.historyMode, cacheDirectory: cacheDirectory,
             only: options.includeDirectories ? nil : Submodules.scope(selection.historyScope, within: options.submodulePath),
-            progress: walkProgress, cacheKey: CacheKey.environment().key
+            progress: walkProgress, cacheKey: CacheKey.environment.key
         ).run()
     }
 

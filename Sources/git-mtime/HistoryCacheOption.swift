@@ -18,7 +18,7 @@ struct HistoryCacheOption: ParsableArguments {
     func validate() throws {
         if cacheDir?.isEmpty == true { throw ValidationError("--cache-dir needs a directory") }
         // Ignoring it only costs time (snapshots are checked instead), so a warning, not an error.
-        if CacheKey.environment().setting == .tooShort {
+        if CacheKey.environment.setting == .tooShort {
             printError(
                 "git-mtime: warning: $\(CacheKey.environmentVariable) is shorter than \(CacheKey.minimumLength) bytes: ignored")
         }

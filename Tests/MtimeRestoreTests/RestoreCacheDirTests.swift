@@ -137,6 +137,15 @@ import TestSupport
         #expect(summaryValue(warned.stdout, "commits walked") == "0 (history cache used)", "\(warned.stdout)")
         try expectRestored(short.path)
         #expect(names(short.directory.url(".git/git-mtime")).contains("trusted-snapshots-v2"))
+
+        // No command git-mtime starts inherits the secret (here the build `run` runs).
+        let child = try run(
+            [
+                builtProduct("git-mtime"), "run", "--cache-dir", restored.path, "--", "sh", "-c",
+                "printenv GIT_MTIME_CACHE_KEY || echo unset",
+            ],
+            in: clone.path, environment: ["GIT_MTIME_CACHE_KEY": secret])
+        #expect(child.status == 0 && child.stdout == "unset\n" && !child.stderr.contains(secret), "\(child.stdout) \(child.stderr)")
     }
 
     /// A cache directory git-mtime may not write (a read-only mount, another user's): used as it is.

@@ -40,7 +40,10 @@ public final class Repository {
             if (try? FileSystem.resolve(common)) != location.commonDirectory {
                 throw .unsupportedCommonDirectory(given: location.commonDirectory, libgit2: common)
             }
-            do { try Repository.configure(handle, location) } catch { throw .git(error) }
+            do {
+                try Repository.configure(handle, location)
+                try ConfigurationFiles.apply(environment, to: handle, commonDirectory: location.commonDirectory)
+            } catch { throw .git(error) }
             // libgit2 opens the index blocking and reads what it is: a FIFO there would hang every command.
             if (try? FileSystem.statusIfPresent(location.indexFile)) != nil,
                 case .notARegularFile = IndexFileProblem.diagnose(location.indexFile)

@@ -72,7 +72,7 @@ struct RepositoryOwnership {
     /// given without a value.
     private func safeDirectoryValues() throws(RepositoryError) -> [[UInt8]?] {
         var values: [[UInt8]?] = []
-        for file in configurationFiles() {
+        for file in ConfigurationFiles(environment: environment).files.map(\.path) {
             guard let config = ConfigFile(file) else { continue }
             values += config.all("safe.directory").map { Optional($0) }
         }
@@ -80,27 +80,5 @@ struct RepositoryOwnership {
         do { commandLine = try CommandLineConfig(environment: environment) } catch { throw .badCommandLineConfig(error) }
         values += commandLine.entries.filter { $0.name == "safe.directory" }.map(\.value)
         return values
-    }
-
-    /// The system file (unless `GIT_CONFIG_NOSYSTEM`), then the global ones: `GIT_CONFIG_SYSTEM`,
-    /// `GIT_CONFIG_GLOBAL`, else `/etc/gitconfig`, `$XDG_CONFIG_HOME/git/config` (or
-    /// `~/.config/git/config`) and `~/.gitconfig`.
-    private func configurationFiles() -> [BytePath] {
-        var files: [BytePath] = []
-        if (try? environment.flag("GIT_CONFIG_NOSYSTEM")) != true {
-            files.append(environment.path("GIT_CONFIG_SYSTEM") ?? BytePath("/etc/gitconfig"))
-        }
-        if let global = environment.path("GIT_CONFIG_GLOBAL") {
-            files.append(global)
-        } else {
-            let home = getenv("HOME").map { String(cString: $0) }
-            if let xdg = getenv("XDG_CONFIG_HOME").map({ String(cString: $0) }), !xdg.isEmpty {
-                files.append(BytePath(xdg).appending("git/config"))
-            } else if let home {
-                files.append(BytePath(home).appending(".config/git/config"))
-            }
-            if let home { files.append(BytePath(home).appending(".gitconfig")) }
-        }
-        return files.filter { (try? FileSystem.statusIfPresent($0)) != nil }
     }
 }

@@ -222,17 +222,17 @@ public enum FileSystem {
         }
     }
 
-    public static func status(_ path: BytePath) throws(SystemError) -> FileStatus {
+    public static func status(_ path: BytePath, followingSymlinks: Bool = false) throws(SystemError) -> FileStatus {
         var raw = stat()
         let result: Int32
-        result = try path.withCString { lstat($0, &raw) }
+        result = try path.withCString { followingSymlinks ? stat($0, &raw) : lstat($0, &raw) }
         guard result == 0 else { throw SystemError.last("stat", path) }
         return FileStatus(raw)
     }
 
-    /// `lstat`, or nil when the path does not exist (ENOENT / ENOTDIR).
-    public static func statusIfPresent(_ path: BytePath) throws(SystemError) -> FileStatus? {
-        do { return try status(path) } catch {
+    /// `lstat` (`stat` when `followingSymlinks`), or nil when the path does not exist (ENOENT / ENOTDIR).
+    public static func statusIfPresent(_ path: BytePath, followingSymlinks: Bool = false) throws(SystemError) -> FileStatus? {
+        do { return try status(path, followingSymlinks: followingSymlinks) } catch {
             if error.isAbsent { return nil }
             throw error
         }

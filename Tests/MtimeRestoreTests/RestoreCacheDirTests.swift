@@ -71,6 +71,20 @@ import TestSupport
         #expect(empty.status == 64)
     }
 
+    /// A user-level setting in GIT_CONFIG_GLOBAL reaches the command: the history cache goes where it says.
+    @Test func aSettingInGitConfigGlobalReachesRestore() throws {
+        let repository = try GitRepository(label: "config-global-restore")
+        try repository.write("a", "a\n")
+        try repository.commit()
+        let cache = TemporaryDirectory("config-global-cache"), files = TemporaryDirectory("config-global-file")
+        let global = files.url("gitconfig")
+        try "[mtime]\n\tcacheDir = \(cache.path)\n".write(toFile: global, atomically: true, encoding: .utf8)
+        let result = try run([builtProduct("git-mtime"), "restore"], in: repository.path, environment: ["GIT_CONFIG_GLOBAL": global])
+        #expect(result.status == 0, "\(result.stderr)")
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: cache.path)) ?? []
+        #expect(written.contains { $0.hasPrefix("history-") }, "\(written)")
+    }
+
     @Test func freshCloneWithARestoredCacheWalksNothing() throws {
         let origin = try history("cache-dir-origin")
         let saved = TemporaryDirectory("cache-dir-saved")

@@ -1,0 +1,66 @@
+import CLibGit2
+import Glibc
+import MtimeCore
+
+/// The configuration files git reads before the repository's own, in its order (`do_git_config_sequence`):
+/// the system file unless `GIT_CONFIG_NOSYSTEM` (`GIT_CONFIG_SYSTEM` names another), then
+/// `GIT_CONFIG_GLOBAL`, else `$XDG_CONFIG_HOME/git/config` (or `~/.config/git/config`) and
+/// `~/.gitconfig`. An empty variable names no file, as for git. Only regular files (or links to
+/// them) are listed.
+struct ConfigurationFiles {
+    enum Level {
+        case system, xdg, global
+
+        var libgit2Level: git_config_level_t {
+            switch self {
+            case .system: GIT_CONFIG_LEVEL_SYSTEM
+            case .xdg: GIT_CONFIG_LEVEL_XDG
+            case .global: GIT_CONFIG_LEVEL_GLOBAL
+            }
+        }
+    }
+
+    let files: [(path: BytePath, level: Level)]
+    /// libgit2 1.5 knows none of the three variables; when none is set, its own search finds these files.
+    let overridesLibgit2: Bool
+
+    init(environment: GitEnvironment) {
+        let noSystem = (try? environment.flag("GIT_CONFIG_NOSYSTEM")) == true
+        var files: [(BytePath, Level)] = []
+        if !noSystem { files.append((environment.path("GIT_CONFIG_SYSTEM") ?? BytePath("/etc/gitconfig"), .system)) }
+        if let global = environment.path("GIT_CONFIG_GLOBAL") {
+            files.append((global, .global))
+        } else {
+            let home = getenv("HOME").map { String(cString: $0) }
+            if let xdg = getenv("XDG_CONFIG_HOME").map({ String(cString: $0) }), !xdg.isEmpty {
+                files.append((BytePath(xdg).appending("git/config"), .xdg))
+            } else if let home {
+                files.append((BytePath(home).appending(".config/git/config"), .xdg))
+            }
+            if let home { files.append((BytePath(home).appending(".gitconfig"), .global)) }
+        }
+        // A FIFO or device named there would hang or flood libgit2's reader; git reads /dev/null as empty.
+        self.files = files.filter {
+            !$0.0.bytes.isEmpty && (try? FileSystem.statusIfPresent($0.0, followingSymlinks: true))??.kind == .regular
+        }
+        overridesLibgit2 =
+            environment["GIT_CONFIG_NOSYSTEM"] != nil || environment["GIT_CONFIG_SYSTEM"] != nil
+            || environment["GIT_CONFIG_GLOBAL"] != nil
+    }
+
+    /// Gives the repository these files and its own `config`, when libgit2's search would read others.
+    static func apply(_ environment: GitEnvironment, to handle: OpaquePointer, commonDirectory: BytePath) throws(GitError) {
+        let configuration = ConfigurationFiles(environment: environment)
+        guard configuration.overridesLibgit2 else { return }
+        var config: OpaquePointer?
+        try check("create the configuration", git_config_new(&config))
+        defer { git_config_free(config) }
+        let local = commonDirectory.appending("config")
+        for (path, level) in configuration.files.map({ ($0.path, $0.level.libgit2Level) }) + [(local, GIT_CONFIG_LEVEL_LOCAL)] {
+            // The repository is passed for `includeIf "gitdir:…"`, as libgit2's own loading does.
+            let result = (try? path.withCString { git_config_add_file_ondisk(config, $0, level, handle, 0) }) ?? -1
+            try check("read the configuration file \(path)", result)
+        }
+        try check("use the configuration", git_repository_set_config(handle, config))
+    }
+}

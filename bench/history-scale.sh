@@ -5,7 +5,10 @@
 #     `git log --raw --no-renames --first-parent -m --format=%ct` in the same clone, and against
 #     `git last-modified -r` (git >= 2.52; skipped with a note when $LAST_MODIFIED_GIT is absent);
 #   - peak RSS of both (/usr/bin/time -v's maximum resident set size);
-#   - a fresh clone whose `--cache-dir` was restored from an earlier run (what a CI cache gives);
+#   - a fresh clone whose `--cache-dir` was restored from an earlier run (what a CI cache gives),
+#     unkeyed (its snapshot is checked against the object database) and keyed (the earlier run
+#     wrote with $GIT_MTIME_CACHE_KEY set, the restored one reads with it: the MAC replaces the
+#     check), and the unkeyed one with BEFORE_GIT_MTIME too;
 #   - warm after one new commit, against `git status --porcelain` in the same clone (the floor:
 #     both stat every file);
 #   - the same cold runs and the reference again after `git commit-graph write --reachable`.
@@ -84,6 +87,25 @@ for run in $(seq 1 "$runs"); do
     cp -a "$work/saved-1" "$work/cache-$run"
     measure "restored-cache-dir" "$work/restored-$run" "$new" restore -v --cache-dir "$work/cache-$run"
     grep "commits walked" "$work/out" | sed "s/^/    restored cache run $run: /"
+    if [ -n "$before" ]; then
+        fresh_clone "$work/restored-before-$run"
+        rm -rf "$work/cache-before-$run"
+        cp -a "$work/saved-1" "$work/cache-before-$run"
+        measure "restored-cache-dir-before" "$work/restored-before-$run" "$before" restore --cache-dir "$work/cache-before-$run"
+    fi
+done
+
+# The same with a key: a trusted job writes the cache with the secret, a later one reads it with it.
+bench_key=bench-history-scale-key-0123456789
+fresh_clone "$work/keyed-writer"
+measure "cold-new-keyed" "$work/keyed-writer" env GIT_MTIME_CACHE_KEY=$bench_key "$new" restore --cache-dir "$work/saved-keyed"
+for run in $(seq 1 "$runs"); do
+    fresh_clone "$work/restored-keyed-$run"
+    rm -rf "$work/cache-keyed-$run"
+    cp -a "$work/saved-keyed" "$work/cache-keyed-$run"
+    measure "restored-cache-dir-keyed" "$work/restored-keyed-$run" \
+        env GIT_MTIME_CACHE_KEY=$bench_key "$new" restore -v --cache-dir "$work/cache-keyed-$run"
+    grep "commits walked" "$work/out" | sed "s/^/    restored keyed cache run $run: /"
 done
 
 # Warm: one new commit, then restore; git status in the same clone as the floor.
@@ -137,4 +159,7 @@ awk '
         if ("warm-before" in W) printf "  before: %.0f ms (git status %.0f ms)\n", W["warm-before"] * 1000, W["git-status-before"] * 1000
         printf "fresh clone, restored --cache-dir: %.0f ms wall, %.0f ms cpu (%.2fx the cold restore cpu)\n",
             W["restored-cache-dir"] * 1000, C["restored-cache-dir"] * 1000, C["restored-cache-dir"] / C["cold-new"]
+        if ("restored-cache-dir-before" in W) printf "  before: %.0f ms wall, %.0f ms cpu\n", W["restored-cache-dir-before"] * 1000, C["restored-cache-dir-before"] * 1000
+        printf "fresh clone, restored keyed --cache-dir: %.0f ms wall, %.0f ms cpu (%.2fx the unkeyed cpu)\n",
+            W["restored-cache-dir-keyed"] * 1000, C["restored-cache-dir-keyed"] * 1000, C["restored-cache-dir-keyed"] / C["restored-cache-dir"]
     }' "$results"

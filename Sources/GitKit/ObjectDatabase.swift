@@ -47,6 +47,9 @@ public final class ObjectDatabase {
     /// The packs this database reads, for `init(_:sharing:)` on another thread.
     public var sharedPacks: SharedPacks { SharedPacks(packs: packs.packs) }
 
+    /// Where the repository lies, to open another thread's database with `init(_:sharing:)`.
+    public var location: RepositoryLocation { repository.location }
+
     private init(_ repository: Repository, packs shared: [PackFile]?) throws(GitError) {
         var raw: OpaquePointer?
         try check("open object database", git_repository_odb(&raw, repository.handle))

@@ -1,3 +1,4 @@
+import Glibc
 import MtimeCore
 
 /// A tree object's raw bytes, walked entry by entry with a `Cursor` instead of being parsed into a
@@ -70,6 +71,71 @@ public struct RawTree {
             id = ObjectID(loading: base + index + 1)
             next = index + 1 + ObjectID.byteCount
             return true
+        }
+
+        /// For a diff of two trees, from both cursors' start: moves both past the entries the trees
+        /// begin with byte for byte (equal bytes parse to equal entries, so they need no comparing,
+        /// and only one side is parsed, without loading ids), and returns how many bytes the trees
+        /// end with alike, for `restIsAlike`. Only the entries in between can differ.
+        public static func skipAlikeStart(_ a: inout Cursor, _ b: inout Cursor) throws(GitError) -> Int {
+            guard a.next == 0, b.next == 0, let baseA = a.base, let baseB = b.base else { return 0 }
+            let shorter = min(a.count, b.count)
+            let prefix = alikeLength(baseA, baseB, shorter, backwards: false)
+            let suffix = alikeLength(baseA + a.count, baseB + b.count, shorter, backwards: true)
+            // Entry ends in a's alike start; git's malformed-entry checks still apply to each.
+            var position = 0
+            while position < prefix {
+                var index = position
+                while index < a.count {
+                    let byte = baseA.load(fromByteOffset: index, as: UInt8.self)
+                    if byte == 0x20 { break }
+                    guard byte &- 0x30 < 8 else { throw a.malformed(at: position) }
+                    index += 1
+                }
+                let nameStart = index + 1
+                guard nameStart < a.count, let nul = memchr(baseA + nameStart, 0, a.count - nameStart) else {
+                    throw a.malformed(at: position)
+                }
+                let end = UnsafeRawPointer(nul) - baseA + 1 + ObjectID.byteCount
+                guard end <= a.count, end - 1 - ObjectID.byteCount > nameStart else {
+                    throw a.malformed(at: position)
+                }
+                guard end <= prefix else { break }
+                position = end
+            }
+            a.next = position
+            b.next = position
+            return suffix
+        }
+
+        /// True when both cursors' current entries are followed by the same bytes: each one's rest
+        /// is no longer than `alikeEnd` (from `skipAlikeStart`) and both are as long.
+        public func restIsAlike(_ other: Cursor, alikeEnd: Int) -> Bool {
+            let rest = count - next
+            return rest == other.count - other.next && rest <= alikeEnd
+        }
+
+        /// How many leading (or, backwards, trailing: `a` and `b` point past the ends) bytes of
+        /// `count` are equal, compared a word at a time.
+        private static func alikeLength(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int, backwards: Bool) -> Int {
+            var length = 0
+            while length + 8 <= count {
+                let offset = backwards ? -(length + 8) : length
+                let x = a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                let y = b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                if x != y {
+                    // Little-endian: the first differing byte is the lowest (forwards) or highest (backwards) differing one.
+                    let difference = x ^ y
+                    return length + (backwards ? difference.leadingZeroBitCount : difference.trailingZeroBitCount) / 8
+                }
+                length += 8
+            }
+            while length < count {
+                let offset = backwards ? -(length + 1) : length
+                if a.load(fromByteOffset: offset, as: UInt8.self) != b.load(fromByteOffset: offset, as: UInt8.self) { break }
+                length += 1
+            }
+            return length
         }
 
         private func malformed(at offset: Int) -> GitError {

@@ -15,7 +15,11 @@ import MtimeCore
 /// Anyone who can write a shared directory can write a well-formed snapshot, so outside the
 /// repository's own directory a snapshot is trusted only when this repository wrote it or
 /// `SnapshotCheck` passed it before: their digests (SHA-1 trailers) are listed in `trustList`,
-/// inside the repository, where the shared directory's writers cannot reach.
+/// inside the repository, where the shared directory's writers cannot reach. With a `CacheKey`,
+/// every snapshot written also gets a MAC beside it (`<snapshot name>.mac`: `hmac-sha1 <hex>`, HMAC
+/// over the whole file), and a snapshot whose MAC verifies under the key is trusted as well. A
+/// sidecar, not a field, so the format (and older readers of it) stays as it was; the pair is not
+/// written atomically, but a reader that sees a snapshot with another file's MAC only checks it.
 struct HistoryCache {
     let directory: BytePath
     /// Nil when `directory` is the repository's own (everything in it was written by this repository).
@@ -27,6 +31,8 @@ struct HistoryCache {
     private(set) var available: Set<ObjectID> = []
     /// Digests of snapshots this repository wrote to, or checked in, a directory other than its own.
     private let trusted: Set<ObjectID>
+    /// Writes a MAC beside every snapshot and trusts snapshots whose MAC verifies (nil: neither).
+    let key: CacheKey?
     /// How many digests the trust list keeps (newest last).
     static let trustListLength = 64
 
@@ -41,8 +47,9 @@ struct HistoryCache {
 
     /// `trustList`: where this repository lists the snapshots it trusts in `directory` (nil: `directory`
     /// is the repository's own, every snapshot there is trusted).
-    init(directory: BytePath, mode: HistoryMode, boundary: ObjectID, trustList: BytePath? = nil) {
+    init(directory: BytePath, mode: HistoryMode, boundary: ObjectID, trustList: BytePath? = nil, key: CacheKey? = nil) {
         self.directory = directory
+        self.key = key
         self.mode = mode
         self.boundary = boundary
         self.trustList = trustList
@@ -68,6 +75,17 @@ struct HistoryCache {
         directory.appending(BytePath(filePrefix + Array(commit.hex.utf8)))
     }
 
+    private static let macSuffix = Array(".mac".utf8)
+
+    private func macFile(for commit: ObjectID) -> BytePath {
+        directory.appending(BytePath(filePrefix + Array(commit.hex.utf8) + HistoryCache.macSuffix))
+    }
+
+    /// The MAC file's whole content for a snapshot file's bytes under `key`.
+    private static func macLine(_ file: UnsafeRawBufferPointer, key: CacheKey) -> [UInt8] {
+        Array("hmac-sha1 ".utf8) + Array(ObjectID(bytes: key.authenticationCode(of: file)).hex.utf8) + [UInt8(ascii: "\n")]
+    }
+
     /// Whether HEAD or one of its nearest first-parent ancestors has a snapshot.
     func hasSnapshot(near head: Commit, _ objects: ObjectDatabase, within distance: Int = 32) -> Bool {
         guard !available.isEmpty else { return false }
@@ -85,13 +103,21 @@ struct HistoryCache {
         guard available.contains(commit) else { return nil }
         let path = file(for: commit)
         guard let bytes = try? FileSystem.readFile(path, limit: 1 << 30) else { return nil }
-        if let snapshot = decode(bytes, commit: commit) { return snapshot }
-        try? FileSystem.remove(path)
-        return nil
+        guard var snapshot = decode(bytes, commit: commit) else {
+            try? FileSystem.remove(path)
+            return nil
+        }
+        if let key, let stored = try? FileSystem.readFile(macFile(for: commit), limit: 256) {
+            let expected = bytes.withUnsafeBytes { HistoryCache.macLine($0, key: key) }
+            snapshot.isAuthenticated = HMACSHA1.constantTimeEqual(expected, stored)
+        }
+        return snapshot
     }
 
     /// Whether the walk may use `snapshot` as it is (else `SnapshotCheck` must pass its answers first).
-    func isTrusted(_ snapshot: Snapshot) -> Bool { trustList == nil || trusted.contains(snapshot.digest) }
+    func isTrusted(_ snapshot: Snapshot) -> Bool {
+        trustList == nil || snapshot.isAuthenticated || trusted.contains(snapshot.digest)
+    }
 
     /// Writes a snapshot and prunes old ones; returns its digest. A cache that cannot be written (a
     /// read-only or vanished directory, a full disk) only costs speed, so failures are ignored.
@@ -100,6 +126,12 @@ struct HistoryCache {
         try? FileSystem.createDirectory(directory)
         let bytes = encode(entries, commit: commit)
         try? FileSystem.writeAtomically(file(for: commit), contents: bytes, durable: false)
+        // Written after the snapshot: a reader in between sees no MAC, or the one of identical bytes
+        // (a commit's snapshot is the same whoever computes it), and at worst checks the snapshot.
+        if let key {
+            let mac = bytes.withUnsafeBytes { HistoryCache.macLine($0, key: key) }
+            try? FileSystem.writeAtomically(macFile(for: commit), contents: mac, durable: false)
+        }
         prune()
         return bytes.withUnsafeBytes { ObjectID(loading: $0.baseAddress! + $0.count - ObjectID.byteCount) }
     }
@@ -119,25 +151,33 @@ struct HistoryCache {
         return bytes.split(separator: UInt8(ascii: "\n")).compactMap { ObjectID(hex: String(decoding: $0, as: UTF8.self)) }
     }
 
-    /// Keeps the newest `keep` snapshots of this mode and version; removes the unversioned files
-    /// of format 1 (`history-<mode>-<commit>`, `trees`), which only ever lived in a repository's
-    /// own directory, and abandoned temporaries.
+    /// Keeps the newest `keep` snapshots of this mode and version, and the MACs of those; removes
+    /// the unversioned files of format 1 (`history-<mode>-<commit>`, `trees`), which only ever lived
+    /// in a repository's own directory, and abandoned temporaries.
     private func prune() {
         let prefix = filePrefix
         guard let names = try? FileSystem.listDirectory(directory) else { return }
         var snapshots: [(time: Timestamp, path: BytePath)] = []
+        var macs: [BytePath] = []
         for name in names {
             let path = directory.appending(name)
             if name.bytes.starts(with: prefix) {
-                if let status = try? FileSystem.status(path) { snapshots.append((status.modificationTime, path)) }
+                if name.bytes.count == prefix.count + 2 * ObjectID.byteCount {
+                    if let status = try? FileSystem.status(path) { snapshots.append((status.modificationTime, path)) }
+                } else if name.bytes.count == prefix.count + 2 * ObjectID.byteCount + HistoryCache.macSuffix.count,
+                    name.bytes.reversed().starts(with: HistoryCache.macSuffix.reversed())
+                {
+                    macs.append(path)
+                }
             } else if HistoryCache.isFormat1(name) {
                 try? FileSystem.remove(path)
             }
         }
         FileSystem.removeAbandonedTemporaries(in: directory, minimumAge: HistoryCache.abandonedTemporaryAge)
-        guard snapshots.count > HistoryCache.keep else { return }
         snapshots.sort { ($0.time, $0.path) > ($1.time, $1.path) }
-        for old in snapshots[HistoryCache.keep...] { try? FileSystem.remove(old.path) }
+        for old in snapshots.dropFirst(HistoryCache.keep) { try? FileSystem.remove(old.path) }
+        let kept = Set(snapshots.prefix(HistoryCache.keep).map { $0.path.bytes + HistoryCache.macSuffix })
+        for mac in macs where !kept.contains(mac.bytes) { try? FileSystem.remove(mac) }
     }
 
     private static func isFormat1(_ name: BytePath) -> Bool {
@@ -246,6 +286,8 @@ struct HistoryCache {
     struct Snapshot {
         /// The file's SHA-1 trailer: names its whole content.
         fileprivate(set) var digest: ObjectID = .zero
+        /// Its MAC verified under the cache's key: written by a holder of the key, exactly as it is.
+        fileprivate(set) var isAuthenticated = false
         fileprivate(set) var changes: [Change] = []
         /// Path `i` is `pathBytes[pathStarts[i]..<pathStarts[i + 1]]`; its change is `changes[changeOfPath[i]]`.
         fileprivate var pathBytes: [UInt8] = []

@@ -31,14 +31,19 @@ public struct HistoryEngine {
     /// newer and the older half of the line. `.all` splits the open paths into this many runs. The
     /// result does not depend on it. Defaults to the online CPUs, at most 4.
     public var maximumThreads: Int = HistoryEngine.defaultThreads
+    /// Authenticates the snapshots this run writes, and trusts those it reads whose MAC verifies
+    /// (`CacheKey`); nil: snapshots outside the repository's own directory are checked.
+    public var cacheKey: CacheKey?
 
     /// cacheDirectory: where the persistent cache lives (nil: no cache); restore passes
     /// `<common git dir>/git-mtime`. `only`: restrict to these paths and everything below them
     /// (nil: all); the walk stops as soon as every requested path is resolved.
     public init(
         repository: Repository, mode: HistoryMode = .firstParent, cacheDirectory: BytePath?,
-        only: [BytePath]? = nil, progress: (@Sendable (_ commitsWalked: Int) -> Void)? = nil
+        only: [BytePath]? = nil, progress: (@Sendable (_ commitsWalked: Int) -> Void)? = nil,
+        cacheKey: CacheKey? = nil
     ) {
+        self.cacheKey = cacheKey
         self.repository = repository
         self.mode = mode
         self.cacheDirectory = cacheDirectory
@@ -68,7 +73,8 @@ public struct HistoryEngine {
         let cache = cacheDirectory.map { directory in
             HistoryCache(
                 directory: directory, mode: mode, boundary: boundary,
-                trustList: directory == ownDirectory ? nil : ownDirectory.appending(HistoryCache.trustListName))
+                trustList: directory == ownDirectory ? nil : ownDirectory.appending(HistoryCache.trustListName),
+                key: cacheKey)
         }
         // Near a snapshot the walk is short: a second thread would only load the snapshot again.
         let nearSnapshot = cache?.hasSnapshot(near: headCommit, objects) ?? false

@@ -11,12 +11,12 @@ struct Change: Equatable {
 /// Resolves the open files of a `PathTrie` with tree diffs: each file whose entry differs between
 /// the two trees gets the diff's change. Only subtrees that still hold open files are read.
 struct PathResolver {
-    private var diff: TreeDiff<RecentTrees>
+    private var diff: TreeDiff<DirectoryTrees>
     private var open: OpenPaths
     private(set) var changes: [Change] = []
 
     init(objects: ObjectDatabase, trie: PathTrie) {
-        diff = TreeDiff(source: RecentTrees(objects: objects))
+        diff = TreeDiff(source: DirectoryTrees(objects: objects, nodeCount: trie.nodeCount))
         open = OpenPaths(trie: trie)
     }
 

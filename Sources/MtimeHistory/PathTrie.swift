@@ -26,6 +26,8 @@ struct PathTrie {
 
     var unresolvedFiles: Int { Int(unresolved[0]) }
 
+    var nodeCount: Int { parent.count }
+
     /// Reads HEAD's whole tree (through `trees` when given). Files outside `only` (and submodules)
     /// start out resolved.
     init(tree: ObjectID, objects: ObjectDatabase, only: [BytePath]?, trees: TreeCache? = nil) throws(GitError) {

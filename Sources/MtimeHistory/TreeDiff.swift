@@ -3,8 +3,9 @@ import MtimeCore
 
 /// Where a tree diff reads its trees.
 protocol TreeSource {
-    /// The tree `id`; the empty tree for nil.
-    mutating func tree(_ id: ObjectID?) throws(GitError) -> RawTree
+    associatedtype Directory
+    /// The two trees a diff at `directory` compares; the empty tree for a nil id.
+    mutating func trees(newer: ObjectID?, older: ObjectID?, in directory: Directory) throws(GitError) -> (newer: RawTree, older: RawTree)
 }
 
 /// What a tree diff does with the names it finds different.
@@ -27,10 +28,14 @@ struct TreeDiff<Source: TreeSource> {
     mutating func diff<Visitor: TreeDiffVisitor>(
         newer newerID: ObjectID?, older olderID: ObjectID?,
         in directory: Visitor.Directory, _ visitor: inout Visitor
-    ) throws(GitError) {
+    ) throws(GitError) where Visitor.Directory == Source.Directory {
         if newerID == olderID { return }
-        var newer = try source.tree(newerID).makeCursor()
-        var older = try source.tree(olderID).makeCursor()
+        let trees = try source.trees(newer: newerID, older: olderID, in: directory)
+        var newer = trees.newer.makeCursor()
+        var older = trees.older.makeCursor()
+        // Two versions of a directory mostly share their first and last entries: only the span
+        // between is merge-joined.
+        let alikeEnd = try RawTree.Cursor.skipAlikeStart(&newer, &older)
         var hasNewer = try newer.advance(), hasOlder = try older.advance()
         while hasNewer || hasOlder {
             if visitor.isFinished(directory) { return }
@@ -43,6 +48,7 @@ struct TreeDiff<Source: TreeSource> {
                 hasOlder = try older.advance()
             } else {
                 if newer.id != older.id || newer.mode != older.mode { try differs(directory, newer, newer.id, older.id, &visitor) }
+                if newer.restIsAlike(older, alikeEnd: alikeEnd) { return }
                 hasNewer = try newer.advance()
                 hasOlder = try older.advance()
             }
@@ -53,26 +59,68 @@ struct TreeDiff<Source: TreeSource> {
         _ directory: Visitor.Directory, _ entry: RawTree.Cursor,
         _ newerID: ObjectID?, _ olderID: ObjectID?,
         _ visitor: inout Visitor
-    ) throws(GitError) {
+    ) throws(GitError) where Visitor.Directory == Source.Directory {
         guard let child = visitor.differs(in: directory, entry, newer: newerID, older: olderID), entry.isTree else { return }
         try diff(newer: newerID, older: olderID, in: child, &visitor)
     }
 }
 
 /// Reads every tree from the object database (a one-off diff re-reads nothing).
-struct DatabaseTrees: TreeSource {
+struct DatabaseTrees<Directory>: TreeSource {
     let objects: ObjectDatabase
 
-    func tree(_ id: ObjectID?) throws(GitError) -> RawTree {
+    func trees(newer: ObjectID?, older: ObjectID?, in directory: Directory) throws(GitError) -> (newer: RawTree, older: RawTree) {
+        (try objects.rawTree(orEmpty: newer), try objects.rawTree(orEmpty: older))
+    }
+}
+
+extension ObjectDatabase {
+    /// The tree `id`; the empty tree for nil.
+    func rawTree(orEmpty id: ObjectID?) throws(GitError) -> RawTree {
         guard let id else { return .empty }
+        return try rawTree(id)
+    }
+}
+
+/// The trees each directory of a `PathTrie` was last diffed with, kept for the next diff there.
+/// Walking a first-parent line, a directory's newer tree is always the older one of the last diff
+/// that descended into it (in between it did not change), so each diff reads one tree, not two;
+/// a cache by id (`RecentTrees`) lost most of them to the trees read in between. Both sides are
+/// kept: `--history all` diffs a commit against its parent before the parent against its own.
+/// Memory: two trees per directory of HEAD at most.
+struct DirectoryTrees: TreeSource {
+    let objects: ObjectDatabase
+    private var ids: [ObjectID]
+    private var trees: [RawTree]
+
+    /// `nodeCount`: the trie's nodes, the directories' numbers are below it.
+    init(objects: ObjectDatabase, nodeCount: Int) {
+        self.objects = objects
+        ids = Array(repeating: .zero, count: 2 * nodeCount)
+        trees = Array(repeating: .empty, count: 2 * nodeCount)
+    }
+
+    mutating func trees(newer: ObjectID?, older: ObjectID?, in directory: Int32) throws(GitError) -> (newer: RawTree, older: RawTree) {
+        let slot = 2 * Int(directory)
+        let newerTree = try tree(newer, slot)
+        let olderTree = try tree(older, slot)
+        (ids[slot], trees[slot]) = (newer ?? .zero, newerTree)
+        (ids[slot + 1], trees[slot + 1]) = (older ?? .zero, olderTree)
+        return (newerTree, olderTree)
+    }
+
+    private func tree(_ id: ObjectID?, _ slot: Int) throws(GitError) -> RawTree {
+        guard let id else { return .empty }
+        if ids[slot + 1] == id { return trees[slot + 1] }
+        if ids[slot] == id { return trees[slot] }
         return try objects.rawTree(id)
     }
 }
 
-/// Recently read trees: a first-parent step reads the parent's trees, which the next step needs
-/// again as the newer side. Direct-mapped by the id's last bits (ids are uniformly random, so no
-/// hashing), bounded in bytes so huge trees cannot grow it unchecked.
-struct RecentTrees: TreeSource {
+/// Recently read trees, for reads in no particular directory (`SnapshotCheck`). Direct-mapped by
+/// the id's last bits (ids are uniformly random, so no hashing), bounded in bytes so huge trees
+/// cannot grow it unchecked.
+struct RecentTrees {
     let objects: ObjectDatabase
     private var slotIDs = [ObjectID](repeating: .zero, count: RecentTrees.slotCount)
     private var slotTrees = [RawTree](repeating: .empty, count: RecentTrees.slotCount)
@@ -109,7 +157,7 @@ public enum TreeChanges {
     /// Every file (blob or symlink; not submodules) present in `new`'s tree whose entry (id or mode)
     /// differs in `old`'s, with `new`'s id and mode, in path order. `old` nil means every file of `new`.
     public static func changedFiles(_ objects: ObjectDatabase, from old: ObjectID?, to new: ObjectID) throws(GitError) -> [TrackedFile] {
-        var diff = TreeDiff(source: DatabaseTrees(objects: objects))
+        var diff = TreeDiff(source: DatabaseTrees<BytePath>(objects: objects))
         var collector = ChangedFileCollector()
         let oldTree = try old.map { id throws(GitError) in try objects.commit(id).tree }
         try diff.diff(newer: try objects.commit(new).tree, older: oldTree, in: BytePath([]), &collector)

@@ -182,7 +182,7 @@ struct Walk {
             answers.append((leaf, change))
         }
         if !cache.isTrusted(snapshot) {
-            var check = SnapshotCheck(objects: objects, mode: cache.mode, shallow: shallow)
+            let check = SnapshotCheck(objects: objects, mode: cache.mode, shallow: shallow)
             guard check.passes(answers.map { (resolver.trie.file(at: $0.leaf), $0.change) }) else { return nil }
             checkedSnapshots.append(snapshot.digest)
         }

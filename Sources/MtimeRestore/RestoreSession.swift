@@ -315,7 +315,7 @@ public final class RestoreSession {
         return try HistoryEngine(
             repository: repository, mode: options.historyMode, cacheDirectory: cacheDirectory,
             only: options.includeDirectories ? nil : Submodules.scope(selection.historyScope, within: options.submodulePath),
-            progress: walkProgress
+            progress: walkProgress, cacheKey: CacheKey.environment.key
         ).run()
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MtimeCore
+import MtimeHistory
 
 @main
 struct GitMtime: ParsableCommand {
@@ -27,6 +28,7 @@ struct GitMtime: ParsableCommand {
 
     static func main() {
         FileSystem.openClosedStandardDescriptors()
+        _ = CacheKey.environment
         main(nil)
     }
 }

@@ -53,4 +53,43 @@ import TestSupport
         #expect(!everything.isEmpty)
         #expect(describe(everything) == listed)
     }
+
+    /// A diff skips the entries two versions of a directory begin and end with byte for byte. Names
+    /// that hold what looks like another entry's bytes ("a100644 b"), names around a subtree's
+    /// place in tree order ("e.c" < "e/" < "e0"), and changes at the first and last entries must
+    /// not move where it thinks an entry starts.
+    @Test(arguments: [31, 32, 33])
+    func sharedBeginningsAndEndsMatchGitDiffTree(seed: UInt64) throws {
+        let repo = try GitRepository(label: "tree-alike")
+        let names = [
+            "0", "a", "a b", "a100644 b", "100644 b", "b", "c 40000 d", "e.c", "e/f", "e/g 100644 h", "e0", "zz",
+        ]
+        var random = SeededGenerator(seed: seed)
+        var present = Set<String>()
+        var commits: [String] = []
+        for round in 0..<30 {
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let name = names.randomElement(using: &random)!
+                if present.contains(name), Bool.random(using: &random) {
+                    try FileManager.default.removeItem(atPath: repo.directory.url(name))
+                    present.remove(name)
+                } else {
+                    try repo.write(name, "\(name) \(round)\n")
+                    present.insert(name)
+                }
+            }
+            commits.append(try repo.commit("round \(round)"))
+        }
+        let objects = try ObjectDatabase(try Repository(discoveringFrom: repo.path))
+        var pairs = 0
+        for (index, new) in commits.enumerated() {
+            for old in [commits[max(0, index - 1)], commits[(index * 7) % commits.count]] {
+                let mine = try TreeChanges.changedFiles(
+                    objects, from: try #require(ObjectID(hex: old)), to: try #require(ObjectID(hex: new)))
+                #expect(describe(mine) == (try gitChangedFiles(repo, from: old, to: new)), "\(old) → \(new)")
+                pairs += 1
+            }
+        }
+        #expect(pairs == 60)
+    }
 }

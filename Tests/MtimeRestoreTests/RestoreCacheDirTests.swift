@@ -107,6 +107,47 @@ import TestSupport
         try expectRestored(clone.path)
     }
 
+    /// $GIT_MTIME_CACHE_KEY end to end: a keyed run writes a MAC beside its snapshot; a fresh clone
+    /// with the same key uses the snapshot without checking it (nothing added to its trust list);
+    /// a key shorter than the minimum is ignored with one warning, and the key is never printed.
+    @Test func cacheKeyFromTheEnvironment() throws {
+        let origin = try history("cache-key-origin")
+        let saved = TemporaryDirectory("cache-key-saved")
+        let secret = "a CI secret of enough bytes"
+        let written = try restore(origin, ["--cache-dir", saved.path], environment: ["GIT_MTIME_CACHE_KEY": secret])
+        let snapshot = "history-v2-first-parent-\(try head(origin))"
+        #expect(names(saved.path).filter { $0.hasPrefix("history-") } == [snapshot, snapshot + ".mac"])
+        #expect(!(written.stdout + written.stderr).contains(secret))
+
+        let restored = TemporaryDirectory("cache-key-restored")
+        try runChecked(["cp", "-a", saved.path + "/.", restored.path])
+        let clone = try GitRepository.freshClone(of: origin, label: "cache-key-clone")
+        let keyed = try restore(clone, ["--cache-dir", restored.path], environment: ["GIT_MTIME_CACHE_KEY": secret])
+        #expect(summaryValue(keyed.stdout, "commits walked") == "0 (history cache used)", "\(keyed.stdout)")
+        try expectRestored(clone.path)
+        #expect(!names(clone.directory.url(".git/git-mtime")).contains("trusted-snapshots-v2"), "trusted by its MAC, not checked")
+
+        // Too short: ignored (the snapshot is checked, and listed as checked), one warning line.
+        let short = try GitRepository.freshClone(of: origin, label: "cache-key-short")
+        let warned = try restore(short, ["--cache-dir", restored.path], environment: ["GIT_MTIME_CACHE_KEY": "short-key"])
+        #expect(
+            warned.stderr.split(separator: "\n").filter { $0.contains("GIT_MTIME_CACHE_KEY") }
+                == ["git-mtime: warning: $GIT_MTIME_CACHE_KEY is shorter than 16 bytes: ignored"], "\(warned.stderr)")
+        #expect(!(warned.stdout + warned.stderr).contains("short-key"))
+        #expect(summaryValue(warned.stdout, "commits walked") == "0 (history cache used)", "\(warned.stdout)")
+        try expectRestored(short.path)
+        #expect(names(short.directory.url(".git/git-mtime")).contains("trusted-snapshots-v2"))
+
+        // No command git-mtime starts inherits the secret (here the build `run` runs).
+        let child = try run(
+            [
+                builtProduct("git-mtime"), "run", "--cache-dir", restored.path, "--", "sh", "-c",
+                "printenv GIT_MTIME_CACHE_KEY || echo unset",
+            ],
+            in: clone.path, environment: ["GIT_MTIME_CACHE_KEY": secret])
+        #expect(child.status == 0 && child.stdout == "unset\n" && !child.stderr.contains(secret), "\(child.stdout) \(child.stderr)")
+    }
+
     /// A cache directory git-mtime may not write (a read-only mount, another user's): used as it is.
     @Test func readOnlyCacheDirectoryIsReadNotWritten() throws {
         let repo = try history("cache-dir-readonly")

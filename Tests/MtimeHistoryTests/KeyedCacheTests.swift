@@ -181,7 +181,9 @@ import TestSupport
         let repo = try GitRepository(label: "keyed-prune")
         let shared = TemporaryDirectory("keyed-prune-cache")
         for round in 0..<(HistoryCache.keep + 3) {
-            try repo.write("file\(round % 3)", "round \(round)\n")
+            // Every file changes: each walk ends at HEAD, before any snapshot, so each run writes one
+            // (one that reached a snapshot within `HistoryEngine.snapshotInterval` commits would not).
+            for file in 0..<3 { try repo.write("file\(file)", "round \(round)\n") }
             try repo.commit("round \(round)")
             _ = try run(repo.path, cache: shared.path, key: Self.keyA)
         }

@@ -37,7 +37,7 @@ struct WorkingTreeVerifier {
     }
 
     /// `lstat`: the file's `lstat` as `WorkingTreeFiles.status` gives it (nil: absent), taken after
-    /// this verifier was made; ignored for a submodule.
+    /// the stat cache and the index file's mtime this verifier holds were read; ignored for a submodule.
     func plan(
         _ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool, lstat: FileStatus?
     ) throws -> PlannedFile {

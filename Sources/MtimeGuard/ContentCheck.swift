@@ -25,7 +25,7 @@ public enum ContentCheck {
         results.initialize(repeating: .success(.missing))
         defer { results.deallocate() }
         let next = Atomic<Int>(0)
-        let workers = min(max(1, Processors.onlineCount), max(1, entries.count))
+        let workers = min(Processors.onlineCount, max(1, entries.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let hasher = BufferedBlobHasher()
             while true {
@@ -101,8 +101,4 @@ public enum ContentCheck {
         }
         return id == entry.objectID ? .matches(hashedStatus) : .changed(found: id, status: hashedStatus)
     }
-}
-
-enum Processors {
-    static var onlineCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }

@@ -30,7 +30,7 @@ public struct HistoryEngine {
     /// Threads for the walk, each on its own repository handle. `.firstParent` uses at most two: the
     /// newer and the older half of the line. `.all` splits the open paths into this many runs. The
     /// result does not depend on it. Defaults to the online CPUs, at most 4.
-    public var maximumThreads: Int = HistoryEngine.defaultThreads
+    public var maximumThreads: Int = Processors.workerThreads
     /// Authenticates the snapshots this run writes, and trusts those it reads whose MAC verifies
     /// (`CacheKey`); nil: snapshots outside the repository's own directory are checked.
     public var cacheKey: CacheKey?
@@ -56,7 +56,6 @@ public struct HistoryEngine {
     /// A run that reached a snapshot within fewer commits than this writes none of its own. Well
     /// inside `HistoryCache.hasSnapshot(near:)`'s reach, so such a walk stays on one thread.
     public static let snapshotInterval = 16
-    static let defaultThreads = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     public func run() throws -> HistoryResult {
         if repository.isHeadUnborn { throw HistoryError.unbornHead }

@@ -24,7 +24,7 @@ struct SnapshotCheck {
     private let objects: ObjectDatabase
     private let mode: HistoryMode
     private let shallow: Set<ObjectID>
-    var maximumThreads = HistoryEngine.defaultThreads
+    var maximumThreads = Processors.workerThreads
     /// Below this many commits per thread, fewer threads: each opens its own repository handle.
     var minimumCommitsPerThread = 256
 

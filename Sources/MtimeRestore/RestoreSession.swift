@@ -222,7 +222,7 @@ public final class RestoreSession {
                 let isRepeat = position > 0 && sorted[position - 1].path == entry.path
                 paths.append(isRepeat || entry.mode == Tree.submoduleMode ? nil : entry.path)
             }
-            let statuses = WorkingTreeFiles.statuses(of: paths, in: try tree.get(), threads: PreloadedStatuses.defaultThreads)
+            let statuses = WorkingTreeFiles.statuses(of: paths, in: try tree.get(), threads: Processors.workerThreads)
             return WorkingTreeState(index: index, indexWrittenAt: indexWrittenAt, statCache: statCache, statuses: statuses)
         }
     }

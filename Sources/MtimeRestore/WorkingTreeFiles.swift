@@ -119,8 +119,6 @@ struct ParentCursor {
 struct PreloadedStatuses {
     /// Below this many paths per thread, another thread costs more than it saves.
     static let minimumPathsPerThread = 2048
-    /// The online CPUs, at most 4 (as the history walk).
-    static let defaultThreads = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     fileprivate let statuses: [FileStatus?]
     /// Whether the path at a position was asked for.

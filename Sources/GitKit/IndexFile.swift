@@ -12,10 +12,23 @@ enum IndexFile {
     private static let fixedEntrySize = 40 + ObjectID.byteCount + 2
 
     static func parse(_ bytes: [UInt8]) -> [IndexEntry]? {
+        guard bytes.count >= headerSize + ObjectID.byteCount, bytes.starts(with: "DIRC".utf8) else { return nil }
+        // The trailer's SHA-1 covers the whole file, a third of reading a large index: it is checked
+        // on another thread while the entries are parsed, and the entries count only if it holds.
+        guard bytes.count >= concurrentChecksumSize else {
+            return bytes.withUnsafeBytes { Checksum.hasValidTrailer($0) } ? parseEntries(bytes) : nil
+        }
+        let checksum = Background { bytes.withUnsafeBytes { Checksum.hasValidTrailer($0) } }
+        let entries = parseEntries(bytes)
+        return (try? checksum.value()) == true ? entries : nil
+    }
+
+    /// Below this size a thread costs more than the checksum it would take over.
+    static let concurrentChecksumSize = 256 << 10
+
+    /// The entries, once the header and trailer are known to be there (the checksum is not looked at).
+    private static func parseEntries(_ bytes: [UInt8]) -> [IndexEntry]? {
         bytes.withUnsafeBytes { file -> [IndexEntry]? in
-            guard file.count >= headerSize + ObjectID.byteCount, file.starts(with: "DIRC".utf8),
-                Checksum.hasValidTrailer(file)
-            else { return nil }
             let end = file.count - ObjectID.byteCount
             let version = word(file, 4)
             guard (2...4).contains(version) else { return nil }

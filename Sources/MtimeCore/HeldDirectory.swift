@@ -69,6 +69,19 @@ public final class HeldDirectory: Sendable {
         }
     }
 
+    /// `statusIfPresent` of the name held in `name` (a slice of a longer path): no copy on the heap,
+    /// for a loop over every tracked file.
+    public func statusIfPresent(nameBytes name: UnsafeRawBufferPointer) throws(SystemError) -> FileStatus? {
+        var raw = stat()
+        let result = try withName(name, "stat") { fstatat(descriptor, $0, &raw, AT_SYMLINK_NOFOLLOW) }
+        guard result == 0 else {
+            let error = SystemError.last("stat", pathOf(BytePath(Array(name))))
+            if error.isAbsent { return nil }
+            throw error
+        }
+        return FileStatus(raw)
+    }
+
     /// Opens `name` read-only without following a symlink (`isSymlink` if it is one) and without
     /// blocking on a FIFO someone put there.
     public func openFile(_ name: BytePath) throws(SystemError) -> FileDescriptor {
@@ -213,25 +226,34 @@ public final class HeldDirectory: Sendable {
 
     /// Runs `body` with `name` as a C string, once `checkName` accepts it.
     private func withName<R>(_ name: BytePath, _ operation: String, _ body: (UnsafePointer<CChar>) -> R) throws(SystemError) -> R {
+        try name.bytes.withUnsafeBytes { bytes in Result { () throws(SystemError) in try withName(bytes, operation, body) } }.get()
+    }
+
+    private func withName<R>(
+        _ name: UnsafeRawBufferPointer, _ operation: String, _ body: (UnsafePointer<CChar>) -> R
+    ) throws(SystemError) -> R {
         try checkName(name, operation)
         // On the stack: restore stats every tracked file through here, and a heap copy per name showed.
-        return name.bytes.withUnsafeBufferPointer { bytes in
-            withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(bytes))
-                buffer[bytes.count] = 0
-                return body(UnsafePointer(buffer.baseAddress!))
-            }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: name.count + 1) { buffer in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: name)
+            buffer[name.count] = 0
+            return body(UnsafePointer(buffer.baseAddress!))
         }
+    }
+
+    private func checkName(_ name: BytePath, _ operation: String) throws(SystemError) {
+        try name.bytes.withUnsafeBytes { bytes in Result { () throws(SystemError) in try checkName(bytes, operation) } }.get()
     }
 
     /// A name that is empty, `.`, `..` or holds `/` or NUL would leave this directory or name it
     /// itself: refused (EINVAL).
-    private func checkName(_ name: BytePath, _ operation: String) throws(SystemError) {
-        let bytes = name.bytes
-        if bytes.isEmpty || bytes == [UInt8(ascii: ".")] || bytes == [UInt8(ascii: "."), UInt8(ascii: ".")]
-            || bytes.contains(UInt8(ascii: "/")) || bytes.contains(0)
+    private func checkName(_ name: UnsafeRawBufferPointer, _ operation: String) throws(SystemError) {
+        let dot = UInt8(ascii: ".")
+        if name.isEmpty || (name.count <= 2 && name.allSatisfy { $0 == dot })
+            || memchr(name.baseAddress!, Int32(UInt8(ascii: "/")), name.count) != nil
+            || memchr(name.baseAddress!, 0, name.count) != nil
         {
-            throw SystemError(operation: "\(operation) (not a single name)", path: pathOf(name), errno: .invalidArgument)
+            throw SystemError(operation: "\(operation) (not a single name)", path: pathOf(BytePath(Array(name))), errno: .invalidArgument)
         }
     }
 }

@@ -211,9 +211,12 @@ public final class RestoreSession {
         let statCacheLocation = StatCache.location(in: repository.gitDirectory)
         let tree = Result { () throws(SystemError) in try workingTreeFiles().tree }
         return Background {
+            // The stat cache and the index are independent reads: side by side. Both are in before any
+            // `lstat` is taken (`WorkingTreeVerifier.plan`).
+            let statCacheRead = Background { StatCache.load(from: statCacheLocation) }
             let indexWrittenAt = try FileSystem.statusIfPresent(location.indexFile)?.modificationTime
             let index = try IndexReader(location, workdir: workdir)
-            let statCache = StatCache.load(from: statCacheLocation)
+            let statCache = try statCacheRead.value()
             guard preloading else { return WorkingTreeState(index: index, indexWrittenAt: indexWrittenAt, statCache: statCache) }
             let sorted = index.entries.isSortedByPath ? index.entries : index.entries.sorted { $0.path < $1.path }
             var paths: [BytePath?] = []

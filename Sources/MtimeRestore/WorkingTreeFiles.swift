@@ -40,27 +40,32 @@ final class WorkingTreeFiles {
     }
 
     /// `lstat` of each path (nil in `paths`: skipped), as `status` gives it, on up to `threads` threads
-    /// the way git's `core.preloadIndex` does: each thread takes one contiguous run of the paths
-    /// with its own cursor over the shared held directories. Each answer, an error too, depends only
-    /// on its path, never on the split: `PreloadedStatuses.status(at:)` throws a path's error when
-    /// the caller reaches that path, so a caller going through the paths in order fails where a
-    /// serial walk would. Safe to call from any thread: `tree` is shared, the cursors are not.
+    /// the way git's `core.preloadIndex` does. The paths are cut into runs of `PreloadedStatuses.chunk`
+    /// that the threads take in turn, each run with its own cursor over the shared held directories:
+    /// a thread that gets less CPU (the history walk runs meanwhile) takes fewer runs instead of
+    /// finishing last. Each answer, an error too, depends only on its path, never on the split:
+    /// `PreloadedStatuses.status(at:)` throws a path's error when the caller reaches that path, so a
+    /// caller going through the paths in order fails where a serial walk would. Safe to call from
+    /// any thread: `tree` is shared, the cursors are not.
     static func statuses(of paths: [BytePath?], in tree: DirectoryTree, threads: Int) -> PreloadedStatuses {
         var statuses = [FileStatus?](repeating: nil, count: paths.count)
         let failures = Mutex<[Int: SystemError]>([:])
-        let parts = max(1, min(threads, paths.count / PreloadedStatuses.minimumPathsPerThread))
+        let workers = max(1, min(threads, paths.count / PreloadedStatuses.minimumPathsPerThread))
+        let chunk = PreloadedStatuses.chunk
+        let chunks = (paths.count + chunk - 1) / chunk
+        let nextChunk = Atomic<Int>(0)
         statuses.withUnsafeMutableBufferPointer { buffer in
             let output = UnsafeSendable(buffer)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                var cursor = ParentCursor()
-                for position in (paths.count * part / parts)..<(paths.count * (part + 1) / parts) {
-                    guard let path = paths[position] else { continue }
-                    do throws(SystemError) {
-                        output.value[position] = try cursor.parent(of: path, in: tree).flatMap { (directory, name) throws(SystemError) in
-                            try directory.statusIfPresent(name)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while case let taken = nextChunk.add(1, ordering: .relaxed).oldValue, taken < chunks {
+                    var cursor = ParentCursor()
+                    for position in (taken * chunk)..<min(paths.count, (taken + 1) * chunk) {
+                        guard let path = paths[position] else { continue }
+                        do throws(SystemError) {
+                            output.value[position] = try cursor.statusIfPresent(path, in: tree)
+                        } catch {
+                            failures.withLock { $0[position] = error }
                         }
-                    } catch {
-                        failures.withLock { $0[position] = error }
                     }
                 }
             }
@@ -106,6 +111,28 @@ struct ParentCursor {
         return held.map { ($0, name) }
     }
 
+    /// `lstat` of `path` through its held parent (as `parent(of:)` finds it, then `statusIfPresent`);
+    /// nil when nothing is there or it is unreachable. The name is passed as a slice of `path`: this
+    /// runs once per tracked file, and a copy of each name was a heap allocation per file.
+    mutating func statusIfPresent(_ path: BytePath, in tree: DirectoryTree) throws(SystemError) -> FileStatus? {
+        let bytes = path.bytes
+        let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+        let parentLength = slash ?? 0
+        let held: HeldDirectory?
+        if let last, last.path.bytes.count == parentLength, bytes.starts(with: last.path.bytes) {
+            held = last.directory
+        } else {
+            let parentPath = BytePath(Array(bytes[..<parentLength]))
+            held = try ParentCursor.directory(parentPath, in: tree)
+            last = (parentPath, held)
+        }
+        guard let held else { return nil }
+        let nameStart = slash.map { $0 + 1 } ?? 0
+        return try bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemError) in try held.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: raw[nameStart...])) }
+        }.get()
+    }
+
     /// The held directory at `path` in `tree`; nil when unreachable (absent, below a file or a symlink).
     static func directory(_ path: BytePath, in tree: DirectoryTree) throws(SystemError) -> HeldDirectory? {
         do { return try tree.directory(path) } catch {
@@ -119,6 +146,9 @@ struct ParentCursor {
 struct PreloadedStatuses {
     /// Below this many paths per thread, another thread costs more than it saves.
     static let minimumPathsPerThread = 2048
+    /// Paths a thread takes at a time: small enough that the threads finish together, large enough
+    /// that starting a run (one directory lookup, one atomic add) costs nothing next to its `lstat`s.
+    static let chunk = 512
 
     fileprivate let statuses: [FileStatus?]
     /// Whether the path at a position was asked for.

@@ -161,3 +161,34 @@ private func writeIndexInOrder(_ repo: GitRepository, _ entries: [(mode: UInt32,
         try Data(original).write(to: index)
     }
 }
+
+/// An index large enough that its checksum is verified on another thread while the entries are
+/// parsed: read as libgit2 reads it when intact, refused (left to libgit2) when any byte of it,
+/// or of its trailer, changed.
+@Test func aLargeIndexIsReadOnlyWhenItsChecksumHolds() throws {
+    let repo = try GitRepository(label: "index-file-large")
+    try repo.write("a.txt", "a\n")
+    try repo.git("add", ".")
+    try repo.git("commit", "-q", "-m", "one")
+    let blob = try repo.git("rev-parse", "HEAD:a.txt").trimmingCharacters(in: .whitespacesAndNewlines)
+    let info = (0..<5000).map { "100644 \(blob)\tdir\($0 % 50)/sub\($0 % 7)/file-with-a-longish-name-\($0).txt\n" }.joined()
+    try runChecked(["git", "update-index", "--index-info"], in: repo.path, input: info)
+    let index = URL(fileURLWithPath: repo.directory.url(".git/index"))
+    let original = Array(try Data(contentsOf: index))
+    #expect(original.count >= IndexFile.concurrentChecksumSize, "\(original.count) bytes: not large enough to take the concurrent path")
+    try compareWithLibgit2(repo, "large, intact")
+    #expect(IndexFile.parse(original)?.count == 5001)
+
+    // One byte changed in the entries (a stat field: the entries still parse), in the middle, at
+    // the end of the entries, and in the trailer itself.
+    for position in [100, original.count / 2, original.count - 21, original.count - 1] {
+        var bytes = original
+        bytes[position] ^= 0x10
+        #expect(IndexFile.parse(bytes) == nil, "byte \(position) of \(bytes.count) changed")
+    }
+    var statChanged = original
+    statChanged[12 + 16] ^= 0x01  // the first entry's device number: parses, but no longer matches the checksum
+    #expect(IndexFile.parse(statChanged) == nil)
+    statChanged.replaceSubrange((statChanged.count - 20)..., with: Checksum.sha1(statChanged.dropLast(20)).bytes)
+    #expect(IndexFile.parse(statChanged) != nil, "the same bytes with their checksum recomputed are read")
+}

@@ -71,13 +71,36 @@ private final class SwapWorld: @unchecked Sendable {
 @Test func namesThatWouldLeaveTheDirectoryAreRefused() throws {
     let world = try SwapWorld()
     let tree = try DirectoryTree(root: BytePath(world.root))
-    for name in ["", ".", "..", "a/victim", "../outside", "nul\0byte"] {
+    for name in ["", ".", "..", "a/victim", "../outside", "nul\0byte", "/", "./", "a/", ".../..", "\0"] {
         do {
             _ = try tree.root.status(BytePath(name))
             Issue.record("'\(name)' was accepted as a single name")
         } catch {
             #expect(error.kind == .invalidArgument, "\(name): \(error)")
         }
+        // The same name handed over as bytes (a slice of a longer path, as the lstat preload does).
+        let padded = Array("x/\(name)/y".utf8)
+        do {
+            _ = try padded.withUnsafeBytes { bytes in
+                Result { () throws(SystemError) in
+                    try tree.root.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: bytes[2..<(bytes.count - 2)]))
+                }
+            }.get()
+            Issue.record("'\(name)' was accepted as a single name (as bytes)")
+        } catch {
+            #expect(error.kind == .invalidArgument, "\(name) as bytes: \(error)")
+            #expect(error.path == tree.root.pathOf(BytePath(name)), "\(name) as bytes")
+        }
+    }
+    // Names that are single names: the by-bytes status is the by-name one (nil when absent).
+    for name in ["a", "...", ".a", "a.", "absent"] {
+        let padded = Array("x/\(name)/y".utf8)
+        let byBytes = try padded.withUnsafeBytes { bytes in
+            Result { () throws(SystemError) in
+                try tree.root.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: bytes[2..<(bytes.count - 2)]))
+            }
+        }.get()
+        #expect(byBytes == (try tree.root.statusIfPresent(BytePath(name))), "\(name)")
     }
 }
 

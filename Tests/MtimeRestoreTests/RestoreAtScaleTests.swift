@@ -32,6 +32,11 @@ import TestSupport
         paths.insert(BytePath("d05/" + String(repeating: "n", count: 300)), at: 3000)
         paths.insert(BytePath("d05/" + String(repeating: "m", count: 300)), at: 6500)
         paths.insert(nil, at: 5000)
+        // Names no single directory entry can have: refused (EINVAL) as the serial walk refuses them.
+        paths.insert(BytePath("d07/.."), at: 700)
+        paths.insert(BytePath("d07/."), at: 1100)
+        paths.insert(BytePath("d08/"), at: 1500)
+        paths.insert(BytePath(""), at: 5500)
 
         let serialFiles = try WorkingTreeFiles(root: BytePath(root.path))
         let serial = paths.map { path in path.map { path in Result { () throws(SystemError) in try serialFiles.status(path) } } }

@@ -1,19 +1,19 @@
 import Dispatch
 
 /// Work started on another thread at once; `value()` waits for its result. Ask once.
-final class Background<Value>: @unchecked Sendable {
+public final class Background<Value>: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     // Written once by the worker before `finished` is signalled, read after waiting for it.
     private var result: Result<Value, any Error>?
 
-    init(_ body: @escaping @Sendable () throws -> Value) {
+    public init(_ body: @escaping @Sendable () throws -> Value) {
         DispatchQueue.global().async {
             self.result = Result { try body() }
             self.finished.signal()
         }
     }
 
-    func value() throws -> Value {
+    public func value() throws -> Value {
         finished.wait()
         return try result!.get()
     }

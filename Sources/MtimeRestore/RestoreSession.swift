@@ -221,9 +221,10 @@ public final class RestoreSession {
             let sorted = index.entries.isSortedByPath ? index.entries : index.entries.sorted { $0.path < $1.path }
             var paths: [BytePath?] = []
             paths.reserveCapacity(sorted.count)
-            for (position, entry) in sorted.enumerated() {
-                let isRepeat = position > 0 && sorted[position - 1].path == entry.path
-                paths.append(isRepeat || entry.mode == Tree.submoduleMode ? nil : entry.path)
+            for position in sorted.indices {
+                // Sorted by path, then stage: a path's later entries are conflict stages above 0.
+                let isRepeat = sorted[position].stage > 0 && position > 0 && sorted[position - 1].path == sorted[position].path
+                paths.append(isRepeat || sorted[position].mode == Tree.submoduleMode ? nil : sorted[position].path)
             }
             let statuses = WorkingTreeFiles.statuses(of: paths, in: try tree.get(), threads: Processors.workerThreads)
             return WorkingTreeState(index: index, indexWrittenAt: indexWrittenAt, statCache: statCache, statuses: statuses)

@@ -159,7 +159,8 @@ struct PreloadedStatuses {
     /// (or a directory on its way) failed with; `lstat` itself for a position not asked for.
     func status(at position: Int, else lstat: () throws(SystemError) -> FileStatus?) throws(SystemError) -> FileStatus? {
         guard position >= 0, position < taken.count, taken[position] else { return try lstat() }
-        if let failure = failures[position] { throw failure }
+        // Usually none: an empty dictionary is not hashed into once per tracked file.
+        if !failures.isEmpty, let failure = failures[position] { throw failure }
         return statuses[position]
     }
 }

@@ -13,18 +13,9 @@ enum IndexFile {
 
     static func parse(_ bytes: [UInt8]) -> [IndexEntry]? {
         guard bytes.count >= headerSize + ObjectID.byteCount, bytes.starts(with: "DIRC".utf8) else { return nil }
-        // The trailer's SHA-1 covers the whole file, a third of reading a large index: it is checked
-        // on another thread while the entries are parsed, and the entries count only if it holds.
-        guard bytes.count >= concurrentChecksumSize else {
-            return bytes.withUnsafeBytes { Checksum.hasValidTrailer($0) } ? parseEntries(bytes) : nil
-        }
-        let checksum = Background { bytes.withUnsafeBytes { Checksum.hasValidTrailer($0) } }
-        let entries = parseEntries(bytes)
-        return (try? checksum.value()) == true ? entries : nil
+        // The trailer's SHA-1 covers the whole file: checked beside the parse when the file is large.
+        return Checksum.verifyingTrailer(of: bytes) { parseEntries(bytes) }
     }
-
-    /// Below this size a thread costs more than the checksum it would take over.
-    static let concurrentChecksumSize = 256 << 10
 
     /// The entries, once the header and trailer are known to be there (the checksum is not looked at).
     private static func parseEntries(_ bytes: [UInt8]) -> [IndexEntry]? {

@@ -109,6 +109,23 @@ extension Checksum {
         let bodyCount = file.count - ObjectID.byteCount
         return sha1(UnsafeRawBufferPointer(rebasing: file[..<bodyCount])) == ObjectID(loading: file.baseAddress! + bodyCount)
     }
+
+    /// What `parse` makes of `file`, when `file` ends in the SHA-1 of everything before it; nil
+    /// otherwise. From `concurrentTrailerSize` bytes on (the index and the stat cache of a large tree,
+    /// where the SHA-1 is a third of reading them) the checksum is computed on another thread while
+    /// `parse` runs, so `parse` must take any bytes (bounds-checked) and its result counts only if
+    /// the checksum holds.
+    public static func verifyingTrailer<T>(of file: [UInt8], _ parse: () -> T?) -> T? {
+        guard file.count >= concurrentTrailerSize else {
+            return file.withUnsafeBytes { hasValidTrailer($0) } ? parse() : nil
+        }
+        let checksum = Background { file.withUnsafeBytes { hasValidTrailer($0) } }
+        let parsed = parse()
+        return (try? checksum.value()) == true ? parsed : nil
+    }
+
+    /// Below this size a thread costs more than the checksum it would take over.
+    public static let concurrentTrailerSize = 256 << 10
 }
 
 /// Byte order of two byte strings (git's path order): <0, 0, >0.

@@ -269,10 +269,14 @@ struct StatCache {
 
     /// Nil unless `bytes` is exactly what `encode` writes (magic, lengths, order, checksum).
     static func decode(_ bytes: [UInt8]) -> StatCache? {
+        guard bytes.count >= magic.count + 4 + ObjectID.byteCount, bytes.starts(with: magic) else { return nil }
+        return Checksum.verifyingTrailer(of: bytes) { decodeEntries(bytes) }
+    }
+
+    /// The entries, once the magic and room for the trailer are known to be there (the checksum is
+    /// not looked at); nil unless every length, record and the path order are as `encode` writes them.
+    private static func decodeEntries(_ bytes: [UInt8]) -> StatCache? {
         bytes.withUnsafeBytes { file -> StatCache? in
-            guard file.count >= magic.count + 4 + ObjectID.byteCount, file.starts(with: magic),
-                Checksum.hasValidTrailer(file)
-            else { return nil }
             var reader = BinaryReader(
                 UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
                 offset: magic.count)

@@ -98,6 +98,33 @@ import TestSupport
         #expect(StatCache.decode(Array(cache.encode().dropLast())) == nil)
     }
 
+    /// A cache large enough that its checksum is verified on another thread while it is decoded:
+    /// read back whole when intact, refused when any byte of it or of its trailer changed.
+    @Test func aLargeCacheIsReadOnlyWhenItsChecksumHolds() throws {
+        let status = try FileSystem.status(BytePath("/"))
+        var builder = StatCache.Builder()
+        for index in 0..<5000 {
+            let id = try #require(ObjectID(hex: String(repeating: String(format: "%02x", index % 256), count: 20)))
+            builder.append(BytePath(String(format: "src/dir%03d/file-%05d.c", index / 100, index)), StatCache.Record(status, objectID: id))
+        }
+        let cache = builder.cache
+        let bytes = cache.encode()
+        #expect(bytes.count >= Checksum.concurrentTrailerSize, "\(bytes.count) bytes: not large enough to take the concurrent path")
+        #expect(try #require(StatCache.decode(bytes)).hasSameEntries(as: cache))
+        for position in [StatCache.magic.count + 4 + 30, bytes.count / 2, bytes.count - 21, bytes.count - 1] {
+            var damaged = bytes
+            damaged[position] ^= 0x01
+            #expect(StatCache.decode(damaged) == nil, "byte \(position) of \(bytes.count) changed")
+        }
+        // A record's device number changed: still a well-formed cache, refused for its checksum alone.
+        var changed = bytes
+        changed[StatCache.magic.count + 4 + 4 + 28] ^= 0x01
+        #expect(StatCache.decode(changed) == nil)
+        changed.replaceSubrange((changed.count - 20)..., with: Checksum.sha1(changed.dropLast(20)).bytes)
+        let reread = try #require(StatCache.decode(changed), "the same bytes with their checksum recomputed are read")
+        #expect(reread.count == cache.count && !reread.hasSameEntries(as: cache))
+    }
+
     @Test func concurrentRestoresDoNotInterleave() throws {
         let repository = try GitRepository.basic()
         let before = try contentSnapshot(of: repository.path)

@@ -55,31 +55,29 @@ public final class HeldDirectory: Sendable {
 
     /// `fstatat(…, AT_SYMLINK_NOFOLLOW)`: a symlink's own status.
     public func status(_ name: BytePath) throws(SystemError) -> FileStatus {
+        try name.bytes.withUnsafeBytes { bytes in Result { () throws(SystemError) in try status(nameBytes: bytes) } }.get()
+    }
+
+    /// `status` of the name held in `name` (may be a slice of a longer path: no copy on the heap,
+    /// for a loop over every tracked file).
+    public func status(nameBytes name: UnsafeRawBufferPointer) throws(SystemError) -> FileStatus {
         var raw = stat()
         let result = try withName(name, "stat") { fstatat(descriptor, $0, &raw, AT_SYMLINK_NOFOLLOW) }
-        guard result == 0 else { throw SystemError.last("stat", pathOf(name)) }
+        guard result == 0 else { throw SystemError.last("stat", pathOf(BytePath(Array(name)))) }
         return FileStatus(raw)
     }
 
     /// `status(name)`, or nil when nothing is there.
     public func statusIfPresent(_ name: BytePath) throws(SystemError) -> FileStatus? {
-        do { return try status(name) } catch {
-            if error.isAbsent { return nil }
-            throw error
-        }
+        try name.bytes.withUnsafeBytes { bytes in Result { () throws(SystemError) in try statusIfPresent(nameBytes: bytes) } }.get()
     }
 
-    /// `statusIfPresent` of the name held in `name` (a slice of a longer path): no copy on the heap,
-    /// for a loop over every tracked file.
+    /// `status(nameBytes:)`, or nil when nothing is there.
     public func statusIfPresent(nameBytes name: UnsafeRawBufferPointer) throws(SystemError) -> FileStatus? {
-        var raw = stat()
-        let result = try withName(name, "stat") { fstatat(descriptor, $0, &raw, AT_SYMLINK_NOFOLLOW) }
-        guard result == 0 else {
-            let error = SystemError.last("stat", pathOf(BytePath(Array(name))))
+        do { return try status(nameBytes: name) } catch {
             if error.isAbsent { return nil }
             throw error
         }
-        return FileStatus(raw)
     }
 
     /// Opens `name` read-only without following a symlink (`isSymlink` if it is one) and without

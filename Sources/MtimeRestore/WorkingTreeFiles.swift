@@ -100,37 +100,37 @@ struct ParentCursor {
 
     /// The held parent of `path` in `tree` and its last component; nil when unreachable.
     mutating func parent(of path: BytePath, in tree: DirectoryTree) throws(SystemError) -> (directory: HeldDirectory, name: BytePath)? {
-        let name = path.lastComponent
-        let parentLength = path.bytes.count - name.bytes.count - (name.bytes.count == path.bytes.count ? 0 : 1)
-        if let last, last.path.bytes.count == parentLength, path.bytes.starts(with: last.path.bytes) {
-            return last.directory.map { ($0, name) }
-        }
-        let parentPath = path.parent
-        let held = try ParentCursor.directory(parentPath, in: tree)
-        last = (parentPath, held)
-        return held.map { ($0, name) }
+        let nameStart = ParentCursor.nameStart(of: path)
+        return try directory(holding: path, nameStart: nameStart, in: tree).map { ($0, BytePath(Array(path.bytes[nameStart...]))) }
     }
 
     /// `lstat` of `path` through its held parent (as `parent(of:)` finds it, then `statusIfPresent`);
     /// nil when nothing is there or it is unreachable. The name is passed as a slice of `path`: this
     /// runs once per tracked file, and a copy of each name was a heap allocation per file.
     mutating func statusIfPresent(_ path: BytePath, in tree: DirectoryTree) throws(SystemError) -> FileStatus? {
-        let bytes = path.bytes
-        let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
-        let parentLength = slash ?? 0
-        let held: HeldDirectory?
-        if let last, last.path.bytes.count == parentLength, bytes.starts(with: last.path.bytes) {
-            held = last.directory
-        } else {
-            let parentPath = BytePath(Array(bytes[..<parentLength]))
-            held = try ParentCursor.directory(parentPath, in: tree)
-            last = (parentPath, held)
-        }
-        guard let held else { return nil }
-        let nameStart = slash.map { $0 + 1 } ?? 0
-        return try bytes.withUnsafeBytes { raw in
+        let nameStart = ParentCursor.nameStart(of: path)
+        guard let held = try directory(holding: path, nameStart: nameStart, in: tree) else { return nil }
+        return try path.bytes.withUnsafeBytes { raw in
             Result { () throws(SystemError) in try held.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: raw[nameStart...])) }
         }.get()
+    }
+
+    /// Where `path`'s last component starts: after its last `/`, or at 0.
+    private static func nameStart(of path: BytePath) -> Int {
+        path.bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+    }
+
+    /// The held directory of `path`'s first `nameStart - 1` bytes (its parent; the root when
+    /// `nameStart` is 0): the last one looked up when it is the same, else looked up in `tree`.
+    private mutating func directory(holding path: BytePath, nameStart: Int, in tree: DirectoryTree) throws(SystemError) -> HeldDirectory? {
+        let parentLength = max(nameStart - 1, 0)
+        if let last, last.path.bytes.count == parentLength, path.bytes.starts(with: last.path.bytes) {
+            return last.directory
+        }
+        let parentPath = BytePath(Array(path.bytes[..<parentLength]))
+        let held = try ParentCursor.directory(parentPath, in: tree)
+        last = (parentPath, held)
+        return held
     }
 
     /// The held directory at `path` in `tree`; nil when unreachable (absent, below a file or a symlink).

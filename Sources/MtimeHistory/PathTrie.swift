@@ -42,7 +42,8 @@ struct PathTrie {
         var entries: [(id: ObjectID, mode: UInt32)] = [(tree, Tree.directoryMode)]
         // Grown one node at a time, the arrays would be copied a dozen times each.
         if let bound = trees?.entryCountBound, bound > 0 { reserveNodes(bound + 1, &entries) }
-        appendNode(name: UnsafeBufferPointer(start: nil, count: 0), isDirectory: true, parent: -1)
+        _ = appendNodes(names: [], of: 1, parent: -1)
+        _ = appendNode(nameStart: 0, nameCount: 0, isDirectory: true)
         // A directory's path is needed only to compare it with `only`.
         var pending: [(node: Int32, path: BytePath?)] = [(PathTrie.root, only == nil ? nil : BytePath([]))]
         var fileCount = 0
@@ -52,6 +53,7 @@ struct PathTrie {
             if let trees { tree = try trees.tree(id, objects: objects) } else { tree = try objects.tree(id) }
             firstChild[Int(node)] = Int32(isDirectory.count)
             childCount[Int(node)] = Int32(tree.entries.count)
+            let namesStart = appendNodes(names: tree.names, of: tree.entries.count, parent: node)
             tree.names.withUnsafeBufferPointer { treeNames in
                 var previous: (name: UnsafeBufferPointer<UInt8>, isTree: Bool)?
                 for entry in tree.entries {
@@ -61,7 +63,7 @@ struct PathTrie {
                         filesInByteOrder = false
                     }
                     previous = (name, entry.isTree)
-                    let child = appendNode(name: name, isDirectory: entry.isTree, parent: node)
+                    let child = appendNode(nameStart: namesStart + Int(entry.nameStart), nameCount: name.count, isDirectory: entry.isTree)
                     entries.append((entry.id, entry.mode))
                     guard entry.isTree else {
                         fileCount += 1
@@ -197,26 +199,34 @@ struct PathTrie {
     /// `file(at:).path` without copying the rest of the file.
     func path(at leaf: Int32) -> BytePath { files[Int(fileIndex[Int(leaf)])].path }
 
-    @discardableResult
-    private mutating func appendNode(name: UnsafeBufferPointer<UInt8>, isDirectory directory: Bool, parent node: Int32) -> Int32 {
+    /// Appends the fields every child of `parent` starts with, `count` of them at once, and the
+    /// names' bytes (a tree object's bytes as they are: names lie between modes and ids); returns
+    /// where `names` begins in `self.names`. Each child's own fields follow with `appendNode`.
+    private mutating func appendNodes(names treeNames: [UInt8], of count: Int, parent node: Int32) -> Int {
+        let start = names.count
+        names.append(contentsOf: treeNames)
+        parent.append(contentsOf: repeatElement(node, count: count))
+        firstChild.append(contentsOf: repeatElement(0, count: count))
+        childCount.append(contentsOf: repeatElement(0, count: count))
+        fileIndex.append(contentsOf: repeatElement(-1, count: count))
+        unresolved.append(contentsOf: repeatElement(0, count: count))
+        return start
+    }
+
+    /// The next node's own fields (after `appendNodes`); returns its number.
+    private mutating func appendNode(nameStart start: Int, nameCount count: Int, isDirectory directory: Bool) -> Int32 {
         let id = Int32(isDirectory.count)
-        nameStart.append(Int32(names.count))
-        nameCount.append(Int32(name.count))
-        names.append(contentsOf: name)
+        nameStart.append(Int32(start))
+        nameCount.append(Int32(count))
         isDirectory.append(directory)
-        parent.append(node)
-        firstChild.append(0)
-        childCount.append(0)
-        fileIndex.append(-1)
         directoryNumber.append(directory ? Int32(directoryCount) : -1)
         if directory { directoryCount += 1 }
-        unresolved.append(0)
         return id
     }
 
     private mutating func reserveNodes(_ count: Int, _ entries: inout [(id: ObjectID, mode: UInt32)]) {
         entries.reserveCapacity(count)
-        names.reserveCapacity(count * 16)
+        names.reserveCapacity(count * 24)
         nameStart.reserveCapacity(count)
         nameCount.reserveCapacity(count)
         isDirectory.reserveCapacity(count)

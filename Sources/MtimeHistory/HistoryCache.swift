@@ -280,7 +280,6 @@ struct HistoryCache {
             }
             guard reader.isAtEnd else { return nil }
             snapshot.entriesEnd = body
-            snapshot.count = Int(entryCount)
             return snapshot
         }.map { snapshot in
             var snapshot = snapshot
@@ -297,7 +296,6 @@ struct HistoryCache {
         /// Its MAC verified under the cache's key: written by a holder of the key, exactly as it is.
         fileprivate(set) var isAuthenticated = false
         fileprivate(set) var changes: [Change] = []
-        fileprivate(set) var count = 0
         /// The whole file; entries (path length u32, path, change index u32) lie in
         /// `entriesStart..<entriesEnd`, paths strictly increasing in byte order.
         fileprivate var bytes: [UInt8] = []

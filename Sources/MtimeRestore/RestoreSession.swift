@@ -350,52 +350,49 @@ public final class RestoreSession {
     /// skipping files that changed on disk since the plan, then directories; records the files it
     /// verified clean in the stat cache so the next run need not hash them.
     public func apply(_ plan: RestorePlan) throws -> RestoreSummary {
+        try apply(plan, threads: Processors.workerThreads)
+    }
+
+    /// `apply`, setting file times on up to `threads` threads: the result is the same for any count.
+    func apply(_ plan: RestorePlan, threads: Int) throws -> RestoreSummary {
         do {
-            return try applyPlan(plan)
+            return try applyPlan(plan, threads: threads)
         } catch {
             throw RestoreError.system(error)
         }
     }
 
-    private func applyPlan(_ plan: RestorePlan) throws(SystemError) -> RestoreSummary {
+    private func applyPlan(_ plan: RestorePlan, threads: Int) throws(SystemError) -> RestoreSummary {
         var summary = RestoreSummary()
         var verified = StatCache.Builder(capacity: plan.files.count)
-        let setter = GuardedTimeSetter()
         let tree = try workingTreeFiles()
-        try ReadLease.withBreaksIgnored { () throws(SystemError) in
-            for file in plan.files {
-                guard let target = file.target, let planned = file.current else { continue }
-                // What the stat cache may vouch for: nothing that could have changed after it was verified.
-                var recordable: FileStatus?
-                if planned.modificationTime == target {
-                    summary.alreadyRight += 1
-                    // Verified while planning; a change in the same clock tick as that check would not show in
-                    // the ctime, so only a file last changed before planning began is recorded.
-                    if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
-                } else {
-                    let expected = file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil)
-                    guard let (directory, name) = try tree.parent(of: file.path) else {
-                        summary.changedSincePlanned.append(file.path)  // a directory on the way was replaced
-                        continue
-                    }
-                    switch try setter.set(
-                        name, in: directory, planned: planned, to: target, expected: expected,
-                        expectedIsCertain: file.worktreeObjectID != nil)
-                    {
-                    case .changedSincePlanned:
-                        summary.changedSincePlanned.append(file.path)
-                        continue
-                    case .changedWhileSetting:
-                        summary.changedWhileSetting.append(file.path)
-                        continue
-                    case .set(let status, let verified):
-                        summary.filesSet += 1
-                        if verified { recordable = status }
-                    }
+        let outcomes = try ReadLease.withBreaksIgnored { () throws(SystemError) in
+            try setFileTimes(plan.files, in: tree.tree, threads: threads)
+        }
+        for (position, file) in plan.files.enumerated() {
+            guard let target = file.target, let planned = file.current else { continue }
+            // What the stat cache may vouch for: nothing that could have changed after it was verified.
+            var recordable: FileStatus?
+            if planned.modificationTime == target {
+                summary.alreadyRight += 1
+                // Verified while planning; a change in the same clock tick as that check would not show in
+                // the ctime, so only a file last changed before planning began is recorded.
+                if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
+            } else {
+                switch outcomes[position] {
+                case .changedSincePlanned, nil:
+                    summary.changedSincePlanned.append(file.path)
+                    continue
+                case .changedWhileSetting:
+                    summary.changedWhileSetting.append(file.path)
+                    continue
+                case .set(let status, let verified):
+                    summary.filesSet += 1
+                    if verified { recordable = status }
                 }
-                if file.state == .clean, let recordable {
-                    verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID))
-                }
+            }
+            if file.state == .clean, let recordable {
+                verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID))
             }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
@@ -429,5 +426,56 @@ public final class RestoreSession {
         }
         lastLoadedStatCache = nil
         return summary
+    }
+
+    /// Below this many files to set per thread, another thread costs more than it saves (a warm
+    /// run sets a handful: one thread, no thread started).
+    static let minimumFilesPerThread = 512
+
+    /// Sets the planned target of every file whose mtime differs from it (`GuardedTimeSetter`) on
+    /// up to `threads` threads, each with its own cursor over the held directories (`inParts`):
+    /// each outcome depends only on its own file, so it is the one a serial loop would get, with
+    /// one exception handled here: names of one file (hard links) are set after the others, one
+    /// thread, in plan order, since setting one changes the other's ctime. By position in `files`
+    /// (nil: nothing to set). Throws the error of the first file in plan order that failed, as a
+    /// serial loop stopping there would; every file before it was set. Call with lease breaks ignored.
+    private func setFileTimes(_ files: [PlannedFile], in tree: DirectoryTree, threads: Int) throws(SystemError)
+        -> [GuardedTimeSetter.Outcome?]
+    {
+        let (separate, shared) = { () -> ([Int], [Int]) in
+            var separate: [Int] = [], shared: [Int] = []
+            for (position, file) in files.enumerated() {
+                guard let target = file.target, let planned = file.current, planned.modificationTime != target else { continue }
+                if planned.linkCount > 1 { shared.append(position) } else { separate.append(position) }
+            }
+            return (separate, shared)
+        }()
+        let setter = GuardedTimeSetter()
+        @Sendable func set(_ file: PlannedFile, _ cursor: inout ParentCursor) throws(SystemError) -> GuardedTimeSetter.Outcome {
+            // Both non-nil: only such files were picked above.
+            guard let target = file.target, let planned = file.current else { return .changedSincePlanned }
+            // A directory on the way was replaced.
+            guard let (directory, name) = try cursor.parent(of: file.path, in: tree) else { return .changedSincePlanned }
+            return try setter.set(
+                name, in: directory, planned: planned, to: target,
+                expected: file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil),
+                expectedIsCertain: file.worktreeObjectID != nil)
+        }
+        var outcomes = [GuardedTimeSetter.Outcome?](repeating: nil, count: files.count)
+        /// Sets the files at `positions`; their errors by position in `files`.
+        func setAll(_ positions: [Int], threads: Int) -> [Int: SystemError] {
+            let found = WorkingTreeFiles.inParts(
+                positions.count, in: tree, threads: threads, minimumPerThread: RestoreSession.minimumFilesPerThread,
+                stoppingAtFailure: true
+            ) { (index, cursor) throws(SystemError) in try set(files[positions[index]], &cursor) }
+            for (index, outcome) in found.values.enumerated() { outcomes[positions[index]] = outcome }
+            return Dictionary(uniqueKeysWithValues: found.failures.map { (positions[$0.key], $0.value) })
+        }
+        var failures = setAll(separate, threads: threads)
+        // Hard links before the first failure only: a serial loop would not have reached the others.
+        let firstFailure = failures.keys.min() ?? files.count
+        failures.merge(setAll(shared.filter { $0 < firstFailure }, threads: 1)) { $1 }
+        if let first = failures.keys.min(), let error = failures[first] { throw error }
+        return outcomes
     }
 }

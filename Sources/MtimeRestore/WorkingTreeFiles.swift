@@ -40,32 +40,58 @@ final class WorkingTreeFiles {
     }
 
     /// `lstat` of each path (nil in `paths`: skipped), as `status` gives it, on up to `threads` threads
-    /// the way git's `core.preloadIndex` does: each thread takes one contiguous run of the paths
-    /// with its own cursor over the shared held directories. Each answer, an error too, depends only
+    /// the way git's `core.preloadIndex` does (`inParts`). Each answer, an error too, depends only
     /// on its path, never on the split: `PreloadedStatuses.status(at:)` throws a path's error when
     /// the caller reaches that path, so a caller going through the paths in order fails where a
-    /// serial walk would. Safe to call from any thread: `tree` is shared, the cursors are not.
+    /// serial walk would.
     static func statuses(of paths: [BytePath?], in tree: DirectoryTree, threads: Int) -> PreloadedStatuses {
-        var statuses = [FileStatus?](repeating: nil, count: paths.count)
+        let found = inParts(
+            paths.count, in: tree, threads: threads, minimumPerThread: PreloadedStatuses.minimumPathsPerThread,
+            stoppingAtFailure: false
+        ) { (position, cursor) throws(SystemError) -> FileStatus? in
+            guard let path = paths[position] else { return nil }
+            return try cursor.parent(of: path, in: tree).flatMap { (directory, name) throws(SystemError) in
+                try directory.statusIfPresent(name)
+            }
+        }
+        return PreloadedStatuses(statuses: found.values, taken: paths.map { $0 != nil }, failures: found.failures)
+    }
+
+    /// `body(position, cursor)` for each position in `0..<count`, on up to `threads` threads (one
+    /// when there are fewer than `minimumPerThread` positions per thread): each thread takes one
+    /// contiguous run of the positions, in order, with its own `ParentCursor` over the shared held
+    /// directories of `tree`. The values and the errors by position; with `stoppingAtFailure`, a
+    /// thread stops at its first failure or once it is past another thread's earlier one, so every
+    /// position left without a value or an error comes after a failed position. Safe to call from
+    /// any thread: `tree` is shared, the cursors are not.
+    static func inParts<Value: Sendable>(
+        _ count: Int, in tree: DirectoryTree, threads: Int, minimumPerThread: Int, stoppingAtFailure: Bool,
+        _ body: @Sendable (_ position: Int, _ cursor: inout ParentCursor) throws(SystemError) -> Value?
+    ) -> (values: [Value?], failures: [Int: SystemError]) {
+        var values = [Value?](repeating: nil, count: count)
         let failures = Mutex<[Int: SystemError]>([:])
-        let parts = max(1, min(threads, paths.count / PreloadedStatuses.minimumPathsPerThread))
-        statuses.withUnsafeMutableBufferPointer { buffer in
+        let firstFailure = Atomic<Int>(.max)
+        let parts = max(1, min(threads, count / max(1, minimumPerThread)))
+        values.withUnsafeMutableBufferPointer { buffer in
             let output = UnsafeSendable(buffer)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
+            @Sendable func run(_ part: Int) {
                 var cursor = ParentCursor()
-                for position in (paths.count * part / parts)..<(paths.count * (part + 1) / parts) {
-                    guard let path = paths[position] else { continue }
+                for position in (count * part / parts)..<(count * (part + 1) / parts) {
+                    if stoppingAtFailure, position > firstFailure.load(ordering: .relaxed) { return }
                     do throws(SystemError) {
-                        output.value[position] = try cursor.parent(of: path, in: tree).flatMap { (directory, name) throws(SystemError) in
-                            try directory.statusIfPresent(name)
-                        }
+                        output.value[position] = try body(position, &cursor)
                     } catch {
                         failures.withLock { $0[position] = error }
+                        guard stoppingAtFailure else { continue }
+                        _ = firstFailure.min(position, ordering: .relaxed)
+                        return
                     }
                 }
             }
+            // One part runs here: a small job starts no thread.
+            if parts == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: run) }
         }
-        return PreloadedStatuses(statuses: statuses, taken: paths.map { $0 != nil }, failures: failures.withLock { $0 })
+        return (values, failures.withLock { $0 })
     }
 
     /// The blob id of the regular file or symlink at `path` (a symlink's target, not followed) and

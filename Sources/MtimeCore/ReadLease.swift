@@ -18,7 +18,8 @@ public enum ReadLease {
     /// `leased` is false when no lease could be taken (the file is open for writing elsewhere;
     /// NFS, some FUSE mounts; another owner's file without CAP_LEASE): the caller must then not
     /// trust that nothing was written meanwhile.
-    public static func holding<R>(closing file: FileDescriptor, _ body: (_ leased: Bool) throws(SystemError) -> R) throws(SystemError) -> R {
+    public static func holding<R>(closing file: FileDescriptor, _ body: (_ leased: Bool) throws(SystemError) -> R) throws(SystemError) -> R
+    {
         defer { file.close() }
         return try body(fcntl(file.rawValue, setLease, readLease) == 0)
     }

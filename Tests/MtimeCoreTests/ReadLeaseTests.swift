@@ -11,8 +11,10 @@ import TestSupport
     let directory = TemporaryDirectory("read-lease")
     let path = directory.url("f")
     try Data("old\n".utf8).write(to: URL(fileURLWithPath: path))
-    let breakSeconds = Double((try? String(contentsOfFile: "/proc/sys/fs/lease-break-time", encoding: .utf8))?
-        .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 45
+    let breakSeconds =
+        Double(
+            (try? String(contentsOfFile: "/proc/sys/fs/lease-break-time", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 45
     try #require(breakSeconds >= 10, "lease-break-time is \(breakSeconds) s: too short to tell a release from a timeout")
 
     let file = try FileDescriptor(openForReading: BytePath(path))

@@ -434,21 +434,24 @@ public final class RestoreSession {
 
     /// Sets the planned target of every file whose mtime differs from it (`GuardedTimeSetter`) on
     /// up to `threads` threads, each with its own cursor over the held directories (`inParts`):
-    /// each outcome depends only on its own file, so it is the one a serial loop would get, with
-    /// one exception handled here: names of one file (hard links) are set after the others, one
-    /// thread, in plan order, since setting one changes the other's ctime. By position in `files`
-    /// (nil: nothing to set). Throws the error of the first file in plan order that failed, as a
-    /// serial loop stopping there would; every file before it was set. Call with lease breaks ignored.
+    /// each outcome depends only on its own file, so it is the one a serial loop would get. Two
+    /// kinds of file are set afterwards, on one thread, in plan order: names of one file (hard
+    /// links: setting one changes the other's ctime), and every file from the first one this
+    /// process may not set the time of (`TimePermission`) on, so that when it fails the run, the
+    /// files after it are untouched, as `restore --help` says. By position in `files` (nil:
+    /// nothing to set). Throws the error of the first file in plan order that failed, as a serial
+    /// loop stopping there would; every file before it was set. Call with lease breaks ignored.
     private func setFileTimes(_ files: [PlannedFile], in tree: DirectoryTree, threads: Int) throws(SystemError)
         -> [GuardedTimeSetter.Outcome?]
     {
-        let (separate, shared) = { () -> ([Int], [Int]) in
-            var separate: [Int] = [], shared: [Int] = []
+        let (separate, inTurn) = { () -> ([Int], [Int]) in
+            var separate: [Int] = [], inTurn: [Int] = [], pastForeign = false
             for (position, file) in files.enumerated() {
                 guard let target = file.target, let planned = file.current, planned.modificationTime != target else { continue }
-                if planned.linkCount > 1 { shared.append(position) } else { separate.append(position) }
+                pastForeign = pastForeign || !TimePermission.maySetTime(of: planned)
+                if pastForeign || planned.linkCount > 1 { inTurn.append(position) } else { separate.append(position) }
             }
-            return (separate, shared)
+            return (separate, inTurn)
         }()
         let setter = GuardedTimeSetter()
         @Sendable func set(_ file: PlannedFile, _ cursor: inout ParentCursor) throws(SystemError) -> GuardedTimeSetter.Outcome {
@@ -472,9 +475,9 @@ public final class RestoreSession {
             return Dictionary(uniqueKeysWithValues: found.failures.map { (positions[$0.key], $0.value) })
         }
         var failures = setAll(separate, threads: threads)
-        // Hard links before the first failure only: a serial loop would not have reached the others.
+        // Only those before the first failure: a serial loop would not have reached the others.
         let firstFailure = failures.keys.min() ?? files.count
-        failures.merge(setAll(shared.filter { $0 < firstFailure }, threads: 1)) { $1 }
+        failures.merge(setAll(inTurn.filter { $0 < firstFailure }, threads: 1)) { $1 }
         if let first = failures.keys.min(), let error = failures[first] { throw error }
         return outcomes
     }

@@ -172,6 +172,30 @@ import TestSupport
         }
     }
 
+    /// Without CAP_FOWNER, a file someone else owns can't be given a time (EPERM): `restore` fails
+    /// naming it, the files before it have their times and the files after it are untouched (as
+    /// `restore --help` says), though the files are set on two threads (the CLI's own count here).
+    @Test(.enabled(if: geteuid() == 0, "dropping CAP_FOWNER and giving a file to another user needs root"))
+    func theFilesAfterOneItMayNotSetAreUntouched() throws {
+        let origin = try ParallelApplyTests.origin()
+        let clone = try GitRepository(cloning: origin.path, label: "parallel-apply-foreign")
+        let paths = try clone.git("ls-files", "-z").split(separator: "\0").map(String.init).sorted()
+        try runChecked(["sh", "-c", "git ls-files -z | xargs -0 touch -h -d @1000000000"], in: clone.path)
+        let old = Timestamp(seconds: 1_000_000_000)
+        // In the first half: the second thread's files all come after it.
+        let victim = try #require(paths.indices.first { $0 >= paths.count / 5 && paths[$0].contains("/f") })
+        try runChecked(["chown", "12345:12345", clone.directory.url(paths[victim])])
+
+        let result = try run(["setpriv", "--bounding-set=-fowner", builtProduct("git-mtime"), "restore"], in: clone.path)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(paths[victim]) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        for (index, path) in paths.enumerated() {
+            let time = try modificationTime(clone.directory.url(path))
+            if index < victim { #expect(time != old, "\(path), before \(paths[victim]), was not set") }
+            if index >= victim { #expect(time == old, "\(path), from \(paths[victim]) on, was set") }
+        }
+    }
+
     /// Binds a Unix socket at `path` (opening one fails with ENXIO) and closes it; the node stays.
     func bindSocket(at path: String) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

@@ -14,9 +14,12 @@ public enum TimePermission {
         return mask & (1 << fowner) != 0
     }()
 
+    /// Asked once: `geteuid` is a syscall, and this is asked for every file.
+    private static let effectiveUser = geteuid()
+
     /// Whether setting the mtime of the file `status` describes can be expected to succeed (an
     /// immutable file, or a file system's own rules, may still refuse).
     public static func maySetTime(of status: FileStatus) -> Bool {
-        overridesOwnership || status.uid == geteuid()
+        overridesOwnership || status.uid == effectiveUser
     }
 }

@@ -9,8 +9,10 @@
 #     unkeyed (its snapshot is checked against the object database) and keyed (the earlier run
 #     wrote with $GIT_MTIME_CACHE_KEY set, the restored one reads with it: the MAC replaces the
 #     check), and the unkeyed one with BEFORE_GIT_MTIME too;
-#   - warm after one new commit, against `git status --porcelain` in the same clone (the floor:
-#     both stat every file);
+#   - warm after one new commit, against `git status --porcelain` and `git diff-files` in the same
+#     clone (diff-files is the floor of the work: read the index, lstat every file);
+#   - the floor of a restored cache directory's run: every file's time set, by `touch -h` on two
+#     processes in a fresh clone (no index, no history, no checks);
 #   - the same cold runs and the reference again after `git commit-graph write --reachable`.
 #
 #   bench/history-scale.sh NEW_GIT_MTIME [BEFORE_GIT_MTIME]
@@ -82,6 +84,10 @@ fi
 
 # A CI job: a fresh clone, the cache directory an earlier job saved, restored into place.
 for run in $(seq 1 "$runs"); do
+    fresh_clone "$work/touched-$run"
+    git -C "$work/touched-$run" ls-files -z > "$work/paths"
+    measure "touch-every-file" "$work/touched-$run" sh -c 'xargs -0 -P2 -n 8000 touch -h -d @1000000000 < "$1"' sh "$work/paths"
+    rm -rf "$work/touched-$run"
     fresh_clone "$work/restored-$run"
     rm -rf "$work/cache-$run"
     cp -a "$work/saved-1" "$work/cache-$run"
@@ -119,6 +125,7 @@ warm() { # LABEL DIR COMMAND...
         git -C "$dir" -c user.name=bench -c user.email=bench@example.com commit -q -m "warm $run"
         measure "warm-$label" "$dir" "$@"
         measure "git-status-$label" "$dir" git status --porcelain
+        measure "git-diff-files-$label" "$dir" sh -c 'git diff-files --quiet; [ $? -le 1 ]'
     done
 }
 warm new "$work/restored-1" "$new" restore --cache-dir "$work/cache-1"
@@ -154,11 +161,14 @@ awk '
         }
         if ("last-modified" in W) printf "cold restore / git last-modified -r: wall %.3fx, cpu %.3fx, peak rss %.2fx\n", W["cold-new"] / W["last-modified"], C["cold-new"] / C["last-modified"], R["cold-new"] / R["last-modified"]
         if ("last-modified-timeout" in W) printf "git last-modified -r: stopped after %d s (cold restore / it: < %.3fx wall)\n", W["last-modified-timeout"], W["cold-new"] / W["last-modified-timeout"]
-        printf "warm after one commit: %.0f ms wall, %.0f ms cpu (git status %.0f / %.0f ms)\n", W["warm-new"] * 1000,
-            C["warm-new"] * 1000, W["git-status-new"] * 1000, C["git-status-new"] * 1000
+        printf "warm after one commit: %.0f ms wall, %.0f ms cpu (git status %.0f / %.0f ms, git diff-files %.0f / %.0f ms)\n",
+            W["warm-new"] * 1000, C["warm-new"] * 1000, W["git-status-new"] * 1000, C["git-status-new"] * 1000,
+            W["git-diff-files-new"] * 1000, C["git-diff-files-new"] * 1000
         if ("warm-before" in W) printf "  before: %.0f ms (git status %.0f ms)\n", W["warm-before"] * 1000, W["git-status-before"] * 1000
         printf "fresh clone, restored --cache-dir: %.0f ms wall, %.0f ms cpu (%.2fx the cold restore cpu)\n",
             W["restored-cache-dir"] * 1000, C["restored-cache-dir"] * 1000, C["restored-cache-dir"] / C["cold-new"]
+        printf "  floor, touch -h of every file on 2 processes: %.0f ms wall, %.0f ms cpu\n",
+            W["touch-every-file"] * 1000, C["touch-every-file"] * 1000
         if ("restored-cache-dir-before" in W) printf "  before: %.0f ms wall, %.0f ms cpu\n", W["restored-cache-dir-before"] * 1000, C["restored-cache-dir-before"] * 1000
         printf "fresh clone, restored keyed --cache-dir: %.0f ms wall, %.0f ms cpu (%.2fx the unkeyed cpu)\n",
             W["restored-cache-dir-keyed"] * 1000, C["restored-cache-dir-keyed"] * 1000, C["restored-cache-dir-keyed"] / C["restored-cache-dir"]

@@ -108,6 +108,8 @@ struct PrepareCommand: ParsableCommand {
 
     func run() throws {
         let (context, path, location) = try stamp.locate(in: context.load())
+        let lock = try lockOutputs(location)
+        defer { withExtendedLifetime(lock) {} }
         _ = try prepare(context, stamp: path, location: location, explain: explain.isOn)
     }
 }
@@ -122,6 +124,8 @@ struct SealCommand: ParsableCommand {
 
     func run() throws {
         let (context, path, location) = try stamp.locate(in: context.load(), create: true)
+        let lock = try lockOutputs(location)
+        defer { withExtendedLifetime(lock) {} }
         let sealed = try reporting { () throws(GuardError) in try Guard.seal(context, stamp: location, prepared: nil) }
         note("sealed \(path) at \(sealed.stamp.sealTime) (\(sealed.stamp.entries.count) files)")
     }
@@ -137,6 +141,10 @@ struct RunCommand: ParsableCommand {
             ignored for the command. A tracked file the command changed is not recorded as consumed. Like \
             prepare, it prints one line saying what it decided, and with --explain each file that got a fresh \
             mtime and why.
+
+            Builds sharing the stamp's directory (a cache mount) take turns: from before prepare until after \
+            seal, run holds a lock there (`.<stamp name>.lock`, removed when released); another build waits, \
+            saying so once. prepare and seal on their own hold it while they work.
             """)
 
     @OptionGroup var context: ContextOptions
@@ -152,6 +160,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let (context, path, location) = try stamp.locate(in: context.load())
+        // Held until the stamp is sealed: another build sharing the outputs waits for all of it.
+        var lock = try lockOutputs(location)
+        defer { withExtendedLifetime(lock) {} }
         let prepared = try prepare(context, stamp: path, location: location, explain: explain.isOn)
         let status = try reporting { () throws(GuardError) in try CommandRunner.run(command) }
         if let signal = SignalForwarding.pending {
@@ -167,7 +178,9 @@ struct RunCommand: ParsableCommand {
         try reporting { () throws(GuardError) in
             do throws(GuardError) {
                 // Located again, creating missing directories: the build may have made or replaced them.
-                let sealed = try Guard.seal(context, stamp: try context.stampLocation(path, create: true), prepared: prepared.prepared)
+                let sealing = try context.stampLocation(path, create: true)
+                if lock == nil { lock = try acquireLock(sealing) }
+                let sealed = try Guard.seal(context, stamp: sealing, prepared: prepared.prepared)
                 if let first = sealed.changedDuringBuild.first {
                     note(
                         "warning: \(sealed.changedDuringBuild.count) tracked files changed while \(command[0]) ran (\(first)\(sealed.changedDuringBuild.count > 1 ? ", ..." : "")); "
@@ -226,6 +239,18 @@ private func prepare(_ context: GuardContext, stamp: BytePath, location: RootedL
     let untracked = outcome.bumped.contains { $0.entry.isUntracked } ? ", changed untracked files \(outcome.untrackedBumpTime)" : ""
     note("changed files got mtime \(outcome.bumpTime)\(untracked); \(outcome.timesSet) mtimes set")
     return outcome
+}
+
+/// The lock that keeps guarded builds sharing the stamp's directory from interleaving (`BuildLock`),
+/// saying once on stderr when another build holds it.
+private func lockOutputs(_ location: RootedLocation) throws -> FileLock? {
+    try reporting { () throws(GuardError) in try acquireLock(location) }
+}
+
+private func acquireLock(_ location: RootedLocation) throws(GuardError) -> FileLock? {
+    try BuildLock.acquire(location) { lock in
+        note("waiting for another build that shares \(location.directory?.path ?? BytePath(".")) to finish (lock \(lock))")
+    }
 }
 
 /// `4210` → `4,210`.

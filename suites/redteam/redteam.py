@@ -612,6 +612,75 @@ def one_second_file_system(env):
            "the bump is not a whole second: %s" % stderr(process))
 
 
+SHARED_MOUNT_SCRIPT = r"""
+mount --bind "$CONTEXT" "$ROOT" && mount --bind "$SHARED" "$ROOT/target" && cd "$ROOT" || exit 99
+exec "$GUARD" run --manifest "$MANIFEST" -- sh -c "sleep $DELAY && make -s && cat target/out > $RESULT"
+"""
+
+
+@check
+def concurrent_builds_sharing_a_cache_mount(env):
+    """Two builds of different sources at the same root, their outputs in one shared directory (a
+    BuildKit cache mount without `sharing=locked`): whichever order the guards and the two makes run
+    in, each build's program is built from its own sources. Unlocked, the second build prepared
+    against the stamp the first was about to replace, found the first one's output newer than its
+    own unbumped source, and shipped it."""
+    if os.geteuid() != 0:
+        raise Skip("needs root for bind mounts in private mount namespaces")
+    base = os.path.join(env.tmp, "shared-mount")
+    makefile = b"target/out: src\n\tcp src target/out\n"
+    contexts = {}
+    for name, source in (("seed", b"v0\n"), ("a", b"v1\n"), ("b", b"v0\n")):
+        context = os.path.join(base, name)
+        os.makedirs(os.path.join(context, "target"))
+        for relative, data in (("Makefile", makefile), ("src", source)):
+            with open(os.path.join(context, relative), "wb") as f:
+                f.write(data)
+            os.utime(os.path.join(context, relative), ns=(1_600_000_000 * 10 ** 9,) * 2)  # COPY keeps the commit time
+        manifest = os.path.join(base, name + ".manifest")
+        with open(manifest, "w") as f:
+            f.write("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 2\n"
+                    "tracked 100644 %s 1600000000.000000000 Makefile\ntracked 100644 %s 1600000000.000000000 src\n"
+                    % (blob_id(makefile), blob_id(source)))
+        contexts[name] = (context, manifest)
+    root, shared = os.path.join(base, "app"), os.path.join(base, "cache")
+    os.makedirs(root)
+    os.makedirs(shared)
+
+    def start(name, delay):
+        context, manifest = contexts[name]
+        variables = dict(env.env, CONTEXT=context, SHARED=shared, ROOT=root, GUARD=env.guard, MANIFEST=manifest,
+                         DELAY=str(delay), RESULT=os.path.join(base, name + ".result"))
+        return subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", SHARED_MOUNT_SCRIPT],
+                                env=variables, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def finish(process, what):
+        out, err = process.communicate(timeout=120)
+        expect(process.returncode == 0, "%s exited %d: %s" % (what, process.returncode, err.decode(errors="replace")))
+        return err.decode(errors="replace")
+
+    finish(start("seed", 0), "the seeding build")
+    # B starts while A sleeps before its make: B's guard prepares before A's make writes and runs its
+    # own make after it. Offsets vary so the class is covered, not one interleaving.
+    waited = 0
+    for a_delay, b_start, b_delay in ((1.0, 0.3, 1.5), (0.6, 0.2, 1.0), (0.2, 0.1, 0.5), (0.0, 0.0, 0.0)):
+        first = start("a", a_delay)
+        time.sleep(b_start)
+        second = start("b", b_delay)
+        first_err, second_err = finish(first, "build A"), finish(second, "build B")
+        waited += ("waiting for another build" in first_err) + ("waiting for another build" in second_err)
+        for name, source, err in (("a", "v1\n", first_err), ("b", "v0\n", second_err)):
+            built = open(os.path.join(base, name + ".result")).read()
+            expect(built == source, "build %s (source %r) shipped a program built from %r (offsets %s, %s, %s)\n%s"
+                   % (name.upper(), source, built, a_delay, b_start, b_delay, err))
+        # A third build of B's sources is told nothing changed only if the outputs are B's.
+        finish(start("b", 0), "a rebuild of B's sources")
+        expect(open(os.path.join(base, "b.result")).read() == "v0\n", "the rebuild of B shipped another program")
+    expect(waited > 0, "no build ever waited for the other: the offsets did not overlap the builds")
+    expect(sorted(os.listdir(shared)) == [".git-mtime-stamp", "out"],
+           "the shared directory holds %s" % sorted(os.listdir(shared)))
+
+
 @check
 def build_that_rewrites_a_tracked_source(env):
     world = World(env, "rewriter")

@@ -369,6 +369,7 @@ public final class RestoreSession {
         let outcomes = try ReadLease.withBreaksIgnored { () throws(SystemError) in
             try setFileTimes(plan.files, in: tree.tree, threads: threads)
         }
+        var nextOutcome = outcomes.startIndex
         for (position, file) in plan.files.enumerated() {
             guard let target = file.target, let planned = file.current else { continue }
             // What the stat cache may vouch for: nothing that could have changed after it was verified.
@@ -379,8 +380,13 @@ public final class RestoreSession {
                 // the ctime, so only a file last changed before planning began is recorded.
                 if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
             } else {
-                switch outcomes[position] {
-                case .changedSincePlanned, nil:
+                // Every file set has its outcome, in plan order (`setFileTimes` threw otherwise).
+                guard nextOutcome < outcomes.endIndex, outcomes[nextOutcome].position == position else {
+                    preconditionFailure("no outcome for \(file.path)")
+                }
+                defer { nextOutcome += 1 }
+                switch outcomes[nextOutcome].outcome {
+                case .changedSincePlanned:
                     summary.changedSincePlanned.append(file.path)
                     continue
                 case .changedWhileSetting:
@@ -438,11 +444,11 @@ public final class RestoreSession {
     /// kinds of file are set afterwards, on one thread, in plan order: names of one file (hard
     /// links: setting one changes the other's ctime), and every file from the first one this
     /// process may not set the time of (`TimePermission`) on, so that when it fails the run, the
-    /// files after it are untouched, as `restore --help` says. By position in `files` (nil:
-    /// nothing to set). Throws the error of the first file in plan order that failed, as a serial
+    /// files after it are untouched, as `restore --help` says. The outcomes with the files'
+    /// positions in `files`, in plan order. Throws the error of the first file in plan order that failed, as a serial
     /// loop stopping there would; every file before it was set. Call with lease breaks ignored.
     private func setFileTimes(_ files: [PlannedFile], in tree: DirectoryTree, threads: Int) throws(SystemError)
-        -> [GuardedTimeSetter.Outcome?]
+        -> [(position: Int, outcome: GuardedTimeSetter.Outcome)]
     {
         let (separate, inTurn) = { () -> ([Int], [Int]) in
             var separate: [Int] = [], inTurn: [Int] = [], pastForeign = false
@@ -464,21 +470,47 @@ public final class RestoreSession {
                 expected: file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil),
                 expectedIsCertain: file.worktreeObjectID != nil)
         }
-        var outcomes = [GuardedTimeSetter.Outcome?](repeating: nil, count: files.count)
-        /// Sets the files at `positions`; their errors by position in `files`.
-        func setAll(_ positions: [Int], threads: Int) -> [Int: SystemError] {
+        /// Sets the files at `positions`: their outcomes, in order, or the first failure's position and error.
+        func setAll(_ positions: [Int], threads: Int) -> Result<[GuardedTimeSetter.Outcome], PositionedFailure> {
             let found = WorkingTreeFiles.inParts(
                 positions.count, in: tree, threads: threads, minimumPerThread: RestoreSession.minimumFilesPerThread,
                 stoppingAtFailure: true
             ) { (index, cursor) throws(SystemError) in try set(files[positions[index]], &cursor) }
-            for (index, outcome) in found.values.enumerated() { outcomes[positions[index]] = outcome }
-            return Dictionary(uniqueKeysWithValues: found.failures.map { (positions[$0.key], $0.value) })
+            if let first = found.failures.min(by: { $0.key < $1.key }) {
+                return .failure(PositionedFailure(position: positions[first.key], error: first.value))
+            }
+            // No failure: every position has its outcome (`inParts`).
+            return .success(found.values.map { $0! })
         }
-        var failures = setAll(separate, threads: threads)
+        let early = setAll(separate, threads: threads)
         // Only those before the first failure: a serial loop would not have reached the others.
-        let firstFailure = failures.keys.min() ?? files.count
-        failures.merge(setAll(inTurn.filter { $0 < firstFailure }, threads: 1)) { $1 }
-        if let first = failures.keys.min(), let error = failures[first] { throw error }
-        return outcomes
+        var firstFailure = Int.max
+        if case .failure(let failure) = early { firstFailure = failure.position }
+        let late = setAll(inTurn.filter { $0 < firstFailure }, threads: 1)
+        switch (early, late) {
+        case (.failure(let one), .failure(let other)): throw one.position < other.position ? one.error : other.error
+        case (.failure(let failure), _), (_, .failure(let failure)): throw failure.error
+        case (.success(let separately), .success(let inOrder)):
+            // Both in plan order: merged into one.
+            var merged: [(position: Int, outcome: GuardedTimeSetter.Outcome)] = []
+            merged.reserveCapacity(separate.count + inTurn.count)
+            var one = 0, other = 0
+            while one < separate.count || other < inTurn.count {
+                if other == inTurn.count || one < separate.count && separate[one] < inTurn[other] {
+                    merged.append((separate[one], separately[one]))
+                    one += 1
+                } else {
+                    merged.append((inTurn[other], inOrder[other]))
+                    other += 1
+                }
+            }
+            return merged
+        }
     }
+}
+
+/// A failed file's position in the plan and its error.
+private struct PositionedFailure: Error {
+    var position: Int
+    var error: SystemError
 }

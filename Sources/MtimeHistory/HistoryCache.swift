@@ -190,7 +190,8 @@ struct HistoryCache {
 
     // Layout: magic, version u32, mode u8, commit id, boundary id, change count u32, entry count u32,
     // changes (id, committer time i64, author time i64, flags u8), entries (path length u32, path,
-    // change index u32), then SHA-1 of everything before it. Integers little-endian.
+    // change index u32; paths strictly increasing in byte order), then SHA-1 of everything before it.
+    // Integers little-endian. `entries` must be in that order (HEAD's file order is).
     func encode(_ entries: [(path: BytePath, change: Change)], commit: ObjectID) -> [UInt8] {
         var changes: [Change] = []
         var changeIndex: [ObjectID: UInt32] = [:]
@@ -265,93 +266,70 @@ struct HistoryCache {
                             isShallowBoundary: flags & 1 != 0),
                         isMerge: flags & 2 != 0))
             }
-            snapshot.pathStarts.reserveCapacity(Int(entryCount) + 1)
-            snapshot.changeOfPath.reserveCapacity(Int(entryCount))
-            snapshot.pathBytes.reserveCapacity(reader.remaining)
+            // Entries are written in HEAD's file order, which is byte order: strictly increasing paths
+            // are checked here, so `Snapshot.Cursor` can answer by one merge pass.
+            let body = file.count - ObjectID.byteCount
+            snapshot.entriesStart = body - reader.remaining
+            var previous: UnsafeRawBufferPointer?
             for _ in 0..<entryCount {
                 guard let length = reader.integer(UInt32.self), let path = reader.take(Int(length)),
-                    let index = reader.integer(UInt32.self), Int(index) < snapshot.changes.count
+                    let index = reader.integer(UInt32.self), Int(index) < snapshot.changes.count,
+                    previous.map({ compareBytes($0, path) < 0 }) ?? true
                 else { return nil }
-                snapshot.pathBytes.append(contentsOf: path)
-                snapshot.pathStarts.append(snapshot.pathBytes.count)
-                snapshot.changeOfPath.append(index)
+                previous = path
             }
-            guard reader.isAtEnd, snapshot.buildTable() else { return nil }
+            guard reader.isAtEnd else { return nil }
+            snapshot.entriesEnd = body
+            return snapshot
+        }.map { snapshot in
+            var snapshot = snapshot
+            snapshot.bytes = bytes
             return snapshot
         }
     }
 
-    /// One loaded snapshot: paths packed in one buffer and found through an open-addressing table
-    /// of their positions, so loading and asking 5,000 paths costs a few allocations, not 5,000.
+    /// One loaded snapshot: the file's bytes as read (checked), its changes decoded; the entries are
+    /// read in place by a `Cursor`, with no per-path allocation or hashing.
     struct Snapshot {
         /// The file's SHA-1 trailer: names its whole content.
         fileprivate(set) var digest: ObjectID = .zero
         /// Its MAC verified under the cache's key: written by a holder of the key, exactly as it is.
         fileprivate(set) var isAuthenticated = false
         fileprivate(set) var changes: [Change] = []
-        /// Path `i` is `pathBytes[pathStarts[i]..<pathStarts[i + 1]]`; its change is `changes[changeOfPath[i]]`.
-        fileprivate var pathBytes: [UInt8] = []
-        fileprivate var pathStarts: [Int] = [0]
-        fileprivate var changeOfPath: [UInt32] = []
-        /// Path positions by hash, -1 for an empty slot; a power of two at least twice the path count.
-        private var table: [Int32] = []
+        /// The whole file; entries (path length u32, path, change index u32) lie in
+        /// `entriesStart..<entriesEnd`, paths strictly increasing in byte order.
+        fileprivate var bytes: [UInt8] = []
+        fileprivate var entriesStart = 0
+        fileprivate var entriesEnd = 0
 
-        var count: Int { changeOfPath.count }
-
-        subscript(path: BytePath) -> Change? {
-            path.bytes.withUnsafeBytes { wanted in
-                guard let position = position(of: wanted) else { return nil }
-                return changes[Int(changeOfPath[position])]
+        /// Calls `body` with a cursor at the first entry (valid only inside `body`).
+        func withCursor<R>(_ body: (inout Cursor) throws -> R) rethrows -> R {
+            try bytes.withUnsafeBytes { file in
+                var cursor = Cursor(reader: BinaryReader(UnsafeRawBufferPointer(rebasing: file[..<entriesEnd]), offset: entriesStart))
+                return try body(&cursor)
             }
         }
 
-        private func position(of wanted: UnsafeRawBufferPointer) -> Int? {
-            guard !table.isEmpty else { return nil }
-            let mask = table.count - 1
-            var slot = Int(truncatingIfNeeded: Snapshot.hash(wanted)) & mask
-            return pathBytes.withUnsafeBytes { packed in
-                while true {
-                    let position = Int(table[slot])
-                    if position < 0 { return nil }
-                    let candidate = UnsafeRawBufferPointer(rebasing: packed[pathStarts[position]..<pathStarts[position + 1]])
-                    if compareBytes(candidate, wanted) == 0 { return position }
-                    slot = (slot + 1) & mask
+        /// Answers paths asked in increasing byte order (HEAD's file order) by moving forward only.
+        struct Cursor {
+            fileprivate var reader: BinaryReader
+
+            /// The index in `changes` of `path`'s answer; nil when the snapshot has no such path.
+            /// Every path asked must be greater than the one asked before.
+            mutating func change(of path: UnsafeRawBufferPointer) -> Int? {
+                while !reader.isAtEnd {
+                    var next = reader
+                    // Lengths and indices were checked when the snapshot was loaded.
+                    let length = next.integer(UInt32.self)!
+                    let entry = next.take(Int(length))!
+                    let order = compareBytes(entry, path)
+                    if order > 0 { return nil }
+                    let index = next.integer(UInt32.self)!
+                    reader = next
+                    if order == 0 { return Int(index) }
                 }
+                return nil
             }
-        }
-
-        /// Fills the table; false when a path appears twice (not a snapshot we wrote).
-        fileprivate mutating func buildTable() -> Bool {
-            var size = 16
-            while size < 2 * count { size *= 2 }
-            var filled = [Int32](repeating: -1, count: size)
-            let mask = size - 1
-            let starts = pathStarts, count = count
-            defer { table = filled }
-            return pathBytes.withUnsafeBytes { packed in
-                filled.withUnsafeMutableBufferPointer { slots in
-                    for position in 0..<count {
-                        let path = UnsafeRawBufferPointer(rebasing: packed[starts[position]..<starts[position + 1]])
-                        var slot = Int(truncatingIfNeeded: Snapshot.hash(path)) & mask
-                        while slots[slot] >= 0 {
-                            let other = Int(slots[slot])
-                            if compareBytes(UnsafeRawBufferPointer(rebasing: packed[starts[other]..<starts[other + 1]]), path) == 0 {
-                                return false
-                            }
-                            slot = (slot + 1) & mask
-                        }
-                        slots[slot] = Int32(position)
-                    }
-                    return true
-                }
-            }
-        }
-
-        /// FNV-1a: paths are short and come from our own file, so a simple hash is enough.
-        private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return hash
         }
     }
 }

@@ -118,23 +118,29 @@ public struct HistoryEngine {
         let usedCache = outcomes.contains { $0.usedCache }
         // A snapshot costs a write of every path: after a short walk from one, the next run may as
         // well walk those few commits again (the walk stops at the nearest snapshot).
-        let storesSnapshot = cache != nil && only == nil && !(usedCache && commitsWalked < HistoryEngine.snapshotInterval)
+        // A snapshot is read by one pass in byte order: a malformed tree's files out of it get none.
+        let storesSnapshot =
+            cache != nil && only == nil && trie.filesInByteOrder
+            && !(usedCache && commitsWalked < HistoryEngine.snapshotInterval)
         // Taken, not copied: the walks are done with the trie, so the files are set in place.
         var files = trie.takeFiles()
         var shallowBoundaryFiles = 0
         var snapshot: [(path: BytePath, change: Change)] = []
         if storesSnapshot { snapshot.reserveCapacity(files.count) }
         for index in files.indices where !files[index].isSubmodule {
-            guard let outcome = outcomes.first(where: { $0.resolution[index] >= 0 }) else {
+            // By position: `first(where:)` would copy an outcome (four arrays) per file.
+            guard let answering = outcomes.indices.first(where: { outcomes[$0].resolution[index] >= 0 }) else {
                 // The older half may have failed on history the answer needed after all.
                 if let failure = outcomes.lazy.compactMap(\.failure).first { throw failure }
                 throw HistoryError.unresolvedPath(files[index].path)
             }
-            let change = outcome.changes[Int(outcome.resolution[index])]
+            let change = outcomes[answering].changes[Int(outcomes[answering].resolution[index])]
             files[index].lastChange = change.lastChange
             if change.lastChange.isShallowBoundary { shallowBoundaryFiles += 1 }
             if storesSnapshot { snapshot.append((files[index].path, change)) }
         }
+        // Sorted as `HistoryResult.files` promises (the resolutions above are by the trie's order).
+        if !trie.filesInByteOrder { files.sort { $0.path < $1.path } }
         var trusted = outcomes.flatMap(\.checkedSnapshots)
         if let cache, storesSnapshot { trusted.append(cache.store(head, snapshot)) }
         cache?.trust(trusted)

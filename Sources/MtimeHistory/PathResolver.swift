@@ -16,7 +16,7 @@ struct PathResolver {
     private(set) var changes: [Change] = []
 
     init(objects: ObjectDatabase, trie: PathTrie) {
-        diff = TreeDiff(source: DirectoryTrees(objects: objects, nodeCount: trie.nodeCount))
+        diff = TreeDiff(source: DirectoryTrees(objects: objects, directoryNumber: trie.directoryNumber, directoryCount: trie.directoryCount))
         open = OpenPaths(trie: trie)
     }
 
@@ -32,10 +32,17 @@ struct PathResolver {
         if open.trie.unresolvedFiles != before { changes.append(change) }
     }
 
-    /// Resolves one file with an answer found elsewhere (a cache snapshot).
-    mutating func resolve(_ leaf: Int32, as change: Change) {
-        open.trie.resolve(leaf, change: Int32(changes.count))
-        changes.append(change)
+    /// Adds answers found elsewhere (a cache snapshot's changes); returns the index of the first,
+    /// for `resolve(_:change:)`.
+    mutating func appendChanges(_ more: [Change]) -> Int32 {
+        defer { changes.append(contentsOf: more) }
+        return Int32(changes.count)
+    }
+
+    /// Resolves one open file with one of `changes` (from `appendChanges`); a file resolved
+    /// meanwhile keeps its answer.
+    mutating func resolve(_ leaf: Int32, change: Int32) {
+        open.trie.resolve(leaf, change: change)
     }
 }
 

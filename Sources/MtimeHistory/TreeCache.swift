@@ -9,12 +9,15 @@ import MtimeCore
 /// ends in a SHA-1 trailer, and one that fails any check is ignored.
 final class TreeCache {
     private let file: BytePath
-    /// Raw tree bytes (git's object format) by id, as loaded.
-    private var stored: [ObjectID: [UInt8]] = [:]
-    /// Every tree handed out this run, in the order asked, as raw bytes.
-    private var used: [(id: ObjectID, raw: [UInt8])] = []
-    /// Trees this run read from the object database: not in the file, or not as their id says.
-    private var readFromObjects = Set<ObjectID>()
+    /// The file as loaded (empty when missing or invalid).
+    private var bytes: [UInt8] = []
+    /// Where each stored tree's raw bytes (git's object format) lie in `bytes`, by id.
+    private var stored: [ObjectID: Range<Int>] = [:]
+    /// Every tree handed out this run, in the order asked.
+    private var used: [ObjectID] = []
+    /// Raw bytes of the trees this run read from the object database: not in the file, or not as
+    /// their id says.
+    private var readFromObjects: [ObjectID: [UInt8]] = [:]
 
     /// A file missing or holding unused more than one tree in this many of a run's is rewritten.
     static let rewriteFraction = 32
@@ -23,20 +26,30 @@ final class TreeCache {
 
     init(directory: BytePath) {
         file = directory.appending("trees-v\(TreeCache.version)")
-        if let bytes = try? FileSystem.readFile(file, limit: 1 << 30) {
-            stored = decode(bytes) ?? [:]
+        if let bytes = try? FileSystem.readFile(file, limit: 1 << 30), let stored = decode(bytes) {
+            self.bytes = bytes
+            self.stored = stored
         }
     }
 
+    /// At least the entry count of all stored trees (an entry takes 24 bytes or more): a capacity
+    /// for those who build one node per entry.
+    var entryCountBound: Int { bytes.count / 24 }
+
     /// The tree `id`, from the cache when it holds it, else from `objects`.
     func tree(_ id: ObjectID, objects: ObjectDatabase) throws(GitError) -> Tree {
-        if let raw = stored[id], TreeCache.treeID(of: raw) == id, let tree = raw.withUnsafeBytes({ Tree(parsing: $0) }) {
-            used.append((id, raw))
+        if let range = stored[id],
+            let tree = bytes.withUnsafeBytes({ file -> Tree? in
+                let raw = UnsafeRawBufferPointer(rebasing: file[range])
+                return TreeCache.treeID(of: raw) == id ? Tree(parsing: raw) : nil
+            })
+        {
+            used.append(id)
             return tree
         }
         let tree = try objects.tree(id)
-        readFromObjects.insert(id)
-        used.append((id, TreeCache.rawBytes(of: tree)))
+        readFromObjects[id] = TreeCache.rawBytes(of: tree)
+        used.append(id)
         return tree
     }
 
@@ -45,7 +58,7 @@ final class TreeCache {
     /// would cost more than reading that commit's few new trees again next time.
     /// A cache that cannot be written only costs speed, so failures are ignored.
     func storeUsedTrees() {
-        let usedCount = Set(used.map(\.id)).count
+        let usedCount = Set(used).count
         // Every stored tree is either used as it is or not at all (one read from objects is not kept).
         let stale = stored.count - (usedCount - readFromObjects.count)
         guard !readFromObjects.isEmpty || stale > 0 else { return }
@@ -55,7 +68,7 @@ final class TreeCache {
     }
 
     /// Git's id of a tree object with these raw bytes.
-    private static func treeID(of raw: [UInt8]) -> ObjectID {
+    private static func treeID(of raw: UnsafeRawBufferPointer) -> ObjectID {
         var hasher = SHA1()
         hasher.update(Array("tree \(raw.count)\0".utf8))
         hasher.update(raw)
@@ -64,33 +77,32 @@ final class TreeCache {
 
     // Layout: magic, version u32, tree count u32, trees (id, length u32, git's raw tree
     // bytes), then SHA-1 of everything before it. Integers little-endian.
-    private func encode(_ trees: [(id: ObjectID, raw: [UInt8])]) -> [UInt8] {
-        var raws: [[UInt8]] = []
-        raws.reserveCapacity(trees.count)
+    private func encode(_ trees: [ObjectID]) -> [UInt8] {
         var seen = Set<ObjectID>()
-        var ids: [ObjectID] = []
-        for (id, raw) in trees where seen.insert(id).inserted {
-            ids.append(id)
-            raws.append(raw)
+        let ids = trees.filter { seen.insert($0).inserted }
+        /// Read from the object database this run, else (checked when it was handed out) stored.
+        func withRaw(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) -> Void) {
+            if let raw = readFromObjects[id] { raw.withUnsafeBytes(body) } else { bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[stored[id]!])) } }
         }
-        let size =
-            TreeCache.magic.count + 4 + 4
-            + raws.reduce(0) { $0 + ObjectID.byteCount + 4 + $1.count } + ObjectID.byteCount
+        var size = TreeCache.magic.count + 4 + 4 + ObjectID.byteCount
+        for id in ids { withRaw(id) { size += ObjectID.byteCount + 4 + $0.count } }
         return BinaryWriter.bytes(size: size) { writer in
             writer.append(TreeCache.magic)
             writer.append(TreeCache.version)
             writer.append(UInt32(ids.count))
-            for (id, raw) in zip(ids, raws) {
-                writer.append(id)
-                writer.append(UInt32(raw.count))
-                writer.append(raw)
+            for id in ids {
+                withRaw(id) { raw in
+                    writer.append(id)
+                    writer.append(UInt32(raw.count))
+                    writer.append(raw)
+                }
             }
             writer.appendChecksum()
         }
     }
 
-    private func decode(_ bytes: [UInt8]) -> [ObjectID: [UInt8]]? {
-        bytes.withUnsafeBytes { file -> [ObjectID: [UInt8]]? in
+    private func decode(_ bytes: [UInt8]) -> [ObjectID: Range<Int>]? {
+        bytes.withUnsafeBytes { file -> [ObjectID: Range<Int>]? in
             guard file.count >= TreeCache.magic.count + 4 + 4 + ObjectID.byteCount,
                 file.starts(with: TreeCache.magic), Checksum.hasValidTrailer(file)
             else { return nil }
@@ -100,13 +112,14 @@ final class TreeCache {
             guard reader.integer(UInt32.self) == TreeCache.version,
                 let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (ObjectID.byteCount + 4)
             else { return nil }
-            var trees: [ObjectID: [UInt8]] = [:]
+            var trees: [ObjectID: Range<Int>] = [:]
             trees.reserveCapacity(Int(count))
             for _ in 0..<count {
                 guard let id = reader.objectID(), let length = reader.integer(UInt32.self),
                     let raw = reader.take(Int(length))
                 else { return nil }
-                trees[id] = Array(raw)
+                let start = raw.baseAddress.map { $0 - file.baseAddress! } ?? 0
+                trees[id] = start..<start + raw.count
             }
             return reader.isAtEnd ? trees : nil
         }

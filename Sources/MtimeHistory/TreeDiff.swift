@@ -87,21 +87,23 @@ extension ObjectDatabase {
 /// that descended into it (in between it did not change), so each diff reads one tree, not two;
 /// a cache by id (`RecentTrees`) lost most of them to the trees read in between. Both sides are
 /// kept: `--history all` diffs a commit against its parent before the parent against its own.
-/// Memory: two trees per directory of HEAD at most.
+/// Memory: two trees per directory of HEAD at most; two slots per directory, none per file.
 struct DirectoryTrees: TreeSource {
     let objects: ObjectDatabase
+    /// Per trie node, its directory's number (`PathTrie.directoryNumber`): two slots each.
+    private let directoryNumber: [Int32]
     private var ids: [ObjectID]
     private var trees: [RawTree]
 
-    /// `nodeCount`: the trie's nodes, the directories' numbers are below it.
-    init(objects: ObjectDatabase, nodeCount: Int) {
+    init(objects: ObjectDatabase, directoryNumber: [Int32], directoryCount: Int) {
         self.objects = objects
-        ids = Array(repeating: .zero, count: 2 * nodeCount)
-        trees = Array(repeating: .empty, count: 2 * nodeCount)
+        self.directoryNumber = directoryNumber
+        ids = Array(repeating: .zero, count: 2 * directoryCount)
+        trees = Array(repeating: .empty, count: 2 * directoryCount)
     }
 
     mutating func trees(newer: ObjectID?, older: ObjectID?, in directory: Int32) throws(GitError) -> (newer: RawTree, older: RawTree) {
-        let slot = 2 * Int(directory)
+        let slot = 2 * Int(directoryNumber[Int(directory)])
         let newerTree = try tree(newer, slot)
         let olderTree = try tree(older, slot)
         (ids[slot], trees[slot]) = (newer ?? .zero, newerTree)

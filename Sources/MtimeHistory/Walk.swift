@@ -75,7 +75,7 @@ struct Walk {
                 return
             }
             if let answers = snapshotAnswers(at: commit.id) {
-                for (leaf, change) in answers { resolver.resolve(leaf, as: change) }
+                resolveAll(answers)
                 return
             }
             let isBoundary = shallow.contains(commit.id)
@@ -100,7 +100,7 @@ struct Walk {
         while index < line.count, resolver.unresolvedFiles > 0, !split.newerHalfFinished {
             let commit = line[index]
             if let answers = snapshotAnswers(at: commit.id) {
-                for (leaf, change) in answers { resolver.resolve(leaf, as: change) }
+                resolveAll(answers)
                 return
             }
             let isBoundary = shallow.contains(commit.id)
@@ -123,11 +123,16 @@ struct Walk {
         // then the rest of this walk is exactly the walk that made the snapshot.
         var queue = CommitQueue(head)
         var snapshotCommit: ObjectID?
-        var mergeAnswers: [(leaf: Int32, change: Change)] = []
+        var mergeAnswers: [(leaf: Int32, change: Int32)] = []
         while resolver.unresolvedFiles > 0, let commit = queue.pop() {
             if queue.isEmpty, let answers = snapshotAnswers(at: commit.id) {
-                for (leaf, change) in answers {
-                    if change.isMerge { mergeAnswers.append((leaf, change)) } else { resolver.resolve(leaf, as: change) }
+                let first = resolver.appendChanges(answers.changes)
+                for (leaf, change) in answers.leaves {
+                    if answers.changes[Int(change)].isMerge {
+                        mergeAnswers.append((leaf, first + change))
+                    } else {
+                        resolver.resolve(leaf, change: first + change)
+                    }
                 }
                 snapshotCommit = commit.id
                 break
@@ -156,7 +161,7 @@ struct Walk {
                     as: change(commit, boundary: false, merge: true))
             }
         }
-        for (leaf, change) in mergeAnswers { resolver.resolve(leaf, as: change) }
+        for (leaf, change) in mergeAnswers { resolver.resolve(leaf, change: change) }
     }
 
     private func change(_ commit: Commit, boundary: Bool, merge: Bool) -> Change {
@@ -172,21 +177,36 @@ struct Walk {
         if commitsWalked % 1024 == 0 { progress?(commitsWalked) }
     }
 
-    /// The snapshot's answer for every open path, or nil when there is no valid snapshot for
-    /// `commit`, it lacks one of them, or (not trusted) an answer fails `SnapshotCheck`.
-    private mutating func snapshotAnswers(at commit: ObjectID) -> [(leaf: Int32, change: Change)]? {
+    /// Resolves every open path with its snapshot answer.
+    private mutating func resolveAll(_ answers: (changes: [Change], leaves: [(leaf: Int32, change: Int32)])) {
+        let first = resolver.appendChanges(answers.changes)
+        for (leaf, change) in answers.leaves { resolver.resolve(leaf, change: first + change) }
+    }
+
+    /// The snapshot's answer for every open path: its changes, and per open leaf the index of its
+    /// change among them. Nil when there is no valid snapshot for `commit`, it lacks one of the
+    /// paths, or (not trusted) an answer fails `SnapshotCheck`. The open paths are asked in file
+    /// order, which is the snapshot's order: one merge pass, no lookup per path.
+    private mutating func snapshotAnswers(at commit: ObjectID) -> (changes: [Change], leaves: [(leaf: Int32, change: Int32)])? {
         guard let cache, cache.available.contains(commit), let snapshot = cache.load(commit) else { return nil }
-        var answers: [(leaf: Int32, change: Change)] = []
-        for leaf in resolver.trie.unresolvedLeaves() {
-            guard let change = snapshot[resolver.trie.path(at: leaf)] else { return nil }
-            answers.append((leaf, change))
+        let trie = resolver.trie
+        let open = trie.unresolvedLeaves()
+        var leaves: [(leaf: Int32, change: Int32)] = []
+        leaves.reserveCapacity(open.count)
+        let complete = snapshot.withCursor { cursor in
+            for leaf in open {
+                guard let change = trie.path(at: leaf).bytes.withUnsafeBytes({ cursor.change(of: $0) }) else { return false }
+                leaves.append((leaf, Int32(change)))
+            }
+            return true
         }
+        guard complete else { return nil }
         if !cache.isTrusted(snapshot) {
             let check = SnapshotCheck(objects: objects, mode: cache.mode, shallow: shallow)
-            guard check.passes(answers.map { (resolver.trie.file(at: $0.leaf), $0.change) }) else { return nil }
+            guard check.passes(leaves.map { (trie.file(at: $0.leaf), snapshot.changes[Int($0.change)]) }) else { return nil }
             checkedSnapshots.append(snapshot.digest)
         }
         usedCache = true
-        return answers
+        return (snapshot.changes, leaves)
     }
 }

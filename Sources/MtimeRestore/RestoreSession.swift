@@ -130,7 +130,7 @@ public final class RestoreSession {
             throw error
         }
         let state = try worktree.value()
-        let tracked = joinIndex(history, state.index)
+        let tracked = joinIndex(history, state)
         let selected = select(tracked, selection, outer: options.submodulePath)
         let verified = try verify(selected, tracked, state, options)
         var plan = RestorePlan(
@@ -179,6 +179,10 @@ public final class RestoreSession {
     /// Phase: the tracked paths (HEAD's and the index's) the selection takes; every one of them is
     /// offered, so "did not match" counts exactly the paths git knows.
     private func select(_ tracked: Tracked, _ selection: PathSelection, outer: BytePath) -> Selected {
+        // Everything, and no pattern to report: no path need be asked about.
+        guard selection.isRestricted else {
+            return Selected(headPositions: Array(tracked.head.indices), indexOnly: tracked.join.indexOnly, unmatchedPatterns: [])
+        }
         var matcher = selection.matcher()
         // In a submodule, paths are selected as the superproject's pathspec sees them.
         let positions = tracked.head.indices.filter {
@@ -193,6 +197,8 @@ public final class RestoreSession {
     /// What `readWorkingTree` reads.
     private struct WorkingTreeState {
         var index: IndexReader
+        /// `index.entries` sorted by path.
+        var sortedIndex: [IndexEntry]
         /// The index file's mtime, taken before its entries were read (racily clean entries: see
         /// `WorkingTreeVerifier.indexWrittenAt`): an index replaced in between only makes more
         /// entries count as racily clean, never fewer.
@@ -213,9 +219,12 @@ public final class RestoreSession {
         return Background {
             let indexWrittenAt = try FileSystem.statusIfPresent(location.indexFile)?.modificationTime
             let index = try IndexReader(location, workdir: workdir)
-            let statCache = StatCache.load(from: statCacheLocation)
-            guard preloading else { return WorkingTreeState(index: index, indexWrittenAt: indexWrittenAt, statCache: statCache) }
+            // Sorted here, off the walking thread: the join and the preload take the entries in path order.
             let sorted = index.entries.isSortedByPath ? index.entries : index.entries.sorted { $0.path < $1.path }
+            let statCache = StatCache.load(from: statCacheLocation)
+            guard preloading else {
+                return WorkingTreeState(index: index, sortedIndex: sorted, indexWrittenAt: indexWrittenAt, statCache: statCache)
+            }
             var paths: [BytePath?] = []
             paths.reserveCapacity(sorted.count)
             for (position, entry) in sorted.enumerated() {
@@ -223,7 +232,8 @@ public final class RestoreSession {
                 paths.append(isRepeat || entry.mode == Tree.submoduleMode ? nil : entry.path)
             }
             let statuses = WorkingTreeFiles.statuses(of: paths, in: try tree.get(), threads: Processors.workerThreads)
-            return WorkingTreeState(index: index, indexWrittenAt: indexWrittenAt, statCache: statCache, statuses: statuses)
+            return WorkingTreeState(
+                index: index, sortedIndex: sorted, indexWrittenAt: indexWrittenAt, statCache: statCache, statuses: statuses)
         }
     }
 
@@ -262,7 +272,7 @@ public final class RestoreSession {
                 }
             }
             var planned = try verifier.plan(
-                file, indexEntry: tracked.join.entries[position], isConflicted: tracked.join.conflicted[position],
+                file, indexEntry: tracked.join.entry(at: position), isConflicted: tracked.join.conflicted[position],
                 identifying: identifying, lstat: lstat)
             if planned.state == .clean, let change = file.lastChange {
                 planned.commitTime = Timestamp(
@@ -320,9 +330,12 @@ public final class RestoreSession {
     }
 
     /// Phase: HEAD's files in path order, each paired with its index entry (a split index too).
-    private func joinIndex(_ history: HistoryResult, _ index: IndexReader) -> Tracked {
-        let head = history.files.isSortedByPath ? history.files : history.files.sorted { $0.path < $1.path }
-        return Tracked(head: head, join: IndexJoin(files: head, index: index.entries), indexIsSplit: index.isSplit)
+    private func joinIndex(_ history: HistoryResult, _ state: WorkingTreeState) -> Tracked {
+        // `HistoryResult.files` is sorted by path (checked in debug builds: a pass over 64,000 paths).
+        assert(history.files.isSortedByPath)
+        return Tracked(
+            head: history.files, join: IndexJoin(files: history.files, sortedIndex: state.sortedIndex),
+            indexIsSplit: state.index.isSplit)
     }
 
     /// Decides clean or not for tracked files, reading the stat cache and the index file's mtime as

@@ -814,9 +814,59 @@ DOCKERFILE
               "log: $(grep -i 'git-mtime\|error' "$log.3" | head -n 5 | tr '\n' ' ')"; fi
 }
 
+# --- 16. Two builds of different sources at once, one cache mount (BuildKit's default sharing) ---------------------
+# B's guard starts while A sleeps before cargo; B's cargo runs after A's. Unless the guards take turns, B prepares
+# against the stamp A is about to replace, keeps its source's old time, and cargo hands B the program A built.
+concurrent_context() {  # DIR VERSION
+  new_repo "$1"
+  printf '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n' >"$1/Cargo.toml"
+  mkdir -p "$1/src"
+  echo "fn main() { println!(\"version $2\"); }" >"$1/src/main.rs"
+  printf '.git\ntarget\nDockerfile\n' >"$1/.dockerignore"
+  cat >"$1/Dockerfile" <<'EOF'
+FROM rust-base:local
+WORKDIR /app
+COPY . .
+ARG DELAY=0
+ARG RERUN=0
+RUN --mount=type=cache,target=/app/target,id=s16 --mount=type=bind,from=git-mtime,target=/git-mtime /git-mtime/guard run -- sh -c "sleep $DELAY && cargo build --release --offline && cp target/release/app /usr/local/bin/"
+CMD ["app"]
+EOF
+  (cd "$1" && cargo generate-lockfile --offline -q)
+  commit_all "$1" 1600000000 "version $2"
+}
+scenario_16() {
+  local name="16. two BuildKit builds of different sources at once sharing a cache mount: each image runs its own program, the second guard waits"
+  concurrent_context "$WORK/s16a" 1
+  concurrent_context "$WORK/s16b" 0
+  concurrent_build() {  # WHO DELAY RERUN
+    DOCKER_BUILDKIT=1 git_mtime docker build --network=none --progress=plain --build-arg "DELAY=$2" --build-arg "RERUN=$3" \
+      -t "s16$1" "$WORK/s16$1" >"$WORK/s16$1.$3.log" 2>&1
+  }
+  concurrent_build b 0 seed || { fail "$name" "seed build failed: $(tail -n 8 "$WORK/s16b.seed.log")"; return; }
+  concurrent_build a 20 1 &
+  local first=$! waited=0
+  # B starts once A's guard has prepared (its summary line is in A's log).
+  while ! grep -q 'git-mtime-guard: .* files changed since the last sealed build' "$WORK/s16a.1.log" 2>/dev/null && [ "$waited" -lt 120 ]; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  concurrent_build b 25 1
+  local second=$?
+  wait "$first"
+  local first_status=$? printed_a printed_b
+  printed_a=$(docker run --rm --network=none s16a)
+  printed_b=$(docker run --rm --network=none s16b)
+  if [ "$first_status" -eq 0 ] && [ "$second" -eq 0 ] && [ "$printed_a" = "version 1" ] && [ "$printed_b" = "version 0" ] \
+     && grep -q 'git-mtime-guard: waiting for another build that shares /app/target to finish' "$WORK/s16b.1.log"; then pass "$name"
+  else fail "$name" "exit A $first_status, B $second; A printed: $printed_a; B printed: $printed_b" \
+              "B: $(grep 'git-mtime-guard\|Compiling\|Finished' "$WORK/s16b.1.log" | tr '\n' ' ')"; fi
+  docker image rm -f s16a s16b >/dev/null 2>&1 || true
+}
+
 started=$(date +%s)
 # Arguments pick scenarios by number (default: all); 2 and 4 need nothing from 1, 3 runs 3a-3c in order.
-for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13 14 15}"; do
+for scenario in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16}"; do
   for number in $scenario; do "scenario_$number"; done
 done
 echo "runtime: $(($(date +%s) - started)) s (engine and base image excluded)"

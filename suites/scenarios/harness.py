@@ -46,6 +46,12 @@ from race import Racer, strace_delay, write_bytes  # noqa: E402
 
 BASE_COMMIT_TIME = 1609459200  # 2021-01-01: commits are older than every build, as in a real checkout
 STAMP_NAME = ".git-mtime-stamp"
+
+
+def is_stamp_or_sibling(path):
+    """The stamp and what the guard keeps beside it while it works (its temporary, clock probe and build
+    lock): the stamp's name, or `.<stamp name>.` and anything after it, as docs/stamp.md's trust rule says."""
+    return path == STAMP_NAME or os.path.basename(path).startswith("." + STAMP_NAME + ".")
 UNIT_COUNT = 4
 FUTURE_2099 = 4070908800  # 2099-01-01: an output from a skewed clock
 FUTURE_2037 = 2114380800  # 2037-01-01: the same on ext4 with 128-byte inodes, which stops at 2038
@@ -108,8 +114,7 @@ class Location:
         the future-dated files a build planted: no build tool depends on them)."""
         found = snapshot.mtimes(self.output_dir)
         return {p: t for p, t in found.items()
-                if p != STAMP_NAME and not os.path.basename(p).startswith(STAMP_NAME + ".")
-                and (planted or p not in self.planted)}
+                if not is_stamp_or_sibling(p) and (planted or p not in self.planted)}
 
     def tool(self):
         return ["make"] if self.kind == "make" else ["cargo", "build", "--offline"]
@@ -1667,8 +1672,7 @@ class Scenario:
             return False
         with open(state_file) as f:
             state = json.load(f)
-        outputs = {p: t for p, t in state["outputs"].items()
-                   if p != STAMP_NAME and not os.path.basename(p).startswith(STAMP_NAME + ".")}
+        outputs = {p: t for p, t in state["outputs"].items() if not is_stamp_or_sibling(p)}
         self.check_promise(location, digests, state["sources"], outputs, path)
         return True
 

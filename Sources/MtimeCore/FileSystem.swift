@@ -13,6 +13,8 @@ public struct FileStatus: Sendable, Equatable {
     public let inode: UInt64
     public let uid: UInt32
     public let gid: UInt32
+    /// How many names the file has (hard links): setting one name's time sets the others'.
+    public let linkCount: UInt64
 
     init(_ raw: stat) {
         switch raw.st_mode & S_IFMT {
@@ -29,6 +31,7 @@ public struct FileStatus: Sendable, Equatable {
         inode = UInt64(raw.st_ino)
         uid = UInt32(raw.st_uid)
         gid = UInt32(raw.st_gid)
+        linkCount = UInt64(raw.st_nlink)
     }
 
     /// Any execute bit, as git records it (100755 vs 100644).
@@ -109,7 +112,15 @@ public final class FileDescriptor {
         return descriptor
     }
 
-    deinit { if owned { close(rawValue) } }
+    deinit { if owned { Glibc.close(rawValue) } }
+
+    /// Closes the descriptor now rather than when the last reference goes (a lease ends with the
+    /// close: `ReadLease.holding(closing:)`); the value must not be used afterwards.
+    public func close() {
+        guard owned else { return }
+        owned = false
+        Glibc.close(rawValue)
+    }
 
     public func status() throws(SystemError) -> FileStatus {
         var raw = stat()

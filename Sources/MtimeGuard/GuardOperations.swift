@@ -227,7 +227,7 @@ enum TimeSetter {
         if hashed.kind == .regular {
             // On the open file itself: no name is resolved between the check and the change.
             let file = try directory.openFile(name)
-            return try ReadLease.holding(file) { (leased) throws(SystemError) in
+            return try ReadLease.holding(closing: file) { (leased) throws(SystemError) in
                 guard try file.status().isUnchanged(since: hashed) else { throw changed }
                 try file.setModificationTime(to: time)
                 // A read failing because the file changes under it is other content too.

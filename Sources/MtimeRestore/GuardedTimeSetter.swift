@@ -13,14 +13,18 @@ import MtimeCore
 ///    (`F_SETLEASE`): while it is held nobody has the file open for writing, and anyone who opens it
 ///    for writing or truncates it waits until it is released;
 /// 2. `fstat` on that descriptor must equal the planned status (nothing changed since planning);
-/// 3. `futimens` on the descriptor, `fstat` again, release the lease: that status is recorded.
+/// 3. `futimens` on the descriptor, `fstat` again (that status is recorded), close it: closing
+///    releases the lease (`ReadLease.holding(closing:)`).
 ///
 /// Without a lease (the file is open for writing elsewhere, the file system or the owner doesn't
 /// allow one), the bytes are hashed through the same descriptor after the set instead: if they are
 /// no longer the verified content, the file gets the current time (it is newer than any build) and
 /// is reported, never recorded. A symlink can't be written in place, only replaced: its inode after
 /// the set must be the planned one, else the replacement gets the current time and is reported.
-struct GuardedTimeSetter {
+///
+/// Stateless: one file's outcome depends only on that file, so files may be set on several threads
+/// at once (`RestoreSession.setFileTimes`), except names of one file (hard links), set in turn.
+struct GuardedTimeSetter: Sendable {
     enum Outcome {
         /// The time is set; `status` is the file afterwards, `recordable` when the stat cache may vouch for it.
         case set(status: FileStatus, recordable: Bool)
@@ -46,7 +50,7 @@ struct GuardedTimeSetter {
             if error.kind == .permissionDenied { return try setByName(name, in: directory, planned: planned, to: target) }
             throw error
         }
-        return try ReadLease.holding(file) { (leased) throws(SystemError) in
+        return try ReadLease.holding(closing: file) { (leased) throws(SystemError) in
             try set(file, leased: leased, planned: planned, to: target, expected: expected, expectedIsCertain: expectedIsCertain)
         }
     }

@@ -367,52 +367,55 @@ public final class RestoreSession {
     /// skipping files that changed on disk since the plan, then directories; records the files it
     /// verified clean in the stat cache so the next run need not hash them.
     public func apply(_ plan: RestorePlan) throws -> RestoreSummary {
+        try apply(plan, threads: Processors.workerThreads)
+    }
+
+    /// `apply`, setting file times on up to `threads` threads: the result is the same for any count.
+    func apply(_ plan: RestorePlan, threads: Int) throws -> RestoreSummary {
         do {
-            return try applyPlan(plan)
+            return try applyPlan(plan, threads: threads)
         } catch {
             throw RestoreError.system(error)
         }
     }
 
-    private func applyPlan(_ plan: RestorePlan) throws(SystemError) -> RestoreSummary {
+    private func applyPlan(_ plan: RestorePlan, threads: Int) throws(SystemError) -> RestoreSummary {
         var summary = RestoreSummary()
         var verified = StatCache.Builder(capacity: plan.files.count)
-        let setter = GuardedTimeSetter()
         let tree = try workingTreeFiles()
-        try ReadLease.withBreaksIgnored { () throws(SystemError) in
-            for file in plan.files {
-                guard let target = file.target, let planned = file.current else { continue }
-                // What the stat cache may vouch for: nothing that could have changed after it was verified.
-                var recordable: FileStatus?
-                if planned.modificationTime == target {
-                    summary.alreadyRight += 1
-                    // Verified while planning; a change in the same clock tick as that check would not show in
-                    // the ctime, so only a file last changed before planning began is recorded.
-                    if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
-                } else {
-                    let expected = file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil)
-                    guard let (directory, name) = try tree.parent(of: file.path) else {
-                        summary.changedSincePlanned.append(file.path)  // a directory on the way was replaced
-                        continue
-                    }
-                    switch try setter.set(
-                        name, in: directory, planned: planned, to: target, expected: expected,
-                        expectedIsCertain: file.worktreeObjectID != nil)
-                    {
-                    case .changedSincePlanned:
-                        summary.changedSincePlanned.append(file.path)
-                        continue
-                    case .changedWhileSetting:
-                        summary.changedWhileSetting.append(file.path)
-                        continue
-                    case .set(let status, let verified):
-                        summary.filesSet += 1
-                        if verified { recordable = status }
-                    }
+        let outcomes = try ReadLease.withBreaksIgnored { () throws(SystemError) in
+            try setFileTimes(plan.files, in: tree.tree, threads: threads)
+        }
+        var nextOutcome = outcomes.startIndex
+        for (position, file) in plan.files.enumerated() {
+            guard let target = file.target, let planned = file.current else { continue }
+            // What the stat cache may vouch for: nothing that could have changed after it was verified.
+            var recordable: FileStatus?
+            if planned.modificationTime == target {
+                summary.alreadyRight += 1
+                // Verified while planning; a change in the same clock tick as that check would not show in
+                // the ctime, so only a file last changed before planning began is recorded.
+                if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
+            } else {
+                // Every file set has its outcome, in plan order (`setFileTimes` threw otherwise).
+                guard nextOutcome < outcomes.endIndex, outcomes[nextOutcome].position == position else {
+                    preconditionFailure("no outcome for \(file.path)")
                 }
-                if file.state == .clean, let recordable {
-                    verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID))
+                defer { nextOutcome += 1 }
+                switch outcomes[nextOutcome].outcome {
+                case .changedSincePlanned:
+                    summary.changedSincePlanned.append(file.path)
+                    continue
+                case .changedWhileSetting:
+                    summary.changedWhileSetting.append(file.path)
+                    continue
+                case .set(let status, let verified):
+                    summary.filesSet += 1
+                    if verified { recordable = status }
                 }
+            }
+            if file.state == .clean, let recordable {
+                verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID))
             }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
@@ -447,4 +450,84 @@ public final class RestoreSession {
         lastLoadedStatCache = nil
         return summary
     }
+
+    /// Below this many files to set per thread, another thread costs more than it saves (a warm
+    /// run sets a handful: one thread, no thread started).
+    static let minimumFilesPerThread = 512
+
+    /// Sets the planned target of every file whose mtime differs from it (`GuardedTimeSetter`) on
+    /// up to `threads` threads, each with its own cursor over the held directories (`inParts`):
+    /// each outcome depends only on its own file, so it is the one a serial loop would get. Two
+    /// kinds of file are set afterwards, on one thread, in plan order: names of one file (hard
+    /// links: setting one changes the other's ctime), and every file from the first one this
+    /// process may not set the time of (`TimePermission`) on, so that when it fails the run, the
+    /// files after it are untouched, as `restore --help` says. The outcomes with the files'
+    /// positions in `files`, in plan order. Throws the error of the first file in plan order that failed, as a serial
+    /// loop stopping there would; every file before it was set. Call with lease breaks ignored.
+    private func setFileTimes(_ files: [PlannedFile], in tree: DirectoryTree, threads: Int) throws(SystemError)
+        -> [(position: Int, outcome: GuardedTimeSetter.Outcome)]
+    {
+        let (separate, inTurn) = { () -> ([Int], [Int]) in
+            var separate: [Int] = [], inTurn: [Int] = [], pastForeign = false
+            for (position, file) in files.enumerated() {
+                guard let target = file.target, let planned = file.current, planned.modificationTime != target else { continue }
+                pastForeign = pastForeign || !TimePermission.maySetTime(of: planned)
+                if pastForeign || planned.linkCount > 1 { inTurn.append(position) } else { separate.append(position) }
+            }
+            return (separate, inTurn)
+        }()
+        let setter = GuardedTimeSetter()
+        @Sendable func set(_ file: PlannedFile, _ cursor: inout ParentCursor) throws(SystemError) -> GuardedTimeSetter.Outcome {
+            // Both non-nil: only such files were picked above.
+            guard let target = file.target, let planned = file.current else { return .changedSincePlanned }
+            // A directory on the way was replaced.
+            guard let (directory, name) = try cursor.parent(of: file.path, in: tree) else { return .changedSincePlanned }
+            return try setter.set(
+                name, in: directory, planned: planned, to: target,
+                expected: file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil),
+                expectedIsCertain: file.worktreeObjectID != nil)
+        }
+        /// Sets the files at `positions`: their outcomes, in order, or the first failure's position and error.
+        func setAll(_ positions: [Int], threads: Int) -> Result<[GuardedTimeSetter.Outcome], PositionedFailure> {
+            let found = WorkingTreeFiles.inParts(
+                positions.count, in: tree, threads: threads, minimumPerThread: RestoreSession.minimumFilesPerThread,
+                stoppingAtFailure: true
+            ) { (index, cursor) throws(SystemError) in try set(files[positions[index]], &cursor) }
+            if let first = found.failures.min(by: { $0.key < $1.key }) {
+                return .failure(PositionedFailure(position: positions[first.key], error: first.value))
+            }
+            // No failure: every position has its outcome (`inParts`).
+            return .success(found.values.map { $0! })
+        }
+        let early = setAll(separate, threads: threads)
+        // Only those before the first failure: a serial loop would not have reached the others.
+        var firstFailure = Int.max
+        if case .failure(let failure) = early { firstFailure = failure.position }
+        let late = setAll(inTurn.filter { $0 < firstFailure }, threads: 1)
+        switch (early, late) {
+        case (.failure(let one), .failure(let other)): throw one.position < other.position ? one.error : other.error
+        case (.failure(let failure), _), (_, .failure(let failure)): throw failure.error
+        case (.success(let separately), .success(let inOrder)):
+            // Both in plan order: merged into one.
+            var merged: [(position: Int, outcome: GuardedTimeSetter.Outcome)] = []
+            merged.reserveCapacity(separate.count + inTurn.count)
+            var one = 0, other = 0
+            while one < separate.count || other < inTurn.count {
+                if other == inTurn.count || one < separate.count && separate[one] < inTurn[other] {
+                    merged.append((separate[one], separately[one]))
+                    one += 1
+                } else {
+                    merged.append((inTurn[other], inOrder[other]))
+                    other += 1
+                }
+            }
+            return merged
+        }
+    }
+}
+
+/// A failed file's position in the plan and its error.
+private struct PositionedFailure: Error {
+    var position: Int
+    var error: SystemError
 }

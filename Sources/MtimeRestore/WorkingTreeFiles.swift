@@ -40,37 +40,65 @@ final class WorkingTreeFiles {
     }
 
     /// `lstat` of each path (nil in `paths`: skipped), as `status` gives it, on up to `threads` threads
-    /// the way git's `core.preloadIndex` does. The paths are cut into runs of `PreloadedStatuses.chunk`
-    /// that the threads take in turn, each run with its own cursor over the shared held directories:
-    /// a thread that gets less CPU (the history walk runs meanwhile) takes fewer runs instead of
-    /// finishing last. Each answer, an error too, depends only on its path, never on the split:
-    /// `PreloadedStatuses.status(at:)` throws a path's error when the caller reaches that path, so a
-    /// caller going through the paths in order fails where a serial walk would. Safe to call from
-    /// any thread: `tree` is shared, the cursors are not.
+    /// the way git's `core.preloadIndex` does (`inParts`). Each answer, an error too, depends only
+    /// on its path, never on the split: `PreloadedStatuses.status(at:)` throws a path's error when
+    /// the caller reaches that path, so a caller going through the paths in order fails where a
+    /// serial walk would.
     static func statuses(of paths: [BytePath?], in tree: DirectoryTree, threads: Int) -> PreloadedStatuses {
-        var statuses = [FileStatus?](repeating: nil, count: paths.count)
+        let found = inParts(
+            paths.count, in: tree, threads: threads, minimumPerThread: PreloadedStatuses.minimumPathsPerThread,
+            stoppingAtFailure: false
+        ) { (position, cursor) throws(SystemError) -> FileStatus? in
+            guard let path = paths[position] else { return nil }
+            return try cursor.statusIfPresent(path, in: tree)
+        }
+        return PreloadedStatuses(statuses: found.values, taken: paths.map { $0 != nil }, failures: found.failures)
+    }
+
+    /// Positions a thread takes at a time: small enough that the threads finish together, large
+    /// enough that taking a run (one atomic add) costs nothing next to its system calls.
+    static let runLength = 512
+
+    /// `body(position, cursor)` for each position in `0..<count`, on up to `threads` threads (one
+    /// when there are fewer than `minimumPerThread` positions per thread). The positions are cut
+    /// into runs of `runLength` that the threads take in turn, in increasing order, each thread with
+    /// its own `ParentCursor` over the shared held directories of `tree`: a thread that gets less CPU
+    /// (the history walk runs meanwhile) takes fewer runs instead of finishing last. The values and
+    /// the errors by position; with `stoppingAtFailure`, a thread stops at its first failure or once
+    /// it is past another thread's earlier one, so every position left without a value or an error
+    /// comes after a failed position. Safe to call from any thread: `tree` is shared, the cursors are not.
+    static func inParts<Value: Sendable>(
+        _ count: Int, in tree: DirectoryTree, threads: Int, minimumPerThread: Int, stoppingAtFailure: Bool,
+        _ body: @Sendable (_ position: Int, _ cursor: inout ParentCursor) throws(SystemError) -> Value?
+    ) -> (values: [Value?], failures: [Int: SystemError]) {
+        var values = [Value?](repeating: nil, count: count)
         let failures = Mutex<[Int: SystemError]>([:])
-        let workers = max(1, min(threads, paths.count / PreloadedStatuses.minimumPathsPerThread))
-        let chunk = PreloadedStatuses.chunk
-        let chunks = (paths.count + chunk - 1) / chunk
-        let nextChunk = Atomic<Int>(0)
-        statuses.withUnsafeMutableBufferPointer { buffer in
+        let firstFailure = Atomic<Int>(.max)
+        let parts = max(1, min(threads, count / max(1, minimumPerThread)))
+        let runs = (count + runLength - 1) / runLength
+        let nextRun = Atomic<Int>(0)
+        values.withUnsafeMutableBufferPointer { buffer in
             let output = UnsafeSendable(buffer)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                while case let taken = nextChunk.add(1, ordering: .relaxed).oldValue, taken < chunks {
-                    var cursor = ParentCursor()
-                    for position in (taken * chunk)..<min(paths.count, (taken + 1) * chunk) {
-                        guard let path = paths[position] else { continue }
+            @Sendable func work(_: Int) {
+                var cursor = ParentCursor()
+                while case let run = nextRun.add(1, ordering: .relaxed).oldValue, run < runs {
+                    for position in (run * runLength)..<min(count, (run + 1) * runLength) {
+                        if stoppingAtFailure, position > firstFailure.load(ordering: .relaxed) { return }
                         do throws(SystemError) {
-                            output.value[position] = try cursor.statusIfPresent(path, in: tree)
+                            output.value[position] = try body(position, &cursor)
                         } catch {
                             failures.withLock { $0[position] = error }
+                            guard stoppingAtFailure else { continue }
+                            _ = firstFailure.min(position, ordering: .relaxed)
+                            return
                         }
                     }
                 }
             }
+            // One part runs here: a small job starts no thread.
+            if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
         }
-        return PreloadedStatuses(statuses: statuses, taken: paths.map { $0 != nil }, failures: failures.withLock { $0 })
+        return (values, failures.withLock { $0 })
     }
 
     /// The blob id of the regular file or symlink at `path` (a symlink's target, not followed) and
@@ -146,9 +174,6 @@ struct ParentCursor {
 struct PreloadedStatuses {
     /// Below this many paths per thread, another thread costs more than it saves.
     static let minimumPathsPerThread = 2048
-    /// Paths a thread takes at a time: small enough that the threads finish together, large enough
-    /// that starting a run (one directory lookup, one atomic add) costs nothing next to its `lstat`s.
-    static let chunk = 512
 
     fileprivate let statuses: [FileStatus?]
     /// Whether the path at a position was asked for.

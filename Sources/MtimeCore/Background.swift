@@ -19,10 +19,12 @@ public final class Background<Value>: @unchecked Sendable {
         }
         let context = Unmanaged.passRetained(work).toOpaque()
         var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { context in
-            Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context)
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().run()
+                return nil
+            }, context)
         if started == 0 {
             pthread_detach(thread)
         } else {

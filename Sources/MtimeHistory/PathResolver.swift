@@ -16,7 +16,8 @@ struct PathResolver {
     private(set) var changes: [Change] = []
 
     init(objects: ObjectDatabase, trie: PathTrie) {
-        diff = TreeDiff(source: DirectoryTrees(objects: objects, directoryNumber: trie.directoryNumber, directoryCount: trie.directoryCount))
+        diff = TreeDiff(
+            source: DirectoryTrees(objects: objects, directoryNumber: trie.directoryNumber, directoryCount: trie.directoryCount))
         open = OpenPaths(trie: trie)
     }
 

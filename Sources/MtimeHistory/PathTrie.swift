@@ -122,10 +122,12 @@ struct PathTrie {
     }
 
     /// git's order of two entries of one tree: bytes, a directory's name as if it ended in `/`.
-    private static func treeOrder(_ a: UnsafeBufferPointer<UInt8>, _ aIsTree: Bool, _ b: UnsafeBufferPointer<UInt8>, _ bIsTree: Bool) -> Int {
+    private static func treeOrder(_ a: UnsafeBufferPointer<UInt8>, _ aIsTree: Bool, _ b: UnsafeBufferPointer<UInt8>, _ bIsTree: Bool) -> Int
+    {
         let common = min(a.count, b.count)
         let order = compareBytes(
-            UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: a[..<common])), UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[..<common])))
+            UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: a[..<common])),
+            UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[..<common])))
         if order != 0 { return order }
         let x = a.count > common ? Int(a[common]) : aIsTree ? Int(UInt8(ascii: "/")) : 0
         let y = b.count > common ? Int(b[common]) : bIsTree ? Int(UInt8(ascii: "/")) : 0

@@ -82,7 +82,11 @@ final class TreeCache {
         let ids = trees.filter { seen.insert($0).inserted }
         /// Read from the object database this run, else (checked when it was handed out) stored.
         func withRaw(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) -> Void) {
-            if let raw = readFromObjects[id] { raw.withUnsafeBytes(body) } else { bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[stored[id]!])) } }
+            if let raw = readFromObjects[id] {
+                raw.withUnsafeBytes(body)
+            } else {
+                bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[stored[id]!])) }
+            }
         }
         var size = TreeCache.magic.count + 4 + 4 + ObjectID.byteCount
         for id in ids { withRaw(id) { size += ObjectID.byteCount + 4 + $0.count } }

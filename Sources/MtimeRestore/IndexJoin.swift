@@ -37,8 +37,11 @@ struct IndexJoin {
                 var position = 0, file = 0
                 while file < files.count || position < entries.count {
                     let order =
-                        position == entries.count ? 1 : file == files.count ? -1
-                        : IndexJoin.order(entries[position].path, files[file].path)
+                        position == entries.count
+                        ? 1
+                        : file == files.count
+                            ? -1
+                            : IndexJoin.order(entries[position].path, files[file].path)
                     // The entries at `position` with one path: its stage-0 entry, and whether it has others.
                     let first = position
                     var stage0 = -1, hasConflict = false

@@ -9,7 +9,7 @@ import MtimeManifest
 /// `seal`; `prepare` and `seal` on their own hold it while they work (docs/stamp.md, "Concurrent builds").
 public enum BuildLock {
     /// `.<stamp name>.lock` beside the stamp: one of the stamp's own siblings, which the outputs
-    /// digest leaves out. Never removed: a build that removed it could let the next two lock different files.
+    /// digest leaves out. It exists only while a build holds it (`FileLock(exclusive:in:waiting:)`).
     public static func name(forStamp stampName: BytePath) -> BytePath {
         BytePath([UInt8(ascii: ".")] + stampName.bytes + Array(".lock".utf8))
     }

@@ -35,9 +35,9 @@ public final class FileLock {
 
     /// An exclusive lock on `name` in `directory`, made there as an empty regular file (`O_EXCL`,
     /// never through a symlink) and removed again when released, so nothing is left beside the
-    /// caller's files. One already there (its holder was killed) must be a regular file: a symlink,
-    /// a FIFO or a device in its place is refused (`isSymlink`, `isNotRegularFile`) before anything
-    /// opens it. Waits as long as the holder works (a build may take an hour), calling `waiting` once
+    /// caller's files. A regular file already there (its holder was killed) is taken over; a
+    /// symlink, FIFO, socket or device in its place is removed, never opened or followed; a
+    /// directory is refused (`isNotRegularFile`). Waits as long as the holder works (a build may take an hour), calling `waiting` once
     /// first; a signal whose handler interrupts the wait ends it with `isInterrupted`.
     ///
     /// A holder removes the name before it lets go, so a waiter can end up holding a file that is no
@@ -65,10 +65,14 @@ public final class FileLock {
         while true {
             do { return try directory.createFile(name) } catch  where error.kind == .exists {}
             guard let status = try directory.statusIfPresent(name) else { continue }  // removed meanwhile
-            if status.kind == .symlink {
-                throw SystemError(operation: "lock (a symlink; not followed)", path: directory.pathOf(name), errno: .symlinkLoop)
-            }
-            guard status.kind == .regular else {
+            switch status.kind {
+            case .regular: break
+            case .symlink, .other:
+                // Never a lock (only regular files are locked here): its name is removed, not what it
+                // points to, and never opened, so a planted one can't stop every later build.
+                try directory.remove(name)
+                continue
+            case .directory:
                 throw SystemError(operation: "lock \(status.kindDescription)", path: directory.pathOf(name), errno: .notRegularFile)
             }
             do {

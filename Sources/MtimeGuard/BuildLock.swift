@@ -25,10 +25,8 @@ public enum BuildLock {
         } catch {
             switch error.kind {
             case .readOnlyFileSystem, .permissionDenied, .notPermitted: return nil
-            case .symlinkLoop, .notRegularFile:
-                throw .usage(
-                    "the build lock \(directory.pathOf(name)) is not a regular file (a symlink, FIFO, device or directory "
-                        + "there is never opened); remove it; nothing was changed")
+            case .notRegularFile:
+                throw .usage("the build lock \(directory.pathOf(name)) is a directory; remove it; nothing was changed")
             default: throw .io(error)
             }
         }

@@ -28,24 +28,32 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [])
     }
 
-    /// Whatever the context put at the name instead of a regular file is refused, never opened (a
-    /// FIFO would block an open, a device might act on one) and left as it was.
-    @Test func anythingButARegularFileAtTheNameIsRefused() throws {
+    /// What the context (or a build) put at the name instead of a regular file is never opened or
+    /// followed: a symlink, FIFO or socket is removed (its target untouched) and the lock taken, so a
+    /// planted one can't stop every later build; a directory is refused and left as it was.
+    @Test func anythingButARegularFileAtTheNameIsRemovedOrRefused() throws {
         let path = directory.url("..stamp.lock")
-        let makers: [(String, Errno, () throws -> Void)] = [
-            ("symlink", .symlinkLoop, { try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/etc/passwd") }),
-            ("FIFO", .notRegularFile, { #expect(mkfifo(path, 0o600) == 0) }),
-            ("directory", .notRegularFile, { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false) }),
+        let target = directory.url("target-file")
+        #expect(FileManager.default.createFile(atPath: target, contents: Data("kept\n".utf8)))
+        let planters: [(String, () throws -> Void)] = [
+            ("symlink", { try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target) }),
+            ("dangling symlink", { try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "missing") }),
+            ("FIFO", { #expect(mkfifo(path, 0o600) == 0) }),
         ]
-        for (kind, expected, make) in makers {
-            try make()
-            let before = try FileSystem.status(BytePath(path), followingSymlinks: false)
-            let error = #expect(throws: SystemError.self, "a \(kind)") { _ = try FileLock(exclusive: name, in: try held()) {} }
-            #expect(error?.kind == expected, "a \(kind): \(String(describing: error))")
-            let after = try FileSystem.status(BytePath(path), followingSymlinks: false)
-            #expect(after.isSameFile(as: before) && after.kind == before.kind, "a \(kind) was replaced")
-            try FileManager.default.removeItem(atPath: path)
+        for (kind, plant) in planters {
+            try plant()
+            do { _ = try FileLock(exclusive: name, in: try held()) { Issue.record("nobody held it (\(kind))") } }
+            #expect(
+                !FileManager.default.fileExists(atPath: path) && (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) == nil,
+                "a \(kind) left behind")
+            #expect(FileManager.default.contents(atPath: target) == Data("kept\n".utf8), "a \(kind)'s target changed")
         }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        let before = try FileSystem.status(BytePath(path), followingSymlinks: false)
+        let error = #expect(throws: SystemError.self) { _ = try FileLock(exclusive: name, in: try held()) {} }
+        #expect(error?.kind == .notRegularFile)
+        let after = try FileSystem.status(BytePath(path), followingSymlinks: false)
+        #expect(after.isSameFile(as: before) && after.kind == .directory)
     }
 
     /// A second taker waits, is told once, and gets the lock when the first lets go.

@@ -682,6 +682,35 @@ def concurrent_builds_sharing_a_cache_mount(env):
 
 
 @check
+def planted_build_lock(env):
+    """A context (or an earlier build) that puts a symlink to the outside, or a FIFO, at the build lock's
+    name can neither redirect nor block a build: the name is removed, never followed or opened, and a
+    directory there is refused before the command runs."""
+    for kind in ("symlink", "fifo", "directory"):
+        world = World(env, "planted-lock-" + kind)
+        world.write("src", b"v1\n")
+        world.manifest_of(["src"])
+        os.makedirs(os.path.join(world.root, "target"))
+        lock = os.path.join(world.root, "target", "..git-mtime-stamp.lock")
+        if kind == "symlink":
+            os.symlink(os.path.join(world.outside, "victim"), lock)
+        elif kind == "fifo":
+            os.mkfifo(lock)
+        else:
+            os.makedirs(lock)
+        process = world.guard("run", "--", "sh", "-c", "echo built > target/out", timeout=60)
+        world.expect_outside_untouched("a run with a planted %s lock" % kind)
+        if kind == "directory":
+            expect_status(process, 64, "run with a directory at the lock's name")
+            expect_line(process, "the build lock %s is a directory; remove it; nothing was changed" % lock, "run")
+            expect(not os.path.exists(os.path.join(world.root, "target", "out")), "the command ran")
+        else:
+            expect_status(process, 0, "run with a planted %s lock" % kind)
+            expect(not os.path.lexists(lock), "the planted %s is still there" % kind)
+            expect(open(os.path.join(world.root, "target", "out")).read() == "built\n", "the command did not run")
+
+
+@check
 def build_that_rewrites_a_tracked_source(env):
     world = World(env, "rewriter")
     makefile = b"out.txt: src.txt\n\tif [ -f regenerate ]; then echo v2 > src.txt; fi\n\tcat src.txt > out.txt\n"

@@ -35,8 +35,7 @@ final class WorkingTreeFiles {
 
     /// `lstat` of `path`; nil when nothing is there or it is unreachable.
     func status(_ path: BytePath) throws(SystemError) -> FileStatus? {
-        guard let (directory, name) = try parent(of: path) else { return nil }
-        return try directory.statusIfPresent(name)
+        try cursor.statusIfPresent(path, in: tree)
     }
 
     /// `lstat` of each path (nil in `paths`: skipped), as `status` gives it, on up to `threads` threads

@@ -133,6 +133,8 @@ public final class RestoreSession {
         let tracked = joinIndex(history, state)
         let selected = select(tracked, selection, outer: options.submodulePath)
         let verified = try verify(selected, tracked, state, options)
+        // The index entries and the join (a heap block per path) are not needed past this point.
+        defer { Background.release((state, tracked, selected, history)) }
         var plan = RestorePlan(
             head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
             commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,

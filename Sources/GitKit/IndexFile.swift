@@ -24,7 +24,9 @@ enum IndexFile {
     /// compare it with the entry `parse` (or libgit2) gives at that position before trusting it.
     /// Nil for anything `parse` would refuse up front, or an entry that runs past the end.
     static func pathRanges(_ bytes: [UInt8]) -> [IndexPathRange]? {
-        guard bytes.count >= headerSize + ObjectID.byteCount, bytes.starts(with: "DIRC".utf8) else { return nil }
+        // Offsets are kept in 32 bits.
+        guard bytes.count >= headerSize + ObjectID.byteCount, bytes.count <= Int(Int32.max), bytes.starts(with: "DIRC".utf8)
+        else { return nil }
         return bytes.withUnsafeBytes { file -> [IndexPathRange]? in
             let end = file.count - ObjectID.byteCount
             let version = word(file, 4)

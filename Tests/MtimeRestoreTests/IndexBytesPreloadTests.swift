@@ -56,25 +56,7 @@ import TestSupport
         for threads in [1, 2, 3] {
             let files = try WorkingTreeFiles(root: session.workdir)
             let early = WorkingTreeFiles.statuses(ofIndexPaths: ranges, in: bytes, tree: files.tree, threads: threads)
-            for (position, expected) in serial.enumerated() {
-                var fellBack = false
-                let found = Result { () throws(SystemError) in
-                    try early.status(at: position) { () throws(SystemError) in
-                        fellBack = true
-                        return nil
-                    }
-                }
-                #expect(fellBack == (expected == nil), "\(threads) threads, position \(position)")
-                switch (expected, found) {
-                case (nil, _): break
-                case (.success(let status)?, .success(let earlyStatus)):
-                    #expect(status == earlyStatus, "\(threads) threads, \(paths[position]!)")
-                case (.failure(let error)?, .failure(let earlyError)):
-                    #expect(error.code == earlyError.code, "\(threads) threads, \(paths[position]!)")
-                default:
-                    Issue.record("\(threads) threads, \(paths[position]!): \(String(describing: expected)) vs \(found)")
-                }
-            }
+            expectSerialAnswers(early, serial, paths, "\(threads) threads")
         }
     }
 

@@ -91,9 +91,9 @@ public enum Guard {
     ///
     /// Standalone (`prepared` nil), every tracked entry is first verified against the manifest and
     /// nothing is written on a mismatch. After `run`'s build (`prepared` from its `prepare`), a tracked
-    /// file is recorded only if it is still exactly as `prepare` left it, or still holds the
-    /// manifest's content: one the build changed (a generator, `cargo fmt`) was not consumed as
-    /// recorded, so it is left out and counts as changed next time. Untracked entries are hashed
+    /// file is recorded only if it is still exactly as `prepare` left it (inode, size, mtime, ctime):
+    /// one written during the build (a generator, `cargo fmt`, a version stamped in and put back) was
+    /// not consumed as recorded, so it is left out and counts as changed next time. Untracked entries are hashed
     /// now, after the build: what it left there is what the next build compares with.
     public static func seal(_ context: GuardContext, stamp location: RootedLocation, prepared: [FileStatus?]?) throws(GuardError)
         -> SealOutcome
@@ -111,14 +111,15 @@ public enum Guard {
                 entries.append(
                     .init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime, isUntracked: true))
             }
-            let hasher = BufferedBlobHasher()
             for (entry, before) in zip(context.manifest.entries, prepared) where !entry.isUntracked {
                 do throws(SystemError) {
                     guard let now = try context.tree.statusIfPresent(entry.path) else { continue }
+                    // Anything written, replaced or renamed since `prepare` may have been read in another
+                    // version, even if the manifest's bytes are back now (a version stamped in and
+                    // reverted, `cargo hack` restoring Cargo.toml): only ctime tells when the old mtime
+                    // was put back too, so any change means "not consumed as recorded".
                     if let before, now.isUnchanged(since: before) {
                         entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: now.modificationTime))
-                    } else if case .matches(let status) = try ContentCheck.finding(for: entry, in: context.tree, hasher: hasher) {
-                        entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: status.modificationTime))
                     } else {
                         changedDuringBuild.append(entry.path)
                     }
@@ -197,7 +198,8 @@ public enum Guard {
             } catch { throw .io(error) }
             count += 1
         }
-        return (count, statuses)
+        // A later name of the same file changed its ctime (and maybe mtime): each name ends as the file was left.
+        return (count, statuses.map { status in status.flatMap { setHere[FileIdentity($0)] } ?? status })
     }
 }
 

@@ -710,6 +710,55 @@ def planted_build_lock(env):
             expect(open(os.path.join(world.root, "target", "out")).read() == "built\n", "the command did not run")
 
 
+def directory_chain(base, depth):
+    """base/d/d/…/d (`depth` levels) holding one file, made through descriptors: its path is far beyond PATH_MAX."""
+    fd = os.open(base, os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        leaf = os.open("leaf", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd)
+        os.write(leaf, b"x")
+        os.close(leaf)
+    finally:
+        os.close(fd)
+
+
+@check
+def deep_directory_beside_the_stamp(env):
+    """An earlier build (or anyone sharing the cache mount) leaves a directory chain as deep as the descriptor
+    limit allows beside the stamp; every guard step walks that directory. The walk must not overflow the
+    stack (the guard died of SIGSEGV, exit 139, at ~19,000 levels with 8 MiB: a container's default
+    descriptor limit of 2^20 allows far more; here a 256 KiB stack stands in for the deeper chain), and a
+    chain deeper than the descriptor limit makes the stamp untrusted, never a crash."""
+    # (levels, `ulimit -s` KiB, `ulimit -n`, outcome): the stamp trusted, or untrusted for lack of descriptors.
+    for depth, stack_kib, descriptors, outcome in (
+            (3000, 256, 4096, "trusted"), (3000, 256, 1024, "untrusted"), (600, 256, 4096, "trusted")):
+        world = World(env, "deep-%d-%d" % (depth, descriptors))
+        world.write("src.c", b"int x;\n")
+        world.manifest_of(["src.c"])
+        os.makedirs(os.path.join(world.root, "target"))
+        limits = "ulimit -s %d && ulimit -n %d && exec \"$@\"" % (stack_kib, descriptors)
+        limited = ["sh", "-c", limits, "sh", env.guard]
+        directory_chain(os.path.join(world.root, "target"), depth)
+        try:
+            what = "a %d-level chain beside the stamp, %d KiB of stack, %d descriptors" % (depth, stack_kib, descriptors)
+            sealed = env.run(limited + ["run", "--manifest", world.manifest, "--", "true"], cwd=world.root)
+            expect(sealed.returncode == 0, "run with %s exited %d: %s" % (what, sealed.returncode, stderr(sealed)[-300:]))
+            prepared = env.run(limited + ["prepare", "--manifest", world.manifest], cwd=world.root)
+            expect(prepared.returncode == 0, "prepare with %s exited %d: %s" % (what, prepared.returncode, stderr(prepared)[-300:]))
+            if outcome == "trusted":
+                expect("0 of 1 files changed since the last sealed build; stamp trusted" in stderr(prepared), stderr(prepared)[-300:])
+            else:
+                expect("warning: not sealing the build stamp: " in stderr(sealed), stderr(sealed)[-300:])
+                expect("stamp trusted" not in stderr(prepared), stderr(prepared)[-300:])
+            world.expect_outside_untouched(what)
+        finally:
+            subprocess.run(["rm", "-rf", os.path.join(world.root, "target")], check=True)  # shutil.rmtree recurses
+
+
 @check
 def build_that_rewrites_a_tracked_source(env):
     world = World(env, "rewriter")

@@ -21,7 +21,7 @@ public struct PrepareOutcome: Sendable {
     /// Changed untracked files get one step of the file system's granularity less (docs/stamp.md,
     /// "Untracked files").
     public let untrackedBumpTime: Timestamp
-    /// The timestamp granularity probed where the stamp lives, in nanoseconds.
+    /// The timestamp granularity probed where the stamp lives and at the root (the coarser), in nanoseconds.
     public let granularity: Int64
     /// When the build may start (nil: at once): the bump time when it is within two steps of the
     /// granularity, else one step past the outputs dated within that reach. On a whole-second file
@@ -57,7 +57,7 @@ public enum Guard {
     /// fresh time instead: tracked files always, untracked files when not already later than the last build.
     public static func prepare(_ context: GuardContext, stamp location: RootedLocation) throws(GuardError) -> PrepareOutcome {
         let findings = try verify(context)
-        let granularity = location.directory.map { StampDirectoryProbe.granularity(in: $0, stampName: location.name) } ?? 1
+        let granularity = StampDirectoryProbe.granularity(bumping: context.tree.root, beside: location)
         // An output dated further ahead (an unpacked archive) can't be waited for; the others can.
         let horizon = FileSystem.now().advanced(byNanoseconds: 2 * max(granularity, 1_000_000_000))
         let rule = BumpRule(location, root: context.root, alsoExcluding: context.trackedPaths, horizon: horizon)

@@ -19,9 +19,13 @@ enum StampDirectoryProbe {
         (try? probedGranularity(in: directory, stampName: stampName)) ?? 1_000_000_000
     }
 
-    private static func probedGranularity(in directory: HeldDirectory, stampName: BytePath) throws(SystemError) -> Int64 {
+    /// `replacing`: an entry already at the probe's name is removed first (in the stamp's directory
+    /// such names are the guard's own temporaries); elsewhere it is left alone and the probe fails.
+    private static func probedGranularity(in directory: HeldDirectory, stampName: BytePath, replacing: Bool = true) throws(SystemError)
+        -> Int64
+    {
         let probe = Timestamp(seconds: 1_000_000_001, nanoseconds: 999_999_999)
-        let kept = try withProbe(in: directory, stampName: stampName) { file throws(SystemError) in
+        let kept = try withProbe(in: directory, stampName: stampName, replacing: replacing) { file throws(SystemError) in
             try file.setModificationTime(to: probe)
             return try file.status().modificationTime
         }
@@ -45,7 +49,8 @@ enum StampDirectoryProbe {
         }
         // A read-only root (a BuildKit bind mount of the context) gets no time set at all: its step can't matter.
         let rootStep: Int64
-        do { rootStep = try probedGranularity(in: root, stampName: location.name) } catch {
+        // The context names the root's files: one that happens to have the probe's name is never removed.
+        do { rootStep = try probedGranularity(in: root, stampName: location.name, replacing: false) } catch {
             rootStep = error.isReadOnlyFileSystem ? stampStep : 1_000_000_000
         }
         // Each step is 1, 10^k or 2·10^9 ns, so the larger is a multiple of the smaller; the lcm says so anyway.
@@ -55,11 +60,11 @@ enum StampDirectoryProbe {
     }
 
     private static func withProbe<R>(
-        in directory: HeldDirectory, stampName: BytePath,
+        in directory: HeldDirectory, stampName: BytePath, replacing: Bool = true,
         _ body: (FileDescriptor) throws(SystemError) -> R
     ) throws(SystemError) -> R {
         let name = BytePath([UInt8(ascii: ".")] + stampName.bytes + Array(".clock-\(getpid())".utf8))
-        try directory.remove(name)
+        if replacing { try directory.remove(name) }
         let file = try directory.createFile(name, permissions: 0o600)
         defer { try? directory.remove(name) }
         return try body(file)

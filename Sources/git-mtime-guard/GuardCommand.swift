@@ -57,7 +57,8 @@ struct StampOption: ParsableArguments {
     func locate(in context: GuardContext, create: Bool = false) throws -> (GuardContext, BytePath, RootedLocation) {
         let path = context.stampPath(explicit: stamp.map(BytePath.init))
         let location = try reporting { () throws(GuardError) in try context.stampLocation(path, create: create) }
-        return (context.excludingStamp(location), path, location)
+        let excluding = try reporting { () throws(GuardError) in try context.excludingStamp(location) }
+        return (excluding, path, location)
     }
 }
 

@@ -819,6 +819,34 @@ def deep_directory_beside_the_stamp(env):
 
 
 @check
+def tracked_files_named_like_the_stamps_own(env):
+    """A commit holds a file whose name the guard keeps beside the stamp for itself: the stamp, its lock,
+    its clock probe (`.<stamp>.clock-<pid>`: the guard is PID 1 in a build container), a temporary. With the
+    stamp in a directory of tracked files (an in-tree build's root, or target/ committed), b8007f0 removed or
+    replaced it (the probe deleted `..git-mtime-stamp.clock-1`). Refused before anything changes (64)."""
+    if os.geteuid() != 0:
+        raise Skip("needs root for a PID namespace (the guard as PID 1, as in a container)")
+    for stamp in (".git-mtime-stamp", "target/.git-mtime-stamp"):
+        directory, name = os.path.split(stamp)
+        for reserved in (name, "." + name + ".lock", "." + name + ".clock-1", "." + name + ".tmp-1"):
+            for subcommand in ("run", "prepare", "seal"):
+                world = World(env, "reserved-%s-%s-%s" % (directory or "root", reserved, subcommand))
+                world.write("src.c", b"int x;\n")
+                world.write(os.path.join(directory, reserved), b"precious\n")
+                world.manifest_of(["src.c", os.path.join(directory, reserved)])
+                before = world.contents(skip=())
+                extra = ["--", "touch", "ran"] if subcommand == "run" else []
+                process = env.run(["unshare", "--pid", "--fork", env.guard, subcommand, "--manifest", world.manifest,
+                                   "--stamp", stamp] + extra, cwd=world.root)
+                what = "%s with a tracked %s beside the stamp %s" % (subcommand, reserved, stamp)
+                expect_status(process, 64, what)
+                expect("is tracked, and the guard keeps that name for the build stamp" in stderr(process), stderr(process))
+                expect(world.contents(skip=()) == before, "%s changed the context" % what)
+                expect(not os.path.exists(os.path.join(world.root, "ran")), "%s: the command ran" % what)
+                world.expect_outside_untouched(what)
+
+
+@check
 def build_that_rewrites_a_tracked_source(env):
     world = World(env, "rewriter")
     makefile = b"out.txt: src.txt\n\tif [ -f regenerate ]; then echo v2 > src.txt; fi\n\tcat src.txt > out.txt\n"

@@ -91,8 +91,8 @@ public enum Guard {
     ///
     /// Standalone (`prepared` nil), every tracked entry is first verified against the manifest and
     /// nothing is written on a mismatch. After `run`'s build (`prepared` from its `prepare`), a tracked
-    /// file is recorded only if it is still exactly as `prepare` left it (inode, size, mtime, ctime):
-    /// one written during the build (a generator, `cargo fmt`, a version stamped in and put back) was
+    /// file is recorded only if it is still exactly as `prepare` left it (inode, size, mtime, ctime;
+    /// a new hard link alone is allowed once its bytes are checked): one written during the build (a generator, `cargo fmt`, a version stamped in and put back) was
     /// not consumed as recorded, so it is left out and counts as changed next time. Untracked entries are hashed
     /// now, after the build: what it left there is what the next build compares with.
     public static func seal(_ context: GuardContext, stamp location: RootedLocation, prepared: [FileStatus?]?) throws(GuardError)
@@ -111,6 +111,7 @@ public enum Guard {
                 entries.append(
                     .init(path: entry.path, objectID: file.id, modificationTime: file.status.modificationTime, isUntracked: true))
             }
+            let hasher = BufferedBlobHasher()
             for (entry, before) in zip(context.manifest.entries, prepared) where !entry.isUntracked {
                 do throws(SystemError) {
                     guard let now = try context.tree.statusIfPresent(entry.path) else { continue }
@@ -120,6 +121,12 @@ public enum Guard {
                     // was put back too, so any change means "not consumed as recorded".
                     if let before, now.isUnchanged(since: before) {
                         entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: now.modificationTime))
+                    } else if let before, now.isSameFile(as: before), now.linkCount != before.linkCount, now.size == before.size,
+                        now.modificationTime == before.modificationTime, now.mode == before.mode,
+                        case .matches(let status) = try ContentCheck.finding(for: entry, in: context.tree, hasher: hasher)
+                    {
+                        // Only a hard link made or removed (`cp -al`, a sandbox linking its inputs): ctime moved, the bytes didn't.
+                        entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: status.modificationTime))
                     } else {
                         changedDuringBuild.append(entry.path)
                     }

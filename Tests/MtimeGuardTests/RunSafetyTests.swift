@@ -103,6 +103,17 @@ func aTrackedFileRewrittenAndPutBackDuringTheBuildIsNotRecordedAsConsumed(_ scri
     #expect(try String(contentsOfFile: project.path("out.txt"), encoding: .utf8) == "v1\n", "stale: \(script)")
 }
 
+/// A build that only hard-links a tracked source (`cp -al`, a sandbox linking its inputs) moves its ctime,
+/// not its bytes: still consumed, so the next build has nothing to redo.
+@Test func aHardLinkMadeDuringTheBuildStillCountsAsConsumed() throws {
+    let project = try project(["src.txt": "v1\n", "Makefile": "out.txt: src.txt\n\tcat src.txt > out.txt\n"])
+    let built = try project.guardCommand("run", ["--", "sh", "-c", "ln src.txt linked && make -s"])
+    #expect(built.status == 0, "\(built.stderr)")
+    #expect(!built.stderr.contains("changed while"), "\(built.stderr)")
+    let again = try project.guardCommand("run", ["--", "make", "-s"])
+    #expect(again.stderr.contains("0 of 2 files changed since the last sealed build"), "\(again.stderr)")
+}
+
 /// Issue 10, defect 15: a context copied in parts. `missing:` names `--allow-missing`, which
 /// `run` and `prepare` take like `check`.
 @Test func allowMissingWorksForRunAndPrepareAndTheErrorNamesIt() throws {

@@ -583,14 +583,13 @@ stat -c '%Y %y' src.c target/out
 """
 
 
-@check
-def one_second_file_system(env):
+def coarse_image_and_manifests(base):
+    """Skips unless root with loop devices; an ext4 image with 128-byte inodes (whole-second times) in
+    `base`, and the manifests of the Makefile with src.c holding v1 and v2."""
     if os.geteuid() != 0:
         raise Skip("needs root for a loop mount in a private mount namespace")
     if not os.path.exists("/dev/loop-control") or shutil.which("mkfs.ext4") is None:
         raise Skip("no loop devices or mkfs.ext4")
-    base = os.path.join(env.tmp, "coarse")
-    os.makedirs(os.path.join(base, "mnt"))
     image = os.path.join(base, "ext4-128.img")
     subprocess.run(["truncate", "-s", "16M", image], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-I", "128", image], check=True, capture_output=True)
@@ -602,6 +601,14 @@ def one_second_file_system(env):
                     "tracked 100644 %s 1000000000.000000000 Makefile\ntracked 100644 %s 1000000000.000000000 src.c\n"
                     % (blob_id(b"target/out: src.c\n\tcp src.c target/out\n"), blob_id(source)))
         manifests.append(path)
+    return image, manifests
+
+
+@check
+def one_second_file_system(env):
+    base = os.path.join(env.tmp, "coarse")
+    os.makedirs(os.path.join(base, "mnt"))
+    image, manifests = coarse_image_and_manifests(base)
     variables = dict(env.env, IMAGE=image, MOUNT=os.path.join(base, "mnt"), GUARD=env.guard, M1=manifests[0], M2=manifests[1])
     process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", COARSE_SCRIPT],
                              env=variables, capture_output=True, timeout=120)
@@ -639,26 +646,12 @@ def sources_and_outputs_on_file_systems_of_different_granularity(env):
     ext3, NFS or FAT with CARGO_TARGET_DIR on tmpfs), or the other way round. b8007f0 probed only where
     the stamp lives: with the outputs on the finer side it bumped src.c to a time the sources' file system
     truncated into the second of the last output, older than it, and make left the v1 program in place."""
-    if os.geteuid() != 0:
-        raise Skip("needs root for a loop mount in a private mount namespace")
-    if not os.path.exists("/dev/loop-control") or shutil.which("mkfs.ext4") is None:
-        raise Skip("no loop devices or mkfs.ext4")
     for coarse_side in ("root", "target"):
         for ahead in (0, 1):
             base = os.path.join(env.tmp, "mixed-%s-%d" % (coarse_side, ahead))
             os.makedirs(os.path.join(base, "coarse"))
             os.makedirs(os.path.join(base, "fine"))
-            image = os.path.join(base, "ext4-128.img")
-            subprocess.run(["truncate", "-s", "16M", image], check=True)
-            subprocess.run(["mkfs.ext4", "-q", "-F", "-I", "128", image], check=True, capture_output=True)
-            manifests = []
-            for index, source in ((1, b"v1\n"), (2, b"v2\n")):
-                path = os.path.join(base, "m%d" % index)
-                with open(path, "w") as f:
-                    f.write("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 2\n"
-                            "tracked 100644 %s 1000000000.000000000 Makefile\ntracked 100644 %s 1000000000.000000000 src.c\n"
-                            % (blob_id(b"target/out: src.c\n\tcp src.c target/out\n"), blob_id(source)))
-                manifests.append(path)
+            image, manifests = coarse_image_and_manifests(base)
             variables = dict(env.env, IMAGE=image, COARSE=os.path.join(base, "coarse"), FINE=os.path.join(base, "fine"),
                              COARSE_SIDE=coarse_side, AHEAD=str(ahead), GUARD=env.guard, M1=manifests[0], M2=manifests[1])
             process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", MIXED_GRANULARITY_SCRIPT],

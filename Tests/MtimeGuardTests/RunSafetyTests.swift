@@ -96,7 +96,9 @@ func aTrackedFileRewrittenAndPutBackDuringTheBuildIsNotRecordedAsConsumed(_ scri
     #expect(built.status == 0, "\(built.stderr)")
     #expect(try String(contentsOfFile: project.path("out.txt"), encoding: .utf8) == "v2\n")
     #expect(try String(contentsOfFile: project.path("src.txt"), encoding: .utf8) == "v1\n")
-    #expect(built.stderr.contains("warning: 1 tracked files changed while sh ran (src.txt); not recorded as consumed"), "\(script): \(built.stderr)")
+    #expect(
+        built.stderr.contains("warning: 1 tracked files changed while sh ran (src.txt); not recorded as consumed"),
+        "\(script): \(built.stderr)")
     let again = try project.guardCommand("run", ["--", "make", "-s"])
     #expect(again.status == 0, "\(again.stderr)")
     #expect(again.stderr.contains("1 of 2 files changed since the last sealed build"), "\(script): \(again.stderr)")

@@ -39,14 +39,17 @@ enum StampDirectoryProbe {
     /// is another file system. A working tree on a whole-second file system with its outputs on a
     /// finer one (`CARGO_TARGET_DIR` on tmpfs) would otherwise get a bump the sources' file system
     /// truncates to the second the last outputs were written in: older than them, and make skips the
-    /// change. The root's probe is named like the stamp's temporaries, so an in-tree stamp never counts it.
+    /// change. The root is probed only when its own mtime is a whole second; the probe is named like the
+    /// stamp's temporaries, so an in-tree stamp never counts it.
     static func granularity(bumping root: HeldDirectory, beside location: RootedLocation) -> Int64 {
         let stampStep = location.directory.map { granularity(in: $0, stampName: location.name) } ?? 1
-        if let directory = location.directory, let here = try? directory.status(), let there = try? root.status(),
-            here.device == there.device
-        {
+        let rootStatus = try? root.status()
+        if let directory = location.directory, let here = try? directory.status(), here.device == rootStatus?.device {
             return stampStep
         }
+        // Whatever set it, a file system stores an mtime in its own step: a fraction of a second on the
+        // root itself means it is no whole-second one (FAT keeps 2 s), and nothing need be written there.
+        if let rootStatus, rootStatus.modificationTime.nanoseconds != 0 { return stampStep }
         // A read-only root (a BuildKit bind mount of the context) gets no time set at all: its step can't matter.
         let rootStep: Int64
         // The context names the root's files: one that happens to have the probe's name is never removed.

@@ -93,7 +93,8 @@ public enum Guard {
     /// nothing is written on a mismatch. After `run`'s build (`prepared` from its `prepare`), a tracked
     /// file is recorded only if it is still exactly as `prepare` left it (inode, size, mtime, ctime;
     /// a new hard link alone is allowed once its bytes are checked): one written during the build (a generator, `cargo fmt`, a version stamped in and put back) was
-    /// not consumed as recorded, so it is left out and counts as changed next time. Untracked entries are hashed
+    /// not consumed as recorded, so it is left out and counts as changed next time, and made newer than
+    /// the outputs if it is not (`bumpPastOutputs`). Untracked entries are hashed
     /// now, after the build: what it left there is what the next build compares with.
     public static func seal(_ context: GuardContext, stamp location: RootedLocation, prepared: [FileStatus?]?) throws(GuardError)
         -> SealOutcome
@@ -146,11 +147,45 @@ public enum Guard {
         // (it lags CLOCK_REALTIME by up to a tick).
         let sealTime: Timestamp
         do { sealTime = try StampDirectoryProbe.now(in: directory, stampName: location.name) } catch { throw .io(error) }
-        let scan = OutputState.scan(location, excluding: context.trackedPaths)
+        // Outputs dated further ahead than the clock can be waited for (an unpacked archive) are left out.
+        let horizon = FileSystem.now().advanced(byNanoseconds: 2 * 2_000_000_000)
+        let scan = OutputState.scan(location, excluding: context.trackedPaths, horizon: horizon)
         if let failure = scan.failure { throw .notSealed(failure) }
+        if let newest = scan.newestByHorizon {
+            try bumpPastOutputs(changedDuringBuild, newest: newest, in: context, beside: location)
+        }
         let stamp = BuildStamp(root: context.root, sealTime: sealTime, outputs: scan.state, entries: entries)
         do { try directory.writeAtomically(location.name, contents: stamp.serialized()) } catch { throw .io(error) }
         return SealOutcome(stamp: stamp, changedDuringBuild: changedDuringBuild)
+    }
+
+    /// A tracked file the build wrote is newer than the outputs made from what it held before, unless
+    /// the build put an old mtime back, or wrote it before its last outputs within one step of a
+    /// coarse clock (a version stamped in, compiled, and the old bytes written back in the same
+    /// second): then a plain build next would take those outputs as current. Each such regular file
+    /// gets one step past the newest output, waited for on the clock so that no source is dated ahead
+    /// of it. Only its time is set, through its held parent, and only while it is the file checked.
+    private static func bumpPastOutputs(
+        _ paths: [BytePath], newest: Timestamp, in context: GuardContext, beside location: RootedLocation
+    ) throws(GuardError) {
+        do throws(SystemError) {
+            var behind: [(path: BytePath, status: FileStatus)] = []
+            for path in paths {
+                guard let status = try context.tree.statusIfPresent(path), status.kind == .regular, status.modificationTime <= newest
+                else { continue }
+                behind.append((path, status))
+            }
+            guard !behind.isEmpty else { return }
+            let granularity = StampDirectoryProbe.granularity(bumping: context.tree.root, beside: location)
+            let bumpTime = max(FileSystem.now(), newest.nextNanosecond).roundedUp(toMultipleOf: granularity)
+            FileClock.wait(until: bumpTime, granularity: granularity)
+            for (path, status) in behind {
+                let (parent, name) = try context.tree.parent(of: path)
+                guard let now = try parent.statusIfPresent(name), now.isSameFile(as: status), now.modificationTime <= newest
+                else { continue }
+                try parent.setModificationTime(of: name, to: bumpTime)
+            }
+        } catch { throw .io(error) }
     }
 
     /// Hashes everything; a tracked entry that doesn't match is a mismatch error and nothing has been touched.

@@ -140,7 +140,8 @@ struct RunCommand: ParsableCommand {
             INT, TERM, HUP and QUIT sent to the guard are passed on to the command, and a run that received one \
             is never sealed, whatever the command's status. Signals the guard inherited as ignored (nohup) stay \
             ignored for the command. A tracked file the command wrote, replaced or renamed is not recorded as \
-            consumed, even if its old bytes are back by the time it exits. Like \
+            consumed, even if its old bytes are back by the time it exits, and is made newer than the outputs if \
+            it is not. Like \
             prepare, it prints one line saying what it decided, and with --explain each file that got a fresh \
             mtime and why.
 
@@ -202,19 +203,10 @@ struct RunCommand: ParsableCommand {
 /// there lands in the old outputs' step: a recompiled object (or a regenerated source list) as old as
 /// the program it links into, and make does not relink. So `prepare` returns (and `run` starts the
 /// command) at `startTime`: the bump time, or with an output dated beyond reach (2037), one step past
-/// the others. Waited on the coarse clock the kernel stamps files with; at most three steps.
+/// the others (`FileClock.wait`: at most three steps).
 private func waitForTheStartTime(_ prepared: PrepareOutcome) {
     guard let start = prepared.startTime else { return }
-    let limit = 3 * max(prepared.granularity, 1_000_000_000)
-    while SignalForwarding.pending == nil {
-        let now = FileSystem.coarseNow()
-        // Compared in seconds first: a far start time would overflow nanoseconds.
-        guard now < start, start.seconds - now.seconds <= limit / 1_000_000_000 else { return }
-        let wait = (start.seconds - now.seconds) * 1_000_000_000 + Int64(start.nanoseconds) - Int64(now.nanoseconds)
-        guard wait <= limit else { return }
-        // The coarse clock lags CLOCK_REALTIME by up to a tick: a short second round may follow.
-        SignalForwarding.sleep(nanoseconds: max(wait, 1_000_000))
-    }
+    FileClock.wait(until: start, granularity: prepared.granularity)
 }
 
 /// Prepares, then says what it decided: always one summary line (build logs show it), and with

@@ -105,6 +105,29 @@ func aTrackedFileRewrittenAndPutBackDuringTheBuildIsNotRecordedAsConsumed(_ scri
     #expect(try String(contentsOfFile: project.path("out.txt"), encoding: .utf8) == "v1\n", "stale: \(script)")
 }
 
+/// The same, seen by a plain build next: the source the build put back must be newer than what
+/// it built from the other version, or make takes that output as current. Variants: the old mtime
+/// put back (`touch -r`), and the old bytes written back in the output's own clock step (`touch -r`
+/// on the output stands for the same second on a whole-second file system).
+@Test(arguments: [
+    "cp -p src.txt keep; printf 'v2\\n' > src.txt; make -s; cat keep > src.txt; touch -r keep src.txt; rm keep",
+    "printf 'v2\\n' > src.txt; make -s; printf 'v1\\n' > src.txt; touch -r target/out.txt src.txt",
+])
+func aSourcePutBackDuringTheBuildIsNewerThanItsOutputs(_ script: String) throws {
+    let project = try project([
+        "src.txt": "v1\n", "Makefile": "target/out.txt: src.txt\n\tmkdir -p target && cat src.txt > target/out.txt\n",
+    ])
+    let built = try project.guardCommand("run", ["--", "sh", "-c", script])
+    #expect(built.status == 0, "\(built.stderr)")
+    #expect(try String(contentsOfFile: project.path("target/out.txt"), encoding: .utf8) == "v2\n")
+    #expect(try String(contentsOfFile: project.path("src.txt"), encoding: .utf8) == "v1\n")
+    #expect(
+        try modificationTime(project.path("src.txt")) > modificationTime(project.path("target/out.txt")), "\(script): \(built.stderr)")
+    let plain = try run(["make", "-s"], in: project.root)
+    #expect(plain.status == 0 && !plain.stderr.contains("in the future"), "\(plain.stderr)")
+    #expect(try String(contentsOfFile: project.path("target/out.txt"), encoding: .utf8) == "v1\n", "stale: \(script)")
+}
+
 /// A build that only hard-links a tracked source (`cp -al`, a sandbox linking its inputs) moves its ctime,
 /// not its bytes: still consumed, so the next build has nothing to redo.
 @Test func aHardLinkMadeDuringTheBuildStillCountsAsConsumed() throws {

@@ -280,7 +280,9 @@ tampered_record() {
 check "--uninstall ignores a record line that leaves the prefix" tampered_record
 bad_checksum() {
   cp "$tarball" "$WORK/tampered.tar.gz"
-  sed 's/^./0/' "$tarball.sha256" >"$WORK/tampered.tar.gz.sha256"
+  # Another first digit: one that already was 0 stays the same under a plain s/^./0/ (1 build in 16).
+  sed 's/^0/1/; t; s/^./0/' "$tarball.sha256" >"$WORK/tampered.tar.gz.sha256"
+  cmp -s "$tarball.sha256" "$WORK/tampered.tar.gz.sha256" && return 1
   if env PATH="$plain_path" "$tree/install.sh" --prefix "$prefix" --from "$WORK/tampered.tar.gz" 2>"$WORK/tampered.err"; then
     echo "installed despite a wrong checksum"; return 1
   fi

@@ -1591,8 +1591,6 @@ class Scenario:
             self.future_dated = True
         if path != "plain":
             location.tainted = location.copy
-        if put_back == "mtime":
-            location.tainted = True  # a source given an old mtime by the build: plain make can't see it (rule 2)
         self.after_build(location)
 
     def after_build(self, location):

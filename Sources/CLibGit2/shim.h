@@ -3,6 +3,8 @@
 #include <git2.h>
 #include <git2/sys/repository.h>
 #include <zlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* git_libgit2_opts is variadic, which Swift cannot call: one typed wrapper per option we set. */
 static inline int gitmtime_set_strict_hash_verification(int enabled) {
@@ -20,5 +22,10 @@ static inline int gitmtime_set_caching(int enabled) {
 /* inflateInit is a macro (it passes the header's version and struct size), which Swift cannot call. */
 static inline int gitmtime_inflate_init(z_stream *stream) {
     return inflateInit(stream);
+}
+
+/* memfd_create is declared only under _GNU_SOURCE, and syscall is variadic: a typed wrapper (close on exec). */
+static inline int gitmtime_memfd_create(const char *name) {
+    return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
 }
 #endif

@@ -44,12 +44,6 @@ public struct CommandLineConfig: Sendable, Equatable {
         self.entries = entries
     }
 
-    /// The last value given for `name` (any spelling git accepts); `.some(nil)` for an implicit bool.
-    public func lastValue(of name: String) -> [UInt8]?? {
-        guard let canonical = try? CommandLineConfig.canonicalName(Array(name.utf8)) else { return nil }
-        return entries.last(where: { $0.name == canonical }).map(\.value)
-    }
-
     // MARK: git's config.c
 
     /// `parse_config_env_list`: `'key'='value'`, `'key'=` (implicit bool), or the old `'key=value'`,

@@ -6,7 +6,7 @@ import MtimeCore
 /// the system file unless `GIT_CONFIG_NOSYSTEM` (`GIT_CONFIG_SYSTEM` names another), then
 /// `GIT_CONFIG_GLOBAL`, else `$XDG_CONFIG_HOME/git/config` (or `~/.config/git/config`) and
 /// `~/.gitconfig`. An empty variable names no file, as for git. Only regular files (or links to
-/// them) are listed.
+/// them) are listed. Without those variables they are the files libgit2's own search finds.
 struct ConfigurationFiles {
     enum Level {
         case system, xdg, global
@@ -48,10 +48,14 @@ struct ConfigurationFiles {
             || environment["GIT_CONFIG_GLOBAL"] != nil
     }
 
-    /// Gives the repository these files and its own `config`, when libgit2's search would read others.
-    static func apply(_ environment: GitEnvironment, to handle: OpaquePointer, commonDirectory: BytePath) throws(GitError) {
+    /// Gives the repository these files, its own `config` and `commandLine`'s settings above them
+    /// (`CommandLineConfig.addLayer`), when libgit2's own search would read other files or miss the
+    /// command line. Returns the memory file holding the command line's: keep it open as long as the repository.
+    static func apply(
+        _ environment: GitEnvironment, commandLine: CommandLineConfig, to handle: OpaquePointer, commonDirectory: BytePath
+    ) throws(GitError) -> FileDescriptor? {
         let configuration = ConfigurationFiles(environment: environment)
-        guard configuration.overridesLibgit2 else { return }
+        guard configuration.overridesLibgit2 || !commandLine.entries.isEmpty else { return nil }
         var config: OpaquePointer?
         try check("create the configuration", git_config_new(&config))
         defer { git_config_free(config) }
@@ -61,6 +65,8 @@ struct ConfigurationFiles {
             let result = (try? path.withCString { git_config_add_file_ondisk(config, $0, level, handle, 0) }) ?? -1
             try check("read the configuration file \(path)", result)
         }
+        let layer = commandLine.entries.isEmpty ? nil : try commandLine.addLayer(to: config!, repository: handle)
         try check("use the configuration", git_repository_set_config(handle, config))
+        return layer
     }
 }

@@ -3,13 +3,13 @@ import Glibc
 import MtimeCore
 
 // Every configuration read of git-mtime goes through these: a snapshot of the files libgit2 reads
-// (system, global, local, worktree, includes), then git's command-line scope on top
-// (`commandLineConfig`: `git -c`, GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT), which libgit2 ignores.
+// (system, global, local, includes) and, above them, git's command-line scope (`git -c`,
+// GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT), which the repository handed libgit2 as one more file
+// (`CommandLineConfig.addLayer`).
 extension Repository {
     /// A string setting; nil when unset (or set without a value) or unreadable.
     public func configString(_ name: String) -> String? {
-        if let given = commandLineConfig.lastValue(of: name) { return given.map { String(decoding: $0, as: UTF8.self) } }
-        return withConfigSnapshot { config in
+        withConfigSnapshot { config in
             var value: UnsafePointer<CChar>?
             guard git_config_get_string(&value, config, name) == 0, let value else { return nil }
             return String(cString: value)
@@ -18,12 +18,6 @@ extension Repository {
 
     /// A boolean setting (e.g. `core.filemode`) in git's spellings, or `defaultValue` when it is not set.
     public func configBool(_ name: String, default defaultValue: Bool) throws(GitError) -> Bool {
-        if let given = commandLineConfig.lastValue(of: name) {
-            var value: Int32 = 0
-            let result = Repository.withOptionalCString(given) { git_config_parse_bool(&value, $0) }
-            try check("read configuration \(name) (given with git -c)", result)
-            return value != 0
-        }
         var config: OpaquePointer?
         try check("read configuration", git_repository_config_snapshot(&config, handle))
         defer { git_config_free(config) }
@@ -39,17 +33,12 @@ extension Repository {
     public func configPath(_ name: String) throws(GitError) -> String? {
         var buffer = git_buf()
         defer { git_buf_dispose(&buffer) }
-        if let given = commandLineConfig.lastValue(of: name) {
-            let result = Repository.withOptionalCString(given) { git_config_parse_path(&buffer, $0) }
-            try check("read configuration \(name) (given with git -c)", result)
-        } else {
-            var config: OpaquePointer?
-            try check("read configuration", git_repository_config_snapshot(&config, handle))
-            defer { git_config_free(config) }
-            let result = git_config_get_path(&buffer, config, name)
-            if result == GIT_ENOTFOUND.rawValue { return nil }
-            try check("read configuration \(name)", result)
-        }
+        var config: OpaquePointer?
+        try check("read configuration", git_repository_config_snapshot(&config, handle))
+        defer { git_config_free(config) }
+        let result = git_config_get_path(&buffer, config, name)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        try check("read configuration \(name)", result)
         guard let pointer = buffer.ptr, buffer.size > 0 else { return nil }
         return String(cString: pointer)
     }
@@ -57,26 +46,17 @@ extension Repository {
     /// Every `name = value` whose name matches the extended regular expression `pattern` (git's
     /// `--get-regexp`; names are lower case, except a subsection's), the files' first, then `git -c`'s.
     public func configEntries(matching pattern: String) -> [(name: String, value: String)] {
-        var entries: [(String, String)] =
-            withConfigSnapshot { config in
-                var iterator: OpaquePointer?
-                guard git_config_iterator_glob_new(&iterator, config, pattern) == 0, let iterator else { return [] }
-                defer { git_config_iterator_free(iterator) }
-                var entries: [(String, String)] = []
-                var entry: UnsafeMutablePointer<git_config_entry>?
-                while git_config_next(&entry, iterator) == 0, let current = entry?.pointee {
-                    entries.append((String(cString: current.name), current.value.map { String(cString: $0) } ?? ""))
-                }
-                return entries
-            } ?? []
-        guard !commandLineConfig.entries.isEmpty else { return entries }
-        var expression = regex_t()
-        guard regcomp(&expression, pattern, REG_EXTENDED | REG_NOSUB) == 0 else { return entries }
-        defer { regfree(&expression) }
-        for entry in commandLineConfig.entries where regexec(&expression, entry.name, 0, nil, 0) == 0 {
-            entries.append((entry.name, entry.value.map { String(decoding: $0, as: UTF8.self) } ?? ""))
-        }
-        return entries
+        withConfigSnapshot { config in
+            var iterator: OpaquePointer?
+            guard git_config_iterator_glob_new(&iterator, config, pattern) == 0, let iterator else { return [] }
+            defer { git_config_iterator_free(iterator) }
+            var entries: [(String, String)] = []
+            var entry: UnsafeMutablePointer<git_config_entry>?
+            while git_config_next(&entry, iterator) == 0, let current = entry?.pointee {
+                entries.append((String(cString: current.name), current.value.map { String(cString: $0) } ?? ""))
+            }
+            return entries
+        } ?? []
     }
 
     private func withConfigSnapshot<R>(_ body: (OpaquePointer) -> R) -> R? {
@@ -84,12 +64,5 @@ extension Repository {
         guard git_repository_config_snapshot(&config, handle) == 0, let config else { return nil }
         defer { git_config_free(config) }
         return body(config)
-    }
-
-    /// `value` as a C string, or a null pointer for an implicit bool (`git -c name`).
-    private static func withOptionalCString(_ value: [UInt8]?, _ body: (UnsafePointer<CChar>?) -> Int32) -> Int32 {
-        guard let value else { return body(nil) }
-        // A NUL can't come through the environment; one would end the C string early, as for git.
-        return (value.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }

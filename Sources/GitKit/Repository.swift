@@ -9,6 +9,8 @@ public final class Repository {
     public let location: RepositoryLocation
     /// `git -c` settings, over the configuration files libgit2 reads (Repository+Config.swift).
     public let commandLineConfig: CommandLineConfig
+    /// The memory file libgit2 reads `commandLineConfig` from (`CommandLineConfig.addLayer`).
+    private let commandLineLayer: FileDescriptor?
 
     /// Opens the repository git would use in `path` (like `git -C path`), honouring git's environment.
     public convenience init(discoveringFrom path: String, environment: GitEnvironment = .current()) throws(RepositoryError) {
@@ -34,6 +36,7 @@ public final class Repository {
         }
         if result < 0 { throw .git(GitError.last(result, "open repository at \(location.gitDirectory)")) }
         let handle = raw!
+        var layer: FileDescriptor?
         do throws(RepositoryError) {
             // libgit2 reads the common dir from `<git dir>/commondir`; a different GIT_COMMON_DIR it cannot follow.
             let common = BytePath(String(cString: git_repository_commondir(handle)))
@@ -42,7 +45,8 @@ public final class Repository {
             }
             do {
                 try Repository.configure(handle, location)
-                try ConfigurationFiles.apply(environment, to: handle, commonDirectory: location.commonDirectory)
+                layer = try ConfigurationFiles.apply(
+                    environment, commandLine: commandLineConfig, to: handle, commonDirectory: location.commonDirectory)
             } catch { throw .git(error) }
             // libgit2 opens the index blocking and reads what it is: a FIFO there would hang every command.
             if (try? FileSystem.statusIfPresent(location.indexFile)) != nil,
@@ -61,6 +65,7 @@ public final class Repository {
         }
         self.handle = handle
         self.location = location
+        commandLineLayer = layer
     }
 
     /// Gives libgit2 the working tree, the index and the object directories git would use.

@@ -98,7 +98,8 @@ public final class FileDescriptor {
         self.path = path
     }
 
-    init(adopting fd: Int32, path: BytePath) {
+    /// Takes ownership of `fd` (opened by a call this type has no initializer for), named `path` in errors.
+    public init(adopting fd: Int32, path: BytePath) {
         self.rawValue = fd
         self.path = path
     }

@@ -63,6 +63,14 @@ struct WorkingTreeVerifier {
             if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
         }
+        // git's rule (`ie_modified`): a size other than the one it recorded is a change, decided
+        // without reading the file, even where a filter would map the bytes back to HEAD's blob
+        // (CRLF turned to LF). A recorded 0 (after `read-tree`, or a racily clean entry smudged) tells nothing.
+        if entry.fileSize != 0, UInt32(truncatingIfNeeded: status.size) != entry.fileSize {
+            file.state = .modified
+            if identifying { file.worktreeObjectID = try hashIfFile(&file) }
+            return file
+        }
         if matchesIndexStat(status, entry)
             || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID, hint: statCacheHint)
         {

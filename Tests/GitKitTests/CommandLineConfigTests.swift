@@ -23,6 +23,8 @@ import TestSupport
         ["Remote.Up'Stream.URL=u", "remote.up'stream.url=v"],
         ["mtime.stamp=ünï/çødé", "MTIME.STAMP=last wins"],
         ["submodule.recurse=yes", "mtime.hookMode=commit"],
+        ["mtime.stamp=q\"uote\\back#hash;semi", "remote.a\"b\\c.url=w"],
+        ["mtime.stamp=mid\rreturn\u{8}backspace", "mtime.cacheDir=  "],
     ]
 
     /// GIT_CONFIG_PARAMETERS as git exports it to a command it runs for `arguments`.
@@ -147,5 +149,63 @@ import TestSupport
         #expect(
             ours.stderr.contains("unable to parse command-line config") && ours.stderr.contains("bogus format in GIT_CONFIG_PARAMETERS"),
             "\(ours.stderr)")
+    }
+
+    /// libgit2's own reads see `git -c` too: its CRLF filter decides which files git calls clean.
+    /// Every combination of the repository's `core.autocrlf`, attributes, a command-line setting
+    /// (`-c`, `--config-env`), CRLF or LF bytes on disk, and an index that recorded the checkout's
+    /// size or none (after `read-tree`: git then compares contents through the filters): restore
+    /// gives the commit time exactly to the files `git status` under the same settings calls
+    /// unmodified, and leaves the others.
+    @Test func gitDashCReachesTheFiltersLibgit2Runs() throws {
+        let tool = (builtProduct("git-mtime") as NSString).deletingLastPathComponent
+        let path = tool + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let commandLines: [(arguments: [String], environment: [String: String])] = [
+            (["-c", "core.autocrlf=true"], [:]), (["-c", "core.autocrlf=false"], [:]), (["-c", "core.autocrlf=input"], [:]),
+            (["-c", "core.eol=crlf", "-c", "core.autocrlf=false"], [:]),
+            (["--config-env=core.autocrlf=CRLF_SETTING"], ["CRLF_SETTING": "true"]),
+        ]
+        var cases = 0, clean = 0
+        for repositorySetting in [nil, "true", "false", "input"] {
+            for attributes in [nil, "* text=auto\n", "*.txt text eol=crlf\n", "*.txt -text\n"] {
+                let repository = try GitRepository(label: "config-filters")
+                try repository.write("f.txt", "a\nb\n")
+                if let attributes { try repository.write(".gitattributes", attributes) }
+                try repository.commit()
+                let committed = try repository.commitTime("f.txt")
+                if let repositorySetting { try repository.git("config", "core.autocrlf", repositorySetting) }
+                for (arguments, extra) in commandLines {
+                    for bytes in ["a\r\nb\r\n", "a\nb\n"] {
+                        for forgetsStat in [false, true] {
+                            // The index records the committed bytes' stat, then the file changes (or not).
+                            try repository.write("f.txt", "a\nb\n")
+                            try repository.git("read-tree", "HEAD")
+                            try repository.git("update-index", "-q", "--refresh")
+                            try repository.write("f.txt", bytes)
+                            try runChecked(["touch", "-d", "@1500000000", "f.txt"], in: repository.path)
+                            if forgetsStat { try repository.git("read-tree", "HEAD") }
+                            var environment = extra
+                            environment["GIT_OPTIONAL_LOCKS"] = "0"  // status must not refresh the index restore reads
+                            let status = try runChecked(
+                                ["git"] + arguments + ["status", "--porcelain", "--", "f.txt"], in: repository.path,
+                                environment: environment)
+                            environment["PATH"] = path
+                            try runChecked(["git"] + arguments + ["mtime", "restore"], in: repository.path, environment: environment)
+                            let expected = status.stdout.isEmpty ? committed : Timestamp(seconds: 1_500_000_000, nanoseconds: 0)
+                            let label =
+                                "autocrlf \(repositorySetting ?? "unset"), \(attributes ?? "no attributes"), \(arguments), "
+                                + "\(bytes.debugDescription), \(forgetsStat ? "no stat" : "stat")"
+                            #expect(
+                                try modificationTime(repository.directory.url("f.txt")) == expected, "\(label): git status \(status.stdout)"
+                            )
+                            cases += 1
+                            if status.stdout.isEmpty { clean += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        // Both outcomes occur, so the comparison can fail either way.
+        #expect(cases == 320 && clean > 0 && clean < cases, "\(clean) of \(cases) clean")
     }
 }

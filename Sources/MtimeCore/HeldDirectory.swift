@@ -83,24 +83,9 @@ public final class HeldDirectory: Sendable {
     /// Opens `name` read-only without following a symlink (`isSymlink` if it is one) and without
     /// blocking on a FIFO someone put there.
     public func openFile(_ name: BytePath) throws(SystemError) -> FileDescriptor {
-        try name.bytes.withUnsafeBytes { bytes in Result { () throws(SystemError) in try openFile(nameBytes: bytes) } }.get()
-    }
-
-    /// `openFile` of the name held in `name` (may be a slice of a longer path, as `status(nameBytes:)`).
-    public func openFile(nameBytes name: UnsafeRawBufferPointer) throws(SystemError) -> FileDescriptor {
         let fd = try withName(name, "open") { openat(descriptor, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) }
-        guard fd >= 0 else { throw SystemError.last("open", pathOf(nameBytes: name)) }
-        return FileDescriptor(adopting: fd, path: pathOf(nameBytes: name))
-    }
-
-    /// `pathOf` for a name held in `name`, built in one allocation.
-    private func pathOf(nameBytes name: UnsafeRawBufferPointer) -> BytePath {
-        var joined: [UInt8] = []
-        joined.reserveCapacity(path.bytes.count + 1 + name.count)
-        joined.append(contentsOf: path.bytes)
-        if !joined.isEmpty && joined.last != UInt8(ascii: "/") { joined.append(UInt8(ascii: "/")) }
-        joined.append(contentsOf: name)
-        return BytePath(joined)
+        guard fd >= 0 else { throw SystemError.last("open", pathOf(name)) }
+        return FileDescriptor(adopting: fd, path: pathOf(name))
     }
 
     /// The contents of `name` when it is a regular file; nil when it is anything else (a FIFO, a

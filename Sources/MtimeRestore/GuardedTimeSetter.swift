@@ -38,17 +38,16 @@ struct GuardedTimeSetter: Sendable {
     /// `target` if it still is exactly `planned`. `expected`: the id its bytes had when verified,
     /// used only when no lease can be taken; nil when unknown, and not `expectedIsCertain` when it is
     /// HEAD's blob id for a file a checkout filter may have rewritten (other bytes then prove nothing).
-    /// `name`: the bytes of one entry name (a slice of the file's path: no copy per file).
     func set(
-        _ name: UnsafeRawBufferPointer, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
+        _ name: BytePath, in directory: HeldDirectory, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
         expectedIsCertain: Bool
     ) throws(SystemError) -> Outcome {
-        if planned.kind == .symlink { return try setSymlink(BytePath(Array(name)), in: directory, planned: planned, to: target) }
+        if planned.kind == .symlink { return try setSymlink(name, in: directory, planned: planned, to: target) }
         let file: FileDescriptor
-        do { file = try directory.openFile(nameBytes: name) } catch {
+        do { file = try directory.openFile(name) } catch {
             if error.isAbsent || error.isSymlink { return .changedSincePlanned }
             // Not readable (a file of someone else's that we may still set the time of): by name, unrecorded.
-            if error.kind == .permissionDenied { return try setByName(BytePath(Array(name)), in: directory, planned: planned, to: target) }
+            if error.kind == .permissionDenied { return try setByName(name, in: directory, planned: planned, to: target) }
             throw error
         }
         return try ReadLease.holding(closing: file) { (leased) throws(SystemError) in

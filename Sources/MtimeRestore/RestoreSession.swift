@@ -477,15 +477,15 @@ public final class RestoreSession {
             return (separate, inTurn)
         }()
         let setter = GuardedTimeSetter()
-        @Sendable func set(_ file: borrowing PlannedFile, _ cursor: inout ParentCursor) throws(SystemError) -> GuardedTimeSetter.Outcome {
+        @Sendable func set(_ file: PlannedFile, _ cursor: inout ParentCursor) throws(SystemError) -> GuardedTimeSetter.Outcome {
             // Both non-nil: only such files were picked above.
             guard let target = file.target, let planned = file.current else { return .changedSincePlanned }
-            let expected = file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil)
-            let expectedIsCertain = file.worktreeObjectID != nil
-            // nil: a directory on the way was replaced.
-            return try cursor.withParent(of: file.path, in: tree) { (directory, name) throws(SystemError) in
-                try setter.set(name, in: directory, planned: planned, to: target, expected: expected, expectedIsCertain: expectedIsCertain)
-            } ?? .changedSincePlanned
+            // A directory on the way was replaced.
+            guard let (directory, name) = try cursor.parent(of: file.path, in: tree) else { return .changedSincePlanned }
+            return try setter.set(
+                name, in: directory, planned: planned, to: target,
+                expected: file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil),
+                expectedIsCertain: file.worktreeObjectID != nil)
         }
         /// Sets the files at `positions`: their outcomes, in order, or the first failure's position and error.
         func setAll(_ positions: [Int], threads: Int) -> Result<[GuardedTimeSetter.Outcome], PositionedFailure> {

@@ -132,22 +132,13 @@ struct ParentCursor {
     }
 
     /// `lstat` of `path` through its held parent (as `parent(of:)` finds it, then `statusIfPresent`);
-    /// nil when nothing is there or it is unreachable.
+    /// nil when nothing is there or it is unreachable. The name is passed as a slice of `path`: this
+    /// runs once per tracked file, and a copy of each name was a heap allocation per file.
     mutating func statusIfPresent(_ path: BytePath, in tree: DirectoryTree) throws(SystemError) -> FileStatus? {
-        try withParent(of: path, in: tree) { (held, name) throws(SystemError) in try held.statusIfPresent(nameBytes: name) } ?? nil
-    }
-
-    /// `body` with the held parent of `path` and its last component, as `parent(of:)` finds them;
-    /// nil (and `body` not called) when unreachable. The name is passed as a slice of `path`: this
-    /// runs once per tracked file (`lstat`, setting its time), and a copy of each name was a heap
-    /// allocation per file.
-    mutating func withParent<R>(
-        of path: BytePath, in tree: DirectoryTree, _ body: (HeldDirectory, UnsafeRawBufferPointer) throws(SystemError) -> R
-    ) throws(SystemError) -> R? {
         let nameStart = ParentCursor.nameStart(of: path)
         guard let held = try directory(holding: path, nameStart: nameStart, in: tree) else { return nil }
         return try path.bytes.withUnsafeBytes { raw in
-            Result { () throws(SystemError) in try body(held, UnsafeRawBufferPointer(rebasing: raw[nameStart...])) }
+            Result { () throws(SystemError) in try held.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: raw[nameStart...])) }
         }.get()
     }
 
@@ -160,22 +151,13 @@ struct ParentCursor {
     /// `nameStart` is 0): the last one looked up when it is the same, else looked up in `tree`.
     private mutating func directory(holding path: BytePath, nameStart: Int, in tree: DirectoryTree) throws(SystemError) -> HeldDirectory? {
         let parentLength = max(nameStart - 1, 0)
-        if let last, last.path.bytes.count == parentLength, ParentCursor.hasPrefix(path, last.path) {
+        if let last, last.path.bytes.count == parentLength, path.bytes.starts(with: last.path.bytes) {
             return last.directory
         }
         let parentPath = BytePath(Array(path.bytes[..<parentLength]))
         let held = try ParentCursor.directory(parentPath, in: tree)
         last = (parentPath, held)
         return held
-    }
-
-    /// Whether `path` starts with the bytes of `prefix` (one `memcmp`: asked once per file).
-    private static func hasPrefix(_ path: BytePath, _ prefix: BytePath) -> Bool {
-        path.bytes.withUnsafeBytes { whole in
-            prefix.bytes.withUnsafeBytes { start in
-                start.count <= whole.count && (start.isEmpty || memcmp(whole.baseAddress!, start.baseAddress!, start.count) == 0)
-            }
-        }
     }
 
     /// The held directory at `path` in `tree`; nil when unreachable (absent, below a file or a symlink).

@@ -238,13 +238,6 @@ struct StatCache {
     /// ctime seconds (u64 each), mtime and ctime nanoseconds, mode (u32 each), blob id.
     private static let recordSize = 5 * 8 + 3 * 4 + ObjectID.byteCount
 
-    // Layout: magic, entry count u32, entries, SHA-1 of everything before it. An entry: the bytes
-    // its path shares with the previous one and the length of the rest (varints), the rest, then
-    // device, inode, size, mtime seconds, ctime seconds, mtime and ctime nanoseconds and mode
-    // (varints; sizes as their 64-bit pattern, seconds zigzag-coded), and the blob id. Paths in
-    // strictly increasing byte order. Half the size of whole paths and fixed-width fields at 64,000
-    // files (4 MB instead of 8): the file is written on every run that verified files, and on a
-    // fresh clone writing it was the largest part of apply after the times themselves.
     /// The file's size in the fixed-width layout (whole paths, every field at full width), which
     /// `isWorthWriting` weighs without sizing every varint: about twice what `encode` writes.
     private var sizeBound: Int {
@@ -277,10 +270,18 @@ struct StatCache {
         return shared
     }
 
+    // Layout: magic, entry count u32, the paths' total length u64 (the decoder fills one buffer of
+    // exactly that size), entries, SHA-1 of everything before it. An entry: the bytes
+    // its path shares with the previous one and the length of the rest (varints), the rest, then
+    // device, inode, size, mtime seconds, ctime seconds, mtime and ctime nanoseconds and mode
+    // (varints; sizes as their 64-bit pattern, seconds zigzag-coded), and the blob id. Paths in
+    // strictly increasing byte order. Half the size of whole paths and fixed-width fields at 64,000
+    // files (4 MB instead of 8): the file is written on every run that verified files, and on a
+    // fresh clone writing it was the largest part of apply after the times themselves.
     func encode() -> [UInt8] {
         pathBytes.withUnsafeBytes { packed in
             // Sized first: the writer fills one buffer of exactly that size.
-            var size = StatCache.magic.count + 4 + ObjectID.byteCount
+            var size = StatCache.magic.count + 4 + 8 + ObjectID.byteCount
             for (index, record) in records.enumerated() {
                 let shared = sharedPrefix(index, in: packed)
                 let rest = pathStarts[index + 1] - pathStarts[index] - shared
@@ -291,6 +292,7 @@ struct StatCache {
             return BinaryWriter.bytes(size: size) { writer in
                 writer.append(StatCache.magic)
                 writer.append(UInt32(records.count))
+                writer.append(UInt64(pathBytes.count))
                 for (index, record) in records.enumerated() {
                     let shared = sharedPrefix(index, in: packed)
                     let rest = UnsafeRawBufferPointer(rebasing: packed[(pathStarts[index] + shared)..<pathStarts[index + 1]])
@@ -323,42 +325,58 @@ struct StatCache {
                 UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
                 offset: magic.count)
             // The shortest entry: two one-byte lengths, a one-byte name, eight one-byte fields, the id.
-            guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (11 + ObjectID.byteCount) else { return nil }
-            var cache = StatCache()
-            cache.records.reserveCapacity(Int(count))
-            cache.pathStarts.reserveCapacity(Int(count) + 1)
-            // The previous path and this one, built in two reused buffers.
-            var previous: [UInt8] = [], path: [UInt8] = []
-            for index in 0..<Int(count) {
-                guard let shared = reader.varint(), shared <= previous.count, let restLength = reader.varint(),
-                    let rest = reader.take(Int(clamping: restLength)), !rest.isEmpty,
-                    // All the bytes shared, as `encode` counts them: one file, one way to write it.
-                    shared == previous.count || rest[0] != previous[Int(shared)]
-                else { return nil }
-                path.removeAll(keepingCapacity: true)
-                path.append(contentsOf: previous[..<Int(shared)])
-                path.append(contentsOf: rest)
-                // Strictly after the previous path (the first is not empty: `rest` is not).
-                let ordered = index == 0 || previous.withUnsafeBytes { before in path.withUnsafeBytes { compareBytes(before, $0) < 0 } }
-                guard ordered else { return nil }
-                guard let device = reader.varint(), let inode = reader.varint(), let size = reader.varint(),
-                    let mtimeSeconds = reader.varint(), let ctimeSeconds = reader.varint(),
-                    let mtimeNanos = reader.varint(), let ctimeNanos = reader.varint(), let mode = reader.varint(),
-                    let mtimeNanos32 = Int32(exactly: mtimeNanos), let ctimeNanos32 = Int32(exactly: ctimeNanos),
-                    // Only times `Timestamp` can hold, as every record's are.
-                    let modificationTime = Timestamp(exactly: unzigzag(mtimeSeconds), nanoseconds: mtimeNanos32),
-                    let changeTime = Timestamp(exactly: unzigzag(ctimeSeconds), nanoseconds: ctimeNanos32),
-                    let mode32 = UInt32(exactly: mode), let id = reader.objectID()
-                else { return nil }
-                cache.pathBytes.append(contentsOf: path)
-                cache.pathStarts.append(cache.pathBytes.count)
-                swap(&previous, &path)
-                cache.records.append(
-                    Record(
-                        device: device, inode: inode, size: Int64(bitPattern: size),
-                        modificationTime: modificationTime, changeTime: changeTime, mode: mode32, objectID: id))
+            guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (11 + ObjectID.byteCount),
+                // Claimed, so bounded before anything is allocated: paths 64 times longer than the
+                // rest of their entries would be 2 KB each (such a cache is ignored, as a damaged one).
+                let pathByteCount = reader.integer(UInt64.self), pathByteCount <= UInt64(reader.remaining) * 64
+            else { return nil }
+            var records: [Record] = [], pathStarts = [0]
+            records.reserveCapacity(Int(count))
+            pathStarts.reserveCapacity(Int(count) + 1)
+            var valid = true
+            // Each path written straight after the previous one, whose shared prefix it copies: one
+            // buffer, no per-entry arrays (a warm run reads 64,000 of these).
+            let pathBytes = [UInt8](unsafeUninitializedCapacity: Int(pathByteCount)) { paths, initialized in
+                var previousStart = 0
+                for _ in 0..<Int(count) {
+                    let previousLength = initialized - previousStart
+                    guard let shared = reader.varint().flatMap({ Int(exactly: $0) }), shared <= previousLength,
+                        let restLength = reader.varint().flatMap({ Int(exactly: $0) }), restLength <= paths.count - initialized - shared,
+                        let rest = reader.take(restLength), !rest.isEmpty,
+                        // All the bytes shared, as `encode` counts them: one file, one way to write it.
+                        shared == previousLength || rest[0] != paths[previousStart + shared]
+                    else { valid = false; return }
+                    let start = initialized
+                    let base = UnsafeMutableRawPointer(paths.baseAddress!)
+                    (base + start).copyMemory(from: base + previousStart, byteCount: shared)
+                    (base + start + shared).copyMemory(from: rest.baseAddress!, byteCount: restLength)
+                    initialized += shared + restLength
+                    // Strictly after the previous path (the first is not empty: `rest` is not).
+                    let path = UnsafeRawBufferPointer(start: base + start, count: initialized - start)
+                    guard start == 0 || compareBytes(UnsafeRawBufferPointer(start: base + previousStart, count: previousLength), path) < 0,
+                        let device = reader.varint(), let inode = reader.varint(), let size = reader.varint(),
+                        let mtimeSeconds = reader.varint(), let ctimeSeconds = reader.varint(),
+                        let mtimeNanos = reader.varint().flatMap({ Int32(exactly: $0) }),
+                        let ctimeNanos = reader.varint().flatMap({ Int32(exactly: $0) }),
+                        // Only times `Timestamp` can hold, as every record's are.
+                        let modificationTime = Timestamp(exactly: unzigzag(mtimeSeconds), nanoseconds: mtimeNanos),
+                        let changeTime = Timestamp(exactly: unzigzag(ctimeSeconds), nanoseconds: ctimeNanos),
+                        let mode = reader.varint().flatMap({ UInt32(exactly: $0) }), let id = reader.objectID()
+                    else { valid = false; return }
+                    previousStart = start
+                    pathStarts.append(initialized)
+                    records.append(
+                        Record(
+                            device: device, inode: inode, size: Int64(bitPattern: size),
+                            modificationTime: modificationTime, changeTime: changeTime, mode: mode, objectID: id))
+                }
             }
-            return reader.isAtEnd ? cache : nil
+            guard valid, pathBytes.count == Int(pathByteCount), reader.isAtEnd else { return nil }
+            var cache = StatCache()
+            cache.pathBytes = pathBytes
+            cache.pathStarts = pathStarts
+            cache.records = records
+            return cache
         }
     }
 

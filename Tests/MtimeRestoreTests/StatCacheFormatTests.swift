@@ -83,6 +83,22 @@ import TestSupport
         _ = accepted
     }
 
+    /// The paths' total length is read before the paths are: a claim out of proportion to the
+    /// file (with its checksum right) is refused before anything of that size is allocated, and a
+    /// claim off by one either way is refused after the entries are read.
+    @Test func aClaimedPathLengthMustBeExact() {
+        var generator = SeededGenerator(seed: 7)
+        let cache = StatCacheFormatTests.randomCache(&generator, count: 30)
+        let body = Array(cache.encode().dropLast(ObjectID.byteCount))
+        let claimed = body[12..<20].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(claimed == UInt64(cache.pathBytes.count))
+        for wrong in [UInt64.max, UInt64(Int.max), claimed * 1000, claimed + 1, claimed - 1, 0] {
+            var damaged = body
+            withUnsafeBytes(of: wrong.littleEndian) { damaged.replaceSubrange(12..<20, with: $0) }
+            #expect(StatCache.decode(damaged + Checksum.sha1(damaged).bytes) == nil, "claimed \(wrong)")
+        }
+    }
+
     /// A file the previous version wrote (fixed-width fields, whole paths) is still read: the first
     /// run after an upgrade does not hash every file again.
     @Test func thePreviousLayoutIsStillRead() {

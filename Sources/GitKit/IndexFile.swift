@@ -17,6 +17,42 @@ enum IndexFile {
         return Checksum.verifyingTrailer(of: bytes) { parseEntries(bytes) }
     }
 
+    /// Where each entry's path lies in `bytes` (versions 2 and 3 only: version 4's paths are
+    /// prefix-compressed), in file order, found by hopping from entry to entry by the length in its
+    /// flags: a pass that costs nothing next to `parse`, so that work on the paths (restore's `lstat`s)
+    /// can start while `parse` decodes and checks the file. Nothing is verified: a path's owner must
+    /// compare it with the entry `parse` (or libgit2) gives at that position before trusting it.
+    /// Nil for anything `parse` would refuse up front, or an entry that runs past the end.
+    static func pathRanges(_ bytes: [UInt8]) -> [IndexPathRange]? {
+        // Offsets are kept in 32 bits.
+        guard bytes.count >= headerSize + ObjectID.byteCount, bytes.count <= Int(Int32.max), bytes.starts(with: "DIRC".utf8)
+        else { return nil }
+        return bytes.withUnsafeBytes { file -> [IndexPathRange]? in
+            let end = file.count - ObjectID.byteCount
+            let version = word(file, 4)
+            guard version == 2 || version == 3 else { return nil }
+            let count = Int(word(file, 8))
+            guard count <= end / fixedEntrySize else { return nil }
+            var ranges: [IndexPathRange] = []
+            ranges.reserveCapacity(count)
+            var offset = headerSize
+            for _ in 0..<count {
+                let start = offset
+                guard start + fixedEntrySize <= end else { return nil }
+                let flags = UInt16(file[start + 60]) << 8 | UInt16(file[start + 61])
+                let pathStart = start + fixedEntrySize + (flags & 0x4000 != 0 ? 2 : 0)
+                let length = Int(flags & 0x0FFF)
+                // A name of 4095 bytes or more does not fit the flags: `parse` refuses it too.
+                guard length < 0x0FFF, pathStart + length < end else { return nil }
+                ranges.append(
+                    IndexPathRange(
+                        start: Int32(pathStart), count: Int32(length), mode: word(file, start + 24), stage: UInt8(flags >> 12 & 3)))
+                offset = start + ((pathStart + length - start + 8) & ~7)
+            }
+            return ranges
+        }
+    }
+
     /// The entries, once the header and trailer are known to be there (the checksum is not looked at).
     private static func parseEntries(_ bytes: [UInt8]) -> [IndexEntry]? {
         bytes.withUnsafeBytes { file -> [IndexEntry]? in
@@ -119,21 +155,39 @@ enum IndexFile {
     }
 
     /// No empty, `.`, `..` or `.git` (any case) component: libgit2 refuses those paths, so they go to it.
+    /// Through a buffer pointer: this looks at every byte of every path in the index.
     private static func isPlainPath(_ path: [UInt8]) -> Bool {
-        var start = 0
-        for index in 0...path.count where index == path.count || path[index] == UInt8(ascii: "/") {
-            let length = index - start
-            if length == 0 { return false }
-            if path[start] == UInt8(ascii: "."), length <= 4 {
-                if length <= 2 && path[start..<index].allSatisfy({ $0 == UInt8(ascii: ".") }) { return false }
-                if length == 4, Array(path[(start + 1)..<index].map { $0 | 0x20 }) == Array("git".utf8) { return false }
+        path.withUnsafeBufferPointer { path in
+            let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+            var start = 0
+            for index in 0...path.count where index == path.count || path[index] == slash {
+                let length = index - start
+                if length == 0 { return false }
+                if path[start] == dot, length <= 4 {
+                    if length == 1 || (length == 2 && path[start + 1] == dot) { return false }
+                    if length == 4, path[start + 1] | 0x20 == UInt8(ascii: "g"), path[start + 2] | 0x20 == UInt8(ascii: "i"),
+                        path[start + 3] | 0x20 == UInt8(ascii: "t")
+                    {
+                        return false
+                    }
+                }
+                start = index + 1
             }
-            start = index + 1
+            return true
         }
-        return true
     }
 
     private static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
         a.withUnsafeBytes { a in b.withUnsafeBytes { b in compareBytes(a, b) } }
     }
+}
+
+/// One entry's path in the index file's bytes (`IndexFile.pathRanges`), with the mode and stage
+/// next to it: enough to tell which paths are worth an `lstat` before the entries are decoded.
+public struct IndexPathRange: Sendable, Equatable {
+    /// Byte offset and length of the path in the file.
+    public let start: Int32
+    public let count: Int32
+    public let mode: UInt32
+    public let stage: UInt8
 }

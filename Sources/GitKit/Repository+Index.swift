@@ -10,10 +10,25 @@ extension Repository {
 
     /// `indexEntries()` of the repository at `location`, without a handle: safe on any thread.
     public static func indexEntries(at location: RepositoryLocation) throws(RepositoryError) -> [IndexEntry] {
-        if let bytes = try? FileSystem.readFile(location.indexFile, limit: 1 << 31), let entries = IndexFile.parse(bytes) {
-            return entries
-        }
+        try indexEntries(at: location, bytes: indexFileBytes(at: location))
+    }
+
+    /// The index file's bytes as they are now; nil when it can't be read (libgit2 then says why).
+    public static func indexFileBytes(at location: RepositoryLocation) -> [UInt8]? {
+        try? FileSystem.readFile(location.indexFile, limit: 1 << 31)
+    }
+
+    /// `indexEntries(at:)` from the file's `bytes` as `indexFileBytes` read them (nil: unreadable);
+    /// whatever the direct parse leaves to libgit2 is read again by libgit2.
+    public static func indexEntries(at location: RepositoryLocation, bytes: [UInt8]?) throws(RepositoryError) -> [IndexEntry] {
+        if let bytes, let entries = IndexFile.parse(bytes) { return entries }
         return try indexEntriesFromLibgit2(location)
+    }
+
+    /// Where each entry's path lies in the index file's `bytes`, in file order, before (or while)
+    /// the entries are decoded (`IndexFile.pathRanges`): unchecked, nil for a version-4 index.
+    public static func indexPathRanges(in bytes: [UInt8]) -> [IndexPathRange]? {
+        IndexFile.pathRanges(bytes)
     }
 
     /// What libgit2 reads from the index file: for whatever `IndexFile` leaves to it, and its errors.

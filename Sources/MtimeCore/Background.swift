@@ -44,3 +44,17 @@ private final class Work {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
 }
+
+extension Background where Value == Void {
+    /// Lets go of `value` on a thread of its own: freeing a plan's 64,000 index entries and paths is
+    /// work nothing waits for, and the caller's thread has the rest of the run to do.
+    public static func release(_ value: consuming Any) {
+        _ = Background { [kept = UncheckedBox(value)] in withExtendedLifetime(kept) {} }
+    }
+}
+
+/// A value handed to the thread that frees it; nothing reads it.
+private final class UncheckedBox: @unchecked Sendable {
+    let value: Any
+    init(_ value: Any) { self.value = value }
+}

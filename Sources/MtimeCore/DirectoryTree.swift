@@ -23,6 +23,25 @@ public final class DirectoryTree: Sendable {
         capacity = max(16, min(DirectoryTree.largestCapacity, open / 4))
     }
 
+    /// Grows this process's descriptor table to hold a full cache of held directories: call it while
+    /// the process has one thread. The kernel grows the table by doubling, and once several threads
+    /// share it each growth waits for an RCU grace period (`expand_files`: milliseconds each): a warm
+    /// restore of the Linux tree, opening ~4,300 directories while other threads ran, slept through
+    /// seven of them. Grown up front, the table is never grown again (it never shrinks). Returns
+    /// the descriptor number the table now reaches (nil: left as it was); nothing stays open.
+    @discardableResult
+    public static func reserveDescriptorTable() -> Int32? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        let open = Int(clamping: limit.rlim_cur)
+        // The cache's capacity (`init`) and a margin for the files the run opens besides.
+        let highest = Int32(clamping: min(open - 1, max(16, min(largestCapacity, open / 4)) + 64))
+        // A number nothing holds (the kernel grows the table to reach it); standard error is open.
+        guard highest > 2, fcntl(highest, F_GETFD) < 0, errno == EBADF, dup2(2, highest) == highest else { return nil }
+        close(highest)
+        return highest
+    }
+
     /// The most directories held at once, descriptors allowing: above the Linux kernel tree's ~4,300
     /// (at 4,096 a warm restore there emptied the cache once mid-walk: ~4,000 `close`s and the reopening
     /// of every directory on the way back, on the path to the answer).

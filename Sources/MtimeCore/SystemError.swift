@@ -61,6 +61,8 @@ public struct SystemError: Error, Equatable, CustomStringConvertible {
     /// EACCES or EPERM.
     public var isPermissionDenied: Bool { kind == .permissionDenied || kind == .notPermitted }
     public var isTooLarge: Bool { kind == .fileTooLarge }
+    /// EROFS: nothing there can be created or changed.
+    public var isReadOnlyFileSystem: Bool { kind == .readOnlyFileSystem }
     /// A FIFO, device, socket or directory where a regular file was to be read (`operation` says which).
     public var isNotRegularFile: Bool { kind == .notRegularFile }
     public var isInterrupted: Bool { kind == .interrupted }

@@ -53,13 +53,23 @@ public struct GuardContext: Sendable {
     }
 
     /// Without the stamp and its temporaries, when the stamp lies inside the root and the manifest
-    /// lists them (a stamp at the root of an in-tree build, not ignored by git): the guard writes
-    /// those itself, they are not the build's input.
-    public func excludingStamp(_ stamp: RootedLocation) -> GuardContext {
+    /// lists them as untracked (a stamp at the root of an in-tree build, not ignored by git): the
+    /// guard writes those itself, they are not the build's input. A *tracked* file by such a name
+    /// (`..git-mtime-stamp.lock`, `.git-mtime-stamp` committed beside the stamp) is refused before
+    /// anything is changed: the guard would replace or remove it (its lock, probe and temporaries
+    /// take those names), and the promise is that it never changes a file's content.
+    public func excludingStamp(_ stamp: RootedLocation) throws(GuardError) -> GuardContext {
         guard let directory = stamp.relativeToRoot else { return self }
-        return restricted { entry in
-            !(entry.path.parent == directory && BuildStamp.isStampOrTemporary(name: entry.path.lastComponent, stampName: stamp.name))
+        func isReserved(_ entry: ManifestEntry) -> Bool {
+            entry.path.parent == directory && BuildStamp.isStampOrTemporary(name: entry.path.lastComponent, stampName: stamp.name)
         }
+        if let tracked = manifest.entries.first(where: { !$0.isUntracked && isReserved($0) }) {
+            throw .usage(
+                "\(PathEscaping.display(tracked.path.bytes)) is tracked, and the guard keeps that name for the build stamp "
+                    + "\(PathEscaping.display(stamp.displayPath.bytes)), its lock or its temporaries (it would replace or remove it): "
+                    + "rename the file, or put the stamp elsewhere (--stamp); nothing was changed")
+        }
+        return restricted { !isReserved($0) }
     }
 
     /// The tracked paths: git-mtime sets their times, so the trust rule leaves them out.

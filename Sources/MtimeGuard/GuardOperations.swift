@@ -21,7 +21,7 @@ public struct PrepareOutcome: Sendable {
     /// Changed untracked files get one step of the file system's granularity less (docs/stamp.md,
     /// "Untracked files").
     public let untrackedBumpTime: Timestamp
-    /// The timestamp granularity probed where the stamp lives, in nanoseconds.
+    /// The timestamp granularity probed where the stamp lives and at the root (the coarser), in nanoseconds.
     public let granularity: Int64
     /// When the build may start (nil: at once): the bump time when it is within two steps of the
     /// granularity, else one step past the outputs dated within that reach. On a whole-second file
@@ -57,7 +57,7 @@ public enum Guard {
     /// fresh time instead: tracked files always, untracked files when not already later than the last build.
     public static func prepare(_ context: GuardContext, stamp location: RootedLocation) throws(GuardError) -> PrepareOutcome {
         let findings = try verify(context)
-        let granularity = location.directory.map { StampDirectoryProbe.granularity(in: $0, stampName: location.name) } ?? 1
+        let granularity = StampDirectoryProbe.granularity(bumping: context.tree.root, beside: location)
         // An output dated further ahead (an unpacked archive) can't be waited for; the others can.
         let horizon = FileSystem.now().advanced(byNanoseconds: 2 * max(granularity, 1_000_000_000))
         let rule = BumpRule(location, root: context.root, alsoExcluding: context.trackedPaths, horizon: horizon)
@@ -91,9 +91,9 @@ public enum Guard {
     ///
     /// Standalone (`prepared` nil), every tracked entry is first verified against the manifest and
     /// nothing is written on a mismatch. After `run`'s build (`prepared` from its `prepare`), a tracked
-    /// file is recorded only if it is still exactly as `prepare` left it, or still holds the
-    /// manifest's content: one the build changed (a generator, `cargo fmt`) was not consumed as
-    /// recorded, so it is left out and counts as changed next time. Untracked entries are hashed
+    /// file is recorded only if it is still exactly as `prepare` left it (inode, size, mtime, ctime;
+    /// a new hard link alone is allowed once its bytes are checked): one written during the build (a generator, `cargo fmt`, a version stamped in and put back) was
+    /// not consumed as recorded, so it is left out and counts as changed next time. Untracked entries are hashed
     /// now, after the build: what it left there is what the next build compares with.
     public static func seal(_ context: GuardContext, stamp location: RootedLocation, prepared: [FileStatus?]?) throws(GuardError)
         -> SealOutcome
@@ -115,9 +115,17 @@ public enum Guard {
             for (entry, before) in zip(context.manifest.entries, prepared) where !entry.isUntracked {
                 do throws(SystemError) {
                     guard let now = try context.tree.statusIfPresent(entry.path) else { continue }
+                    // Anything written, replaced or renamed since `prepare` may have been read in another
+                    // version, even if the manifest's bytes are back now (a version stamped in and
+                    // reverted, `cargo hack` restoring Cargo.toml): only ctime tells when the old mtime
+                    // was put back too, so any change means "not consumed as recorded".
                     if let before, now.isUnchanged(since: before) {
                         entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: now.modificationTime))
-                    } else if case .matches(let status) = try ContentCheck.finding(for: entry, in: context.tree, hasher: hasher) {
+                    } else if let before, now.isSameFile(as: before), now.linkCount != before.linkCount, now.size == before.size,
+                        now.modificationTime == before.modificationTime, now.mode == before.mode,
+                        case .matches(let status) = try ContentCheck.finding(for: entry, in: context.tree, hasher: hasher)
+                    {
+                        // Only a hard link made or removed (`cp -al`, a sandbox linking its inputs): ctime moved, the bytes didn't.
                         entries.append(.init(path: entry.path, objectID: entry.objectID, modificationTime: status.modificationTime))
                     } else {
                         changedDuringBuild.append(entry.path)
@@ -197,7 +205,8 @@ public enum Guard {
             } catch { throw .io(error) }
             count += 1
         }
-        return (count, statuses)
+        // A later name of the same file changed its ctime (and maybe mtime): each name ends as the file was left.
+        return (count, statuses.map { status in status.flatMap { setHere[FileIdentity($0)] } ?? status })
     }
 }
 

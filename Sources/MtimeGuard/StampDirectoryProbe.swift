@@ -16,23 +16,58 @@ enum StampDirectoryProbe {
     /// probe can't be written (a read-only or foreign directory), one second: a coarser guess only
     /// makes bump times whole seconds, a finer wrong one could make them equal to an output's.
     static func granularity(in directory: HeldDirectory, stampName: BytePath) -> Int64 {
+        (try? probedGranularity(in: directory, stampName: stampName)) ?? 1_000_000_000
+    }
+
+    /// `replacing`: an entry already at the probe's name is removed first (in the stamp's directory
+    /// such names are the guard's own temporaries); elsewhere it is left alone and the probe fails.
+    private static func probedGranularity(in directory: HeldDirectory, stampName: BytePath, replacing: Bool = true) throws(SystemError)
+        -> Int64
+    {
         let probe = Timestamp(seconds: 1_000_000_001, nanoseconds: 999_999_999)
-        let kept = try? withProbe(in: directory, stampName: stampName) { file throws(SystemError) in
+        let kept = try withProbe(in: directory, stampName: stampName, replacing: replacing) { file throws(SystemError) in
             try file.setModificationTime(to: probe)
             return try file.status().modificationTime
         }
-        guard let kept, kept <= probe else { return 1_000_000_000 }
+        guard kept <= probe else { return 1_000_000_000 }
         // Both are within a few seconds of each other: the difference fits easily.
         let lost = (probe.seconds - kept.seconds) * 1_000_000_000 + Int64(probe.nanoseconds - kept.nanoseconds)
         return lost + 1 > 1_000_000_000 ? 2_000_000_000 : lost + 1
     }
 
+    /// The step bump times must be multiples of: the stamp directory's, and the root's when the root
+    /// is another file system. A working tree on a whole-second file system with its outputs on a
+    /// finer one (`CARGO_TARGET_DIR` on tmpfs) would otherwise get a bump the sources' file system
+    /// truncates to the second the last outputs were written in: older than them, and make skips the
+    /// change. The root is probed only when its own mtime is a whole second; the probe is named like the
+    /// stamp's temporaries, so an in-tree stamp never counts it.
+    static func granularity(bumping root: HeldDirectory, beside location: RootedLocation) -> Int64 {
+        let stampStep = location.directory.map { granularity(in: $0, stampName: location.name) } ?? 1
+        let rootStatus = try? root.status()
+        if let directory = location.directory, let here = try? directory.status(), here.device == rootStatus?.device {
+            return stampStep
+        }
+        // Whatever set it, a file system stores an mtime in its own step: a fraction of a second on the
+        // root itself means it is no whole-second one (FAT keeps 2 s), and nothing need be written there.
+        if let rootStatus, rootStatus.modificationTime.nanoseconds != 0 { return stampStep }
+        // A read-only root (a BuildKit bind mount of the context) gets no time set at all: its step can't matter.
+        let rootStep: Int64
+        // The context names the root's files: one that happens to have the probe's name is never removed.
+        do { rootStep = try probedGranularity(in: root, stampName: location.name, replacing: false) } catch {
+            rootStep = error.isReadOnlyFileSystem ? stampStep : 1_000_000_000
+        }
+        // Each step is 1, 10^k or 2·10^9 ns, so the larger is a multiple of the smaller; the lcm says so anyway.
+        var (a, b) = (stampStep, rootStep)
+        while b != 0 { (a, b) = (b, a % b) }
+        return stampStep / a * rootStep
+    }
+
     private static func withProbe<R>(
-        in directory: HeldDirectory, stampName: BytePath,
+        in directory: HeldDirectory, stampName: BytePath, replacing: Bool = true,
         _ body: (FileDescriptor) throws(SystemError) -> R
     ) throws(SystemError) -> R {
         let name = BytePath([UInt8(ascii: ".")] + stampName.bytes + Array(".clock-\(getpid())".utf8))
-        try directory.remove(name)
+        if replacing { try directory.remove(name) }
         let file = try directory.createFile(name, permissions: 0o600)
         defer { try? directory.remove(name) }
         return try body(file)

@@ -103,7 +103,7 @@ extension OutputState {
         -> (state: OutputState, newest: Timestamp?, newestByHorizon: Timestamp?, newestPath: BytePath?, failure: SystemError?)
     {
         var walk = OutputWalk(excluded: excluded, stampName: location.name, rootPrefix: location.relativeToRoot, horizon: horizon)
-        if let directory = location.directory { walk.visit(directory, relative: BytePath([])) }
+        if let directory = location.directory { walk.visit(directory) }
         return (
             OutputState(fileCount: walk.count, digest: walk.digest.finalize()), walk.newest, walk.newestByHorizon, walk.newestPath,
             walk.failure
@@ -131,16 +131,32 @@ private struct OutputWalk {
         self.horizon = horizon
     }
 
-    mutating func visit(_ directory: HeldDirectory, relative: BytePath) {
+    /// One directory being listed: its name in its parent (none for the top), its names in byte
+    /// order and the next one to look at.
+    private struct Frame {
+        let directory: HeldDirectory
+        let name: BytePath?
         let names: [BytePath]
-        do { names = try directory.names().sorted() } catch {
-            failure = failure ?? error
-            return
-        }
-        for name in names {
-            if relative.isEmpty, BuildStamp.isStampOrTemporary(name: name, stampName: stampName) { continue }
+        var next = 0
+    }
+
+    /// Depth first, names in byte order, on an explicit stack rather than by recursion: a build (or
+    /// anyone sharing a cache mount) can leave a directory chain as deep as the descriptor limit
+    /// allows (2^20 in a default container), which would overflow the thread's stack. Frames keep
+    /// only their own name, so memory grows with the depth, not with its square.
+    mutating func visit(_ top: HeldDirectory) {
+        var stack: [Frame] = []
+        if let frame = frame(top, name: nil) { stack.append(frame) }
+        while let last = stack.indices.last {
+            guard stack[last].next < stack[last].names.count else {
+                stack.removeLast()
+                continue
+            }
+            let name = stack[last].names[stack[last].next]
+            stack[last].next += 1
+            let directory = stack[last].directory
+            if last == 0, BuildStamp.isStampOrTemporary(name: name, stampName: stampName) { continue }
             if name.bytes == Array(".git".utf8) { continue }
-            let path = relative.appending(name)
             let status: FileStatus
             do {
                 guard let found = try directory.statusIfPresent(name) else { continue }  // removed meanwhile
@@ -150,12 +166,15 @@ private struct OutputWalk {
                 continue
             }
             if status.kind == .directory {
-                do { visit(try directory.subdirectory(name), relative: path) } catch {
+                do {
+                    if let frame = frame(try directory.subdirectory(name), name: name) { stack.append(frame) }
+                } catch {
                     // Replaced by something else since the stat: a change the digest can't see, so say so.
                     if !error.isAbsent { failure = failure ?? error }
                 }
                 continue
             }
+            let path = BytePath(Array(stack.compactMap(\.name).map(\.bytes).joined(separator: [UInt8(ascii: "/")]))).appending(name)
             if let rootPrefix, excluded.contains(rootPrefix.appending(path)) { continue }
             let kind =
                 switch status.kind {
@@ -174,6 +193,13 @@ private struct OutputWalk {
             if status.modificationTime <= horizon, newestByHorizon.map({ status.modificationTime > $0 }) ?? true {
                 newestByHorizon = status.modificationTime
             }
+        }
+    }
+
+    private mutating func frame(_ directory: HeldDirectory, name: BytePath?) -> Frame? {
+        do { return Frame(directory: directory, name: name, names: try directory.names().sorted()) } catch {
+            failure = failure ?? error
+            return nil
         }
     }
 }

@@ -32,27 +32,31 @@ struct IndexJoin {
         stageZero.reserveCapacity(files.count)
         conflicted.reserveCapacity(files.count)
         indexPositions.reserveCapacity(files.count)
-        index.withUnsafeBufferPointer { entries in
-            files.withUnsafeBufferPointer { files in
+        index.withUnsafeBufferPointer { entryBuffer in
+            files.withUnsafeBufferPointer { fileBuffer in
+                // Fields are read through the elements' addresses: `entries[position].stage` copied the
+                // whole entry (retaining and releasing its path) for each field read, a third of the join.
+                let entries = entryBuffer.baseAddress, files = fileBuffer.baseAddress
+                let entryCount = entryBuffer.count, fileCount = fileBuffer.count
                 var position = 0, file = 0
-                while file < files.count || position < entries.count {
+                while file < fileCount || position < entryCount {
                     let order =
-                        position == entries.count
+                        position == entryCount
                         ? 1
-                        : file == files.count
+                        : file == fileCount
                             ? -1
-                            : IndexJoin.order(entries[position].path, files[file].path)
+                            : IndexJoin.order(entries![position].path, files![file].path)
                     // The entries at `position` with one path: its stage-0 entry, and whether it has others.
                     let first = position
                     var stage0 = -1, hasConflict = false
                     if order <= 0 {
                         repeat {
-                            if entries[position].stage == 0 { stage0 = position } else { hasConflict = true }
+                            if entries![position].stage == 0 { stage0 = position } else { hasConflict = true }
                             position += 1
-                        } while position < entries.count && IndexJoin.order(entries[position].path, entries[first].path) == 0
+                        } while position < entryCount && IndexJoin.order(entries![position].path, entries![first].path) == 0
                     }
                     if order < 0 {
-                        indexOnly.append(entries[stage0 >= 0 ? stage0 : first])
+                        indexOnly.append(entries![stage0 >= 0 ? stage0 : first])
                         continue
                     }
                     stageZero.append(Int32(stage0))

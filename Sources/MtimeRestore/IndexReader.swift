@@ -16,10 +16,11 @@ struct IndexReader {
         try self.init(repository.location, workdir: workdir)
     }
 
-    /// Reads only files (and maybe runs git): safe on any thread.
-    init(_ location: RepositoryLocation, workdir: BytePath) throws {
+    /// Reads only files (and maybe runs git): safe on any thread. `bytes`: the index file as
+    /// `Repository.indexFileBytes` read it (nil: unreadable); not given, it is read here.
+    init(_ location: RepositoryLocation, workdir: BytePath, bytes: [UInt8]?? = nil) throws {
         do {
-            entries = try Repository.indexEntries(at: location)
+            entries = try Repository.indexEntries(at: location, bytes: bytes ?? Repository.indexFileBytes(at: location))
             isSplit = false
         } catch {
             guard try IndexReader.isSplit(location) else { throw error }

@@ -133,6 +133,8 @@ public final class RestoreSession {
         let tracked = joinIndex(history, state)
         let selected = select(tracked, selection, outer: options.submodulePath)
         let verified = try verify(selected, tracked, state, options)
+        // The index entries and the join (a heap block per path) are not needed past this point.
+        defer { Background.release((state, tracked, selected, history)) }
         var plan = RestorePlan(
             head: history.head, files: verified.files, directories: [], untracked: [], ignored: [],
             commitsWalked: history.commitsWalked, shallowBoundaryFiles: verified.shallowBoundaryFiles,
@@ -212,30 +214,47 @@ public final class RestoreSession {
     /// `preloading`) the `lstat` of every index path on several threads, as git's
     /// `core.preloadIndex` does. Reads only; the plan decides from these exactly as if each file
     /// had been looked at in turn.
+    ///
+    /// The `lstat`s start from the index file's path bytes (`Repository.indexPathRanges`), before
+    /// its entries are decoded, its checksum checked and the stat cache read, and count only when
+    /// the decoded entries are exactly the ones those paths were read from (`PreloadedStatuses.matches`);
+    /// otherwise they are taken again from the entries. When an `lstat` is taken relative to those
+    /// reads does not matter: an index entry's or a stat-cache record's stat data vouch for the file
+    /// state they describe whenever it is seen (the index file's mtime, which decides which entries
+    /// are racily clean, is still taken before the entries are read).
     private func readWorkingTree(preloading: Bool) -> Background<WorkingTreeState> {
         let location = repository.location, workdir = workdir
         let statCacheLocation = StatCache.location(in: repository.gitDirectory)
         let tree = Result { () throws(SystemError) in try workingTreeFiles().tree }
         return Background {
-            // The stat cache and the index are independent reads: side by side. Both are in before any
-            // `lstat` is taken (`WorkingTreeVerifier.plan`).
+            // The stat cache and the index are independent reads: side by side.
             let statCacheRead = Background { StatCache.load(from: statCacheLocation) }
             let indexWrittenAt = try FileSystem.statusIfPresent(location.indexFile)?.modificationTime
-            let index = try IndexReader(location, workdir: workdir)
+            let bytes = Repository.indexFileBytes(at: location)
+            let threads = Processors.workerThreads
+            // A root that could not be opened fails below, where it always did.
+            let early = preloading ? bytes.flatMap { bytes in
+                Repository.indexPathRanges(in: bytes).flatMap { ranges in
+                    (try? tree.get()).map { tree in
+                        (ranges: ranges, statuses: Background {
+                            WorkingTreeFiles.statuses(ofIndexPaths: ranges, in: bytes, tree: tree, threads: threads)
+                        })
+                    }
+                }
+            } : nil
+            let index = try IndexReader(location, workdir: workdir, bytes: .some(bytes))
             // Sorted here, off the walking thread: the join and the preload take the entries in path order.
             let sorted = index.entries.isSortedByPath ? index.entries : index.entries.sorted { $0.path < $1.path }
             let statCache = try statCacheRead.value()
             guard preloading else {
                 return WorkingTreeState(index: index, sortedIndex: sorted, indexWrittenAt: indexWrittenAt, statCache: statCache)
             }
-            var paths: [BytePath?] = []
-            paths.reserveCapacity(sorted.count)
-            for position in sorted.indices {
-                // Sorted by path, then stage: a path's later entries are conflict stages above 0.
-                let isRepeat = sorted[position].stage > 0 && position > 0 && sorted[position - 1].path == sorted[position].path
-                paths.append(isRepeat || sorted[position].mode == Tree.submoduleMode ? nil : sorted[position].path)
+            let statuses: PreloadedStatuses
+            if let early, let bytes, case let found = try early.statuses.value(), PreloadedStatuses.matches(sorted, early.ranges, in: bytes) {
+                statuses = found
+            } else {
+                statuses = WorkingTreeFiles.statuses(of: PreloadedStatuses.paths(of: sorted), in: try tree.get(), threads: threads)
             }
-            let statuses = WorkingTreeFiles.statuses(of: paths, in: try tree.get(), threads: Processors.workerThreads)
             return WorkingTreeState(
                 index: index, sortedIndex: sorted, indexWrittenAt: indexWrittenAt, statCache: statCache, statuses: statuses)
         }

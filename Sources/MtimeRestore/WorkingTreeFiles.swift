@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import MtimeCore
+import GitKit
 import Synchronization
 
 /// The working tree as restore reaches it: every file operation (stat, open for hashing, read link,
@@ -52,6 +53,30 @@ final class WorkingTreeFiles {
             return try cursor.statusIfPresent(path, in: tree)
         }
         return PreloadedStatuses(statuses: found.values, taken: paths.map { $0 != nil }, failures: found.failures)
+    }
+
+    /// `statuses(of:)` of the paths of an index file's entries, taken straight from the file's
+    /// `bytes` where `ranges` (`Repository.indexPathRanges`) says they lie, before the entries are
+    /// decoded: by position in the file; the paths `PreloadedStatuses.isWorthStat` leaves out are
+    /// not asked for. Unchecked: `PreloadedStatuses.matches` tells whether the decoded entries are
+    /// the ones these paths were read from.
+    static func statuses(ofIndexPaths ranges: [IndexPathRange], in bytes: [UInt8], tree: DirectoryTree, threads: Int) -> PreloadedStatuses {
+        let taken = PreloadedStatuses.worthStat(ranges.indices) { position in
+            (ranges[position].mode, Int(ranges[position].stage), position > 0 && PreloadedStatuses.samePath(ranges[position - 1], ranges[position], bytes))
+        }
+        let found = bytes.withUnsafeBytes { raw in
+            let file = UnsafeSendable(raw)
+            return inParts(
+                ranges.count, in: tree, threads: threads, minimumPerThread: PreloadedStatuses.minimumPathsPerThread,
+                stoppingAtFailure: false
+            ) { (position, cursor) throws(SystemError) -> FileStatus? in
+                guard taken[position] else { return nil }
+                let range = ranges[position]
+                let path = UnsafeRawBufferPointer(rebasing: file.value[Int(range.start)..<Int(range.start + range.count)])
+                return try cursor.statusIfPresent(pathBytes: path, in: tree)
+            }
+        }
+        return PreloadedStatuses(statuses: found.values, taken: taken, failures: found.failures)
     }
 
     /// Positions a thread takes at a time: small enough that the threads finish together, large
@@ -135,11 +160,15 @@ struct ParentCursor {
     /// nil when nothing is there or it is unreachable. The name is passed as a slice of `path`: this
     /// runs once per tracked file, and a copy of each name was a heap allocation per file.
     mutating func statusIfPresent(_ path: BytePath, in tree: DirectoryTree) throws(SystemError) -> FileStatus? {
+        try path.bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try statusIfPresent(pathBytes: raw, in: tree) } }.get()
+    }
+
+    /// `statusIfPresent` of the path held in `path` (a slice of a larger buffer: the index file's
+    /// bytes for the preload, `WorkingTreeFiles.statuses(ofIndexPaths:)`).
+    mutating func statusIfPresent(pathBytes path: UnsafeRawBufferPointer, in tree: DirectoryTree) throws(SystemError) -> FileStatus? {
         let nameStart = ParentCursor.nameStart(of: path)
         guard let held = try directory(holding: path, nameStart: nameStart, in: tree) else { return nil }
-        return try path.bytes.withUnsafeBytes { raw in
-            Result { () throws(SystemError) in try held.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: raw[nameStart...])) }
-        }.get()
+        return try held.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: path[nameStart...]))
     }
 
     /// Where `path`'s last component starts: after its last `/`, or at 0.
@@ -147,14 +176,29 @@ struct ParentCursor {
         path.bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
     }
 
+    private static func nameStart(of path: UnsafeRawBufferPointer) -> Int {
+        path.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+    }
+
+    private mutating func directory(holding path: BytePath, nameStart: Int, in tree: DirectoryTree) throws(SystemError) -> HeldDirectory? {
+        try path.bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemError) in try directory(holding: raw, nameStart: nameStart, in: tree) }
+        }.get()
+    }
+
     /// The held directory of `path`'s first `nameStart - 1` bytes (its parent; the root when
     /// `nameStart` is 0): the last one looked up when it is the same, else looked up in `tree`.
-    private mutating func directory(holding path: BytePath, nameStart: Int, in tree: DirectoryTree) throws(SystemError) -> HeldDirectory? {
+    private mutating func directory(
+        holding path: UnsafeRawBufferPointer, nameStart: Int, in tree: DirectoryTree
+    ) throws(SystemError) -> HeldDirectory? {
         let parentLength = max(nameStart - 1, 0)
-        if let last, last.path.bytes.count == parentLength, path.bytes.starts(with: last.path.bytes) {
+        let parent = UnsafeRawBufferPointer(rebasing: path[..<parentLength])
+        if let last, last.path.bytes.count == parentLength,
+            last.path.bytes.withUnsafeBytes({ compareBytes($0, parent) == 0 })
+        {
             return last.directory
         }
-        let parentPath = BytePath(Array(path.bytes[..<parentLength]))
+        let parentPath = BytePath(Array(parent))
         let held = try ParentCursor.directory(parentPath, in: tree)
         last = (parentPath, held)
         return held
@@ -178,6 +222,56 @@ struct PreloadedStatuses {
     /// Whether the path at a position was asked for.
     fileprivate let taken: [Bool]
     fileprivate let failures: [Int: SystemError]
+
+    /// The paths of `index` (sorted by path, then stage) worth an `lstat`: one per path, and no gitlink
+    /// (a submodule's checkout is not a file).
+    static func paths(of index: [IndexEntry]) -> [BytePath?] {
+        let taken = worthStat(index.indices) { position in
+            (index[position].mode, index[position].stage, position > 0 && index[position - 1].path == index[position].path)
+        }
+        return index.indices.map { taken[$0] ? index[$0].path : nil }
+    }
+
+    /// By position: whether the entry `entry(position)` describes (mode, stage, whether the entry
+    /// before it has the same path) gets an `lstat`. Sorted by path, then stage: a path's later
+    /// entries are conflict stages above 0.
+    fileprivate static func worthStat(
+        _ positions: Range<Int>, _ entry: (Int) -> (mode: UInt32, stage: Int, repeatsPrevious: Bool)
+    ) -> [Bool] {
+        positions.map { position in
+            let (mode, stage, repeatsPrevious) = entry(position)
+            return !(stage > 0 && repeatsPrevious) && mode != Tree.submoduleMode
+        }
+    }
+
+    fileprivate static func samePath(_ one: IndexPathRange, _ other: IndexPathRange, _ bytes: [UInt8]) -> Bool {
+        one.count == other.count
+            && bytes.withUnsafeBytes { file in
+                memcmp(file.baseAddress! + Int(one.start), file.baseAddress! + Int(other.start), Int(one.count)) == 0
+            }
+    }
+
+    /// Whether `index` holds, position by position, exactly the entries whose paths, modes and
+    /// stages `ranges` found in `bytes`: then statuses preloaded from those paths
+    /// (`WorkingTreeFiles.statuses(ofIndexPaths:)`) are by position in `index`, and the same ones
+    /// `paths(of: index)` would have asked for.
+    static func matches(_ index: [IndexEntry], _ ranges: [IndexPathRange], in bytes: [UInt8]) -> Bool {
+        guard index.count == ranges.count else { return false }
+        return bytes.withUnsafeBytes { file in
+            index.withUnsafeBufferPointer { entries in
+                for position in entries.indices {
+                    let range = ranges[position]
+                    let matched = entries[position].path.bytes.withUnsafeBytes { path in
+                        path.count == Int(range.count) && entries[position].mode == range.mode
+                            && entries[position].stage == Int(range.stage)
+                            && (path.isEmpty || memcmp(path.baseAddress!, file.baseAddress! + Int(range.start), path.count) == 0)
+                    }
+                    if !matched { return false }
+                }
+                return true
+            }
+        }
+    }
 
     /// The status of the path at `position` (nil: absent or unreachable), or the error its `lstat`
     /// (or a directory on its way) failed with; `lstat` itself for a position not asked for.

@@ -36,8 +36,9 @@ struct WorkingTreeVerifier {
         return try plan(tracked, indexEntry: indexEntry, isConflicted: isConflicted, identifying: identifying, lstat: found)
     }
 
-    /// `lstat`: the file's `lstat` as `WorkingTreeFiles.status` gives it (nil: absent), taken after
-    /// the stat cache and the index file's mtime this verifier holds were read; ignored for a submodule.
+    /// `lstat`: the file's `lstat` as `WorkingTreeFiles.status` gives it (nil: absent), taken at any
+    /// time since the plan began (the stat data of an entry or a record vouch for a file state, not
+    /// a moment: `RestoreSession.readWorkingTree`); ignored for a submodule.
     func plan(
         _ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool, lstat: FileStatus?
     ) throws -> PlannedFile {

@@ -57,7 +57,8 @@ struct StampOption: ParsableArguments {
     func locate(in context: GuardContext, create: Bool = false) throws -> (GuardContext, BytePath, RootedLocation) {
         let path = context.stampPath(explicit: stamp.map(BytePath.init))
         let location = try reporting { () throws(GuardError) in try context.stampLocation(path, create: create) }
-        return (context.excludingStamp(location), path, location)
+        let excluding = try reporting { () throws(GuardError) in try context.excludingStamp(location) }
+        return (excluding, path, location)
     }
 }
 
@@ -138,7 +139,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
             INT, TERM, HUP and QUIT sent to the guard are passed on to the command, and a run that received one \
             is never sealed, whatever the command's status. Signals the guard inherited as ignored (nohup) stay \
-            ignored for the command. A tracked file the command changed is not recorded as consumed. Like \
+            ignored for the command. A tracked file the command wrote, replaced or renamed is not recorded as \
+            consumed, even if its old bytes are back by the time it exits. Like \
             prepare, it prints one line saying what it decided, and with --explain each file that got a fresh \
             mtime and why.
 

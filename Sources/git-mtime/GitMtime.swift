@@ -28,6 +28,7 @@ struct GitMtime: ParsableCommand {
 
     static func main() {
         FileSystem.openClosedStandardDescriptors()
+        DirectoryTree.reserveDescriptorTable()
         _ = CacheKey.environment
         main(nil)
     }

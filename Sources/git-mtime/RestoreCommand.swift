@@ -110,6 +110,8 @@ struct RestoreCommand: ParsableCommand {
         do {
             try start.enter()
             let session = try RestoreSession(discoveringFrom: ".")
+            // Its held directories and the plan's 64,000 paths go with the process, not one by one.
+            defer { KeptUntilExit.keep(session) }
             let lock = try session.lock(timeout: 5)
             defer { withExtendedLifetime(lock) {} }
             let report: (@Sendable (RestoreProgress) -> Void)? = progress.map { line in { @Sendable in line.show($0) } }
@@ -155,6 +157,7 @@ struct RestoreCommand: ParsableCommand {
             if !dryRun {
                 summaries = [(BytePath([]), try session.apply(plan))] + (try submodules?.apply() ?? [])
             }
+            KeptUntilExit.keep(plan)
         } catch {
             progress?.erase()
             throw reportedExit(error, as: "git-mtime restore") { error in

@@ -13,6 +13,7 @@ private func compareWithLibgit2(_ repo: GitRepository, expectParsed: Bool = true
         let parsed = try #require(parsed, comment)
         #expect(parsed == (try repository.indexEntriesFromLibgit2()), comment)
         #expect(!parsed.isEmpty, comment)
+        expectRanges(IndexFile.pathRanges(bytes), of: parsed, in: bytes, comment)
     } else {
         #expect(parsed == nil, comment)
     }
@@ -107,6 +108,24 @@ private func compareWithLibgit2(_ repo: GitRepository, expectParsed: Bool = true
     try compareWithLibgit2(repo, expectParsed: false, "old group-writable mode")
 }
 
+/// The path ranges the first pass found are the parsed entries' paths, modes and stages, in order
+/// (versions 2 and 3); version 4's prefix-compressed paths give none.
+private func expectRanges(_ ranges: [IndexPathRange]?, of entries: [IndexEntry], in bytes: [UInt8], _ comment: Comment) {
+    guard bytes[7] != 4 else {
+        #expect(ranges == nil, comment)
+        return
+    }
+    guard let ranges else {
+        Issue.record("no path ranges for an index parsed whole: \(comment)")
+        return
+    }
+    #expect(ranges.count == entries.count, comment)
+    for (range, entry) in zip(ranges, entries) {
+        #expect(Array(bytes[Int(range.start)..<Int(range.start + range.count)]) == entry.path.bytes, comment)
+        #expect(range.mode == entry.mode && Int(range.stage) == entry.stage, "\(entry.path): \(comment)")
+    }
+}
+
 /// `.git/index` version 2 with `entries` exactly in the order given.
 private func writeIndexInOrder(_ repo: GitRepository, _ entries: [(mode: UInt32, id: String, path: String)]) throws {
     func word(_ value: UInt32, _ out: inout [UInt8]) { out += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
@@ -153,7 +172,11 @@ private func writeIndexInOrder(_ repo: GitRepository, _ entries: [(mode: UInt32,
         }
         for var bytes in damaged {
             bytes += Checksum.sha1(bytes).bytes
+            // The first pass trusts nothing either: every range it gives lies inside the entries.
+            let ranges = IndexFile.pathRanges(bytes)
+            #expect(ranges?.allSatisfy { $0.start >= 12 && $0.count >= 0 && Int($0.start + $0.count) < bytes.count - 20 } ?? true)
             guard let parsed = IndexFile.parse(bytes) else { continue }
+            if version == "3" { expectRanges(ranges, of: parsed, in: bytes, "damaged, still parsed") }
             try Data(bytes).write(to: index)
             let libgit2 = try? repository.indexEntriesFromLibgit2()
             #expect(libgit2 == nil || parsed == libgit2, "version \(version), \(bytes.count) bytes")

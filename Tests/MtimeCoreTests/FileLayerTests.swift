@@ -248,3 +248,18 @@ private final class SwapWorld: @unchecked Sendable {
     #expect(tooMuchInput?.isTooLarge == true)
     close(ends[0])
 }
+
+/// The descriptor table is grown up front to reach a full cache of held directories (growing it
+/// later, with threads running, waits for an RCU grace period per doubling), and nothing is left
+/// open at the number that grew it.
+@Test func theDescriptorTableIsGrownUpFrontAndNothingStaysOpen() throws {
+    let reached = try #require(DirectoryTree.reserveDescriptorTable(), "the test process has its descriptors free")
+    let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+    let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("FDSize:") })
+    let size = try #require(Int(line.dropFirst("FDSize:".count).trimmingCharacters(in: .whitespaces)))
+    #expect(size > Int(reached), "FDSize \(size)")
+    #expect(fcntl(reached, F_GETFD) == -1 && errno == EBADF)
+    var limit = rlimit()
+    #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0)
+    #expect(Int(reached) < Int(clamping: limit.rlim_cur))
+}

@@ -79,6 +79,43 @@ func aRunThatReceivedASignalNeverSeals(_ signal: Int32) throws {
     #expect(again.stderr.contains("1 of 2 files changed since the last sealed build"), "\(again.stderr)")
 }
 
+/// A build that rewrites a tracked source and puts it back before it ends (a version stamped in
+/// for a release build, `cargo hack --no-dev-deps` editing Cargo.toml): the build consumed the
+/// rewritten content, so the stamp must not record the manifest's. Each variant ends with the
+/// manifest's bytes again: a new inode; the same inode and size with a new mtime; the old mtime put
+/// back (`touch -r`); renamed away and back (same inode, size and mtime: only ctime tells).
+@Test(arguments: [
+    "sed -i s/v1/v2/ src.txt; cat src.txt > out.txt; rm src.txt; printf 'v1\\n' > src.txt",
+    "printf 'v2\\n' > src.txt; cat src.txt > out.txt; printf 'v1\\n' > src.txt",
+    "cp -p src.txt keep; printf 'v2\\n' > src.txt; cat src.txt > out.txt; cat keep > src.txt; touch -r keep src.txt; rm keep",
+    "mv src.txt keep; printf 'v2\\n' > src.txt; cat src.txt > out.txt; rm src.txt; mv keep src.txt",
+])
+func aTrackedFileRewrittenAndPutBackDuringTheBuildIsNotRecordedAsConsumed(_ script: String) throws {
+    let project = try project(["src.txt": "v1\n", "Makefile": "out.txt: src.txt\n\tcat src.txt > out.txt\n"])
+    let built = try project.guardCommand("run", ["--", "sh", "-c", script])
+    #expect(built.status == 0, "\(built.stderr)")
+    #expect(try String(contentsOfFile: project.path("out.txt"), encoding: .utf8) == "v2\n")
+    #expect(try String(contentsOfFile: project.path("src.txt"), encoding: .utf8) == "v1\n")
+    #expect(
+        built.stderr.contains("warning: 1 tracked files changed while sh ran (src.txt); not recorded as consumed"),
+        "\(script): \(built.stderr)")
+    let again = try project.guardCommand("run", ["--", "make", "-s"])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stderr.contains("1 of 2 files changed since the last sealed build"), "\(script): \(again.stderr)")
+    #expect(try String(contentsOfFile: project.path("out.txt"), encoding: .utf8) == "v1\n", "stale: \(script)")
+}
+
+/// A build that only hard-links a tracked source (`cp -al`, a sandbox linking its inputs) moves its ctime,
+/// not its bytes: still consumed, so the next build has nothing to redo.
+@Test func aHardLinkMadeDuringTheBuildStillCountsAsConsumed() throws {
+    let project = try project(["src.txt": "v1\n", "Makefile": "out.txt: src.txt\n\tcat src.txt > out.txt\n"])
+    let built = try project.guardCommand("run", ["--", "sh", "-c", "ln src.txt linked && make -s"])
+    #expect(built.status == 0, "\(built.stderr)")
+    #expect(!built.stderr.contains("changed while"), "\(built.stderr)")
+    let again = try project.guardCommand("run", ["--", "make", "-s"])
+    #expect(again.stderr.contains("0 of 2 files changed since the last sealed build"), "\(again.stderr)")
+}
+
 /// Issue 10, defect 15: a context copied in parts. `missing:` names `--allow-missing`, which
 /// `run` and `prepare` take like `check`.
 @Test func allowMissingWorksForRunAndPrepareAndTheErrorNamesIt() throws {

@@ -45,25 +45,7 @@ import TestSupport
         for threads in [1, 2, 3, 4] {
             let files = try WorkingTreeFiles(root: BytePath(root.path))
             let preloaded = WorkingTreeFiles.statuses(of: paths, in: files.tree, threads: threads)
-            for (position, expected) in serial.enumerated() {
-                var fellBack = false
-                let found = Result { () throws(SystemError) in
-                    try preloaded.status(at: position) { () throws(SystemError) in
-                        fellBack = true
-                        return nil
-                    }
-                }
-                #expect(fellBack == (expected == nil), "\(threads) threads, position \(position)")
-                switch (expected, found) {
-                case (nil, _): break
-                case (.success(let status)?, .success(let preloadedStatus)):
-                    #expect(status == preloadedStatus, "\(threads) threads, \(paths[position]!)")
-                case (.failure(let error)?, .failure(let preloadedError)):
-                    #expect(error.code == preloadedError.code, "\(threads) threads, \(paths[position]!)")
-                default:
-                    Issue.record("\(threads) threads, \(paths[position]!): \(String(describing: expected)) vs \(found)")
-                }
-            }
+            expectSerialAnswers(preloaded, serial, paths, "\(threads) threads")
         }
     }
 
@@ -155,6 +137,33 @@ import TestSupport
         for file in tracked {
             let expected = Timestamp(commitSeconds: try #require(lastChange[file.path]), objectID: file.objectID)
             #expect(try modificationTime(repository.directory.url(file.path)) == expected, "\(file.path)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// Each position's answer in `preloaded` is the serial `lstat`'s in `serial` (a status, absent or
+/// the same error), and a position left out (nil path) falls back to the caller's own `lstat`.
+func expectSerialAnswers(
+    _ preloaded: PreloadedStatuses, _ serial: [Result<FileStatus?, SystemError>?], _ paths: [BytePath?], _ label: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    for (position, expected) in serial.enumerated() {
+        var fellBack = false
+        let found = Result { () throws(SystemError) in
+            try preloaded.status(at: position) { () throws(SystemError) in
+                fellBack = true
+                return nil
+            }
+        }
+        #expect(fellBack == (expected == nil), "\(label), position \(position)", sourceLocation: sourceLocation)
+        switch (expected, found) {
+        case (nil, _): break
+        case (.success(let status)?, .success(let preloadedStatus)):
+            #expect(status == preloadedStatus, "\(label), \(paths[position]!)", sourceLocation: sourceLocation)
+        case (.failure(let error)?, .failure(let preloadedError)):
+            #expect(error.code == preloadedError.code, "\(label), \(paths[position]!)", sourceLocation: sourceLocation)
+        default:
+            Issue.record("\(label), \(paths[position]!): \(String(describing: expected)) vs \(found)", sourceLocation: sourceLocation)
         }
     }
 }

@@ -27,13 +27,14 @@ extension GitRepository {
     }
 
     /// `.git/index`, version 2, no extensions: `entries` with the sizes of the files on disk (so
-    /// status hashes them instead of calling them modified), sorted as git sorts them.
-    public func writeIndex(_ entries: [(mode: UInt32, id: String, path: String)]) throws {
+    /// status hashes them instead of calling them modified), sorted as git sorts them (`sorted`;
+    /// else in the order given, which git refuses and libgit2 sorts as it reads).
+    public func writeIndex(_ entries: [(mode: UInt32, id: String, path: String)], sorted: Bool = true) throws {
         func word(_ value: UInt32, _ out: inout [UInt8]) { out += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
         var out = Array("DIRC".utf8)
         word(2, &out)
         word(UInt32(entries.count), &out)
-        for entry in entries.sorted(by: { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }) {
+        for entry in sorted ? entries.sorted(by: { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }) : entries {
             let start = out.count
             let size =
                 entry.mode == 0o160000

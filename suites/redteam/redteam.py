@@ -583,14 +583,13 @@ stat -c '%Y %y' src.c target/out
 """
 
 
-@check
-def one_second_file_system(env):
+def coarse_image_and_manifests(base):
+    """Skips unless root with loop devices; an ext4 image with 128-byte inodes (whole-second times) in
+    `base`, and the manifests of the Makefile with src.c holding v1 and v2."""
     if os.geteuid() != 0:
         raise Skip("needs root for a loop mount in a private mount namespace")
     if not os.path.exists("/dev/loop-control") or shutil.which("mkfs.ext4") is None:
         raise Skip("no loop devices or mkfs.ext4")
-    base = os.path.join(env.tmp, "coarse")
-    os.makedirs(os.path.join(base, "mnt"))
     image = os.path.join(base, "ext4-128.img")
     subprocess.run(["truncate", "-s", "16M", image], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-I", "128", image], check=True, capture_output=True)
@@ -602,6 +601,14 @@ def one_second_file_system(env):
                     "tracked 100644 %s 1000000000.000000000 Makefile\ntracked 100644 %s 1000000000.000000000 src.c\n"
                     % (blob_id(b"target/out: src.c\n\tcp src.c target/out\n"), blob_id(source)))
         manifests.append(path)
+    return image, manifests
+
+
+@check
+def one_second_file_system(env):
+    base = os.path.join(env.tmp, "coarse")
+    os.makedirs(os.path.join(base, "mnt"))
+    image, manifests = coarse_image_and_manifests(base)
     variables = dict(env.env, IMAGE=image, MOUNT=os.path.join(base, "mnt"), GUARD=env.guard, M1=manifests[0], M2=manifests[1])
     process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", COARSE_SCRIPT],
                              env=variables, capture_output=True, timeout=120)
@@ -610,6 +617,51 @@ def one_second_file_system(env):
     expect(lines[0] == "v2", "stale on a 1-second file system: target/out holds %r after the guarded build\n%s" % (lines[0], stderr(process)))
     expect("got mtime " in stderr(process) and ".000000000;" in stderr(process).split("got mtime ")[-1],
            "the bump is not a whole second: %s" % stderr(process))
+
+
+MIXED_GRANULARITY_SCRIPT = r"""
+set -e
+mount -o loop "$IMAGE" "$COARSE"
+trap 'cd /; umount "$ROOT/target" 2>/dev/null; umount "$COARSE"' EXIT
+if [ "$COARSE_SIDE" = root ]; then ROOT="$COARSE/root"; OUTPUTS="$FINE"; else ROOT="$FINE/root"; OUTPUTS="$COARSE/outputs"; fi
+mkdir -p "$ROOT/target" "$OUTPUTS"
+mount --bind "$OUTPUTS" "$ROOT/target"
+cd "$ROOT"
+printf 'target/out: src.c\n\tcp src.c target/out\n' > Makefile
+echo v1 > src.c
+"$GUARD" run --manifest "$M1" -- make -s
+[ "$AHEAD" = 0 ] || touch -d "@$(( $(date +%s) + AHEAD ))" target/out
+# Within the second of that output: the new content, with the old time Docker's COPY keeps.
+echo v2 > src.c
+touch -d @1000000000 src.c
+"$GUARD" run --manifest "$M2" -- make -s
+cat target/out
+stat -c '%.9Y' src.c target/out
+"""
+
+
+@check
+def sources_and_outputs_on_file_systems_of_different_granularity(env):
+    """The sources on a whole-second file system and the outputs on a nanosecond one (a working tree on
+    ext3, NFS or FAT with CARGO_TARGET_DIR on tmpfs), or the other way round. b8007f0 probed only where
+    the stamp lives: with the outputs on the finer side it bumped src.c to a time the sources' file system
+    truncated into the second of the last output, older than it, and make left the v1 program in place."""
+    for coarse_side in ("root", "target"):
+        for ahead in (0, 1):
+            base = os.path.join(env.tmp, "mixed-%s-%d" % (coarse_side, ahead))
+            os.makedirs(os.path.join(base, "coarse"))
+            os.makedirs(os.path.join(base, "fine"))
+            image, manifests = coarse_image_and_manifests(base)
+            variables = dict(env.env, IMAGE=image, COARSE=os.path.join(base, "coarse"), FINE=os.path.join(base, "fine"),
+                             COARSE_SIDE=coarse_side, AHEAD=str(ahead), GUARD=env.guard, M1=manifests[0], M2=manifests[1])
+            process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", MIXED_GRANULARITY_SCRIPT],
+                                     env=variables, capture_output=True, timeout=120)
+            what = "the %s on a whole-second file system, the output %d s ahead" % (
+                "sources" if coarse_side == "root" else "outputs", ahead)
+            expect_status(process, 0, what)
+            lines = process.stdout.decode().splitlines()
+            expect(lines[0] == "v2", "stale with %s: target/out holds %r after the guarded build (mtimes src.c, out: %s)\n%s"
+                   % (what, lines[0], " ".join(lines[1:]), stderr(process)))
 
 
 SHARED_MOUNT_SCRIPT = r"""
@@ -708,6 +760,83 @@ def planted_build_lock(env):
             expect_status(process, 0, "run with a planted %s lock" % kind)
             expect(not os.path.lexists(lock), "the planted %s is still there" % kind)
             expect(open(os.path.join(world.root, "target", "out")).read() == "built\n", "the command did not run")
+
+
+def directory_chain(base, depth):
+    """base/d/d/…/d (`depth` levels) holding one file, made through descriptors: its path is far beyond PATH_MAX."""
+    fd = os.open(base, os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        leaf = os.open("leaf", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd)
+        os.write(leaf, b"x")
+        os.close(leaf)
+    finally:
+        os.close(fd)
+
+
+@check
+def deep_directory_beside_the_stamp(env):
+    """An earlier build (or anyone sharing the cache mount) leaves a directory chain as deep as the descriptor
+    limit allows beside the stamp; every guard step walks that directory. The walk must not overflow the
+    stack (the guard died of SIGSEGV, exit 139, at ~19,000 levels with 8 MiB: a container's default
+    descriptor limit of 2^20 allows far more; here a 256 KiB stack stands in for the deeper chain), and a
+    chain deeper than the descriptor limit makes the stamp untrusted, never a crash."""
+    # (levels, `ulimit -s` KiB, `ulimit -n`, outcome): the stamp trusted, or untrusted for lack of descriptors.
+    for depth, stack_kib, descriptors, outcome in (
+            (3000, 256, 4096, "trusted"), (3000, 256, 1024, "untrusted"), (600, 256, 4096, "trusted")):
+        world = World(env, "deep-%d-%d" % (depth, descriptors))
+        world.write("src.c", b"int x;\n")
+        world.manifest_of(["src.c"])
+        os.makedirs(os.path.join(world.root, "target"))
+        limits = "ulimit -s %d && ulimit -n %d && exec \"$@\"" % (stack_kib, descriptors)
+        limited = ["sh", "-c", limits, "sh", env.guard]
+        directory_chain(os.path.join(world.root, "target"), depth)
+        try:
+            what = "a %d-level chain beside the stamp, %d KiB of stack, %d descriptors" % (depth, stack_kib, descriptors)
+            sealed = env.run(limited + ["run", "--manifest", world.manifest, "--", "true"], cwd=world.root)
+            expect(sealed.returncode == 0, "run with %s exited %d: %s" % (what, sealed.returncode, stderr(sealed)[-300:]))
+            prepared = env.run(limited + ["prepare", "--manifest", world.manifest], cwd=world.root)
+            expect(prepared.returncode == 0, "prepare with %s exited %d: %s" % (what, prepared.returncode, stderr(prepared)[-300:]))
+            if outcome == "trusted":
+                expect("0 of 1 files changed since the last sealed build; stamp trusted" in stderr(prepared), stderr(prepared)[-300:])
+            else:
+                expect("warning: not sealing the build stamp: " in stderr(sealed), stderr(sealed)[-300:])
+                expect("stamp trusted" not in stderr(prepared), stderr(prepared)[-300:])
+            world.expect_outside_untouched(what)
+        finally:
+            subprocess.run(["rm", "-rf", os.path.join(world.root, "target")], check=True)  # shutil.rmtree recurses
+
+
+@check
+def tracked_files_named_like_the_stamps_own(env):
+    """A commit holds a file whose name the guard keeps beside the stamp for itself: the stamp, its lock,
+    its clock probe (`.<stamp>.clock-<pid>`: the guard is PID 1 in a build container), a temporary. With the
+    stamp in a directory of tracked files (an in-tree build's root, or target/ committed), b8007f0 removed or
+    replaced it (the probe deleted `..git-mtime-stamp.clock-1`). Refused before anything changes (64)."""
+    if os.geteuid() != 0:
+        raise Skip("needs root for a PID namespace (the guard as PID 1, as in a container)")
+    for stamp in (".git-mtime-stamp", "target/.git-mtime-stamp"):
+        directory, name = os.path.split(stamp)
+        for reserved in (name, "." + name + ".lock", "." + name + ".clock-1", "." + name + ".tmp-1"):
+            for subcommand in ("run", "prepare", "seal"):
+                world = World(env, "reserved-%s-%s-%s" % (directory or "root", reserved, subcommand))
+                world.write("src.c", b"int x;\n")
+                world.write(os.path.join(directory, reserved), b"precious\n")
+                world.manifest_of(["src.c", os.path.join(directory, reserved)])
+                before = world.contents(skip=())
+                extra = ["--", "touch", "ran"] if subcommand == "run" else []
+                process = env.run(["unshare", "--pid", "--fork", env.guard, subcommand, "--manifest", world.manifest,
+                                   "--stamp", stamp] + extra, cwd=world.root)
+                what = "%s with a tracked %s beside the stamp %s" % (subcommand, reserved, stamp)
+                expect_status(process, 64, what)
+                expect("is tracked, and the guard keeps that name for the build stamp" in stderr(process), stderr(process))
+                expect(world.contents(skip=()) == before, "%s changed the context" % what)
+                expect(not os.path.exists(os.path.join(world.root, "ran")), "%s: the command ran" % what)
+                world.expect_outside_untouched(what)
 
 
 @check

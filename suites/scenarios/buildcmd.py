@@ -1,6 +1,9 @@
 """Build commands with a twist, run by the scenario harness in place of the plain build tool.
 
-    buildcmd.py generate FILE TOKEN -- TOOL ARGS...   a code generator: rewrites FILE's marker token, then execs TOOL
+    buildcmd.py generate FILE TOKEN [PUT_BACK] -- TOOL ARGS...
+        a code generator: rewrites FILE's marker token, then execs TOOL. PUT_BACK `bytes`: runs TOOL, then
+        writes FILE's old bytes back in place (a version stamped in for one build, `cargo hack` restoring
+        Cargo.toml); `mtime`: the same, then FILE's old mtime too (only ctime still tells). Exits as TOOL.
     buildcmd.py future FILE SECONDS -- TOOL ARGS...   runs TOOL; if it succeeds, leaves FILE dated SECONDS (2099)
     buildcmd.py wait-signal MARKER MODE -- TOOL ARGS...
         writes MARKER, then waits (at most 60 s) for TERM, INT, HUP or QUIT, or for the file MARKER.release.
@@ -26,13 +29,21 @@ def split(argv):
 
 
 def generate(args, tool):
-    path, token = args
+    path, token, put_back = (args + [None])[:3]
+    old = os.stat(path)
     with open(path, "rb") as f:
-        data = f.read()
-    data = fixture.TOKEN.sub(lambda m: m.group(1) + token.encode() + m.group(3), data, count=1)
+        original = f.read()
+    data = fixture.TOKEN.sub(lambda m: m.group(1) + token.encode() + m.group(3), original, count=1)
     with open(path, "wb") as f:
         f.write(data)
-    os.execvp(tool[0], tool)
+    if not put_back:
+        os.execvp(tool[0], tool)
+    status = subprocess.run(tool).returncode
+    with open(path, "wb") as f:
+        f.write(original)
+    if put_back == "mtime":
+        os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+    sys.exit(status)
 
 
 def future(args, tool):

@@ -44,7 +44,8 @@ CLASSES = {
                "`git checkout --orphan` then `checkout -f`, and `git init; git fetch; git checkout -f` over a tree "
                "with outputs"),
     "generator": (0.2, True,
-                  "the build command rewrites a tracked source before compiling it, which is then reverted"),
+                  "the build command rewrites a tracked source before compiling it, which is then reverted (by git "
+                  "checkout, or by the command itself before it ends: the bytes, or the bytes and the mtime)"),
     "future-outputs": (0.15, True, "a build leaves a file dated 2099 (2037 on a 1-second file system) in its output directory"),
     "coarse-fs": (0.06, True,
                   "the scenario lives on a loop-mounted ext4 with 128-byte inodes (whole-second mtimes), in a private "

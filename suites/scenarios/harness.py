@@ -1259,8 +1259,12 @@ class Scenario:
         if not candidates:
             return self.op_edit()
         path = rng.choice(candidates)
-        self.build(self.locations["make"], rng.choice(["guard-run", "guard-run", "mtime-run", "guard-steps"]),
-                   generate=path)
+        build_path = rng.choice(["guard-run", "guard-run", "mtime-run", "guard-steps"])
+        # The command puts the old bytes back itself before it ends (`run` only: standalone seal can't see it).
+        put_back = rng.choice([None, None, "bytes", "mtime"]) if build_path != "guard-steps" else None
+        self.build(self.locations["make"], build_path, generate=path, put_back=put_back)
+        if put_back:
+            return
         if rng.random() < 0.7:
             self.steps.append("git checkout -- %s (the generated change reverted)" % path)
             self.git("checkout", "--", path)
@@ -1461,10 +1465,11 @@ class Scenario:
         stamp = location.real_stamp()
         return snapshot.digest(stamp) if os.path.isfile(stamp) else None
 
-    def build(self, location, path, manifest=None, allow_missing=False, generate=None, plant=None):
+    def build(self, location, path, manifest=None, allow_missing=False, generate=None, plant=None, put_back=None):
         """One build at `location` along `path` (plain, guard-run, guard-steps, mtime-run). `generate`: a tracked
-        source the build command rewrites before compiling (a code generator); `plant`: an output file the build
-        command leaves dated in the future."""
+        source the build command rewrites before compiling (a code generator), and with `put_back` writes back
+        after the tool ran (`bytes`; `mtime`: its old mtime too); `plant`: an output file the build command leaves
+        dated in the future."""
         self.stats["builds"] += 1
         sources = location.sources()
         digests = location.source_digests()
@@ -1481,9 +1486,15 @@ class Scenario:
             full = os.path.join(location.root, generate)
             with open(full, "rb") as f:
                 generated = fixture.TOKEN.sub(lambda m: m.group(1) + token.encode() + m.group(3), f.read(), count=1)
-            exempt[full] = hashlib.sha256(generated).hexdigest()
-            tool = [sys.executable, BUILDCMD, "generate", full, token, "--"] + tool
-            description += " (its command rewrites %s -> %s before compiling)" % (generate, token)
+            if put_back:
+                consumed_generated = hashlib.sha256(generated).hexdigest()
+                tool = [sys.executable, BUILDCMD, "generate", full, token, put_back, "--"] + tool
+                description += " (its command rewrites %s -> %s before compiling, then puts the old bytes%s back)" % (
+                    generate, token, " and mtime" if put_back == "mtime" else "")
+            else:
+                exempt[full] = hashlib.sha256(generated).hexdigest()
+                tool = [sys.executable, BUILDCMD, "generate", full, token, "--"] + tool
+                description += " (its command rewrites %s -> %s before compiling)" % (generate, token)
         if plant:
             when = FUTURE_2037 if self.has("coarse-fs") else FUTURE_2099
             tool = [sys.executable, BUILDCMD, "future", os.path.join(location.output_dir, plant), str(when), "--"] + tool
@@ -1543,11 +1554,15 @@ class Scenario:
             return
         if process.returncode != 0:
             raise Failure("%s exited %d:\n%s" % (description, process.returncode, log.strip()[-3000:]))
-        if generate:
+        printed = subprocess.run([location.program()], capture_output=True).stdout
+        if generate and put_back:
+            # What the build consumed: the generated content, no longer on disk; the next build must not be stale.
+            digests = dict(location.source_digests(), **{generate: consumed_generated})
+            expected = printed if ("#%s@@" % token).encode() in printed else b"(the generated token %s)" % token.encode()
+        elif generate:
             # What the build consumed: the generated content.
             digests = location.source_digests()
             expected = fixture.expected_output(location.root, location.sources())
-        printed = subprocess.run([location.program()], capture_output=True).stdout
         if printed != expected:
             self.stats["stale_builds"] += 1
             raise Failure("STALE BUILD at %s (%s): the program prints\n%s\nbut the sources say\n%s%s\nthe build's output:\n%s"
@@ -1576,6 +1591,8 @@ class Scenario:
             self.future_dated = True
         if path != "plain":
             location.tainted = location.copy
+        if put_back == "mtime":
+            location.tainted = True  # a source given an old mtime by the build: plain make can't see it (rule 2)
         self.after_build(location)
 
     def after_build(self, location):

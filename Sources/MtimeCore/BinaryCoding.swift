@@ -52,6 +52,24 @@ public struct BinaryWriter {
         bytes.withUnsafeBytes { append($0) }
     }
 
+    /// `value` as an unsigned LEB128 varint: seven bits a byte, low bits first, the high bit set on
+    /// every byte but the last; `varintSize(value)` bytes, the fewest that hold it.
+    @inlinable @inline(__always)
+    public mutating func appendVarint(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        append(UInt8(rest))
+    }
+
+    /// The bytes `appendVarint(value)` writes.
+    @inlinable @inline(__always)
+    public static func varintSize(_ value: UInt64) -> Int {
+        max(1, (UInt64.bitWidth - value.leadingZeroBitCount + 6) / 7)
+    }
+
     /// The SHA-1 of everything written so far, appended as a trailer.
     public mutating func appendChecksum() {
         let digest = Checksum.sha1(UnsafeRawBufferPointer(start: base, count: count))
@@ -84,6 +102,24 @@ public struct BinaryReader {
         guard bytes.count - offset >= ObjectID.byteCount else { return nil }
         defer { offset += ObjectID.byteCount }
         return ObjectID(loading: bytes.baseAddress! + offset)
+    }
+
+    /// A varint as `BinaryWriter.appendVarint` writes it; nil past the end, beyond 64 bits, or when
+    /// not in its shortest form (a trailing zero byte), which the writer never produces.
+    @inlinable
+    public mutating func varint() -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            offset += 1
+            let bits = UInt64(byte & 0x7f)
+            guard shift < 64, shift == 0 || bits >> (64 - shift) == 0 else { return nil }
+            value |= bits << shift
+            if byte & 0x80 == 0 { return byte == 0 && shift > 0 ? nil : value }
+            shift += 7
+        }
+        return nil
     }
 
     /// The next `count` bytes, borrowed (valid as long as `bytes` is).

@@ -233,15 +233,20 @@ public final class RestoreSession {
             let bytes = Repository.indexFileBytes(at: location)
             let threads = Processors.workerThreads
             // A root that could not be opened fails below, where it always did.
-            let early = preloading ? bytes.flatMap { bytes in
-                Repository.indexPathRanges(in: bytes).flatMap { ranges in
-                    (try? tree.get()).map { tree in
-                        (ranges: ranges, statuses: Background {
-                            WorkingTreeFiles.statuses(ofIndexPaths: ranges, in: bytes, tree: tree, threads: threads)
-                        })
+            let early =
+                preloading
+                ? bytes.flatMap { bytes in
+                    Repository.indexPathRanges(in: bytes).flatMap { ranges in
+                        (try? tree.get()).map { tree in
+                            (
+                                ranges: ranges,
+                                statuses: Background {
+                                    WorkingTreeFiles.statuses(ofIndexPaths: ranges, in: bytes, tree: tree, threads: threads)
+                                }
+                            )
+                        }
                     }
-                }
-            } : nil
+                } : nil
             let index = try IndexReader(location, workdir: workdir, bytes: .some(bytes))
             // Sorted here, off the walking thread: the join and the preload take the entries in path order.
             let sorted = index.entries.isSortedByPath ? index.entries : index.entries.sorted { $0.path < $1.path }
@@ -250,7 +255,8 @@ public final class RestoreSession {
                 return WorkingTreeState(index: index, sortedIndex: sorted, indexWrittenAt: indexWrittenAt, statCache: statCache)
             }
             let statuses: PreloadedStatuses
-            if let early, let bytes, case let found = try early.statuses.value(), PreloadedStatuses.matches(sorted, early.ranges, in: bytes) {
+            if let early, let bytes, case let found = try early.statuses.value(), PreloadedStatuses.matches(sorted, early.ranges, in: bytes)
+            {
                 statuses = found
             } else {
                 statuses = WorkingTreeFiles.statuses(of: PreloadedStatuses.paths(of: sorted), in: try tree.get(), threads: threads)

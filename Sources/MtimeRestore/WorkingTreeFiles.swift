@@ -62,7 +62,10 @@ final class WorkingTreeFiles {
     /// the ones these paths were read from.
     static func statuses(ofIndexPaths ranges: [IndexPathRange], in bytes: [UInt8], tree: DirectoryTree, threads: Int) -> PreloadedStatuses {
         let taken = PreloadedStatuses.worthStat(ranges.indices) { position in
-            (ranges[position].mode, Int(ranges[position].stage), position > 0 && PreloadedStatuses.samePath(ranges[position - 1], ranges[position], bytes))
+            (
+                ranges[position].mode, Int(ranges[position].stage),
+                position > 0 && PreloadedStatuses.samePath(ranges[position - 1], ranges[position], bytes)
+            )
         }
         let found = bytes.withUnsafeBytes { raw in
             let file = UnsafeSendable(raw)

@@ -105,7 +105,8 @@ import TestSupport
         try repository.commit("one")
         for line in try repository.git("ls-files", "-s").split(separator: "\n") {
             let fields = line.split(separator: " ", maxSplits: 2)
-            entries.append((UInt32(fields[0], radix: 8)!, String(fields[1]), String(line[line.index(after: line.firstIndex(of: "\t")!)...])))
+            entries.append(
+                (UInt32(fields[0], radix: 8)!, String(fields[1]), String(line[line.index(after: line.firstIndex(of: "\t")!)...])))
         }
         try repository.writeIndex(entries.reversed(), sorted: false)
         let result = try gitMtime(["restore", "-v"], in: repository.path)

@@ -12,13 +12,15 @@ import TestSupport
     static func randomCache(_ generator: inout some RandomNumberGenerator, count: Int) -> StatCache {
         let extremes: [UInt64] = [0, 1, 0x7f, 0x80, 0x3fff, 0x4000, UInt64(UInt32.max), UInt64(Int64.max), UInt64.max]
         func value(_ generator: inout some RandomNumberGenerator) -> UInt64 {
-            Bool.random(using: &generator) ? extremes.randomElement(using: &generator)! : UInt64.random(in: 0...UInt64.max, using: &generator)
+            Bool.random(using: &generator)
+                ? extremes.randomElement(using: &generator)! : UInt64.random(in: 0...UInt64.max, using: &generator)
         }
         // Every time a record can hold: the ends of `Timestamp`'s range, before and after 1970.
         func time(_ generator: inout some RandomNumberGenerator) -> Timestamp {
             let seconds: Int64 = [Timestamp.minimumSeconds, -1, 0, Timestamp.maximumSeconds].randomElement(using: &generator)!
             return Timestamp(
-                seconds: Bool.random(using: &generator) ? seconds : Int64.random(in: Timestamp.minimumSeconds...Timestamp.maximumSeconds, using: &generator),
+                seconds: Bool.random(using: &generator)
+                    ? seconds : Int64.random(in: Timestamp.minimumSeconds...Timestamp.maximumSeconds, using: &generator),
                 nanoseconds: [0, 999_999_999, Int32.random(in: 0...999_999_999, using: &generator)].randomElement(using: &generator)!)
         }
         let alphabet = Array("ab/.-é".utf8) + [0xff, 0x01]

@@ -233,20 +233,12 @@ public final class RestoreSession {
             let bytes = Repository.indexFileBytes(at: location)
             let threads = Processors.workerThreads
             // A root that could not be opened fails below, where it always did.
-            let early =
-                preloading
-                ? bytes.flatMap { bytes in
-                    Repository.indexPathRanges(in: bytes).flatMap { ranges in
-                        (try? tree.get()).map { tree in
-                            (
-                                ranges: ranges,
-                                statuses: Background {
-                                    WorkingTreeFiles.statuses(ofIndexPaths: ranges, in: bytes, tree: tree, threads: threads)
-                                }
-                            )
-                        }
-                    }
-                } : nil
+            let early: (ranges: [IndexPathRange], statuses: Background<PreloadedStatuses>)? = {
+                guard preloading, let bytes, let ranges = Repository.indexPathRanges(in: bytes), let tree = try? tree.get() else {
+                    return nil
+                }
+                return (ranges, Background { WorkingTreeFiles.statuses(ofIndexPaths: ranges, in: bytes, tree: tree, threads: threads) })
+            }()
             let index = try IndexReader(location, workdir: workdir, bytes: .some(bytes))
             // Sorted here, off the walking thread: the join and the preload take the entries in path order.
             let sorted = index.entries.isSortedByPath ? index.entries : index.entries.sorted { $0.path < $1.path }

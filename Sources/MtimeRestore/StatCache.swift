@@ -311,109 +311,111 @@ struct StatCache {
     /// file of the previous layout.
     static func decode(_ bytes: [UInt8]) -> StatCache? {
         guard bytes.count >= magic.count + 4 + ObjectID.byteCount else { return nil }
-        if bytes.starts(with: magic) { return Checksum.verifyingTrailer(of: bytes) { decodeEntries(bytes) } }
-        if bytes.starts(with: fixedWidthMagic) { return Checksum.verifyingTrailer(of: bytes) { decodeFixedWidthEntries(bytes) } }
-        return nil
+        let entries: (inout BinaryReader) -> StatCache?
+        if bytes.starts(with: magic) {
+            entries = decodeEntries
+        } else if bytes.starts(with: fixedWidthMagic) {
+            entries = decodeFixedWidthEntries
+        } else {
+            return nil
+        }
+        return Checksum.verifyingTrailer(of: bytes) {
+            bytes.withUnsafeBytes { file in
+                // What lies between the magic (both layouts' are 8 bytes) and the trailer.
+                var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]), offset: magic.count)
+                return entries(&reader)
+            }
+        }
     }
 
-    /// The entries of a `magic` file, once the magic and room for the trailer are known to be there
-    /// (the checksum is not looked at); nil unless every length, value and the path order are as
+    /// The entries of a `magic` file from `reader`, past the magic and short of the trailer (the
+    /// checksum is not looked at); nil unless every length, value and the path order are as
     /// `encode` writes them.
-    private static func decodeEntries(_ bytes: [UInt8]) -> StatCache? {
-        bytes.withUnsafeBytes { file -> StatCache? in
-            var reader = BinaryReader(
-                UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
-                offset: magic.count)
-            // The shortest entry: two one-byte lengths, a one-byte name, eight one-byte fields, the id.
-            guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (11 + ObjectID.byteCount),
-                // Claimed, so bounded before anything is allocated: paths 64 times longer than the
-                // rest of their entries would be 2 KB each (such a cache is ignored, as a damaged one).
-                let pathByteCount = reader.integer(UInt64.self), pathByteCount <= UInt64(reader.remaining) * 64
-            else { return nil }
-            var records: [Record] = [], pathStarts = [0]
-            records.reserveCapacity(Int(count))
-            pathStarts.reserveCapacity(Int(count) + 1)
-            var valid = true
-            // Each path written straight after the previous one, whose shared prefix it copies: one
-            // buffer, no per-entry arrays (a warm run reads 64,000 of these).
-            let pathBytes = [UInt8](unsafeUninitializedCapacity: Int(pathByteCount)) { paths, initialized in
-                var previousStart = 0
-                for _ in 0..<Int(count) {
-                    let previousLength = initialized - previousStart
-                    guard let shared = reader.varint().flatMap({ Int(exactly: $0) }), shared <= previousLength,
-                        let restLength = reader.varint().flatMap({ Int(exactly: $0) }), restLength <= paths.count - initialized - shared,
-                        let rest = reader.take(restLength), !rest.isEmpty,
-                        // All the bytes shared, as `encode` counts them: one file, one way to write it.
-                        shared == previousLength || rest[0] != paths[previousStart + shared]
-                    else { valid = false; return }
-                    let start = initialized
-                    let base = UnsafeMutableRawPointer(paths.baseAddress!)
-                    (base + start).copyMemory(from: base + previousStart, byteCount: shared)
-                    (base + start + shared).copyMemory(from: rest.baseAddress!, byteCount: restLength)
-                    initialized += shared + restLength
-                    // Strictly after the previous path (the first is not empty: `rest` is not).
-                    let path = UnsafeRawBufferPointer(start: base + start, count: initialized - start)
-                    guard start == 0 || compareBytes(UnsafeRawBufferPointer(start: base + previousStart, count: previousLength), path) < 0,
-                        let device = reader.varint(), let inode = reader.varint(), let size = reader.varint(),
-                        let mtimeSeconds = reader.varint(), let ctimeSeconds = reader.varint(),
-                        let mtimeNanos = reader.varint().flatMap({ Int32(exactly: $0) }),
-                        let ctimeNanos = reader.varint().flatMap({ Int32(exactly: $0) }),
-                        // Only times `Timestamp` can hold, as every record's are.
-                        let modificationTime = Timestamp(exactly: unzigzag(mtimeSeconds), nanoseconds: mtimeNanos),
-                        let changeTime = Timestamp(exactly: unzigzag(ctimeSeconds), nanoseconds: ctimeNanos),
-                        let mode = reader.varint().flatMap({ UInt32(exactly: $0) }), let id = reader.objectID()
-                    else { valid = false; return }
-                    previousStart = start
-                    pathStarts.append(initialized)
-                    records.append(
-                        Record(
-                            device: device, inode: inode, size: Int64(bitPattern: size),
-                            modificationTime: modificationTime, changeTime: changeTime, mode: mode, objectID: id))
-                }
+    private static func decodeEntries(_ reader: inout BinaryReader) -> StatCache? {
+        // The shortest entry: two one-byte lengths, a one-byte name, eight one-byte fields, the id.
+        guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (11 + ObjectID.byteCount),
+            // Claimed, so bounded before anything is allocated: paths 64 times longer than the
+            // rest of their entries would be 2 KB each (such a cache is ignored, as a damaged one).
+            let pathByteCount = reader.integer(UInt64.self), pathByteCount <= UInt64(reader.remaining) * 64
+        else { return nil }
+        var records: [Record] = [], pathStarts = [0]
+        records.reserveCapacity(Int(count))
+        pathStarts.reserveCapacity(Int(count) + 1)
+        var valid = true
+        // Each path written straight after the previous one, whose shared prefix it copies: one
+        // buffer, no per-entry arrays (a warm run reads 64,000 of these).
+        let pathBytes = [UInt8](unsafeUninitializedCapacity: Int(pathByteCount)) { paths, initialized in
+            var previousStart = 0
+            for _ in 0..<Int(count) {
+                let previousLength = initialized - previousStart
+                guard let shared = reader.varint().flatMap({ Int(exactly: $0) }), shared <= previousLength,
+                    let restLength = reader.varint().flatMap({ Int(exactly: $0) }), restLength <= paths.count - initialized - shared,
+                    let rest = reader.take(restLength), !rest.isEmpty,
+                    // All the bytes shared, as `encode` counts them: one file, one way to write it.
+                    shared == previousLength || rest[0] != paths[previousStart + shared]
+                else { valid = false; return }
+                let start = initialized
+                let base = UnsafeMutableRawPointer(paths.baseAddress!)
+                (base + start).copyMemory(from: base + previousStart, byteCount: shared)
+                (base + start + shared).copyMemory(from: rest.baseAddress!, byteCount: restLength)
+                initialized += shared + restLength
+                // Strictly after the previous path (the first is not empty: `rest` is not).
+                let path = UnsafeRawBufferPointer(start: base + start, count: initialized - start)
+                guard start == 0 || compareBytes(UnsafeRawBufferPointer(start: base + previousStart, count: previousLength), path) < 0,
+                    let device = reader.varint(), let inode = reader.varint(), let size = reader.varint(),
+                    let mtimeSeconds = reader.varint(), let ctimeSeconds = reader.varint(),
+                    let mtimeNanos = reader.varint().flatMap({ Int32(exactly: $0) }),
+                    let ctimeNanos = reader.varint().flatMap({ Int32(exactly: $0) }),
+                    // Only times `Timestamp` can hold, as every record's are.
+                    let modificationTime = Timestamp(exactly: unzigzag(mtimeSeconds), nanoseconds: mtimeNanos),
+                    let changeTime = Timestamp(exactly: unzigzag(ctimeSeconds), nanoseconds: ctimeNanos),
+                    let mode = reader.varint().flatMap({ UInt32(exactly: $0) }), let id = reader.objectID()
+                else { valid = false; return }
+                previousStart = start
+                pathStarts.append(initialized)
+                records.append(
+                    Record(
+                        device: device, inode: inode, size: Int64(bitPattern: size),
+                        modificationTime: modificationTime, changeTime: changeTime, mode: mode, objectID: id))
             }
-            guard valid, pathBytes.count == Int(pathByteCount), reader.isAtEnd else { return nil }
-            var cache = StatCache()
-            cache.pathBytes = pathBytes
-            cache.pathStarts = pathStarts
-            cache.records = records
-            return cache
         }
+        guard valid, pathBytes.count == Int(pathByteCount), reader.isAtEnd else { return nil }
+        var cache = StatCache()
+        cache.pathBytes = pathBytes
+        cache.pathStarts = pathStarts
+        cache.records = records
+        return cache
     }
 
     /// The entries of a `fixedWidthMagic` file (path length u32, path, fixed-width record), as
     /// `decodeEntries` checks them.
-    private static func decodeFixedWidthEntries(_ bytes: [UInt8]) -> StatCache? {
-        bytes.withUnsafeBytes { file -> StatCache? in
-            var reader = BinaryReader(
-                UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),
-                offset: fixedWidthMagic.count)
-            guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (4 + recordSize) else { return nil }
-            var cache = StatCache()
-            cache.records.reserveCapacity(Int(count))
-            cache.pathStarts.reserveCapacity(Int(count) + 1)
-            cache.pathBytes.reserveCapacity(reader.remaining - Int(count) * (4 + recordSize))
-            var previous: UnsafeRawBufferPointer?
-            for _ in 0..<count {
-                guard let length = reader.integer(UInt32.self), let path = reader.take(Int(length)),
-                    previous.map({ compareBytes($0, path) < 0 }) ?? true,
-                    let device = reader.integer(UInt64.self), let inode = reader.integer(UInt64.self),
-                    let size = reader.integer(Int64.self),
-                    let mtimeSeconds = reader.integer(Int64.self), let ctimeSeconds = reader.integer(Int64.self),
-                    let mtimeNanos = reader.integer(Int32.self), let ctimeNanos = reader.integer(Int32.self),
-                    let mode = reader.integer(UInt32.self), let id = reader.objectID()
-                else { return nil }
-                previous = path
-                cache.pathBytes.append(contentsOf: path)
-                cache.pathStarts.append(cache.pathBytes.count)
-                cache.records.append(
-                    Record(
-                        device: device, inode: inode, size: size,
-                        modificationTime: Timestamp(seconds: mtimeSeconds, nanoseconds: mtimeNanos),
-                        changeTime: Timestamp(seconds: ctimeSeconds, nanoseconds: ctimeNanos),
-                        mode: mode, objectID: id))
-            }
-            return reader.isAtEnd ? cache : nil
+    private static func decodeFixedWidthEntries(_ reader: inout BinaryReader) -> StatCache? {
+        guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (4 + recordSize) else { return nil }
+        var cache = StatCache()
+        cache.records.reserveCapacity(Int(count))
+        cache.pathStarts.reserveCapacity(Int(count) + 1)
+        cache.pathBytes.reserveCapacity(reader.remaining - Int(count) * (4 + recordSize))
+        var previous: UnsafeRawBufferPointer?
+        for _ in 0..<count {
+            guard let length = reader.integer(UInt32.self), let path = reader.take(Int(length)),
+                previous.map({ compareBytes($0, path) < 0 }) ?? true,
+                let device = reader.integer(UInt64.self), let inode = reader.integer(UInt64.self),
+                let size = reader.integer(Int64.self),
+                let mtimeSeconds = reader.integer(Int64.self), let ctimeSeconds = reader.integer(Int64.self),
+                let mtimeNanos = reader.integer(Int32.self), let ctimeNanos = reader.integer(Int32.self),
+                let mode = reader.integer(UInt32.self), let id = reader.objectID()
+            else { return nil }
+            previous = path
+            cache.pathBytes.append(contentsOf: path)
+            cache.pathStarts.append(cache.pathBytes.count)
+            cache.records.append(
+                Record(
+                    device: device, inode: inode, size: size,
+                    modificationTime: Timestamp(seconds: mtimeSeconds, nanoseconds: mtimeNanos),
+                    changeTime: Timestamp(seconds: ctimeSeconds, nanoseconds: ctimeNanos),
+                    mode: mode, objectID: id))
         }
+        return reader.isAtEnd ? cache : nil
     }
 }
 

@@ -19,7 +19,10 @@ public enum TimePermission {
 
     /// Whether setting the mtime of the file `status` describes can be expected to succeed (an
     /// immutable file, or a file system's own rules, may still refuse).
-    public static func maySetTime(of status: FileStatus) -> Bool {
-        overridesOwnership || status.uid == effectiveUser
+    public static func maySetTime(of status: FileStatus) -> Bool { maySetTime(ownedBy: status.uid) }
+
+    /// The same for a file owned by `uid`.
+    public static func maySetTime(ownedBy uid: UInt32) -> Bool {
+        overridesOwnership || uid == effectiveUser
     }
 }

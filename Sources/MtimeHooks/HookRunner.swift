@@ -109,7 +109,9 @@ public struct HookRunner {
             }
             var outcome = HookOutcome()
             outcome.scope = .fullRestore
-            outcome.filesSet = try session.apply(try session.plan(RestoreOptions())).filesSet
+            var options = RestoreOptions()
+            options.checksIndexedFilesWhileSetting = true
+            outcome.filesSet = try session.apply(try session.plan(options)).filesSet
             return outcome
         case .checkout(let previous, _, _): return try updateChangedPaths(session, from: previous, rewritten: true)
         case .merge, .rebase: return try updateChangedPaths(session, from: try originalHead(session), rewritten: true)

@@ -19,7 +19,9 @@ import MtimeCore
 /// Without a lease (the file is open for writing elsewhere, the file system or the owner doesn't
 /// allow one), the bytes are hashed through the same descriptor after the set instead: if they are
 /// no longer the verified content, the file gets the current time (it is newer than any build) and
-/// is reported, never recorded. A symlink can't be written in place, only replaced: its inode after
+/// is reported, never recorded. Where the verified content is only known as HEAD's blob (a file
+/// clean by its stat data, which a checkout filter may have rewritten), other bytes go back to the
+/// caller to tell (`readBackDiffers`). A symlink can't be written in place, only replaced: its inode after
 /// the set must be the planned one, else the replacement gets the current time and is reported.
 ///
 /// Stateless: one file's outcome depends only on that file, so files may be set on several threads
@@ -32,6 +34,13 @@ struct GuardedTimeSetter: Sendable {
         case changedSincePlanned
         /// Written while its time was being set: it now carries the current time, and is not recorded.
         case changedWhileSetting
+        /// An `IndexedFile` its entry does not describe (or that could not be opened): left alone, to
+        /// be planned as usual.
+        case notAsIndexed
+        /// Set without a lease, and the bytes read back are not HEAD's blob as they are: the caller
+        /// tells a checkout filter's rewrite (a clean file: `set`, unrecorded) from a write in the
+        /// window (`changedWhileSetting`: the file gets the current time).
+        case readBackDiffers(status: FileStatus)
     }
 
     /// Sets the mtime of `name` in `directory` (held: nothing on the way is resolved again) to
@@ -51,15 +60,33 @@ struct GuardedTimeSetter: Sendable {
             throw error
         }
         return try ReadLease.holding(closing: file) { (leased) throws(SystemError) in
-            try set(file, leased: leased, planned: planned, to: target, expected: expected, expectedIsCertain: expectedIsCertain)
+            guard try file.status() == planned else { return .changedSincePlanned }
+            return try set(file, leased: leased, planned: planned, to: target, expected: expected, expectedIsCertain: expectedIsCertain)
         }
     }
 
+    /// Sets the mtime of `name`, a file planned clean on its index entry alone (`IndexedFile`), to
+    /// `target` if the entry describes the status taken under the lease: the test planning makes of
+    /// an `lstat`, made where nothing can change the file before its time is set. Without a lease,
+    /// the bytes are read back as `set` does (`expected`: HEAD's blob id, as for any clean file).
+    func set(
+        _ name: BytePath, in directory: HeldDirectory, unverified: IndexedFile, mode: UInt32, to target: Timestamp, expected: ObjectID
+    ) throws(SystemError) -> Outcome {
+        // Gone, a symlink, unreadable, a socket, out of descriptors: whatever it is, planning it
+        // as usual finds it (and fails there if it must, as it would have).
+        guard let file = try? directory.openFile(name) else { return .notAsIndexed }
+        return try ReadLease.holding(closing: file) { (leased) throws(SystemError) in
+            let checked = try file.status()
+            guard unverified.describes(checked, mode: mode) else { return .notAsIndexed }
+            return try set(file, leased: leased, planned: checked, to: target, expected: expected, expectedIsCertain: false)
+        }
+    }
+
+    /// Sets the time of `file`, whose status under the lease (or none) is `planned`.
     private func set(
         _ file: FileDescriptor, leased: Bool, planned: FileStatus, to target: Timestamp, expected: ObjectID?,
         expectedIsCertain: Bool
     ) throws(SystemError) -> Outcome {
-        guard try file.status() == planned else { return .changedSincePlanned }
         try file.setModificationTime(to: target)
         let after = try file.status()
         let untouched = after.isSameFile(as: planned) && after.size == planned.size && after.modificationTime == target
@@ -70,7 +97,8 @@ struct GuardedTimeSetter: Sendable {
         let id = try BlobHasher.hash(regularFile: file)
         let end = try file.status()
         if id != expected {
-            guard expectedIsCertain else { return .set(status: after, recordable: false) }
+            // Other bytes than HEAD's blob: a checkout filter's doing, or a write in the window.
+            guard expectedIsCertain else { return .readBackDiffers(status: after) }
             try file.setModificationTime(to: FileSystem.now())
             return .changedWhileSetting
         }

@@ -39,6 +39,12 @@ public struct RestoreOptions: Sendable {
     /// The pathspec and paths as the superproject's session parsed them (relative to where the
     /// command ran there), for a submodule's plan; nil: the session parses `pathspec` itself.
     public var selection: PathSelection?
+    /// Leave the files whose index entry vouches for HEAD's content unlooked-at (`PlannedFile.unverified`):
+    /// `apply` checks each on the `fstat` it takes under the lease anyway, one `lstat` per file fewer
+    /// (a fresh clone). Only where no stat cache exists yet, and not with `identifyWorkingTreeBytes`,
+    /// `sealedBuild` or `includeDirectories`, which need every file's state before apply. For a
+    /// caller that applies the plan right away and reads its files' states from `apply(&plan)`.
+    public var checksIndexedFilesWhileSetting = false
 
     public init(
         historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
@@ -105,6 +111,10 @@ public struct PlannedFile: Sendable, Equatable {
     public var worktreeObjectID: ObjectID?
     /// The commit that last changed the path, when history found one.
     public var lastChange: LastChange?
+    /// Planned clean on its index entry alone, not looked at yet (`current` is nil), when the plan
+    /// was made with `RestoreOptions.checksIndexedFilesWhileSetting`: `apply` checks it under the
+    /// lease, plans it again if the entry does not describe it, and clears this.
+    public var unverified: IndexedFile? = nil
 
     /// The mode git would record for the working-tree file (nil when absent or neither file nor symlink).
     public var worktreeMode: UInt32? { current?.gitMode }

@@ -26,6 +26,9 @@ public final class RestoreSession {
     /// The working tree through held directories, opened by the first plan; apply works in the same
     /// held directories the plan verified.
     private var heldFiles: WorkingTreeFiles?
+    /// The last plan's verifier: apply plans with it the unverified files (`PlannedFile.unverified`)
+    /// their index entry does not describe, and asks it about bytes read back without a lease.
+    private var lastVerifier: WorkingTreeVerifier?
 
     /// The working tree's files, reached only through held directory descriptors.
     func workingTreeFiles() throws(SystemError) -> WorkingTreeFiles {
@@ -122,8 +125,13 @@ public final class RestoreSession {
         let checkedFrom = FileSystem.coarseNow()
         try FileSystem.createDirectory(sharedDirectory)
         let selection = try selection(for: options)
+        // No stat cache yet (a fresh clone): the index alone vouches for the files, and apply can
+        // check what it says on the status it takes under the lease instead of an `lstat` now.
+        let checksWhileSetting =
+            try options.checksIndexedFilesWhileSetting && !options.identifyWorkingTreeBytes && options.sealedBuild == nil
+            && !options.includeDirectories && FileSystem.statusIfPresent(StatCache.location(in: repository.gitDirectory)) == nil
         // The index, the stat cache and the lstats don't depend on the history: read them meanwhile.
-        let worktree = readWorkingTree(preloading: !selection.isRestricted)
+        let worktree = readWorkingTree(preloading: !selection.isRestricted && !checksWhileSetting)
         let history: HistoryResult
         do { history = try walkHistory(options, selection: selection) } catch {
             _ = try? worktree.value()  // the walk's error comes first, as when the phases ran in turn
@@ -132,7 +140,7 @@ public final class RestoreSession {
         let state = try worktree.value()
         let tracked = joinIndex(history, state)
         let selected = select(tracked, selection, outer: options.submodulePath)
-        let verified = try verify(selected, tracked, state, options)
+        let verified = try verify(selected, tracked, state, options, checkingWhileSetting: checksWhileSetting)
         // The index entries and the join (a heap block per path) are not needed past this point.
         defer { Background.release((state, tracked, selected, history)) }
         var plan = RestorePlan(
@@ -260,13 +268,17 @@ public final class RestoreSession {
 
     /// Phase: each selected path's state against the working tree, and the commit time of the clean
     /// ones; also how many of those are a shallow clone's boundary time.
+    /// `checkingWhileSetting`: files `WorkingTreeVerifier.unverifiedClean` picks are planned clean
+    /// without an `lstat` (`PlannedFile.unverified`), when they are to be set anyway (their entry's
+    /// mtime is not their commit time; not a shallow boundary's time, which is counted before apply).
     private func verify(
         _ selected: Selected, _ tracked: Tracked, _ state: WorkingTreeState,
-        _ options: RestoreOptions
+        _ options: RestoreOptions, checkingWhileSetting: Bool
     ) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
         let progress = options.progress
         let verifier = try workingTreeVerifier(
-            trackedPaths: { tracked.head.map(\.path) + tracked.join.indexOnly.map(\.path) },
+            // Not the whole join: apply keeps this verifier (`lastVerifier`).
+            trackedPaths: { [head = tracked.head, indexOnly = tracked.join.indexOnly] in head.map(\.path) + indexOnly.map(\.path) },
             indexIsSplit: tracked.indexIsSplit, readAhead: (state.statCache, state.indexWrittenAt))
         let workingTree = try workingTreeFiles()
         let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
@@ -278,6 +290,22 @@ public final class RestoreSession {
         for (count, position) in selected.headPositions.enumerated() {
             if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: total)) }
             let file = tracked.head[position]
+            if checkingWhileSetting, let change = file.lastChange, !change.isShallowBoundary,
+                let indexed = verifier.unverifiedClean(
+                    file, indexEntry: tracked.join.entry(at: position), isConflicted: tracked.join.conflicted[position])
+            {
+                let commitTime = Timestamp(
+                    commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime, objectID: file.objectID)
+                if commitTime != indexed.modificationTime {
+                    var planned = PlannedFile(
+                        path: file.path, objectID: file.objectID, mode: file.mode, state: .clean, current: nil, target: commitTime,
+                        worktreeObjectID: nil, lastChange: change)
+                    planned.commitTime = commitTime
+                    planned.unverified = indexed
+                    files.append(planned)
+                    continue
+                }
+            }
             var lstat: FileStatus?
             if !file.isSubmodule {
                 do throws(SystemError) {
@@ -371,53 +399,75 @@ public final class RestoreSession {
         lastLoadedStatCache = statCache
         let files = try workingTreeFiles()
         let indexWrittenAt = try readAhead.map(\.indexWrittenAt) ?? FileSystem.statusIfPresent(repository.indexFilePath)?.modificationTime
-        return WorkingTreeVerifier(
+        let verifier = WorkingTreeVerifier(
             repository: repository, files: files, statCache: statCache,
             indexWrittenAt: indexWrittenAt,
             trustsExecutableBit: try repository.configBool("core.filemode", default: true),
             checkoutFilters: CheckoutFilters(
                 repository: repository, files: files, trackedPaths: trackedPaths,
                 indexIsSplit: indexIsSplit))
+        lastVerifier = verifier
+        return verifier
     }
 
     /// Sets every planned target that differs from the file's current mtime (never its contents),
     /// skipping files that changed on disk since the plan, then directories; records the files it
     /// verified clean in the stat cache so the next run need not hash them.
     public func apply(_ plan: RestorePlan) throws -> RestoreSummary {
-        try apply(plan, threads: Processors.workerThreads)
+        var plan = plan
+        return try apply(&plan)
+    }
+
+    /// `apply`, leaving in `plan` what became of its unverified files (`PlannedFile.unverified`):
+    /// each is either set, with the status it had under the lease as `current`, or planned again.
+    public func apply(_ plan: inout RestorePlan) throws -> RestoreSummary {
+        try apply(&plan, threads: Processors.workerThreads)
     }
 
     /// `apply`, setting file times on up to `threads` threads: the result is the same for any count.
     func apply(_ plan: RestorePlan, threads: Int) throws -> RestoreSummary {
+        var plan = plan
+        return try apply(&plan, threads: threads)
+    }
+
+    func apply(_ plan: inout RestorePlan, threads: Int) throws -> RestoreSummary {
         do {
-            return try applyPlan(plan, threads: threads)
-        } catch {
+            return try applyPlan(&plan, threads: threads)
+        } catch let error as SystemError {
             throw RestoreError.system(error)
         }
     }
 
-    private func applyPlan(_ plan: RestorePlan, threads: Int) throws(SystemError) -> RestoreSummary {
+    private func applyPlan(_ plan: inout RestorePlan, threads: Int) throws -> RestoreSummary {
         var summary = RestoreSummary()
         var verified = StatCache.Builder(capacity: plan.files.count)
         let tree = try workingTreeFiles()
-        let outcomes = try ReadLease.withBreaksIgnored { () throws(SystemError) in
-            try setFileTimes(plan.files, in: tree.tree, threads: threads)
+        let unverified = plan.files.indices.filter { plan.files[$0].unverified != nil }
+        var outcomes: [(position: Int, outcome: GuardedTimeSetter.Outcome)] = []
+        if !unverified.isEmpty {
+            // First the files planned on their index entries' word, checked under the lease; those it
+            // does not describe, untouched, are planned as usual now (an `lstat`, the stat cache,
+            // hashing) and set with the others below.
+            outcomes = try ReadLease.withBreaksIgnored { [files = plan.files] () throws(SystemError) in
+                try setFileTimes(files, among: unverified, in: tree.tree, threads: threads)
+            }
+            try planAgain(&plan, at: outcomes.compactMap { if case .notAsIndexed = $0.outcome { $0.position } else { nil } })
+            outcomes.removeAll { if case .notAsIndexed = $0.outcome { true } else { false } }
         }
+        // Every other file as planned, in the order and on the threads the rules below give: names of
+        // one file, and the files from the first one this process may not set on, after the others.
+        let rest = try ReadLease.withBreaksIgnored { [files = plan.files] () throws(SystemError) in
+            try setFileTimes(
+                files, among: unverified.isEmpty ? nil : plan.files.indices.filter { plan.files[$0].unverified == nil }, in: tree.tree,
+                threads: threads)
+        }
+        outcomes = outcomes.isEmpty ? rest : rest.isEmpty ? outcomes : (outcomes + rest).sorted { $0.position < $1.position }
         var nextOutcome = outcomes.startIndex
-        for (position, file) in plan.files.enumerated() {
-            guard let target = file.target, let planned = file.current else { continue }
+        for position in plan.files.indices {
+            let file = plan.files[position]
             // What the stat cache may vouch for: nothing that could have changed after it was verified.
             var recordable: FileStatus?
-            if planned.modificationTime == target {
-                summary.alreadyRight += 1
-                // Verified while planning; a change in the same clock tick as that check would not show in
-                // the ctime, so only a file last changed before planning began is recorded.
-                if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
-            } else {
-                // Every file set has its outcome, in plan order (`setFileTimes` threw otherwise).
-                guard nextOutcome < outcomes.endIndex, outcomes[nextOutcome].position == position else {
-                    preconditionFailure("no outcome for \(file.path)")
-                }
+            if nextOutcome < outcomes.endIndex, outcomes[nextOutcome].position == position {
                 defer { nextOutcome += 1 }
                 switch outcomes[nextOutcome].outcome {
                 case .changedSincePlanned:
@@ -427,9 +477,36 @@ public final class RestoreSession {
                     summary.changedWhileSetting.append(file.path)
                     continue
                 case .set(let status, let verified):
+                    if file.unverified != nil {
+                        // Checked under the lease and set: described by what it is now.
+                        plan.files[position].current = status
+                        plan.files[position].unverified = nil
+                    }
                     summary.filesSet += 1
                     if verified { recordable = status }
+                case .notAsIndexed:
+                    preconditionFailure("\(file.path) was planned again")
+                case .readBackDiffers(let status):
+                    // HEAD's content through the filters: set, but nothing says it was not written meanwhile.
+                    if file.state == .clean, (try? lastVerifier?.holdsThroughFilters(file.path, objectID: file.objectID)) == true {
+                        plan.files[position].current = plan.files[position].current ?? status
+                        plan.files[position].unverified = nil
+                        summary.filesSet += 1
+                        continue
+                    }
+                    // Written between the check and the set: newer than any build, and said so.
+                    if let (parent, name) = try tree.parent(of: file.path) { try? parent.setModificationTime(of: name, to: FileSystem.now()) }
+                    summary.changedWhileSetting.append(file.path)
+                    continue
                 }
+            } else {
+                guard let target = file.target, let planned = file.current else { continue }
+                // Every file set has its outcome, in plan order (`setFileTimes` threw otherwise).
+                guard planned.modificationTime == target else { preconditionFailure("no outcome for \(file.path)") }
+                summary.alreadyRight += 1
+                // Verified while planning; a change in the same clock tick as that check would not show in
+                // the ctime, so only a file last changed before planning began is recorded.
+                if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
             }
             if file.state == .clean, let recordable {
                 verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID))
@@ -468,6 +545,26 @@ public final class RestoreSession {
         return summary
     }
 
+    /// Plans the unverified files at `positions` as `plan` would have, had it looked at them: by
+    /// their `lstat` now, against the same index entry and stat cache, hashing if need be (a file
+    /// written since the checkout is found modified, as it would have been). Their times are then
+    /// set as any planned file's; the planning phase's "nothing changed" on an unreadable file no
+    /// longer holds for these few (the others are set by then).
+    private func planAgain(_ plan: inout RestorePlan, at positions: [Int]) throws {
+        guard let verifier = lastVerifier else { preconditionFailure("unverified files, but no plan left any") }
+        for position in positions {
+            let file = plan.files[position]
+            guard let indexed = file.unverified else { continue }
+            let tracked = TrackedFile(path: file.path, objectID: file.objectID, mode: file.mode, lastChange: file.lastChange)
+            var planned = try verifier.plan(tracked, indexEntry: indexed.entry(of: file), isConflicted: false, identifying: false)
+            if planned.state == .clean {
+                planned.commitTime = file.commitTime
+                planned.target = file.commitTime
+            }
+            plan.files[position] = planned
+        }
+    }
+
     /// Below this many files to set per thread, another thread costs more than it saves (a warm
     /// run sets a handful: one thread, no thread started).
     static let minimumFilesPerThread = 512
@@ -481,24 +578,37 @@ public final class RestoreSession {
     /// files after it are untouched, as `restore --help` says. The outcomes with the files'
     /// positions in `files`, in plan order. Throws the error of the first file in plan order that failed, as a serial
     /// loop stopping there would; every file before it was set. Call with lease breaks ignored.
-    private func setFileTimes(_ files: [PlannedFile], in tree: DirectoryTree, threads: Int) throws(SystemError)
+    private func setFileTimes(_ files: [PlannedFile], among: [Int]?, in tree: DirectoryTree, threads: Int) throws(SystemError)
         -> [(position: Int, outcome: GuardedTimeSetter.Outcome)]
     {
         let (separate, inTurn) = { () -> ([Int], [Int]) in
             var separate: [Int] = [], inTurn: [Int] = [], pastForeign = false
-            for (position, file) in files.enumerated() {
-                guard let target = file.target, let planned = file.current, planned.modificationTime != target else { continue }
+            func pick(_ position: Int) {
+                // Its owner may set it (`unverifiedClean`), its link count is checked under the lease.
+                if files[position].unverified != nil {
+                    if pastForeign { inTurn.append(position) } else { separate.append(position) }
+                    return
+                }
+                guard let target = files[position].target, let planned = files[position].current, planned.modificationTime != target
+                else { return }
                 pastForeign = pastForeign || !TimePermission.maySetTime(of: planned)
                 if pastForeign || planned.linkCount > 1 { inTurn.append(position) } else { separate.append(position) }
             }
+            if let among { for position in among { pick(position) } } else { for position in files.indices { pick(position) } }
             return (separate, inTurn)
         }()
         let setter = GuardedTimeSetter()
         @Sendable func set(_ file: PlannedFile, _ cursor: inout ParentCursor) throws(SystemError) -> GuardedTimeSetter.Outcome {
-            // Both non-nil: only such files were picked above.
-            guard let target = file.target, let planned = file.current else { return .changedSincePlanned }
+            // Both non-nil (or the file unverified, with a target): only such files were picked above.
+            guard let target = file.target else { return .changedSincePlanned }
+            if let unverified = file.unverified {
+                // Whatever stands in the way (a directory replaced or unreadable) is planning's to find.
+                guard let (directory, name) = try? cursor.parent(of: file.path, in: tree) else { return .notAsIndexed }
+                return try setter.set(name, in: directory, unverified: unverified, mode: file.mode, to: target, expected: file.objectID)
+            }
             // A directory on the way was replaced.
             guard let (directory, name) = try cursor.parent(of: file.path, in: tree) else { return .changedSincePlanned }
+            guard let planned = file.current else { return .changedSincePlanned }
             return try setter.set(
                 name, in: directory, planned: planned, to: target,
                 expected: file.worktreeObjectID ?? (file.state == .clean ? file.objectID : nil),

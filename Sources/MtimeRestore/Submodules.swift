@@ -71,6 +71,8 @@ public final class Submodules {
         // Every submodule's plan selects with the superproject's selection, parsed once.
         var options = options
         options.selection = try session.selection(for: options)
+        // A submodule's plan is checked for dirty files before anything is applied.
+        options.checksIndexedFilesWhileSetting = false
         let scope = options.selection?.historyScope
         repositories[(try? FileSystem.resolve(session.repository.commonDirectory)) ?? session.repository.commonDirectory] = BytePath([])
         repositoryRoots = [session.workdir, session.repository.gitDirectory, session.repository.commonDirectory]

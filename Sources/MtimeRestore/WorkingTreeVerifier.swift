@@ -59,7 +59,7 @@ struct WorkingTreeVerifier {
             file.state = entry.isSkipWorktree ? .sparse : .deleted
             return file
         }
-        guard hasExpectedType(status, mode: tracked.mode) else {
+        guard IndexedFile.hasExpectedType(status, mode: tracked.mode, trustsExecutableBit: trustsExecutableBit) else {
             file.state = .modified
             if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
@@ -92,11 +92,17 @@ struct WorkingTreeVerifier {
         guard raw != tracked.objectID else { return file }
         // Bytes that differ may still be HEAD's content once filters (autocrlf, eol, ident) are applied.
         if status.kind != .regular { file.state = .modified; return file }
-        // A filter libgit2 can't run (an external driver such as git-lfs) leaves the file unverified: not clean.
-        let bytes: [UInt8]
-        do { bytes = try files.contents(tracked.path) } catch { throw RestoreError.unreadable(error) }
-        if checkoutFilters.blobID(ofWorkingTreeBytes: bytes, path: tracked.path) != tracked.objectID { file.state = .modified }
+        if try !holdsThroughFilters(tracked.path, objectID: tracked.objectID) { file.state = .modified }
         return file
+    }
+
+    /// Whether the bytes of `path` are blob `objectID` once the checkout filters (autocrlf, eol,
+    /// ident) are applied. A filter libgit2 can't run (an external driver such as git-lfs) leaves
+    /// the file unverified: false.
+    func holdsThroughFilters(_ path: BytePath, objectID: ObjectID) throws -> Bool {
+        let bytes: [UInt8]
+        do { bytes = try files.contents(path) } catch { throw RestoreError.unreadable(error) }
+        return checkoutFilters.blobID(ofWorkingTreeBytes: bytes, path: path) == objectID
     }
 
     /// A path in the index but not in HEAD: staged by definition.
@@ -117,23 +123,34 @@ struct WorkingTreeVerifier {
 
     private static func asFile(_ found: FileStatus?) -> FileStatus? { found?.kind == .directory ? nil : found }
 
-    private func hasExpectedType(_ status: FileStatus, mode: UInt32) -> Bool {
-        switch mode {
-        case 0o120000: return status.kind == .symlink
-        case 0o100755: return status.kind == .regular && (status.isExecutable || !trustsExecutableBit)
-        default: return status.kind == .regular && (!status.isExecutable || !trustsExecutableBit)
-        }
-    }
-
     /// git's own test (`ie_match_stat`): the file is as git last saw it clean, unless the entry is
     /// racily clean (written in the same tick as the index, so a later change could hide).
     private func matchesIndexStat(_ status: FileStatus, _ entry: IndexEntry) -> Bool {
-        guard let indexWrittenAt, entry.modificationTime < indexWrittenAt else { return false }
-        return status.modificationTime == entry.modificationTime
-            && status.changeTime == entry.changeTime
-            && UInt32(truncatingIfNeeded: status.inode) == entry.inode
-            && UInt32(truncatingIfNeeded: status.size) == entry.fileSize
-            && status.uid == entry.uid && status.gid == entry.gid
+        isTrustworthy(entry)
+            && IndexedFile.statMatches(
+                status, modificationTime: entry.modificationTime, changeTime: entry.changeTime, inode: entry.inode,
+                fileSize: entry.fileSize, uid: entry.uid, gid: entry.gid)
+    }
+
+    /// Whether `entry`'s stat data can vouch for its file at all: not racily clean.
+    private func isTrustworthy(_ entry: IndexEntry) -> Bool {
+        guard let indexWrittenAt else { return false }
+        return entry.modificationTime < indexWrittenAt
+    }
+
+    /// A file planning may call clean without its `lstat`: its index entry says it holds HEAD's blob
+    /// (`indexEntry` as `plan` takes it) with stat data that can vouch for it, and nothing but that
+    /// entry would be asked (a regular file, no stat-cache record, no filter question), so apply can
+    /// make the same test on the `fstat` it takes under the lease (`IndexedFile.describes`). Nil
+    /// when the file must be planned as usual.
+    func unverifiedClean(_ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool) -> IndexedFile? {
+        guard let entry = indexEntry, !isConflicted, !entry.isSkipWorktree, entry.objectID == tracked.objectID,
+            entry.mode == tracked.mode, tracked.mode == 0o100644 || tracked.mode == 0o100755, isTrustworthy(entry),
+            // A file this process may not set is set after the others, in order (`setFileTimes`): planned as usual.
+            TimePermission.maySetTime(ownedBy: entry.uid),
+            statCache.index(of: tracked.path, hint: statCacheHint) == nil
+        else { return nil }
+        return IndexedFile(entry, trustsExecutableBit: trustsExecutableBit)
     }
 
     /// The id of `file`'s bytes when it is a regular file or a symlink (nil otherwise, or when it is

@@ -103,7 +103,7 @@ struct RestoreCommand: ParsableCommand {
         let started = ContinuousClock.now
         let progress = isTerminal(2) ? ProgressLine() : nil
         defer { progress?.erase() }
-        let plan: RestorePlan
+        var plan: RestorePlan
         var stamp = StampLoadResult.absent
         var submodules: Submodules?
         var summaries: [(path: BytePath, summary: RestoreSummary)] = []
@@ -134,6 +134,8 @@ struct RestoreCommand: ParsableCommand {
                 }) : nil
             var rootOptions = options
             rootOptions.sealedBuild = sealedBuild
+            // Applied right away: files the index vouches for are checked as their times are set.
+            rootOptions.checksIndexedFilesWhileSetting = !dryRun
             plan = try session.plan(rootOptions, fetchingHistory: fetch)
             if try recurseSubmodules ?? session.repository.configBool("submodule.recurse", default: false) {
                 // The stamp records a submodule's files by their superproject paths: the same rule keeps them newer.
@@ -155,7 +157,7 @@ struct RestoreCommand: ParsableCommand {
                     status: 2)
             }
             if !dryRun {
-                summaries = [(BytePath([]), try session.apply(plan))] + (try submodules?.apply() ?? [])
+                summaries = [(BytePath([]), try session.apply(&plan))] + (try submodules?.apply() ?? [])
             }
             KeptUntilExit.keep(plan)
         } catch {

@@ -12,11 +12,18 @@ import TestSupport
     static let strace = ["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// A repository whose one file `f` needs its time set, and the time git gave its commit.
-    func repository() throws -> GitRepository {
+    /// `indexVouches`: as a fresh clone has it, no stat cache and an index that describes every file,
+    /// so restore plans `f` without looking at it and checks it under the lease
+    /// (`RestoreOptions.checksIndexedFilesWhileSetting`); otherwise a stat cache vouches for `other`.
+    func repository(indexVouches: Bool) throws -> GitRepository {
         let repo = try GitRepository(label: "race")
         try repo.write("f", "hello\n")
         try repo.write("other", "other\n")
         try repo.commit()
+        if indexVouches {
+            try runChecked(["sh", "-c", "touch -d @1500000000 f other && git update-index -q --refresh"], in: repo.path)
+            return repo
+        }
         try runChecked([builtProduct("git-mtime"), "restore"], in: repo.path)
         try setTime(repo.directory.url("f"), Timestamp(seconds: 1_900_000_000))
         return repo
@@ -63,9 +70,9 @@ import TestSupport
 
     /// An ordinary writer (opens the file for writing in the window): the read lease makes it wait
     /// until the time is set and recorded, so its write lands after, with its own time.
-    @Test(.enabled(if: RestoreRaceTests.strace != nil, "strace is not installed"))
-    func aWriteDuringTheSetIsNeverRecordedClean() throws {
-        let repo = try repository()
+    @Test(.enabled(if: RestoreRaceTests.strace != nil, "strace is not installed"), arguments: [false, true])
+    func aWriteDuringTheSetIsNeverRecordedClean(indexVouches: Bool) throws {
+        let repo = try repository(indexVouches: indexVouches)
         let result = try restoreWithWriteInTheWindow(repo) {
             try runChecked(["sh", "-c", "printf 'HELLO\\n' > f"], in: repo.path)
         }
@@ -76,9 +83,9 @@ import TestSupport
     /// A writer that already holds the file open for writing (no lease possible): restore reads the
     /// bytes back through its descriptor after setting the time, finds them changed, gives the file
     /// the current time and says so.
-    @Test(.enabled(if: RestoreRaceTests.strace != nil, "strace is not installed"))
-    func aWriterHoldingTheFileOpenIsCaught() throws {
-        let repo = try repository()
+    @Test(.enabled(if: RestoreRaceTests.strace != nil, "strace is not installed"), arguments: [false, true])
+    func aWriterHoldingTheFileOpenIsCaught(indexVouches: Bool) throws {
+        let repo = try repository(indexVouches: indexVouches)
         let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: repo.directory.url("f")))
         let started = FileSystem.now()
         let result = try restoreWithWriteInTheWindow(repo) {

@@ -276,12 +276,17 @@ public final class RestoreSession {
         _ options: RestoreOptions, checkingWhileSetting: Bool
     ) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
         let progress = options.progress
+        let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
+        // Apply keeps this verifier (`lastVerifier`): it holds on to HEAD's files only where the checkout
+        // filters are asked about (identifying); otherwise the paths come from the index if ever asked.
+        let trackedPaths: () -> [BytePath] =
+            identifying
+            ? { [head = tracked.head, indexOnly = tracked.join.indexOnly] in head.map(\.path) + indexOnly.map(\.path) }
+            : { [unowned self] in (try? self.indexEntries().map(\.path)) ?? [] }
         let verifier = try workingTreeVerifier(
-            // Not the whole join: apply keeps this verifier (`lastVerifier`).
-            trackedPaths: { [head = tracked.head, indexOnly = tracked.join.indexOnly] in head.map(\.path) + indexOnly.map(\.path) },
+            trackedPaths: trackedPaths,
             indexIsSplit: tracked.indexIsSplit, readAhead: (state.statCache, state.indexWrittenAt))
         let workingTree = try workingTreeFiles()
-        let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
         var files: [PlannedFile] = []
         files.reserveCapacity(selected.headPositions.count)
         var shallowBoundaryFiles = 0

@@ -500,7 +500,9 @@ public final class RestoreSession {
                         continue
                     }
                     // Written between the check and the set: newer than any build, and said so.
-                    if let (parent, name) = try tree.parent(of: file.path) { try? parent.setModificationTime(of: name, to: FileSystem.now()) }
+                    if let (parent, name) = try tree.parent(of: file.path) {
+                        try? parent.setModificationTime(of: name, to: FileSystem.now())
+                    }
                     summary.changedWhileSetting.append(file.path)
                     continue
                 }

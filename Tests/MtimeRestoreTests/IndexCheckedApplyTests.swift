@@ -61,7 +61,8 @@ import TestSupport
             try runChecked(["sh", "-c", "cp -p d0/f4 d0/f4.new && mv d0/f4.new d0/f4"], in: clone.path)
         },
         Change(path: "d0/f5", description: "replaced by rename, other bytes of the same size, same mtime", state: .modified) { clone in
-            try runChecked(["sh", "-c", "printf 'D0 F5 FIRST\\n' > d0/f5.new && touch -r d0/f5 d0/f5.new && mv d0/f5.new d0/f5"], in: clone.path)
+            try runChecked(
+                ["sh", "-c", "printf 'D0 F5 FIRST\\n' > d0/f5.new && touch -r d0/f5 d0/f5.new && mv d0/f5.new d0/f5"], in: clone.path)
         },
         Change(path: "d0/f6", description: "hard-linked", state: .clean) { clone in
             try runChecked(["ln", "d0/f6", "d0/f6.other"], in: clone.path)
@@ -209,7 +210,9 @@ import TestSupport
         let dirty = Set(
             try clone.git("status", "--porcelain", "--untracked-files=no").split(separator: "\n").map { String($0.dropFirst(3)) })
         let found = Set(applied.plan.files.filter { $0.state != .clean }.map(\.path.description))
-        #expect(dirty.isSubset(of: found) && found.subtracting(dirty).isSubset(of: ["d0/f3"]), "restore: \(found.sorted()), git: \(dirty.sorted())")
+        #expect(
+            dirty.isSubset(of: found) && found.subtracting(dirty).isSubset(of: ["d0/f3"]),
+            "restore: \(found.sorted()), git: \(dirty.sorted())")
     }
 
     /// Held open for writing elsewhere (no lease), a file that `core.autocrlf` checked out with CRLF

@@ -424,7 +424,8 @@ public final class RestoreSession {
     }
 
     /// `apply`, leaving in `plan` what became of its unverified files (`PlannedFile.unverified`):
-    /// each is either set, with the status it had under the lease as `current`, or planned again.
+    /// each is either set, with its status after the set as `current`, or planned again (and then
+    /// set or left alone as any planned file).
     public func apply(_ plan: inout RestorePlan) throws -> RestoreSummary {
         try apply(&plan, threads: Processors.workerThreads)
     }

@@ -276,6 +276,13 @@ struct PreloadedStatuses {
         }
     }
 
+    /// The status taken for the path at `position` (`.some(nil)`: absent or unreachable); nil when
+    /// none was taken there or its `lstat` failed (`status(at:)` then takes it or throws).
+    func preloaded(at position: Int) -> FileStatus?? {
+        guard position >= 0, position < taken.count, taken[position], failures.isEmpty || failures[position] == nil else { return nil }
+        return .some(statuses[position])
+    }
+
     /// The status of the path at `position` (nil: absent or unreachable), or the error its `lstat`
     /// (or a directory on its way) failed with; `lstat` itself for a position not asked for.
     func status(at position: Int, else lstat: () throws(SystemError) -> FileStatus?) throws(SystemError) -> FileStatus? {
@@ -287,7 +294,7 @@ struct PreloadedStatuses {
 }
 
 /// A value handed to threads that each touch a disjoint part of it.
-private struct UnsafeSendable<Value>: @unchecked Sendable {
+struct UnsafeSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }

@@ -151,7 +151,10 @@ final class WorkingTreeFiles {
 
 /// The last parent directory looked up, kept by each walker of paths in path order (one per thread).
 struct ParentCursor {
-    private var last: (path: BytePath, directory: HeldDirectory?)?
+    /// The last parent looked up (nil before the first) and what it was: two fields, not an optional
+    /// tuple, so that comparing with it copies (retains) neither, once per tracked file.
+    private var lastPath: [UInt8]?
+    private var lastDirectory: HeldDirectory?
 
     /// The held parent of `path` in `tree` and its last component; nil when unreachable.
     mutating func parent(of path: BytePath, in tree: DirectoryTree) throws(SystemError) -> (directory: HeldDirectory, name: BytePath)? {
@@ -196,14 +199,13 @@ struct ParentCursor {
     ) throws(SystemError) -> HeldDirectory? {
         let parentLength = max(nameStart - 1, 0)
         let parent = UnsafeRawBufferPointer(rebasing: path[..<parentLength])
-        if let last, last.path.bytes.count == parentLength,
-            last.path.bytes.withUnsafeBytes({ compareBytes($0, parent) == 0 })
-        {
-            return last.directory
+        if lastPath?.count == parentLength, lastPath?.withUnsafeBytes({ compareBytes($0, parent) == 0 }) == true {
+            return lastDirectory
         }
         let parentPath = BytePath(Array(parent))
         let held = try ParentCursor.directory(parentPath, in: tree)
-        last = (parentPath, held)
+        lastPath = parentPath.bytes
+        lastDirectory = held
         return held
     }
 

@@ -1,3 +1,4 @@
+import Glibc
 import MtimeCore
 
 /// git's index file (`Documentation/gitformat-index.txt`, versions 2–4) parsed directly: libgit2's
@@ -161,25 +162,31 @@ enum IndexFile {
     }
 
     /// No empty, `.`, `..` or `.git` (any case) component: libgit2 refuses those paths, so they go to it.
-    /// Through a buffer pointer: this looks at every byte of every path in the index.
+    /// From slash to slash by `memchr`: this looks at every path in the index, and a loop over
+    /// every byte took 3 ms of a warm restore at 64,000 paths.
     private static func isPlainPath(_ path: [UInt8]) -> Bool {
         path.withUnsafeBufferPointer { path in
-            let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+            guard let base = path.baseAddress else { return false }
+            let dot = UInt8(ascii: "."), count = path.count
             var start = 0
-            for index in 0...path.count where index == path.count || path[index] == slash {
-                let length = index - start
+            while true {
+                var end = count
+                if start < count, let slash = memchr(base + start, Int32(UInt8(ascii: "/")), count - start) {
+                    end = UnsafePointer(slash.assumingMemoryBound(to: UInt8.self)) - base
+                }
+                let length = end - start
                 if length == 0 { return false }
-                if path[start] == dot, length <= 4 {
-                    if length == 1 || (length == 2 && path[start + 1] == dot) { return false }
-                    if length == 4, path[start + 1] | 0x20 == UInt8(ascii: "g"), path[start + 2] | 0x20 == UInt8(ascii: "i"),
-                        path[start + 3] | 0x20 == UInt8(ascii: "t")
+                if base[start] == dot, length <= 4 {
+                    if length == 1 || (length == 2 && base[start + 1] == dot) { return false }
+                    if length == 4, base[start + 1] | 0x20 == UInt8(ascii: "g"), base[start + 2] | 0x20 == UInt8(ascii: "i"),
+                        base[start + 3] | 0x20 == UInt8(ascii: "t")
                     {
                         return false
                     }
                 }
-                start = index + 1
+                if end == count { return true }
+                start = end + 1
             }
-            return true
         }
     }
 

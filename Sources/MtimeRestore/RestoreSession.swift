@@ -27,9 +27,9 @@ public final class RestoreSession {
     /// The working tree through held directories, opened by the first plan; apply works in the same
     /// held directories the plan verified.
     private var heldFiles: WorkingTreeFiles?
-    /// How many threads verify files without reading them (`verify`); nil: as many as pay for
-    /// themselves (`minimumFilesToVerifyPerThread`). The plan is the same for any count.
-    var verifyingThreads: Int?
+    /// How many threads join HEAD with the index (`IndexJoin`) and verify files without reading
+    /// them (`verify`); nil: as many as pay for themselves. The plan is the same for any count.
+    var planningThreads: Int?
 
     /// The working tree's files, reached only through held directory descriptors.
     func workingTreeFiles() throws(SystemError) -> WorkingTreeFiles {
@@ -294,7 +294,7 @@ public final class RestoreSession {
         }
         progress?(.checkingFiles(checked: 0, total: total))
         let parts = max(
-            1, verifyingThreads ?? min(Processors.workerThreads, total / RestoreSession.minimumFilesToVerifyPerThread))
+            1, planningThreads ?? min(Processors.workerThreads, total / RestoreSession.minimumFilesToVerifyPerThread))
         // Per part: the positions in `files` left to the second pass, and the boundary times counted.
         var left = [(undecided: [Int], shallowBoundaryFiles: Int)](repeating: ([], 0), count: parts)
         var files = [PlannedFile](unsafeUninitializedCapacity: total + selected.indexOnly.count) { buffer, initialized in
@@ -410,7 +410,8 @@ public final class RestoreSession {
         // `HistoryResult.files` is sorted by path (checked in debug builds: a pass over 64,000 paths).
         assert(history.files.isSortedByPath)
         return Tracked(
-            head: history.files, join: IndexJoin(files: history.files, sortedIndex: state.sortedIndex),
+            head: history.files,
+            join: IndexJoin(files: history.files, sortedIndex: state.sortedIndex, parts: planningThreads ?? Processors.workerThreads),
             indexIsSplit: state.index.isSplit)
     }
 

@@ -154,7 +154,7 @@ import TestSupport
         for identifying in [false, true] {
             func plan(threads: Int) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
                 let session = try RestoreSession(discoveringFrom: repository.path)
-                session.verifyingThreads = threads
+                session.planningThreads = threads
                 let plan = try session.plan(RestoreOptions(identifyWorkingTreeBytes: identifying))
                 return (plan.files, plan.shallowBoundaryFiles)
             }

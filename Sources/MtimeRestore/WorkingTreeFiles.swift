@@ -154,7 +154,11 @@ struct ParentCursor {
     /// The last parent looked up (nil before the first) and what it was: two fields, not an optional
     /// tuple, so that comparing with it copies (retains) neither, once per tracked file.
     private var lastPath: [UInt8]?
-    private var lastDirectory: HeldDirectory?
+    private var lastDirectory: HeldDirectory? {
+        didSet { lastHeld = lastDirectory.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `lastDirectory`, unretained (kept alive by `lastDirectory`).
+    private var lastHeld: Unmanaged<HeldDirectory>?
 
     /// The held parent of `path` in `tree` and its last component; nil when unreachable.
     mutating func parent(of path: BytePath, in tree: DirectoryTree) throws(SystemError) -> (directory: HeldDirectory, name: BytePath)? {
@@ -173,8 +177,13 @@ struct ParentCursor {
     /// bytes for the preload, `WorkingTreeFiles.statuses(ofIndexPaths:)`).
     mutating func statusIfPresent(pathBytes path: UnsafeRawBufferPointer, in tree: DirectoryTree) throws(SystemError) -> FileStatus? {
         let nameStart = ParentCursor.nameStart(of: path)
-        guard let held = try directory(holding: path, nameStart: nameStart, in: tree) else { return nil }
-        return try held.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: path[nameStart...]))
+        guard try moveToParent(of: path, nameStart: nameStart, in: tree), let held = lastHeld else { return nil }
+        // Through the cursor's own reference, unretained: it keeps the directory alive meanwhile,
+        // and a retain and release per file of one shared object showed in warm profiles.
+        let name = UnsafeRawBufferPointer(rebasing: path[nameStart...])
+        return try held._withUnsafeGuaranteedRef { directory in
+            Result { () throws(SystemError) in try directory.statusIfPresent(nameBytes: name) }
+        }.get()
     }
 
     /// Where `path`'s last component starts: after its last `/`, or at 0.
@@ -197,16 +206,21 @@ struct ParentCursor {
     private mutating func directory(
         holding path: UnsafeRawBufferPointer, nameStart: Int, in tree: DirectoryTree
     ) throws(SystemError) -> HeldDirectory? {
+        try moveToParent(of: path, nameStart: nameStart, in: tree) ? lastDirectory : nil
+    }
+
+    /// Makes the parent of `path` (as `directory(holding:)` finds it) the last directory looked up;
+    /// false when it is unreachable.
+    private mutating func moveToParent(of path: UnsafeRawBufferPointer, nameStart: Int, in tree: DirectoryTree) throws(SystemError) -> Bool {
         let parentLength = max(nameStart - 1, 0)
         let parent = UnsafeRawBufferPointer(rebasing: path[..<parentLength])
-        if lastPath?.count == parentLength, lastPath?.withUnsafeBytes({ compareBytes($0, parent) == 0 }) == true {
-            return lastDirectory
+        if lastPath?.count != parentLength || lastPath?.withUnsafeBytes({ compareBytes($0, parent) == 0 }) != true {
+            let parentPath = BytePath(Array(parent))
+            let held = try ParentCursor.directory(parentPath, in: tree)
+            lastPath = parentPath.bytes
+            lastDirectory = held
         }
-        let parentPath = BytePath(Array(parent))
-        let held = try ParentCursor.directory(parentPath, in: tree)
-        lastPath = parentPath.bytes
-        lastDirectory = held
-        return held
+        return lastHeld != nil
     }
 
     /// The held directory at `path` in `tree`; nil when unreachable (absent, below a file or a symlink).

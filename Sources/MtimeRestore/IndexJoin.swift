@@ -58,7 +58,10 @@ struct IndexJoin: Equatable {
                 fileStarts.append(fileCount)
                 entryStarts.append(entryCount)
                 let shared = UnsafeSendable((entries, files, fileStarts, entryStarts))
-                @Sendable func merge(_ output: UnsafeSendable<(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Bool>, UnsafeMutablePointer<Int32>)>, _ part: Int)
+                @Sendable func merge(
+                    _ output: UnsafeSendable<(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Bool>, UnsafeMutablePointer<Int32>)>,
+                    _ part: Int
+                )
                     -> [IndexEntry]
                 {
                     let (entries, files, fileStarts, entryStarts) = shared.value

@@ -211,7 +211,8 @@ struct ParentCursor {
 
     /// Makes the parent of `path` (as `directory(holding:)` finds it) the last directory looked up;
     /// false when it is unreachable.
-    private mutating func moveToParent(of path: UnsafeRawBufferPointer, nameStart: Int, in tree: DirectoryTree) throws(SystemError) -> Bool {
+    private mutating func moveToParent(of path: UnsafeRawBufferPointer, nameStart: Int, in tree: DirectoryTree) throws(SystemError) -> Bool
+    {
         let parentLength = max(nameStart - 1, 0)
         let parent = UnsafeRawBufferPointer(rebasing: path[..<parentLength])
         if lastPath?.count != parentLength || lastPath?.withUnsafeBytes({ compareBytes($0, parent) == 0 }) != true {

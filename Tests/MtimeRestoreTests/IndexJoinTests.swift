@@ -29,7 +29,8 @@ import TestSupport
                 for stage in 1...3 { entries.append(entry(path, stage: stage)) }  // a conflict
             case 3:
                 // A path twice in HEAD (a malformed tree), once in the index.
-                files += [TrackedFile](repeating: TrackedFile(path: BytePath(path), objectID: id, mode: 0o100644, lastChange: nil), count: 2)
+                files += [TrackedFile](
+                    repeating: TrackedFile(path: BytePath(path), objectID: id, mode: 0o100644, lastChange: nil), count: 2)
                 entries.append(entry(path, stage: 0))
             default:
                 files.append(TrackedFile(path: BytePath(path), objectID: id, mode: 0o100644, lastChange: nil))

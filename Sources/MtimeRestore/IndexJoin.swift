@@ -140,8 +140,10 @@ extension Array where Element == TrackedFile {
 /// Whether the elements' paths never decrease in byte order; read through the addresses of the
 /// elements' paths: a path returned by value was retained and released, twice per element.
 private func isSorted<Element>(_ elements: UnsafeBufferPointer<Element>, _ path: KeyPath<Element, BytePath>) -> Bool {
-    // A stored property: it has an offset (asked once; a key path applied per element is a runtime call).
-    guard elements.count > 1, let base = elements.baseAddress, let offset = MemoryLayout<Element>.offset(of: path) else { return true }
+    guard elements.count > 1, let base = elements.baseAddress else { return true }
+    // Asked once (a key path applied per element is a runtime call); `path` is a stored property of
+    // both element types, so it has an offset.
+    guard let offset = MemoryLayout<Element>.offset(of: path) else { preconditionFailure("\(path) is not a stored property") }
     func pathPointer(_ position: Int) -> UnsafePointer<BytePath> {
         (UnsafeRawPointer(base + position) + offset).assumingMemoryBound(to: BytePath.self)
     }

@@ -130,26 +130,20 @@ struct IndexJoin: Equatable {
 }
 
 extension Array where Element == IndexEntry {
-    var isSortedByPath: Bool { withUnsafeBufferPointer { isSorted($0, \.path) } }
+    var isSortedByPath: Bool { withUnsafeBufferPointer { isSorted($0) { $0.pointee.path } } }
 }
 
 extension Array where Element == TrackedFile {
-    var isSortedByPath: Bool { withUnsafeBufferPointer { isSorted($0, \.path) } }
+    var isSortedByPath: Bool { withUnsafeBufferPointer { isSorted($0) { $0.pointee.path } } }
 }
 
-/// Whether the elements' paths never decrease in byte order; read through the addresses of the
-/// elements' paths: a path returned by value was retained and released, twice per element.
-private func isSorted<Element>(_ elements: UnsafeBufferPointer<Element>, _ path: KeyPath<Element, BytePath>) -> Bool {
+/// Whether the elements' paths never decrease in byte order; read through the elements' addresses,
+/// without copying them.
+private func isSorted<Element>(_ elements: UnsafeBufferPointer<Element>, _ path: (UnsafePointer<Element>) -> BytePath) -> Bool {
     guard elements.count > 1, let base = elements.baseAddress else { return true }
-    // Asked once (a key path applied per element is a runtime call); `path` is a stored property of
-    // both element types, so it has an offset.
-    guard let offset = MemoryLayout<Element>.offset(of: path) else { preconditionFailure("\(path) is not a stored property") }
-    func pathPointer(_ position: Int) -> UnsafePointer<BytePath> {
-        (UnsafeRawPointer(base + position) + offset).assumingMemoryBound(to: BytePath.self)
-    }
     for position in 1..<elements.count {
-        let order = pathPointer(position - 1).pointee.bytes.withUnsafeBytes { previous in
-            pathPointer(position).pointee.bytes.withUnsafeBytes { compareBytes(previous, $0) }
+        let order = path(base + position - 1).bytes.withUnsafeBytes { previous in
+            path(base + position).bytes.withUnsafeBytes { compareBytes(previous, $0) }
         }
         if order > 0 { return false }
     }

@@ -41,7 +41,8 @@ public struct RestoreOptions: Sendable {
     public var selection: PathSelection?
     /// Leave the files whose index entry vouches for HEAD's content unlooked-at (`PlannedFile.unverified`):
     /// `apply` checks each on the `fstat` it takes under the lease anyway, one `lstat` per file fewer
-    /// (a fresh clone). Only where no stat cache exists yet, and not with `identifyWorkingTreeBytes`,
+    /// (a fresh clone). Only where no stat cache exists yet, for a process that may read and set any
+    /// file (CAP_DAC_OVERRIDE, CAP_FOWNER: root), and not with `identifyWorkingTreeBytes`,
     /// `sealedBuild` or `includeDirectories`, which need every file's state before apply. For a
     /// caller that applies the plan right away and reads its files' states from `apply(&plan)`.
     public var checksIndexedFilesWhileSetting = false

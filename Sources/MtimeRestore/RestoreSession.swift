@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import GitKit
 import MtimeCore
@@ -29,6 +30,9 @@ public final class RestoreSession {
     /// The last plan's verifier: apply plans with it the unverified files (`PlannedFile.unverified`)
     /// their index entry does not describe, and asks it about bytes read back without a lease.
     private var lastVerifier: WorkingTreeVerifier?
+    /// How many threads join HEAD with the index (`IndexJoin`) and verify files without reading
+    /// them (`verify`); nil: as many as pay for themselves. The plan is the same for any count.
+    var planningThreads: Int?
 
     /// The working tree's files, reached only through held directory descriptors.
     func workingTreeFiles() throws(SystemError) -> WorkingTreeFiles {
@@ -126,10 +130,13 @@ public final class RestoreSession {
         try FileSystem.createDirectory(sharedDirectory)
         let selection = try selection(for: options)
         // No stat cache yet (a fresh clone): the index alone vouches for the files, and apply can
-        // check what it says on the status it takes under the lease instead of an `lstat` now.
+        // check what it says on the status it takes under the lease instead of an `lstat` now. Only
+        // where no file can turn out unreadable (a planning error: nothing may be set yet) or not
+        // ours to set (the files after it stay untouched): CAP_DAC_OVERRIDE and CAP_FOWNER (root).
         let checksWhileSetting =
             try options.checksIndexedFilesWhileSetting && !options.identifyWorkingTreeBytes && options.sealedBuild == nil
-            && !options.includeDirectories && FileSystem.statusIfPresent(StatCache.location(in: repository.gitDirectory)) == nil
+            && !options.includeDirectories && TimePermission.overridesOwnership && TimePermission.overridesFileModes
+            && FileSystem.statusIfPresent(StatCache.location(in: repository.gitDirectory)) == nil
         // The index, the stat cache and the lstats don't depend on the history: read them meanwhile.
         let worktree = readWorkingTree(preloading: !selection.isRestricted && !checksWhileSetting)
         let history: HistoryResult
@@ -268,9 +275,19 @@ public final class RestoreSession {
 
     /// Phase: each selected path's state against the working tree, and the commit time of the clean
     /// ones; also how many of those are a shallow clone's boundary time.
-    /// `checkingWhileSetting`: files `WorkingTreeVerifier.unverifiedClean` picks are planned clean
-    /// without an `lstat` (`PlannedFile.unverified`), when they are to be set anyway (their entry's
-    /// mtime is not their commit time; not a shallow boundary's time, which is counted before apply).
+    ///
+    /// In two passes that give what one pass in path order would: first, on up to
+    /// `Processors.workerThreads` threads (each a contiguous part, in order), every file that needs
+    /// nothing beyond its preloaded `lstat`, the index and the stat cache
+    /// (`WorkingTreeVerifier.planWithoutReading`: most files of a warm run, which ran alone on one
+    /// core after the preload); then, in path order on this thread, the others (no preloaded
+    /// `lstat`, a file to hash, an attribute to ask), so the first of those that fails is the
+    /// first file a single pass would have failed at, and nothing after it is read.
+    ///
+    /// `checkingWhileSetting` (no preloaded `lstat`s): in the first pass, files
+    /// `WorkingTreeVerifier.unverifiedClean` picks are planned clean without an `lstat`
+    /// (`PlannedFile.unverified`) when they are to be set anyway (their entry's mtime is not their
+    /// commit time; not a shallow boundary's time, which is counted before apply).
     private func verify(
         _ selected: Selected, _ tracked: Tracked, _ state: WorkingTreeState,
         _ options: RestoreOptions, checkingWhileSetting: Bool
@@ -287,30 +304,81 @@ public final class RestoreSession {
             trackedPaths: trackedPaths,
             indexIsSplit: tracked.indexIsSplit, readAhead: (state.statCache, state.indexWrittenAt))
         let workingTree = try workingTreeFiles()
-        var files: [PlannedFile] = []
-        files.reserveCapacity(selected.headPositions.count)
-        var shallowBoundaryFiles = 0
         let total = selected.headPositions.count
         let statuses = state.statuses
-        for (count, position) in selected.headPositions.enumerated() {
-            if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: total)) }
-            let file = tracked.head[position]
-            if checkingWhileSetting, let change = file.lastChange, !change.isShallowBoundary,
+        /// Sets a clean file's commit time and target; whether that time is a shallow clone's boundary.
+        @Sendable func settle(_ planned: inout PlannedFile, _ file: TrackedFile) -> Bool {
+            guard planned.state == .clean, let change = file.lastChange else { return false }
+            planned.commitTime = Timestamp(
+                commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime, objectID: file.objectID)
+            planned.target = planned.commitTime
+            return change.isShallowBoundary
+        }
+        /// A file planned clean on its index entry alone, to be checked under the lease; nil: planned as usual.
+        @Sendable func unchecked(
+            _ file: TrackedFile, at position: Int, _ verifier: WorkingTreeVerifier, _ tracked: Tracked, hint: StatCache.LookupHint
+        ) -> PlannedFile? {
+            guard checkingWhileSetting, let change = file.lastChange, !change.isShallowBoundary,
                 let indexed = verifier.unverifiedClean(
-                    file, indexEntry: tracked.join.entry(at: position), isConflicted: tracked.join.conflicted[position])
-            {
-                let commitTime = Timestamp(
-                    commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime, objectID: file.objectID)
-                if commitTime != indexed.modificationTime {
-                    var planned = PlannedFile(
-                        path: file.path, objectID: file.objectID, mode: file.mode, state: .clean, current: nil, target: commitTime,
-                        worktreeObjectID: nil, lastChange: change)
-                    planned.commitTime = commitTime
-                    planned.unverified = indexed
-                    files.append(planned)
-                    continue
+                    file, indexEntry: tracked.join.entry(at: position), isConflicted: tracked.join.conflicted[position], hint: hint)
+            else { return nil }
+            let commitTime = Timestamp(
+                commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime, objectID: file.objectID)
+            // Already its commit time by the entry: nothing to set, so nothing would check it.
+            guard commitTime != indexed.modificationTime else { return nil }
+            var planned = PlannedFile(
+                path: file.path, objectID: file.objectID, mode: file.mode, state: .clean, current: nil, target: commitTime,
+                worktreeObjectID: nil, lastChange: change)
+            planned.commitTime = commitTime
+            planned.unverified = indexed
+            return planned
+        }
+        progress?(.checkingFiles(checked: 0, total: total))
+        let parts = max(
+            1, planningThreads ?? min(Processors.workerThreads, total / RestoreSession.minimumFilesToVerifyPerThread))
+        // Per part: the positions in `files` left to the second pass, and the boundary times counted.
+        var left = [(undecided: [Int], shallowBoundaryFiles: Int)](repeating: ([], 0), count: parts)
+        var files = [PlannedFile](unsafeUninitializedCapacity: total + selected.indexOnly.count) { buffer, initialized in
+            let shared = UnsafeSendable((buffer, verifier, tracked, selected))
+            left.withUnsafeMutableBufferPointer { left in
+                let results = UnsafeSendable(left)
+                @Sendable func work(_ part: Int) {
+                    let (output, verifier, tracked, selected) = shared.value
+                    let hint = StatCache.LookupHint()
+                    var undecided: [Int] = [], shallowBoundaryFiles = 0
+                    for index in (total * part / parts)..<(total * (part + 1) / parts) {
+                        let position = selected.headPositions[index]
+                        let file = tracked.head[position]
+                        let lstat = file.isSubmodule ? .some(nil) : statuses?.preloaded(at: Int(tracked.join.indexPositions[position]))
+                        if let lstat,
+                            var planned = verifier.planWithoutReading(
+                                file, indexEntry: tracked.join.entry(at: position), isConflicted: tracked.join.conflicted[position],
+                                identifying: identifying, lstat: lstat, hint: hint)
+                        {
+                            if settle(&planned, file) { shallowBoundaryFiles += 1 }
+                            (output.baseAddress! + index).initialize(to: planned)
+                        } else if let planned = unchecked(file, at: position, verifier, tracked, hint: hint) {
+                            (output.baseAddress! + index).initialize(to: planned)
+                        } else {
+                            // A placeholder until the second pass plans it.
+                            (output.baseAddress! + index).initialize(
+                                to: PlannedFile(
+                                    path: file.path, objectID: file.objectID, mode: file.mode, state: .clean, current: nil, target: nil,
+                                    worktreeObjectID: nil, lastChange: nil))
+                            undecided.append(index)
+                        }
+                    }
+                    results.value[part] = (undecided, shallowBoundaryFiles)
                 }
+                if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
             }
+            initialized = total
+        }
+        var shallowBoundaryFiles = left.reduce(0) { $0 + $1.shallowBoundaryFiles }
+        for index in left.flatMap(\.undecided) {
+            if index % 256 == 0 { progress?(.checkingFiles(checked: index, total: total)) }
+            let position = selected.headPositions[index]
+            let file = tracked.head[position]
             var lstat: FileStatus?
             if !file.isSubmodule {
                 do throws(SystemError) {
@@ -328,14 +396,8 @@ public final class RestoreSession {
             var planned = try verifier.plan(
                 file, indexEntry: tracked.join.entry(at: position), isConflicted: tracked.join.conflicted[position],
                 identifying: identifying, lstat: lstat)
-            if planned.state == .clean, let change = file.lastChange {
-                planned.commitTime = Timestamp(
-                    commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
-                    objectID: file.objectID)
-                planned.target = planned.commitTime
-                if change.isShallowBoundary { shallowBoundaryFiles += 1 }
-            }
-            files.append(planned)
+            if settle(&planned, file) { shallowBoundaryFiles += 1 }
+            files[index] = planned
         }
         progress?(.checkingFiles(checked: total, total: total))
 
@@ -346,6 +408,9 @@ public final class RestoreSession {
         }
         return (files, shallowBoundaryFiles)
     }
+
+    /// Below this many files per thread, verifying on another thread costs more than it saves.
+    static let minimumFilesToVerifyPerThread = 4096
 
     /// The options' selection: the one a superproject's session already made for a submodule's
     /// plan, else this session's own.
@@ -388,7 +453,8 @@ public final class RestoreSession {
         // `HistoryResult.files` is sorted by path (checked in debug builds: a pass over 64,000 paths).
         assert(history.files.isSortedByPath)
         return Tracked(
-            head: history.files, join: IndexJoin(files: history.files, sortedIndex: state.sortedIndex),
+            head: history.files,
+            join: IndexJoin(files: history.files, sortedIndex: state.sortedIndex, parts: planningThreads ?? Processors.workerThreads),
             indexIsSplit: state.index.isSplit)
     }
 
@@ -592,7 +658,7 @@ public final class RestoreSession {
         let (separate, inTurn) = { () -> ([Int], [Int]) in
             var separate: [Int] = [], inTurn: [Int] = [], pastForeign = false
             func pick(_ position: Int) {
-                // Its owner may set it (`unverifiedClean`), its link count is checked under the lease.
+                // Any owner's file may be set (`verify`), its link count is checked under the lease.
                 if files[position].unverified != nil {
                     if pastForeign { inTurn.append(position) } else { separate.append(position) }
                     return

@@ -10,8 +10,12 @@ import TestSupport
 /// lease. Every way a file can differ from its index entry, made before planning or between plan and
 /// apply, must end exactly as planning with an `lstat` would have left it: a changed file keeps the
 /// time its change gave it and is never recorded clean; a file whose bytes are still HEAD's gets its
-/// commit time.
-@Suite struct IndexCheckedApplyTests {
+/// commit time. Only a process that may read and set any file takes that route (`makePlan`).
+@Suite(
+    .enabled(
+        if: TimePermission.overridesOwnership && TimePermission.overridesFileModes,
+        "the check under the lease is taken only with CAP_FOWNER and CAP_DAC_OVERRIDE (root)"))
+struct IndexCheckedApplyTests {
     static func origin() throws -> GitRepository {
         let repo = try GitRepository(label: "index-checked")
         for directory in 0..<3 {
@@ -236,6 +240,19 @@ import TestSupport
         let summary = try session.apply(&plan)
         #expect(summary.changedWhileSetting.isEmpty && summary.filesSet == 2)
         #expect(try modificationTime(clone.directory.url("text")) == plan.files.first { $0.path == BytePath("text") }?.commitTime)
+    }
+
+    /// Without CAP_DAC_OVERRIDE a file may turn out unreadable: planned with `lstat`s as before, so an
+    /// unreadable changed file fails the run before anything is set (`restore --help`).
+    @Test func withoutTheCapabilitiesTheRouteIsNotTaken() throws {
+        let origin = try IndexCheckedApplyTests.origin()
+        let clone = try IndexCheckedApplyTests.clone(of: origin)
+        try runChecked(["sh", "-c", "printf 'D1 F4 FIRST\\n' > d1/f4 && chmod 000 d1/f4"], in: clone.path)
+        let before = try ParallelApplyTests.trackedTimes(clone)
+        let result = try run(
+            ["setpriv", "--bounding-set=-dac_override,-dac_read_search", builtProduct("git-mtime"), "restore"], in: clone.path)
+        #expect(result.status == 1 && result.stderr.contains("d1/f4"), "\(result.stderr)")
+        #expect(try ParallelApplyTests.trackedTimes(clone) == before, "nothing was set")
     }
 
     /// An entry not older than the index file (racily clean) can't vouch for its file: planned with

@@ -59,6 +59,9 @@ public struct BumpRule: Sendable {
     public let lastBuildByHorizon: Timestamp?
     /// The stamp's directory relative to the root, when inside it: the build's output directory.
     let outputs: BytePath?
+    /// The newest file beside the stamp now and its path (nil: nothing there): a bumped file must end
+    /// up stored strictly later than it, whatever the stamp's seal time claims.
+    public let newestOutput: (time: Timestamp, path: BytePath)?
 
     /// Inspects the stamp at `location` for a build in `root` (`alsoExcluding`: the manifest's tracked
     /// paths, whose times git-mtime sets itself). Every output of the last build is at most
@@ -71,16 +74,22 @@ public struct BumpRule: Sendable {
             lastBuild = max(lastBuild ?? trusted.sealTime, trusted.sealTime)
             lastBuildByHorizon = max(lastBuildByHorizon ?? trusted.sealTime, trusted.sealTime)
         }
-        self.init(stamp: inspection.result, lastBuild: lastBuild, lastBuildByHorizon: lastBuildByHorizon, outputs: location.relativeToRoot)
+        self.init(
+            stamp: inspection.result, lastBuild: lastBuild, lastBuildByHorizon: lastBuildByHorizon, outputs: location.relativeToRoot,
+            newestOutput: inspection.newestOutput.flatMap { time in inspection.newestOutputPath.map { (time, $0) } })
     }
 
     /// A verdict reached elsewhere (a stamp location that cannot hold a stamp: untrusted, nothing beside it).
-    public init(stamp: StampLoadResult, lastBuild: Timestamp?, lastBuildByHorizon: Timestamp? = nil, outputs: BytePath?) {
+    public init(
+        stamp: StampLoadResult, lastBuild: Timestamp?, lastBuildByHorizon: Timestamp? = nil, outputs: BytePath?,
+        newestOutput: (time: Timestamp, path: BytePath)? = nil
+    ) {
         self.stamp = stamp
         if case .trusted(let trusted) = stamp { consumed = trusted.objectIDsByPath } else { consumed = [:] }
         self.lastBuild = lastBuild
         self.lastBuildByHorizon = lastBuildByHorizon ?? lastBuild
         self.outputs = outputs
+        self.newestOutput = newestOutput
     }
 
     /// `content` is the file's id now; `ownTime` the mtime it keeps unless bumped.

@@ -80,6 +80,15 @@ public enum Guard {
                 return entry.isUntracked ? untrackedBumpTime : bumpTime
             }
         }
+        // A file system clamps a later time to the latest it stores (2038-01-19 on ext4 with 128-byte
+        // inodes), and git-mtime's range ends in 9999: a bump stored no later than an output outdates nothing.
+        if let newest = rule.newestOutput {
+            let bumpedPaths = Set(bumped.map(\.entry.path))
+            for (entry, status) in zip(context.manifest.entries, prepared) where bumpedPaths.contains(entry.path) {
+                guard let status, status.modificationTime <= newest.time else { continue }
+                throw .outputNotOutdated(file: entry.path, output: newest.path, outputTime: newest.time)
+            }
+        }
         return PrepareOutcome(
             stamp: rule.stamp, entryCount: findings.count, bumpedCount: bumped.count, bumpTime: bumpTime,
             untrackedBumpTime: untrackedBumpTime, granularity: granularity, startTime: startTime, timesSet: timesSet, prepared: prepared,

@@ -16,7 +16,7 @@ struct GuardCommand: ParsableCommand {
 
             Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing). No symlink below the root is followed, except one on the stamp's path that stays inside the root.
 
-            Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry below a symlinked directory, a stamp path that can't name a file, names something other than a regular file, or leaves the root through a symlink; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
+            Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry below a symlinked directory, a stamp path that can't name a file, names something other than a regular file, or leaves the root through a symlink; nothing was touched); 74 I/O error (also: a changed file could not be made newer than an output dated at the file system's latest time; nothing was run). `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
             """,
         version: Version.current,
         subcommands: [CheckCommand.self, PrepareCommand.self, SealCommand.self, RunCommand.self])

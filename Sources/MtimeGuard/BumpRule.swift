@@ -18,6 +18,8 @@ public enum BumpReason: Equatable, Sendable {
     case notInStamp
     /// The trusted stamp recorded other content for it.
     case contentDiffers(recorded: ObjectID)
+    /// Unchanged itself, but the build reads it through this symlink, which changed (`LinkReach`).
+    case readThroughChangedLink(BytePath)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum BumpReason: Equatable, Sendable {
         case .stampUntrusted(let reason): return "stamp untrusted: \(reason)"
         case .notInStamp: return "not in the stamp"
         case .contentDiffers(let recorded): return "content differs from the stamp's \(recorded.hex.prefix(12))"
+        case .readThroughChangedLink(let link): return "read through \(link), a symlink that changed"
         }
     }
 }

@@ -1,0 +1,30 @@
+import MtimeCore
+import MtimeManifest
+
+/// What the build reads through the symlinks `prepare` bumps. make and cargo `stat` through a link,
+/// so bumping the link itself changes nothing they see: a link pointed at another file (or
+/// directory) that is unchanged itself changes what they read while every time they look at stays
+/// old, and they would keep the outputs made from the old target. What a changed link leads to gets
+/// the bump too (docs/stamp.md, "Symlinks").
+enum LinkReach {
+    /// For each manifest path reached through one of `links` (paths relative to `root`): the link
+    /// that reaches it. A link leading to a file reaches that file; one leading to a directory,
+    /// every entry below it. Resolved as BuildKit reads a context (`ConfinedPath`: never outside
+    /// `root`, an absolute target starting again at it); a link that leads nowhere, or that can't
+    /// be resolved, reaches nothing.
+    static func reached(through links: [BytePath], in manifest: Manifest, root: BytePath) -> [BytePath: BytePath] {
+        var reached: [BytePath: BytePath] = [:]
+        guard !links.isEmpty else { return reached }
+        let paths = manifest.entries.map(\.path)
+        for link in links {
+            guard case .success(let target)? = try? ConfinedPath.resolve(link, under: root).0 else { continue }
+            switch target.status.kind {
+            case .regular: reached[target.path] = reached[target.path] ?? link
+            case .directory:
+                for path in paths where path != link && path.isWithin(target.path) { reached[path] = reached[path] ?? link }
+            default: continue
+            }
+        }
+        return reached
+    }
+}

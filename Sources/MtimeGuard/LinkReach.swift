@@ -21,7 +21,9 @@ enum LinkReach {
             switch target.status.kind {
             case .regular: reached[target.path] = reached[target.path] ?? link
             case .directory:
-                for path in paths where path != link && path.isWithin(target.path) { reached[path] = reached[path] ?? link }
+                // A link to the root itself (`.`) leads to every entry.
+                let directory = target.path == BytePath(".") ? BytePath([]) : target.path
+                for path in paths where path != link && path.isWithin(directory) { reached[path] = reached[path] ?? link }
             default: continue
             }
         }

@@ -9,8 +9,8 @@ import TestSupport
 /// fix a guarded build kept the output made from the old target (`make: 'build/out' is up to date`).
 /// Now what a changed link leads to (a file, or every file below a directory) is bumped with it.
 /// Shapes: a file link retargeted; a chain whose middle link is retargeted; a directory link
-/// retargeted (`include -> inc1` to `inc2`); a link to an untracked file retargeted.
-private enum LinkShape: String, CaseIterable, Sendable { case fileLink, chain, directoryLink, untrackedTarget }
+/// retargeted (`include -> inc1` to `inc2`, or to `.`, the root); a link to an untracked file retargeted.
+private enum LinkShape: String, CaseIterable, Sendable { case fileLink, chain, directoryLink, linkToTheRoot, untrackedTarget }
 
 @Test(arguments: LinkShape.allCases)
 private func aRetargetedSymlinkRebuildsWhatIsReadThroughIt(_ shape: LinkShape) throws {
@@ -19,8 +19,9 @@ private func aRetargetedSymlinkRebuildsWhatIsReadThroughIt(_ shape: LinkShape) t
     try repo.write("configs/mac.h", "mac\n")
     try repo.write("inc1/a.h", "inc1\n")
     try repo.write("inc2/a.h", "inc2\n")
+    try repo.write("a.h", "root\n")
     try repo.write(".gitignore", "build/\nlocal/\n")
-    let dependency = shape == .directoryLink ? "include/a.h" : "config.h"
+    let dependency = shape == .directoryLink || shape == .linkToTheRoot ? "include/a.h" : "config.h"
     try repo.write("Makefile", "build/out: \(dependency)\n\tmkdir -p build && cat \(dependency) > build/out\n")
     func link(_ name: String, _ target: String) throws {
         let path = repo.directory.url(name)
@@ -32,7 +33,7 @@ private func aRetargetedSymlinkRebuildsWhatIsReadThroughIt(_ shape: LinkShape) t
     case .chain:
         try link("current.h", "configs/linux.h")
         try link("config.h", "current.h")
-    case .directoryLink: try link("include", "inc1")
+    case .directoryLink, .linkToTheRoot: try link("include", "inc1")
     case .untrackedTarget:
         // Not ignored: the manifest lists the untracked targets (`local/` is ignored only for git add -A).
         try repo.write(".gitignore", "build/\n")
@@ -41,7 +42,7 @@ private func aRetargetedSymlinkRebuildsWhatIsReadThroughIt(_ shape: LinkShape) t
         try link("config.h", "local/linux.h")
     }
     if shape == .untrackedTarget {
-        try repo.git("add", ".gitignore", "Makefile", "configs", "inc1", "inc2", "config.h")
+        try repo.git("add", ".gitignore", "Makefile", "configs", "inc1", "inc2", "a.h", "config.h")
         try repo.git("commit", "-q", "-m", "first")
     } else {
         try repo.commit("first")
@@ -54,6 +55,7 @@ private func aRetargetedSymlinkRebuildsWhatIsReadThroughIt(_ shape: LinkShape) t
     case .fileLink: try link("config.h", "configs/mac.h")
     case .chain: try link("current.h", "configs/mac.h")
     case .directoryLink: try link("include", "inc2")
+    case .linkToTheRoot: try link("include", ".")
     case .untrackedTarget: try link("config.h", "local/mac.h")
     }
     try repo.commit("retarget")

@@ -11,21 +11,32 @@ enum LinkReach {
     /// that reaches it. A link leading to a file reaches that file; one leading to a directory,
     /// every entry below it. Resolved as BuildKit reads a context (`ConfinedPath`: never outside
     /// `root`, an absolute target starting again at it); a link that leads nowhere, or that can't
-    /// be resolved, reaches nothing.
+    /// be resolved, reaches nothing. One pass over the entries whatever the number of links (a
+    /// hostile context may hold thousands, all leading to the root).
     static func reached(through links: [BytePath], in manifest: Manifest, root: BytePath) -> [BytePath: BytePath] {
         var reached: [BytePath: BytePath] = [:]
-        guard !links.isEmpty else { return reached }
-        let paths = manifest.entries.map(\.path)
+        var directories: [BytePath: BytePath] = [:]
         for link in links {
             guard case .success(let target)? = try? ConfinedPath.resolve(link, under: root).0 else { continue }
             switch target.status.kind {
             case .regular: reached[target.path] = reached[target.path] ?? link
+            // The root itself resolves to `.`: every entry lies below it.
             case .directory:
-                // A link to the root itself (`.`) leads to every entry.
                 let directory = target.path == BytePath(".") ? BytePath([]) : target.path
-                for path in paths where path != link && path.isWithin(directory) { reached[path] = reached[path] ?? link }
+                directories[directory] = directories[directory] ?? link
             default: continue
             }
+        }
+        guard !directories.isEmpty else { return reached }
+        for entry in manifest.entries where reached[entry.path] == nil {
+            var directory = entry.path
+            repeat {
+                directory = directory.parent
+                if let link = directories[directory], link != entry.path {
+                    reached[entry.path] = link
+                    break
+                }
+            } while !directory.bytes.isEmpty
         }
         return reached
     }

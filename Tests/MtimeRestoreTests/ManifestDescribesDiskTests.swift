@@ -57,7 +57,9 @@ import TestSupport
         // Three times: a cold run (files hashed), a warm one (clean by stat, nothing hashed to decide
         // it), and one after a touch (the stat no longer matches: git maps the bytes back to decide).
         for (pass, restore) in [("cold", true), ("warm", false), ("touched", true)] {
-            if pass == "touched" { try FileSystem.setModificationTime(BytePath(repo.directory.url(changed)), to: Timestamp(seconds: 1_000_000_000)) }
+            if pass == "touched" {
+                try FileSystem.setModificationTime(BytePath(repo.directory.url(changed)), to: Timestamp(seconds: 1_000_000_000))
+            }
             let (manifest, check) = try manifestAndCheck(repo, restore: restore)
             #expect(check.status == 0, "\(filter) \(pass): \(check.stderr)")
             let described = try entry(manifest, changed)

@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -1051,6 +1052,24 @@ class Scenario:
             return self.op_edit()
         with open(header, "rb") as f:
             data = f.read()
+        # Pointed back at an earlier copy: unchanged itself since it was built, so only the link changed
+        # (docs/RELIABILITY.md defect 11: make stats through it and saw the old copy's old times).
+        current = os.readlink(include) if os.path.islink(include) else None
+        earlier = sorted(name for name in os.listdir(self.repo)
+                         if re.fullmatch(r"inc[0-9]+", name) and name != current
+                         and os.path.isfile(os.path.join(self.repo, name, "marks.h"))
+                         and open(os.path.join(self.repo, name, "marks.h"), "rb").read() != data)
+        if earlier and rng.random() < 0.4:
+            copy = rng.choice(earlier)
+            self.steps.append("point include at the earlier copy %s/ (another marks.h, with its own older time)" % copy)
+            self.count("op_dir_to_symlink_earlier")
+            self.taint_owner("include/marks.h")  # a plain build stats through the link: uncovered (rule 2)
+            if os.path.islink(include):
+                os.unlink(include)
+            else:
+                shutil.rmtree(include)
+            os.symlink(copy, include)
+            return
         if os.path.islink(include) and rng.random() < 0.5:
             self.steps.append("replace the symlink include by a directory again")
             os.unlink(include)

@@ -95,6 +95,26 @@ public struct BumpRule: Sendable {
         self.newestOutput = newestOutput
     }
 
+    /// The decision `prepare` makes for each present entry of `manifest`, by path: `decide`, and an
+    /// unchanged file that a changed symlink leads to (`LinkReach`) bumped with it. `files`, in
+    /// manifest order: each file's id now and the mtime it keeps unless bumped (nil: absent).
+    public func decisions(for manifest: Manifest, files: [(content: ObjectID, ownTime: Timestamp)?], root: BytePath)
+        -> [BytePath: BumpDecision]
+    {
+        var decisions: [BytePath: BumpDecision] = [:]
+        var changedLinks: [BytePath] = []
+        for (entry, file) in zip(manifest.entries, files) {
+            guard let file else { continue }
+            let decision = decide(entry, content: file.content, ownTime: file.ownTime)
+            decisions[entry.path] = decision
+            if entry.isSymlink, case .bump = decision { changedLinks.append(entry.path) }
+        }
+        for (path, link) in LinkReach.reached(through: changedLinks, in: manifest, root: root) where decisions[path] == .keep(.unchanged) {
+            decisions[path] = .bump(.readThroughChangedLink(link))
+        }
+        return decisions
+    }
+
     /// `content` is the file's id now; `ownTime` the mtime it keeps unless bumped.
     public func decide(_ entry: ManifestEntry, content: ObjectID, ownTime: Timestamp) -> BumpDecision {
         let recorded = consumed[entry.path]

@@ -69,19 +69,16 @@ public enum Guard {
         let startTime =
             bumpTime <= horizon ? bumpTime : rule.lastBuildByHorizon.map { $0.nextNanosecond.roundedUp(toMultipleOf: granularity) }
         var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
-        let changedLinks = zip(context.manifest.entries, findings).compactMap { entry, finding -> BytePath? in
-            guard entry.isSymlink, let file = presentFile(entry, finding),
-                case .bump = rule.decide(entry, content: file.id, ownTime: ownTime(entry, file) ?? file.status.modificationTime)
-            else { return nil }
-            return entry.path
-        }
-        let reached = LinkReach.reached(through: changedLinks, in: context.manifest, root: context.root)
+        let decisions = rule.decisions(
+            for: context.manifest,
+            files: zip(context.manifest.entries, findings).map { entry, finding in
+                presentFile(entry, finding).map { file in (file.id, ownTime(entry, file) ?? file.status.modificationTime) }
+            }, root: context.root)
         let (timesSet, prepared) = try applyTimes(context, findings: findings) { entry, file in
             let own = ownTime(entry, file)
             // An untracked output bumped with its changed source would hide the change: BumpRule keeps
             // it, or gives it a time below the tracked files' (docs/stamp.md, "Untracked files").
-            var decision = rule.decide(entry, content: file.id, ownTime: own ?? file.status.modificationTime)
-            if decision == .keep(.unchanged), let link = reached[entry.path] { decision = .bump(.readThroughChangedLink(link)) }
+            let decision = decisions[entry.path] ?? rule.decide(entry, content: file.id, ownTime: own ?? file.status.modificationTime)
             switch decision {
             case .keep: return own
             case .bump(let reason):

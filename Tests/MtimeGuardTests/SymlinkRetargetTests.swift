@@ -59,6 +59,17 @@ private func aRetargetedSymlinkRebuildsWhatIsReadThroughIt(_ shape: LinkShape) t
     case .untrackedTarget: try link("config.h", "local/mac.h")
     }
     try repo.commit("retarget")
+    // `explain` gives the guard's decision for what the changed link leads to.
+    let reachedFile: String =
+        switch shape {
+        case .fileLink, .chain: "configs/mac.h"
+        case .directoryLink: "inc2/a.h"
+        case .linkToTheRoot: "a.h"
+        case .untrackedTarget: "local/mac.h"
+        }
+    let changedLink = shape == .chain ? "current.h" : shape == .fileLink || shape == .untrackedTarget ? "config.h" : "include"
+    let explained = try run([builtProduct("git-mtime"), "explain"] + stamp + [reachedFile], in: repo.path, environment: hookEnvironment)
+    #expect(explained.stdout.contains("bumps it: read through \(changedLink), a symlink that changed"), "\(explained.stdout)")
     let expected = try String(contentsOfFile: repo.directory.url(dependency), encoding: .utf8)
     let before = try contentSnapshot(of: repo.path).filter { !$0.key.hasPrefix("build") }
     let second = try run([builtProduct("git-mtime"), "run"] + stamp + ["--", "make"], in: repo.path, environment: hookEnvironment)

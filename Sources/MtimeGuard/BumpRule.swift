@@ -109,6 +109,8 @@ public struct BumpRule: Sendable {
             decisions[entry.path] = decision
             if entry.isSymlink, case .bump = decision { changedLinks.append(entry.path) }
         }
+        // Only a file kept as unchanged can be bumped for a link (never without a trusted stamp): spare the resolving.
+        guard !changedLinks.isEmpty, decisions.values.contains(.keep(.unchanged)) else { return decisions }
         for (path, link) in LinkReach.reached(through: changedLinks, in: manifest, root: root) where decisions[path] == .keep(.unchanged) {
             decisions[path] = .bump(.readThroughChangedLink(link))
         }

@@ -13,8 +13,16 @@ enum IndexFile {
 
     static func parse(_ bytes: [UInt8]) -> [IndexEntry]? {
         guard bytes.count >= headerSize + ObjectID.byteCount, bytes.starts(with: "DIRC".utf8) else { return nil }
+        // `index.skipHash=true` (git 2.40+; `feature.manyFiles` sets it) writes the null hash: git reads it as "not computed".
+        if hasNullTrailer(bytes) { return parseEntries(bytes) }
         // The trailer's SHA-1 covers the whole file: checked beside the parse when the file is large.
         return Checksum.verifyingTrailer(of: bytes) { parseEntries(bytes) }
+    }
+
+    /// Whether the file ends in the null hash instead of its SHA-1 (`index.skipHash`), which libgit2
+    /// 1.5 refuses as corrupt.
+    static func hasNullTrailer(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= headerSize + ObjectID.byteCount && bytes.suffix(ObjectID.byteCount).allSatisfy { $0 == 0 }
     }
 
     /// Where each entry's path lies in `bytes` (versions 2 and 3 only: version 4's paths are

@@ -92,7 +92,8 @@ struct WorkingTreeVerifier {
         guard raw != tracked.objectID else { return file }
         // Bytes that differ may still be HEAD's content once filters (autocrlf, eol, ident) are applied.
         if status.kind != .regular { file.state = .modified; return file }
-        // A filter libgit2 can't run (an external driver such as git-lfs) leaves the file unverified: not clean.
+        // A conversion only git runs (a driver such as git-lfs, working-tree-encoding) is git's to map back;
+        // one that fails leaves the file unverified: not clean.
         let bytes: [UInt8]
         do { bytes = try files.contents(tracked.path) } catch { throw RestoreError.unreadable(error) }
         if checkoutFilters.blobID(ofWorkingTreeBytes: bytes, path: tracked.path) != tracked.objectID { file.state = .modified }

@@ -397,8 +397,18 @@ class Scenario:
         """git's working-tree filters: the bytes on disk differ from the blob although git calls the file
         clean; and core.fileMode=false, where git ignores the executable bit on disk."""
         rng = self.class_rng["filters"]
-        chosen = [f for f in ("eol=crlf", "ident", "autocrlf") if rng.random() < 0.5] or [rng.choice(["eol=crlf", "ident", "autocrlf"])]
+        kinds = ["eol=crlf", "ident", "autocrlf", "driver", "working-tree-encoding"]
+        chosen = [f for f in kinds if rng.random() < 0.4] or [rng.choice(kinds)]
         lines = []
+        if "driver" in chosen:
+            # A filter driver libgit2 can't run (as git-lfs): the smudged file on disk ends in a line the blob lacks.
+            self.filter_config["filter.smudged.smudge"] = "sed '$a/* smudged */'"
+            self.filter_config["filter.smudged.clean"] = "sed '/^\\/\\* smudged \\*\\/$/d'"
+            lines += ["src/*.c filter=smudged"]
+        if "working-tree-encoding" in chosen:
+            # UTF-16 on disk, UTF-8 in the blob: a file in the make context the build doesn't compile.
+            lines += ["*.utf16.txt text working-tree-encoding=UTF-16LE"]
+            write_bytes(os.path.join(self.repo, "notes.utf16.txt"), "notes kept as UTF-16 in the working tree\n".encode("utf-16-le"))
         if "eol=crlf" in chosen:
             lines += ["*.h text eol=crlf", "src/*.c text eol=crlf"]
         if "ident" in chosen:

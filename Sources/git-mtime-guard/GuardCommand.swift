@@ -97,7 +97,10 @@ struct PrepareCommand: ParsableCommand {
             sealed) every tracked file counts as changed. An untracked entry (a new source, or an in-tree output git \
             doesn't ignore) whose content the stamp doesn't record gets a time one step below the tracked files', \
             and only if it is not already newer than the last build, so an output never hides its changed source \
-            (docs/stamp.md).
+            (docs/stamp.md). What a changed symlink leads to (a file, or every entry below a directory) gets the \
+            fresh mtime too: build tools stat through links. If no time the file system stores is later than the \
+            newest output (one dated at its limit, 2038 on ext4 with 128-byte inodes, or past 9999), it exits 74 \
+            naming that output.
 
             One line always says what it decided (`N of M files changed since the last sealed build; stamp \
             trusted`); --explain adds one line per file that got a fresh mtime, with the reason.

@@ -88,7 +88,9 @@ let package = Package(
         .testTarget(name: "MtimeManifestTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeDockerContextTests", dependencies: ["MtimeDockerContext", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
-        .testTarget(name: "MtimeRestoreTests", dependencies: ["MtimeRestore", "GitKit", "MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(
+            name: "MtimeRestoreTests",
+            dependencies: ["MtimeRestore", "GitKit", "MtimeManifest", "MtimeHistory", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeHooksTests", dependencies: ["MtimeHooks", "MtimeRestore", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(
             name: "MtimeDockerTests", dependencies: ["MtimeDocker", "MtimeDockerContext", "MtimeCore", "TestSupport"], exclude: ["Fixtures"]

@@ -62,7 +62,9 @@ public final class HeldDirectory: Sendable {
     /// for a loop over every tracked file).
     public func status(nameBytes name: UnsafeRawBufferPointer) throws(SystemError) -> FileStatus {
         var raw = stat()
-        let result = try withName(name, "stat") { fstatat(descriptor, $0, &raw, AT_SYMLINK_NOFOLLOW) }
+        // The descriptor, not `self`, in the closure: capturing `self` retained and released it per file.
+        let fd = descriptor
+        let result = try withName(name, "stat") { fstatat(fd, $0, &raw, AT_SYMLINK_NOFOLLOW) }
         guard result == 0 else { throw SystemError.last("stat", pathOf(BytePath(Array(name)))) }
         return FileStatus(raw)
     }

@@ -5,8 +5,11 @@ import MtimeCore
 /// run reads from the object database only the trees its new commits changed: reading all of
 /// HEAD's trees out of a deep pack (delta chains, inflate) was the largest cost of a warm run.
 /// Trees are addressed by their id, and a stored tree is used only if it hashes to its id, so the
-/// file can come from any clone (a shared cache directory) and never describes the wrong tree; it
-/// ends in a SHA-1 trailer, and one that fails any check is ignored.
+/// file can come from any clone (a shared cache directory) and never describes the wrong tree. It
+/// ends in a SHA-1 trailer that reading does not check: every tree is checked against its id
+/// when used, which a damaged byte in a tree fails (that tree is read from the objects instead),
+/// and damaged lengths or ids fail decoding or that check; hashing the 3 MB file of a 64,000-file
+/// tree again as a whole cost a warm run ~3 ms on its history thread.
 final class TreeCache {
     private let file: BytePath
     /// The file as loaded (empty when missing or invalid).
@@ -108,7 +111,7 @@ final class TreeCache {
     private func decode(_ bytes: [UInt8]) -> [ObjectID: Range<Int>]? {
         bytes.withUnsafeBytes { file -> [ObjectID: Range<Int>]? in
             guard file.count >= TreeCache.magic.count + 4 + 4 + ObjectID.byteCount,
-                file.starts(with: TreeCache.magic), Checksum.hasValidTrailer(file)
+                file.starts(with: TreeCache.magic)
             else { return nil }
             var reader = BinaryReader(
                 UnsafeRawBufferPointer(rebasing: file[..<(file.count - ObjectID.byteCount)]),

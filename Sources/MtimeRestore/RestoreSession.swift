@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import GitKit
 import MtimeCore
@@ -26,6 +27,9 @@ public final class RestoreSession {
     /// The working tree through held directories, opened by the first plan; apply works in the same
     /// held directories the plan verified.
     private var heldFiles: WorkingTreeFiles?
+    /// How many threads join HEAD with the index (`IndexJoin`) and verify files without reading
+    /// them (`verify`); nil: as many as pay for themselves. The plan is the same for any count.
+    var planningThreads: Int?
 
     /// The working tree's files, reached only through held directory descriptors.
     func workingTreeFiles() throws(SystemError) -> WorkingTreeFiles {
@@ -260,6 +264,14 @@ public final class RestoreSession {
 
     /// Phase: each selected path's state against the working tree, and the commit time of the clean
     /// ones; also how many of those are a shallow clone's boundary time.
+    ///
+    /// In two passes that give what one pass in path order would: first, on up to
+    /// `Processors.workerThreads` threads (each a contiguous part, in order), every file that needs
+    /// nothing beyond its preloaded `lstat`, the index and the stat cache
+    /// (`WorkingTreeVerifier.planWithoutReading`: most files of a warm run, which ran alone on one
+    /// core after the preload); then, in path order on this thread, the others (no preloaded
+    /// `lstat`, a file to hash, an attribute to ask), so the first of those that fails is the
+    /// first file a single pass would have failed at, and nothing after it is read.
     private func verify(
         _ selected: Selected, _ tracked: Tracked, _ state: WorkingTreeState,
         _ options: RestoreOptions
@@ -270,13 +282,59 @@ public final class RestoreSession {
             indexIsSplit: tracked.indexIsSplit, readAhead: (state.statCache, state.indexWrittenAt))
         let workingTree = try workingTreeFiles()
         let identifying = options.identifyWorkingTreeBytes || options.sealedBuild != nil
-        var files: [PlannedFile] = []
-        files.reserveCapacity(selected.headPositions.count)
-        var shallowBoundaryFiles = 0
         let total = selected.headPositions.count
         let statuses = state.statuses
-        for (count, position) in selected.headPositions.enumerated() {
-            if count % 256 == 0 { progress?(.checkingFiles(checked: count, total: total)) }
+        /// Sets a clean file's commit time and target; whether that time is a shallow clone's boundary.
+        @Sendable func settle(_ planned: inout PlannedFile, _ file: TrackedFile) -> Bool {
+            guard planned.state == .clean, let change = file.lastChange else { return false }
+            planned.commitTime = Timestamp(
+                commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime, objectID: file.objectID)
+            planned.target = planned.commitTime
+            return change.isShallowBoundary
+        }
+        progress?(.checkingFiles(checked: 0, total: total))
+        let parts = max(
+            1, planningThreads ?? min(Processors.workerThreads, total / RestoreSession.minimumFilesToVerifyPerThread))
+        // Per part: the positions in `files` left to the second pass, and the boundary times counted.
+        var left = [(undecided: [Int], shallowBoundaryFiles: Int)](repeating: ([], 0), count: parts)
+        var files = [PlannedFile](unsafeUninitializedCapacity: total + selected.indexOnly.count) { buffer, initialized in
+            let shared = UnsafeSendable((buffer, verifier, tracked, selected))
+            left.withUnsafeMutableBufferPointer { left in
+                let results = UnsafeSendable(left)
+                @Sendable func work(_ part: Int) {
+                    let (output, verifier, tracked, selected) = shared.value
+                    let hint = StatCache.LookupHint()
+                    var undecided: [Int] = [], shallowBoundaryFiles = 0
+                    for index in (total * part / parts)..<(total * (part + 1) / parts) {
+                        let position = selected.headPositions[index]
+                        let file = tracked.head[position]
+                        let lstat = file.isSubmodule ? .some(nil) : statuses?.preloaded(at: Int(tracked.join.indexPositions[position]))
+                        if let lstat,
+                            var planned = verifier.planWithoutReading(
+                                file, indexEntry: tracked.join.entry(at: position), isConflicted: tracked.join.conflicted[position],
+                                identifying: identifying, lstat: lstat, hint: hint)
+                        {
+                            if settle(&planned, file) { shallowBoundaryFiles += 1 }
+                            (output.baseAddress! + index).initialize(to: planned)
+                        } else {
+                            // A placeholder until the second pass plans it.
+                            (output.baseAddress! + index).initialize(
+                                to: PlannedFile(
+                                    path: file.path, objectID: file.objectID, mode: file.mode, state: .clean, current: nil, target: nil,
+                                    worktreeObjectID: nil, lastChange: nil))
+                            undecided.append(index)
+                        }
+                    }
+                    results.value[part] = (undecided, shallowBoundaryFiles)
+                }
+                if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+            }
+            initialized = total
+        }
+        var shallowBoundaryFiles = left.reduce(0) { $0 + $1.shallowBoundaryFiles }
+        for index in left.flatMap(\.undecided) {
+            if index % 256 == 0 { progress?(.checkingFiles(checked: index, total: total)) }
+            let position = selected.headPositions[index]
             let file = tracked.head[position]
             var lstat: FileStatus?
             if !file.isSubmodule {
@@ -295,14 +353,8 @@ public final class RestoreSession {
             var planned = try verifier.plan(
                 file, indexEntry: tracked.join.entry(at: position), isConflicted: tracked.join.conflicted[position],
                 identifying: identifying, lstat: lstat)
-            if planned.state == .clean, let change = file.lastChange {
-                planned.commitTime = Timestamp(
-                    commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime,
-                    objectID: file.objectID)
-                planned.target = planned.commitTime
-                if change.isShallowBoundary { shallowBoundaryFiles += 1 }
-            }
-            files.append(planned)
+            if settle(&planned, file) { shallowBoundaryFiles += 1 }
+            files[index] = planned
         }
         progress?(.checkingFiles(checked: total, total: total))
 
@@ -313,6 +365,9 @@ public final class RestoreSession {
         }
         return (files, shallowBoundaryFiles)
     }
+
+    /// Below this many files per thread, verifying on another thread costs more than it saves.
+    static let minimumFilesToVerifyPerThread = 4096
 
     /// The options' selection: the one a superproject's session already made for a submodule's
     /// plan, else this session's own.
@@ -355,7 +410,8 @@ public final class RestoreSession {
         // `HistoryResult.files` is sorted by path (checked in debug builds: a pass over 64,000 paths).
         assert(history.files.isSortedByPath)
         return Tracked(
-            head: history.files, join: IndexJoin(files: history.files, sortedIndex: state.sortedIndex),
+            head: history.files,
+            join: IndexJoin(files: history.files, sortedIndex: state.sortedIndex, parts: planningThreads ?? Processors.workerThreads),
             indexIsSplit: state.index.isSplit)
     }
 

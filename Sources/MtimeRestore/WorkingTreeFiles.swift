@@ -151,7 +151,14 @@ final class WorkingTreeFiles {
 
 /// The last parent directory looked up, kept by each walker of paths in path order (one per thread).
 struct ParentCursor {
-    private var last: (path: BytePath, directory: HeldDirectory?)?
+    /// The last parent looked up (nil before the first) and what it was: two fields, not an optional
+    /// tuple, so that comparing with it copies (retains) neither, once per tracked file.
+    private var lastPath: [UInt8]?
+    private var lastDirectory: HeldDirectory? {
+        didSet { lastHeld = lastDirectory.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `lastDirectory`, unretained (kept alive by `lastDirectory`).
+    private var lastHeld: Unmanaged<HeldDirectory>?
 
     /// The held parent of `path` in `tree` and its last component; nil when unreachable.
     mutating func parent(of path: BytePath, in tree: DirectoryTree) throws(SystemError) -> (directory: HeldDirectory, name: BytePath)? {
@@ -170,8 +177,13 @@ struct ParentCursor {
     /// bytes for the preload, `WorkingTreeFiles.statuses(ofIndexPaths:)`).
     mutating func statusIfPresent(pathBytes path: UnsafeRawBufferPointer, in tree: DirectoryTree) throws(SystemError) -> FileStatus? {
         let nameStart = ParentCursor.nameStart(of: path)
-        guard let held = try directory(holding: path, nameStart: nameStart, in: tree) else { return nil }
-        return try held.statusIfPresent(nameBytes: UnsafeRawBufferPointer(rebasing: path[nameStart...]))
+        guard try moveToParent(of: path, nameStart: nameStart, in: tree), let held = lastHeld else { return nil }
+        // Through the cursor's own reference, unretained: it keeps the directory alive meanwhile,
+        // and a retain and release per file of one shared object showed in warm profiles.
+        let name = UnsafeRawBufferPointer(rebasing: path[nameStart...])
+        return try held._withUnsafeGuaranteedRef { directory in
+            Result { () throws(SystemError) in try directory.statusIfPresent(nameBytes: name) }
+        }.get()
     }
 
     /// Where `path`'s last component starts: after its last `/`, or at 0.
@@ -194,17 +206,22 @@ struct ParentCursor {
     private mutating func directory(
         holding path: UnsafeRawBufferPointer, nameStart: Int, in tree: DirectoryTree
     ) throws(SystemError) -> HeldDirectory? {
+        try moveToParent(of: path, nameStart: nameStart, in: tree) ? lastDirectory : nil
+    }
+
+    /// Makes the parent of `path` (as `directory(holding:)` finds it) the last directory looked up;
+    /// false when it is unreachable.
+    private mutating func moveToParent(of path: UnsafeRawBufferPointer, nameStart: Int, in tree: DirectoryTree) throws(SystemError) -> Bool
+    {
         let parentLength = max(nameStart - 1, 0)
         let parent = UnsafeRawBufferPointer(rebasing: path[..<parentLength])
-        if let last, last.path.bytes.count == parentLength,
-            last.path.bytes.withUnsafeBytes({ compareBytes($0, parent) == 0 })
-        {
-            return last.directory
+        if lastPath?.count != parentLength || lastPath?.withUnsafeBytes({ compareBytes($0, parent) == 0 }) != true {
+            let parentPath = BytePath(Array(parent))
+            let held = try ParentCursor.directory(parentPath, in: tree)
+            lastPath = parentPath.bytes
+            lastDirectory = held
         }
-        let parentPath = BytePath(Array(parent))
-        let held = try ParentCursor.directory(parentPath, in: tree)
-        last = (parentPath, held)
-        return held
+        return lastHeld != nil
     }
 
     /// The held directory at `path` in `tree`; nil when unreachable (absent, below a file or a symlink).
@@ -276,6 +293,13 @@ struct PreloadedStatuses {
         }
     }
 
+    /// The status taken for the path at `position` (`.some(nil)`: absent or unreachable); nil when
+    /// none was taken there or its `lstat` failed (`status(at:)` then takes it or throws).
+    func preloaded(at position: Int) -> FileStatus?? {
+        guard position >= 0, position < taken.count, taken[position], failures.isEmpty || failures[position] == nil else { return nil }
+        return .some(statuses[position])
+    }
+
     /// The status of the path at `position` (nil: absent or unreachable), or the error its `lstat`
     /// (or a directory on its way) failed with; `lstat` itself for a position not asked for.
     func status(at position: Int, else lstat: () throws(SystemError) -> FileStatus?) throws(SystemError) -> FileStatus? {
@@ -287,7 +311,7 @@ struct PreloadedStatuses {
 }
 
 /// A value handed to threads that each touch a disjoint part of it.
-private struct UnsafeSendable<Value>: @unchecked Sendable {
+struct UnsafeSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }

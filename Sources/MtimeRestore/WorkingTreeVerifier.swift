@@ -42,6 +42,33 @@ struct WorkingTreeVerifier {
     func plan(
         _ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool, lstat: FileStatus?
     ) throws -> PlannedFile {
+        try plan(tracked, indexEntry: indexEntry, isConflicted: isConflicted, identifying: identifying, lstat: lstat, reading: true)
+    }
+
+    /// `plan`'s answer when it needs nothing beyond its arguments, the index's stat data and the
+    /// stat cache (no file read or hashed, no attribute asked: most files of a warm run); nil when
+    /// it would have to read, and then `plan` decides. Safe on several threads at once, each with
+    /// its own `hint` (files in path order on each).
+    func planWithoutReading(
+        _ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool, lstat: FileStatus?,
+        hint: StatCache.LookupHint
+    ) -> PlannedFile? {
+        try? plan(
+            tracked, indexEntry: indexEntry, isConflicted: isConflicted, identifying: identifying, lstat: lstat, reading: false,
+            hint: hint)
+    }
+
+    /// Thrown where `plan` without `reading` would have to read.
+    private struct NeedsReading: Error {}
+
+    private func plan(
+        _ tracked: TrackedFile, indexEntry: IndexEntry?, isConflicted: Bool, identifying: Bool, lstat: FileStatus?,
+        reading: Bool, hint: StatCache.LookupHint? = nil
+    ) throws -> PlannedFile {
+        func hashIfFile(_ file: inout PlannedFile) throws -> ObjectID? {
+            guard reading || !file.isHashable else { throw NeedsReading() }
+            return try self.hashIfFile(&file)
+        }
         var file = PlannedFile(
             path: tracked.path, objectID: tracked.objectID, mode: tracked.mode, state: .clean,
             current: nil, target: nil, worktreeObjectID: nil, lastChange: tracked.lastChange)
@@ -73,9 +100,10 @@ struct WorkingTreeVerifier {
             return file
         }
         if matchesIndexStat(status, entry)
-            || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID, hint: statCacheHint)
+            || statCache.trusts(tracked.path, status: status, objectID: tracked.objectID, hint: hint ?? statCacheHint)
         {
             if identifying {
+                guard reading else { throw NeedsReading() }
                 // Clean as git sees it; the bytes are HEAD's blob unless a checkout filter rewrote them.
                 file.worktreeObjectID =
                     try checkoutFilters.apply(to: tracked.path, mode: tracked.mode)
@@ -140,7 +168,7 @@ struct WorkingTreeVerifier {
     /// The id of `file`'s bytes when it is a regular file or a symlink (nil otherwise, or when it is
     /// gone); its `current` becomes the status of what was read.
     private func hashIfFile(_ file: inout PlannedFile) throws -> ObjectID? {
-        guard let status = file.current, status.kind == .regular || status.kind == .symlink else { return nil }
+        guard file.isHashable else { return nil }
         do {
             guard let (id, read) = try files.hash(file.path) else { return nil }
             file.current = read
@@ -149,4 +177,9 @@ struct WorkingTreeVerifier {
             throw RestoreError.unreadable(error)
         }
     }
+}
+
+extension PlannedFile {
+    /// Present as a regular file or a symlink: what `hashIfFile` reads.
+    fileprivate var isHashable: Bool { current.map { $0.kind == .regular || $0.kind == .symlink } ?? false }
 }

@@ -120,6 +120,56 @@ import TestSupport
         try expectAllAtLastChange(repository)
     }
 
+    /// Files verified on several threads without reading them, then the rest in path order on one
+    /// (`RestoreSession.verify`), are planned exactly as on one thread: every state, hashed files
+    /// (a rewrite of the same size, a touched file), the identifying mode, parts of any size.
+    @Test func filesVerifiedOnSeveralThreadsArePlannedAsOnOne() throws {
+        let repository = try GitRepository(label: "verify-threads")
+        for index in 0..<RestoreAtScaleTests.fileCount {
+            try repository.write(String(format: "src/m%02d/f%05d.c", index % 43, index), "int f\(index);\n")
+        }
+        try repository.write("link", "target\n")
+        try repository.commit("all")
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)  // settles racily clean records
+        func path(_ index: Int) -> String { String(format: "src/m%02d/f%05d.c", index % 43, index) }
+        for index in stride(from: 3, to: RestoreAtScaleTests.fileCount, by: 101) { try repository.write(path(index), "int F\(index);\n") }
+        for index in stride(from: 5, to: RestoreAtScaleTests.fileCount, by: 103) { try repository.write(path(index), "longer \(index)\n") }
+        for index in stride(from: 7, to: RestoreAtScaleTests.fileCount, by: 107) {
+            try FileManager.default.removeItem(atPath: repository.directory.url(path(index)))
+        }
+        for index in stride(from: 11, to: RestoreAtScaleTests.fileCount, by: 109) {
+            try setTime(repository.directory.url(path(index)), Timestamp(seconds: 1_000_000_000, nanoseconds: 0))
+        }
+        for index in stride(from: 13, to: RestoreAtScaleTests.fileCount, by: 211) {
+            try repository.write(path(index), "staged \(index)\n")
+            try repository.git("add", path(index))
+        }
+        try runChecked(["chmod", "+x", repository.directory.url(path(17))])
+        try FileManager.default.removeItem(atPath: repository.directory.url("link"))
+        try FileManager.default.createSymbolicLink(atPath: repository.directory.url("link"), withDestinationPath: "target")
+        try repository.write("added.c", "new\n")
+        try repository.git("add", "added.c")
+
+        for identifying in [false, true] {
+            func plan(threads: Int) throws -> (files: [PlannedFile], shallowBoundaryFiles: Int) {
+                let session = try RestoreSession(discoveringFrom: repository.path)
+                session.planningThreads = threads
+                let plan = try session.plan(RestoreOptions(identifyWorkingTreeBytes: identifying))
+                return (plan.files, plan.shallowBoundaryFiles)
+            }
+            let serial = try plan(threads: 1)
+            #expect(Set(serial.files.map(\.state)) == [.clean, .modified, .deleted, .staged], "identifying: \(identifying)")
+            #expect(serial.files.count == RestoreAtScaleTests.fileCount + 2)
+            #expect(serial.files.filter { $0.state == .clean }.allSatisfy { $0.target != nil })
+            for threads in [2, 3, 7] {
+                let parallel = try plan(threads: threads)
+                #expect(parallel.files == serial.files, "\(threads) threads, identifying: \(identifying)")
+                #expect(parallel.shallowBoundaryFiles == serial.shallowBoundaryFiles)
+            }
+        }
+    }
+
     /// Every tracked file's mtime is the oracle's (`git log -1 --first-parent --format=%ct -- PATH`,
     /// here from one `git log --name-only` for thousands of paths), nanoseconds from the blob id.
     private func expectAllAtLastChange(_ repository: GitRepository, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -103,7 +103,7 @@ import TestSupport
     @Test func aLargeCacheIsReadOnlyWhenItsChecksumHolds() throws {
         let status = try FileSystem.status(BytePath("/"))
         var builder = StatCache.Builder()
-        for index in 0..<5000 {
+        for index in 0..<6000 {
             let id = try #require(ObjectID(hex: String(repeating: String(format: "%02x", index % 256), count: 20)))
             builder.append(BytePath(String(format: "src/dir%03d/file-%05d.c", index / 100, index)), StatCache.Record(status, objectID: id))
         }

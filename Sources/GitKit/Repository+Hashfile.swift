@@ -60,6 +60,24 @@ extension Repository {
         }
         try check("read the attributes of \(path)", result)
         defer { git_filter_list_free(filters) }
-        return filters != nil
+        if filters != nil { return true }
+        return try hasConversionsOnlyGitRuns(path)
+    }
+
+    /// Whether `path` has a checkout conversion libgit2 leaves out of its filter lists: a `filter=`
+    /// driver (git-lfs, any `filter.<name>.smudge` or `.process`) or `working-tree-encoding`. git
+    /// rewrites such a file's bytes on checkout, and only git can map them back to the blob.
+    public func hasConversionsOnlyGitRuns(_ path: BytePath) throws(GitError) -> Bool {
+        var values: [UnsafePointer<CChar>?] = [nil, nil]
+        let result = "filter".withCString { filter in
+            "working-tree-encoding".withCString { encoding in
+                var names: [UnsafePointer<CChar>?] = [filter, encoding]
+                return path.bytes.withNulTerminatedBytes { name in
+                    git_attr_get_many(&values, handle, UInt32(GIT_ATTR_CHECK_FILE_THEN_INDEX), name, names.count, &names)
+                }
+            }
+        }
+        try check("read the attributes of \(path)", result)
+        return values.contains { git_attr_value($0) == GIT_ATTR_VALUE_STRING }
     }
 }

@@ -60,19 +60,17 @@ public struct Explainer {
         let contextManifest = Dictionary(
             try contextBuilder.build().manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         // `git mtime run` guards the whole working tree, without .dockerignore.
-        let runManifest = Dictionary(
-            try ContextManifestBuilder(
-                contextDirectory: String(decoding: root.bytes, as: UTF8.self),
-                options: restoreOptions, docker: nil
-            ).build().manifest.entries.map { ($0.path, $0) },
-            uniquingKeysWith: { first, _ in first })
+        let wholeTree = try ContextManifestBuilder(
+            contextDirectory: String(decoding: root.bytes, as: UTF8.self),
+            options: restoreOptions, docker: nil
+        ).build().manifest
         // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
         let stampPath =
             try options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) }
             ?? RepositorySettings(repository: session.repository, workdir: session.workdir).stampPath
         // The stamp as `git mtime run`'s guard inspects it: its location below the root, the run
         // manifest's tracked files left out of the files beside it.
-        let tracked = Set(runManifest.values.lazy.filter { !$0.isUntracked }.map(\.path))
+        let tracked = Set(wholeTree.entries.lazy.filter { !$0.isUntracked }.map(\.path))
         let rule: BumpRule
         do {
             rule = BumpRule(
@@ -80,6 +78,8 @@ public struct Explainer {
         } catch {
             rule = BumpRule(stamp: .untrusted(reason: "stamp location: \(error)"), lastBuild: nil, outputs: nil)
         }
+        // The manifest was written just now: each entry's id and time are its file's.
+        let decisions = rule.decisions(for: wholeTree, files: wholeTree.entries.map { ($0.objectID, $0.modificationTime) }, root: root)
         let submodules = try session.indexEntries().filter { $0.mode == 0o160000 }.map(\.path)
         let objects = try ObjectDatabase(session.repository)
 
@@ -124,10 +124,7 @@ public struct Explainer {
             } else {
                 explanation.manifest = .outsideContext
             }
-            // The manifest was written just now: its id and time are the file's.
-            if let entry = runManifest[relative] {
-                explanation.guardDecision = rule.decide(entry, content: entry.objectID, ownTime: entry.modificationTime)
-            }
+            explanation.guardDecision = decisions[relative]
             return explanation
         }
     }

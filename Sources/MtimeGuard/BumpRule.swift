@@ -18,6 +18,8 @@ public enum BumpReason: Equatable, Sendable {
     case notInStamp
     /// The trusted stamp recorded other content for it.
     case contentDiffers(recorded: ObjectID)
+    /// Unchanged itself, but the build reads it through this symlink, which changed (`LinkReach`).
+    case readThroughChangedLink(BytePath)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum BumpReason: Equatable, Sendable {
         case .stampUntrusted(let reason): return "stamp untrusted: \(reason)"
         case .notInStamp: return "not in the stamp"
         case .contentDiffers(let recorded): return "content differs from the stamp's \(recorded.hex.prefix(12))"
+        case .readThroughChangedLink(let link): return "read through \(link), a symlink that changed"
         }
     }
 }
@@ -59,6 +62,9 @@ public struct BumpRule: Sendable {
     public let lastBuildByHorizon: Timestamp?
     /// The stamp's directory relative to the root, when inside it: the build's output directory.
     let outputs: BytePath?
+    /// The newest file beside the stamp now and its path (nil: nothing there): a bumped file must end
+    /// up stored strictly later than it, whatever the stamp's seal time claims.
+    public let newestOutput: (time: Timestamp, path: BytePath)?
 
     /// Inspects the stamp at `location` for a build in `root` (`alsoExcluding`: the manifest's tracked
     /// paths, whose times git-mtime sets itself). Every output of the last build is at most
@@ -71,16 +77,44 @@ public struct BumpRule: Sendable {
             lastBuild = max(lastBuild ?? trusted.sealTime, trusted.sealTime)
             lastBuildByHorizon = max(lastBuildByHorizon ?? trusted.sealTime, trusted.sealTime)
         }
-        self.init(stamp: inspection.result, lastBuild: lastBuild, lastBuildByHorizon: lastBuildByHorizon, outputs: location.relativeToRoot)
+        self.init(
+            stamp: inspection.result, lastBuild: lastBuild, lastBuildByHorizon: lastBuildByHorizon, outputs: location.relativeToRoot,
+            newestOutput: inspection.newestOutput.flatMap { time in inspection.newestOutputPath.map { (time, $0) } })
     }
 
     /// A verdict reached elsewhere (a stamp location that cannot hold a stamp: untrusted, nothing beside it).
-    public init(stamp: StampLoadResult, lastBuild: Timestamp?, lastBuildByHorizon: Timestamp? = nil, outputs: BytePath?) {
+    public init(
+        stamp: StampLoadResult, lastBuild: Timestamp?, lastBuildByHorizon: Timestamp? = nil, outputs: BytePath?,
+        newestOutput: (time: Timestamp, path: BytePath)? = nil
+    ) {
         self.stamp = stamp
         if case .trusted(let trusted) = stamp { consumed = trusted.objectIDsByPath } else { consumed = [:] }
         self.lastBuild = lastBuild
         self.lastBuildByHorizon = lastBuildByHorizon ?? lastBuild
         self.outputs = outputs
+        self.newestOutput = newestOutput
+    }
+
+    /// The decision `prepare` makes for each present entry of `manifest`, by path: `decide`, and an
+    /// unchanged file that a changed symlink leads to (`LinkReach`) bumped with it. `files`, in
+    /// manifest order: each file's id now and the mtime it keeps unless bumped (nil: absent).
+    public func decisions(for manifest: Manifest, files: [(content: ObjectID, ownTime: Timestamp)?], root: BytePath)
+        -> [BytePath: BumpDecision]
+    {
+        var decisions: [BytePath: BumpDecision] = [:]
+        var changedLinks: [BytePath] = []
+        for (entry, file) in zip(manifest.entries, files) {
+            guard let file else { continue }
+            let decision = decide(entry, content: file.content, ownTime: file.ownTime)
+            decisions[entry.path] = decision
+            if entry.isSymlink, case .bump = decision { changedLinks.append(entry.path) }
+        }
+        // Only a file kept as unchanged can be bumped for a link (never without a trusted stamp): spare the resolving.
+        guard !changedLinks.isEmpty, decisions.values.contains(.keep(.unchanged)) else { return decisions }
+        for (path, link) in LinkReach.reached(through: changedLinks, in: manifest, root: root) where decisions[path] == .keep(.unchanged) {
+            decisions[path] = .bump(.readThroughChangedLink(link))
+        }
+        return decisions
     }
 
     /// `content` is the file's id now; `ownTime` the mtime it keeps unless bumped.

@@ -12,6 +12,10 @@ public enum GuardError: Error, CustomStringConvertible {
     case io(SystemError)
     /// `run` could not start the command (127: not found, 126: not executable).
     case spawn(command: String, error: SystemError)
+    /// A changed file got the bump time, but the file system stored it no later than `output` (dated at
+    /// or past the latest time that file system, or git-mtime, can store): make or cargo would take the
+    /// output as up to date, so the build must not start.
+    case outputNotOutdated(file: BytePath, output: BytePath, outputTime: Timestamp)
     /// The files beside the stamp could not all be read, so their state can't be recorded: no stamp
     /// was written (`run` only warns: the build itself succeeded).
     case notSealed(SystemError)
@@ -24,7 +28,7 @@ public enum GuardError: Error, CustomStringConvertible {
         switch self {
         case .mismatch: return GuardError.mismatchExitCode
         case .usage: return GuardError.usageExitCode
-        case .io, .notSealed: return GuardError.ioExitCode
+        case .io, .notSealed, .outputNotOutdated: return GuardError.ioExitCode
         case .spawn(_, let error): return error.isNotFound ? 127 : 126
         }
     }
@@ -40,6 +44,12 @@ public enum GuardError: Error, CustomStringConvertible {
             ]
         case .usage(let message): return [message]
         case .io(let error): return [error.description]
+        case .outputNotOutdated(let file, let output, let time):
+            return [
+                "cannot make \(file) newer than \(output) (dated \(time)\(time == .maximum ? " or later" : "")): no later time can be "
+                    + "stored (the file system's limit, or git-mtime's: the year 9999), so a build would take that output as up to date; "
+                    + "remove it or give it a real time (touch \(output)), then build again"
+            ]
         case .spawn(let command, let error): return ["cannot run \(command): \(error.message)"]
         case .notSealed(let error):
             return ["not sealing the build stamp: \(error); the next build treats all files as changed"]

@@ -69,15 +69,30 @@ public enum Guard {
         let startTime =
             bumpTime <= horizon ? bumpTime : rule.lastBuildByHorizon.map { $0.nextNanosecond.roundedUp(toMultipleOf: granularity) }
         var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
+        let decisions = rule.decisions(
+            for: context.manifest,
+            files: zip(context.manifest.entries, findings).map { entry, finding in
+                presentFile(entry, finding).map { file in (file.id, ownTime(entry, file) ?? file.status.modificationTime) }
+            }, root: context.root)
         let (timesSet, prepared) = try applyTimes(context, findings: findings) { entry, file in
             let own = ownTime(entry, file)
             // An untracked output bumped with its changed source would hide the change: BumpRule keeps
             // it, or gives it a time below the tracked files' (docs/stamp.md, "Untracked files").
-            switch rule.decide(entry, content: file.id, ownTime: own ?? file.status.modificationTime) {
+            let decision = decisions[entry.path] ?? rule.decide(entry, content: file.id, ownTime: own ?? file.status.modificationTime)
+            switch decision {
             case .keep: return own
             case .bump(let reason):
                 bumped.append((entry, reason))
                 return entry.isUntracked ? untrackedBumpTime : bumpTime
+            }
+        }
+        // A file system clamps a later time to the latest it stores (2038-01-19 on ext4 with 128-byte
+        // inodes), and git-mtime's range ends in 9999: a bump stored no later than an output outdates nothing.
+        if let newest = rule.newestOutput {
+            let bumpedPaths = Set(bumped.map(\.entry.path))
+            for (entry, status) in zip(context.manifest.entries, prepared) where bumpedPaths.contains(entry.path) {
+                guard let status, status.modificationTime <= newest.time else { continue }
+                throw .outputNotOutdated(file: entry.path, output: newest.path, outputTime: newest.time)
             }
         }
         return PrepareOutcome(

@@ -5,6 +5,8 @@ import MtimeCore
 public struct StampInspection: Sendable {
     public var result: StampLoadResult
     public var newestOutput: Timestamp?
+    /// Where `newestOutput` is, as the stamp's path was given (its directory joined with the file's path there).
+    public var newestOutputPath: BytePath?
     /// The newest mtime beside the stamp not later than the inspection's horizon: leaves out outputs
     /// dated far ahead (an unpacked archive), which no wait for the clock could pass.
     public var newestOutputByHorizon: Timestamp?
@@ -24,7 +26,7 @@ extension BuildStamp {
         alsoExcluding excluded: Set<BytePath> = [], horizon: Timestamp = .maximum
     ) -> StampInspection {
         guard let directory = location.directory else {
-            return StampInspection(result: .absent, newestOutput: nil, newestOutputByHorizon: nil)
+            return StampInspection(result: .absent, newestOutput: nil, newestOutputPath: nil, newestOutputByHorizon: nil)
         }
         var stamp: BuildStamp?
         var verdict = StampLoadResult.absent
@@ -64,7 +66,9 @@ extension BuildStamp {
                 verdict = .trusted(stamp)
             }
         }
-        return StampInspection(result: verdict, newestOutput: scan.newest, newestOutputByHorizon: scan.newestByHorizon)
+        return StampInspection(
+            result: verdict, newestOutput: scan.newest, newestOutputPath: scan.newestPath.map { location.displayPath.parent.appending($0) },
+            newestOutputByHorizon: scan.newestByHorizon)
     }
 
     /// `inspect` for a stamp path given the way `--stamp` takes it (hooks, `status`): resolved

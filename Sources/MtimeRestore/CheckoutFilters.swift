@@ -46,12 +46,16 @@ final class CheckoutFilters {
     }
 
     /// The blob id git would store for `bytes`, the working-tree content of `path`, with its filters
-    /// (autocrlf, eol, ident) applied; nil when that can't be told (a filter libgit2 can't run, such
-    /// as an external driver): the caller treats the file as modified. With a split index libgit2
-    /// can't read attributes (it reads the index for them), so git hashes the bytes as `path`
-    /// (`hash-object --path`), from a private copy: the working-tree file is never opened by path.
+    /// (autocrlf, eol, ident, a `filter=` driver, working-tree-encoding) applied; nil when that can't
+    /// be told: the caller treats the file as modified. libgit2 runs the first three; git hashes the
+    /// bytes as `path` (`hash-object --path`, from a private copy: the working-tree file is never
+    /// opened by path) for the conversions only git runs (as `git status` runs the driver's clean
+    /// command, configured by the user, never by the repository's content), and for every file when
+    /// the index is split or sparse (libgit2 can't read attributes then: it reads the index for them).
     func blobID(ofWorkingTreeBytes bytes: [UInt8], path: BytePath) -> ObjectID? {
-        guard indexIsSplit else { return try? repository.blobID(ofWorkingTreeBytes: bytes, path: path) }
+        guard indexIsSplit || (try? repository.hasConversionsOnlyGitRuns(path)) != false else {
+            return try? repository.blobID(ofWorkingTreeBytes: bytes, path: path)
+        }
         // argv is text: a name that isn't UTF-8 stays unverified (modified), never mangled.
         func text(_ path: BytePath) -> String? { String(validatingUTF8: path.bytes.map { CChar(bitPattern: $0) } + [0]) }
         let scratch = repository.gitDirectory.appending("git-mtime")

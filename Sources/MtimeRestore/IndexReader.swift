@@ -3,11 +3,13 @@ import MtimeCore
 
 /// The index's entries, with the stat data git recorded. libgit2 1.5 refuses a split index
 /// (`core.splitIndex=true`, `git update-index --split-index`: the entries are spread over `index`
-/// and a `sharedindex.<id>` file), so for one of those git itself lists them
+/// and a `sharedindex.<id>` file) and a sparse index (`index.sparse=true`, `sparse-checkout
+/// --sparse-index`: a directory outside the cone is one entry, the `sdir` extension; "index file
+/// corrupt"), so for those git itself lists them, a sparse index expanded to every file
 /// (`git ls-files --stage --debug -z`); every other index is read by libgit2.
 ///
-/// libgit2 reads the index for attributes too, so with a split index nothing that asks it about
-/// attributes works either: `isSplit` tells callers to avoid that (see `CheckoutFilters`).
+/// libgit2 reads the index for attributes too, so with such an index nothing that asks it about
+/// attributes works either: `isSplit` (split or sparse) tells callers to avoid that (see `CheckoutFilters`).
 struct IndexReader {
     let entries: [IndexEntry]
     let isSplit: Bool
@@ -19,11 +21,12 @@ struct IndexReader {
     /// Reads only files (and maybe runs git): safe on any thread. `bytes`: the index file as
     /// `Repository.indexFileBytes` read it (nil: unreadable); not given, it is read here.
     init(_ location: RepositoryLocation, workdir: BytePath, bytes: [UInt8]?? = nil) throws {
+        let bytes = bytes ?? Repository.indexFileBytes(at: location)
         do {
-            entries = try Repository.indexEntries(at: location, bytes: bytes ?? Repository.indexFileBytes(at: location))
+            entries = try Repository.indexEntries(at: location, bytes: bytes)
             isSplit = false
         } catch {
-            guard try IndexReader.isSplit(location) else { throw error }
+            guard try IndexReader.isSplit(location) || IndexReader.isSparse(bytes) else { throw error }
             entries = try IndexReader.listedByGit(location, workdir: workdir)
             isSplit = true
         }
@@ -33,6 +36,14 @@ struct IndexReader {
         let names: [BytePath]
         do { names = try FileSystem.listDirectory(location.gitDirectory) } catch { throw RestoreError.system(error) }
         return names.contains { $0.bytes.starts(with: Array("sharedindex.".utf8)) }
+    }
+
+    /// The `sdir` extension git writes (always empty) into a sparse index. Asked only once libgit2
+    /// has refused the file: a path that happens to hold these bytes just lets git list the index.
+    private static func isSparse(_ bytes: [UInt8]?) -> Bool {
+        let header: [UInt8] = Array("sdir".utf8) + [0, 0, 0, 0]
+        guard let bytes, bytes.count >= header.count else { return false }
+        return (0...(bytes.count - header.count)).contains { bytes[$0] == header[0] && bytes[$0..<$0 + header.count].elementsEqual(header) }
     }
 
     private static func listedByGit(_ location: RepositoryLocation, workdir: BytePath) throws -> [IndexEntry] {

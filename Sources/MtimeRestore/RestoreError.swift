@@ -55,9 +55,10 @@ public enum RestoreError: Error, CustomStringConvertible {
         case .unreadable(let error): return "cannot verify \(error.path.map { "\($0)" } ?? "a file"): \(error.message); nothing was changed"
         case .invalidSetting(let key, let value, let expected): return "\(key) is '\(value)'; expected \(expected)"
         case .splitIndex(let reason):
-            return "the index is split (core.splitIndex=true or `git update-index --split-index`), which libgit2 1.5 can't read, "
-                + "and git could not list it either (\(reason)); to unsplit it: git config core.splitIndex false && "
-                + "git update-index --no-split-index"
+            return "the index is split (core.splitIndex=true or `git update-index --split-index`) or sparse (index.sparse=true), "
+                + "which libgit2 1.5 can't read, and git could not list it either (\(reason)); to unsplit it: "
+                + "git config core.splitIndex false && git update-index --no-split-index; to expand a sparse one: "
+                + "git sparse-checkout set --no-sparse-index"
         case .git(let error): return error.description
         case .system(let error): return error.description
         case .missingTrees(let remote, let filter):

@@ -118,15 +118,15 @@ struct WorkingTreeVerifier {
         }
         file.worktreeObjectID = raw
         guard raw != tracked.objectID else { return file }
-        // Bytes that differ may still be HEAD's content once filters (autocrlf, eol, ident) are applied.
+        // Bytes that differ may still be HEAD's content once its checkout conversions are undone.
         if status.kind != .regular { file.state = .modified; return file }
         if try !holdsThroughFilters(tracked.path, objectID: tracked.objectID) { file.state = .modified }
         return file
     }
 
-    /// Whether the bytes of `path` are blob `objectID` once the checkout filters (autocrlf, eol,
-    /// ident) are applied. A filter libgit2 can't run (an external driver such as git-lfs) leaves
-    /// the file unverified: false.
+    /// Whether the bytes of `path` are blob `objectID` once its checkout conversions are undone:
+    /// autocrlf, eol and ident by libgit2, a `filter=` driver (git-lfs) or working-tree-encoding by
+    /// git (`CheckoutFilters`). A conversion that fails leaves the file unverified: false.
     func holdsThroughFilters(_ path: BytePath, objectID: ObjectID) throws -> Bool {
         let bytes: [UInt8]
         do { bytes = try files.contents(path) } catch { throw RestoreError.unreadable(error) }

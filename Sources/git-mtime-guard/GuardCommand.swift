@@ -16,7 +16,7 @@ struct GuardCommand: ParsableCommand {
 
             Defaults: --manifest is the file `manifest` next to this executable (found through /proc/self/exe); --root is the working directory; --stamp is $GIT_MTIME_STAMP if set, else target/.git-mtime-stamp under the root (its directory is created when sealing). No symlink below the root is followed, except one on the stamp's path that stays inside the root.
 
-            Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry below a symlinked directory, a stamp path that can't name a file, names something other than a regular file, or leaves the root through a symlink; nothing was touched); 74 I/O error. `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
+            Exit codes: 0 all good; 1 files differ from the manifest (changed, missing or wrong type; nothing was touched); 64 usage or format error (bad arguments, malformed manifest, an entry below a symlinked directory, a stamp path that can't name a file, names something other than a regular file, or leaves the root through a symlink; nothing was touched); 74 I/O error (also: a changed file could not be made newer than an output dated at the file system's latest time; nothing was run). `run` exits with the command's status (128+N if signal N killed it), 127 if the command was not found, 126 if it could not be executed. Specified in docs/stamp.md.
             """,
         version: Version.current,
         subcommands: [CheckCommand.self, PrepareCommand.self, SealCommand.self, RunCommand.self])
@@ -97,7 +97,10 @@ struct PrepareCommand: ParsableCommand {
             sealed) every tracked file counts as changed. An untracked entry (a new source, or an in-tree output git \
             doesn't ignore) whose content the stamp doesn't record gets a time one step below the tracked files', \
             and only if it is not already newer than the last build, so an output never hides its changed source \
-            (docs/stamp.md).
+            (docs/stamp.md). What a changed symlink leads to (a file, or every entry below a directory) gets the \
+            fresh mtime too: build tools stat through links. If no time the file system stores is later than the \
+            newest output (one dated at its limit, 2038 on ext4 with 128-byte inodes, or past 9999), it exits 74 \
+            naming that output.
 
             One line always says what it decided (`N of M files changed since the last sealed build; stamp \
             trusted`); --explain adds one line per file that got a fresh mtime, with the reason.

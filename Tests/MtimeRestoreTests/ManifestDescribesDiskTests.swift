@@ -20,15 +20,24 @@ import TestSupport
         try #require(manifest.entries.first { $0.path == BytePath(path) }, "no entry for \(path)")
     }
 
-    /// Each filter on its own repository: `.gitattributes` eol=crlf, `core.autocrlf=true`, `ident`.
+    /// Each filter on its own repository: `.gitattributes` eol=crlf, `core.autocrlf=true`, `ident`,
+    /// and the two libgit2 doesn't run: `working-tree-encoding` (UTF-16 on disk) and a `filter=`
+    /// driver (its smudge upper-cases, as git-lfs turns a pointer into the content); with those two
+    /// every manifest recorded the blob, so every guarded build failed (`changed: run.bat`), and a file
+    /// whose stat no longer matched the index was called modified.
     /// The files are clean for git, yet their bytes differ from the blob; the manifest records the
     /// bytes' id, so the guard agrees, and the time stays the commit time with nanoseconds from the blob.
-    @Test(arguments: ["eol", "autocrlf", "ident"])
+    @Test(arguments: ["eol", "autocrlf", "ident", "working-tree-encoding", "driver"])
     func filteredCleanFilesAreDescribedByTheirBytes(_ filter: String) throws {
         let repo = try GitRepository()
         switch filter {
         case "eol": try repo.write(".gitattributes", "*.bat text eol=crlf\n")
         case "ident": try repo.write(".gitattributes", "*.c ident\n")
+        case "working-tree-encoding": try repo.write(".gitattributes", "*.bat text working-tree-encoding=UTF-16LE\n")
+        case "driver":
+            try repo.git("config", "filter.upper.smudge", "tr a-z A-Z")
+            try repo.git("config", "filter.upper.clean", "tr A-Z a-z")
+            try repo.write(".gitattributes", "*.bat filter=upper\n")
         default: try repo.git("config", "core.autocrlf", "true")
         }
         try repo.write("run.bat", "echo a\necho b\n")
@@ -45,8 +54,12 @@ import TestSupport
         let blob = try #require(ObjectID(hex: repo.git("rev-parse", "HEAD:\(changed)").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(onDisk != blob, "the filter rewrote \(changed)")
 
-        // Twice: a cold run (files hashed) and a warm one (clean by stat, nothing hashed to decide it).
-        for (pass, restore) in [("cold", true), ("warm", false)] {
+        // Three times: a cold run (files hashed), a warm one (clean by stat, nothing hashed to decide
+        // it), and one after a touch (the stat no longer matches: git maps the bytes back to decide).
+        for (pass, restore) in [("cold", true), ("warm", false), ("touched", true)] {
+            if pass == "touched" {
+                try FileSystem.setModificationTime(BytePath(repo.directory.url(changed)), to: Timestamp(seconds: 1_000_000_000))
+            }
             let (manifest, check) = try manifestAndCheck(repo, restore: restore)
             #expect(check.status == 0, "\(filter) \(pass): \(check.stderr)")
             let described = try entry(manifest, changed)

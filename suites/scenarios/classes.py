@@ -38,7 +38,8 @@ CLASSES = {
                 "TERM/INT reach the guard (or `git mtime run`, or the whole process group) while the build runs; "
                 "builds that trap the signal and exit 0 included: the stamp is never sealed"),
     "filters": (0.2, True,
-                "git's working-tree filters (.gitattributes eol=crlf and ident, core.autocrlf=true) and "
+                "git's working-tree filters (.gitattributes eol=crlf and ident, core.autocrlf=true, a filter= driver "
+                "libgit2 can't run, working-tree-encoding) and "
                 "core.fileMode=false with executable bits changed on disk"),
     "orphan": (0.2, True,
                "`git checkout --orphan` then `checkout -f`, and `git init; git fetch; git checkout -f` over a tree "

@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -396,8 +397,18 @@ class Scenario:
         """git's working-tree filters: the bytes on disk differ from the blob although git calls the file
         clean; and core.fileMode=false, where git ignores the executable bit on disk."""
         rng = self.class_rng["filters"]
-        chosen = [f for f in ("eol=crlf", "ident", "autocrlf") if rng.random() < 0.5] or [rng.choice(["eol=crlf", "ident", "autocrlf"])]
+        kinds = ["eol=crlf", "ident", "autocrlf", "driver", "working-tree-encoding"]
+        chosen = [f for f in kinds if rng.random() < 0.4] or [rng.choice(kinds)]
         lines = []
+        if "driver" in chosen:
+            # A filter driver libgit2 can't run (as git-lfs): the smudged file on disk ends in a line the blob lacks.
+            self.filter_config["filter.smudged.smudge"] = "sed '$a/* smudged */'"
+            self.filter_config["filter.smudged.clean"] = "sed '/^\\/\\* smudged \\*\\/$/d'"
+            lines += ["src/*.c filter=smudged"]
+        if "working-tree-encoding" in chosen:
+            # UTF-16 on disk, UTF-8 in the blob: a file in the make context the build doesn't compile.
+            lines += ["*.utf16.txt text working-tree-encoding=UTF-16LE"]
+            write_bytes(os.path.join(self.repo, "notes.utf16.txt"), "notes kept as UTF-16 in the working tree\n".encode("utf-16-le"))
         if "eol=crlf" in chosen:
             lines += ["*.h text eol=crlf", "src/*.c text eol=crlf"]
         if "ident" in chosen:
@@ -1051,6 +1062,24 @@ class Scenario:
             return self.op_edit()
         with open(header, "rb") as f:
             data = f.read()
+        # Pointed back at an earlier copy: unchanged itself since it was built, so only the link changed
+        # (docs/RELIABILITY.md defect 11: make stats through it and saw the old copy's old times).
+        current = os.readlink(include) if os.path.islink(include) else None
+        earlier = sorted(name for name in os.listdir(self.repo)
+                         if re.fullmatch(r"inc[0-9]+", name) and name != current
+                         and os.path.isfile(os.path.join(self.repo, name, "marks.h"))
+                         and open(os.path.join(self.repo, name, "marks.h"), "rb").read() != data)
+        if earlier and rng.random() < 0.4:
+            copy = rng.choice(earlier)
+            self.steps.append("point include at the earlier copy %s/ (another marks.h, with its own older time)" % copy)
+            self.count("op_dir_to_symlink_earlier")
+            self.taint_owner("include/marks.h")  # a plain build stats through the link: uncovered (rule 2)
+            if os.path.islink(include):
+                os.unlink(include)
+            else:
+                shutil.rmtree(include)
+            os.symlink(copy, include)
+            return
         if os.path.islink(include) and rng.random() < 0.5:
             self.steps.append("replace the symlink include by a directory again")
             os.unlink(include)

@@ -24,6 +24,12 @@ enum IndexFile {
         return parseEntries(bytes)
     }
 
+    /// Whether the file ends in the null hash instead of its SHA-1 (`index.skipHash`), which libgit2
+    /// 1.5 refuses as corrupt.
+    static func hasNullTrailer(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= headerSize + ObjectID.byteCount && bytes.suffix(ObjectID.byteCount).allSatisfy { $0 == 0 }
+    }
+
     /// Where each entry's path lies in `bytes` (versions 2 and 3 only: version 4's paths are
     /// prefix-compressed), in file order, found by hopping from entry to entry by the length in its
     /// flags: a pass that costs nothing next to `parse`, so that work on the paths (restore's `lstat`s)

@@ -25,6 +25,12 @@ extension Repository {
         return try indexEntriesFromLibgit2(location)
     }
 
+    /// Whether the index file's `bytes` end in the null hash (`index.skipHash=true`): read here, but
+    /// libgit2 refuses such an index, for its attribute lookups too.
+    public static func indexSkipsItsHash(_ bytes: [UInt8]) -> Bool {
+        IndexFile.hasNullTrailer(bytes)
+    }
+
     /// Where each entry's path lies in the index file's `bytes`, in file order, before (or while)
     /// the entries are decoded (`IndexFile.pathRanges`): unchecked, nil for a version-4 index.
     public static func indexPathRanges(in bytes: [UInt8]) -> [IndexPathRange]? {

@@ -9,7 +9,8 @@ import MtimeCore
 /// (`git ls-files --stage --debug -z`); every other index is read by libgit2.
 ///
 /// libgit2 reads the index for attributes too, so with such an index nothing that asks it about
-/// attributes works either: `isSplit` (split or sparse) tells callers to avoid that (see `CheckoutFilters`).
+/// attributes works either: `isSplit` (split, sparse, or read here though libgit2 refuses it: an index
+/// ending in the null hash, `index.skipHash`) tells callers to avoid that (see `CheckoutFilters`).
 struct IndexReader {
     let entries: [IndexEntry]
     let isSplit: Bool
@@ -24,7 +25,7 @@ struct IndexReader {
         let bytes = bytes ?? Repository.indexFileBytes(at: location)
         do {
             entries = try Repository.indexEntries(at: location, bytes: bytes)
-            isSplit = false
+            isSplit = bytes.map(Repository.indexSkipsItsHash) ?? false
         } catch {
             guard try IndexReader.isSplit(location) || IndexReader.isSparse(bytes) else { throw error }
             entries = try IndexReader.listedByGit(location, workdir: workdir)

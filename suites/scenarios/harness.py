@@ -273,13 +273,19 @@ class Scenario:
     def git_out(self, *args, cwd=None):
         return self.run(["git"] + list(args), cwd or self.repo, what="git").stdout.decode(errors="surrogateescape")
 
-    def mtime(self, *args, roots=(), check=True, read_only=False, prefix=(), exempt=None):
+    def mtime(self, *args, roots=(), check=True, read_only=False, prefix=(), exempt=None, after=None):
         """Runs `git mtime ARGS`, asserting it changed no file's content (nor any mtime if read_only), except
-        the files in `exempt` (absolute path -> digest) that the scenario itself wrote meanwhile."""
+        the files in `exempt` (absolute path -> digest) that the scenario itself wrote meanwhile. `after` runs
+        once the command has exited, before the contents are compared: a racing writer must have finished its
+        write (it may still be between its truncating open and its write when git-mtime exits)."""
         roots = list(roots) or [self.repo]
         before = [snapshot.contents(r) for r in roots]
         times = [snapshot.mtimes(r, skip=snapshot.SKIP) for r in roots] if read_only else None
-        process = self.run(list(prefix) + [self.tools.git_mtime] + list(args), self.repo, check=check, what="git-mtime")
+        try:
+            process = self.run(list(prefix) + [self.tools.git_mtime] + list(args), self.repo, check=check, what="git-mtime")
+        finally:
+            if after:
+                after()
         self.stats["mtime_commands"] += 1
         self.assert_unchanged(roots, before, "git mtime " + " ".join(args), exempt)
         self.check_sentinel("git mtime " + " ".join(args))
@@ -976,7 +982,7 @@ class Scenario:
         racer.start()
         try:
             process = self.mtime("restore", "-C", self.repo, check=False, prefix=strace_delay("utimensat", 300000),
-                                 exempt={full: hashlib.sha256(data).hexdigest()})
+                                 exempt={full: hashlib.sha256(data).hexdigest()}, after=racer.finish)
         finally:
             racer.finish()
         self.stats["races_run"] += 1

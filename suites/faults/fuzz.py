@@ -210,11 +210,34 @@ def decode_path(field):
     return bytes(out)
 
 
+def reached_through_changed_links(world, entries, consumed):
+    """The entries a symlink entry that prepare bumps (its id differs from the stamp's) leads to: make and
+    cargo read through links, so those are bumped with it (docs/stamp.md, "Symlinks"). Resolved inside the
+    root, as the guard resolves them: `..` at the root stays there, a link leading out reaches nothing there."""
+    paths = {decode_path(escaped) for _, _, _, _, escaped in entries}
+    reached = set()
+    for _, mode, blob, _, escaped in entries:
+        link = decode_path(escaped)
+        if mode != b"120000" or link is None or consumed.get(link) == blob:
+            continue
+        target = os.readlink(os.path.join(world.root.encode(), link))
+        # An absolute target starts again at the root.
+        parts = [] if target.startswith(b"/") else [p for p in os.path.dirname(link).split(b"/") if p]
+        for part in target.split(b"/"):
+            if part == b"..":
+                parts = parts[:-1]
+            elif part not in (b"", b"."):
+                parts.append(part)
+        target = b"/".join(parts)
+        reached |= {path for path in paths if path == target or path.startswith(target + b"/") or not target}
+    return reached
+
+
 def check_prepared_times(world, stamp):
     """The guard trusted a (mutated, checksum-fixed) stamp: then prepare must have given every file whose id
     differs from the one the stamp records a time after the stamp's seal time, and every other file exactly
     its manifest time. An untracked file whose id differs may also keep its own time (it is beside the
-    stamp, or already newer than the seal)."""
+    stamp, or already newer than the seal). A file a bumped symlink leads to counts as differing."""
     lines = stamp.split(b"\n")
     try:
         sealed_text = next(l for l in lines if l.startswith(b"sealed "))[7:]
@@ -231,13 +254,14 @@ def check_prepared_times(world, stamp):
                 consumed[path] = fields[1]
     manifest_lines = world.manifest.split(b"\n")
     first_entry = next(i for i, line in enumerate(manifest_lines) if line.startswith(b"entries ")) + 1
-    for line in manifest_lines[first_entry:-1]:
-        origin, mode, blob, when, escaped = line.split(b" ", 4)
+    entries = [line.split(b" ", 4) for line in manifest_lines[first_entry:-1]]
+    reached = reached_through_changed_links(world, entries, consumed)
+    for origin, mode, blob, when, escaped in entries:
         path = decode_path(escaped)
         seconds, nanos = when.split(b".")
         manifest_time = int(seconds) * 10 ** 9 + int(nanos)
         now = os.lstat(os.path.join(world.root.encode(), path)).st_mtime_ns
-        if consumed.get(path) == blob:
+        if consumed.get(path) == blob and path not in reached:
             if now != manifest_time:
                 return "trusted stamp records %s unchanged, yet prepare gave it %d, not its manifest time %d" % (
                     path, now, manifest_time)

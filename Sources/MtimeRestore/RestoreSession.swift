@@ -614,15 +614,16 @@ public final class RestoreSession {
         }
 
         let worthWriting = changes.areWorthWriting
-        let cache = worthWriting == false ? nil : { [plan] in
+        var cache: StatCache?
+        if worthWriting != false {
             var builder = StatCache.Builder(capacity: verified.count)
             for position in verified {
                 // Recorded above: its status after the set, or as planned (`current`, left as it was).
                 let status = verifiedWhenSet[position] ?? plan.files[position].current!
                 builder.append(plan.files[position].path, StatCache.Record(status, objectID: plan.files[position].objectID))
             }
-            return plan.coversWholeTree ? builder.cache : previous.merging(builder.cache)
-        }()
+            cache = plan.coversWholeTree ? builder.cache : previous.merging(builder.cache)
+        }
         // A warm run that verified nothing new need not rewrite the file, unless some record is racily
         // clean against the old file's time: written now, it becomes trustworthy for the next run.
         // A few new records (a commit's files) are not worth rewriting every record for: the next run

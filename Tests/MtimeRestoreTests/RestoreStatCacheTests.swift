@@ -110,7 +110,9 @@ import TestSupport
         let churn = [0, 1, 2, 3, 50][seed % 5]
         var given: [(BytePath, StatCache.Record)] = []
         for path in paths {
-            let keep = previousEntries[path] != nil ? Int.random(in: 0..<700, using: &random) >= churn : Int.random(in: 0..<700, using: &random) < churn
+            let keep =
+                previousEntries[path] != nil
+                ? Int.random(in: 0..<700, using: &random) >= churn : Int.random(in: 0..<700, using: &random) < churn
             guard keep else { continue }
             let changed = previousEntries[path] == nil || Int.random(in: 0..<700, using: &random) < churn
             given.append((path, changed ? record(1) : previousEntries[path]!))

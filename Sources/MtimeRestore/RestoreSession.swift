@@ -512,7 +512,12 @@ public final class RestoreSession {
 
     private func applyPlan(_ plan: inout RestorePlan, threads: Int) throws -> RestoreSummary {
         var summary = RestoreSummary()
-        var verified = StatCache.Builder(capacity: plan.files.count)
+        let cacheLocation = StatCache.location(in: repository.gitDirectory)
+        let previous = lastLoadedStatCache ?? StatCache.load(from: cacheLocation)
+        // The files verified clean, by position (with their status after a set that verified them),
+        // weighed against `previous` as they come: the new cache is built only when worth writing.
+        var verified: [Int] = [], verifiedWhenSet: [Int: FileStatus] = [:]
+        var changes = StatCache.Changes(against: previous, replacingAll: plan.coversWholeTree)
         let tree = try workingTreeFiles()
         let unverified = plan.files.indices.filter { plan.files[$0].unverified != nil }
         var outcomes: [(position: Int, outcome: GuardedTimeSetter.Outcome)] = []
@@ -536,11 +541,11 @@ public final class RestoreSession {
         outcomes = outcomes.isEmpty ? rest : rest.isEmpty ? outcomes : (outcomes + rest).sorted { $0.position < $1.position }
         var nextOutcome = outcomes.startIndex
         for position in plan.files.indices {
-            let file = plan.files[position]
             // What the stat cache may vouch for: nothing that could have changed after it was verified.
             var recordable: FileStatus?
             if nextOutcome < outcomes.endIndex, outcomes[nextOutcome].position == position {
                 defer { nextOutcome += 1 }
+                let file = plan.files[position]
                 switch outcomes[nextOutcome].outcome {
                 case .changedSincePlanned:
                     summary.changedSincePlanned.append(file.path)
@@ -555,7 +560,10 @@ public final class RestoreSession {
                         plan.files[position].unverified = nil
                     }
                     summary.filesSet += 1
-                    if verified { recordable = status }
+                    if verified {
+                        recordable = status
+                        verifiedWhenSet[position] = status
+                    }
                 case .notAsIndexed:
                     preconditionFailure("\(file.path) was planned again")
                 case .readBackDiffers(let status):
@@ -574,16 +582,18 @@ public final class RestoreSession {
                     continue
                 }
             } else {
-                guard let target = file.target, let planned = file.current else { continue }
+                // Most files of a warm run; read in place: copying each whole `PlannedFile` is most of this loop.
+                guard let target = plan.files[position].target, let planned = plan.files[position].current else { continue }
                 // Every file set has its outcome, in plan order (`setFileTimes` threw otherwise).
-                guard planned.modificationTime == target else { preconditionFailure("no outcome for \(file.path)") }
+                guard planned.modificationTime == target else { preconditionFailure("no outcome for \(plan.files[position].path)") }
                 summary.alreadyRight += 1
                 // Verified while planning; a change in the same clock tick as that check would not show in
                 // the ctime, so only a file last changed before planning began is recorded.
                 if let checkedFrom = plan.checkedFrom, planned.changeTime < checkedFrom { recordable = planned }
             }
-            if file.state == .clean, let recordable {
-                verified.append(file.path, StatCache.Record(recordable, objectID: file.objectID))
+            if plan.files[position].state == .clean, let recordable {
+                changes.add(plan.files[position].path, StatCache.Record(recordable, objectID: plan.files[position].objectID))
+                verified.append(position)
             }
         }
         for directory in plan.directories where directory.current.modificationTime != directory.target {
@@ -603,14 +613,22 @@ public final class RestoreSession {
             summary.directoriesSet += 1
         }
 
-        let cacheLocation = StatCache.location(in: repository.gitDirectory)
-        let previous = lastLoadedStatCache ?? StatCache.load(from: cacheLocation)
-        let cache = plan.coversWholeTree ? verified.cache : previous.merging(verified.cache)
+        let worthWriting = changes.areWorthWriting
+        var cache: StatCache?
+        if worthWriting != false {
+            var builder = StatCache.Builder(capacity: verified.count)
+            for position in verified {
+                // Recorded above: its status after the set, or as planned (`current`, left as it was).
+                let status = verifiedWhenSet[position] ?? plan.files[position].current!
+                builder.append(plan.files[position].path, StatCache.Record(status, objectID: plan.files[position].objectID))
+            }
+            cache = plan.coversWholeTree ? builder.cache : previous.merging(builder.cache)
+        }
         // A warm run that verified nothing new need not rewrite the file, unless some record is racily
         // clean against the old file's time: written now, it becomes trustworthy for the next run.
         // A few new records (a commit's files) are not worth rewriting every record for: the next run
         // hashes those few files instead, and a later run with more to record writes them all.
-        if cache.isWorthWriting(replacing: previous) {
+        if let cache, worthWriting ?? cache.isWorthWriting(replacing: previous) {
             // The times are set by now; a cache that can't be written (full disk, read-only git dir)
             // only costs the next run some hashing, so it is reported, not fatal.
             do { try cache.write(to: cacheLocation) } catch { summary.statCacheError = error }

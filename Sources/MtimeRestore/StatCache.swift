@@ -101,46 +101,67 @@ struct StatCache {
         }
     }
 
-    /// Whether replacing `previous` with `self` is worth writing the whole file: a record left out
-    /// (or not yet settled) only makes the next run hash that file, so up to one entry in
+    /// Whether replacing `previous` with `self` is worth writing the whole file (`Changes`).
+    func isWorthWriting(replacing previous: StatCache) -> Bool {
+        var changes = Changes(against: previous, replacingAll: true)
+        for index in records.indices { changes.add(path(at: index), records[index]) }
+        return changes.areWorthWriting == true
+    }
+
+    /// What a new cache would change against `previous`, counted from its records one at a time, so
+    /// that a warm run with nothing worth writing never builds the new cache. The new cache holds
+    /// just the records given (`replacingAll`), or `previous` with them added. A record left out (or
+    /// not yet settled) only makes the next run hash that file, so up to one entry in
     /// `rewriteFraction`, holding fewer bytes than the file itself, may wait for a later rewrite.
     /// Counted: paths only one of them has, and records `previous` holds differently or can't vouch
     /// for yet (not settled against its file).
-    func isWorthWriting(replacing previous: StatCache) -> Bool {
-        var changes = 0
-        var unrecordedBytes = 0
-        var old = 0, new = 0
-        func added(_ record: Record) {
-            changes += 1
-            unrecordedBytes += Int(clamping: record.size)
-        }
-        pathBytes.withUnsafeBytes { packed in
-            previous.pathBytes.withUnsafeBytes { previousPacked in
-                while old < previous.count && new < count {
-                    let order = compareBytes(
-                        UnsafeRawBufferPointer(rebasing: previousPacked[previous.pathStarts[old]..<previous.pathStarts[old + 1]]),
-                        UnsafeRawBufferPointer(rebasing: packed[pathStarts[new]..<pathStarts[new + 1]]))
-                    if order == 0 {
-                        if records[new] != previous.records[old] || !previous.isSettled(records[new]) { added(records[new]) }
-                        old += 1
-                        new += 1
-                    } else if order < 0 {
-                        changes += 1
-                        old += 1
-                    } else {
-                        added(records[new])
-                        new += 1
-                    }
-                }
+    struct Changes {
+        private let previous: StatCache
+        private let replacingAll: Bool
+        private let hint = LookupHint()
+        private var changes = 0, unrecordedBytes = 0
+        private var given = 0, givenPathBytes = 0, matched = 0, matchedPathBytes = 0
+        private var last: BytePath?
+        private var inOrder = true
+
+        init(against previous: StatCache, replacingAll: Bool) {
+            self.previous = previous
+            self.replacingAll = replacingAll
+            // Kept as they are when merged: counted unless a record given replaces them.
+            if !replacingAll {
+                for record in previous.records where !previous.isSettled(record) { added(record) }
             }
         }
-        changes += previous.count - old
-        while new < count {
-            added(records[new])
-            new += 1
+
+        private mutating func added(_ record: Record, _ sign: Int = 1) {
+            changes += sign
+            unrecordedBytes += sign * Int(clamping: record.size)
         }
-        return changes > 0
-            && (changes * StatCache.rewriteFraction > max(count, previous.count) || unrecordedBytes > sizeBound)
+
+        mutating func add(_ path: BytePath, _ record: Record) {
+            if let last, !(last < path) { inOrder = false }
+            last = path
+            given += 1
+            givenPathBytes += path.bytes.count
+            guard let old = previous.index(of: path, hint: hint) else { return added(record) }
+            matched += 1
+            matchedPathBytes += path.bytes.count
+            let oldRecord = previous.records[old]
+            if !replacingAll && !previous.isSettled(oldRecord) { added(oldRecord, -1) }
+            if record != oldRecord || !previous.isSettled(record) { added(record) }
+        }
+
+        /// Nil when the paths were not given in strictly increasing order: a path given twice would
+        /// be counted twice, so the caller builds the cache and asks `isWorthWriting` instead.
+        var areWorthWriting: Bool? {
+            guard inOrder else { return nil }
+            let count = replacingAll ? given : previous.count + given - matched
+            let pathBytes = replacingAll ? givenPathBytes : previous.pathBytes.count + givenPathBytes - matchedPathBytes
+            let total = changes + (replacingAll ? previous.count - matched : 0)
+            return total > 0
+                && (total * StatCache.rewriteFraction > max(count, previous.count)
+                    || unrecordedBytes > StatCache.sizeBound(count: count, pathBytes: pathBytes))
+        }
     }
 
     static let rewriteFraction = 256
@@ -240,8 +261,8 @@ struct StatCache {
 
     /// The file's size in the fixed-width layout (whole paths, every field at full width), which
     /// `isWorthWriting` weighs without sizing every varint: about twice what `encode` writes.
-    private var sizeBound: Int {
-        StatCache.magic.count + 4 + records.count * (4 + StatCache.recordSize) + pathBytes.count + ObjectID.byteCount
+    static func sizeBound(count: Int, pathBytes: Int) -> Int {
+        magic.count + 4 + count * (4 + recordSize) + pathBytes + ObjectID.byteCount
     }
 
     private static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }

@@ -87,6 +87,60 @@ import TestSupport
         #expect(merged.index(of: BytePath("a/y"), hint: hint) == nil && merged.index(of: BytePath("b"), hint: hint) == 2)
     }
 
+    /// `StatCache.Changes`, fed a run's records one at a time, decides as a plain count over the
+    /// whole old and new caches would: random caches around the rewrite thresholds (one change in
+    /// `rewriteFraction`, unrecorded bytes against the file's size), settled or not, merged or replacing.
+    @Test(arguments: 0..<300) func changesCountedAsTheyComeDecideAsTheWholeCachesWould(seed: Int) {
+        var random = SeededGenerator(seed: UInt64(seed))
+        let paths = (0..<700).map { BytePath(String(format: "d%02d/f%03d", $0 % 7, $0)) }.sorted()
+        let writtenAt = Timestamp(seconds: 1_000)
+        func record(_ tag: Int) -> StatCache.Record {
+            StatCache.Record(
+                device: 1, inode: UInt64(tag), size: Int64.random(in: 0...(seed % 3 == 0 ? 200_000 : 100), using: &random),
+                modificationTime: writtenAt, changeTime: Timestamp(seconds: Int.random(in: 0..<400, using: &random) == 0 ? 1_000 : 990),
+                mode: 0o100644, objectID: .zero)
+        }
+        var previousEntries: [BytePath: StatCache.Record] = [:]
+        for path in paths where Int.random(in: 0..<10, using: &random) < 8 { previousEntries[path] = record(0) }
+        var builder = StatCache.Builder()
+        for path in previousEntries.keys.sorted() { builder.append(path, previousEntries[path]!) }
+        var previous = builder.cache
+        previous.writtenAt = seed % 11 == 0 ? nil : writtenAt
+        // Most runs give back nearly what the cache holds; a few differ a lot.
+        let churn = [0, 1, 2, 3, 50][seed % 5]
+        var given: [(BytePath, StatCache.Record)] = []
+        for path in paths {
+            let keep =
+                previousEntries[path] != nil
+                ? Int.random(in: 0..<700, using: &random) >= churn : Int.random(in: 0..<700, using: &random) < churn
+            guard keep else { continue }
+            let changed = previousEntries[path] == nil || Int.random(in: 0..<700, using: &random) < churn
+            given.append((path, changed ? record(1) : previousEntries[path]!))
+        }
+        if seed % 7 == 0, given.count > 1 { given.swapAt(0, given.count - 1) }
+        for replacingAll in [true, false] {
+            var changes = StatCache.Changes(against: previous, replacingAll: replacingAll)
+            for (path, record) in given { changes.add(path, record) }
+            guard seed % 7 != 0 || given.count < 2 else {
+                #expect(changes.areWorthWriting == nil)
+                continue
+            }
+            var newEntries = replacingAll ? [:] : previousEntries
+            for (path, record) in given { newEntries[path] = record }
+            var count = previousEntries.keys.filter { newEntries[$0] == nil }.count, bytes = 0
+            for (path, record) in newEntries where previousEntries[path] != record || !previous.isSettled(record) {
+                count += 1
+                bytes += Int(record.size)
+            }
+            let pathBytes = newEntries.keys.map(\.bytes.count).reduce(0, +)
+            let expected =
+                count > 0
+                && (count * StatCache.rewriteFraction > max(newEntries.count, previousEntries.count)
+                    || bytes > StatCache.sizeBound(count: newEntries.count, pathBytes: pathBytes))
+            #expect(changes.areWorthWriting == expected, "replacingAll \(replacingAll): \(count) changes, \(bytes) bytes")
+        }
+    }
+
     @Test func theCacheRoundTripsEveryField() throws {
         var cache = StatCache()
         let status = try FileSystem.status(BytePath("/"))

@@ -79,7 +79,8 @@ public struct Explainer {
             rule = BumpRule(stamp: .untrusted(reason: "stamp location: \(error)"), lastBuild: nil, outputs: nil)
         }
         // The manifest was written just now: each entry's id and time are its file's.
-        let decisions = rule.decisions(for: wholeTree, files: wholeTree.entries.map { ($0.objectID, $0.modificationTime) }, root: root)
+        let decided = rule.decisions(for: wholeTree, files: wholeTree.entries.map { ($0.objectID, $0.modificationTime) }, root: root)
+        let decisions = Dictionary(zip(wholeTree.entries.map(\.path), decided), uniquingKeysWith: { first, _ in first })
         let submodules = try session.indexEntries().filter { $0.mode == 0o160000 }.map(\.path)
         let objects = try ObjectDatabase(session.repository)
 
@@ -124,7 +125,7 @@ public struct Explainer {
             } else {
                 explanation.manifest = .outsideContext
             }
-            explanation.guardDecision = decisions[relative]
+            explanation.guardDecision = decisions[relative] ?? nil
             return explanation
         }
     }

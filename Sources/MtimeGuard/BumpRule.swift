@@ -95,24 +95,24 @@ public struct BumpRule: Sendable {
         self.newestOutput = newestOutput
     }
 
-    /// The decision `prepare` makes for each present entry of `manifest`, by path: `decide`, and an
-    /// unchanged file that a changed symlink leads to (`LinkReach`) bumped with it. `files`, in
-    /// manifest order: each file's id now and the mtime it keeps unless bumped (nil: absent).
+    /// The decision `prepare` makes for each entry of `manifest`, in its order (nil: absent):
+    /// `decide`, and an unchanged file that a changed symlink leads to (`LinkReach`) bumped with it.
+    /// `files`, in manifest order: each file's id now and the mtime it keeps unless bumped (nil: absent).
     public func decisions(for manifest: Manifest, files: [(content: ObjectID, ownTime: Timestamp)?], root: BytePath)
-        -> [BytePath: BumpDecision]
+        -> [BumpDecision?]
     {
-        var decisions: [BytePath: BumpDecision] = [:]
-        var changedLinks: [BytePath] = []
-        for (entry, file) in zip(manifest.entries, files) {
-            guard let file else { continue }
-            let decision = decide(entry, content: file.content, ownTime: file.ownTime)
-            decisions[entry.path] = decision
-            if entry.isSymlink, case .bump = decision { changedLinks.append(entry.path) }
+        var decisions = zip(manifest.entries, files).map { entry, file in
+            file.map { decide(entry, content: $0.content, ownTime: $0.ownTime) }
+        }
+        let changedLinks = zip(manifest.entries, decisions).compactMap { entry, decision -> BytePath? in
+            guard entry.isSymlink, case .bump? = decision else { return nil }
+            return entry.path
         }
         // Only a file kept as unchanged can be bumped for a link (never without a trusted stamp): spare the resolving.
-        guard !changedLinks.isEmpty, decisions.values.contains(.keep(.unchanged)) else { return decisions }
-        for (path, link) in LinkReach.reached(through: changedLinks, in: manifest, root: root) where decisions[path] == .keep(.unchanged) {
-            decisions[path] = .bump(.readThroughChangedLink(link))
+        guard !changedLinks.isEmpty, decisions.contains(.keep(.unchanged)) else { return decisions }
+        let reached = LinkReach.reached(through: changedLinks, in: manifest, root: root)
+        for (index, entry) in manifest.entries.enumerated() where decisions[index] == .keep(.unchanged) {
+            if let link = reached[entry.path] { decisions[index] = .bump(.readThroughChangedLink(link)) }
         }
         return decisions
     }

@@ -49,7 +49,7 @@ public enum Guard {
     /// manifest's the manifest's mtime.
     public static func check(_ context: GuardContext) throws(GuardError) -> CheckOutcome {
         let findings = try verify(context)
-        let (timesSet, _) = try applyTimes(context, findings: findings) { entry, file in ownTime(entry, file) }
+        let (timesSet, _) = try applyTimes(context, findings: findings) { _, entry, file in ownTime(entry, file) }
         return CheckOutcome(entryCount: findings.count, missingCount: findings.count { $0 == .missing }, timesSet: timesSet)
     }
 
@@ -74,13 +74,12 @@ public enum Guard {
             files: zip(context.manifest.entries, findings).map { entry, finding in
                 presentFile(entry, finding).map { file in (file.id, ownTime(entry, file) ?? file.status.modificationTime) }
             }, root: context.root)
-        let (timesSet, prepared) = try applyTimes(context, findings: findings) { entry, file in
-            let own = ownTime(entry, file)
+        let (timesSet, prepared) = try applyTimes(context, findings: findings) { index, entry, file in
             // An untracked output bumped with its changed source would hide the change: BumpRule keeps
             // it, or gives it a time below the tracked files' (docs/stamp.md, "Untracked files").
-            let decision = decisions[entry.path] ?? rule.decide(entry, content: file.id, ownTime: own ?? file.status.modificationTime)
-            switch decision {
-            case .keep: return own
+            // Every file applyTimes is given is present: it has its decision.
+            switch decisions[index]! {
+            case .keep: return ownTime(entry, file)
             case .bump(let reason):
                 bumped.append((entry, reason))
                 return entry.isUntracked ? untrackedBumpTime : bumpTime
@@ -229,12 +228,12 @@ public enum Guard {
         file.id == entry.objectID ? entry.modificationTime : nil
     }
 
-    /// Gives each present entry the time `time` returns (nil: its current one) where it differs,
-    /// through its held parent and only if it is still the file that was hashed, unchanged; returns
-    /// how many were set and each entry's status afterwards.
+    /// Gives each present entry the time `time` returns for it and its position in the manifest (nil:
+    /// its current one) where it differs, through its held parent and only if it is still the file
+    /// that was hashed, unchanged; returns how many were set and each entry's status afterwards.
     private static func applyTimes(
         _ context: GuardContext, findings: [EntryFinding],
-        time: (ManifestEntry, (id: ObjectID, status: FileStatus)) -> Timestamp?
+        time: (_ index: Int, ManifestEntry, (id: ObjectID, status: FileStatus)) -> Timestamp?
     ) throws(GuardError) -> (Int, [FileStatus?]) {
         var count = 0
         var statuses: [FileStatus?] = []
@@ -244,10 +243,10 @@ public enum Guard {
         // Once for the whole loop: TimeSetter takes a lease per file.
         let breaks = ReadLease.ignoreBreaks()
         defer { breaks.restore() }
-        for (entry, finding) in zip(context.manifest.entries, findings) {
+        for (index, (entry, finding)) in zip(context.manifest.entries, findings).enumerated() {
             guard let file = presentFile(entry, finding) else { statuses.append(nil); continue }
             let expected = setHere[FileIdentity(file.status)] ?? file.status
-            guard let wanted = time(entry, file), expected.modificationTime != wanted else { statuses.append(expected); continue }
+            guard let wanted = time(index, entry, file), expected.modificationTime != wanted else { statuses.append(expected); continue }
             do {
                 let after = try TimeSetter.set(entry.path, in: context.tree, to: wanted, expecting: expected, content: file.id)
                 setHere[FileIdentity(after)] = after

@@ -13,6 +13,14 @@ public enum EntryFinding: Sendable, Equatable {
     case wrongType(found: String)
     /// Same type, other content: its id and status.
     case changed(found: ObjectID, status: FileStatus)
+
+    /// The status of the file found, when present with the manifest's type.
+    public var status: FileStatus? {
+        switch self {
+        case .matches(let status), .changed(_, let status): return status
+        case .missing, .wrongType: return nil
+        }
+    }
 }
 
 /// Hashes every manifest entry on all cores: file reads, not SHA-1, bound the guard. Every file is

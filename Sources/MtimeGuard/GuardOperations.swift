@@ -49,7 +49,8 @@ public enum Guard {
     /// manifest's the manifest's mtime.
     public static func check(_ context: GuardContext) throws(GuardError) -> CheckOutcome {
         let findings = try verify(context)
-        let (timesSet, _) = try applyTimes(context, findings: findings) { _, entry, file in ownTime(entry, file) }
+        let wanted = zip(context.manifest.entries, findings).map { entry, finding in presentFile(entry, finding).map { ownTime(entry, $0) } }
+        let (timesSet, _) = try applyTimes(context, findings: findings, times: shared(wanted, findings: findings).map(\.time))
         return CheckOutcome(entryCount: findings.count, missingCount: findings.count { $0 == .missing }, timesSet: timesSet)
     }
 
@@ -68,23 +69,32 @@ public enum Guard {
         let bumpTime = untrackedBumpTime.advanced(byNanoseconds: granularity)
         let startTime =
             bumpTime <= horizon ? bumpTime : rule.lastBuildByHorizon.map { $0.nextNanosecond.roundedUp(toMultipleOf: granularity) }
-        var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
+        let entries = context.manifest.entries
         let decisions = rule.decisions(
             for: context.manifest,
-            files: zip(context.manifest.entries, findings).map { entry, finding in
+            files: zip(entries, findings).map { entry, finding in
                 presentFile(entry, finding).map { file in (file.id, ownTime(entry, file) ?? file.status.modificationTime) }
             }, root: context.root)
-        let (timesSet, prepared) = try applyTimes(context, findings: findings) { index, entry, file in
-            // An untracked output bumped with its changed source would hide the change: BumpRule keeps
-            // it, or gives it a time below the tracked files' (docs/stamp.md, "Untracked files").
-            // Every file applyTimes is given is present: it has its decision.
-            switch decisions[index]! {
-            case .keep: return ownTime(entry, file)
-            case .bump(let reason):
-                bumped.append((entry, reason))
-                return entry.isUntracked ? untrackedBumpTime : bumpTime
+        // An untracked output bumped with its changed source would hide the change: BumpRule keeps
+        // it, or gives it a time below the tracked files' (docs/stamp.md, "Untracked files").
+        let wanted = zip(zip(entries, findings), decisions).map { pair, decision -> Timestamp?? in
+            guard let file = presentFile(pair.0, pair.1), let decision else { return nil }
+            switch decision {
+            case .keep: return .some(ownTime(pair.0, file))
+            case .bump: return .some(pair.0.isUntracked ? untrackedBumpTime : bumpTime)
             }
         }
+        // Names of one file share its time: a name bumped bumps the others (docs/stamp.md, "Hard links").
+        let times = shared(wanted, findings: findings)
+        var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
+        for (index, decision) in decisions.enumerated() {
+            if case .bump(let reason)? = decision {
+                bumped.append((entries[index], reason))
+            } else if let other = times[index].raisedFor, case .bump? = decisions[other] {
+                bumped.append((entries[index], .hardLinkOf(entries[other].path)))
+            }
+        }
+        let (timesSet, prepared) = try applyTimes(context, findings: findings, times: times.map(\.time))
         // A file system clamps a later time to the latest it stores (2038-01-19 on ext4 with 128-byte
         // inodes), and git-mtime's range ends in 9999: a bump stored no later than an output outdates nothing.
         if let newest = rule.newestOutput {
@@ -228,12 +238,21 @@ public enum Guard {
         file.id == entry.objectID ? entry.modificationTime : nil
     }
 
-    /// Gives each present entry the time `time` returns for it and its position in the manifest (nil:
-    /// its current one) where it differs, through its held parent and only if it is still the file
-    /// that was hashed, unchanged; returns how many were set and each entry's status afterwards.
+    /// Each present entry's wanted time (`wanted[i]`: nil when absent; `.some(nil)`: the one it has)
+    /// as `HardLinks.sharedTimes` shares it among the names of one file.
+    private static func shared(_ wanted: [Timestamp??], findings: [EntryFinding]) -> [HardLinks.Shared] {
+        HardLinks.sharedTimes(
+            zip(wanted, findings).map { wish, finding in
+                guard let wish, let status = finding.status else { return nil }
+                return (status, wish)
+            })
+    }
+
+    /// Gives each present entry `times[i]` (nil: its current one) where it differs, through its held
+    /// parent and only if it is still the file that was hashed, unchanged; returns how many were set
+    /// and each entry's status afterwards.
     private static func applyTimes(
-        _ context: GuardContext, findings: [EntryFinding],
-        time: (_ index: Int, ManifestEntry, (id: ObjectID, status: FileStatus)) -> Timestamp?
+        _ context: GuardContext, findings: [EntryFinding], times: [Timestamp?]
     ) throws(GuardError) -> (Int, [FileStatus?]) {
         var count = 0
         var statuses: [FileStatus?] = []
@@ -246,7 +265,7 @@ public enum Guard {
         for (index, (entry, finding)) in zip(context.manifest.entries, findings).enumerated() {
             guard let file = presentFile(entry, finding) else { statuses.append(nil); continue }
             let expected = setHere[FileIdentity(file.status)] ?? file.status
-            guard let wanted = time(index, entry, file), expected.modificationTime != wanted else { statuses.append(expected); continue }
+            guard let wanted = times[index], expected.modificationTime != wanted else { statuses.append(expected); continue }
             do {
                 let after = try TimeSetter.set(entry.path, in: context.tree, to: wanted, expecting: expected, content: file.id)
                 setHere[FileIdentity(after)] = after
@@ -257,13 +276,6 @@ public enum Guard {
         // A later name of the same file changed its ctime (and maybe mtime): each name ends as the file was left.
         return (count, statuses.map { status in status.flatMap { setHere[FileIdentity($0)] } ?? status })
     }
-}
-
-/// A file's identity for hard-link bookkeeping: device and inode.
-private struct FileIdentity: Hashable {
-    let device: UInt64
-    let inode: UInt64
-    init(_ status: FileStatus) { device = status.device; inode = status.inode }
 }
 
 /// Sets one entry's modification time through the held parent directory, after checking it is the

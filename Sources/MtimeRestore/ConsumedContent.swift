@@ -59,11 +59,18 @@ extension RestorePlan {
         let builtUntil = consumed.builtUntil
         let context = consumed.context.evaluator()
         var kept: [BytePath] = []
+        // A file with a name the plan doesn't hold (an untracked source hard-linked to it) may be read
+        // by the build under that name, with bytes the build did not consume there: never dated back.
+        let names = HardLinks.namesFound(files.lazy.compactMap(\.current))
         for index in files.indices where files[index].state == .clean && files[index].commitTime != nil {
-            guard let current = files[index].current, consumed.consumedOtherContent(than: files[index], at: prefix, in: context) else {
+            guard let current = files[index].current else { continue }
+            if consumed.consumedOtherContent(than: files[index], at: prefix, in: context) {
+                files[index].target = current.modificationTime > builtUntil ? nil : max(now, builtUntil.nextNanosecond)
+            } else if current.modificationTime > builtUntil, current.linkCount > names[FileIdentity(current), default: 1] {
+                files[index].target = nil
+            } else {
                 continue
             }
-            files[index].target = current.modificationTime > builtUntil ? nil : max(now, builtUntil.nextNanosecond)
             kept.append(files[index].path)
         }
         return kept

@@ -166,6 +166,9 @@ public struct RestorePlan: Sendable {
     public var unmatchedPatterns: [String] = []
     /// Clean files `RestoreOptions.sealedBuild` kept later than the last build (it consumed other content there).
     public var keptNewer: [BytePath] = []
+    /// Clean files that don't get their own target, in path order: another name of the same file (a
+    /// hard link) needs a later time, or keeps its own (`shareTimesAmongHardLinks`, again in `apply`).
+    public var sharedWithOtherNames: [BytePath] = []
     /// The file system's coarse clock when planning began: a file whose ctime is not older may have
     /// changed after it was verified, unseen, so apply doesn't record it in the stat cache.
     public var checkedFrom: Timestamp? = nil
@@ -199,4 +202,23 @@ public struct RestoreSummary: Sendable, Equatable {
     public var statCacheError: SystemError?
 
     public init() {}
+}
+
+extension RestorePlan {
+    /// Names of one file (hard links) share its mtime, so each gets the newest target any of them
+    /// has, a name left alone (modified, staged, kept newer, outside the context) wanting the time
+    /// the file has (`HardLinks.sharedTimes`): setting a clean name's commit time must not date a
+    /// changed name of the same file back; `sharedWithOtherNames` lists the clean files that don't get their own target.
+    /// Names outside the plan are not known here (docs/restore.md, "Hard links").
+    /// Run when planning and again by `apply` (a caller may have edited targets since).
+    mutating func shareTimesAmongHardLinks() {
+        let shared = HardLinks.sharedTimes(files.map { file in file.unverified == nil ? file.current.map { ($0, file.target) } : nil })
+        var overruled: [BytePath] = []
+        for (position, share) in shared.enumerated() where share.raisedFor != nil {
+            // Present: only present files are shared.
+            files[position].target = share.time ?? files[position].current!.modificationTime
+            if files[position].state == .clean { overruled.append(files[position].path) }
+        }
+        if !overruled.isEmpty { sharedWithOtherNames = Set(sharedWithOtherNames + overruled).sorted() }
+    }
 }

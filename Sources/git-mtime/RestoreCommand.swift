@@ -233,6 +233,11 @@ struct RestoreCommand: ParsableCommand {
             for path in plan.untracked { print("untracked: \(prefix.appending(path))") }
             for path in plan.ignored { print("ignored: \(prefix.appending(path))") }
         }
+        for (prefix, plan) in parts {
+            for path in plan.sharedWithOtherNames {
+                print("shares its time with another name of the same file (a hard link) that needs a later one: \(prefix.appending(path))")
+            }
+        }
         for (prefix, summary) in zip(parts.map(\.path), summaries ?? []) {
             for path in summary.changedSincePlanned { print("changed while restoring (left alone): \(prefix.appending(path))") }
             for path in summary.changedWhileSetting {

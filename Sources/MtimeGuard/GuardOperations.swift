@@ -58,7 +58,9 @@ public enum Guard {
     /// fresh time instead: tracked files always, untracked files when not already later than the last build.
     public static func prepare(_ context: GuardContext, stamp location: RootedLocation) throws(GuardError) -> PrepareOutcome {
         let findings = try verify(context)
-        let granularity = StampDirectoryProbe.granularity(bumping: context.tree.root, beside: location)
+        let granularity = StampDirectoryProbe.granularity(
+            bumping: context.tree, beside: location,
+            files: zip(context.manifest.entries, findings).lazy.compactMap { entry, finding in finding.status.map { (entry.path, $0) } })
         // An output dated further ahead (an unpacked archive) can't be waited for; the others can.
         let horizon = FileSystem.now().advanced(byNanoseconds: 2 * max(granularity, 1_000_000_000))
         let rule = BumpRule(location, root: context.root, alsoExcluding: context.trackedPaths, horizon: horizon)
@@ -200,7 +202,7 @@ public enum Guard {
                 behind.append((path, status))
             }
             guard !behind.isEmpty else { return }
-            let granularity = StampDirectoryProbe.granularity(bumping: context.tree.root, beside: location)
+            let granularity = StampDirectoryProbe.granularity(bumping: context.tree, beside: location, files: behind)
             let bumpTime = max(FileSystem.now(), newest.nextNanosecond).roundedUp(toMultipleOf: granularity)
             FileClock.wait(until: bumpTime, granularity: granularity)
             for (path, status) in behind {

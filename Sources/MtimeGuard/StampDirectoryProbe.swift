@@ -35,31 +35,50 @@ enum StampDirectoryProbe {
         return lost + 1 > 1_000_000_000 ? 2_000_000_000 : lost + 1
     }
 
-    /// The step bump times must be multiples of: the stamp directory's, and the root's when the root
-    /// is another file system. A working tree on a whole-second file system with its outputs on a
-    /// finer one (`CARGO_TARGET_DIR` on tmpfs) would otherwise get a bump the sources' file system
-    /// truncates to the second the last outputs were written in: older than them, and make skips the
-    /// change. The root is probed only when its own mtime is a whole second; the probe is named like the
-    /// stamp's temporaries, so an in-tree stamp never counts it.
-    static func granularity(bumping root: HeldDirectory, beside location: RootedLocation) -> Int64 {
+    /// The step bump times must be multiples of: the stamp directory's, and that of every other file
+    /// system the files to bump are on — the root's, and any mounted below it (`files`: the context's
+    /// present files). A working tree on a whole-second file system with its outputs on a finer one
+    /// (`CARGO_TARGET_DIR` on tmpfs), or a source directory mounted from one, would otherwise get a
+    /// bump the sources' file system truncates to the second the last outputs were written in: older
+    /// than them, and make skips the change. A file system is probed only when the directory probed
+    /// has a whole-second mtime; the probe is named like the stamp's temporaries, so an in-tree stamp
+    /// never counts it.
+    static func granularity(
+        bumping tree: DirectoryTree, beside location: RootedLocation, files: some Sequence<(path: BytePath, status: FileStatus)> = []
+    ) -> Int64 {
         let stampStep = location.directory.map { granularity(in: $0, stampName: location.name) } ?? 1
-        let rootStatus = try? root.status()
-        if let directory = location.directory, let here = try? directory.status(), here.device == rootStatus?.device {
-            return stampStep
+        var seen = Set<UInt64>()
+        if let directory = location.directory, let here = try? directory.status() { seen.insert(here.device) }
+        var step = stampStep
+        func include(_ other: Int64) {
+            // Each step is 1, 10^k or 2·10^9 ns, so the larger is a multiple of the smaller; the lcm says so anyway.
+            var (a, b) = (step, other)
+            while b != 0 { (a, b) = (b, a % b) }
+            step = step / a * other
         }
-        // Whatever set it, a file system stores an mtime in its own step: a fraction of a second on the
-        // root itself means it is no whole-second one (FAT keeps 2 s), and nothing need be written there.
-        if let rootStatus, rootStatus.modificationTime.nanoseconds != 0 { return stampStep }
-        // A read-only root (a BuildKit bind mount of the context) gets no time set at all: its step can't matter.
-        let rootStep: Int64
-        // The context names the root's files: one that happens to have the probe's name is never removed.
-        do { rootStep = try probedGranularity(in: root, stampName: location.name, replacing: false) } catch {
-            rootStep = error.isReadOnlyFileSystem ? stampStep : 1_000_000_000
+        func probe(_ directory: HeldDirectory, device: UInt64) {
+            guard seen.insert(device).inserted else { return }
+            // Whatever set it, a file system stores an mtime in its own step: a fraction of a second on
+            // the directory means it is no whole-second one (FAT keeps 2 s), and nothing need be written there.
+            if let status = try? directory.status(), status.modificationTime.nanoseconds != 0 { return }
+            // The context names these files: one that happens to have the probe's name is never removed.
+            do { include(try probedGranularity(in: directory, stampName: location.name, replacing: false)) } catch {
+                // A read-only file system (a BuildKit bind mount of the context) gets no time set at all: its step can't matter.
+                if !error.isReadOnlyFileSystem { include(1_000_000_000) }
+            }
         }
-        // Each step is 1, 10^k or 2·10^9 ns, so the larger is a multiple of the smaller; the lcm says so anyway.
-        var (a, b) = (stampStep, rootStep)
-        while b != 0 { (a, b) = (b, a % b) }
-        return stampStep / a * rootStep
+        if let rootStatus = try? tree.root.status() { probe(tree.root, device: rootStatus.device) }
+        for file in files where !seen.contains(file.status.device) {
+            // A mount below the root: probed in the file's directory, when that is on the same file
+            // system (a file bind-mounted alone is not: one second, a coarser guess, is safe).
+            if let directory = try? tree.directory(file.path.parent), (try? directory.status())?.device == file.status.device {
+                probe(directory, device: file.status.device)
+            } else {
+                seen.insert(file.status.device)
+                include(1_000_000_000)
+            }
+        }
+        return step
     }
 
     private static func withProbe<R>(

@@ -583,9 +583,9 @@ stat -c '%Y %y' src.c target/out
 """
 
 
-def coarse_image_and_manifests(base):
+def coarse_image_and_manifests(base, source="src.c"):
     """Skips unless root with loop devices; an ext4 image with 128-byte inodes (whole-second times) in
-    `base`, and the manifests of the Makefile with src.c holding v1 and v2."""
+    `base`, and the manifests of the Makefile with `source` holding v1 and v2."""
     if os.geteuid() != 0:
         raise Skip("needs root for a loop mount in a private mount namespace")
     if not os.path.exists("/dev/loop-control") or shutil.which("mkfs.ext4") is None:
@@ -594,12 +594,12 @@ def coarse_image_and_manifests(base):
     subprocess.run(["truncate", "-s", "16M", image], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-I", "128", image], check=True, capture_output=True)
     manifests = []
-    for index, source in ((1, b"v1\n"), (2, b"v2\n")):
+    for index, data in ((1, b"v1\n"), (2, b"v2\n")):
         path = os.path.join(base, "m%d" % index)
         with open(path, "w") as f:
             f.write("git-mtime-manifest 2\nobject-format sha1\nhead -\ndirty 0\nuntracked 0\nentries 2\n"
-                    "tracked 100644 %s 1000000000.000000000 Makefile\ntracked 100644 %s 1000000000.000000000 src.c\n"
-                    % (blob_id(b"target/out: src.c\n\tcp src.c target/out\n"), blob_id(source)))
+                    "tracked 100644 %s 1000000000.000000000 Makefile\ntracked 100644 %s 1000000000.000000000 %s\n"
+                    % (blob_id(b"target/out: %s\n\tcp %s target/out\n" % ((source.encode(),) * 2)), blob_id(data), source))
         manifests.append(path)
     return image, manifests
 
@@ -622,21 +622,25 @@ def one_second_file_system(env):
 MIXED_GRANULARITY_SCRIPT = r"""
 set -e
 mount -o loop "$IMAGE" "$COARSE"
-trap 'cd /; umount "$ROOT/target" 2>/dev/null; umount "$COARSE"' EXIT
-if [ "$COARSE_SIDE" = root ]; then ROOT="$COARSE/root"; OUTPUTS="$FINE"; else ROOT="$FINE/root"; OUTPUTS="$COARSE/outputs"; fi
+trap 'cd /; [ "$COARSE_SIDE" != below ] || umount "$ROOT/src"; umount "$ROOT/target" 2>/dev/null; umount "$COARSE"' EXIT
+case "$COARSE_SIDE" in
+root) ROOT="$COARSE/root"; OUTPUTS="$FINE";;
+target) ROOT="$FINE/root"; OUTPUTS="$COARSE/outputs";;
+below) ROOT="$FINE/root"; OUTPUTS="$FINE/outputs"; mkdir -p "$ROOT/src" "$COARSE/src"; mount --bind "$COARSE/src" "$ROOT/src";;
+esac
 mkdir -p "$ROOT/target" "$OUTPUTS"
 mount --bind "$OUTPUTS" "$ROOT/target"
 cd "$ROOT"
-printf 'target/out: src.c\n\tcp src.c target/out\n' > Makefile
-echo v1 > src.c
+printf 'target/out: %s\n\tcp %s target/out\n' "$SOURCE" "$SOURCE" > Makefile
+echo v1 > "$SOURCE"
 "$GUARD" run --manifest "$M1" -- make -s
 [ "$AHEAD" = 0 ] || touch -d "@$(( $(date +%s) + AHEAD ))" target/out
 # Within the second of that output: the new content, with the old time Docker's COPY keeps.
-echo v2 > src.c
-touch -d @1000000000 src.c
+echo v2 > "$SOURCE"
+touch -d @1000000000 "$SOURCE"
 "$GUARD" run --manifest "$M2" -- make -s
 cat target/out
-stat -c '%.9Y' src.c target/out
+stat -c '%.9Y' "$SOURCE" target/out
 """
 
 
@@ -645,19 +649,25 @@ def sources_and_outputs_on_file_systems_of_different_granularity(env):
     """The sources on a whole-second file system and the outputs on a nanosecond one (a working tree on
     ext3, NFS or FAT with CARGO_TARGET_DIR on tmpfs), or the other way round. b8007f0 probed only where
     the stamp lives: with the outputs on the finer side it bumped src.c to a time the sources' file system
-    truncated into the second of the last output, older than it, and make left the v1 program in place."""
-    for coarse_side in ("root", "target"):
+    truncated into the second of the last output, older than it, and make left the v1 program in place.
+    Also the source directory alone mounted from the whole-second file system below a nanosecond root
+    (`below`): main 3f0bbdf probed the root and the stamp's directory only, its bump was truncated
+    into the output's second, and every build within that second was refused (exit 74, "no later time
+    can be stored")."""
+    for coarse_side in ("root", "target", "below"):
         for ahead in (0, 1):
             base = os.path.join(env.tmp, "mixed-%s-%d" % (coarse_side, ahead))
             os.makedirs(os.path.join(base, "coarse"))
             os.makedirs(os.path.join(base, "fine"))
-            image, manifests = coarse_image_and_manifests(base)
+            source = "src/src.c" if coarse_side == "below" else "src.c"
+            image, manifests = coarse_image_and_manifests(base, source)
             variables = dict(env.env, IMAGE=image, COARSE=os.path.join(base, "coarse"), FINE=os.path.join(base, "fine"),
-                             COARSE_SIDE=coarse_side, AHEAD=str(ahead), GUARD=env.guard, M1=manifests[0], M2=manifests[1])
+                             COARSE_SIDE=coarse_side, AHEAD=str(ahead), GUARD=env.guard, M1=manifests[0], M2=manifests[1],
+                             SOURCE=source)
             process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", MIXED_GRANULARITY_SCRIPT],
                                      env=variables, capture_output=True, timeout=120)
             what = "the %s on a whole-second file system, the output %d s ahead" % (
-                "sources" if coarse_side == "root" else "outputs", ahead)
+                {"root": "sources", "target": "outputs", "below": "source directory"}[coarse_side], ahead)
             expect_status(process, 0, what)
             lines = process.stdout.decode().splitlines()
             expect(lines[0] == "v2", "stale with %s: target/out holds %r after the guarded build (mtimes src.c, out: %s)\n%s"

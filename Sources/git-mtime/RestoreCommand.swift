@@ -17,7 +17,7 @@ struct RestoreCommand: ParsableCommand {
             (counted by -v). Contents \
             are never written: only modification times, of symlinks themselves rather than their targets. \
             The time's seconds come from the commit, its nanoseconds from the file's blob id, so equal \
-            content gets equal times everywhere. A file that already has its time is not written again.
+            content gets equal times everywhere. A file that already has its time is not written again.             Names of one file (hard links) share its mtime: each file gets the newest time any of its names             needs (a name left alone needing the time it has), and -v lists the clean names that don't get             their own.
 
             After a sealed build (a trusted build stamp at git config mtime.stamp, default \
             target/.git-mtime-stamp, as `git mtime run` writes it), a clean file whose bytes the stamp did \

@@ -18,6 +18,11 @@ public enum HardLinks {
         public let time: Timestamp?
         /// The position of the name whose wish this is, when it is another name's later time.
         public let raisedFor: Int?
+
+        public init(time: Timestamp?, raisedFor: Int?) {
+            self.time = time
+            self.raisedFor = raisedFor
+        }
     }
 
     /// `names[i]`: the status of the i-th name as found (nil: absent, or not the caller's to set)

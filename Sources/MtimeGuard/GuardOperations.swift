@@ -243,7 +243,11 @@ public enum Guard {
     /// Each present entry's wanted time (`wanted[i]`: nil when absent; `.some(nil)`: the one it has)
     /// as `HardLinks.sharedTimes` shares it among the names of one file.
     private static func shared(_ wanted: [Timestamp??], findings: [EntryFinding]) -> [HardLinks.Shared] {
-        HardLinks.sharedTimes(
+        // Most contexts have no hard link: their wishes stand.
+        guard findings.contains(where: { ($0.status?.linkCount ?? 1) > 1 }) else {
+            return wanted.map { HardLinks.Shared(time: $0 ?? nil, raisedFor: nil) }
+        }
+        return HardLinks.sharedTimes(
             zip(wanted, findings).map { wish, finding in
                 guard let wish, let status = finding.status else { return nil }
                 return (status, wish)

@@ -212,6 +212,8 @@ extension RestorePlan {
     /// Names outside the plan are not known here (docs/restore.md, "Hard links").
     /// Run when planning and again by `apply` (a caller may have edited targets since).
     mutating func shareTimesAmongHardLinks() {
+        // Most trees have no hard link: one pass, nothing allocated.
+        guard files.contains(where: { ($0.current?.linkCount ?? 1) > 1 }) else { return }
         let shared = HardLinks.sharedTimes(files.map { file in file.unverified == nil ? file.current.map { ($0, file.target) } : nil })
         var overruled: [BytePath] = []
         for (position, share) in shared.enumerated() where share.raisedFor != nil {

@@ -127,7 +127,9 @@ public struct Explainer {
                 explanation.manifest = .outsideContext
             }
             explanation.guardDecision = decisions[relative] ?? nil
-            if case .keep? = explanation.guardDecision, let status, let name = try Self.bumpedName(sharing: status, in: wholeTree, decisions, root: root) {
+            if case .keep? = explanation.guardDecision, let status,
+                let name = try Self.bumpedName(sharing: status, in: wholeTree, decisions, root: root)
+            {
                 explanation.guardDecision = .bump(.hardLinkOf(name))
             }
             return explanation

@@ -49,7 +49,8 @@ public enum Guard {
     /// manifest's the manifest's mtime.
     public static func check(_ context: GuardContext) throws(GuardError) -> CheckOutcome {
         let findings = try verify(context)
-        let wanted = zip(context.manifest.entries, findings).map { entry, finding in presentFile(entry, finding).map { ownTime(entry, $0) } }
+        let wanted = zip(context.manifest.entries, findings).map { entry, finding in presentFile(entry, finding).map { ownTime(entry, $0) }
+        }
         let (timesSet, _) = try applyTimes(context, findings: findings, times: shared(wanted, findings: findings).map(\.time))
         return CheckOutcome(entryCount: findings.count, missingCount: findings.count { $0 == .missing }, timesSet: timesSet)
     }

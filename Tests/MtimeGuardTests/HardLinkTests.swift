@@ -31,7 +31,8 @@ private func namesOfOneFileGetTheNewestTimeAnyOfThemNeeds(_ shape: HardLinkShape
         // `explain` tells the guard's decision for an unchanged name of a changed file (dated back: an
         // untracked changed name dated now keeps its time, and so does the file).
         if shape.hasChange, time != nil, let unchanged = zip(shape.names, shape.roles).first(where: { $0.1 == .trackedUnchanged })?.0 {
-            let explained = try run([builtProduct("git-mtime"), "explain"] + stamp + [unchanged], in: repo.path, environment: hookEnvironment)
+            let explained = try run(
+                [builtProduct("git-mtime"), "explain"] + stamp + [unchanged], in: repo.path, environment: hookEnvironment)
             #expect(explained.stdout.contains("bumps it: one file with src/n"), "\(label): \(explained.stdout)")
         }
         let before = try contentSnapshot(of: repo.path).filter { !$0.key.hasPrefix("build") }

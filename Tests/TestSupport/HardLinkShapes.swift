@@ -22,11 +22,14 @@ public struct HardLinkShape: CustomStringConvertible, Sendable {
     public static func generated(triples: Int, seed: UInt64) -> [HardLinkShape] {
         var shapes: [HardLinkShape] = []
         for committed in [false, true] {
-            for first in Role.allCases { for second in Role.allCases { shapes.append(.init(roles: [first, second], committed: committed)) } }
+            for first in Role.allCases {
+                for second in Role.allCases { shapes.append(.init(roles: [first, second], committed: committed)) }
+            }
         }
         var random = SeededGenerator(seed: seed)
         for _ in 0..<triples {
-            shapes.append(.init(roles: (0..<3).map { _ in Role.allCases.randomElement(using: &random)! }, committed: Bool.random(using: &random)))
+            shapes.append(
+                .init(roles: (0..<3).map { _ in Role.allCases.randomElement(using: &random)! }, committed: Bool.random(using: &random)))
         }
         return shapes
     }

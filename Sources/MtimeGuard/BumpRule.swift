@@ -20,7 +20,7 @@ public enum BumpReason: Equatable, Sendable {
     case contentDiffers(recorded: ObjectID)
     /// Unchanged itself, but the build reads it through this symlink, which changed (`LinkReach`).
     case readThroughChangedLink(BytePath)
-    /// Unchanged itself, but another name of the same file (a hard link) is bumped: they share one mtime.
+    /// Unchanged itself, but another name of the same file (a hard link, a bind mount) is bumped: they share one mtime.
     case hardLinkOf(BytePath)
 
     public var description: String {
@@ -30,7 +30,7 @@ public enum BumpReason: Equatable, Sendable {
         case .notInStamp: return "not in the stamp"
         case .contentDiffers(let recorded): return "content differs from the stamp's \(recorded.hex.prefix(12))"
         case .readThroughChangedLink(let link): return "read through \(link), a symlink that changed"
-        case .hardLinkOf(let name): return "one file with \(name) (a hard link), which changed"
+        case .hardLinkOf(let name): return "one file with \(name) (hard-linked or bind-mounted), which changed"
         }
     }
 }

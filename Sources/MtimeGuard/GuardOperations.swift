@@ -51,7 +51,8 @@ public enum Guard {
         let findings = try verify(context)
         let wanted = zip(context.manifest.entries, findings).map { entry, finding in presentFile(entry, finding).map { ownTime(entry, $0) }
         }
-        let (timesSet, _) = try applyTimes(context, findings: findings, times: shared(wanted, findings: findings).map(\.time))
+        let (timesSet, _) = try applyTimes(
+            context, findings: findings, times: shared(wanted, findings: findings, root: context.root).map(\.time))
         return CheckOutcome(entryCount: findings.count, missingCount: findings.count { $0 == .missing }, timesSet: timesSet)
     }
 
@@ -88,7 +89,7 @@ public enum Guard {
             }
         }
         // Names of one file share its time: a name bumped bumps the others (docs/stamp.md, "Hard links").
-        let times = shared(wanted, findings: findings)
+        let times = shared(wanted, findings: findings, root: context.root)
         var bumped: [(entry: ManifestEntry, reason: BumpReason)] = []
         for (index, decision) in decisions.enumerated() {
             if case .bump(let reason)? = decision {
@@ -243,16 +244,17 @@ public enum Guard {
 
     /// Each present entry's wanted time (`wanted[i]`: nil when absent; `.some(nil)`: the one it has)
     /// as `HardLinks.sharedTimes` shares it among the names of one file.
-    private static func shared(_ wanted: [Timestamp??], findings: [EntryFinding]) -> [HardLinks.Shared] {
-        // Most contexts have no hard link: their wishes stand.
-        guard findings.contains(where: { ($0.status?.linkCount ?? 1) > 1 }) else {
+    private static func shared(_ wanted: [Timestamp??], findings: [EntryFinding], root: BytePath) -> [HardLinks.Shared] {
+        // Most contexts have no hard link and nothing mounted inside: their wishes stand.
+        let mounted = MountTable.hasMount(below: root)
+        guard mounted || findings.contains(where: { ($0.status?.linkCount ?? 1) > 1 }) else {
             return wanted.map { HardLinks.Shared(time: $0 ?? nil, raisedFor: nil) }
         }
         return HardLinks.sharedTimes(
             zip(wanted, findings).map { wish, finding in
                 guard let wish, let status = finding.status else { return nil }
                 return (status, wish)
-            })
+            }, mounted: mounted)
     }
 
     /// Gives each present entry `times[i]` (nil: its current one) where it differs, through its held

@@ -211,10 +211,12 @@ extension RestorePlan {
     /// changed name of the same file back; `sharedWithOtherNames` lists the clean files that don't get their own target.
     /// Names outside the plan are not known here (docs/restore.md, "Hard links").
     /// Run when planning and again by `apply` (a caller may have edited targets since).
-    mutating func shareTimesAmongHardLinks() {
-        // Most trees have no hard link: one pass, nothing allocated.
-        guard files.contains(where: { ($0.current?.linkCount ?? 1) > 1 }) else { return }
-        let shared = HardLinks.sharedTimes(files.map { file in file.unverified == nil ? file.current.map { ($0, file.target) } : nil })
+    mutating func shareTimesAmongHardLinks(in workdir: BytePath) {
+        // Most trees have no hard link and nothing mounted inside: one pass, nothing allocated.
+        let mounted = MountTable.hasMount(below: workdir)
+        guard mounted || files.contains(where: { ($0.current?.linkCount ?? 1) > 1 }) else { return }
+        let shared = HardLinks.sharedTimes(
+            files.map { file in file.unverified == nil ? file.current.map { ($0, file.target) } : nil }, mounted: mounted)
         var overruled: [BytePath] = []
         for (position, share) in shared.enumerated() where share.raisedFor != nil {
             // Present: only present files are shared.

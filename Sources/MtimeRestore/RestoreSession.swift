@@ -158,7 +158,7 @@ public final class RestoreSession {
         if let sealedBuild = options.sealedBuild {
             plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, at: options.submodulePath, now: startedAt)
         }
-        plan.shareTimesAmongHardLinks()
+        plan.shareTimesAmongHardLinks(in: workdir)
         if options.includeDirectories {
             plan.directories = try DirectoryTimes.plan(files: plan.files, allTracked: tracked.head, in: workingTreeFiles())
         }
@@ -532,7 +532,7 @@ public final class RestoreSession {
             try planAgain(&plan, at: outcomes.compactMap { if case .notAsIndexed = $0.outcome { $0.position } else { nil } })
             outcomes.removeAll { if case .notAsIndexed = $0.outcome { true } else { false } }
         }
-        plan.shareTimesAmongHardLinks()
+        plan.shareTimesAmongHardLinks(in: workdir)
         // Every other file as planned, in the order and on the threads the rules below give: names of
         // one file, and the files from the first one this process may not set on, after the others.
         let rest = try ReadLease.withBreaksIgnored { [files = plan.files] () throws(SystemError) in

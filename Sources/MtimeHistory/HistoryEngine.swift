@@ -63,7 +63,7 @@ public struct HistoryEngine {
         let head = try repository.headCommitID()
         let shallow = try repository.shallowBoundaryCommits()
         let headCommit = try objects.commit(head)
-        let boundary = HistoryCache.boundary(of: shallow)
+        let boundary = HistoryCache.boundary(of: shallow, rewrites: objects.rewrites)
         // Only a full run's trees are worth keeping: a pathspec run reads a part of them.
         let trees = only == nil ? cacheDirectory.map { TreeCache(directory: $0) } : nil
         var trie = try PathTrie(tree: headCommit.tree, objects: objects, only: only, trees: trees)

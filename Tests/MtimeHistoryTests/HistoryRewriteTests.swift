@@ -1,0 +1,100 @@
+import Foundation
+import GitKit
+import MtimeCore
+import MtimeHistory
+import Testing
+import TestSupport
+
+/// RELIABILITY.md defect 20: `git log` reads history through replace refs (`git replace`,
+/// `git replace --graft`) and the graft file; the walk read the raw objects and gave files the time
+/// of commits git's history no longer holds (older than git's). Each seed applies random rewrites
+/// of every kind to a random history, and the engine (both modes, one thread and several, with a
+/// cache cold and warm) must give git's answer; a rewrite that closes a loop must end the walk
+/// (git shows each commit once), with an error only for paths git names no commit for.
+@Suite struct HistoryRewriteTests {
+    enum Kind: CaseIterable {
+        case graftToRoot, graftToOthers, replaceCommit, replaceTree, replaceChain
+        case graftFile, graftFileFromEnvironment, replaceOffInEnvironment, replaceOffInConfig, replaceRefBase
+    }
+
+    @Test(arguments: Array(1...14) as [UInt64])
+    func rewrittenHistoriesMatchGit(seed: UInt64) throws {
+        let repo = try GitRepository(label: "history-rewrites")
+        try makeRandomHistory(in: repo, seed: seed, commits: 50, extraFiles: seed % 3 == 0 ? 160 : 0)
+        var random = SeededGenerator(seed: seed &* 7919)
+        let commits = try repo.git("rev-list", "--all").split(separator: "\n").map(String.init)
+        let line = try repo.git("rev-list", "--first-parent", "HEAD").split(separator: "\n").map(String.init)
+        var environment: [String: String] = [:]
+        var applied: [String] = []
+        let graftFile = repo.directory.url(".git/info/grafts")
+        // The first kinds cycle so that every kind is applied by some seed.
+        let kinds = [Kind.allCases[Int(seed) % Kind.allCases.count]]
+            + (0..<Int.random(in: 0...2, using: &random)).map { _ in Kind.allCases.randomElement(using: &random)! }
+        // git refuses some rewrites (a graft that changes nothing): those are simply not applied.
+        func replace(_ arguments: String...) throws -> Bool {
+            try run(["git", "replace", "-f"] + arguments, in: repo.path).succeeded
+        }
+        for kind in kinds {
+            let target = line.dropFirst().randomElement(using: &random)!
+            let other = commits.randomElement(using: &random)!
+            let another = commits.randomElement(using: &random)!
+            switch kind {
+            case .graftToRoot:
+                guard try replace("--graft", target) else { continue }
+            case .graftToOthers:
+                guard try replace("--graft", target, other, another) else { continue }
+            case .replaceCommit where other != target:
+                guard try replace(target, other) else { continue }
+            case .replaceTree where other != target:
+                let trees = try [target, other].map { try repo.git("rev-parse", "\($0)^{tree}").trimmingCharacters(in: .whitespacesAndNewlines) }
+                guard trees[0] != trees[1], try replace(trees[0], trees[1]) else { continue }
+            case .replaceChain where Set([target, other, another]).count == 3:
+                guard try replace(target, other), try replace(other, another) else { continue }
+            case .graftFile:
+                let text = "# comment\n\(target) \(other)\n\(other)  \(another)\n\(target)\n"
+                try Data(text.utf8).write(to: URL(fileURLWithPath: graftFile))
+            case .graftFileFromEnvironment:
+                let file = repo.directory.url("elsewhere-grafts")
+                try Data("\(target.uppercased())\t\(other)\n".utf8).write(to: URL(fileURLWithPath: file))
+                environment["GIT_GRAFT_FILE"] = file
+            case .replaceOffInEnvironment:
+                guard try replace("--graft", target) else { continue }
+                environment["GIT_NO_REPLACE_OBJECTS"] = ""
+            case .replaceOffInConfig:
+                guard try replace("--graft", target, other) else { continue }
+                try repo.git("config", "core.useReplaceRefs", "false")
+            case .replaceRefBase:
+                try repo.git("update-ref", "refs/alternative/\(target)", other)
+                environment["GIT_REPLACE_REF_BASE"] = "refs/alternative/"
+            default: continue
+            }
+            applied.append("\(kind) \(target.prefix(7)) \(other.prefix(7))")
+        }
+        let context = "seed \(seed): \(applied)"
+        let cache = TemporaryDirectory("history-rewrites-cache")
+        for mode in HistoryMode.allCases {
+            let oracle = mode == .firstParent
+                ? try firstParentOracle(repo.path, environment: environment)
+                : try allHistoryOracle(repo.path, environment: environment)
+            let entries = try headEntries(repo.path, environment: environment)
+            for (threads, cached) in [(1, false), (4, false), (4, true), (1, true)] {
+                let run = "\(context) \(mode) threads \(threads) cache \(cached)"
+                do {
+                    let result = try runEngine(
+                        repo.path, mode: mode, cache: cached ? cache.path : nil, threads: threads, environment: environment)
+                    #expect(mismatches(result, oracle, entries: entries) == [], "\(run)")
+                } catch HistoryError.unresolvedPath(let path) {
+                    // Only a loop leaves a path without an answer, and then git has none either.
+                    #expect(entries[path] != nil && oracle[path] == nil, "\(run): \(path) unresolved, git says \(String(describing: oracle[path]))")
+                }
+            }
+        }
+        // The same cache without the rewrites: answers computed through them are not reused.
+        try repo.git("for-each-ref", "--format=delete %(refname)", "refs/replace/", "refs/alternative/")
+            .split(separator: "\n").forEach { try repo.git("update-ref", "-d", String($0.dropFirst("delete ".count))) }
+        try? FileManager.default.removeItem(atPath: graftFile)
+        try run(["git", "config", "--unset-all", "core.useReplaceRefs"], in: repo.path)  // exit 5 when unset
+        let plain = try runEngine(repo.path, cache: cache.path)
+        #expect(mismatches(plain, try firstParentOracle(repo.path), entries: try headEntries(repo.path)) == [], "\(context) after")
+    }
+}

@@ -46,7 +46,8 @@ public final class Repository {
             do {
                 try Repository.configure(handle, location)
                 layer = try ConfigurationFiles.apply(
-                    environment, commandLine: commandLineConfig, to: handle, commonDirectory: location.commonDirectory)
+                    environment, commandLine: commandLineConfig, to: handle, gitDirectory: location.gitDirectory,
+                    commonDirectory: location.commonDirectory)
             } catch { throw .git(error) }
             // libgit2 opens the index blocking and reads what it is: a FIFO there would hang every command.
             if (try? FileSystem.statusIfPresent(location.indexFile)) != nil,

@@ -10,18 +10,25 @@ public struct Commit: Sendable, Equatable {
     /// show the epoch) or the number doesn't fit 64 bits.
     public let authorTime: Int64
     public let committerTime: Int64
+    /// The date `git log`'s walk orders commits by (git's `commit->date`, compared unsigned), read by
+    /// another parser than `%ct`'s (`parse_commit_date`): equal to `committerTime` for every commit
+    /// git writes, different only for malformed ones (no zone: a date here, none for `%ct`).
+    public let walkDate: UInt64
 
-    public init(id: ObjectID, tree: ObjectID, parents: [ObjectID], authorTime: Int64, committerTime: Int64) {
+    public init(
+        id: ObjectID, tree: ObjectID, parents: [ObjectID], authorTime: Int64, committerTime: Int64, walkDate: UInt64? = nil
+    ) {
         self.id = id
         self.tree = tree
         self.parents = parents
         self.authorTime = authorTime
         self.committerTime = committerTime
+        self.walkDate = walkDate ?? UInt64(max(0, committerTime))
     }
 
     /// The same commit with the parents a graft gives it.
     public func withParents(_ parents: [ObjectID]) -> Commit {
-        Commit(id: id, tree: tree, parents: parents, authorTime: authorTime, committerTime: committerTime)
+        Commit(id: id, tree: tree, parents: parents, authorTime: authorTime, committerTime: committerTime, walkDate: walkDate)
     }
 
     /// Parses the header as git does (`parse_commit_buffer`, `parse_commit_header`): the first line
@@ -36,6 +43,7 @@ public struct Commit: Sendable, Equatable {
         var lineStart = 0
         var lineNumber = 0
         var parentsEnded = false
+        var walkDate: UInt64 = 0
         while lineStart < bytes.count {
             var lineEnd = lineStart
             while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
@@ -59,6 +67,7 @@ public struct Commit: Sendable, Equatable {
                 parents.append(parent)
                 continue
             }
+            if !parentsEnded { walkDate = Commit.walkDate(bytes, from: lineStart) }
             parentsEnded = true
             if line.starts(with: Commit.authorPrefix) {
                 authorTime = Commit.signatureTime(UnsafeRawBufferPointer(rebasing: line[Commit.authorPrefix.count...]))
@@ -67,7 +76,40 @@ public struct Commit: Sendable, Equatable {
             }
         }
         guard let tree else { return nil }
-        self.init(id: id, tree: tree, parents: parents, authorTime: authorTime, committerTime: committerTime)
+        self.init(id: id, tree: tree, parents: parents, authorTime: authorTime, committerTime: committerTime, walkDate: walkDate)
+    }
+
+    /// git 2.39's `parse_commit_date` from the line after the parents: that line must start with
+    /// `author` and the next with `committer`; the date is `strtoumax` of what follows the first `>`
+    /// after it (the search may cross lines), provided a newline follows; 0 otherwise.
+    static func walkDate(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
+        let tail = bytes.count
+        var index = start
+        guard index + 6 < tail, bytes[index..<(index + 6)].elementsEqual("author".utf8) else { return 0 }
+        while index < tail { index += 1; if bytes[index - 1] == 0x0A { break } }
+        guard index + 9 < tail, bytes[index..<(index + 9)].elementsEqual("committer".utf8) else { return 0 }
+        while index < tail { index += 1; if bytes[index - 1] == UInt8(ascii: ">") { break } }
+        guard index < tail else { return 0 }
+        let date = index
+        while index < tail { index += 1; if bytes[index - 1] == 0x0A { break } }
+        guard index < tail else { return 0 }
+        // strtoumax: C-locale space, an optional sign, digits; a negative number wraps, overflow saturates.
+        index = date
+        while index < tail, bytes[index] == 0x20 || (0x09...0x0D).contains(bytes[index]) { index += 1 }
+        var negative = false
+        if index < tail, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            negative = bytes[index] == UInt8(ascii: "-")
+            index += 1
+        }
+        var value: UInt64 = 0
+        while index < tail, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+            let (product, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = product.addingReportingOverflow(UInt64(bytes[index] - 0x30))
+            if overflow || carry { return .max }
+            value = sum
+            index += 1
+        }
+        return negative ? 0 &- value : value
     }
 
     private static let treePrefix = Array("tree ".utf8)

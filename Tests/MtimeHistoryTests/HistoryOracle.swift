@@ -34,8 +34,9 @@ func firstListed(_ arguments: [String], in directory: String, environment: [Stri
     var first: [BytePath: OracleChange] = [:]
     for chunk in output.split(separator: 0x01) {
         let fields = chunk.split(separator: 0, omittingEmptySubsequences: false)
-        let header = String(decoding: fields[0], as: UTF8.self).split(separator: " ")
-        let change = OracleChange(commit: String(header[0]), committerTime: Int64(header[1])!, authorTime: Int64(header[2])!)
+        let header = String(decoding: fields[0], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
+        // A malformed identity (a hostile commit) has no `%ct`/`%at`: git's dates show the epoch.
+        let change = OracleChange(commit: String(header[0]), committerTime: Int64(header[1]) ?? 0, authorTime: Int64(header[2]) ?? 0)
         var index = 1
         while index + 1 < fields.count {
             let meta = fields[index].drop(while: { $0 == 0x0A })

@@ -98,3 +98,49 @@ import TestSupport
         #expect(mismatches(plain, try firstParentOracle(repo.path), entries: try headEntries(repo.path)) == [], "\(context) after")
     }
 }
+
+/// Defect 21 in `--history all`: git orders its walk by `commit->date`, which 2.39 parses apart from
+/// `%ct` (`parse_commit_date`: after the first `>` of a `committer` line that must follow the
+/// `author` line). Two parents of a merge change the same file; which one the walk pops first (the
+/// newer by that date) gives the file its commit. One parent carries a hostile committer line, the
+/// other an ordinary date around it; the engine must pick git's commit and give it git's `%ct`.
+@Test func hostileCommitDatesOrderTheWalkAsGitDoes() throws {
+    let repo = try GitRepository(label: "walk-dates")
+    try repo.write("f", "base\n")
+    let base = try repo.commit("base")
+    func tree(_ content: String) throws -> String {
+        try repo.write("f", content)
+        try repo.git("add", "f")
+        return try repo.git("write-tree").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    func commit(_ header: [String]) throws -> String {
+        try runChecked(
+            ["git", "hash-object", "-t", "commit", "-w", "--literally", "--stdin"], in: repo.path,
+            input: (header + ["", "m", ""]).joined(separator: "\n")
+        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    let (one, two, merged) = (try tree("one\n"), try tree("two\n"), try tree("merged\n"))
+    let hostile = [
+        "t <t@t> 1609459200", "t <t@t>", "t <t@t> -5 +0000", "t <t@t> +1609459200 +0000", "t <t@t> 1609459200x +0000",
+        "t > 1609459200 +0000", "t <t@t> 99999999999999999999 +0000", "t <t@t>  1609459200 0000", "t <t@t> 1609459200 +0000",
+    ]
+    var cases = 0
+    for line in hostile {
+        for date in [0, 1_609_459_199, 1_609_459_200, 1_609_459_201, 4_000_000_000] as [Int64] {
+            for hostileFirst in [false, true] {
+                let odd = try commit(["tree \(one)", "parent \(base)", "author a <a@a> 1609459200 +0000", "committer \(line)"])
+                let plain = try commit(["tree \(two)", "parent \(base)", "author a <a@a> \(date) +0000", "committer c <c@c> \(date) +0000"])
+                let parents = hostileFirst ? [odd, plain] : [plain, odd]
+                let merge = try commit(
+                    ["tree \(merged)"] + parents.map { "parent \($0)" } + ["author a <a@a> 1700000000 +0000", "committer c <c@c> 1700000000 +0000"])
+                try repo.git("update-ref", "refs/heads/main", merge)
+                try repo.git("reset", "-q", "--hard")
+                let oracle = try allHistoryOracle(repo.path)
+                let result = try runEngine(repo.path, mode: .all)
+                #expect(mismatches(result, oracle, entries: try headEntries(repo.path)) == [], "[\(line)] against \(date), hostile first \(hostileFirst)")
+                cases += 1
+            }
+        }
+    }
+    #expect(cases == 90)
+}

@@ -108,7 +108,8 @@ public final class Repository {
 
     /// No working tree (a bare repository, or `core.bare`, or `git --bare`).
     public var isBare: Bool { location.workTree == nil }
-    public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
+    /// A shallow file (`location.shallowFile`) that lists a commit, as git decides it.
+    public var isShallow: Bool { !((try? shallowBoundaryCommits()) ?? []).isEmpty }
     public var isHeadUnborn: Bool { git_repository_head_unborn(handle) == 1 }
     public var isWorktree: Bool { git_repository_is_worktree(handle) == 1 }
 
@@ -138,9 +139,10 @@ public final class Repository {
         return String(cString: target)
     }
 
-    /// Commits listed in `shallow` (a shallow clone's boundary): git treats them as having no parents.
+    /// Commits listed in `shallow` (a shallow clone's boundary), or the file `GIT_SHALLOW_FILE`
+    /// names: git treats them as having no parents.
     public func shallowBoundaryCommits() throws(SystemError) -> Set<ObjectID> {
-        let file = commonDirectory.appending("shallow")
+        let file = location.shallowFile
         guard try FileSystem.statusIfPresent(file) != nil else { return [] }
         // One line per boundary commit; a larger file is no shallow file git wrote.
         let contents = try FileSystem.readFile(file, limit: 1 << 30)

@@ -146,3 +146,37 @@ import TestSupport
     }
     #expect(cases == 90)
 }
+
+/// The shallow boundary as git reads it: from `GIT_SHALLOW_FILE` when set (a full clone cut there,
+/// and a shallow clone whose file was moved), and a commit both in the shallow file and grafted
+/// takes the graft's parents. Both modes against `git log` under the same environment.
+@Test func shallowFileFromTheEnvironmentAndGraftsOverIt() throws {
+    let repo = try GitRepository(label: "shallow-file")
+    try makeRandomHistory(in: repo, seed: 41, commits: 40)
+    let line = try repo.git("rev-list", "--first-parent", "HEAD").split(separator: "\n").map(String.init)
+    let cut = repo.directory.url("cut-here")
+    var cases = 0
+    for (index, commit) in line.enumerated() where index % 5 == 2 {
+        try Data("\(commit)\n".utf8).write(to: URL(fileURLWithPath: cut))
+        let graftFile = repo.directory.url(".git/info/grafts")
+        for grafted in [false, true] {
+            if grafted {
+                try Data("\(commit) \(line[line.count - 1])\n".utf8).write(to: URL(fileURLWithPath: graftFile))
+            } else {
+                try? FileManager.default.removeItem(atPath: graftFile)
+            }
+            let environment = ["GIT_SHALLOW_FILE": cut]
+            for mode in HistoryMode.allCases {
+                let oracle = mode == .firstParent
+                    ? try firstParentOracle(repo.path, environment: environment)
+                    : try allHistoryOracle(repo.path, environment: environment)
+                let result = try runEngine(repo.path, mode: mode, environment: environment)
+                #expect(mismatches(result, oracle, entries: try headEntries(repo.path)) == [], "cut at \(index), grafted \(grafted), \(mode)")
+                // A grafted commit is no boundary: nothing gets a boundary time.
+                #expect(!grafted || result.shallowBoundaryFiles == 0, "cut at \(index), \(mode)")
+                cases += 1
+            }
+        }
+    }
+    #expect(cases > 8)
+}

@@ -123,11 +123,21 @@ public final class Repository {
     /// The git dir shared by all worktrees (objects, refs, config), with a trailing `/`.
     public var commonDirectory: BytePath { BytePath(location.commonDirectory.bytes + [UInt8(ascii: "/")]) }
 
-    /// The commit HEAD points at.
+    /// The commit HEAD points at. A HEAD naming an annotated tag (written by hand: `git checkout TAG`
+    /// detaches at the commit) is peeled to its commit, as git does.
     public func headCommitID() throws(GitError) -> ObjectID {
         var oid = git_oid()
         try check("resolve HEAD", git_reference_name_to_id(&oid, handle, "HEAD"))
-        return ObjectID(oid)
+        var tag: OpaquePointer?
+        guard git_object_lookup(&tag, handle, &oid, GIT_OBJECT_TAG) == 0, let tag else {
+            git_error_clear()
+            return ObjectID(oid)
+        }
+        defer { git_object_free(tag) }
+        var commit: OpaquePointer?
+        try check("peel HEAD's tag \(ObjectID(oid)) to a commit", git_object_peel(&commit, tag, GIT_OBJECT_COMMIT))
+        defer { git_object_free(commit) }
+        return ObjectID(git_object_id(commit).pointee)
     }
 
     /// The branch HEAD is on (`refs/heads/main`); nil when HEAD is detached.

@@ -160,4 +160,22 @@ import TestSupport
         let unanswered = try run(["git", "log", "-1", "--first-parent", "--format=%ct", "--", "common.txt"], in: repository.path)
         #expect(unanswered.stdout.isEmpty)
     }
+
+    /// Defect 24: a detached HEAD naming an annotated tag object (git peels it; `git checkout TAG`
+    /// detaches at the commit, a hand-written HEAD leaves the tag) was
+    /// refused: "read commit …: object has the wrong type". Also a tag of a tag.
+    @Test func aHeadNamingAnAnnotatedTagIsPeeled() throws {
+        let repository = try Self.varied()
+        try repository.git("tag", "-a", "-m", "inner", "inner", "HEAD~2")
+        try repository.git("tag", "-a", "-m", "outer", "outer", "inner")
+        for tag in ["inner", "outer"] {
+            try repository.git("checkout", "-q", tag)
+            let id = try repository.git("rev-parse", tag).trimmingCharacters(in: .whitespacesAndNewlines)
+            // git refuses to write it (update-ref: "non-commit object"), yet reads it.
+            try Data("\(id)\n".utf8).write(to: URL(fileURLWithPath: repository.directory.url(".git/HEAD")))
+            let result = try gitMtime(["restore"], in: repository.path)
+            #expect(result.status == 0, "\(tag): \(result.stderr)")
+            try expectRestored(repository.path)
+        }
+    }
 }

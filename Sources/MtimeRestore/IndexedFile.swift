@@ -15,17 +15,17 @@ public struct IndexedFile: Sendable, Equatable {
     public let uid: UInt32
     public let gid: UInt32
     public let fileSize: UInt32
-    /// `core.filemode`: when false, the executable bit on disk means nothing.
-    public let trustsExecutableBit: Bool
+    /// `core.filemode` and `core.symlinks`.
+    public let modeRules: ModeRules
 
-    init(_ entry: IndexEntry, trustsExecutableBit: Bool) {
+    init(_ entry: IndexEntry, modeRules: ModeRules) {
         modificationTime = entry.modificationTime
         changeTime = entry.changeTime
         inode = entry.inode
         uid = entry.uid
         gid = entry.gid
         fileSize = entry.fileSize
-        self.trustsExecutableBit = trustsExecutableBit
+        self.modeRules = modeRules
     }
 
     /// The index entry it was made from, for `file` (planned from it).
@@ -39,19 +39,9 @@ public struct IndexedFile: Sendable, Equatable {
     /// type and stat data, with one name (a hard link's other name changes its ctime when set: such
     /// files are set in turn, after planning them as usual).
     func describes(_ status: FileStatus, mode: UInt32) -> Bool {
-        status.linkCount == 1 && IndexedFile.hasExpectedType(status, mode: mode, trustsExecutableBit: trustsExecutableBit)
+        status.linkCount == 1 && modeRules.hasExpectedType(status, mode: mode)
             && IndexedFile.statMatches(
                 status, modificationTime: modificationTime, changeTime: changeTime, inode: inode, fileSize: fileSize, uid: uid, gid: gid)
-    }
-
-    /// Whether `status` is what a file of git `mode` must be (a symlink, or a regular file with or
-    /// without the executable bit, which means nothing without `core.filemode`).
-    static func hasExpectedType(_ status: FileStatus, mode: UInt32, trustsExecutableBit: Bool) -> Bool {
-        switch mode {
-        case 0o120000: return status.kind == .symlink
-        case 0o100755: return status.kind == .regular && (status.isExecutable || !trustsExecutableBit)
-        default: return status.kind == .regular && (!status.isExecutable || !trustsExecutableBit)
-        }
     }
 
     /// git's own stat comparison (`ie_match_stat`, without the racy test, which is the caller's).

@@ -473,7 +473,7 @@ public final class RestoreSession {
         let verifier = WorkingTreeVerifier(
             repository: repository, files: files, statCache: statCache,
             indexWrittenAt: indexWrittenAt,
-            trustsExecutableBit: try repository.configBool("core.filemode", default: true),
+            modeRules: try ModeRules(repository),
             checkoutFilters: CheckoutFilters(
                 repository: repository, files: files, trackedPaths: trackedPaths,
                 indexIsSplit: indexIsSplit))

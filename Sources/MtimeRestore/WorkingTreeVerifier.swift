@@ -11,8 +11,8 @@ struct WorkingTreeVerifier {
     let statCache: StatCache
     /// The index file's mtime: entries not older than it may have changed unseen in the same tick.
     let indexWrittenAt: Timestamp?
-    /// `core.filemode`: when false, the executable bit on disk means nothing.
-    let trustsExecutableBit: Bool
+    /// `core.filemode` and `core.symlinks`.
+    let modeRules: ModeRules
     let checkoutFilters: CheckoutFilters
     /// Files are planned in path order, the stat cache is sorted the same way: each lookup starts
     /// where the previous one matched.
@@ -20,13 +20,13 @@ struct WorkingTreeVerifier {
 
     init(
         repository: Repository, files: WorkingTreeFiles, statCache: StatCache, indexWrittenAt: Timestamp?,
-        trustsExecutableBit: Bool, checkoutFilters: CheckoutFilters
+        modeRules: ModeRules, checkoutFilters: CheckoutFilters
     ) {
         self.repository = repository
         self.files = files
         self.statCache = statCache
         self.indexWrittenAt = indexWrittenAt
-        self.trustsExecutableBit = trustsExecutableBit
+        self.modeRules = modeRules
         self.checkoutFilters = checkoutFilters
     }
 
@@ -86,7 +86,7 @@ struct WorkingTreeVerifier {
             file.state = entry.isSkipWorktree ? .sparse : .deleted
             return file
         }
-        guard IndexedFile.hasExpectedType(status, mode: tracked.mode, trustsExecutableBit: trustsExecutableBit) else {
+        guard modeRules.hasExpectedType(status, mode: tracked.mode) else {
             file.state = .modified
             if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
@@ -176,7 +176,7 @@ struct WorkingTreeVerifier {
             entry.mode == tracked.mode, tracked.mode == 0o100644 || tracked.mode == 0o100755, isTrustworthy(entry),
             statCache.index(of: tracked.path, hint: hint) == nil
         else { return nil }
-        return IndexedFile(entry, trustsExecutableBit: trustsExecutableBit)
+        return IndexedFile(entry, modeRules: modeRules)
     }
 
     /// The id of `file`'s bytes when it is a regular file or a symlink (nil otherwise, or when it is

@@ -61,7 +61,9 @@ extension CommandLineConfig {
         } catch {
             throw GitError(code: -1, operation: operation, message: error.description)
         }
-        try check(operation, (try? file.path.withCString { git_config_add_file_ondisk(config, $0, ConfigurationFiles.commandLineLevel, handle, 0) }) ?? -1)
+        try check(
+            operation,
+            (try? file.path.withCString { git_config_add_file_ondisk(config, $0, ConfigurationFiles.commandLineLevel, handle, 0) }) ?? -1)
         return file
     }
 }

@@ -240,7 +240,8 @@ import TestSupport
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             for extensionOn in [false, true] {
                 for setting in settings {
-                    for commandLine in [[], ["-c", "\(setting.name)=\(setting.worktree ?? "true")"]] where setting.name == "core.fileMode" || commandLine.isEmpty {
+                    for commandLine in [[], ["-c", "\(setting.name)=\(setting.worktree ?? "true")"]]
+                    where setting.name == "core.fileMode" || commandLine.isEmpty {
                         for file in [repository.directory.url(".git/config"), gitDirectory + "/config.worktree"] {
                             _ = try run(["git", "config", "-f", file, "--unset-all", setting.name], in: top)
                         }

@@ -28,7 +28,8 @@ import TestSupport
         var applied: [String] = []
         let graftFile = repo.directory.url(".git/info/grafts")
         // The first kinds cycle so that every kind is applied by some seed.
-        let kinds = [Kind.allCases[Int(seed) % Kind.allCases.count]]
+        let kinds =
+            [Kind.allCases[Int(seed) % Kind.allCases.count]]
             + (0..<Int.random(in: 0...2, using: &random)).map { _ in Kind.allCases.randomElement(using: &random)! }
         // git refuses some rewrites (a graft that changes nothing): those are simply not applied.
         func replace(_ arguments: String...) throws -> Bool {
@@ -46,7 +47,9 @@ import TestSupport
             case .replaceCommit where other != target:
                 guard try replace(target, other) else { continue }
             case .replaceTree where other != target:
-                let trees = try [target, other].map { try repo.git("rev-parse", "\($0)^{tree}").trimmingCharacters(in: .whitespacesAndNewlines) }
+                let trees = try [target, other].map {
+                    try repo.git("rev-parse", "\($0)^{tree}").trimmingCharacters(in: .whitespacesAndNewlines)
+                }
                 guard trees[0] != trees[1], try replace(trees[0], trees[1]) else { continue }
             case .replaceChain where Set([target, other, another]).count == 3:
                 guard try replace(target, other), try replace(other, another) else { continue }
@@ -75,7 +78,8 @@ import TestSupport
         let context = "seed \(seed): \(applied)"
         let cache = TemporaryDirectory("history-rewrites-cache")
         for mode in HistoryMode.allCases {
-            let oracle = mode == .firstParent
+            let oracle =
+                mode == .firstParent
                 ? try firstParentOracle(repo.path, environment: environment)
                 : try allHistoryOracle(repo.path, environment: environment)
             let entries = try headEntries(repo.path, environment: environment)
@@ -87,13 +91,16 @@ import TestSupport
                     #expect(mismatches(result, oracle, entries: entries) == [], "\(run)")
                 } catch HistoryError.unresolvedPath(let path) {
                     // Only a loop leaves a path without an answer, and then git has none either.
-                    #expect(entries[path] != nil && oracle[path] == nil, "\(run): \(path) unresolved, git says \(String(describing: oracle[path]))")
+                    #expect(
+                        entries[path] != nil && oracle[path] == nil,
+                        "\(run): \(path) unresolved, git says \(String(describing: oracle[path]))")
                 }
             }
         }
         // The same cache without the rewrites: answers computed through them are not reused.
-        try repo.git("for-each-ref", "--format=delete %(refname)", "refs/replace/", "refs/alternative/")
-            .split(separator: "\n").forEach { try repo.git("update-ref", "-d", String($0.dropFirst("delete ".count))) }
+        for reference in try repo.git("for-each-ref", "--format=%(refname)", "refs/replace/", "refs/alternative/").split(separator: "\n") {
+            try repo.git("update-ref", "-d", String(reference))
+        }
         try? FileManager.default.removeItem(atPath: graftFile)
         try run(["git", "config", "--unset-all", "core.useReplaceRefs"], in: repo.path)  // exit 5 when unset
         let plain = try runEngine(repo.path, cache: cache.path)
@@ -134,12 +141,16 @@ import TestSupport
                 let plain = try commit(["tree \(two)", "parent \(base)", "author a <a@a> \(date) +0000", "committer c <c@c> \(date) +0000"])
                 let parents = hostileFirst ? [odd, plain] : [plain, odd]
                 let merge = try commit(
-                    ["tree \(merged)"] + parents.map { "parent \($0)" } + ["author a <a@a> 1700000000 +0000", "committer c <c@c> 1700000000 +0000"])
+                    ["tree \(merged)"] + parents.map { "parent \($0)" } + [
+                        "author a <a@a> 1700000000 +0000", "committer c <c@c> 1700000000 +0000",
+                    ])
                 try repo.git("update-ref", "refs/heads/main", merge)
                 try repo.git("reset", "-q", "--hard")
                 let oracle = try allHistoryOracle(repo.path)
                 let result = try runEngine(repo.path, mode: .all)
-                #expect(mismatches(result, oracle, entries: try headEntries(repo.path)) == [], "[\(line)] against \(date), hostile first \(hostileFirst)")
+                #expect(
+                    mismatches(result, oracle, entries: try headEntries(repo.path)) == [],
+                    "[\(line)] against \(date), hostile first \(hostileFirst)")
                 cases += 1
             }
         }
@@ -167,11 +178,13 @@ import TestSupport
             }
             let environment = ["GIT_SHALLOW_FILE": cut]
             for mode in HistoryMode.allCases {
-                let oracle = mode == .firstParent
+                let oracle =
+                    mode == .firstParent
                     ? try firstParentOracle(repo.path, environment: environment)
                     : try allHistoryOracle(repo.path, environment: environment)
                 let result = try runEngine(repo.path, mode: mode, environment: environment)
-                #expect(mismatches(result, oracle, entries: try headEntries(repo.path)) == [], "cut at \(index), grafted \(grafted), \(mode)")
+                #expect(
+                    mismatches(result, oracle, entries: try headEntries(repo.path)) == [], "cut at \(index), grafted \(grafted), \(mode)")
                 // A grafted commit is no boundary: nothing gets a boundary time.
                 #expect(!grafted || result.shallowBoundaryFiles == 0, "cut at \(index), \(mode)")
                 cases += 1

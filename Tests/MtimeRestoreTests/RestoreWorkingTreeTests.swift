@@ -232,10 +232,13 @@ import TestSupport
         let shapes: [(String, () throws -> Void)] = [
             ("file holding the target", { try Data("target.txt".utf8).write(to: URL(fileURLWithPath: link)) }),
             ("file holding other bytes", { try Data("elsewhere".utf8).write(to: URL(fileURLWithPath: link)) }),
-            ("executable file holding the target", {
-                try Data("target.txt".utf8).write(to: URL(fileURLWithPath: link))
-                try runChecked(["chmod", "+x", link])
-            }),
+            (
+                "executable file holding the target",
+                {
+                    try Data("target.txt".utf8).write(to: URL(fileURLWithPath: link))
+                    try runChecked(["chmod", "+x", link])
+                }
+            ),
             ("link to the target", { try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "target.txt") }),
             ("link elsewhere", { try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "elsewhere") }),
             ("directory", { try FileManager.default.createDirectory(atPath: link, withIntermediateDirectories: false) }),
@@ -252,7 +255,11 @@ import TestSupport
                     try? FileManager.default.removeItem(atPath: link)
                     try make()
                     try runChecked(["touch", "-h", "-d", "@1500000000", link])
-                    if forgetsStat { try repository.git("read-tree", "HEAD") } else { try repository.git("update-index", "-q", "--refresh") }
+                    if forgetsStat {
+                        try repository.git("read-tree", "HEAD")
+                    } else {
+                        try repository.git("update-index", "-q", "--refresh")
+                    }
                     let status = try runChecked(
                         ["git", "status", "--porcelain", "--", "link"], in: repository.path, environment: ["GIT_OPTIONAL_LOCKS": "0"])
                     let result = try gitMtime(["restore"], in: repository.path)

@@ -37,6 +37,10 @@ struct StatCache {
     /// The cache file's own mtime when loaded: a record whose ctime is not older was taken in the
     /// same clock tick as the write, so a change in that tick would be invisible ("racily clean").
     var writtenAt: Timestamp?
+    /// Read from a `fixedWidthMagic` file: any new cache is worth writing (`Changes`), so every
+    /// user's file moves to the current layout on the next run (half the bytes to read on every
+    /// warm run), not only once enough records change.
+    private(set) var isInPreviousLayout = false
 
     init() {}
 
@@ -158,6 +162,7 @@ struct StatCache {
             let count = replacingAll ? given : previous.count + given - matched
             let pathBytes = replacingAll ? givenPathBytes : previous.pathBytes.count + givenPathBytes - matchedPathBytes
             let total = changes + (replacingAll ? previous.count - matched : 0)
+            if previous.isInPreviousLayout && count > 0 { return true }
             return total > 0
                 && (total * StatCache.rewriteFraction > max(count, previous.count)
                     || unrecordedBytes > StatCache.sizeBound(count: count, pathBytes: pathBytes))
@@ -413,6 +418,7 @@ struct StatCache {
     private static func decodeFixedWidthEntries(_ reader: inout BinaryReader) -> StatCache? {
         guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (4 + recordSize) else { return nil }
         var cache = StatCache()
+        cache.isInPreviousLayout = true
         cache.records.reserveCapacity(Int(count))
         cache.pathStarts.reserveCapacity(Int(count) + 1)
         cache.pathBytes.reserveCapacity(reader.remaining - Int(count) * (4 + recordSize))

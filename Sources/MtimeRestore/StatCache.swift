@@ -249,7 +249,7 @@ struct StatCache {
         // The time the records are settled against comes from the file the bytes came from (one
         // open): a cache replaced between a stat and a read by path could vouch for older records.
         guard let file = try? FileDescriptor(openForReading: path), let status = try? file.status(),
-            let bytes = try? file.readRegularFile(limit: 1 << 30), var cache = decode(bytes)
+            let bytes = try? FileBytes(file, limit: 1 << 30), var cache = decode(bytes)
         else { return StatCache() }
         cache.writtenAt = status.modificationTime
         return cache
@@ -335,12 +335,14 @@ struct StatCache {
 
     /// Nil unless `bytes` is exactly what `encode` writes (magic, lengths, order, checksum), or a
     /// file of the previous layout.
-    static func decode(_ bytes: [UInt8]) -> StatCache? {
+    static func decode(_ bytes: [UInt8]) -> StatCache? { decode(FileBytes(copying: bytes)) }
+
+    static func decode(_ bytes: FileBytes) -> StatCache? {
         guard bytes.count >= magic.count + 4 + ObjectID.byteCount else { return nil }
         let entries: (inout BinaryReader) -> StatCache?
-        if bytes.starts(with: magic) {
+        if bytes.bytes.starts(with: magic) {
             entries = decodeEntries
-        } else if bytes.starts(with: fixedWidthMagic) {
+        } else if bytes.bytes.starts(with: fixedWidthMagic) {
             entries = decodeFixedWidthEntries
         } else {
             return nil

@@ -356,9 +356,10 @@ public final class RestoreSession {
                                 identifying: identifying, lstat: lstat, hint: hint)
                         {
                             if settle(&planned, file) { shallowBoundaryFiles += 1 }
-                            (output.baseAddress! + index).initialize(to: planned)
+                            // Moved, not copied: a copy retains and releases its path and its old self.
+                            (output.baseAddress! + index).initialize(to: consume planned)
                         } else if let planned = unchecked(file, at: position, verifier, tracked, hint: hint) {
-                            (output.baseAddress! + index).initialize(to: planned)
+                            (output.baseAddress! + index).initialize(to: consume planned)
                         } else {
                             // A placeholder until the second pass plans it.
                             (output.baseAddress! + index).initialize(

@@ -5,8 +5,8 @@ import MtimeCore
 // libgit2 reads no `git -c` setting itself, yet its own reads decide things git decides from them:
 // the CRLF and ident filters (`core.autocrlf`, `core.eol`, `core.safecrlf`), attribute and ignore
 // files (`core.attributesFile`, `core.excludesFile`), `core.ignoreCase`. So the settings are handed
-// to it as one more configuration file, above every other (`GIT_CONFIG_LEVEL_APP`, git's
-// command-line scope): a memory file, named by its /proc path, that nobody else can see or change.
+// to it as one more configuration file, above every other (`ConfigurationFiles.commandLineLevel`,
+// git's command-line scope): a memory file, named by its /proc path, that nobody else can see or change.
 extension CommandLineConfig {
     /// The entries in git's configuration syntax, in order: a later one wins, as on git's command line.
     var configFileText: [UInt8] {
@@ -61,7 +61,9 @@ extension CommandLineConfig {
         } catch {
             throw GitError(code: -1, operation: operation, message: error.description)
         }
-        try check(operation, (try? file.path.withCString { git_config_add_file_ondisk(config, $0, GIT_CONFIG_LEVEL_APP, handle, 0) }) ?? -1)
+        try check(
+            operation,
+            (try? file.path.withCString { git_config_add_file_ondisk(config, $0, ConfigurationFiles.commandLineLevel, handle, 0) }) ?? -1)
         return file
     }
 }

@@ -48,19 +48,37 @@ struct ConfigurationFiles {
             || environment["GIT_CONFIG_GLOBAL"] != nil
     }
 
-    /// Gives the repository these files, its own `config` and `commandLine`'s settings above them
-    /// (`CommandLineConfig.addLayer`), when libgit2's own search would read other files or miss the
-    /// command line. Returns the memory file holding the command line's: keep it open as long as the repository.
+    /// The per-worktree file git reads above the repository's `config` when the common config turns
+    /// on `extensions.worktreeConfig` (`git sparse-checkout`, `git config --worktree`): libgit2 1.5
+    /// never reads it, so a `core.fileMode` or `core.autocrlf` set there was not seen (defect 22).
+    static func worktreeFile(gitDirectory: BytePath, commonDirectory: BytePath) -> BytePath? {
+        guard ConfigFile(commonDirectory.appending("config"))?.bool("extensions.worktreeConfig") == true else { return nil }
+        let file = gitDirectory.appending("config.worktree")
+        return (try? FileSystem.statusIfPresent(file, followingSymlinks: true))??.kind == .regular ? file : nil
+    }
+
+    /// libgit2 1.5 has no worktree level: the worktree file takes the application level, above the
+    /// repository's `config`, and the command line one above it, as git orders them.
+    static let worktreeLevel = GIT_CONFIG_LEVEL_APP
+    static let commandLineLevel = git_config_level_t(rawValue: GIT_CONFIG_LEVEL_APP.rawValue + 1)
+
+    /// Gives the repository these files, its own `config`, `config.worktree` and `commandLine`'s
+    /// settings above them (`CommandLineConfig.addLayer`), when libgit2's own search would read other
+    /// files or miss the worktree file or the command line. Returns the memory file holding the
+    /// command line's: keep it open as long as the repository.
     static func apply(
-        _ environment: GitEnvironment, commandLine: CommandLineConfig, to handle: OpaquePointer, commonDirectory: BytePath
+        _ environment: GitEnvironment, commandLine: CommandLineConfig, to handle: OpaquePointer,
+        gitDirectory: BytePath, commonDirectory: BytePath
     ) throws(GitError) -> FileDescriptor? {
         let configuration = ConfigurationFiles(environment: environment)
-        guard configuration.overridesLibgit2 || !commandLine.entries.isEmpty else { return nil }
+        let worktree = worktreeFile(gitDirectory: gitDirectory, commonDirectory: commonDirectory)
+        guard configuration.overridesLibgit2 || !commandLine.entries.isEmpty || worktree != nil else { return nil }
         var config: OpaquePointer?
         try check("create the configuration", git_config_new(&config))
         defer { git_config_free(config) }
         let local = commonDirectory.appending("config")
-        for (path, level) in configuration.files.map({ ($0.path, $0.level.libgit2Level) }) + [(local, GIT_CONFIG_LEVEL_LOCAL)] {
+        let repositoryFiles = [(local, GIT_CONFIG_LEVEL_LOCAL)] + (worktree.map { [($0, worktreeLevel)] } ?? [])
+        for (path, level) in configuration.files.map({ ($0.path, $0.level.libgit2Level) }) + repositoryFiles {
             // The repository is passed for `includeIf "gitdir:…"`, as libgit2's own loading does.
             let result = (try? path.withCString { git_config_add_file_ondisk(config, $0, level, handle, 0) }) ?? -1
             try check("read the configuration file \(path)", result)

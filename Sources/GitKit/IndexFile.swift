@@ -19,14 +19,16 @@ enum IndexFile {
     /// ctime, mtime (seconds, nanoseconds), dev, ino, mode, uid, gid, size, then the id and the flags.
     private static let fixedEntrySize = 40 + ObjectID.byteCount + 2
 
-    static func parse(_ bytes: [UInt8]) -> [IndexEntry]? {
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> [IndexEntry]? {
         guard bytes.count >= headerSize + ObjectID.byteCount, bytes.starts(with: "DIRC".utf8) else { return nil }
         return parseEntries(bytes)
     }
 
+    static func parse(_ bytes: [UInt8]) -> [IndexEntry]? { bytes.withUnsafeBytes { parse($0) } }
+
     /// Whether the file ends in the null hash instead of its SHA-1 (`index.skipHash`), which libgit2
     /// 1.5 refuses as corrupt.
-    static func hasNullTrailer(_ bytes: [UInt8]) -> Bool {
+    static func hasNullTrailer(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count >= headerSize + ObjectID.byteCount && bytes.suffix(ObjectID.byteCount).allSatisfy { $0 == 0 }
     }
 
@@ -36,102 +38,98 @@ enum IndexFile {
     /// can start while `parse` decodes and checks the file. Nothing is verified: a path's owner must
     /// compare it with the entry `parse` (or libgit2) gives at that position before trusting it.
     /// Nil for anything `parse` would refuse up front, or an entry that runs past the end.
-    static func pathRanges(_ bytes: [UInt8]) -> [IndexPathRange]? {
+    static func pathRanges(_ file: UnsafeRawBufferPointer) -> [IndexPathRange]? {
         // Offsets are kept in 32 bits.
-        guard bytes.count >= headerSize + ObjectID.byteCount, bytes.count <= Int(Int32.max), bytes.starts(with: "DIRC".utf8)
+        guard file.count >= headerSize + ObjectID.byteCount, file.count <= Int(Int32.max), file.starts(with: "DIRC".utf8)
         else { return nil }
-        return bytes.withUnsafeBytes { file -> [IndexPathRange]? in
-            let end = file.count - ObjectID.byteCount
-            let version = word(file, 4)
-            guard version == 2 || version == 3 else { return nil }
-            let count = Int(word(file, 8))
-            guard count <= end / fixedEntrySize else { return nil }
-            var ranges: [IndexPathRange] = []
-            ranges.reserveCapacity(count)
-            var offset = headerSize
-            for _ in 0..<count {
-                let start = offset
-                guard start + fixedEntrySize <= end else { return nil }
-                let flags = UInt16(file[start + 60]) << 8 | UInt16(file[start + 61])
-                let pathStart = start + fixedEntrySize + (flags & 0x4000 != 0 ? 2 : 0)
-                let length = Int(flags & 0x0FFF)
-                // A name of 4095 bytes or more does not fit the flags: `parse` refuses it too.
-                guard length < 0x0FFF, pathStart + length < end else { return nil }
-                ranges.append(
-                    IndexPathRange(
-                        start: Int32(pathStart), count: Int32(length), mode: word(file, start + 24), stage: UInt8(flags >> 12 & 3)))
-                offset = start + ((pathStart + length - start + 8) & ~7)
-            }
-            return ranges
+        let end = file.count - ObjectID.byteCount
+        let version = word(file, 4)
+        guard version == 2 || version == 3 else { return nil }
+        let count = Int(word(file, 8))
+        guard count <= end / fixedEntrySize else { return nil }
+        var ranges: [IndexPathRange] = []
+        ranges.reserveCapacity(count)
+        var offset = headerSize
+        for _ in 0..<count {
+            let start = offset
+            guard start + fixedEntrySize <= end else { return nil }
+            let flags = UInt16(file[start + 60]) << 8 | UInt16(file[start + 61])
+            let pathStart = start + fixedEntrySize + (flags & 0x4000 != 0 ? 2 : 0)
+            let length = Int(flags & 0x0FFF)
+            // A name of 4095 bytes or more does not fit the flags: `parse` refuses it too.
+            guard length < 0x0FFF, pathStart + length < end else { return nil }
+            ranges.append(
+                IndexPathRange(
+                    start: Int32(pathStart), count: Int32(length), mode: word(file, start + 24), stage: UInt8(flags >> 12 & 3)))
+            offset = start + ((pathStart + length - start + 8) & ~7)
         }
+        return ranges
     }
 
     /// The entries, once the header and trailer are known to be there.
-    private static func parseEntries(_ bytes: [UInt8]) -> [IndexEntry]? {
-        bytes.withUnsafeBytes { file -> [IndexEntry]? in
-            let end = file.count - ObjectID.byteCount
-            let version = word(file, 4)
-            guard (2...4).contains(version) else { return nil }
-            let count = Int(word(file, 8))
-            guard count <= end / fixedEntrySize else { return nil }
-            var entries: [IndexEntry] = []
-            entries.reserveCapacity(count)
-            var offset = headerSize
-            var previous: [UInt8] = []
-            for _ in 0..<count {
-                let start = offset
-                guard start + fixedEntrySize <= end else { return nil }
-                let flags = UInt16(file[start + 60]) << 8 | UInt16(file[start + 61])
-                var pathStart = start + fixedEntrySize
-                var extended: UInt16 = 0
-                if flags & 0x4000 != 0 {
-                    guard version >= 3, pathStart + 2 <= end else { return nil }
-                    extended = UInt16(file[pathStart]) << 8 | UInt16(file[pathStart + 1])
-                    pathStart += 2
-                }
-                let path: [UInt8]
-                if version == 4 {
-                    // Prefix compression: drop N bytes of the previous path, append the NUL-terminated rest.
-                    guard let (strip, length) = varint(file, pathStart, end), strip <= previous.count,
-                        let nul = firstZero(file, pathStart + length, end)
-                    else { return nil }
-                    path = previous.dropLast(Int(strip)) + UnsafeRawBufferPointer(rebasing: file[(pathStart + length)..<nul])
-                    offset = nul + 1
-                } else {
-                    guard let nul = firstZero(file, pathStart, end) else { return nil }
-                    path = Array(UnsafeRawBufferPointer(rebasing: file[pathStart..<nul]))
-                    // Padded with 1–8 NULs to a multiple of 8 bytes from the entry's start.
-                    offset = start + ((nul - start + 8) & ~7)
-                    guard offset <= end else { return nil }
-                }
-                let mode = word(file, start + 24)
-                let stage = Int(flags >> 12 & 3)
-                // A path of 4095 bytes or more (its length does not fit the flags) libgit2 1.5 calls corrupt.
-                guard Int(flags & 0x0FFF) == path.count, path.count < 0x0FFF, isUsualMode(mode), isPlainPath(path) else { return nil }
-                if !entries.isEmpty {
-                    // libgit2 sorts what it reads; git writes sorted: anything else goes to libgit2.
-                    let order = compare(previous, path)
-                    guard order < 0 || (order == 0 && entries[entries.count - 1].stage < stage) else { return nil }
-                }
-                entries.append(
-                    IndexEntry(
-                        path: BytePath(path), objectID: ObjectID(loading: file.baseAddress! + start + 40), mode: mode, stage: stage,
-                        modificationTime: Timestamp(
-                            seconds: seconds(file, start + 8), nanoseconds: Int32(bitPattern: word(file, start + 12))),
-                        changeTime: Timestamp(seconds: seconds(file, start), nanoseconds: Int32(bitPattern: word(file, start + 4))),
-                        inode: word(file, start + 20), uid: word(file, start + 28), gid: word(file, start + 32),
-                        fileSize: word(file, start + 36), isSkipWorktree: extended & 0x4000 != 0))
-                previous = path
+    private static func parseEntries(_ file: UnsafeRawBufferPointer) -> [IndexEntry]? {
+        let end = file.count - ObjectID.byteCount
+        let version = word(file, 4)
+        guard (2...4).contains(version) else { return nil }
+        let count = Int(word(file, 8))
+        guard count <= end / fixedEntrySize else { return nil }
+        var entries: [IndexEntry] = []
+        entries.reserveCapacity(count)
+        var offset = headerSize
+        var previous: [UInt8] = []
+        for _ in 0..<count {
+            let start = offset
+            guard start + fixedEntrySize <= end else { return nil }
+            let flags = UInt16(file[start + 60]) << 8 | UInt16(file[start + 61])
+            var pathStart = start + fixedEntrySize
+            var extended: UInt16 = 0
+            if flags & 0x4000 != 0 {
+                guard version >= 3, pathStart + 2 <= end else { return nil }
+                extended = UInt16(file[pathStart]) << 8 | UInt16(file[pathStart + 1])
+                pathStart += 2
             }
-            // Extensions: a signature starting with A–Z is optional (a cache); any other must be understood.
-            while offset + 8 <= end {
-                let signature = file[offset]
-                let size = Int(word(file, offset + 4))
-                guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(signature), size <= end - offset - 8 else { return nil }
-                offset += 8 + size
+            let path: [UInt8]
+            if version == 4 {
+                // Prefix compression: drop N bytes of the previous path, append the NUL-terminated rest.
+                guard let (strip, length) = varint(file, pathStart, end), strip <= previous.count,
+                    let nul = firstZero(file, pathStart + length, end)
+                else { return nil }
+                path = previous.dropLast(Int(strip)) + UnsafeRawBufferPointer(rebasing: file[(pathStart + length)..<nul])
+                offset = nul + 1
+            } else {
+                guard let nul = firstZero(file, pathStart, end) else { return nil }
+                path = Array(UnsafeRawBufferPointer(rebasing: file[pathStart..<nul]))
+                // Padded with 1–8 NULs to a multiple of 8 bytes from the entry's start.
+                offset = start + ((nul - start + 8) & ~7)
+                guard offset <= end else { return nil }
             }
-            return offset == end ? entries : nil
+            let mode = word(file, start + 24)
+            let stage = Int(flags >> 12 & 3)
+            // A path of 4095 bytes or more (its length does not fit the flags) libgit2 1.5 calls corrupt.
+            guard Int(flags & 0x0FFF) == path.count, path.count < 0x0FFF, isUsualMode(mode), isPlainPath(path) else { return nil }
+            if !entries.isEmpty {
+                // libgit2 sorts what it reads; git writes sorted: anything else goes to libgit2.
+                let order = compare(previous, path)
+                guard order < 0 || (order == 0 && entries[entries.count - 1].stage < stage) else { return nil }
+            }
+            entries.append(
+                IndexEntry(
+                    path: BytePath(path), objectID: ObjectID(loading: file.baseAddress! + start + 40), mode: mode, stage: stage,
+                    modificationTime: Timestamp(
+                        seconds: seconds(file, start + 8), nanoseconds: Int32(bitPattern: word(file, start + 12))),
+                    changeTime: Timestamp(seconds: seconds(file, start), nanoseconds: Int32(bitPattern: word(file, start + 4))),
+                    inode: word(file, start + 20), uid: word(file, start + 28), gid: word(file, start + 32),
+                    fileSize: word(file, start + 36), isSkipWorktree: extended & 0x4000 != 0))
+            previous = path
         }
+        // Extensions: a signature starting with A–Z is optional (a cache); any other must be understood.
+        while offset + 8 <= end {
+            let signature = file[offset]
+            let size = Int(word(file, offset + 4))
+            guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(signature), size <= end - offset - 8 else { return nil }
+            offset += 8 + size
+        }
+        return offset == end ? entries : nil
     }
 
     private static func word(_ file: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {

@@ -21,17 +21,21 @@ public struct RawObject: Sendable, Equatable {
 /// mapped read-only and never change once opened, so sharing them is safe.
 public struct SharedPacks: @unchecked Sendable {
     let packs: [PackFile]
+    let rewrites: HistoryRewrites
 }
 
 /// The object database of one repository: reads raw objects without libgit2's parsed object layer.
 /// Packed objects come from our own `PackReader` (no locks shared with other handles); loose
-/// objects, alternates and packs written after opening go through `git_odb_read`.
-/// Not thread-safe; open one per thread (each on its own `Repository`).
+/// objects, alternates and packs written after opening go through `git_odb_read`. Objects and
+/// commit parents are read as git reads them for `git log`: through replace refs and grafts
+/// (`HistoryRewrites`). Not thread-safe; open one per thread (each on its own `Repository`).
 public final class ObjectDatabase {
     let handle: OpaquePointer
     // The odb is reference-counted by libgit2, but our `Repository` must outlive it for its config and paths.
     private let repository: Repository
     private let packs: PackReader
+    /// The replace refs and grafts every read goes through.
+    public let rewrites: HistoryRewrites
 
     public convenience init(_ repository: Repository) throws(GitError) {
         try self.init(repository, packs: nil)
@@ -41,16 +45,17 @@ public final class ObjectDatabase {
     /// each pack is mapped once per process. Every mapping of the same file pages counts again in
     /// the resident set and faults them in again.
     public convenience init(_ repository: Repository, sharing packs: SharedPacks) throws(GitError) {
-        try self.init(repository, packs: packs.packs)
+        try self.init(repository, packs: packs.packs, rewrites: packs.rewrites)
     }
 
     /// The packs this database reads, for `init(_:sharing:)` on another thread.
-    public var sharedPacks: SharedPacks { SharedPacks(packs: packs.packs) }
+    public var sharedPacks: SharedPacks { SharedPacks(packs: packs.packs, rewrites: rewrites) }
 
     /// Where the repository lies, to open another thread's database with `init(_:sharing:)`.
     public var location: RepositoryLocation { repository.location }
 
-    private init(_ repository: Repository, packs shared: [PackFile]?) throws(GitError) {
+    private init(_ repository: Repository, packs shared: [PackFile]?, rewrites known: HistoryRewrites? = nil) throws(GitError) {
+        if let known { rewrites = known } else { rewrites = try repository.historyRewrites() }
         var raw: OpaquePointer?
         try check("open object database", git_repository_odb(&raw, repository.handle))
         let handle = raw!
@@ -109,7 +114,8 @@ public final class ObjectDatabase {
             guard let commit = Commit(id: id, parsing: bytes) else {
                 throw GitError(code: -1, operation: "read commit \(id)", message: "malformed commit object")
             }
-            return commit
+            guard let parents = rewrites.grafts[id] else { return commit }
+            return commit.withParents(parents)
         }
     }
 
@@ -139,7 +145,8 @@ public final class ObjectDatabase {
     public func isPacked(_ id: ObjectID) throws(GitError) -> Bool { try packs.locate(id) != nil }
 
     /// The object's kind and bytes in memory the caller may keep.
-    func ownedObject(_ id: ObjectID, _ operation: String) throws(GitError) -> (ObjectKind, ObjectBytes) {
+    func ownedObject(_ original: ObjectID, _ operation: String) throws(GitError) -> (ObjectKind, ObjectBytes) {
+        let id = try rewrites.replacement(of: original)
         if let location = try packs.locate(id) {
             let (type, bytes) = try packs.objectBytes(at: location)
             guard let kind = ObjectKind(rawValue: type) else {
@@ -165,9 +172,10 @@ public final class ObjectDatabase {
     }
 
     private func withAnyObject<R>(
-        _ id: ObjectID, _ operation: String,
+        _ original: ObjectID, _ operation: String,
         _ body: (ObjectKind, UnsafeRawBufferPointer) throws(GitError) -> R
     ) throws(GitError) -> R {
+        let id = try rewrites.replacement(of: original)
         if let location = try packs.locate(id) {
             return try packs.withObject(at: location) { type, bytes throws(GitError) in
                 guard let kind = ObjectKind(rawValue: type) else {

@@ -13,28 +13,29 @@ extension Repository {
         try indexEntries(at: location, bytes: indexFileBytes(at: location))
     }
 
-    /// The index file's bytes as they are now; nil when it can't be read (libgit2 then says why).
-    public static func indexFileBytes(at location: RepositoryLocation) -> [UInt8]? {
-        try? FileSystem.readFile(location.indexFile, limit: 1 << 31)
+    /// The index file's bytes as they are now (mapped: git replaces the index by renaming a new
+    /// file over it, never rewrites it in place); nil when it can't be read (libgit2 then says why).
+    public static func indexFileBytes(at location: RepositoryLocation) -> FileBytes? {
+        try? FileBytes(contentsOf: location.indexFile, limit: 1 << 31)
     }
 
     /// `indexEntries(at:)` from the file's `bytes` as `indexFileBytes` read them (nil: unreadable);
     /// whatever the direct parse leaves to libgit2 is read again by libgit2.
-    public static func indexEntries(at location: RepositoryLocation, bytes: [UInt8]?) throws(RepositoryError) -> [IndexEntry] {
-        if let bytes, let entries = IndexFile.parse(bytes) { return entries }
+    public static func indexEntries(at location: RepositoryLocation, bytes: FileBytes?) throws(RepositoryError) -> [IndexEntry] {
+        if let bytes, let entries = bytes.withUnsafeBytes({ IndexFile.parse($0) }) { return entries }
         return try indexEntriesFromLibgit2(location)
     }
 
     /// Whether the index file's `bytes` end in the null hash (`index.skipHash=true`): read here, but
     /// libgit2 refuses such an index, for its attribute lookups too.
-    public static func indexSkipsItsHash(_ bytes: [UInt8]) -> Bool {
-        IndexFile.hasNullTrailer(bytes)
+    public static func indexSkipsItsHash(_ bytes: FileBytes) -> Bool {
+        bytes.withUnsafeBytes { IndexFile.hasNullTrailer($0) }
     }
 
     /// Where each entry's path lies in the index file's `bytes`, in file order, before (or while)
     /// the entries are decoded (`IndexFile.pathRanges`): unchecked, nil for a version-4 index.
-    public static func indexPathRanges(in bytes: [UInt8]) -> [IndexPathRange]? {
-        IndexFile.pathRanges(bytes)
+    public static func indexPathRanges(in bytes: FileBytes) -> [IndexPathRange]? {
+        bytes.withUnsafeBytes { IndexFile.pathRanges($0) }
     }
 
     /// What libgit2 reads from the index file: for whatever `IndexFile` leaves to it, and its errors.

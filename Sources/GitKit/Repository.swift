@@ -46,7 +46,8 @@ public final class Repository {
             do {
                 try Repository.configure(handle, location)
                 layer = try ConfigurationFiles.apply(
-                    environment, commandLine: commandLineConfig, to: handle, commonDirectory: location.commonDirectory)
+                    environment, commandLine: commandLineConfig, to: handle, gitDirectory: location.gitDirectory,
+                    commonDirectory: location.commonDirectory)
             } catch { throw .git(error) }
             // libgit2 opens the index blocking and reads what it is: a FIFO there would hang every command.
             if (try? FileSystem.statusIfPresent(location.indexFile)) != nil,
@@ -107,7 +108,8 @@ public final class Repository {
 
     /// No working tree (a bare repository, or `core.bare`, or `git --bare`).
     public var isBare: Bool { location.workTree == nil }
-    public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
+    /// A shallow file (`location.shallowFile`) that lists a commit, as git decides it.
+    public var isShallow: Bool { !((try? shallowBoundaryCommits()) ?? []).isEmpty }
     public var isHeadUnborn: Bool { git_repository_head_unborn(handle) == 1 }
     public var isWorktree: Bool { git_repository_is_worktree(handle) == 1 }
 
@@ -121,11 +123,21 @@ public final class Repository {
     /// The git dir shared by all worktrees (objects, refs, config), with a trailing `/`.
     public var commonDirectory: BytePath { BytePath(location.commonDirectory.bytes + [UInt8(ascii: "/")]) }
 
-    /// The commit HEAD points at.
+    /// The commit HEAD points at. A HEAD naming an annotated tag (written by hand: `git checkout TAG`
+    /// detaches at the commit) is peeled to its commit, as git does.
     public func headCommitID() throws(GitError) -> ObjectID {
         var oid = git_oid()
         try check("resolve HEAD", git_reference_name_to_id(&oid, handle, "HEAD"))
-        return ObjectID(oid)
+        var tag: OpaquePointer?
+        guard git_object_lookup(&tag, handle, &oid, GIT_OBJECT_TAG) == 0, let tag else {
+            git_error_clear()
+            return ObjectID(oid)
+        }
+        defer { git_object_free(tag) }
+        var commit: OpaquePointer?
+        try check("peel HEAD's tag \(ObjectID(oid)) to a commit", git_object_peel(&commit, tag, GIT_OBJECT_COMMIT))
+        defer { git_object_free(commit) }
+        return ObjectID(git_object_id(commit).pointee)
     }
 
     /// The branch HEAD is on (`refs/heads/main`); nil when HEAD is detached.
@@ -137,9 +149,10 @@ public final class Repository {
         return String(cString: target)
     }
 
-    /// Commits listed in `shallow` (a shallow clone's boundary): git treats them as having no parents.
+    /// Commits listed in `shallow` (a shallow clone's boundary), or the file `GIT_SHALLOW_FILE`
+    /// names: git treats them as having no parents.
     public func shallowBoundaryCommits() throws(SystemError) -> Set<ObjectID> {
-        let file = commonDirectory.appending("shallow")
+        let file = location.shallowFile
         guard try FileSystem.statusIfPresent(file) != nil else { return [] }
         // One line per boundary commit; a larger file is no shallow file git wrote.
         let contents = try FileSystem.readFile(file, limit: 1 << 30)

@@ -25,6 +25,15 @@ public struct RepositoryLocation: Sendable, Equatable {
     /// The start directory relative to the working tree (empty at its top); nil when it lies outside
     /// it (possible with `GIT_WORK_TREE`), where git takes pathspecs relative to the top.
     public let prefix: BytePath?
+    /// The shallow boundary's file: `GIT_SHALLOW_FILE`, else `shallow` in the common dir.
+    public let shallowFile: BytePath
+    /// `GIT_GRAFT_FILE`, when set (else git reads `<common dir>/info/grafts`).
+    public let graftFile: BytePath?
+    /// `GIT_REPLACE_REF_BASE`, or `refs/replace/`: where git finds replace refs.
+    public let replaceRefBase: String
+    /// `GIT_NO_REPLACE_OBJECTS` is set (to anything): git reads no replace refs unless
+    /// `core.useReplaceRefs` says otherwise.
+    public let replaceObjectsOffInEnvironment: Bool
 
     /// Whether the index is the git dir's own (no `GIT_INDEX_FILE` naming another).
     public var indexIsDefault: Bool { indexFile == gitDirectory.appending("index") }
@@ -137,11 +146,16 @@ private struct Finder {
         let alternates = (environment["GIT_ALTERNATE_OBJECT_DIRECTORIES"] ?? [])
             .split(separator: UInt8(ascii: ":")).map { absolute(BytePath(Array($0)), from: base) }
         let prefix = workTree.flatMap { start.relative(to: $0) }
+        let common = try resolved(commonDirectory(of: gitDirectory))
         return RepositoryLocation(
-            gitDirectory: gitDirectory, commonDirectory: try resolved(commonDirectory(of: gitDirectory)),
+            gitDirectory: gitDirectory, commonDirectory: common,
             workTree: workTree, indexFile: indexFile,
             objectDirectory: environment.path("GIT_OBJECT_DIRECTORY").map { absolute($0, from: base) },
-            alternateObjectDirectories: alternates, prefix: prefix)
+            alternateObjectDirectories: alternates, prefix: prefix,
+            shallowFile: environment.path("GIT_SHALLOW_FILE").map { absolute($0, from: base) } ?? common.appending("shallow"),
+            graftFile: environment.path("GIT_GRAFT_FILE").map { absolute($0, from: base) },
+            replaceRefBase: environment["GIT_REPLACE_REF_BASE"].map { String(decoding: $0, as: UTF8.self) } ?? "refs/replace/",
+            replaceObjectsOffInEnvironment: environment["GIT_NO_REPLACE_OBJECTS"] != nil)
     }
 
     // MARK: Discovery (setup_git_directory_gently_1)

@@ -151,7 +151,7 @@ extension Checksum {
     /// where the SHA-1 is a third of reading them) the checksum is computed on another thread while
     /// `parse` runs, so `parse` must take any bytes (bounds-checked) and its result counts only if
     /// the checksum holds.
-    public static func verifyingTrailer<T>(of file: [UInt8], _ parse: () -> T?) -> T? {
+    public static func verifyingTrailer<T>(of file: FileBytes, _ parse: () -> T?) -> T? {
         guard file.count >= concurrentTrailerSize else {
             return file.withUnsafeBytes { hasValidTrailer($0) } ? parse() : nil
         }

@@ -38,7 +38,7 @@ public struct RepositoryRules {
             let count = (try? session.plan(RestoreOptions()))?.shallowBoundaryFiles
             findings.append(
                 Finding(
-                    file: display(session.repository.commonDirectory.appending("shallow")), line: 0, severity: .warning,
+                    file: display(session.repository.location.shallowFile), line: 0, severity: .warning,
                     rule: .shallowClone,
                     cause:
                         "This is a shallow clone: files last changed before its boundary get the boundary commit's time\(count.map { " (\($0) file\($0 == 1 ? "" : "s") here)" } ?? ""), not their own, so a cache built from a deeper clone sees them as changed.",

@@ -1,7 +1,8 @@
 import GitKit
 import MtimeCore
 
-/// `git log`'s default walk order: newest committer date first, equal dates first-queued first.
+/// `git log`'s default walk order: newest committer date first (git's `commit->date`, `Commit.walkDate`),
+/// equal dates first-queued first.
 struct CommitQueue {
     private var heap: [(commit: Commit, sequence: Int)] = []
     private var queued: [ObjectID: Commit] = [:]
@@ -61,7 +62,7 @@ struct CommitQueue {
     }
 
     private func precedes(_ a: (commit: Commit, sequence: Int), _ b: (commit: Commit, sequence: Int)) -> Bool {
-        if a.commit.committerTime != b.commit.committerTime { return a.commit.committerTime > b.commit.committerTime }
+        if a.commit.walkDate != b.commit.walkDate { return a.commit.walkDate > b.commit.walkDate }
         return a.sequence < b.sequence
     }
 }

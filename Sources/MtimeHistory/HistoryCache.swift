@@ -7,7 +7,7 @@ import MtimeCore
 /// trailer) is removed and ignored, never trusted.
 ///
 /// A commit id names its whole history, so a snapshot is valid in any clone that has the commit
-/// with the same shallow boundary (none, in a full clone): the directory can be shared between
+/// with the same shallow boundary, replace refs and grafts (none, in a full clone): the directory can be shared between
 /// clones and restored by a CI cache (`HistoryCacheLocation`). Snapshots of commits this history
 /// lacks (another repository, a rewritten branch) are simply never reached. The format version is
 /// part of the file name, so versions sharing a directory never read each other's files.
@@ -25,7 +25,7 @@ struct HistoryCache {
     /// Nil when `directory` is the repository's own (everything in it was written by this repository).
     let trustList: BytePath?
     let mode: HistoryMode
-    /// The shallow boundary the answers were computed with (a digest of its sorted commit ids).
+    /// The shallow boundary, replace refs and grafts the answers were computed with (a digest).
     let boundary: ObjectID
     /// Commits that have a snapshot file for this mode.
     private(set) var available: Set<ObjectID> = []
@@ -62,10 +62,13 @@ struct HistoryCache {
         }
     }
 
-    /// The digest `boundary` holds for a shallow boundary (the empty set for a full clone).
-    static func boundary(of shallow: Set<ObjectID>) -> ObjectID {
+    /// The digest `boundary` holds for a shallow boundary (the empty set for a full clone) and the
+    /// replace refs and grafts the walk read history through (none: the digest of the boundary
+    /// alone, so caches written without them stay valid).
+    static func boundary(of shallow: Set<ObjectID>, rewrites: HistoryRewrites = .none) -> ObjectID {
         var bytes = Array("shallow\n".utf8)
         for id in shallow.sorted() { bytes.append(contentsOf: id.bytes) }
+        if !rewrites.isEmpty { bytes += rewrites.digest }
         return Checksum.sha1(bytes)
     }
 

@@ -61,9 +61,11 @@ public struct HistoryEngine {
         if repository.isHeadUnborn { throw HistoryError.unbornHead }
         let objects = try ObjectDatabase(repository)
         let head = try repository.headCommitID()
-        let shallow = try repository.shallowBoundaryCommits()
+        // A grafted commit takes the graft's parents even when the shallow file lists it (git reads
+        // the graft file first and keeps the first entry for a commit).
+        let shallow = try repository.shallowBoundaryCommits().subtracting(objects.rewrites.grafts.keys)
         let headCommit = try objects.commit(head)
-        let boundary = HistoryCache.boundary(of: shallow)
+        let boundary = HistoryCache.boundary(of: shallow, rewrites: objects.rewrites)
         // Only a full run's trees are worth keeping: a pathspec run reads a part of them.
         let trees = only == nil ? cacheDirectory.map { TreeCache(directory: $0) } : nil
         var trie = try PathTrie(tree: headCommit.tree, objects: objects, only: only, trees: trees)

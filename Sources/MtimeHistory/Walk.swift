@@ -69,6 +69,9 @@ struct Walk {
         // Whatever else ends this walk (all resolved, a snapshot, the root, an error) ends the older half's too.
         defer { if !handedOver { split?.finishNewerHalf() } }
         var commit = head
+        // Replace refs and grafts can make the line a loop: like git (which shows each commit once),
+        // the walk ends at the first commit it has seen; paths still open then have no answer.
+        var seen: Set<ObjectID>? = objects.rewrites.isEmpty ? nil : [head.id]
         while resolver.unresolvedFiles > 0 {
             if let split, !split.claimNext() {
                 handedOver = true
@@ -82,7 +85,7 @@ struct Walk {
             let parent = isBoundary ? nil : commit.parents.first
             let parentCommit = try parent.map { id throws(GitError) in try objects.commit(id) }
             try compare(commit, with: parentCommit, boundary: isBoundary)
-            guard let parentCommit else { return }
+            guard let parentCommit, seen?.insert(parentCommit.id).inserted != false else { return }
             commit = parentCommit
         }
     }
@@ -92,8 +95,16 @@ struct Walk {
     /// without handing over.
     mutating func olderHalf(from head: Commit, split: LineSplit) throws {
         var line = [head]
+        var seen: Set<ObjectID>? = objects.rewrites.isEmpty ? nil : [head.id]
+        // The commit the line's last one closes a loop on (compared with, not walked again).
+        var loopParent: Commit?
         while !split.newerHalfFinished, let last = line.last, !shallow.contains(last.id), let parent = last.parents.first {
-            line.append(try objects.commit(parent))
+            let parentCommit = try objects.commit(parent)
+            if seen?.insert(parent).inserted == false {
+                loopParent = parentCommit
+                break
+            }
+            line.append(parentCommit)
         }
         guard !split.newerHalfFinished else { return }
         var index = split.start(lineCount: line.count)
@@ -104,7 +115,7 @@ struct Walk {
                 return
             }
             let isBoundary = shallow.contains(commit.id)
-            try compare(commit, with: isBoundary || index + 1 == line.count ? nil : line[index + 1], boundary: isBoundary)
+            try compare(commit, with: isBoundary ? nil : index + 1 == line.count ? loopParent : line[index + 1], boundary: isBoundary)
             index += 1
         }
     }

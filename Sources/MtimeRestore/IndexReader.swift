@@ -21,7 +21,7 @@ struct IndexReader {
 
     /// Reads only files (and maybe runs git): safe on any thread. `bytes`: the index file as
     /// `Repository.indexFileBytes` read it (nil: unreadable); not given, it is read here.
-    init(_ location: RepositoryLocation, workdir: BytePath, bytes: [UInt8]?? = nil) throws {
+    init(_ location: RepositoryLocation, workdir: BytePath, bytes: FileBytes?? = nil) throws {
         let bytes = bytes ?? Repository.indexFileBytes(at: location)
         do {
             entries = try Repository.indexEntries(at: location, bytes: bytes)
@@ -41,10 +41,12 @@ struct IndexReader {
 
     /// The `sdir` extension git writes (always empty) into a sparse index. Asked only once libgit2
     /// has refused the file: a path that happens to hold these bytes just lets git list the index.
-    private static func isSparse(_ bytes: [UInt8]?) -> Bool {
+    private static func isSparse(_ file: FileBytes?) -> Bool {
         let header: [UInt8] = Array("sdir".utf8) + [0, 0, 0, 0]
-        guard let bytes, bytes.count >= header.count else { return false }
-        return (0...(bytes.count - header.count)).contains { bytes[$0] == header[0] && bytes[$0..<$0 + header.count].elementsEqual(header) }
+        guard let file, file.count >= header.count else { return false }
+        return file.withUnsafeBytes { bytes in
+            (0...(bytes.count - header.count)).contains { bytes[$0] == header[0] && bytes[$0..<$0 + header.count].elementsEqual(header) }
+        }
     }
 
     private static func listedByGit(_ location: RepositoryLocation, workdir: BytePath) throws -> [IndexEntry] {

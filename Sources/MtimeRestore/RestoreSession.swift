@@ -326,7 +326,7 @@ public final class RestoreSession {
             let commitTime = Timestamp(
                 commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime, objectID: file.objectID)
             // Already its commit time by the entry: nothing to set, so nothing would check it.
-            guard commitTime != indexed.modificationTime else { return nil }
+            guard commitTime != indexed.stat.modificationTime else { return nil }
             var planned = PlannedFile(
                 path: file.path, objectID: file.objectID, mode: file.mode, state: .clean, current: nil, target: commitTime,
                 worktreeObjectID: nil, lastChange: change)
@@ -357,9 +357,10 @@ public final class RestoreSession {
                                 identifying: identifying, lstat: lstat, hint: hint)
                         {
                             if settle(&planned, file) { shallowBoundaryFiles += 1 }
-                            (output.baseAddress! + index).initialize(to: planned)
+                            // Moved, not copied: a copy retains and releases its path and its old self.
+                            (output.baseAddress! + index).initialize(to: consume planned)
                         } else if let planned = unchecked(file, at: position, verifier, tracked, hint: hint) {
-                            (output.baseAddress! + index).initialize(to: planned)
+                            (output.baseAddress! + index).initialize(to: consume planned)
                         } else {
                             // A placeholder until the second pass plans it.
                             (output.baseAddress! + index).initialize(
@@ -474,7 +475,7 @@ public final class RestoreSession {
         let verifier = WorkingTreeVerifier(
             repository: repository, files: files, statCache: statCache,
             indexWrittenAt: indexWrittenAt,
-            trustsExecutableBit: try repository.configBool("core.filemode", default: true),
+            modeRules: try ModeRules(repository),
             checkoutFilters: CheckoutFilters(
                 repository: repository, files: files, trackedPaths: trackedPaths,
                 indexIsSplit: indexIsSplit))

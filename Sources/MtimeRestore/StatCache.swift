@@ -37,6 +37,10 @@ struct StatCache {
     /// The cache file's own mtime when loaded: a record whose ctime is not older was taken in the
     /// same clock tick as the write, so a change in that tick would be invisible ("racily clean").
     var writtenAt: Timestamp?
+    /// Read from a `fixedWidthMagic` file: any new cache is worth writing (`Changes`), so every
+    /// user's file moves to the current layout on the next run (half the bytes to read on every
+    /// warm run), not only once enough records change.
+    private(set) var isInPreviousLayout = false
 
     init() {}
 
@@ -158,6 +162,7 @@ struct StatCache {
             let count = replacingAll ? given : previous.count + given - matched
             let pathBytes = replacingAll ? givenPathBytes : previous.pathBytes.count + givenPathBytes - matchedPathBytes
             let total = changes + (replacingAll ? previous.count - matched : 0)
+            if previous.isInPreviousLayout && count > 0 { return true }
             return total > 0
                 && (total * StatCache.rewriteFraction > max(count, previous.count)
                     || unrecordedBytes > StatCache.sizeBound(count: count, pathBytes: pathBytes))
@@ -244,7 +249,7 @@ struct StatCache {
         // The time the records are settled against comes from the file the bytes came from (one
         // open): a cache replaced between a stat and a read by path could vouch for older records.
         guard let file = try? FileDescriptor(openForReading: path), let status = try? file.status(),
-            let bytes = try? file.readRegularFile(limit: 1 << 30), var cache = decode(bytes)
+            let bytes = try? FileBytes(file, limit: 1 << 30), var cache = decode(bytes)
         else { return StatCache() }
         cache.writtenAt = status.modificationTime
         return cache
@@ -330,12 +335,14 @@ struct StatCache {
 
     /// Nil unless `bytes` is exactly what `encode` writes (magic, lengths, order, checksum), or a
     /// file of the previous layout.
-    static func decode(_ bytes: [UInt8]) -> StatCache? {
+    static func decode(_ bytes: [UInt8]) -> StatCache? { decode(FileBytes(copying: bytes)) }
+
+    static func decode(_ bytes: FileBytes) -> StatCache? {
         guard bytes.count >= magic.count + 4 + ObjectID.byteCount else { return nil }
         let entries: (inout BinaryReader) -> StatCache?
-        if bytes.starts(with: magic) {
+        if bytes.bytes.starts(with: magic) {
             entries = decodeEntries
-        } else if bytes.starts(with: fixedWidthMagic) {
+        } else if bytes.bytes.starts(with: fixedWidthMagic) {
             entries = decodeFixedWidthEntries
         } else {
             return nil
@@ -413,6 +420,7 @@ struct StatCache {
     private static func decodeFixedWidthEntries(_ reader: inout BinaryReader) -> StatCache? {
         guard let count = reader.integer(UInt32.self), Int(count) <= reader.remaining / (4 + recordSize) else { return nil }
         var cache = StatCache()
+        cache.isInPreviousLayout = true
         cache.records.reserveCapacity(Int(count))
         cache.pathStarts.reserveCapacity(Int(count) + 1)
         cache.pathBytes.reserveCapacity(reader.remaining - Int(count) * (4 + recordSize))

@@ -60,7 +60,8 @@ final class WorkingTreeFiles {
     /// decoded: by position in the file; the paths `PreloadedStatuses.isWorthStat` leaves out are
     /// not asked for. Unchecked: `PreloadedStatuses.matches` tells whether the decoded entries are
     /// the ones these paths were read from.
-    static func statuses(ofIndexPaths ranges: [IndexPathRange], in bytes: [UInt8], tree: DirectoryTree, threads: Int) -> PreloadedStatuses {
+    static func statuses(ofIndexPaths ranges: [IndexPathRange], in bytes: FileBytes, tree: DirectoryTree, threads: Int) -> PreloadedStatuses
+    {
         let taken = PreloadedStatuses.worthStat(ranges.indices) { position in
             (
                 ranges[position].mode, Int(ranges[position].stage),
@@ -264,7 +265,7 @@ struct PreloadedStatuses {
         }
     }
 
-    fileprivate static func samePath(_ one: IndexPathRange, _ other: IndexPathRange, _ bytes: [UInt8]) -> Bool {
+    fileprivate static func samePath(_ one: IndexPathRange, _ other: IndexPathRange, _ bytes: FileBytes) -> Bool {
         one.count == other.count
             && bytes.withUnsafeBytes { file in
                 memcmp(file.baseAddress! + Int(one.start), file.baseAddress! + Int(other.start), Int(one.count)) == 0
@@ -275,7 +276,7 @@ struct PreloadedStatuses {
     /// stages `ranges` found in `bytes`: then statuses preloaded from those paths
     /// (`WorkingTreeFiles.statuses(ofIndexPaths:)`) are by position in `index`, and the same ones
     /// `paths(of: index)` would have asked for.
-    static func matches(_ index: [IndexEntry], _ ranges: [IndexPathRange], in bytes: [UInt8]) -> Bool {
+    static func matches(_ index: [IndexEntry], _ ranges: [IndexPathRange], in bytes: FileBytes) -> Bool {
         guard index.count == ranges.count else { return false }
         return bytes.withUnsafeBytes { file in
             index.withUnsafeBufferPointer { entries in

@@ -11,8 +11,8 @@ struct WorkingTreeVerifier {
     let statCache: StatCache
     /// The index file's mtime: entries not older than it may have changed unseen in the same tick.
     let indexWrittenAt: Timestamp?
-    /// `core.filemode`: when false, the executable bit on disk means nothing.
-    let trustsExecutableBit: Bool
+    /// `core.filemode` and `core.symlinks`.
+    let modeRules: ModeRules
     let checkoutFilters: CheckoutFilters
     /// Files are planned in path order, the stat cache is sorted the same way: each lookup starts
     /// where the previous one matched.
@@ -20,13 +20,13 @@ struct WorkingTreeVerifier {
 
     init(
         repository: Repository, files: WorkingTreeFiles, statCache: StatCache, indexWrittenAt: Timestamp?,
-        trustsExecutableBit: Bool, checkoutFilters: CheckoutFilters
+        modeRules: ModeRules, checkoutFilters: CheckoutFilters
     ) {
         self.repository = repository
         self.files = files
         self.statCache = statCache
         self.indexWrittenAt = indexWrittenAt
-        self.trustsExecutableBit = trustsExecutableBit
+        self.modeRules = modeRules
         self.checkoutFilters = checkoutFilters
     }
 
@@ -86,7 +86,7 @@ struct WorkingTreeVerifier {
             file.state = entry.isSkipWorktree ? .sparse : .deleted
             return file
         }
-        guard IndexedFile.hasExpectedType(status, mode: tracked.mode, trustsExecutableBit: trustsExecutableBit) else {
+        guard modeRules.hasExpectedType(status, mode: tracked.mode) else {
             file.state = .modified
             if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
@@ -94,7 +94,7 @@ struct WorkingTreeVerifier {
         // git's rule (`ie_modified`): a size other than the one it recorded is a change, decided
         // without reading the file, even where a filter would map the bytes back to HEAD's blob
         // (CRLF turned to LF). A recorded 0 (after `read-tree`, or a racily clean entry smudged) tells nothing.
-        if entry.fileSize != 0, UInt32(truncatingIfNeeded: status.size) != entry.fileSize {
+        if entry.stat.fileSize != 0, UInt32(truncatingIfNeeded: status.size) != entry.stat.fileSize {
             file.state = .modified
             if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
@@ -154,16 +154,13 @@ struct WorkingTreeVerifier {
     /// git's own test (`ie_match_stat`): the file is as git last saw it clean, unless the entry is
     /// racily clean (written in the same tick as the index, so a later change could hide).
     private func matchesIndexStat(_ status: FileStatus, _ entry: IndexEntry) -> Bool {
-        isTrustworthy(entry)
-            && IndexedFile.statMatches(
-                status, modificationTime: entry.modificationTime, changeTime: entry.changeTime, inode: entry.inode,
-                fileSize: entry.fileSize, uid: entry.uid, gid: entry.gid)
+        isTrustworthy(entry) && entry.stat.matches(status)
     }
 
     /// Whether `entry`'s stat data can vouch for its file at all: not racily clean.
     private func isTrustworthy(_ entry: IndexEntry) -> Bool {
         guard let indexWrittenAt else { return false }
-        return entry.modificationTime < indexWrittenAt
+        return entry.stat.modificationTime < indexWrittenAt
     }
 
     /// A file planning may call clean without its `lstat`: its index entry says it holds HEAD's blob
@@ -176,7 +173,7 @@ struct WorkingTreeVerifier {
             entry.mode == tracked.mode, tracked.mode == 0o100644 || tracked.mode == 0o100755, isTrustworthy(entry),
             statCache.index(of: tracked.path, hint: hint) == nil
         else { return nil }
-        return IndexedFile(entry, trustsExecutableBit: trustsExecutableBit)
+        return IndexedFile(entry, modeRules: modeRules)
     }
 
     /// The id of `file`'s bytes when it is a regular file or a symlink (nil otherwise, or when it is

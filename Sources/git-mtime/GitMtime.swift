@@ -29,6 +29,7 @@ struct GitMtime: ParsableCommand {
     static func main() {
         FileSystem.openClosedStandardDescriptors()
         DirectoryTree.reserveDescriptorTable()
+        FreedMemoryReuse.enable()
         _ = CacheKey.environment
         main(nil)
     }

@@ -5,7 +5,7 @@ import MtimeHistory
 struct HistoryOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Which commits count: 'first-parent' (the last change along HEAD's first-parent line, like `git log -1 --first-parent -- PATH`) or 'all'.",
+            "Which commits count: 'first-parent' (the last change along HEAD's first-parent line, like `git log -1 --first-parent -- PATH`, replace refs and grafts included) or 'all'.",
             valueName: "mode"))
     var history: HistoryMode = .firstParent
 

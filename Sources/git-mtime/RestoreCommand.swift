@@ -17,7 +17,14 @@ struct RestoreCommand: ParsableCommand {
             (counted by -v). Contents \
             are never written: only modification times, of symlinks themselves rather than their targets. \
             The time's seconds come from the commit, its nanoseconds from the file's blob id, so equal \
-            content gets equal times everywhere. A file that already has its time is not written again.             Names of one file (hard links) share its mtime: each file gets the newest time any of its names             needs (a name left alone needing the time it has), and -v lists the clean names that don't get             their own.
+            content gets equal times everywhere. A file that already has its time is not written again. \
+            History is read as `git log` reads it: through replace refs (`git replace`, unless \
+            GIT_NO_REPLACE_OBJECTS or core.useReplaceRefs=false) and grafts (.git/info/grafts, \
+            GIT_GRAFT_FILE); a rewrite that makes the line a loop, leaving a file no commit git shows, \
+            is an error (exit 1, nothing changed). \
+            Names of one file (hard links) share its mtime: each file gets the newest time any of its names \
+            needs (a name left alone needing the time it has), and -v lists the clean names that don't get \
+            their own.
 
             After a sealed build (a trusted build stamp at git config mtime.stamp, default \
             target/.git-mtime-stamp, as `git mtime run` writes it), a clean file whose bytes the stamp did \

@@ -23,5 +23,6 @@ struct StartDirectoryOptions: ParsableArguments {
 /// One sentence for every command's help: which repository it acts on.
 let gitEnvironmentHelp =
     "The repository is the one git would use here (after -C): GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, "
-    + "core.worktree, linked worktrees and `git --git-dir=A --work-tree=B mtime ...` are honoured, and `git -c mtime.stamp=...` "
+    + "core.worktree, linked worktrees (with extensions.worktreeConfig, their config.worktree) and "
+    + "`git --git-dir=A --work-tree=B mtime ...` are honoured, and `git -c mtime.stamp=...` "
     + "(GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT) overrides the configuration files (docs/restore.md)."

@@ -208,4 +208,73 @@ import TestSupport
         // Both outcomes occur, so the comparison can fail either way.
         #expect(cases == 320 && clean > 0 && clean < cases, "\(clean) of \(cases) clean")
     }
+
+    /// Defect 22: with `extensions.worktreeConfig` (`git sparse-checkout` turns it on, `git config
+    /// --worktree` needs it), git reads `config.worktree` of the worktree's git dir above the
+    /// repository's `config`; libgit2 1.5 never does. A `core.fileMode` or `core.autocrlf` set there
+    /// made restore call a file git calls clean modified, or the reverse. Every layout (the main
+    /// worktree and a linked one; the extension on or off; the setting in either file or both; `-c`
+    /// above them) against `GIT_OPTIONAL_LOCKS=0 git status`, with the file's stat forgotten so
+    /// both decide by content.
+    @Test func worktreeConfigReachesWhatLibgit2Reads() throws {
+        let tool = (builtProduct("git-mtime") as NSString).deletingLastPathComponent
+        let path = tool + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let settings: [(name: String, common: String?, worktree: String?, change: String)] = [
+            ("core.fileMode", nil, "false", "chmod"), ("core.fileMode", "true", "false", "chmod"),
+            ("core.fileMode", "false", "true", "chmod"), ("core.fileMode", "false", nil, "chmod"),
+            ("core.autocrlf", nil, "true", "crlf"), ("core.autocrlf", "true", "false", "crlf"),
+            ("core.autocrlf", "false", "true", "crlf"),
+        ]
+        var cases = 0, clean = 0
+        for linked in [false, true] {
+            let repository = try GitRepository(label: "worktree-config")
+            try repository.write("f.txt", "a\nb\n")
+            try repository.commit()
+            let committed = try repository.commitTime("f.txt")
+            var top = repository.path
+            if linked {
+                top = repository.directory.url("linked")
+                try repository.git("worktree", "add", "-q", "--detach", top)
+            }
+            let gitDirectory = try runChecked(["git", "rev-parse", "--absolute-git-dir"], in: top).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            for extensionOn in [false, true] {
+                for setting in settings {
+                    for commandLine in [[], ["-c", "\(setting.name)=\(setting.worktree ?? "true")"]]
+                    where setting.name == "core.fileMode" || commandLine.isEmpty {
+                        for file in [repository.directory.url(".git/config"), gitDirectory + "/config.worktree"] {
+                            _ = try run(["git", "config", "-f", file, "--unset-all", setting.name], in: top)
+                        }
+                        try repository.git("config", "extensions.worktreeConfig", extensionOn ? "true" : "false")
+                        if let value = setting.common { try repository.git("config", setting.name, value) }
+                        if let value = setting.worktree {
+                            try runChecked(["git", "config", "-f", gitDirectory + "/config.worktree", setting.name, value], in: top)
+                        }
+                        let file = (top as NSString).appendingPathComponent("f.txt")
+                        try runChecked(["chmod", "-x", file])
+                        try Data("a\nb\n".utf8).write(to: URL(fileURLWithPath: file))
+                        if setting.change == "chmod" {
+                            try runChecked(["chmod", "+x", file])
+                        } else {
+                            try Data("a\r\nb\r\n".utf8).write(to: URL(fileURLWithPath: file))
+                        }
+                        try runChecked(["touch", "-d", "@1500000000", file])
+                        // No stat in the index: git and restore both decide by the bytes and mode.
+                        try runChecked(["git", "read-tree", "HEAD"], in: top)
+                        let status = try runChecked(
+                            ["git"] + commandLine + ["status", "--porcelain", "--", "f.txt"], in: top,
+                            environment: ["GIT_OPTIONAL_LOCKS": "0"])
+                        try runChecked(["git"] + commandLine + ["mtime", "restore"], in: top, environment: ["PATH": path])
+                        let expected = status.stdout.isEmpty ? committed : Timestamp(seconds: 1_500_000_000, nanoseconds: 0)
+                        let label = "linked \(linked), extension \(extensionOn), \(setting), \(commandLine)"
+                        #expect(try modificationTime(file) == expected, "\(label): git status \(status.stdout)")
+                        cases += 1
+                        if status.stdout.isEmpty { clean += 1 }
+                    }
+                }
+            }
+        }
+        // Both outcomes occur, so the comparison can fail either way.
+        #expect(cases == 2 * 2 * 11 && clean > 0 && clean < cases, "\(clean) of \(cases) clean")
+    }
 }

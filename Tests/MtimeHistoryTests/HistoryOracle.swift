@@ -13,8 +13,8 @@ struct OracleChange: Equatable, CustomStringConvertible {
 }
 
 /// Runs git and returns its raw stdout bytes (paths in `-z` output need not be UTF-8).
-func gitOutput(_ arguments: [String], in directory: String) throws -> [UInt8] {
-    let result = try run(["git", "-c", "core.quotepath=off"] + arguments, in: directory)
+func gitOutput(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> [UInt8] {
+    let result = try run(["git", "-c", "core.quotepath=off"] + arguments, in: directory, environment: environment)
     guard result.succeeded else { throw GitCommandFailed(arguments: arguments, status: result.status) }
     return result.stdoutBytes
 }
@@ -25,17 +25,18 @@ struct GitCommandFailed: Error {
 }
 
 /// For each path, the first commit in `git log <arguments> --raw --no-renames -z` output that lists it.
-func firstListed(_ arguments: [String], in directory: String) throws -> [BytePath: OracleChange] {
+func firstListed(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> [BytePath: OracleChange] {
     let output = try gitOutput(
         ["log"] + arguments + [
             "--raw", "--no-renames", "-z", "--no-abbrev",
             "--format=%x01%H %ct %at",
-        ], in: directory)
+        ], in: directory, environment: environment)
     var first: [BytePath: OracleChange] = [:]
     for chunk in output.split(separator: 0x01) {
         let fields = chunk.split(separator: 0, omittingEmptySubsequences: false)
-        let header = String(decoding: fields[0], as: UTF8.self).split(separator: " ")
-        let change = OracleChange(commit: String(header[0]), committerTime: Int64(header[1])!, authorTime: Int64(header[2])!)
+        let header = String(decoding: fields[0], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
+        // A malformed identity (a hostile commit) has no `%ct`/`%at`: git's dates show the epoch.
+        let change = OracleChange(commit: String(header[0]), committerTime: Int64(header[1]) ?? 0, authorTime: Int64(header[2]) ?? 0)
         var index = 1
         while index + 1 < fields.count {
             let meta = fields[index].drop(while: { $0 == 0x0A })
@@ -49,23 +50,23 @@ func firstListed(_ arguments: [String], in directory: String) throws -> [BytePat
 }
 
 /// The oracle for `--history first-parent`: diffs against the first parent along the first-parent line.
-func firstParentOracle(_ directory: String) throws -> [BytePath: OracleChange] {
-    try firstListed(["--first-parent", "-m"], in: directory)
+func firstParentOracle(_ directory: String, environment: [String: String] = [:]) throws -> [BytePath: OracleChange] {
+    try firstListed(["--first-parent", "-m"], in: directory, environment: environment)
 }
 
 /// The oracle for `--history all`: the first non-merge commit listing the path in `git log`'s default
 /// order; paths no non-merge commit lists take the first merge that differs from any parent (`-m`).
-func allHistoryOracle(_ directory: String) throws -> [BytePath: OracleChange] {
-    var result = try firstListed(["--no-merges"], in: directory)
-    for (path, change) in try firstListed(["--merges", "-m"], in: directory) where result[path] == nil {
+func allHistoryOracle(_ directory: String, environment: [String: String] = [:]) throws -> [BytePath: OracleChange] {
+    var result = try firstListed(["--no-merges"], in: directory, environment: environment)
+    for (path, change) in try firstListed(["--merges", "-m"], in: directory, environment: environment) where result[path] == nil {
         result[path] = change
     }
     return result
 }
 
 /// `git ls-tree -r HEAD`: every non-tree entry as (path, mode, id).
-func headEntries(_ directory: String) throws -> [BytePath: (mode: UInt32, id: String)] {
-    let output = try gitOutput(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], in: directory)
+func headEntries(_ directory: String, environment: [String: String] = [:]) throws -> [BytePath: (mode: UInt32, id: String)] {
+    let output = try gitOutput(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], in: directory, environment: environment)
     var entries: [BytePath: (mode: UInt32, id: String)] = [:]
     for record in output.split(separator: 0) {
         let tab = record.firstIndex(of: 0x09)!
@@ -101,9 +102,11 @@ func mismatches(_ result: HistoryResult, _ oracle: [BytePath: OracleChange], ent
 
 func runEngine(
     _ directory: String, mode: HistoryMode = .firstParent, cache: String? = nil,
-    only: [BytePath]? = nil, threads: Int? = nil
+    only: [BytePath]? = nil, threads: Int? = nil, environment: [String: String] = [:]
 ) throws -> HistoryResult {
-    let repository = try Repository(discoveringFrom: directory)
+    var gitEnvironment = GitEnvironment.current()
+    for (name, value) in environment { gitEnvironment[name] = Array(value.utf8) }
+    let repository = try Repository(discoveringFrom: directory, environment: gitEnvironment)
     var engine = HistoryEngine(repository: repository, mode: mode, cacheDirectory: cache.map { BytePath($0) }, only: only)
     if let threads { engine.maximumThreads = threads }
     return try engine.run()

@@ -43,7 +43,7 @@ import TestSupport
         let session = try RestoreSession(discoveringFrom: repository.path)
         let location = session.repository.location
         let bytes = try #require(Repository.indexFileBytes(at: location))
-        #expect(bytes[7] == 3, "extended flags make a version-3 index")
+        #expect(bytes.bytes[7] == 3, "extended flags make a version-3 index")
         let ranges = try #require(Repository.indexPathRanges(in: bytes))
         let entries = try IndexReader(location, workdir: session.workdir).entries
         #expect(PreloadedStatuses.matches(entries, ranges, in: bytes))

@@ -119,4 +119,63 @@ import TestSupport
         #expect(seconds == committed)
         try expectRestored(repository.path, except: [try trackedPaths(repository.path).first { $0.path != "plain.txt" }!.path])
     }
+
+    /// Defect 20 through the command: with every commit of the first-parent line in turn grafted to
+    /// a root (`git replace --graft`, then the same as an `info/grafts` line), and replaced by
+    /// another commit (`git replace`), every clean file gets exactly `git log`'s time (HEAD's own
+    /// entries, read through the same replacements, are what restore compares). A graft that makes
+    /// the line a loop leaving a path no commit git shows: exit 1 naming it, no time changed, and
+    /// no endless walk.
+    @Test func restoreReadsHistoryThroughReplaceRefsAndGrafts() throws {
+        let repository = try Self.varied()
+        let line = try repository.git("rev-list", "--first-parent", "HEAD").split(separator: "\n").map(String.init)
+        let graftFile = repository.directory.url(".git/info/grafts")
+        var variants: [(String, () throws -> Void)] = []
+        for (index, commit) in line.enumerated().dropFirst() {
+            if index + 1 < line.count {
+                variants.append(("graft \(index) to a root", { try repository.git("replace", "-f", "--graft", commit) }))
+            }
+            variants.append(("graft file \(index)", { try Data("\(commit)\n".utf8).write(to: URL(fileURLWithPath: graftFile)) }))
+            if index + 2 < line.count {
+                variants.append(("replace \(index)", { try repository.git("replace", "-f", commit, line[index + 2]) }))
+            }
+        }
+        for (name, apply) in variants {
+            try apply()
+            let result = try gitMtime(["restore"], in: repository.path)
+            #expect(result.status == 0, "\(name): \(result.stderr)")
+            try expectRestored(repository.path)
+            try? FileManager.default.removeItem(atPath: graftFile)
+            for reference in try repository.git("for-each-ref", "--format=%(refname)", "refs/replace/").split(separator: "\n") {
+                try repository.git("update-ref", "-d", String(reference))
+            }
+        }
+        // HEAD~2's parent is HEAD~1: the line loops after HEAD~1, and HEAD~2 differs from HEAD~1
+        // only in what HEAD~1 changed, so the files older than both have no commit git shows.
+        try repository.git("replace", "-f", "--graft", line[2], line[1])
+        let times = try mtimeSnapshot(repository.path)
+        let result = try run(["timeout", "60", builtProduct("git-mtime"), "restore"], in: repository.path)
+        expectFailure(result, containing: "no commit in the history changed this path")
+        #expect(try mtimeSnapshot(repository.path) == times)
+        let unanswered = try run(["git", "log", "-1", "--first-parent", "--format=%ct", "--", "common.txt"], in: repository.path)
+        #expect(unanswered.stdout.isEmpty)
+    }
+
+    /// Defect 24: a detached HEAD naming an annotated tag object (git peels it; `git checkout TAG`
+    /// detaches at the commit, a hand-written HEAD leaves the tag) was
+    /// refused: "read commit …: object has the wrong type". Also a tag of a tag.
+    @Test func aHeadNamingAnAnnotatedTagIsPeeled() throws {
+        let repository = try Self.varied()
+        try repository.git("tag", "-a", "-m", "inner", "inner", "HEAD~2")
+        try repository.git("tag", "-a", "-m", "outer", "outer", "inner")
+        for tag in ["inner", "outer"] {
+            try repository.git("checkout", "-q", tag)
+            let id = try repository.git("rev-parse", tag).trimmingCharacters(in: .whitespacesAndNewlines)
+            // git refuses to write it (update-ref: "non-commit object"), yet reads it.
+            try Data("\(id)\n".utf8).write(to: URL(fileURLWithPath: repository.directory.url(".git/HEAD")))
+            let result = try gitMtime(["restore"], in: repository.path)
+            #expect(result.status == 0, "\(tag): \(result.stderr)")
+            try expectRestored(repository.path)
+        }
+    }
 }

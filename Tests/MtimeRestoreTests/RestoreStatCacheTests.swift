@@ -66,6 +66,30 @@ import TestSupport
         #expect(try mtimeSnapshot(repository.path) == warmTimes)
     }
 
+    /// A cache in the previous layout is replaced by the current one on the next warm run, though
+    /// its records are all still right (a warm run otherwise never rewrites a settled cache), and
+    /// only once.
+    @Test func aCacheInThePreviousLayoutIsRewrittenOnce() throws {
+        let repository = try GitRepository.basic()
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)  // settles racily clean records
+        let location = BytePath(repository.directory.url(".git/git-mtime/stat-cache"))
+        let current = StatCache.load(from: location)
+        #expect(current.count == 5 && !current.isInPreviousLayout)
+        try FileSystem.writeAtomically(location, contents: StatCacheFormatTests.previousLayout(of: current), durable: false)
+        #expect(StatCache.load(from: location).isInPreviousLayout)
+        let warm = try gitMtime(["restore", "-v"], in: repository.path)
+        #expect(warm.status == 0, "\(warm.stderr)")
+        #expect(summaryValue(warm.stdout, "files set") == "0")
+        let rewritten = StatCache.load(from: location)
+        #expect(!rewritten.isInPreviousLayout && rewritten.hasSameEntries(as: current))
+        #expect(try Array(FileSystem.readFile(location).prefix(8)) == StatCache.magic)
+        let settled = try FileSystem.status(location)
+        #expect(try gitMtime(["restore"], in: repository.path).status == 0)
+        #expect(try FileSystem.status(location) == settled)
+        try expectRestored(repository.path)
+    }
+
     @Test func entriesOutOfOrderAreSortedAndAPartialPlanMerges() throws {
         let status = try FileSystem.status(BytePath("/"))
         let id = { (byte: String) in StatCache.Record(status, objectID: ObjectID(hex: String(repeating: byte, count: 20))!) }

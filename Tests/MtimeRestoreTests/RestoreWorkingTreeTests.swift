@@ -215,4 +215,64 @@ import TestSupport
         try expectRestored(clone)
         #expect(try contentSnapshot(of: clone) == contents)
     }
+
+    /// Defect 25: with `core.symlinks=false` (git init sets it where the file system has no
+    /// symlinks) git checks a symlink out as a regular file holding its target and calls that file
+    /// the link: clean while its bytes are the target, whatever its executable bit. Restore called it
+    /// modified. Every setting (unset, true, false, and false with `core.fileMode=false`) × what is
+    /// on disk (a file with the target, with other bytes, executable, a real link to the target or
+    /// elsewhere, a directory) × the index's stat kept or forgotten, against `git status`.
+    @Test func aSymlinkCheckedOutAsAFileIsCleanWithoutCoreSymlinks() throws {
+        let repository = try GitRepository()
+        try repository.write("target.txt", "target\n")
+        try FileManager.default.createSymbolicLink(atPath: repository.directory.url("link"), withDestinationPath: "target.txt")
+        try repository.commit("link")
+        let committed = try repository.commitTime("link")
+        let link = repository.directory.url("link")
+        let shapes: [(String, () throws -> Void)] = [
+            ("file holding the target", { try Data("target.txt".utf8).write(to: URL(fileURLWithPath: link)) }),
+            ("file holding other bytes", { try Data("elsewhere".utf8).write(to: URL(fileURLWithPath: link)) }),
+            (
+                "executable file holding the target",
+                {
+                    try Data("target.txt".utf8).write(to: URL(fileURLWithPath: link))
+                    try runChecked(["chmod", "+x", link])
+                }
+            ),
+            ("link to the target", { try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "target.txt") }),
+            ("link elsewhere", { try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "elsewhere") }),
+            ("directory", { try FileManager.default.createDirectory(atPath: link, withIntermediateDirectories: false) }),
+        ]
+        let settings: [[String: String]] = [
+            [:], ["core.symlinks": "true"], ["core.symlinks": "false"], ["core.symlinks": "false", "core.fileMode": "false"],
+        ]
+        var cases = 0, clean = 0
+        for setting in settings {
+            for name in ["core.symlinks", "core.fileMode"] { _ = try run(["git", "config", "--unset", name], in: repository.path) }
+            for (name, value) in setting { try repository.git("config", name, value) }
+            for (shape, make) in shapes {
+                for forgetsStat in [false, true] {
+                    try? FileManager.default.removeItem(atPath: link)
+                    try make()
+                    try runChecked(["touch", "-h", "-d", "@1500000000", link])
+                    if forgetsStat {
+                        try repository.git("read-tree", "HEAD")
+                    } else {
+                        try repository.git("update-index", "-q", "--refresh")
+                    }
+                    let status = try runChecked(
+                        ["git", "status", "--porcelain", "--", "link"], in: repository.path, environment: ["GIT_OPTIONAL_LOCKS": "0"])
+                    let result = try gitMtime(["restore"], in: repository.path)
+                    #expect(result.status == 0, "\(result.stderr)")
+                    let expected = status.stdout.isEmpty ? committed : Timestamp(seconds: 1_500_000_000, nanoseconds: 0)
+                    #expect(
+                        try modificationTime(link) == expected,
+                        "\(setting), \(shape), \(forgetsStat ? "no stat" : "stat"): git status \(status.stdout)")
+                    cases += 1
+                    if status.stdout.isEmpty { clean += 1 }
+                }
+            }
+        }
+        #expect(cases == 48 && clean > 0 && clean < cases, "\(clean) of \(cases) clean")
+    }
 }

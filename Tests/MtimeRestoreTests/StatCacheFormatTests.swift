@@ -101,11 +101,8 @@ import TestSupport
         }
     }
 
-    /// A file the previous version wrote (fixed-width fields, whole paths) is still read: the first
-    /// run after an upgrade does not hash every file again.
-    @Test func thePreviousLayoutIsStillRead() {
-        var generator = SeededGenerator(seed: 2)
-        let cache = StatCacheFormatTests.randomCache(&generator, count: 60)
+    /// `cache` as the previous version wrote it: fixed-width fields, whole paths (`GMSTATC2`).
+    static func previousLayout(of cache: StatCache) -> [UInt8] {
         var body = Array("GMSTATC2".utf8)
         func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { body += $0 } }
         append(UInt32(cache.count))
@@ -123,8 +120,18 @@ import TestSupport
             append(record.mode)
             body += record.objectID.bytes
         }
-        let file = body + Checksum.sha1(body).bytes
-        #expect(StatCache.decode(file)?.hasSameEntries(as: cache) == true)
+        return body + Checksum.sha1(body).bytes
+    }
+
+    /// A file the previous version wrote (fixed-width fields, whole paths) is still read: the first
+    /// run after an upgrade does not hash every file again.
+    @Test func thePreviousLayoutIsStillRead() {
+        var generator = SeededGenerator(seed: 2)
+        let cache = StatCacheFormatTests.randomCache(&generator, count: 60)
+        let file = StatCacheFormatTests.previousLayout(of: cache)
+        let read = StatCache.decode(file)
+        #expect(read?.hasSameEntries(as: cache) == true)
+        #expect(read?.isInPreviousLayout == true && StatCache.decode(cache.encode())?.isInPreviousLayout == false)
         // Its records in the new layout: half the bytes.
         #expect(cache.encode().count < file.count)
     }

@@ -55,14 +55,13 @@ public struct Explainer {
         let plan = planOptions.paths!.isEmpty ? nil : try session.plan(planOptions)
         let planned = Dictionary((plan?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
 
-        let contextDirectory = options.context ?? String(decoding: root.bytes, as: UTF8.self)
+        let contextDirectory = options.context.map { BytePath($0) } ?? root
         let contextBuilder = try ContextManifestBuilder(contextDirectory: contextDirectory, options: restoreOptions)
         let contextManifest = Dictionary(
             try contextBuilder.build().manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         // `git mtime run` guards the whole working tree, without .dockerignore.
         let wholeTree = try ContextManifestBuilder(
-            contextDirectory: String(decoding: root.bytes, as: UTF8.self),
-            options: restoreOptions, docker: nil
+            contextDirectory: root, options: restoreOptions, docker: nil
         ).build().manifest
         // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
         let stampPath =

@@ -56,13 +56,9 @@ final class CheckoutFilters {
         guard indexIsSplit || (try? repository.hasConversionsOnlyGitRuns(path)) != false else {
             return try? repository.blobID(ofWorkingTreeBytes: bytes, path: path)
         }
-        // argv is text: a name that isn't UTF-8 stays unverified (modified), never mangled.
-        func text(_ path: BytePath) -> String? { String(validatingUTF8: path.bytes.map { CChar(bitPattern: $0) } + [0]) }
         let scratch = repository.gitDirectory.appending("git-mtime")
         let copy = BytePath(Array(".filter-input\(HeldDirectory.temporaryMarker)\(getpid())".utf8))
-        guard let name = text(path), let root = text(files.tree.root.path), let gitDirectory = text(repository.gitDirectory),
-            let copyPath = text(scratch.appending(copy))
-        else { return nil }
+        let root = files.tree.root.path
         do throws(SystemError) {
             try FileSystem.createDirectory(scratch)
             let directory = try HeldDirectory(opening: scratch)
@@ -71,7 +67,10 @@ final class CheckoutFilters {
             let file = try directory.createFile(copy, permissions: 0o600)
             try file.write(bytes)
             let result = try ChildProcess.captureBytes(
-                ["git", "-C", root, "--git-dir=\(gitDirectory)", "--work-tree=\(root)", "hash-object", "--path=\(name)", "--", copyPath],
+                [
+                    "git", "-C", "\(root)", "--git-dir=\(repository.gitDirectory)", "--work-tree=\(root)", "hash-object",
+                    "--path=\(path)", "--", "\(scratch.appending(copy))",
+                ],
                 includingStandardError: false)
             guard result.termination == .exited(0), let line = result.output.split(separator: UInt8(ascii: "\n")).first else { return nil }
             return ObjectID(hex: String(decoding: line, as: UTF8.self))
@@ -101,8 +100,8 @@ final class CheckoutFilters {
         }
         if repository.configString("core.attributesFile") != nil { return true }
         var elsewhere = [repository.commonDirectory.appending("info/attributes"), BytePath("/etc/gitattributes")]
-        if let config = Environment.nonEmpty("XDG_CONFIG_HOME") { elsewhere.append(BytePath(config).appending("git/attributes")) }
-        if let home = Environment.nonEmpty("HOME") { elsewhere.append(BytePath(home).appending(".config/git/attributes")) }
+        if let config = Environment.path("XDG_CONFIG_HOME") { elsewhere.append(config.appending("git/attributes")) }
+        if let home = Environment.path("HOME") { elsewhere.append(home.appending(".config/git/attributes")) }
         for path in elsewhere where try FileSystem.statusIfPresent(path) != nil { return true }
         return false
     }

@@ -92,17 +92,15 @@ struct ManifestCommand: ParsableCommand {
     func run() throws {
         try reportingErrors(as: "git-mtime manifest") {
             try start.enter()
-            let contextDirectory: String
+            let contextDirectory: BytePath
             if let context {
-                contextDirectory = context
+                contextDirectory = BytePath(context)
             } else {
                 // The top of the working tree; outside a repository, the directory itself.
                 do {
-                    contextDirectory = String(
-                        decoding: try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true).workdir.bytes,
-                        as: UTF8.self)
+                    contextDirectory = try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true).workdir
                 } catch RestoreError.notARepository {
-                    contextDirectory = "."
+                    contextDirectory = BytePath(".")
                 }
             }
             let builder = try ContextManifestBuilder(

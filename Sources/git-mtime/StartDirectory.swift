@@ -13,7 +13,7 @@ struct StartDirectoryOptions: ParsableArguments {
     func enter() throws {
         guard let directory else { return }
         // A missing directory or a file is named as such, not as a failed chdir.
-        try RestoreSession.requireDirectory(directory)
+        try RestoreSession.requireDirectory(BytePath(directory))
         guard chdir(directory) == 0 else {
             throw SystemError.last("change to directory", BytePath(directory))
         }

@@ -85,8 +85,8 @@ public struct HookLocation: Sendable {
         return listed.output.split(separator: 0).first.map { BytePath(Array($0)) }
     }
 
-    /// Runs git (stdin from /dev/null, stderr shared); `line` is its one-line answer without the
-    /// newline git ends it with, byte for byte.
+    /// Runs git (stdin from /dev/null, stderr shared); `line` is its answer without the newline git
+    /// ends it with, byte for byte (a path may hold a newline: git prints it as it is).
     private static func gitBytes(_ arguments: [ProcessArgument], in directory: BytePath) throws -> (
         status: Int32, output: [UInt8], line: BytePath?, message: String
     ) {
@@ -98,7 +98,7 @@ public struct HookLocation: Sendable {
         }
         var line = result.output
         if line.last == UInt8(ascii: "\n") { line.removeLast() }
-        let answer = line.isEmpty || line.contains(UInt8(ascii: "\n")) ? nil : BytePath(line)
+        let answer = line.isEmpty ? nil : BytePath(line)
         return (result.termination.shellStatus, result.output, answer, "exited with status \(result.termination.shellStatus)")
     }
 

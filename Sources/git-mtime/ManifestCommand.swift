@@ -94,7 +94,7 @@ struct ManifestCommand: ParsableCommand {
             try start.enter()
             let contextDirectory: BytePath
             if let context {
-                contextDirectory = BytePath(context)
+                contextDirectory = try RawCommandLine.path(context)
             } else {
                 // The top of the working tree; outside a repository, the directory itself.
                 do {
@@ -126,7 +126,7 @@ struct ManifestCommand: ParsableCommand {
             }
             let bytes = manifest.serialized()
             if let output {
-                try FileSystem.writeOutput(BytePath(output), contents: bytes)
+                try FileSystem.writeOutput(try RawCommandLine.path(output), contents: bytes)
             } else {
                 try writeStandardOutput(bytes)
             }

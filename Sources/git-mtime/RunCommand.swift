@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
             let manifestPath = try temporary.write("manifest", manifest.serialized(), permissions: 0o600)
             return try CommandRunner.run(
                 ProcessArgument.words([guardPath, "run"] + (explain ? ["--explain"] : []) + ["--manifest", manifestPath])
-                    + ["--stamp", stamp.map { ProcessArgument($0) } ?? "\(defaultStamp)", "--root", "\(rootPath)", "--"]
+                    + ["--stamp", "\(try stamp.map(RawCommandLine.path) ?? defaultStamp)", "--root", "\(rootPath)", "--"]
                     + RawCommandLine.trailing(command))
         }
         throw ExitCode(status)

@@ -1140,7 +1140,9 @@ def missing_or_wrong_directories_are_named(env):
 # One of each kind of name that a conversion to text, an argument, a line or a pattern could change.
 ODD_NAMES = [b"caf\xe9.c", b"\x80lone.c", b"over\xc0\xaf.c", b"surrogate\xed\xa0\x80.c", b"nl\nx.c", b"tab\tx.c",
              b"back\\x.c", b'dq"x.c', b"sq'x.c", b"-dash.c", b":(top)x.c", b"star*.c", b"q?x.c", b"br[ab].c",
-             b"trail.c ", b" lead.c", b"esc\\x41.c", "\u00e9t\u00e9.c".encode()]
+             b"trail.c ", b" lead.c", b"esc\\x41.c",
+             # One name in NFC and in NFD: two files on Linux, for git even with core.precomposeUnicode.
+             "\u00e9t\u00e9.c".encode(), "e\u0301te\u0301.c".encode()]
 # The directories the repository lives in: the root's own name crosses every boundary too.
 ODD_PARENTS = [b"plain", b"back\\slash", b"caf\xe9", b"trail ", b"nl\nparent"]
 
@@ -1161,6 +1163,7 @@ def odd_repository(env, parent, split):
     env.git(repo, "init", "-q")
     env.git(repo, "config", "filter.up.smudge", "tr a-z A-Z")
     env.git(repo, "config", "filter.up.clean", "tr A-Z a-z")
+    env.git(repo, "config", "core.precomposeUnicode", "true")
     with open(os.path.join(repo, b".gitattributes"), "wb") as f:
         f.write(b"* filter=up\n.gitattributes -filter\n")
     for index, name in enumerate(ODD_NAMES):
@@ -1218,9 +1221,19 @@ def names_that_are_not_text(env):
                 expect_status(process, 0, "git mtime run in %s" % where)
                 expect(open(out, "rb").read() == name, "%s: the build command got %r for %r" % (where, open(out, "rb").read(), name))
             expect(os.path.exists(os.path.join(repo, b"target", b".git-mtime-stamp")), "%s: no stamp sealed at the root" % where)
-            for argv in (["status"], ["explain", ODD_NAMES[0]], ["hooks", "install"]):
+            for argv in (["status"], ["hooks", "install"]):
                 process = env.run([env.git_mtime] + argv, cwd=repo)
                 expect_status(process, 0, "git mtime %s in %s" % (argv[0], where))
+            # Each name typed as a pathspec, to explain, and the repository given with -C from outside.
+            for name in ODD_NAMES[:4]:
+                os.utime(os.path.join(repo, name), ns=(1_500_000_000_000_000_000, 1_500_000_000_000_000_000))
+                process = env.run([env.git_mtime, "restore", "-C", repo, "--", name], cwd=env.tmp)
+                expect_status(process, 0, "restore -C REPO -- %r in %s" % (name, where))
+                expect(os.lstat(os.path.join(repo, name)).st_mtime_ns // 1_000_000_000 < 1_500_000_000,
+                       "%s: restore -- %r left its time" % (where, name))
+                process = env.run([env.git_mtime, "explain", "-z", name], cwd=repo)
+                expect_status(process, 0, "explain %r in %s" % (name, where))
+                expect(process.stdout.startswith(name + b"\0clean\0"), "%s: explain %r said %r" % (where, name, process.stdout[:80]))
             expect(os.path.exists(os.path.join(repo, b".git", b"hooks", b"post-checkout")), "%s: no hook installed" % where)
 
 

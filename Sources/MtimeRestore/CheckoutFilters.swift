@@ -11,7 +11,9 @@ import MtimeManifest
 /// so a repository with no attribute file anywhere and no `core.autocrlf=true` is answered at once.
 ///
 /// libgit2 can't read a split index, and its attribute lookup reads the index: with one, every file
-/// filters may apply to counts as filtered (hashed: slower, never wrong).
+/// filters may apply to counts as filtered (hashed: slower, never wrong). The same holds when an
+/// attribute file has a line libgit2 1.5 reads unlike git 2.39 (`AttributeFileReading`): then git
+/// alone decides every file's conversions.
 ///
 /// Looked into only when first asked: a plain restore never asks.
 final class CheckoutFilters {
@@ -20,6 +22,8 @@ final class CheckoutFilters {
     private let trackedPaths: () -> [BytePath]
     private let indexIsSplit: Bool
     private var knownMayApply: Bool?
+    /// Whether only git reads the attribute files as git does (known with `knownMayApply`).
+    private var onlyGitReadsAttributes = false
 
     /// `trackedPaths`: every tracked path (attribute files next to them count).
     init(repository: Repository, files: WorkingTreeFiles, trackedPaths: @escaping () -> [BytePath], indexIsSplit: Bool) {
@@ -31,17 +35,22 @@ final class CheckoutFilters {
 
     private func mayApply() throws -> Bool {
         if let knownMayApply { return knownMayApply }
-        let answer =
-            try CheckoutFilters.autocrlf(repository)
-            || CheckoutFilters.hasAttributeFiles(repository: repository, files: files, trackedPaths: trackedPaths())
+        let sources = try CheckoutFilters.attributeFiles(repository: repository, files: files, trackedPaths: trackedPaths())
+        onlyGitReadsAttributes = sources.contains { $0.libgit2ReadsItUnlikeGit }
+        let answer = try CheckoutFilters.autocrlf(repository) || !sources.isEmpty
         knownMayApply = answer
         return answer
+    }
+
+    /// Whether git, not libgit2, must decide the conversions (see the type's comment).
+    private func gitDecides() -> Bool {
+        indexIsSplit || ((try? mayApply()) == true && onlyGitReadsAttributes)
     }
 
     /// Whether checking out `path` with `mode` runs a filter (symlinks never do).
     func apply(to path: BytePath, mode: UInt32) throws -> Bool {
         guard mode != 0o120000, try mayApply() else { return false }
-        if indexIsSplit { return true }
+        if gitDecides() { return true }
         return try repository.hasCheckoutFilters(path)
     }
 
@@ -53,7 +62,7 @@ final class CheckoutFilters {
     /// command, configured by the user, never by the repository's content), and for every file when
     /// the index is split or sparse (libgit2 can't read attributes then: it reads the index for them).
     func blobID(ofWorkingTreeBytes bytes: [UInt8], path: BytePath) -> ObjectID? {
-        guard indexIsSplit || (try? repository.hasConversionsOnlyGitRuns(path)) != false else {
+        guard gitDecides() || (try? repository.hasConversionsOnlyGitRuns(path)) != false else {
             return try? repository.blobID(ofWorkingTreeBytes: bytes, path: path)
         }
         let scratch = repository.gitDirectory.appending("git-mtime")
@@ -84,25 +93,67 @@ final class CheckoutFilters {
         return ["true", "yes", "on", "1"].contains(value)  // `input` only converts on the way in
     }
 
-    private static func hasAttributeFiles(repository: Repository, files: WorkingTreeFiles, trackedPaths: [BytePath]) throws(SystemError)
-        -> Bool
+    /// Every attribute file git may read for this working tree; a `core.attributesFile` that can't be
+    /// found counts as one libgit2 may read unlike git.
+    private static func attributeFiles(repository: Repository, files: WorkingTreeFiles, trackedPaths: [BytePath]) throws(SystemError)
+        -> [AttributeFileReading]
     {
         let name = BytePath(".gitattributes")
         var directories: Set<BytePath> = [BytePath([])]
+        var found: [AttributeFileReading] = []
         // A hostile tree can carry a path git would never check out (`../x`): nothing of it is on disk.
         for path in trackedPaths where ManifestEntry.unsafePathReason(path) == nil {
-            if path.lastComponent == name { return true }
             directories.insert(path.parent)
         }
         // Untracked attribute files count too (git reads the working tree's).
-        for directory in directories where try files.status(directory.appending(name)) != nil {
-            return true
+        for directory in directories.sorted() {
+            let path = directory.appending(name)
+            guard let status = try files.status(path) else { continue }
+            // git 2.39 never follows an in-tree .gitattributes that is a symlink; libgit2 1.5 does.
+            found.append(
+                status.kind == .regular ? AttributeFileReading(contents: try files.contents(path)) : AttributeFileReading(misread: true))
         }
-        if repository.configString("core.attributesFile") != nil { return true }
         var elsewhere = [repository.commonDirectory.appending("info/attributes"), BytePath("/etc/gitattributes")]
         if let config = Environment.path("XDG_CONFIG_HOME") { elsewhere.append(config.appending("git/attributes")) }
         if let home = Environment.path("HOME") { elsewhere.append(home.appending(".config/git/attributes")) }
-        for path in elsewhere where try FileSystem.statusIfPresent(path) != nil { return true }
-        return false
+        if let configured = repository.configString("core.attributesFile") {
+            if configured.hasPrefix("~/"), let home = Environment.path("HOME") {
+                elsewhere.append(home.appending(String(configured.dropFirst(2))))
+            } else if configured.hasPrefix("/") {
+                elsewhere.append(BytePath(configured))
+            } else {
+                found.append(AttributeFileReading(misread: true))
+            }
+        }
+        for path in elsewhere where try FileSystem.statusIfPresent(path, followingSymlinks: true) != nil {
+            let contents = try? FileSystem.readFile(path, limit: AttributeFileReading.largestFileGitReads + 1, followingSymlinks: true)
+            found.append(contents.map { AttributeFileReading(contents: $0) } ?? AttributeFileReading(misread: true))
+        }
+        return found
+    }
+}
+
+/// One attribute file, and whether libgit2 1.5 reads it unlike git 2.39 (attr.c): git unquotes a
+/// pattern written in double quotes (libgit2 takes the quotes as part of the name, so the line names
+/// another file), and ignores a line of 2048 bytes or more (`ATTR_MAX_LINE_LENGTH`) and a file over
+/// 100 MiB (`ATTR_MAX_FILE_SIZE`), which libgit2 applies. A file git would read differently makes
+/// libgit2's conversions untrustworthy for every path: a file git calls modified could pass as clean.
+struct AttributeFileReading {
+    static let longestLineGitReads = 2047
+    static let largestFileGitReads = 100 << 20
+    let libgit2ReadsItUnlikeGit: Bool
+
+    init(misread: Bool) { libgit2ReadsItUnlikeGit = misread }
+
+    init(contents: [UInt8]) {
+        if contents.count > AttributeFileReading.largestFileGitReads {
+            libgit2ReadsItUnlikeGit = true
+            return
+        }
+        libgit2ReadsItUnlikeGit = contents.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).contains { line in
+            line.count > AttributeFileReading.longestLineGitReads
+                || line.first(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\r") })
+                    == UInt8(ascii: "\"")
+        }
     }
 }

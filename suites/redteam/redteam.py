@@ -1148,10 +1148,10 @@ ODD_PARENTS = [b"plain", b"back\\slash", b"caf\xe9", b"trail ", b"nl\nparent"]
 
 
 def dated(env, repo, seconds, *args):
-    """git with its commit dated at `seconds`."""
+    """git with its commit dated at `seconds` (arguments may be bytes)."""
     process = subprocess.run(["git"] + list(args), cwd=repo, capture_output=True,
                              env=dict(env.env, GIT_COMMITTER_DATE="@%d +0000" % seconds))
-    expect(process.returncode == 0, "git %s: %s" % (" ".join(args), stderr(process)))
+    expect(process.returncode == 0, "git %r: %s" % (args, stderr(process)))
 
 
 def odd_repository(env, parent, split):
@@ -1235,6 +1235,14 @@ def names_that_are_not_text(env):
                 expect_status(process, 0, "explain %r in %s" % (name, where))
                 expect(process.stdout.startswith(name + b"\0clean\0"), "%s: explain %r said %r" % (where, name, process.stdout[:80]))
             expect(os.path.exists(os.path.join(repo, b".git", b"hooks", b"post-checkout")), "%s: no hook installed" % where)
+            # A hooks path git answers with a trailing blank or bytes that aren't UTF-8 is where they go.
+            hooks = b"hooks \xe9 "
+            dated(env, repo, 0, "config", "core.hooksPath", hooks)
+            process = env.run([env.git_mtime, "hooks", "install"], cwd=repo)
+            expect_status(process, 0, "hooks install into %r in %s" % (hooks, where))
+            expect(os.path.exists(os.path.join(repo, hooks, b"post-checkout")),
+                   "%s: no hook in %r: %r" % (where, hooks, sorted(os.listdir(repo))))
+            env.git(repo, "config", "--unset", "core.hooksPath")
 
 
 def main():

@@ -36,7 +36,9 @@ final class CheckoutFilters {
     private func mayApply() throws -> Bool {
         if let knownMayApply { return knownMayApply }
         let sources = try CheckoutFilters.attributeFiles(repository: repository, files: files, trackedPaths: trackedPaths())
-        onlyGitReadsAttributes = sources.contains { $0.libgit2ReadsItUnlikeGit }
+        // With core.ignoreCase git matches attribute patterns ignoring case; libgit2 1.5 does not.
+        onlyGitReadsAttributes =
+            sources.contains { $0.libgit2ReadsItUnlikeGit } || (!sources.isEmpty && (try? repository.configBool("core.ignoreCase", default: false)) == true)
         let answer = try CheckoutFilters.autocrlf(repository) || !sources.isEmpty
         knownMayApply = answer
         return answer
@@ -135,9 +137,10 @@ final class CheckoutFilters {
 
 /// One attribute file, and whether libgit2 1.5 reads it unlike git 2.39 (attr.c): git unquotes a
 /// pattern written in double quotes (libgit2 takes the quotes as part of the name, so the line names
-/// another file), and ignores a line of 2048 bytes or more (`ATTR_MAX_LINE_LENGTH`) and a file over
-/// 100 MiB (`ATTR_MAX_FILE_SIZE`), which libgit2 applies. A file git would read differently makes
-/// libgit2's conversions untrustworthy for every path: a file git calls modified could pass as clean.
+/// another file); git ignores a whole line naming an attribute that isn't valid (`f.c -text #note`:
+/// `#note`), a line of 2048 bytes or more (`ATTR_MAX_LINE_LENGTH`) and a file over 100 MiB
+/// (`ATTR_MAX_FILE_SIZE`), which libgit2 applies. A file git would read differently makes libgit2's
+/// conversions untrustworthy for every path: a file git calls modified could pass as clean.
 struct AttributeFileReading {
     static let longestLineGitReads = 2047
     static let largestFileGitReads = 100 << 20
@@ -146,14 +149,37 @@ struct AttributeFileReading {
     init(misread: Bool) { libgit2ReadsItUnlikeGit = misread }
 
     init(contents: [UInt8]) {
-        if contents.count > AttributeFileReading.largestFileGitReads {
+        guard contents.count <= AttributeFileReading.largestFileGitReads else {
             libgit2ReadsItUnlikeGit = true
             return
         }
-        libgit2ReadsItUnlikeGit = contents.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).contains { line in
-            line.count > AttributeFileReading.longestLineGitReads
-                || line.first(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\r") })
-                    == UInt8(ascii: "\"")
+        libgit2ReadsItUnlikeGit = contents.split(separator: UInt8(ascii: "\n")).contains(where: AttributeFileReading.readsUnlikeGit)
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+    }
+
+    /// git's `attr_name_valid`: letters, digits, `-`, `.`, `_`, not starting with `-`.
+    private static func isValidName<C: Collection>(_ name: C) -> Bool where C.Element == UInt8 {
+        guard let first = name.first, first != UInt8(ascii: "-") else { return false }
+        return name.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+        }
+    }
+
+    private static func readsUnlikeGit(_ line: ArraySlice<UInt8>) -> Bool {
+        if line.count > longestLineGitReads { return true }
+        let words = line.split(whereSeparator: isBlank)
+        guard let pattern = words.first, pattern.first != UInt8(ascii: "#") else { return false }
+        if pattern.first == UInt8(ascii: "\"") { return true }
+        let macro = Array("[attr]".utf8)
+        if pattern.starts(with: macro), !isValidName(pattern.dropFirst(macro.count)) { return true }
+        return words.dropFirst().contains { word in
+            var name = word[...]
+            if name.first == UInt8(ascii: "-") || name.first == UInt8(ascii: "!") { name = name.dropFirst() }
+            return !isValidName(name.prefix { $0 != UInt8(ascii: "=") })
         }
     }
 }

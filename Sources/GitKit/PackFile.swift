@@ -2,8 +2,9 @@ import Glibc
 import CLibGit2
 import MtimeCore
 
-/// A whole file mapped read-only. Git never rewrites a pack or index in place (a repack writes
-/// new files and unlinks the old ones), so the mapping stays valid while we hold it.
+/// A whole file mapped read-only (`FileBytes(mapping:)`). Git never rewrites a pack or index in
+/// place (a repack writes new files and unlinks the old ones), so the mapping stays valid while we
+/// hold it.
 ///
 /// Used by one thread at a time: another thread takes a view (`init(viewOf:)`) of the same mapping.
 /// Objects two walk threads both retained and released per object read cost far more than the
@@ -12,8 +13,8 @@ final class MappedFile {
     let path: BytePath
     let base: UnsafeRawPointer
     let count: Int
-    /// The mapping's owner when this is a view of it (nil: this object maps and unmaps it).
-    private let owner: MappedFile?
+    /// The mapping, shared by every view of it; it is unmapped when the last one goes.
+    private let mapping: FileBytes
     /// Bytes read through this view (at least a page per read) since it last dropped the pages.
     private var readSinceDrop = 0
     /// Past this many, `noteRead` drops the mapping's pages (`MADV_DONTNEED`). Tests lower it.
@@ -21,22 +22,15 @@ final class MappedFile {
 
     init(_ path: BytePath) throws(GitError) {
         // Non-blocking and regular files only: a FIFO in a shared alternate object directory can't hang us.
-        let file: FileDescriptor
-        let size: Int
         do {
-            file = try FileDescriptor(openFollowingSymlinks: path)
-            size = Int(try file.requireRegularFile().size)
+            mapping = try FileBytes(mapping: try FileDescriptor(openFollowingSymlinks: path))
         } catch {
-            throw GitError(code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "open \(path)", message: error.description)
-        }
-        guard size > 0 else { throw GitError(code: -1, operation: "map \(path)", message: "file is empty") }
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, file.rawValue, 0), mapped != MAP_FAILED else {
-            throw MappedFile.failure("map", path)
+            // A vanished file (a concurrent repack deleting an old pack) is "not found", like libgit2's.
+            throw GitError(code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "map \(path)", message: error.description)
         }
         self.path = path
-        base = UnsafeRawPointer(mapped)
-        count = size
-        owner = nil
+        base = mapping.bytes.baseAddress!
+        count = mapping.count
     }
 
     /// The same mapping for another thread; it stays mapped while any view lives.
@@ -44,10 +38,8 @@ final class MappedFile {
         path = other.path
         base = other.base
         count = other.count
-        owner = other.owner ?? other
+        mapping = other.mapping
     }
-
-    deinit { if owner == nil { munmap(UnsafeMutableRawPointer(mutating: base), count) } }
 
     /// Counts a read of `bytes`; past `residentBudget`, drops every page of the mapping from this
     /// process. A cold walk reads commits and trees from all over a pack as large as the history
@@ -61,14 +53,6 @@ final class MappedFile {
         guard readSinceDrop >= MappedFile.residentBudget else { return }
         readSinceDrop = 0
         madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_DONTNEED)
-    }
-
-    /// A vanished file (a concurrent repack deleting an old pack) is "not found", like libgit2's.
-    private static func failure(_ operation: String, _ path: BytePath) -> GitError {
-        let error = SystemError.last(operation, path)
-        return GitError(
-            code: error.isNotFound ? GIT_ENOTFOUND.rawValue : -1, operation: "\(operation) \(path)",
-            message: error.message)
     }
 
     @inline(__always)

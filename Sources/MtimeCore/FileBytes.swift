@@ -27,12 +27,27 @@ public final class FileBytes: @unchecked Sendable {
         guard size <= limit else {
             throw SystemError(operation: "read (larger than \(limit) bytes)", path: file.path, errno: .fileTooLarge)
         }
-        if size > 0, let mapped = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, file.rawValue, 0), mapped != MAP_FAILED {
-            self.init(UnsafeRawBufferPointer(start: mapped, count: Int(size)), isMapped: true)
+        if size > 0, let mapped = FileBytes.map(file, size: Int(size)) {
+            self.init(mapped, isMapped: true)
             return
         }
         // Empty (nothing to map), or not mappable.
         self.init(copying: try file.readRegularFile(limit: limit))
+    }
+
+    /// The open regular file `file` mapped whole, never read into memory of our own: for callers
+    /// that drop the mapping's pages (`MADV_DONTNEED`, which would zero a copy). Fails on an empty
+    /// file (`EINVAL`, as `mmap` does) and where the file system can't map it.
+    public convenience init(mapping file: FileDescriptor) throws(SystemError) {
+        let size = Int(try file.requireRegularFile().size)
+        guard size > 0 else { throw SystemError(operation: "map (empty file)", path: file.path, errno: .invalidArgument) }
+        guard let mapped = FileBytes.map(file, size: size) else { throw SystemError.last("map", file.path) }
+        self.init(mapped, isMapped: true)
+    }
+
+    private static func map(_ file: FileDescriptor, size: Int) -> UnsafeRawBufferPointer? {
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, file.rawValue, 0), mapped != MAP_FAILED else { return nil }
+        return UnsafeRawBufferPointer(start: mapped, count: size)
     }
 
     /// A copy of `contents` (tests; a file that could not be mapped).

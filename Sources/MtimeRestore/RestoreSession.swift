@@ -332,7 +332,7 @@ public final class RestoreSession {
             let commitTime = Timestamp(
                 commitSeconds: options.useAuthorDate ? change.authorTime : change.committerTime, objectID: file.objectID)
             // Already its commit time by the entry: nothing to set, so nothing would check it.
-            guard commitTime != indexed.modificationTime else { return nil }
+            guard commitTime != indexed.stat.modificationTime else { return nil }
             var planned = PlannedFile(
                 path: file.path, objectID: file.objectID, mode: file.mode, state: .clean, current: nil, target: commitTime,
                 worktreeObjectID: nil, lastChange: change)

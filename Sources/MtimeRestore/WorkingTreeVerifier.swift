@@ -94,7 +94,7 @@ struct WorkingTreeVerifier {
         // git's rule (`ie_modified`): a size other than the one it recorded is a change, decided
         // without reading the file, even where a filter would map the bytes back to HEAD's blob
         // (CRLF turned to LF). A recorded 0 (after `read-tree`, or a racily clean entry smudged) tells nothing.
-        if entry.fileSize != 0, UInt32(truncatingIfNeeded: status.size) != entry.fileSize {
+        if entry.stat.fileSize != 0, UInt32(truncatingIfNeeded: status.size) != entry.stat.fileSize {
             file.state = .modified
             if identifying { file.worktreeObjectID = try hashIfFile(&file) }
             return file
@@ -154,16 +154,13 @@ struct WorkingTreeVerifier {
     /// git's own test (`ie_match_stat`): the file is as git last saw it clean, unless the entry is
     /// racily clean (written in the same tick as the index, so a later change could hide).
     private func matchesIndexStat(_ status: FileStatus, _ entry: IndexEntry) -> Bool {
-        isTrustworthy(entry)
-            && IndexedFile.statMatches(
-                status, modificationTime: entry.modificationTime, changeTime: entry.changeTime, inode: entry.inode,
-                fileSize: entry.fileSize, uid: entry.uid, gid: entry.gid)
+        isTrustworthy(entry) && entry.stat.matches(status)
     }
 
     /// Whether `entry`'s stat data can vouch for its file at all: not racily clean.
     private func isTrustworthy(_ entry: IndexEntry) -> Bool {
         guard let indexWrittenAt else { return false }
-        return entry.modificationTime < indexWrittenAt
+        return entry.stat.modificationTime < indexWrittenAt
     }
 
     /// A file planning may call clean without its `lstat`: its index entry says it holds HEAD's blob

@@ -49,6 +49,27 @@ import TestSupport
         #expect(refusal("link", limit: 1 << 20)?.isSymlink == true)
     }
 
+    /// `init(mapping:)` (the pack reader's, which drops pages) maps or fails: never a copy, whose
+    /// pages `MADV_DONTNEED` would zero. An empty file can't be mapped; a FIFO is refused unopened.
+    @Test func aMappingIsAMappingOrAnError() throws {
+        let directory = TemporaryDirectory("file-bytes-mapping")
+        try Data("pack bytes".utf8).write(to: URL(fileURLWithPath: directory.url("pack")))
+        try Data().write(to: URL(fileURLWithPath: directory.url("empty")))
+        #expect(mkfifo(directory.url("fifo"), 0o600) == 0)
+        func mapping(_ name: String) throws(SystemError) -> FileBytes {
+            try FileBytes(mapping: FileDescriptor(openForReading: BytePath(directory.url(name))))
+        }
+        let mapped = try mapping("pack")
+        #expect(mapped.withUnsafeBytes { Array($0) } == Array("pack bytes".utf8))
+        #expect(throws: SystemError.self) { try mapping("empty") }
+        do {
+            _ = try mapping("fifo")
+            Issue.record("a FIFO was mapped")
+        } catch {
+            #expect(error.isNotRegularFile)
+        }
+    }
+
     /// A copy holds its own bytes.
     @Test func aCopyHoldsTheBytesGiven() {
         var contents: [UInt8] = [1, 2, 3]

@@ -38,7 +38,8 @@ final class CheckoutFilters {
         let sources = try CheckoutFilters.attributeFiles(repository: repository, files: files, trackedPaths: trackedPaths())
         // With core.ignoreCase git matches attribute patterns ignoring case; libgit2 1.5 does not.
         onlyGitReadsAttributes =
-            sources.contains { $0.libgit2ReadsItUnlikeGit } || (!sources.isEmpty && (try? repository.configBool("core.ignoreCase", default: false)) == true)
+            sources.contains { $0.libgit2ReadsItUnlikeGit }
+            || (!sources.isEmpty && (try? repository.configBool("core.ignoreCase", default: false)) == true)
         let answer = try CheckoutFilters.autocrlf(repository) || !sources.isEmpty
         knownMayApply = answer
         return answer

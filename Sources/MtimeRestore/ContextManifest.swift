@@ -38,7 +38,9 @@ public struct ContextManifestBuilder {
     ) throws {
         do {
             let session = try RestoreSession(discoveringFrom: contextDirectory, allowingUnbornHead: true)
-            guard session.startsInsideWorkTree else { throw RestoreError.outsideWorkTree(contextDirectory.description, workTree: session.workdir) }
+            guard session.startsInsideWorkTree else {
+                throw RestoreError.outsideWorkTree(contextDirectory.description, workTree: session.workdir)
+            }
             self.session = session
             root = session.workdir
             contextPrefix = session.discoveryPrefix

@@ -265,7 +265,8 @@ import TestSupport
                         ["git", "status", "--porcelain", "--", shape.file], in: repository.path, environment: ["GIT_OPTIONAL_LOCKS": "0"])
                     try runChecked(["git", "mtime", "restore"], in: repository.path, environment: ["PATH": path])
                     let expected = status.stdout.isEmpty ? committed : Timestamp(seconds: 1_500_000_000, nanoseconds: 0)
-                    let label = "\(place): \(shape.lines.prefix(60).debugDescription), \(bytes.debugDescription), \(forgetsStat ? "no stat" : "stat")"
+                    let label =
+                        "\(place): \(shape.lines.prefix(60).debugDescription), \(bytes.debugDescription), \(forgetsStat ? "no stat" : "stat")"
                     #expect(try modificationTime(repository.directory.url(shape.file)) == expected, "\(label): git status \(status.stdout)")
                     cases += 1
                     if status.stdout.isEmpty { clean += 1 }

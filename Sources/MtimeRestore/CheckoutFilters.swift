@@ -112,9 +112,10 @@ final class CheckoutFilters {
         for directory in directories.sorted() {
             let path = directory.appending(name)
             guard let status = try files.status(path) else { continue }
-            // git 2.39 never follows an in-tree .gitattributes that is a symlink; libgit2 1.5 does.
-            found.append(
-                status.kind == .regular ? AttributeFileReading(contents: try files.contents(path)) : AttributeFileReading(misread: true))
+            // git 2.39 never follows an in-tree .gitattributes that is a symlink; libgit2 1.5 does. One
+            // that can't be read (git warns and goes on) leaves the decisions to git too.
+            let contents = status.kind == .regular ? try? files.contents(path) : nil
+            found.append(contents.map { AttributeFileReading(contents: $0) } ?? AttributeFileReading(misread: true))
         }
         var elsewhere = [repository.commonDirectory.appending("info/attributes"), BytePath("/etc/gitattributes")]
         if let config = Environment.path("XDG_CONFIG_HOME") { elsewhere.append(config.appending("git/attributes")) }

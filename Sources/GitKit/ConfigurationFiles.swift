@@ -31,13 +31,13 @@ struct ConfigurationFiles {
         if let global = environment.path("GIT_CONFIG_GLOBAL") {
             files.append((global, .global))
         } else {
-            let home = getenv("HOME").map { String(cString: $0) }
-            if let xdg = getenv("XDG_CONFIG_HOME").map({ String(cString: $0) }), !xdg.isEmpty {
-                files.append((BytePath(xdg).appending("git/config"), .xdg))
+            let home = getenv("HOME").map { BytePath(cString: $0) }
+            if let xdg = Environment.path("XDG_CONFIG_HOME") {
+                files.append((xdg.appending("git/config"), .xdg))
             } else if let home {
-                files.append((BytePath(home).appending(".config/git/config"), .xdg))
+                files.append((home.appending(".config/git/config"), .xdg))
             }
-            if let home { files.append((BytePath(home).appending(".gitconfig"), .global)) }
+            if let home { files.append((home.appending(".gitconfig"), .global)) }
         }
         // A FIFO or device named there would hang or flood libgit2's reader; git reads /dev/null as empty.
         self.files = files.filter {

@@ -39,7 +39,7 @@ public final class Repository {
         var layer: FileDescriptor?
         do throws(RepositoryError) {
             // libgit2 reads the common dir from `<git dir>/commondir`; a different GIT_COMMON_DIR it cannot follow.
-            let common = BytePath(String(cString: git_repository_commondir(handle)))
+            let common = BytePath(cString: git_repository_commondir(handle))
             if (try? FileSystem.resolve(common)) != location.commonDirectory {
                 throw .unsupportedCommonDirectory(given: location.commonDirectory, libgit2: common)
             }

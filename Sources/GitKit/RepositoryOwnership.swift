@@ -65,7 +65,7 @@ struct RepositoryOwnership {
         guard value.first == UInt8(ascii: "~"), value.count == 1 || value[1] == UInt8(ascii: "/"),
             let home = getenv("HOME")
         else { return value }
-        return Array(String(cString: home).utf8) + value.dropFirst()
+        return BytePath(cString: home).bytes + value.dropFirst()
     }
 
     /// Every `safe.directory` value git's "very early" configuration holds, in order; nil for a key

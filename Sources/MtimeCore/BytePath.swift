@@ -5,6 +5,17 @@ public struct BytePath: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public init(_ string: String) { self.bytes = Array(string.utf8) }
+    /// A C string's bytes as they are (`String(cString:)` would repair bytes that aren't UTF-8 into
+    /// U+FFFD: another path).
+    public init(cString pointer: UnsafePointer<CChar>) {
+        var bytes: [UInt8] = []
+        var cursor = pointer
+        while cursor.pointee != 0 {
+            bytes.append(UInt8(bitPattern: cursor.pointee))
+            cursor += 1
+        }
+        self.bytes = bytes
+    }
 
     public var isEmpty: Bool { bytes.isEmpty }
 

@@ -73,7 +73,7 @@ public enum ChildProcess {
     /// Runs `arguments` sharing this process's standard streams and waits for it, forwarding
     /// `SignalForwarding.forwarded` to it meanwhile. `environment` replaces this process's
     /// environment for the child when given.
-    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws(ChildProcessError) -> Termination {
+    public static func run(_ arguments: [ProcessArgument], environment: [String: String]? = nil) throws(ChildProcessError) -> Termination {
         precondition(!arguments.isEmpty, "run needs a command")
         // Block the forwarded signals until the child's pid is published, so none is lost.
         var forwarded = sigset_t(), previous = sigset_t()
@@ -93,22 +93,22 @@ public enum ChildProcess {
         defer { SignalForwarding.child.store(0, ordering: .relaxed) }
         if let signal = SignalForwarding.pending { kill(pid, signal) }
         sigprocmask(SIG_UNBLOCK, &forwarded, nil)
-        do { return try wait(pid, command: arguments[0]) } catch { throw .notWaitedFor(error) }
+        do { return try wait(pid, command: BytePath(arguments[0].bytes)) } catch { throw .notWaitedFor(error) }
     }
 
     /// Runs to completion with stdin from /dev/null; stdout and stderr together are returned.
-    public static func capture(_ arguments: [String]) throws(SystemError) -> (termination: Termination, output: String) {
+    public static func capture(_ arguments: [ProcessArgument]) throws(SystemError) -> (termination: Termination, output: String) {
         let (termination, output) = try captureBytes(arguments, includingStandardError: true)
         return (termination, String(decoding: output, as: UTF8.self))
     }
 
     /// Runs to completion with stdin from /dev/null; its stdout comes back as bytes (paths need not
     /// be UTF-8), and with `includingStandardError` its stderr in the same stream, else on ours.
-    public static func captureBytes(_ arguments: [String], includingStandardError: Bool) throws(SystemError)
+    public static func captureBytes(_ arguments: [ProcessArgument], includingStandardError: Bool) throws(SystemError)
         -> (termination: Termination, output: [UInt8])
     {
         var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw SystemError.last("create a pipe for", BytePath(arguments[0])) }
+        guard pipe(&ends) == 0 else { throw SystemError.last("create a pipe for", BytePath(arguments[0].bytes)) }
         // Glibc's module map does not export pipe2: mark both ends close-on-exec by hand.
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         var none = sigset_t()
@@ -123,15 +123,15 @@ public enum ChildProcess {
             throw error
         }
         close(ends[1])
-        let output = (try? FileSystem.readToEnd(descriptor: ends[0], name: arguments[0])) ?? []
+        let output = (try? FileSystem.readToEnd(descriptor: ends[0], name: arguments[0].description)) ?? []
         close(ends[0])
-        return (try wait(pid, command: arguments[0]), output)
+        return (try wait(pid, command: BytePath(arguments[0].bytes)), output)
     }
 
-    private static func wait(_ pid: pid_t, command: String) throws(SystemError) -> Termination {
+    private static func wait(_ pid: pid_t, command: BytePath) throws(SystemError) -> Termination {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { throw SystemError.last("wait for", BytePath(command)) }
+            if errno != EINTR { throw SystemError.last("wait for", command) }
         }
         // WIFEXITED / WTERMSIG are macros Swift can't import.
         let signal = status & 0x7F
@@ -139,7 +139,7 @@ public enum ChildProcess {
     }
 
     private static func spawn(
-        _ arguments: [String], redirections: [(from: Int32, to: Int32)],
+        _ arguments: [ProcessArgument], redirections: [(from: Int32, to: Int32)],
         nullStandardInput: Bool, signalMask: sigset_t,
         environment: [String: String]? = nil
     ) throws(SystemError) -> pid_t {
@@ -160,15 +160,22 @@ public enum ChildProcess {
         posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        // The bytes as given (a word holding NUL would end early; no path or git argument holds one).
+        let argv: [UnsafeMutablePointer<CChar>?] =
+            arguments.map { argument in
+                let copy = malloc(argument.bytes.count + 1)!.assumingMemoryBound(to: CChar.self)
+                for (index, byte) in argument.bytes.enumerated() { copy[index] = CChar(bitPattern: byte) }
+                copy[argument.bytes.count] = 0
+                return copy
+            } + [nil]
         defer { for argument in argv { free(argument) } }
         let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer { for variable in envp ?? [] { free(variable) } }
         var pid: pid_t = 0
         let result =
-            envp.map { posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, $0) }
-            ?? posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
-        guard result == 0 else { throw SystemError(operation: "run", path: BytePath(arguments[0]), code: result) }
+            envp.map { posix_spawnp(&pid, argv[0]!, &actions, &attributes, argv, $0) }
+            ?? posix_spawnp(&pid, argv[0]!, &actions, &attributes, argv, environ)
+        guard result == 0 else { throw SystemError(operation: "run", path: BytePath(arguments[0].bytes), code: result) }
         return pid
     }
 }
@@ -177,6 +184,11 @@ public enum ChildProcess {
 public enum Environment {
     public static func value(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
+    }
+
+    /// A variable naming a path, as its bytes; nil when unset or empty.
+    public static func path(_ name: String) -> BytePath? {
+        getenv(name).map { BytePath(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// A variable's value, nil when unset or empty.

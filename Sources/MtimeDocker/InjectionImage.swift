@@ -7,11 +7,11 @@ public struct ClientCommand: Sendable {
     public let globalOptions: [String]
 
     public func run(_ arguments: [String]) throws(ChildProcessError) -> Termination {
-        try ChildProcess.run([executable] + globalOptions + arguments)
+        try ChildProcess.run(ProcessArgument.words([executable] + globalOptions + arguments))
     }
 
     func capture(_ arguments: [String]) throws(SystemError) -> (termination: Termination, output: String) {
-        try ChildProcess.capture([executable] + globalOptions + arguments)
+        try ChildProcess.capture(ProcessArgument.words([executable] + globalOptions + arguments))
     }
 }
 

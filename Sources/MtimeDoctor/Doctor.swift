@@ -220,12 +220,14 @@ final class ClassicBuilderProbe: @unchecked Sendable {
     var usesClassicBuilder: Bool {
         if let answer { return answer }
         let docker = environment["DOCKER"].flatMap { $0.isEmpty ? nil : $0 } ?? "docker"
-        let version = (try? ChildProcess.capture([docker, "--version"])).flatMap { $0.termination == .exited(0) ? $0.output : nil }
+        let version = (try? ChildProcess.capture([ProcessArgument(docker), "--version"])).flatMap {
+            $0.termination == .exited(0) ? $0.output : nil
+        }
         let buildkit = environment["DOCKER_BUILDKIT"]
         let mode = InjectionMode.select(
             client: Client(versionOutput: version ?? ""), builder: .build, buildkit: buildkit,
             buildxAvailable: {
-                (try? ChildProcess.capture([docker, "buildx", "version"]))?.termination == .exited(0)
+                (try? ChildProcess.capture([ProcessArgument(docker), "buildx", "version"]))?.termination == .exited(0)
             })
         let result = mode == .rewrittenForClassicBuilder && (version != nil || buildkit != nil)
         answer = result

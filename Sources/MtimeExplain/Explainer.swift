@@ -34,7 +34,8 @@ public struct Explainer {
         self.options = options
     }
 
-    public func explain(_ givenPaths: [String]) throws -> [Explanation] {
+    /// `givenPaths` as given, bytes (a name need not be UTF-8).
+    public func explain(_ givenPaths: [BytePath]) throws -> [Explanation] {
         let session = try RestoreSession(discoveringFrom: ".")
         let root = try FileSystem.resolve(session.workdir)
         // As git takes pathspecs: from the current directory inside the working tree, from its top when
@@ -44,7 +45,7 @@ public struct Explainer {
         // Each path lexically against the working directory: the last component is not followed.
         var relatives: [BytePath?] = []
         for given in givenPaths {
-            let absolute = Explainer.clean(given.hasPrefix("/") ? BytePath(given) : base.appending(given))
+            let absolute = Explainer.clean(given.isAbsolute ? given : base.appending(given))
             let parent = (try? FileSystem.resolve(absolute.parent)) ?? absolute.parent
             let full = absolute.lastComponent.isEmpty ? parent : parent.appending(absolute.lastComponent)
             relatives.append(full.relative(to: root))
@@ -55,14 +56,13 @@ public struct Explainer {
         let plan = planOptions.paths!.isEmpty ? nil : try session.plan(planOptions)
         let planned = Dictionary((plan?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
 
-        let contextDirectory = options.context ?? String(decoding: root.bytes, as: UTF8.self)
+        let contextDirectory = options.context.map { BytePath($0) } ?? root
         let contextBuilder = try ContextManifestBuilder(contextDirectory: contextDirectory, options: restoreOptions)
         let contextManifest = Dictionary(
             try contextBuilder.build().manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         // `git mtime run` guards the whole working tree, without .dockerignore.
         let wholeTree = try ContextManifestBuilder(
-            contextDirectory: String(decoding: root.bytes, as: UTF8.self),
-            options: restoreOptions, docker: nil
+            contextDirectory: root, options: restoreOptions, docker: nil
         ).build().manifest
         // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
         let stampPath =
@@ -85,7 +85,7 @@ public struct Explainer {
         let objects = try ObjectDatabase(session.repository)
 
         return try zip(givenPaths, relatives).map { given, relative in
-            var explanation = Explanation(given: given, path: relative)
+            var explanation = Explanation(given: given.description, path: relative)
             explanation.historyMode = options.historyMode
             guard let relative else { explanation.state = .outsideWorkingTree; return explanation }
             let full = relative.isEmpty ? root : root.appending(relative)

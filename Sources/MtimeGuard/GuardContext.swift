@@ -91,7 +91,7 @@ public struct GuardContext: Sendable {
     /// `--stamp` if given, else `$GIT_MTIME_STAMP` if set and non-empty, else `target/.git-mtime-stamp` under the root.
     public func stampPath(explicit: BytePath?) -> BytePath {
         if let explicit { return explicit }
-        if let value = Environment.nonEmpty(GuardContext.stampEnvironmentVariable) { return BytePath(value) }
+        if let value = Environment.path(GuardContext.stampEnvironmentVariable) { return value }
         return root.appending(GuardContext.defaultStampRelativePath)
     }
 

@@ -33,35 +33,14 @@ public struct HookLocation: Sendable {
             + "post-merge; post-rewrite with its standard input) to the team's hooks"
     }
 
-    public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all())
-        throws -> HookLocation
-    {
-        try resolve(target, environment: environment, gitOptions: [])
-    }
-
-    private static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all(), gitOptions: [String])
-        throws -> HookLocation
-    {
+    public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all()) throws -> HookLocation {
         switch target {
         case .repository(let directory):
-            try RestoreSession.requireDirectory(directory)
-            let result = try git(gitOptions + ["rev-parse", "--git-path", "hooks"], in: directory)
-            guard result.status == 0 else {
-                throw HookError("\(directory): not a git repository: \(result.output.trimmingWhitespace())")
-            }
-            let path = BytePath(result.output.trimmingWhitespace())
-            var location: HookLocation
-            do {
-                location = HookLocation(
-                    directory: path.isAbsolute ? path : try FileSystem.resolve(BytePath(directory)).appending(path),
-                    ownsGlobalHooksPath: false)
-            } catch { throw RestoreError.system(error) }
-            location.trackedFile = try trackedFile(in: location.directory, repository: directory, gitOptions: gitOptions)
-            return location
+            return try resolveRepository(BytePath(directory), gitOptions: [])
         case .located(let location):
             let top = location.workTree ?? location.gitDirectory
-            let arguments = ["--git-dir=\(location.gitDirectory)"] + (location.workTree.map { ["--work-tree=\($0)"] } ?? [])
-            return try resolve(.repository(String(decoding: top.bytes, as: UTF8.self)), gitOptions: arguments)
+            return try resolveRepository(
+                top, gitOptions: ["--git-dir=\(location.gitDirectory)"] + (location.workTree.map { ["--work-tree=\($0)"] } ?? []))
         case .global:
             if let configured = try globalHooksPath() {
                 guard configured.hasPrefix("/") else {
@@ -77,18 +56,50 @@ public struct HookLocation: Sendable {
         }
     }
 
+    /// The hooks directory of the repository containing `directory`, as git names it: the bytes of
+    /// its answer (a core.hooksPath may end in a space or be no UTF-8), never trimmed or decoded.
+    private static func resolveRepository(_ directory: BytePath, gitOptions: [ProcessArgument]) throws -> HookLocation {
+        try RestoreSession.requireDirectory(directory)
+        let result = try gitBytes(gitOptions + ["rev-parse", "--git-path", "hooks"], in: directory)
+        guard result.status == 0, let path = result.line else {
+            throw HookError("\(directory): not a git repository: \(result.message)")
+        }
+        var location: HookLocation
+        do {
+            location = HookLocation(
+                directory: path.isAbsolute ? path : try FileSystem.resolve(directory).appending(path), ownsGlobalHooksPath: false)
+        } catch { throw RestoreError.system(error) }
+        location.trackedFile = try trackedFile(in: location.directory, repository: directory, gitOptions: gitOptions)
+        return location
+    }
+
     /// The first file git tracks below `hooks` when it lies in the working tree of the repository
     /// containing `repository`; nil otherwise (bare, outside the tree, nothing tracked there).
-    private static func trackedFile(in hooks: BytePath, repository: String, gitOptions: [String]) throws -> BytePath? {
-        let top = try git(gitOptions + ["rev-parse", "--show-toplevel"], in: repository)
-        guard top.status == 0, let root = try? FileSystem.resolve(BytePath(top.output.trimmingWhitespace())),
+    private static func trackedFile(in hooks: BytePath, repository: BytePath, gitOptions: [ProcessArgument]) throws -> BytePath? {
+        let top = try gitBytes(gitOptions + ["rev-parse", "--show-toplevel"], in: repository)
+        guard top.status == 0, let topLine = top.line, let root = try? FileSystem.resolve(topLine),
             let below = try? FileSystem.resolve(hooks).relative(to: root), !below.isEmpty
         else { return nil }
-        let relative = String(decoding: below.bytes, as: UTF8.self)
-        let listed = try git(
-            gitOptions + ["--literal-pathspecs", "ls-files", "--", relative], in: String(decoding: root.bytes, as: UTF8.self))
+        let listed = try gitBytes(gitOptions + ["--literal-pathspecs", "ls-files", "-z", "--", "\(below)"], in: root)
         guard listed.status == 0 else { return nil }
-        return listed.output.split(separator: "\n").first.map { BytePath(String($0)) }
+        return listed.output.split(separator: 0).first.map { BytePath(Array($0)) }
+    }
+
+    /// Runs git (stdin from /dev/null, stderr shared); `line` is its answer without the newline git
+    /// ends it with, byte for byte (a path may hold a newline: git prints it as it is).
+    private static func gitBytes(_ arguments: [ProcessArgument], in directory: BytePath) throws -> (
+        status: Int32, output: [UInt8], line: BytePath?, message: String
+    ) {
+        let result: (termination: Termination, output: [UInt8])
+        do {
+            result = try ChildProcess.captureBytes(["git", "-C", "\(directory)"] + arguments, includingStandardError: false)
+        } catch {
+            throw HookError("cannot run git: \(error.message)")
+        }
+        var line = result.output
+        if line.last == UInt8(ascii: "\n") { line.removeLast() }
+        let answer = line.isEmpty ? nil : BytePath(line)
+        return (result.termination.shellStatus, result.output, answer, "exited with status \(result.termination.shellStatus)")
     }
 
     /// `$XDG_CONFIG_HOME/git-mtime/hooks`, else `~/.config/git-mtime/hooks`.
@@ -120,7 +131,7 @@ public struct HookLocation: Sendable {
     private static func git(_ arguments: [String], in directory: String?) throws -> (status: Int32, output: String) {
         let result: (termination: Termination, output: String)
         do {
-            result = try ChildProcess.capture(["git"] + (directory.map { ["-C", $0] } ?? []) + arguments)
+            result = try ChildProcess.capture(ProcessArgument.words(["git"] + (directory.map { ["-C", $0] } ?? []) + arguments))
         } catch {
             throw HookError("cannot run git: \(error.message)")
         }

@@ -33,19 +33,21 @@ public struct ContextManifestBuilder {
     /// `docker`: the Dockerfile and builder of the Docker build (they choose the ignore file and how
     /// it applies); nil describes every tracked file, as a build on the host sees them.
     public init(
-        contextDirectory: String, options: RestoreOptions = RestoreOptions(),
+        contextDirectory: BytePath, options: RestoreOptions = RestoreOptions(),
         docker: (dockerfile: DockerfileLocation, builder: DockerBuilder)? = (.standard, .current)
     ) throws {
         do {
             let session = try RestoreSession(discoveringFrom: contextDirectory, allowingUnbornHead: true)
-            guard session.startsInsideWorkTree else { throw RestoreError.outsideWorkTree(contextDirectory, workTree: session.workdir) }
+            guard session.startsInsideWorkTree else {
+                throw RestoreError.outsideWorkTree(contextDirectory.description, workTree: session.workdir)
+            }
             self.session = session
             root = session.workdir
             contextPrefix = session.discoveryPrefix
             withoutHistory = session.repository.isHeadUnborn ? "the repository has no commit yet" : nil
         } catch RestoreError.notARepository {
             session = nil
-            do { root = try FileSystem.resolve(BytePath(contextDirectory)) } catch { throw RestoreError.system(error) }
+            do { root = try FileSystem.resolve(contextDirectory) } catch { throw RestoreError.system(error) }
             contextPrefix = BytePath([])
             withoutHistory = "\(root) is not in a git repository"
         }
@@ -54,7 +56,7 @@ public struct ContextManifestBuilder {
         } catch { throw RestoreError.system(error) }
         rules =
             try docker.map {
-                try DockerContextRules(contextDirectory: BytePath(contextDirectory), dockerfile: $0.dockerfile, builder: $0.builder)
+                try DockerContextRules(contextDirectory: contextDirectory, dockerfile: $0.dockerfile, builder: $0.builder)
             } ?? .none
         context = rules.evaluator()
         var options = options

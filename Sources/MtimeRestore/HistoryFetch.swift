@@ -83,11 +83,11 @@ public struct HistoryFetch {
         announce(command + (path.isEmpty ? "" : " (in submodule \(path))") + note)
         // --git-dir: the repository restore opened. The fetch's own maintenance runs to its end (no
         // detaching) before planning reads the packs it may replace.
-        let invocation =
+        let invocation: [ProcessArgument] =
             [
-                git, "--git-dir=" + String(decoding: session.repository.gitDirectory.bytes, as: UTF8.self),
+                ProcessArgument(git), "--git-dir=\(session.repository.gitDirectory)",
                 "-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false",
-            ] + arguments
+            ] + ProcessArgument.words(arguments)
         let termination: Termination
         do {
             termination = try ChildProcess.run(invocation, environment: HistoryFetch.environment())

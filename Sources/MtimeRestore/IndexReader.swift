@@ -51,7 +51,9 @@ struct IndexReader {
 
     private static func listedByGit(_ location: RepositoryLocation, workdir: BytePath) throws -> [IndexEntry] {
         let gitDirectory = BytePath(location.gitDirectory.bytes + [UInt8(ascii: "/")])
-        let arguments = ["git", "--git-dir=\(gitDirectory)", "--work-tree=\(workdir)", "ls-files", "--stage", "--debug", "-z"]
+        let arguments: [ProcessArgument] = [
+            "git", "--git-dir=\(gitDirectory)", "--work-tree=\(workdir)", "ls-files", "--stage", "--debug", "-z",
+        ]
         let result: (termination: Termination, output: [UInt8])
         do { result = try ChildProcess.captureBytes(arguments, includingStandardError: false) } catch {
             throw RestoreError.splitIndex(reason: error.description)

@@ -14,7 +14,7 @@ public struct PathSelection: Sendable {
     /// `pathspec` as typed in `prefix` (relative to the working-tree root); `workTree` is the
     /// symlink-free root, for absolute patterns.
     public init(
-        pathspec: [String], paths: [BytePath]?, prefix: BytePath, workTree: BytePath,
+        pathspec: [ProcessArgument], paths: [BytePath]?, prefix: BytePath, workTree: BytePath,
         settings: PathspecSettings
     ) throws(PathspecError) {
         self.pathspec = pathspec.isEmpty ? nil : try Pathspec(pathspec, prefix: prefix, workTree: workTree, settings: settings)

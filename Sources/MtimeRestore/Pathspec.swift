@@ -55,9 +55,9 @@ public struct Pathspec: Sendable {
 
     /// `arguments` as typed in `prefix` (relative to the working-tree root, empty at the root);
     /// `workTree` (symlink-free, absolute) lets absolute paths name files inside it, as in git.
-    public init(_ arguments: [String], prefix: BytePath, workTree: BytePath, settings: PathspecSettings) throws(PathspecError) {
+    public init(_ arguments: [ProcessArgument], prefix: BytePath, workTree: BytePath, settings: PathspecSettings) throws(PathspecError) {
         // Git checks every argument for emptiness before parsing any.
-        if arguments.contains("") { throw .emptyPattern }
+        if arguments.contains(where: { $0.bytes.isEmpty }) { throw .emptyPattern }
         var items: [Item] = []
         for argument in arguments {
             items.append(try Pathspec.parse(argument, prefix: prefix, workTree: workTree, settings: settings))
@@ -71,10 +71,12 @@ public struct Pathspec: Sendable {
 
     // MARK: Parsing (pathspec.c: init_pathspec_item)
 
-    private static func parse(_ element: String, prefix: BytePath, workTree: BytePath, settings: PathspecSettings)
+    private static func parse(_ argument: ProcessArgument, prefix: BytePath, workTree: BytePath, settings: PathspecSettings)
         throws(PathspecError) -> Item
     {
-        let bytes = Array(element.utf8)
+        let bytes = argument.bytes
+        // Messages quote it as git does: the text (a byte that isn't UTF-8 shows as U+FFFD there).
+        let element = String(decoding: bytes, as: UTF8.self)
         var elementMagic: Magic = []
         var magicPrefix: Int?
         var body = bytes[...]

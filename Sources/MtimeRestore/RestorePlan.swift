@@ -9,7 +9,8 @@ public struct RestoreOptions: Sendable {
     public var useAuthorDate: Bool
     /// Git pathspec patterns as typed where the session was opened (`RestoreSession.discoveryPrefix`),
     /// matched by git's rules (`Pathspec`); empty means every tracked file.
-    public var pathspec: [String]
+    /// The pathspec words as given (bytes: a name need not be UTF-8).
+    public var pathspec: [ProcessArgument]
     /// Exact root-relative paths (raw bytes, no wildcards; a directory selects everything below it)
     /// to restrict to, on top of `pathspec`; nil for no restriction. For callers holding paths from
     /// git itself (hooks), which need not be UTF-8 and may contain `*` or `[`.
@@ -48,7 +49,7 @@ public struct RestoreOptions: Sendable {
     public var checksIndexedFilesWhileSetting = false
 
     public init(
-        historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [String] = [],
+        historyMode: HistoryMode = .firstParent, useAuthorDate: Bool = false, pathspec: [ProcessArgument] = [],
         paths: [BytePath]? = nil, includeDirectories: Bool = false, identifyWorkingTreeBytes: Bool = false, scanUntracked: Bool = false,
         historyCacheDirectory: BytePath? = nil, sealedBuild: ConsumedContent? = nil,
         progress: (@Sendable (RestoreProgress) -> Void)? = nil

@@ -46,15 +46,22 @@ public final class RestoreSession {
     /// (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, … as `RepositoryLocation` applies them).
     /// `allowingUnbornHead`: a repository with no commit yet opens too (`repository.isHeadUnborn`); then
     /// only its working tree and ignore rules are usable, there is no history to plan from.
-    public init(discoveringFrom path: String, allowingUnbornHead: Bool = false, environment: GitEnvironment = .current()) throws {
+    public convenience init(discoveringFrom path: String, allowingUnbornHead: Bool = false, environment: GitEnvironment = .current())
+        throws
+    {
+        try self.init(discoveringFrom: BytePath(path), allowingUnbornHead: allowingUnbornHead, environment: environment)
+    }
+
+    /// As above, for a directory named by its bytes (a working tree below a name that isn't UTF-8).
+    public init(discoveringFrom path: BytePath, allowingUnbornHead: Bool = false, environment: GitEnvironment = .current()) throws {
         try RestoreSession.requireDirectory(path)
         let repository: Repository
         do {
-            repository = try Repository(RepositoryLocation.find(start: BytePath(path), environment: environment), environment: environment)
+            repository = try Repository(RepositoryLocation.find(start: path, environment: environment), environment: environment)
         } catch {
             switch error {
             case .notFound: throw RestoreError.notARepository(error)
-            case .unsupportedObjectFormat: throw RestoreError.unsupportedObjectFormat(path)
+            case .unsupportedObjectFormat: throw RestoreError.unsupportedObjectFormat(path.description)
             default: throw RestoreError.repository(error)
             }
         }
@@ -72,16 +79,16 @@ public final class RestoreSession {
     }
 
     /// Fails naming `path` when it is missing or not a directory (before git's "not a repository").
-    public static func requireDirectory(_ path: String) throws(RestoreError) {
+    public static func requireDirectory(_ path: BytePath) throws(RestoreError) {
         let kind: FileStatus.Kind
         do throws(SystemError) {
-            kind = try FileSystem.status(try FileSystem.resolve(BytePath(path))).kind
+            kind = try FileSystem.status(try FileSystem.resolve(path)).kind
         } catch {
-            if error.isNotFound { throw .noSuchDirectory(path) }
-            if error.kind == .notDirectory { throw .notADirectory(path) }
+            if error.isNotFound { throw .noSuchDirectory(path.description) }
+            if error.kind == .notDirectory { throw .notADirectory(path.description) }
             throw .system(error)
         }
-        guard kind == .directory else { throw .notADirectory(path) }
+        guard kind == .directory else { throw .notADirectory(path.description) }
     }
 
     /// Takes the repository-wide restore lock, waiting up to `timeout` seconds. Hold the returned

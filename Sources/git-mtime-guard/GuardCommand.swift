@@ -39,8 +39,9 @@ struct ContextOptions: ParsableArguments {
     var allowMissing = false
 
     func load() throws -> GuardContext {
-        try reporting { () throws(GuardError) in
-            try GuardContext(manifestPath: manifest.map(BytePath.init), root: root.map(BytePath.init), allowMissing: allowMissing)
+        let (manifestPath, rootPath) = (try manifest.map(rawPath), try root.map(rawPath))
+        return try reporting { () throws(GuardError) in
+            try GuardContext(manifestPath: manifestPath, root: rootPath, allowMissing: allowMissing)
         }
     }
 }
@@ -55,11 +56,16 @@ struct StampOption: ParsableArguments {
     /// The stamp's path and where it lives, checked before anything runs; the context without the
     /// stamp itself (when the manifest lists it).
     func locate(in context: GuardContext, create: Bool = false) throws -> (GuardContext, BytePath, RootedLocation) {
-        let path = context.stampPath(explicit: stamp.map(BytePath.init))
+        let path = context.stampPath(explicit: try stamp.map(rawPath))
         let location = try reporting { () throws(GuardError) in try context.stampLocation(path, create: create) }
         let excluding = try reporting { () throws(GuardError) in try context.excludingStamp(location) }
         return (excluding, path, location)
     }
+}
+
+/// A path option as the bytes it was given as (the parsed text repairs bytes that aren't UTF-8).
+func rawPath(_ parsed: String) throws -> BytePath {
+    do { return try RawCommandLine.path(parsed) } catch { throw ValidationError(error.description) }
 }
 
 struct ExplainOption: ParsableArguments {
@@ -170,7 +176,7 @@ struct RunCommand: ParsableCommand {
         var lock = try lockOutputs(location)
         defer { withExtendedLifetime(lock) {} }
         let prepared = try prepare(context, stamp: path, location: location, explain: explain.isOn)
-        let status = try reporting { () throws(GuardError) in try CommandRunner.run(command) }
+        let status = try reporting { () throws(GuardError) in try CommandRunner.run(RawCommandLine.trailing(command)) }
         if let signal = SignalForwarding.pending {
             note(
                 "\(command[0]) was sent signal \(signal) (\(signalName(signal))) and exited with status \(status); the stamp was not sealed"

@@ -66,7 +66,7 @@ struct DockerCommand: ParsableCommand {
             try wrapper.run { request in
                 let options = RestoreOptions(historyCacheDirectory: cache.directory())
                 let (manifest, summary) = try ContextManifestBuilder(
-                    contextDirectory: request.directory, options: options,
+                    contextDirectory: BytePath(request.directory), options: options,
                     docker: request.contextBuild
                 ).restoreAndBuild()
                 return PreparedContext(manifest: manifest, summary: summary)

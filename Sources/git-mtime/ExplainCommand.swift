@@ -62,7 +62,7 @@ struct ExplainCommand: ParsableCommand {
                 options: .init(
                     historyMode: historyOptions.history, useAuthorDate: historyOptions.authorDate,
                     context: context, stamp: stamp)
-            ).explain(paths)
+            ).explain(try paths.map(RawCommandLine.path))
             var out: [UInt8] = []
             if nulTerminated {
                 for explanation in explanations { out += explanation.nulFields }

@@ -92,17 +92,15 @@ struct ManifestCommand: ParsableCommand {
     func run() throws {
         try reportingErrors(as: "git-mtime manifest") {
             try start.enter()
-            let contextDirectory: String
+            let contextDirectory: BytePath
             if let context {
-                contextDirectory = context
+                contextDirectory = try RawCommandLine.path(context)
             } else {
                 // The top of the working tree; outside a repository, the directory itself.
                 do {
-                    contextDirectory = String(
-                        decoding: try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true).workdir.bytes,
-                        as: UTF8.self)
+                    contextDirectory = try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true).workdir
                 } catch RestoreError.notARepository {
-                    contextDirectory = "."
+                    contextDirectory = BytePath(".")
                 }
             }
             let builder = try ContextManifestBuilder(
@@ -128,7 +126,7 @@ struct ManifestCommand: ParsableCommand {
             }
             let bytes = manifest.serialized()
             if let output {
-                try FileSystem.writeOutput(BytePath(output), contents: bytes)
+                try FileSystem.writeOutput(try RawCommandLine.path(output), contents: bytes)
             } else {
                 try writeStandardOutput(bytes)
             }

@@ -130,7 +130,8 @@ struct RestoreCommand: ParsableCommand {
             }
             // -C is already entered: a relative --cache-dir is taken from there.
             let options = RestoreOptions(
-                historyMode: historyOptions.history, useAuthorDate: historyOptions.authorDate, pathspec: pathspec,
+                historyMode: historyOptions.history, useAuthorDate: historyOptions.authorDate,
+                pathspec: try pathspec.map { ProcessArgument(try RawCommandLine.path($0)) },
                 includeDirectories: dirs, scanUntracked: verbose,
                 historyCacheDirectory: cache.directory(), progress: report)
             let fetch =

@@ -56,10 +56,9 @@ struct RunCommand: ParsableCommand {
                 rootPath = try FileSystem.resolve(BytePath("."))
                 defaultStamp = rootPath.appending(RepositorySettings.defaultStamp)
             }
-            let root = String(decoding: rootPath.bytes, as: UTF8.self)
             // The guard bumps what the stamp did not record right after: no need to consult it here too.
             let (manifest, summary) = try ContextManifestBuilder(
-                contextDirectory: root, options: RestoreOptions(historyCacheDirectory: cache.directory()), docker: nil
+                contextDirectory: rootPath, options: RestoreOptions(historyCacheDirectory: cache.directory()), docker: nil
             )
             .restoreAndBuild(consultingStamp: false)
             printError("git-mtime run: \(summary)")
@@ -67,12 +66,10 @@ struct RunCommand: ParsableCommand {
             let temporary = try PrivateDirectory(prefix: "git-mtime-run")
             defer { temporary.remove() }
             let manifestPath = try temporary.write("manifest", manifest.serialized(), permissions: 0o600)
-            let stampPath = stamp ?? String(decoding: defaultStamp.bytes, as: UTF8.self)
             return try CommandRunner.run(
-                [guardPath, "run"] + (explain ? ["--explain"] : []) + [
-                    "--manifest", manifestPath, "--stamp", stampPath,
-                    "--root", root, "--",
-                ] + command)
+                ProcessArgument.words([guardPath, "run"] + (explain ? ["--explain"] : []) + ["--manifest", manifestPath])
+                    + ["--stamp", "\(try stamp.map(RawCommandLine.path) ?? defaultStamp)", "--root", "\(rootPath)", "--"]
+                    + RawCommandLine.trailing(command))
         }
         throw ExitCode(status)
     }

@@ -12,10 +12,11 @@ struct StartDirectoryOptions: ParsableArguments {
     /// Changes into the directory, if one was given.
     func enter() throws {
         guard let directory else { return }
+        let path = try RawCommandLine.path(directory)
         // A missing directory or a file is named as such, not as a failed chdir.
-        try RestoreSession.requireDirectory(directory)
-        guard chdir(directory) == 0 else {
-            throw SystemError.last("change to directory", BytePath(directory))
+        try RestoreSession.requireDirectory(path)
+        guard (try path.withCString { chdir($0) }) == 0 else {
+            throw SystemError.last("change to directory", path)
         }
     }
 }

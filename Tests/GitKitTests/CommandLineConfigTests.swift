@@ -209,6 +209,74 @@ import TestSupport
         #expect(cases == 320 && clean > 0 && clean < cases, "\(clean) of \(cases) clean")
     }
 
+    /// Defect 33: libgit2 1.5 reads some attribute files unlike git 2.39: a pattern in double quotes
+    /// (git unquotes it, libgit2 takes the quotes as part of the name), a line of 2048 bytes or more
+    /// (git ignores it), a line naming an invalid attribute (git ignores the whole line), an in-tree
+    /// `.gitattributes` that is a symlink (git ignores it), a pattern that matches only ignoring case
+    /// under `core.ignoreCase` (git matches it, defect 34). libgit2 then
+    /// applied `text eol=crlf` to a file git leaves alone, so a file rewritten with CRLF line ends —
+    /// modified for git — was called clean and given its commit time. Every shape, in every place an
+    /// attribute file lives, against `GIT_OPTIONAL_LOCKS=0 git status`, with the stat kept and forgotten.
+    @Test func attributeFilesAreReadAsGitReadsThem() throws {
+        let tool = (builtProduct("git-mtime") as NSString).deletingLastPathComponent
+        let path = tool + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        // The line, then blanks up to `length` bytes (git counts them: `strlen(line)`).
+        func padded(_ line: String, to length: Int) -> String { line + String(repeating: " ", count: length - line.utf8.count) }
+        // The file, and attribute lines under which git leaves it alone where libgit2 converted it (and controls).
+        let shapes: [(file: String, lines: String, ignoreCase: Bool)] = [
+            ("sp ace.txt", "* text eol=crlf\n\"sp ace.txt\" -text\n", false),
+            ("t\tb.txt", "* text eol=crlf\n\"t\\tb.txt\" -text\n", false),
+            ("plain.txt", "* text eol=crlf\n  \"plain.txt\" -text\n", false),
+            ("plain.txt", "* -text\n" + padded("*.txt text eol=crlf", to: 2048) + "\n", false),
+            ("plain.txt", "* -text\n" + padded("*.txt text eol=crlf", to: 2047) + "\n", false),
+            // git drops a whole line naming an invalid attribute; libgit2 applied the rest of it.
+            ("plain.txt", "* -text\nplain.txt text eol=crlf #note\n", false),
+            ("plain.txt", "* -text\n[attr]a#b text eol=crlf\nplain.txt a#b\n", false),
+            // Names equal ignoring case: git matches them with core.ignoreCase, libgit2 1.5 never.
+            ("plain.txt", "* text eol=crlf\nPLAIN.TXT -text\n", true),
+            ("plain.txt", "* text eol=crlf\nplain.txt -text\n", false),
+        ]
+        var cases = 0, clean = 0
+        for (shape, place) in shapes.flatMap({ shape in ["tree", "symlink", "info", "attributesFile"].map { (shape, $0) } }) {
+            let repository = try GitRepository(label: "attribute-reading")
+            try repository.write(shape.file, "a\nb\n")
+            try repository.commit()
+            let committed = try repository.commitTime(shape.file)
+            if shape.ignoreCase { try repository.git("config", "core.ignoreCase", "true") }
+            switch place {
+            case "tree": try repository.write(".gitattributes", shape.lines)
+            case "symlink":
+                try repository.write("attrs", shape.lines)
+                try FileManager.default.createSymbolicLink(atPath: repository.directory.url(".gitattributes"), withDestinationPath: "attrs")
+            case "info": try repository.write(".git/info/attributes", shape.lines)
+            default:
+                try repository.write(".git/elsewhere-attributes", shape.lines)
+                try repository.git("config", "core.attributesFile", repository.directory.url(".git/elsewhere-attributes"))
+            }
+            for bytes in ["a\r\nb\r\n", "a\nb\n"] {
+                for forgetsStat in [false, true] {
+                    try repository.write(shape.file, "a\nb\n")
+                    try repository.git("read-tree", "HEAD")
+                    try repository.git("update-index", "-q", "--refresh")
+                    try repository.write(shape.file, bytes)
+                    try runChecked(["touch", "-d", "@1500000000", shape.file], in: repository.path)
+                    if forgetsStat { try repository.git("read-tree", "HEAD") }
+                    let status = try runChecked(
+                        ["git", "status", "--porcelain", "--", shape.file], in: repository.path, environment: ["GIT_OPTIONAL_LOCKS": "0"])
+                    try runChecked(["git", "mtime", "restore"], in: repository.path, environment: ["PATH": path])
+                    let expected = status.stdout.isEmpty ? committed : Timestamp(seconds: 1_500_000_000, nanoseconds: 0)
+                    let label =
+                        "\(place): \(shape.lines.prefix(60).debugDescription), \(bytes.debugDescription), \(forgetsStat ? "no stat" : "stat")"
+                    #expect(try modificationTime(repository.directory.url(shape.file)) == expected, "\(label): git status \(status.stdout)")
+                    cases += 1
+                    if status.stdout.isEmpty { clean += 1 }
+                }
+            }
+        }
+        // Both outcomes occur, so the comparison can fail either way.
+        #expect(cases == 144 && clean > 0 && clean < cases, "\(clean) of \(cases) clean")
+    }
+
     /// Defect 22: with `extensions.worktreeConfig` (`git sparse-checkout` turns it on, `git config
     /// --worktree` needs it), git reads `config.worktree` of the worktree's git dir above the
     /// repository's `config`; libgit2 1.5 never does. A `core.fileMode` or `core.autocrlf` set there

@@ -232,7 +232,7 @@ struct PathspecTree {
         let session = try RestoreSession(discoveringFrom: workingDirectory, environment: GitEnvironment(environment))
         let selection: PathSelection
         do {
-            selection = try session.pathSelection(RestoreOptions(pathspec: patterns))
+            selection = try session.pathSelection(RestoreOptions(pathspec: ProcessArgument.words(patterns)))
         } catch {
             outcomes.refused += 1
             // `:(attr:…)` is refused on purpose (libgit2's attributes differ from git's).

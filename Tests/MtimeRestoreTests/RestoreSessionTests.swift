@@ -81,7 +81,7 @@ import TestSupport
     @Test func historyScopeIsTheLiteralPartOfEachPattern() throws {
         func scope(_ patterns: [String], in prefix: String = "") throws -> [BytePath]? {
             try PathSelection(
-                pathspec: patterns, paths: nil, prefix: BytePath(prefix), workTree: BytePath("/nowhere"),
+                pathspec: ProcessArgument.words(patterns), paths: nil, prefix: BytePath(prefix), workTree: BytePath("/nowhere"),
                 settings: PathspecSettings()
             ).historyScope
         }

@@ -1189,6 +1189,117 @@ def missing_or_wrong_directories_are_named(env):
         expect(text in stderr(process), "git mtime %s: %r not in %s" % (" ".join(argv), text, stderr(process)))
 
 
+
+# ----- names crossing a boundary (defects 30-32): a path is bytes wherever it goes -----
+
+# One of each kind of name that a conversion to text, an argument, a line or a pattern could change.
+ODD_NAMES = [b"caf\xe9.c", b"\x80lone.c", b"over\xc0\xaf.c", b"surrogate\xed\xa0\x80.c", b"nl\nx.c", b"tab\tx.c",
+             b"back\\x.c", b'dq"x.c', b"sq'x.c", b"-dash.c", b":(top)x.c", b"star*.c", b"q?x.c", b"br[ab].c",
+             b"trail.c ", b" lead.c", b"esc\\x41.c",
+             # One name in NFC and in NFD: two files on Linux, for git even with core.precomposeUnicode.
+             "\u00e9t\u00e9.c".encode(), "e\u0301te\u0301.c".encode()]
+# The directories the repository lives in: the root's own name crosses every boundary too.
+ODD_PARENTS = [b"plain", b"back\\slash", b"caf\xe9", b"trail ", b"nl\nparent"]
+
+
+def dated(env, repo, seconds, *args):
+    """git with its commit dated at `seconds` (arguments may be bytes)."""
+    process = subprocess.run(["git"] + list(args), cwd=repo, capture_output=True,
+                             env=dict(env.env, GIT_COMMITTER_DATE="@%d +0000" % seconds))
+    expect(process.returncode == 0, "git %r: %s" % (args, stderr(process)))
+
+
+def odd_repository(env, parent, split):
+    """A repository at PARENT/r whose files have every odd name, behind a `filter=` driver git runs
+    (smudge to upper case, clean to lower: hashed by git as their paths), the second commit changing
+    half of them; checked out afresh, every file dated 2017."""
+    repo = os.path.join(env.tmp.encode(), parent, b"split" if split else b"whole", b"r")
+    os.makedirs(repo)
+    env.git(repo, "init", "-q")
+    env.git(repo, "config", "filter.up.smudge", "tr a-z A-Z")
+    env.git(repo, "config", "filter.up.clean", "tr A-Z a-z")
+    env.git(repo, "config", "core.precomposeUnicode", "true")
+    with open(os.path.join(repo, b".gitattributes"), "wb") as f:
+        f.write(b"* filter=up\n.gitattributes -filter\n")
+    for index, name in enumerate(ODD_NAMES):
+        with open(os.path.join(repo, name), "wb") as f:
+            f.write(b"v1 %d\n" % index)
+    env.git(repo, "add", "-A")
+    dated(env, repo, 1000000000, "commit", "-q", "-m", "one")
+    for name in ODD_NAMES[::2]:
+        with open(os.path.join(repo, name), "ab") as f:
+            f.write(b"v2\n")
+    dated(env, repo, 1100000000, "commit", "-q", "-a", "-m", "two")
+    if split:
+        env.git(repo, "update-index", "--split-index")
+    for name in ODD_NAMES:
+        os.unlink(os.path.join(repo, name))
+    env.git(repo, "checkout", "-q", "--", ".")
+    for name in ODD_NAMES + [b".gitattributes"]:
+        os.utime(os.path.join(repo, name), ns=(1_500_000_000_000_000_000, 1_500_000_000_000_000_000))
+    return repo
+
+
+@check
+def names_that_are_not_text(env):
+    """Every odd name, in a repository under every odd directory name, with and without a split
+    index: restore gives each file the time `git log -- NAME` gives it (main 834c817: names that
+    aren't UTF-8 kept their old time, a repository below such a directory failed every command, one
+    below a backslash failed with a split index), the manifest calls none dirty, `git mtime run`
+    hands the build command its arguments and the guard its root byte for byte, and status, explain
+    and hooks install work there."""
+    for parent in ODD_PARENTS:
+        for split in (False, True):
+            repo = odd_repository(env, parent, split)
+            where = "%r%s" % (parent, " (split index)" if split else "")
+            before = {name: open(os.path.join(repo, name), "rb").read() for name in ODD_NAMES}
+            process = env.run([env.git_mtime, "restore"], cwd=repo)
+            expect_status(process, 0, "restore in %s" % where)
+            for name in ODD_NAMES:
+                process = env.run(["git", "--literal-pathspecs", "log", "-1", "--format=%ct", "--", name], cwd=repo)
+                git_time = int(process.stdout)
+                ours = os.lstat(os.path.join(repo, name)).st_mtime_ns
+                expect(ours // 1_000_000_000 == git_time,
+                       "%s: %r got %d, git log says %d" % (where, name, ours // 1_000_000_000, git_time))
+                expect(open(os.path.join(repo, name), "rb").read() == before[name], "%s: %r's bytes changed" % (where, name))
+            status = subprocess.run(["git", "status", "--porcelain", "-z"], cwd=repo, capture_output=True,
+                                    env=dict(env.env, GIT_OPTIONAL_LOCKS="0"))
+            expect(status.stdout == b"", "%s: git status is not clean: %r" % (where, status.stdout))
+            manifest = os.path.join(repo, b".git", b"m")
+            process = env.run([env.git_mtime, "manifest", "-o", manifest], cwd=repo)
+            expect_status(process, 0, "manifest in %s" % where)
+            header = open(manifest, "rb").read()
+            expect(b"\ndirty 0\n" in header, "%s: the manifest calls files dirty:\n%s" % (where, header.decode(errors="replace")))
+            for name in (ODD_NAMES[0], ODD_NAMES[4], ODD_NAMES[9]):
+                out = os.path.join(repo, b".git", b"argument")
+                process = env.run([env.git_mtime, "run", "--", "sh", "-c", 'printf %s "$1" > "$2"', "sh", name, out], cwd=repo)
+                expect_status(process, 0, "git mtime run in %s" % where)
+                expect(open(out, "rb").read() == name, "%s: the build command got %r for %r" % (where, open(out, "rb").read(), name))
+            expect(os.path.exists(os.path.join(repo, b"target", b".git-mtime-stamp")), "%s: no stamp sealed at the root" % where)
+            for argv in (["status"], ["hooks", "install"]):
+                process = env.run([env.git_mtime] + argv, cwd=repo)
+                expect_status(process, 0, "git mtime %s in %s" % (argv[0], where))
+            # Each name typed as a pathspec, to explain, and the repository given with -C from outside.
+            for name in ODD_NAMES[:4]:
+                os.utime(os.path.join(repo, name), ns=(1_500_000_000_000_000_000, 1_500_000_000_000_000_000))
+                process = env.run([env.git_mtime, "restore", "-C", repo, "--", name], cwd=env.tmp)
+                expect_status(process, 0, "restore -C REPO -- %r in %s" % (name, where))
+                expect(os.lstat(os.path.join(repo, name)).st_mtime_ns // 1_000_000_000 < 1_500_000_000,
+                       "%s: restore -- %r left its time" % (where, name))
+                process = env.run([env.git_mtime, "explain", "-z", name], cwd=repo)
+                expect_status(process, 0, "explain %r in %s" % (name, where))
+                expect(process.stdout.startswith(name + b"\0clean\0"), "%s: explain %r said %r" % (where, name, process.stdout[:80]))
+            expect(os.path.exists(os.path.join(repo, b".git", b"hooks", b"post-checkout")), "%s: no hook installed" % where)
+            # A hooks path git answers with a trailing blank or bytes that aren't UTF-8 is where they go.
+            hooks = b"hooks \xe9 "
+            dated(env, repo, 0, "config", "core.hooksPath", hooks)
+            process = env.run([env.git_mtime, "hooks", "install"], cwd=repo)
+            expect_status(process, 0, "hooks install into %r in %s" % (hooks, where))
+            expect(os.path.exists(os.path.join(repo, hooks, b"post-checkout")),
+                   "%s: no hook in %r: %r" % (where, hooks, sorted(os.listdir(repo))))
+            env.git(repo, "config", "--unset", "core.hooksPath")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default=os.environ.get("GIT_MTIME_BIN_DIR", ".build/debug"))

@@ -108,7 +108,14 @@ public struct DockerBuildWrapper {
             )
             return try client.run(arguments.command + arguments.options)
         }
-        let guardPath = try GuardExecutable.locate(environment: environment, runningExecutable: GuardExecutable.runningExecutable())
+        let guardPath = try GuardExecutable.locate()
+        // The client takes the temporary directory's paths as text: a TMPDIR that isn't UTF-8 would
+        // name another directory there, so it is refused before anything is restored or made.
+        if let temporary = Environment.path("TMPDIR"), String(validating: temporary.bytes, as: UTF8.self) == nil {
+            throw DockerWrapperError(
+                "TMPDIR=\(temporary) isn't UTF-8: \(client.executable) is given the temporary directory's paths as text; set TMPDIR to a directory whose name is"
+            )
+        }
 
         let cleanup = Cleanup()
         defer { cleanup.run() }
@@ -167,7 +174,7 @@ public struct DockerBuildWrapper {
         // guard's --explain on.
         let injected: [(name: String, contents: [UInt8], mode: Int)] =
             [
-                ("guard", try FileSystem.readFile(BytePath(guardPath), limit: GuardExecutable.sizeLimit, followingSymlinks: true), 0o755),
+                ("guard", try FileSystem.readFile(guardPath, limit: GuardExecutable.sizeLimit, followingSymlinks: true), 0o755),
                 ("manifest", manifest.serialized(), 0o644),
             ] + (explain ? [(GuardExecutable.explainFileName, [], 0o644)] : [])
         if usesGuard { message("guard and manifest reach the build through: \(mode)") }
@@ -177,7 +184,7 @@ public struct DockerBuildWrapper {
         case .buildContext:
             _ = try directory.makeDirectory("inject")
             for file in injected { _ = try directory.write("inject/\(file.name)", file.contents, permissions: mode_t(file.mode)) }
-            commandLine = arguments.inserting(["--build-context", "\(DockerfileGuardLines.sourceName)=\(directory.path)/inject"])
+            commandLine = arguments.inserting(["--build-context", "\(DockerfileGuardLines.sourceName)=\(Self.text(directory.path))/inject"])
         case .rewrittenMountSource, .rewrittenForClassicBuilder:
             guard let dockerfileText else { break }
             var rewritten = dockerfileText
@@ -217,8 +224,12 @@ public struct DockerBuildWrapper {
         if let original, let ignore = try DockerContextRules.buildKitIgnoreFile(besideDockerfile: BytePath(original)) {
             _ = try directory.write("dockerfile/\(name).dockerignore", ignore, permissions: 0o644)
         }
-        return try directory.write("dockerfile/\(name)", text, permissions: 0o644)
+        return Self.text(try directory.write("dockerfile/\(name)", text, permissions: 0o644))
     }
+
+    /// A path below the temporary directory, as the client takes it: run() refused a TMPDIR that
+    /// isn't UTF-8, and the names below it are ours (ASCII).
+    static func text(_ path: BytePath) -> String { String(decoding: path.bytes, as: UTF8.self) }
 }
 
 /// Undo actions, run once in reverse order of registration.

@@ -47,7 +47,9 @@ struct InjectionImage {
             reference = InjectionImage.randomReference()
         }
         let archive = try directory.write("inject.tar", TarArchive.files(files), permissions: 0o600)
-        let result = try client.capture(["import", "--change", "LABEL \(InjectionImage.label)=true", archive, reference])
+        let result = try client.capture([
+            "import", "--change", "LABEL \(InjectionImage.label)=true", DockerBuildWrapper.text(archive), reference,
+        ])
         let id = result.output.trimmingWhitespace()
         guard result.termination == .exited(0), id.hasPrefix("sha256:") else {
             throw DockerWrapperError(

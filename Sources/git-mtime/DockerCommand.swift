@@ -58,6 +58,14 @@ struct DockerCommand: ParsableCommand {
     func run() throws {
         // Passthrough capture takes `--help` too; before `build` it is the wrapper's.
         if let first = dockerArguments.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+        // The wrapper reads its arguments and passes them to the client as text: a word that isn't UTF-8
+        // (a context, -f or --build-context path) would reach the client as another path.
+        if let word = RawCommandLine.trailing(dockerArguments).first(where: { String(validating: $0.bytes, as: UTF8.self) == nil }) {
+            Self.printMessage(
+                "the argument '\(word)' isn't UTF-8: git mtime docker passes its arguments to the client as text, which would name another path; rename it, or run the client directly"
+            )
+            throw ExitCode(64)
+        }
         var wrapper = try reportingErrors(as: "git-mtime", status: 64) {
             try DockerBuildWrapper(docker: docker, arguments: dockerArguments, message: Self.printMessage)
         }

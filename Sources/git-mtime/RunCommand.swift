@@ -43,9 +43,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let status = try reportingErrors(as: "git-mtime run") {
-            let guardPath = try GuardExecutable.locate(
-                environment: Environment.all(),
-                runningExecutable: GuardExecutable.runningExecutable())
+            let guardPath = try GuardExecutable.locate()
             let rootPath: BytePath, defaultStamp: BytePath
             do {
                 let session = try RestoreSession(discoveringFrom: ".", allowingUnbornHead: true)
@@ -67,7 +65,8 @@ struct RunCommand: ParsableCommand {
             defer { temporary.remove() }
             let manifestPath = try temporary.write("manifest", manifest.serialized(), permissions: 0o600)
             return try CommandRunner.run(
-                ProcessArgument.words([guardPath, "run"] + (explain ? ["--explain"] : []) + ["--manifest", manifestPath])
+                [ProcessArgument(guardPath)] + ProcessArgument.words(["run"] + (explain ? ["--explain"] : []))
+                    + ["--manifest", ProcessArgument(manifestPath)]
                     + ["--stamp", "\(try stamp.map(RawCommandLine.path) ?? defaultStamp)", "--root", "\(rootPath)", "--"]
                     + RawCommandLine.trailing(command))
         }

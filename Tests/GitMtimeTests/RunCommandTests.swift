@@ -105,3 +105,28 @@ import TestSupport
     #expect(try String(contentsOfFile: repo.directory.url("fds"), encoding: .utf8) == "1 /dev/null\n2 /dev/null\n")
     #expect(try String(contentsOfFile: repo.directory.url("a.txt"), encoding: .utf8) == "a\n")
 }
+
+/// The manifest goes to `$TMPDIR` as its bytes (defect 31): a TMPDIR whose name isn't UTF-8 was read
+/// as text, so the private directory was made and then named as another path ("create …: no such file").
+@Test func runUsesATemporaryDirectoryNamedWithAnyBytes() throws {
+    let repo = try GitRepository(label: "run-tmpdir")
+    try repo.write("a.txt", "a\n")
+    try repo.commit()
+    let snapshot = try contentSnapshot(of: repo.path)
+    let base = TemporaryDirectory("tmpdir")
+    // printf formats: `d\xe9`, a newline, a backslash.
+    for (index, name) in ["d\\351", "new\\nline", "back\\\\slash"].enumerated() {
+        // The command counts what is in TMPDIR while it runs (the private directory), then the shell
+        // counts what is left after (nothing).
+        let script = """
+            t="$1/\(index)$(printf '\(name)')" && mkdir "$t" || exit 99
+            TMPDIR="$t" "$2" run --stamp out/stamp -- sh -c 'ls -A "$TMPDIR" | wc -l'; s=$?
+            ls -A "$t" | wc -l; exit $s
+            """
+        let result = try run(
+            ["sh", "-c", script, "sh", base.path, builtProduct("git-mtime")], in: repo.path, environment: hookEnvironment)
+        #expect(result.status == 0, "\(name): \(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) } == ["1", "0"], "\(name)")
+    }
+    #expect(try contentSnapshot(of: repo.path).filter { !$0.key.hasPrefix("out") } == snapshot)
+}

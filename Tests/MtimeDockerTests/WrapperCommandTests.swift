@@ -1,4 +1,5 @@
 import Foundation
+import MtimeCore
 import Testing
 import TestSupport
 @testable import MtimeDocker
@@ -118,5 +119,57 @@ import TestSupport
         #expect(result.stderr == "git-mtime: error: GIT_MTIME_GUARD=\(empty.url("nothing")) is not an executable file\n")
         #expect(try contentSnapshot(of: project.path) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty.path).isEmpty)
+    }
+
+    /// The wrapper passes its arguments to the client as text (defect 32): a context, `-f` or
+    /// `--build-context` path that isn't UTF-8 would reach the client as another path, so it is refused
+    /// naming the word, exit 64, before anything is restored or run.
+    @Test(arguments: [
+        ["build", "CONTEXT"], ["build", "-f", "CONTEXT/Dockerfile", "."], ["build", "--build-context", "x=CONTEXT", "."],
+    ])
+    func argumentsThatAreNotUTF8AreRefused(arguments: [String]) throws {
+        let project = try GitRepository()
+        try project.write("Dockerfile", "FROM scratch\n")
+        try project.commit()
+        try runChecked(["touch", "-d", "@1000000", project.path + "/Dockerfile"])
+        let before = try contentSnapshot(of: project.path)
+        let base = TemporaryDirectory()
+        // The project reached through a symlink whose name is `d\xe9`.
+        let words = arguments.map { "\"" + $0.replacingOccurrences(of: "CONTEXT", with: "$d") + "\"" }
+        let script =
+            "d=\"$1/d$(printf '\\351')\" && ln -s \"$2\" \"$d\" && exec \"$3\" docker --docker echo " + words.joined(separator: " ")
+        let result = try run(["sh", "-c", script, "sh", base.path, project.path, gitMtime], in: project.path)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stdout == "", "the client did not run")
+        #expect(result.stderr.hasPrefix("git-mtime: the argument '"), "\(result.stderr)")
+        #expect(result.stderr.contains("d\\xe9") && result.stderr.contains("isn't UTF-8"), "\(result.stderr)")
+        #expect(try contentSnapshot(of: project.path) == before)
+        #expect(try modificationTime(project.path + "/Dockerfile").seconds == 1_000_000, "nothing restored")
+    }
+
+    /// A TMPDIR whose name isn't UTF-8 can't be given to the client as text: refused naming it, exit 125,
+    /// before anything is restored or made.
+    @Test func temporaryDirectoryThatIsNotUTF8IsRefused() throws {
+        let project = try GitRepository()
+        try project.write("Dockerfile", "FROM scratch\n")
+        try project.commit()
+        try runChecked(["touch", "-d", "@1000000", project.path + "/Dockerfile"])
+        let before = try contentSnapshot(of: project.path)
+        let base = TemporaryDirectory()
+        let script = """
+            t="$1/d$(printf '\\351')" && mkdir "$t" && TMPDIR="$t" "$2" docker --docker echo buildx build "$3"; s=$?
+            ls -A "$t" | wc -l; exit $s
+            """
+        let result = try run(
+            ["sh", "-c", script, "sh", base.path, gitMtime, project.path],
+            environment: ["GIT_MTIME_GUARD": builtProduct("git-mtime-guard")])
+        #expect(result.status == 125, "\(result.stderr)")
+        #expect(result.stdout.trimmingCharacters(in: .whitespaces) == "0\n", "nothing made, the client did not run")
+        #expect(
+            result.stderr
+                == "git-mtime: error: TMPDIR=\(base.path)/d\\xe9 isn't UTF-8: echo is given the temporary directory's paths as text; set TMPDIR to a directory whose name is\n"
+        )
+        #expect(try contentSnapshot(of: project.path) == before)
+        #expect(try modificationTime(project.path + "/Dockerfile").seconds == 1_000_000, "nothing restored")
     }
 }

@@ -64,7 +64,7 @@ public struct RepositoryRules {
 
     private func hookFindings() -> [Finding] {
         let location: HookLocation
-        do { location = try HookLocation.resolve(.repository(String(decoding: root.bytes, as: UTF8.self))) } catch {
+        do { location = try HookLocation.resolve(.repository(root)) } catch {
             return []
         }
         let installer = HookInstaller(directory: location.directory)

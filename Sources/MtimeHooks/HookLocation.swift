@@ -6,14 +6,14 @@ import MtimeRestore
 /// git (so core.hooksPath, `~`, linked worktrees and relative paths mean what they mean to git).
 public enum HookTarget: Sendable, Equatable {
     /// The repository containing this directory (its core.hooksPath, else `<git dir>/hooks`).
-    case repository(String)
+    case repository(BytePath)
     /// A repository already located (under git's environment): asked about by its absolute paths,
     /// so a relative `GIT_DIR` is not read again from another directory.
     case located(RepositoryLocation)
     /// The global core.hooksPath; when unset, `~/.config/git-mtime/hooks`, which install then sets.
     case global
     /// `<DIR>/hooks`: every later `git clone --template DIR` (or init.templateDir=DIR) copies it.
-    case template(String)
+    case template(BytePath)
 }
 
 public struct HookLocation: Sendable {
@@ -33,26 +33,26 @@ public struct HookLocation: Sendable {
             + "post-merge; post-rewrite with its standard input) to the team's hooks"
     }
 
-    public static func resolve(_ target: HookTarget, environment: [String: String] = Environment.all()) throws -> HookLocation {
+    public static func resolve(_ target: HookTarget) throws -> HookLocation {
         switch target {
         case .repository(let directory):
-            return try resolveRepository(BytePath(directory), gitOptions: [])
+            return try resolveRepository(directory, gitOptions: [])
         case .located(let location):
             let top = location.workTree ?? location.gitDirectory
             return try resolveRepository(
                 top, gitOptions: ["--git-dir=\(location.gitDirectory)"] + (location.workTree.map { ["--work-tree=\($0)"] } ?? []))
         case .global:
             if let configured = try globalHooksPath() {
-                guard configured.hasPrefix("/") else {
+                guard configured.isAbsolute else {
                     throw HookError(
                         "the global core.hooksPath '\(configured)' is relative (each repository would see "
                             + "a different directory); make it absolute first")
                 }
-                return HookLocation(directory: BytePath(configured), ownsGlobalHooksPath: configured == defaultGlobalDirectory(environment))
+                return HookLocation(directory: configured, ownsGlobalHooksPath: configured == defaultGlobalDirectory())
             }
-            return HookLocation(directory: BytePath(defaultGlobalDirectory(environment)), ownsGlobalHooksPath: true)
+            return HookLocation(directory: defaultGlobalDirectory(), ownsGlobalHooksPath: true)
         case .template(let directory):
-            return HookLocation(directory: BytePath(directory).appending("hooks"), ownsGlobalHooksPath: false)
+            return HookLocation(directory: directory.appending("hooks"), ownsGlobalHooksPath: false)
         }
     }
 
@@ -103,38 +103,43 @@ public struct HookLocation: Sendable {
     }
 
     /// `$XDG_CONFIG_HOME/git-mtime/hooks`, else `~/.config/git-mtime/hooks`.
-    public static func defaultGlobalDirectory(_ environment: [String: String]) -> String {
-        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") { return config + "/git-mtime/hooks" }
-        return (environment["HOME"] ?? "/") + "/.config/git-mtime/hooks"
+    /// The environment's bytes: a home directory whose name isn't UTF-8 is the one used.
+    public static func defaultGlobalDirectory() -> BytePath {
+        if let config = Environment.path("XDG_CONFIG_HOME"), config.isAbsolute { return config.appending("git-mtime/hooks") }
+        return (Environment.path("HOME") ?? BytePath("/")).appending(".config/git-mtime/hooks")
     }
 
-    /// `git config --global core.hooksPath`, with `~` expanded; nil when unset.
-    public static func globalHooksPath() throws -> String? {
-        let result = try git(["config", "--global", "--type=path", "--get", "core.hooksPath"], in: nil)
+    /// `git config --global core.hooksPath`, with `~` expanded, as the bytes git printed (only its
+    /// final newline dropped); nil when unset.
+    public static func globalHooksPath() throws -> BytePath? {
+        let result = try git(["config", "--global", "--type=path", "--get", "core.hooksPath"])
         switch result.status {
-        case 0: return result.output.trimmingWhitespace()
+        case 0: return result.line
         case 1: return nil
-        default: throw HookError("cannot read the global git configuration: \(result.output.trimmingWhitespace())")
+        default: throw HookError("cannot read the global git configuration: \(result.message)")
         }
     }
 
-    public static func setGlobalHooksPath(_ path: String?) throws {
-        let arguments = path.map { ["config", "--global", "core.hooksPath", $0] } ?? ["config", "--global", "--unset", "core.hooksPath"]
-        let result = try git(arguments, in: nil)
+    public static func setGlobalHooksPath(_ path: BytePath?) throws {
+        let arguments: [ProcessArgument] =
+            path.map { ["config", "--global", "core.hooksPath", "\($0)"] } ?? ["config", "--global", "--unset", "core.hooksPath"]
+        let result = try git(arguments)
         guard result.status == 0 else {
-            throw HookError("git \(arguments.joined(separator: " ")) failed: \(result.output.trimmingWhitespace())")
+            throw HookError("git \(arguments.map(\.description).joined(separator: " ")) failed: \(result.message)")
         }
     }
 
-    /// Runs git (stdin from /dev/null); its stdout and stderr come back together: the answers
-    /// read here are one line on success, and the message on failure.
-    private static func git(_ arguments: [String], in directory: String?) throws -> (status: Int32, output: String) {
-        let result: (termination: Termination, output: String)
+    /// Runs git on the global configuration (stdin from /dev/null); `line` is its answer, `message`
+    /// its stdout and stderr for an error.
+    private static func git(_ arguments: [ProcessArgument]) throws -> (status: Int32, line: BytePath?, message: String) {
+        let result: (termination: Termination, output: [UInt8])
         do {
-            result = try ChildProcess.capture(ProcessArgument.words(["git"] + (directory.map { ["-C", $0] } ?? []) + arguments))
+            result = try ChildProcess.captureBytes(["git"] + arguments, includingStandardError: true)
         } catch {
             throw HookError("cannot run git: \(error.message)")
         }
-        return (result.termination.shellStatus, result.output)
+        var line = result.output
+        if line.last == UInt8(ascii: "\n") { line.removeLast() }
+        return (result.termination.shellStatus, line.isEmpty ? nil : BytePath(line), String(decoding: result.output, as: UTF8.self).trimmingWhitespace())
     }
 }

@@ -48,10 +48,13 @@ struct HookTargetOptions: ParsableArguments {
         }
     }
 
+    /// The paths as typed, byte for byte (`RawCommandLine.path`).
     var target: HookTarget {
-        if global { return .global }
-        if let template { return .template(template) }
-        return .repository(repo ?? ".")
+        get throws {
+            if global { return .global }
+            if let template { return .template(try RawCommandLine.path(template)) }
+            return .repository(try repo.map(RawCommandLine.path) ?? BytePath("."))
+        }
     }
 }
 
@@ -70,12 +73,12 @@ struct HooksInstallCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(as: "git-mtime hooks install") {
-            let location = try HookLocation.resolve(target.target)
+            let location = try HookLocation.resolve(try target.target)
             if let refusal = location.installRefusal { throw HookError(refusal) }
             let changes = try HookInstaller(directory: location.directory).install()
             report(changes, in: location.directory)
             if target.global, location.ownsGlobalHooksPath, try HookLocation.globalHooksPath() == nil {
-                try HookLocation.setGlobalHooksPath(String(decoding: location.directory.bytes, as: UTF8.self))
+                try HookLocation.setGlobalHooksPath(location.directory)
                 print("set the global core.hooksPath to \(location.directory)")
                 print("note: with core.hooksPath set, git runs hooks from there only, not from each repository's .git/hooks")
             }
@@ -93,7 +96,7 @@ struct HooksUninstallCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(as: "git-mtime hooks uninstall") {
-            let location = try HookLocation.resolve(target.target)
+            let location = try HookLocation.resolve(try target.target)
             let installer = HookInstaller(directory: location.directory)
             let changes = try installer.uninstall()
             report(changes, in: location.directory)
@@ -105,7 +108,7 @@ struct HooksUninstallCommand: ParsableCommand {
                     try HookLocation.setGlobalHooksPath(nil)
                     print("unset the global core.hooksPath")
                 }
-                if rmdir(String(decoding: location.directory.bytes, as: UTF8.self)) == 0 {
+                if (try? location.directory.withCString({ rmdir($0) })) == 0 {
                     print("removed the empty directory \(location.directory)")
                 }
             }

@@ -191,3 +191,26 @@ import TestSupport
     #expect(try repo.git("show", "HEAD:a.txt") == "a1\n")
     try repo.expectWorkingTreeMatchesHead()
 }
+
+/// `--repo`, `--template`, `--global`'s HOME and the global core.hooksPath are bytes (defect 31): in a
+/// home directory named `d\xe9` the global core.hooksPath was set to the text form (`d\u{FFFD}`,
+/// another directory, so git never ran the hooks), and `--repo`/`--template` named another path.
+@Test(arguments: ["d\\351", "new\\nline", "back\\\\slash"])
+func hooksInstallUnderADirectoryNamedWithAnyBytes(name: String) throws {
+    let base = TemporaryDirectory("hooks-bytes")
+    let script = """
+        h="$1/$(printf '\(name)')"; mkdir "$h" || exit 99
+        export HOME="$h" GIT_CONFIG_NOSYSTEM=1; unset XDG_CONFIG_HOME GIT_CONFIG_GLOBAL
+        "$2" hooks install --global >/dev/null || exit 1
+        test "$(git config --global --get core.hooksPath)" = "$h/.config/git-mtime/hooks" || exit 2
+        test -x "$h/.config/git-mtime/hooks/post-merge" || exit 3
+        "$2" hooks install --template "$h/tpl" >/dev/null && test -x "$h/tpl/hooks/post-checkout" || exit 4
+        "$2" hooks uninstall --global >/dev/null || exit 5
+        test -z "$(git config --global --get core.hooksPath)" && test ! -e "$h/.config/git-mtime/hooks" || exit 6
+        # Without a global core.hooksPath, a repository's own hooks directory.
+        git init -q "$h/repo" && "$2" hooks install --repo "$h/repo" >/dev/null || exit 7
+        test -x "$h/repo/.git/hooks/post-merge" || exit 8
+        """
+    let result = try run(["sh", "-c", script, "sh", base.path, builtProduct("git-mtime")], in: base.path, environment: hookEnvironment)
+    #expect(result.status == 0, "\(name): \(result.stderr)")
+}

@@ -36,7 +36,7 @@ struct DockerCommand: ParsableCommand {
             $GIT_MTIME_GUARD, else git-mtime-guard next to git-mtime, else on PATH.
 
             Exit status: docker's; 125 when the wrapper fails before docker runs (one line on stderr says why); \
-            64 for arguments it cannot read (one line). Documented in docs/docker.md.
+            64 for arguments it cannot read (one line), such as a path whose bytes aren't UTF-8 (passed to the client as text). Documented in docs/docker.md.
             """)
 
     @Option(

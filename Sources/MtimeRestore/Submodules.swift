@@ -188,7 +188,7 @@ public final class Submodules {
             // The submodule's own repository, found from its `.git`, never the superproject's.
             // As git does for a submodule, without the superproject's GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, ….
             child = try RestoreSession(
-                discoveringFrom: String(decoding: full.bytes, as: UTF8.self),
+                discoveringFrom: full,
                 environment: parent.environment.forSubmodule())
         } catch let error as RestoreError {
             if case .unbornHead = error { return .leftAlone(.unusable("it has no commit checked out")) }

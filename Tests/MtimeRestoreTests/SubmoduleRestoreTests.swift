@@ -200,4 +200,24 @@ import TestSupport
         #expect(try project.filesWithoutTheirCommitTime(in: SubmoduleProject.submodules) == [])
         #expect(try project.filesWithoutTheirCommitTime(in: ["."]).count == 3)
     }
+
+    /// A submodule at a path that isn't UTF-8 (defect 31): its repository was looked for at the text
+    /// form of its path (`sub\u{FFFD}`), so it was left alone as "can't be opened".
+    @Test func submoduleAtAPathThatIsNotUTF8() throws {
+        let base = TemporaryDirectory("submodule-bytes")
+        let script = """
+            set -e
+            g() { git -c user.name=t -c user.email=t@example.com -c protocol.file.allow=always "$@"; }
+            export GIT_AUTHOR_DATE="@1500000000 +0000" GIT_COMMITTER_DATE="@1500000000 +0000"
+            g init -q lib && echo x > lib/x.c && g -C lib add x.c && g -C lib commit -qm lib
+            export GIT_AUTHOR_DATE="@1600000000 +0000" GIT_COMMITTER_DATE="@1600000000 +0000"
+            n="sub$(printf '\\351')"
+            g init -q top && g -C top submodule add -q "file://$PWD/lib" "$n" && g -C top commit -qm add
+            g clone -q --recurse-submodules top clone
+            cd clone && "$1" restore --recurse-submodules >/dev/null && stat -c %Y "$n/x.c"
+            """
+        let result = try run(["sh", "-c", script, "sh", builtProduct("git-mtime")], in: base.path, environment: hookEnvironment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "1500000000\n", "\(result.stderr)")
+    }
 }

@@ -140,6 +140,9 @@ public struct HookLocation: Sendable {
         }
         var line = result.output
         if line.last == UInt8(ascii: "\n") { line.removeLast() }
-        return (result.termination.shellStatus, line.isEmpty ? nil : BytePath(line), String(decoding: result.output, as: UTF8.self).trimmingWhitespace())
+        return (
+            result.termination.shellStatus, line.isEmpty ? nil : BytePath(line),
+            String(decoding: result.output, as: UTF8.self).trimmingWhitespace()
+        )
     }
 }

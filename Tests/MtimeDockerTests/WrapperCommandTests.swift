@@ -128,11 +128,7 @@ import TestSupport
         ["build", "CONTEXT"], ["build", "-f", "CONTEXT/Dockerfile", "."], ["build", "--build-context", "x=CONTEXT", "."],
     ])
     func argumentsThatAreNotUTF8AreRefused(arguments: [String]) throws {
-        let project = try GitRepository()
-        try project.write("Dockerfile", "FROM scratch\n")
-        try project.commit()
-        try runChecked(["touch", "-d", "@1000000", project.path + "/Dockerfile"])
-        let before = try contentSnapshot(of: project.path)
+        let (project, before) = try projectWithAnOldDockerfile()
         let base = TemporaryDirectory()
         // The project reached through a symlink whose name is `d\xe9`.
         let words = arguments.map { "\"" + $0.replacingOccurrences(of: "CONTEXT", with: "$d") + "\"" }
@@ -143,18 +139,13 @@ import TestSupport
         #expect(result.stdout == "", "the client did not run")
         #expect(result.stderr.hasPrefix("git-mtime: the argument '"), "\(result.stderr)")
         #expect(result.stderr.contains("d\\xe9") && result.stderr.contains("isn't UTF-8"), "\(result.stderr)")
-        #expect(try contentSnapshot(of: project.path) == before)
-        #expect(try modificationTime(project.path + "/Dockerfile").seconds == 1_000_000, "nothing restored")
+        try expectUnchanged(project, before)
     }
 
     /// A TMPDIR whose name isn't UTF-8 can't be given to the client as text: refused naming it, exit 125,
     /// before anything is restored or made.
     @Test func temporaryDirectoryThatIsNotUTF8IsRefused() throws {
-        let project = try GitRepository()
-        try project.write("Dockerfile", "FROM scratch\n")
-        try project.commit()
-        try runChecked(["touch", "-d", "@1000000", project.path + "/Dockerfile"])
-        let before = try contentSnapshot(of: project.path)
+        let (project, before) = try projectWithAnOldDockerfile()
         let base = TemporaryDirectory()
         let script = """
             t="$1/d$(printf '\\351')" && mkdir "$t" && TMPDIR="$t" "$2" docker --docker echo buildx build "$3"; s=$?
@@ -169,6 +160,19 @@ import TestSupport
             result.stderr
                 == "git-mtime: error: TMPDIR=\(base.path)/d\\xe9 isn't UTF-8: echo is given the temporary directory's paths as text; set TMPDIR to a directory whose name is\n"
         )
+        try expectUnchanged(project, before)
+    }
+
+    /// A committed Dockerfile whose mtime is not its commit time: a restore would change it.
+    func projectWithAnOldDockerfile() throws -> (GitRepository, [String: Data]) {
+        let project = try GitRepository()
+        try project.write("Dockerfile", "FROM scratch\n")
+        try project.commit()
+        try runChecked(["touch", "-d", "@1000000", project.path + "/Dockerfile"])
+        return (project, try contentSnapshot(of: project.path))
+    }
+
+    func expectUnchanged(_ project: GitRepository, _ before: [String: Data]) throws {
         #expect(try contentSnapshot(of: project.path) == before)
         #expect(try modificationTime(project.path + "/Dockerfile").seconds == 1_000_000, "nothing restored")
     }

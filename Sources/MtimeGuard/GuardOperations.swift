@@ -103,9 +103,12 @@ public enum Guard {
         // inodes), and git-mtime's range ends in 9999: a bump stored no later than an output outdates nothing.
         if let newest = rule.newestOutput {
             let bumpedPaths = Set(bumped.map(\.entry.path))
-            for (entry, status) in zip(context.manifest.entries, prepared) where bumpedPaths.contains(entry.path) {
+            for (index, (entry, status)) in zip(context.manifest.entries, prepared).enumerated() where bumpedPaths.contains(entry.path) {
                 guard let status, status.modificationTime <= newest.time else { continue }
-                throw .outputNotOutdated(file: entry.path, output: newest.path, outputTime: newest.time)
+                let wanted = times[index].time ?? status.modificationTime
+                throw .outputNotOutdated(
+                    file: entry.path, output: newest.path, outputTime: newest.time,
+                    shortfall: BumpShortfall(wanted: wanted, stored: status.modificationTime))
             }
         }
         return PrepareOutcome(

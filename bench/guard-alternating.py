@@ -28,7 +28,7 @@ if not os.path.isdir(tree):
     subprocess.run(["cp", "-a", os.path.join(source, "tree"), tree + ".tmp"], check=True)
     os.rename(tree + ".tmp", tree)
 common = ["--manifest", manifest, "--root", tree]
-stamp = ["--stamp", "target/.git-mtime-stamp"]
+stamp = ["--stamp", os.path.join(tree, "target/.git-mtime-stamp")]
 os.makedirs(os.path.join(tree, "target"), exist_ok=True)
 subprocess.run([args[0], "check"] + common, check=True, stdout=subprocess.DEVNULL)
 subprocess.run([args[0], "seal"] + common + stamp, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

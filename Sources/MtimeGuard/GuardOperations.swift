@@ -276,7 +276,8 @@ public enum Guard {
         defer { breaks.restore() }
         for (index, (entry, finding)) in zip(context.manifest.entries, findings).enumerated() {
             guard let file = presentFile(entry, finding) else { statuses.append(nil); continue }
-            let expected = setHere[FileIdentity(file.status)] ?? file.status
+            // Nothing set yet (the steady state: every time already right): no identity to hash.
+            let expected = setHere.isEmpty ? file.status : setHere[FileIdentity(file.status)] ?? file.status
             guard let wanted = times[index], expected.modificationTime != wanted else { statuses.append(expected); continue }
             do {
                 let after = try TimeSetter.set(entry.path, in: context.tree, to: wanted, expecting: expected, content: file.id)
@@ -286,6 +287,7 @@ public enum Guard {
             count += 1
         }
         // A later name of the same file changed its ctime (and maybe mtime): each name ends as the file was left.
+        guard !setHere.isEmpty else { return (count, statuses) }
         return (count, statuses.map { status in status.flatMap { setHere[FileIdentity($0)] } ?? status })
     }
 }

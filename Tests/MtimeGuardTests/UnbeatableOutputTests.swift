@@ -48,10 +48,7 @@ private func aChangedSourceThatCannotOutdateAnOutputStopsTheBuild(_ testCase: Un
         let mounted = try run(["mount", "-t", "tmpfs", "none", project.root])
         if !mounted.succeeded { try Test.cancel("cannot mount tmpfs here: \(mounted.stderr)") }
     case .wholeSecondExt4:
-        try runChecked(["truncate", "-s", "32M", image.url("fs.img")])
-        try runChecked(["mkfs.ext4", "-q", "-F", "-I", "128", "-O", "^has_journal", image.url("fs.img")])
-        let mounted = try run(["mount", "-o", "loop", image.url("fs.img"), project.root])
-        if !mounted.succeeded { try Test.cancel("cannot loop-mount an ext4 image here: \(mounted.stderr)") }
+        try mountWholeSecondExt4(at: project.root, image: image)
     }
     defer { _ = try? run(["umount", "-l", project.root]) }
 
@@ -97,10 +94,7 @@ private func aChangedSourceThatCannotOutdateAnOutputStopsTheBuild(_ testCase: Un
 private func aTruncatedBumpIsToldApartFromTheLatestStorableTime() throws {
     let image = TemporaryDirectory("shortfall-image")
     let mountPoint = TemporaryDirectory("shortfall-mount")
-    try runChecked(["truncate", "-s", "32M", image.url("fs.img")])
-    try runChecked(["mkfs.ext4", "-q", "-F", "-I", "128", "-O", "^has_journal", image.url("fs.img")])
-    let mounted = try run(["mount", "-o", "loop", image.url("fs.img"), mountPoint.path])
-    if !mounted.succeeded { try Test.cancel("cannot loop-mount an ext4 image here: \(mounted.stderr)") }
+    try mountWholeSecondExt4(at: mountPoint.path, image: image)
     defer { _ = try? run(["umount", "-l", mountPoint.path]) }
     let file = BytePath(mountPoint.url("a.c"))
     try runChecked(["touch", mountPoint.url("a.c")])

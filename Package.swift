@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "MtimeHistoryTests", dependencies: ["MtimeHistory", "GitKit", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeManifestTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(name: "MtimeDockerContextTests", dependencies: ["MtimeDockerContext", "MtimeCore", "TestSupport"]),
-        .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeManifest", "MtimeCore", "TestSupport"]),
+        .testTarget(name: "MtimeGuardTests", dependencies: ["MtimeGuard", "MtimeManifest", "MtimeCore", "TestSupport"]),
         .testTarget(
             name: "MtimeRestoreTests",
             dependencies: ["MtimeRestore", "GitKit", "MtimeManifest", "MtimeHistory", "MtimeCore", "TestSupport"]),

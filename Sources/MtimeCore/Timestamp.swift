@@ -96,6 +96,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return floor.advanced(byNanoseconds: granularity)
     }
 
+    /// The largest multiple of `granularity` nanoseconds that is ≤ this time: what a file system
+    /// storing times in steps of `granularity` truncates it to (same constraints as `roundedUp`).
+    public func roundedDown(toMultipleOf granularity: Int64) -> Timestamp {
+        let up = roundedUp(toMultipleOf: granularity)
+        return up == self ? self : up.advanced(byNanoseconds: -granularity)
+    }
+
     /// `seconds.nnnnnnnnn`, the form used in manifests, stamps and messages.
     public var description: String {
         let digits = String(nanoseconds)

@@ -51,11 +51,6 @@ public struct Explainer {
             relatives.append(full.relative(to: root))
         }
         let restoreOptions = RestoreOptions(historyMode: options.historyMode, useAuthorDate: options.useAuthorDate)
-        var planOptions = restoreOptions
-        planOptions.paths = relatives.compactMap { $0 }.filter { !$0.isEmpty }
-        let plan = planOptions.paths!.isEmpty ? nil : try session.plan(planOptions)
-        let planned = Dictionary((plan?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-
         let contextDirectory = options.context.map { BytePath($0) } ?? root
         let contextBuilder = try ContextManifestBuilder(contextDirectory: contextDirectory, options: restoreOptions)
         let contextManifest = Dictionary(
@@ -65,9 +60,8 @@ public struct Explainer {
             contextDirectory: root, options: restoreOptions, docker: nil
         ).build().manifest
         // The configured stamp only when none is given (reading the settings also checks mtime.hookMode).
-        let stampPath =
-            try options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) }
-            ?? RepositorySettings(repository: session.repository, workdir: session.workdir).stampPath
+        let settings = try RepositorySettings(repository: session.repository, workdir: session.workdir)
+        let stampPath = options.stamp.map { $0.hasPrefix("/") ? BytePath($0) : base.appending($0) } ?? settings.stampPath
         // The stamp as `git mtime run`'s guard inspects it: its location below the root, the run
         // manifest's tracked files left out of the files beside it.
         let tracked = Set(wholeTree.entries.lazy.filter { !$0.isUntracked }.map(\.path))
@@ -81,6 +75,15 @@ public struct Explainer {
         // The manifest was written just now: each entry's id and time are its file's.
         let decided = rule.decisions(for: wholeTree, files: wholeTree.entries.map { ($0.objectID, $0.modificationTime) }, root: root)
         let decisions = Dictionary(zip(wholeTree.entries.map(\.path), decided), uniquingKeysWith: { first, _ in first })
+        // Restore gives a file the newest time any of its names needs: plan the other names too.
+        let given = relatives.compactMap { $0 }.filter { !$0.isEmpty }
+        let otherNames = try Self.otherNames(of: given, in: wholeTree, root: root)
+        var planOptions = restoreOptions
+        planOptions.paths = given + otherNames.values.flatMap { $0 }
+        // As `git mtime restore` plans: after a sealed build at the configured stamp, what it did not consume stays newer.
+        planOptions.sealedBuild = settings.consumedContent(settings.loadStamp())
+        let plan = given.isEmpty ? nil : try session.plan(planOptions)
+        let planned = Dictionary((plan?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let submodules = try session.indexEntries().filter { $0.mode == 0o160000 }.map(\.path)
         let objects = try ObjectDatabase(session.repository)
 
@@ -94,6 +97,7 @@ public struct Explainer {
             let stampBelowRoot = stampPath.relative(to: root).flatMap { $0.isEmpty ? nil : String(decoding: $0.bytes, as: UTF8.self) }
             explanation.stampPath = stampBelowRoot ?? stampPath.description
             explanation.stamp = rule.stamp
+            explanation.sharesTimeWith = otherNames[relative] ?? []
             if let file = planned[relative] {
                 explanation.state = Explanation.State(file.state)
                 explanation.restoreTime = file.target
@@ -150,6 +154,24 @@ public struct Explainer {
             return entry.path
         }
         return nil
+    }
+
+    /// For each of `paths` that is one file with other entries of `manifest` (hard links, or a bind
+    /// mount below the root: `MountTable.hasMount`), those other names; nothing is stat'ed when no
+    /// given file has a second link and nothing is mounted below the root.
+    private static func otherNames(of paths: [BytePath], in manifest: Manifest, root: BytePath) throws -> [BytePath: [BytePath]] {
+        let statuses = try paths.map { try FileSystem.statusIfPresent(root.appending($0)) }
+        let mounted = MountTable.hasMount(below: root)
+        guard mounted || statuses.contains(where: { $0.map { $0.kind != .directory && $0.linkCount > 1 } ?? false }) else { return [:] }
+        var names: [BytePath: [BytePath]] = [:]
+        for entry in manifest.entries {
+            guard let other = try FileSystem.statusIfPresent(root.appending(entry.path)) else { continue }
+            for (path, status) in zip(paths, statuses) where path != entry.path {
+                guard let status, status.kind != .directory, other.isSameFile(as: status) else { continue }
+                names[path, default: []].append(entry.path)
+            }
+        }
+        return names
     }
 
     /// `.` and `..` removed lexically (no symlink is followed).

@@ -87,6 +87,9 @@ public struct Explanation: Sendable {
     public internal(set) var current: Timestamp?
     /// The time restore gives it (clean files only).
     public internal(set) var restoreTime: Timestamp?
+    /// Other names of the same file (hard links, a bind mount) in the working tree: restore gives
+    /// them all the newest time any of them needs, so `restoreTime` is that one.
+    public internal(set) var sharesTimeWith: [BytePath] = []
     public internal(set) var commit: Commit?
     /// The history mode that decided `commit`.
     public internal(set) var historyMode: HistoryMode = .firstParent
@@ -106,7 +109,11 @@ public struct Explanation: Sendable {
 
     var restoreText: String {
         guard let restoreTime else { return state.restoreNote }
-        return "\(restoreTime)\(current == restoreTime ? " (already set)" : "")"
+        let shared =
+            sharesTimeWith.isEmpty
+            ? ""
+            : " (one file with \(sharesTimeWith.map(\.description).joined(separator: ", ")): every name gets the newest time any of them needs)"
+        return "\(restoreTime)\(current == restoreTime ? " (already set)" : "")\(shared)"
     }
 
     var commitText: String {
@@ -187,6 +194,7 @@ public struct Explanation: Sendable {
             ("state", .string(state.name)),
             ("mtime", current.map { .string($0.description) } ?? .null),
             ("restoreTime", restoreTime.map { .string($0.description) } ?? .null),
+            ("sharesTimeWith", .array(sharesTimeWith.map { .string($0.description) })),
         ]
         if let commit {
             members.append(

@@ -103,9 +103,12 @@ public enum Guard {
         // inodes), and git-mtime's range ends in 9999: a bump stored no later than an output outdates nothing.
         if let newest = rule.newestOutput {
             let bumpedPaths = Set(bumped.map(\.entry.path))
-            for (entry, status) in zip(context.manifest.entries, prepared) where bumpedPaths.contains(entry.path) {
+            for (index, (entry, status)) in zip(context.manifest.entries, prepared).enumerated() where bumpedPaths.contains(entry.path) {
                 guard let status, status.modificationTime <= newest.time else { continue }
-                throw .outputNotOutdated(file: entry.path, output: newest.path, outputTime: newest.time)
+                let wanted = times[index].time ?? status.modificationTime
+                throw .outputNotOutdated(
+                    file: entry.path, output: newest.path, outputTime: newest.time,
+                    shortfall: BumpShortfall(wanted: wanted, stored: status.modificationTime))
             }
         }
         return PrepareOutcome(
@@ -273,7 +276,8 @@ public enum Guard {
         defer { breaks.restore() }
         for (index, (entry, finding)) in zip(context.manifest.entries, findings).enumerated() {
             guard let file = presentFile(entry, finding) else { statuses.append(nil); continue }
-            let expected = setHere[FileIdentity(file.status)] ?? file.status
+            // Nothing set yet (the steady state: every time already right): no identity to hash.
+            let expected = setHere.isEmpty ? file.status : setHere[FileIdentity(file.status)] ?? file.status
             guard let wanted = times[index], expected.modificationTime != wanted else { statuses.append(expected); continue }
             do {
                 let after = try TimeSetter.set(entry.path, in: context.tree, to: wanted, expecting: expected, content: file.id)
@@ -283,6 +287,7 @@ public enum Guard {
             count += 1
         }
         // A later name of the same file changed its ctime (and maybe mtime): each name ends as the file was left.
+        guard !setHere.isEmpty else { return (count, statuses) }
         return (count, statuses.map { status in status.flatMap { setHere[FileIdentity($0)] } ?? status })
     }
 }

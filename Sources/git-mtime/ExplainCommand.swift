@@ -14,7 +14,8 @@ struct ExplainCommand: ParsableCommand {
             lists it (`git mtime manifest`, with the context's .dockerignore); and whether the next \
             guarded build (`git mtime run`, or the guard with this stamp) bumps it and why: no build stamp, \
             stamp untrusted because of FILE, not in the stamp, content differs from what the last sealed \
-            build consumed; or keeps its time because its content is what that build consumed. Changes nothing.
+            build consumed; or keeps its time because its content is what that build consumed. A file with \
+            other names (hard links) gets the newest time any of them needs, and says so. Changes nothing.
 
             -z prints nine NUL-terminated fields per path: path, state, mtime, restore time, commit id, \
             commit time, subject, manifest, guard (empty when not applicable).

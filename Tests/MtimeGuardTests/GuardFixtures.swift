@@ -1,6 +1,7 @@
 import Foundation
 import MtimeCore
 import MtimeManifest
+import Testing
 import TestSupport
 
 /// A build context in a temp dir plus a manifest for it (kept outside the root), driven through
@@ -83,4 +84,14 @@ func modificationTimes(under root: String) throws -> [String: Timestamp] {
         if status.kind != .directory { times[relative] = status.modificationTime }
     }
     return times
+}
+
+/// Loop-mounts a new ext4 with 128-byte inodes (whole seconds, and only up to 2038-01-19T03:14:07Z)
+/// at `mountPoint`, its image in `image`; cancels the test where no loop mount can be made. The
+/// caller unmounts (`umount -l`).
+func mountWholeSecondExt4(at mountPoint: String, image: TemporaryDirectory) throws {
+    try runChecked(["truncate", "-s", "32M", image.url("fs.img")])
+    try runChecked(["mkfs.ext4", "-q", "-F", "-I", "128", "-O", "^has_journal", image.url("fs.img")])
+    let mounted = try run(["mount", "-o", "loop", image.url("fs.img"), mountPoint])
+    if !mounted.succeeded { try Test.cancel("cannot loop-mount an ext4 image here: \(mounted.stderr)") }
 }

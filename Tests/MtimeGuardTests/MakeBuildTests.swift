@@ -144,11 +144,7 @@ func everyManifestVersionGuardsTheSameBuild(_ version: Int) throws {
 func aFarFutureOutputDoesNotLetMakeSkipTheRelinkOnAWholeSecondFileSystem() throws {
     let project = GuardProject()
     let image = TemporaryDirectory("whole-second-image")
-    try runChecked(["truncate", "-s", "32M", image.url("fs.img")])
-    // ext4 with 128-byte inodes stores whole seconds (and only up to 2038).
-    try runChecked(["mkfs.ext4", "-q", "-F", "-I", "128", "-O", "^has_journal", image.url("fs.img")])
-    let mounted = try run(["mount", "-o", "loop", image.url("fs.img"), project.root])
-    if !mounted.succeeded { try Test.cancel("cannot loop-mount an ext4 image here: \(mounted.stderr)") }
+    try mountWholeSecondExt4(at: project.root, image: image)
     defer { _ = try? run(["umount", "-l", project.root]) }
     _ = try makeProject(mainMessage: "main", in: project)
     try project.writeManifest(sources)

@@ -1,5 +1,6 @@
 import Foundation
 import MtimeCore
+import MtimeGuard
 import Testing
 import TestSupport
 
@@ -47,10 +48,7 @@ private func aChangedSourceThatCannotOutdateAnOutputStopsTheBuild(_ testCase: Un
         let mounted = try run(["mount", "-t", "tmpfs", "none", project.root])
         if !mounted.succeeded { try Test.cancel("cannot mount tmpfs here: \(mounted.stderr)") }
     case .wholeSecondExt4:
-        try runChecked(["truncate", "-s", "32M", image.url("fs.img")])
-        try runChecked(["mkfs.ext4", "-q", "-F", "-I", "128", "-O", "^has_journal", image.url("fs.img")])
-        let mounted = try run(["mount", "-o", "loop", image.url("fs.img"), project.root])
-        if !mounted.succeeded { try Test.cancel("cannot loop-mount an ext4 image here: \(mounted.stderr)") }
+        try mountWholeSecondExt4(at: project.root, image: image)
     }
     defer { _ = try? run(["umount", "-l", project.root]) }
 
@@ -82,7 +80,48 @@ private func aChangedSourceThatCannotOutdateAnOutputStopsTheBuild(_ testCase: Un
     #expect(storedTime(project.path(source)) <= output)
     #expect(second.status == 74, "exit \(second.status): \(second.stderr)")
     #expect(second.stderr.contains("cannot make \(source) newer than \(project.path("build/out")) (dated "), "\(second.stderr)")
+    #expect(second.stderr.contains("no later time can be stored"), "not told as the latest storable time: \(second.stderr)")
     #expect(!second.stdout.contains("cat src/a.c"), "the build ran: \(second.stdout)")
     #expect(built == "a1\nb1\n")
     #expect(storedTime(project.path("build/out")) == output)
+}
+
+/// The exit-74 message says why the bump lost, from the time read back: clamped to the latest time
+/// the file system stores (defect 8), or truncated to a coarser step than the guard probed (defect 14's
+/// shape: a source directory mounted from a whole-second file system). Both set on a real
+/// whole-second ext4 (`-I 128`), as `prepare` sets a bump and reads it back.
+@Test(.enabled(if: geteuid() == 0, "loop-mounting an ext4 image needs root"))
+private func aTruncatedBumpIsToldApartFromTheLatestStorableTime() throws {
+    let image = TemporaryDirectory("shortfall-image")
+    let mountPoint = TemporaryDirectory("shortfall-mount")
+    try mountWholeSecondExt4(at: mountPoint.path, image: image)
+    defer { _ = try? run(["umount", "-l", mountPoint.path]) }
+    let file = BytePath(mountPoint.url("a.c"))
+    try runChecked(["touch", mountPoint.url("a.c")])
+    func readBack(_ wanted: Timestamp) throws -> BumpShortfall {
+        try FileSystem.setModificationTime(file, to: wanted)
+        return BumpShortfall(wanted: wanted, stored: try FileSystem.status(file).modificationTime)
+    }
+    func message(_ shortfall: BumpShortfall) -> String {
+        GuardError.outputNotOutdated(
+            file: BytePath("src/a.c"), output: BytePath("build/out"), outputTime: Timestamp(seconds: 1_800_000_000, nanoseconds: 0),
+            shortfall: shortfall
+        ).description
+    }
+    let now = FileSystem.now()
+    for nanoseconds: Int32 in [1, 500_000_000, 999_999_999] {
+        let wanted = Timestamp(seconds: now.seconds, nanoseconds: nanoseconds)
+        let shortfall = try readBack(wanted)
+        #expect(shortfall == .truncated(wanted: wanted, stored: Timestamp(seconds: now.seconds, nanoseconds: 0)))
+        #expect(message(shortfall).contains("its file system truncated the bump \(wanted) to its granularity, \(now.seconds).000000000"))
+        #expect(!message(shortfall).contains("no later time can be stored"))
+    }
+    // Past 2038-01-19T03:14:07Z the kernel clamps to it, a whole second too: not a truncation.
+    for wanted in [Timestamp(seconds: 2_147_483_648, nanoseconds: 0), Timestamp(seconds: 4_102_444_800, nanoseconds: 500_000_000)] {
+        let shortfall = try readBack(wanted)
+        #expect(shortfall == .latestStorable, "\(wanted)")
+        #expect(message(shortfall).contains("no later time can be stored"))
+    }
+    // git-mtime's own limit: stored as wanted, and still not later than the output.
+    #expect(BumpShortfall(wanted: .maximum, stored: .maximum) == .latestStorable)
 }

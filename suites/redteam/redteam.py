@@ -612,6 +612,8 @@ def one_second_file_system(env):
     variables = dict(env.env, IMAGE=image, MOUNT=os.path.join(base, "mnt"), GUARD=env.guard, M1=manifests[0], M2=manifests[1])
     process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", COARSE_SCRIPT],
                              env=variables, capture_output=True, timeout=120)
+    expect("no later time can be stored" not in stderr(process) and "truncated the bump" not in stderr(process),
+           "a whole-second bump lost to the output: %s" % stderr(process))
     expect_status(process, 0, "the coarse file system script")
     lines = process.stdout.decode().splitlines()
     expect(lines[0] == "v2", "stale on a 1-second file system: target/out holds %r after the guarded build\n%s" % (lines[0], stderr(process)))
@@ -653,7 +655,7 @@ def sources_and_outputs_on_file_systems_of_different_granularity(env):
     Also the source directory alone mounted from the whole-second file system below a nanosecond root
     (`below`): main 3f0bbdf probed the root and the stamp's directory only, its bump was truncated
     into the output's second, and every build within that second was refused (exit 74, "no later time
-    can be stored")."""
+    can be stored": the wrong reason; a truncated bump is now told as one, `BumpShortfall`)."""
     for coarse_side in ("root", "target", "below"):
         for ahead in (0, 1):
             base = os.path.join(env.tmp, "mixed-%s-%d" % (coarse_side, ahead))
@@ -668,6 +670,10 @@ def sources_and_outputs_on_file_systems_of_different_granularity(env):
                                      env=variables, capture_output=True, timeout=120)
             what = "the %s on a whole-second file system, the output %d s ahead" % (
                 {"root": "sources", "target": "outputs", "below": "source directory"}[coarse_side], ahead)
+            # A bump the file system truncated is never reported as the latest storable time (defect 14's
+            # refusals said "no later time can be stored"; the message now says it was truncated).
+            expect("no later time can be stored" not in stderr(process),
+                   "%s: a truncated bump reported as the latest storable time: %s" % (what, stderr(process)))
             expect_status(process, 0, what)
             lines = process.stdout.decode().splitlines()
             expect(lines[0] == "v2", "stale with %s: target/out holds %r after the guarded build (mtimes src.c, out: %s)\n%s"

@@ -92,8 +92,7 @@ public struct Explainer {
             explanation.historyMode = options.historyMode
             guard let relative else { explanation.state = .outsideWorkingTree; return explanation }
             let full = relative.isEmpty ? root : root.appending(relative)
-            let status = try FileSystem.statusIfPresent(full)
-            explanation.current = status?.modificationTime
+            explanation.current = try FileSystem.statusIfPresent(full)?.modificationTime
             let stampBelowRoot = stampPath.relative(to: root).flatMap { $0.isEmpty ? nil : String(decoding: $0.bytes, as: UTF8.self) }
             explanation.stampPath = stampBelowRoot ?? stampPath.description
             explanation.stamp = rule.stamp
@@ -131,29 +130,14 @@ public struct Explainer {
                 explanation.manifest = .outsideContext
             }
             explanation.guardDecision = decisions[relative] ?? nil
-            if case .keep? = explanation.guardDecision, let status,
-                let name = try Self.bumpedName(sharing: status, in: wholeTree, decisions, root: root)
+            // The guard bumps every name of a file one of whose names it bumps (`HardLinks.sharedTimes`).
+            if case .keep? = explanation.guardDecision,
+                let name = explanation.sharesTimeWith.first(where: { if case .bump? = decisions[$0] ?? nil { true } else { false } })
             {
                 explanation.guardDecision = .bump(.hardLinkOf(name))
             }
             return explanation
         }
-    }
-
-    /// Another name of the file `status` describes (a hard link) that the guard bumps: it bumps every
-    /// name of that file (`HardLinks.sharedTimes`). Nil for a file with one name.
-    private static func bumpedName(
-        sharing status: FileStatus, in manifest: Manifest, _ decisions: [BytePath: BumpDecision?], root: BytePath
-    ) throws -> BytePath? {
-        guard status.linkCount > 1, status.kind != .directory else { return nil }
-        for entry in manifest.entries {
-            guard case .bump? = decisions[entry.path] ?? nil,
-                let other = try FileSystem.statusIfPresent(root.appending(entry.path)),
-                other.isSameFile(as: status)
-            else { continue }
-            return entry.path
-        }
-        return nil
     }
 
     /// For each of `paths` that is one file with other entries of `manifest` (hard links, or a bind

@@ -170,6 +170,9 @@ public struct RestorePlan: Sendable {
     /// Clean files that don't get their own target, in path order: another name of the same file (a
     /// hard link) needs a later time, or keeps its own (`shareTimesAmongHardLinks`, again in `apply`).
     public var sharedWithOtherNames: [BytePath] = []
+    /// Something is mounted below the working tree (`MountTable.hasMount`, read once when planning):
+    /// names of one file may then have one link each (a file bind-mounted over another).
+    public var hasMountBelowWorkdir = false
     /// The file system's coarse clock when planning began: a file whose ctime is not older may have
     /// changed after it was verified, unseen, so apply doesn't record it in the stat cache.
     public var checkedFrom: Timestamp? = nil
@@ -212,9 +215,9 @@ extension RestorePlan {
     /// changed name of the same file back; `sharedWithOtherNames` lists the clean files that don't get their own target.
     /// Names outside the plan are not known here (docs/restore.md, "Hard links").
     /// Run when planning and again by `apply` (a caller may have edited targets since).
-    mutating func shareTimesAmongHardLinks(in workdir: BytePath) {
+    mutating func shareTimesAmongHardLinks() {
         // Most trees have no hard link and nothing mounted inside: one pass, nothing allocated.
-        let mounted = MountTable.hasMount(below: workdir)
+        let mounted = hasMountBelowWorkdir
         guard mounted || files.contains(where: { ($0.current?.linkCount ?? 1) > 1 }) else { return }
         let shared = HardLinks.sharedTimes(
             files.map { file in file.unverified == nil ? file.current.map { ($0, file.target) } : nil }, mounted: mounted)

@@ -165,7 +165,8 @@ public final class RestoreSession {
         if let sealedBuild = options.sealedBuild {
             plan.keptNewer = plan.keepUnbuiltContentNewer(than: sealedBuild, at: options.submodulePath, now: startedAt)
         }
-        plan.shareTimesAmongHardLinks(in: workdir)
+        plan.hasMountBelowWorkdir = MountTable.hasMount(below: workdir)
+        plan.shareTimesAmongHardLinks()
         if options.includeDirectories {
             plan.directories = try DirectoryTimes.plan(files: plan.files, allTracked: tracked.head, in: workingTreeFiles())
         }
@@ -540,7 +541,7 @@ public final class RestoreSession {
             try planAgain(&plan, at: outcomes.compactMap { if case .notAsIndexed = $0.outcome { $0.position } else { nil } })
             outcomes.removeAll { if case .notAsIndexed = $0.outcome { true } else { false } }
         }
-        plan.shareTimesAmongHardLinks(in: workdir)
+        plan.shareTimesAmongHardLinks()
         // Every other file as planned, in the order and on the threads the rules below give: names of
         // one file, and the files from the first one this process may not set on, after the others.
         let rest = try ReadLease.withBreaksIgnored { [files = plan.files] () throws(SystemError) in
